@@ -1,0 +1,152 @@
+//! `Content`: what an item holds, and `HashRules`: how it is digested so that two
+//! replicas agree on what "the same" means.
+
+use serde::{Deserialize, Serialize};
+
+use crate::canonical::{self, CanonicalError, CanonicalOptions, TextOptions};
+use crate::digest::Digest;
+
+/// How an item's bytes are interpreted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentKind {
+    /// JSON, digested in RFC 8785 canonical form.
+    Json,
+    /// UTF-8 text, digested after normalisation.
+    Text,
+    /// Opaque bytes, digested as they are.
+    Bytes,
+}
+
+/// What an item holds.
+///
+/// JSON is kept as the author's text rather than a parsed tree: a sync copies the
+/// source's formatting verbatim, while the digest (canonical) ignores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Content {
+    /// A JSON document, as text.
+    Json(String),
+    /// UTF-8 text.
+    Text(String),
+    /// Opaque bytes.
+    Bytes(Vec<u8>),
+}
+
+/// Why content could not be read as its kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentError {
+    /// JSON that cannot be canonicalised.
+    #[error("{0}")]
+    Json(#[from] CanonicalError),
+    /// Text that is not UTF-8.
+    #[error("not valid UTF-8 at byte {0}")]
+    InvalidUtf8(usize),
+}
+
+impl Content {
+    /// Interprets `bytes` as `kind`, checking UTF-8 for text and JSON.
+    pub fn from_bytes(kind: ContentKind, bytes: Vec<u8>) -> Result<Content, ContentError> {
+        match kind {
+            ContentKind::Bytes => Ok(Content::Bytes(bytes)),
+            ContentKind::Json | ContentKind::Text => {
+                let s = String::from_utf8(bytes).map_err(|e| ContentError::InvalidUtf8(e.utf8_error().valid_up_to()))?;
+                Ok(if kind == ContentKind::Json { Content::Json(s) } else { Content::Text(s) })
+            }
+        }
+    }
+
+    /// The kind of this content.
+    pub fn kind(&self) -> ContentKind {
+        match self {
+            Content::Json(_) => ContentKind::Json,
+            Content::Text(_) => ContentKind::Text,
+            Content::Bytes(_) => ContentKind::Bytes,
+        }
+    }
+
+    /// The bytes as stored on a replica.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Content::Json(s) | Content::Text(s) => s.as_bytes(),
+            Content::Bytes(b) => b,
+        }
+    }
+
+    /// The text, for JSON and text content.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Content::Json(s) | Content::Text(s) => Some(s),
+            Content::Bytes(_) => None,
+        }
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How content is digested: one set of rules shared by both replicas of a pair.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HashRules {
+    /// Canonical JSON options, ignore rules included.
+    pub json: CanonicalOptions,
+    /// Text normalisation.
+    pub text: TextOptions,
+}
+
+impl HashRules {
+    /// Digest of `content`.
+    pub fn digest(&self, content: &Content) -> Result<Digest, ContentError> {
+        Ok(match content {
+            Content::Json(s) => canonical::hash_json(s.as_bytes(), &self.json)?,
+            Content::Text(s) => canonical::hash_text(s, &self.text),
+            Content::Bytes(b) => Digest::of_bytes(b),
+        })
+    }
+
+    /// Digest of raw `bytes` read as `kind`, without building a `Content`.
+    pub fn digest_bytes(&self, kind: ContentKind, bytes: &[u8]) -> Result<Digest, ContentError> {
+        Ok(match kind {
+            ContentKind::Json => canonical::hash_json(bytes, &self.json)?,
+            ContentKind::Text => {
+                let s = std::str::from_utf8(bytes).map_err(|e| ContentError::InvalidUtf8(e.valid_up_to()))?;
+                canonical::hash_text(s, &self.text)
+            }
+            ContentKind::Bytes => Digest::of_bytes(bytes),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting_never_changes_the_digest() {
+        let r = HashRules::default();
+        let a = Content::Json("{\"b\": 1, \"a\": [1, 2]}".into());
+        let b = Content::Json("{\n  \"a\": [1,2],\n  \"b\": 1\n}\n".into());
+        assert_eq!(r.digest(&a).unwrap(), r.digest(&b).unwrap());
+        let t1 = Content::Text("\u{feff}line\r\nnext\r\n".into());
+        let t2 = Content::Text("line\nnext\n".into());
+        assert_eq!(r.digest(&t1).unwrap(), r.digest(&t2).unwrap());
+        assert_eq!(r.digest(&t2).unwrap(), r.digest_bytes(ContentKind::Text, b"line\nnext\n").unwrap());
+    }
+
+    #[test]
+    fn bad_text_is_an_error_not_a_panic() {
+        assert_eq!(
+            Content::from_bytes(ContentKind::Text, vec![b'a', 0xff]).unwrap_err(),
+            ContentError::InvalidUtf8(1)
+        );
+        assert!(HashRules::default().digest_bytes(ContentKind::Json, b"{\"a\":").is_err());
+    }
+}

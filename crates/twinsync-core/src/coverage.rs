@@ -1,0 +1,3 @@
+//! Coverage of component variants by stories and tests.
+//!
+//! PLACEHOLDER: lands with the coverage work.

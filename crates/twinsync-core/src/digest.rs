@@ -1,0 +1,161 @@
+//! `Digest`: the SHA-256 of canonical content, and the tree digest of a whole replica.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+
+use crate::key::Key;
+
+/// SHA-256 of canonical content; displays as `sha256:<hex>`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest([u8; 32]);
+
+/// Why a string is not a digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid digest {input:?}: expected `sha256:` followed by 64 lowercase hex digits")]
+pub struct DigestParseError {
+    /// The rejected input.
+    pub input: String,
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Digest {
+    /// Wraps 32 raw bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Digest(bytes)
+    }
+
+    /// SHA-256 of `bytes`, taken as they are.
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        Digest(Sha256::digest(bytes).into())
+    }
+
+    /// Finishes a running SHA-256.
+    pub fn from_hasher(hasher: Sha256) -> Self {
+        Digest(hasher.finalize().into())
+    }
+
+    /// The raw 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex, without the `sha256:` prefix.
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(HEX[(b >> 4) as usize] as char);
+            s.push(HEX[(b & 15) as usize] as char);
+        }
+        s
+    }
+
+    /// Parses 64 hex digits, with or without the `sha256:` prefix.
+    pub fn from_hex(hex: &str) -> Result<Self, DigestParseError> {
+        let err = || DigestParseError { input: hex.to_string() };
+        let raw = hex.strip_prefix("sha256:").unwrap_or(hex).as_bytes();
+        if raw.len() != 64 {
+            return Err(err());
+        }
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut out = [0u8; 32];
+        for (i, pair) in raw.chunks_exact(2).enumerate() {
+            out[i] = (nibble(pair[0]).ok_or_else(err)? << 4) | nibble(pair[1]).ok_or_else(err)?;
+        }
+        Ok(Digest(out))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.to_hex())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for Digest {
+    type Err = DigestParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if !s.starts_with("sha256:") {
+            return Err(DigestParseError { input: s.to_string() });
+        }
+        Digest::from_hex(s)
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One digest for a whole replica, like a Merkle root over its sorted entries.
+///
+/// SHA-256 over, for each entry in key order, the key's UTF-8 bytes, a NUL byte and
+/// the entry's 32 raw digest bytes. Keys never contain NUL, so the encoding is
+/// unambiguous; two replicas with the same keys and contents have the same tree digest.
+pub fn tree_digest<'a, I>(entries: I) -> Digest
+where
+    I: IntoIterator<Item = (&'a Key, &'a Digest)>,
+{
+    let mut sorted: Vec<(&Key, &Digest)> = entries.into_iter().collect();
+    sorted.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mut h = Sha256::new();
+    for (k, d) in sorted {
+        h.update(k.as_str().as_bytes());
+        h.update([0u8]);
+        h.update(d.as_bytes());
+    }
+    Digest::from_hasher(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_and_parses_with_prefix() {
+        let d = Digest::of_bytes(b"abc");
+        let s = d.to_string();
+        assert_eq!(
+            s,
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(s.parse::<Digest>().unwrap(), d);
+        assert!("ba7816bf".parse::<Digest>().is_err());
+        assert!(Digest::from_hex(&"G".repeat(64)).is_err());
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(serde_json::from_str::<Digest>(&json).unwrap(), d);
+    }
+
+    #[test]
+    fn tree_digest_ignores_input_order_and_sees_every_change() {
+        let a = Key::new("a.md").unwrap();
+        let b = Key::new("b/c.md").unwrap();
+        let (da, db) = (Digest::of_bytes(b"1"), Digest::of_bytes(b"2"));
+        let t1 = tree_digest([(&a, &da), (&b, &db)]);
+        let t2 = tree_digest([(&b, &db), (&a, &da)]);
+        assert_eq!(t1, t2);
+        assert_ne!(t1, tree_digest([(&a, &db), (&b, &da)]));
+        assert_ne!(t1, tree_digest([(&a, &da)]));
+    }
+}

@@ -1,0 +1,304 @@
+//! Three-way drift: every key of base, left and right classified against the base.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+use crate::key::Key;
+use crate::replica::Entry;
+
+/// How one key differs between the base and the two replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftClass {
+    /// Both sides equal the base.
+    InSync,
+    /// Only the left side changed.
+    ChangedLeft,
+    /// Only the right side changed.
+    ChangedRight,
+    /// Both sides changed to the same content.
+    ChangedAlike,
+    /// New on the left only.
+    AddedLeft,
+    /// New on the right only.
+    AddedRight,
+    /// New on both sides with the same content.
+    AddedAlike,
+    /// Deleted on the left; the right still equals the base.
+    DeletedLeft,
+    /// Deleted on the right; the left still equals the base.
+    DeletedRight,
+    /// Deleted on both sides.
+    DeletedBoth,
+    /// Both sides changed, differently.
+    ConflictModifyModify,
+    /// Left modified, right deleted.
+    ConflictModifyDelete,
+    /// Left deleted, right modified.
+    ConflictDeleteModify,
+    /// New on both sides with different content.
+    ConflictAddAdd,
+}
+
+impl DriftClass {
+    /// Every class, in declaration order.
+    pub const ALL: [DriftClass; 14] = [
+        DriftClass::InSync,
+        DriftClass::ChangedLeft,
+        DriftClass::ChangedRight,
+        DriftClass::ChangedAlike,
+        DriftClass::AddedLeft,
+        DriftClass::AddedRight,
+        DriftClass::AddedAlike,
+        DriftClass::DeletedLeft,
+        DriftClass::DeletedRight,
+        DriftClass::DeletedBoth,
+        DriftClass::ConflictModifyModify,
+        DriftClass::ConflictModifyDelete,
+        DriftClass::ConflictDeleteModify,
+        DriftClass::ConflictAddAdd,
+    ];
+
+    /// The snake_case name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftClass::InSync => "in_sync",
+            DriftClass::ChangedLeft => "changed_left",
+            DriftClass::ChangedRight => "changed_right",
+            DriftClass::ChangedAlike => "changed_alike",
+            DriftClass::AddedLeft => "added_left",
+            DriftClass::AddedRight => "added_right",
+            DriftClass::AddedAlike => "added_alike",
+            DriftClass::DeletedLeft => "deleted_left",
+            DriftClass::DeletedRight => "deleted_right",
+            DriftClass::DeletedBoth => "deleted_both",
+            DriftClass::ConflictModifyModify => "conflict_modify_modify",
+            DriftClass::ConflictModifyDelete => "conflict_modify_delete",
+            DriftClass::ConflictDeleteModify => "conflict_delete_modify",
+            DriftClass::ConflictAddAdd => "conflict_add_add",
+        }
+    }
+
+    /// True for the four conflict classes.
+    pub fn is_conflict(self) -> bool {
+        matches!(
+            self,
+            DriftClass::ConflictModifyModify
+                | DriftClass::ConflictModifyDelete
+                | DriftClass::ConflictDeleteModify
+                | DriftClass::ConflictAddAdd
+        )
+    }
+
+    /// Classifies one key from the digest each place holds (`None`: absent).
+    ///
+    /// Only ever called for keys present somewhere, so `(None, None, None)` is in sync.
+    #[inline]
+    pub fn classify(base: Option<&Digest>, left: Option<&Digest>, right: Option<&Digest>) -> DriftClass {
+        use DriftClass::*;
+        match (base, left, right) {
+            (None, None, None) => InSync,
+            (None, Some(_), None) => AddedLeft,
+            (None, None, Some(_)) => AddedRight,
+            (None, Some(l), Some(r)) => {
+                if l == r {
+                    AddedAlike
+                } else {
+                    ConflictAddAdd
+                }
+            }
+            (Some(_), None, None) => DeletedBoth,
+            (Some(b), Some(l), None) => {
+                if l == b {
+                    DeletedRight
+                } else {
+                    ConflictModifyDelete
+                }
+            }
+            (Some(b), None, Some(r)) => {
+                if r == b {
+                    DeletedLeft
+                } else {
+                    ConflictDeleteModify
+                }
+            }
+            (Some(b), Some(l), Some(r)) => match (l == b, r == b) {
+                (true, true) => InSync,
+                (false, true) => ChangedLeft,
+                (true, false) => ChangedRight,
+                (false, false) => {
+                    if l == r {
+                        ChangedAlike
+                    } else {
+                        ConflictModifyModify
+                    }
+                }
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for DriftClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One key's drift: its class and the digest each place holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftItem {
+    /// The item.
+    pub key: Key,
+    /// How it differs.
+    pub class: DriftClass,
+    /// Digest in the base, if any.
+    pub base: Option<Digest>,
+    /// Digest on the left, if present.
+    pub left: Option<Digest>,
+    /// Digest on the right, if present.
+    pub right: Option<Digest>,
+}
+
+/// Number of items in each class.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftCounts(BTreeMap<DriftClass, usize>);
+
+impl DriftCounts {
+    /// Items in `class`.
+    pub fn get(&self, class: DriftClass) -> usize {
+        self.0.get(&class).copied().unwrap_or(0)
+    }
+    /// Items in conflict.
+    pub fn conflicts(&self) -> usize {
+        self.0.iter().filter(|(c, _)| c.is_conflict()).map(|(_, n)| n).sum()
+    }
+    /// Items not in sync.
+    pub fn drifted(&self) -> usize {
+        self.total() - self.get(DriftClass::InSync)
+    }
+    /// All items.
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+    /// Non-zero classes and their counts, in class order.
+    pub fn iter(&self) -> impl Iterator<Item = (DriftClass, usize)> + '_ {
+        self.0.iter().map(|(c, n)| (*c, *n))
+    }
+    fn add(&mut self, class: DriftClass) {
+        *self.0.entry(class).or_insert(0) += 1;
+    }
+}
+
+/// The drift of a whole pair: every key, in key order, with counts per class.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// Every key seen in base, left or right, sorted by key.
+    pub items: Vec<DriftItem>,
+    /// Items per class.
+    pub counts: DriftCounts,
+}
+
+impl Drift {
+    /// The items that are not in sync.
+    pub fn drifted(&self) -> impl Iterator<Item = &DriftItem> {
+        self.items.iter().filter(|i| i.class != DriftClass::InSync)
+    }
+    /// True when every item is in sync.
+    pub fn is_clean(&self) -> bool {
+        self.counts.drifted() == 0
+    }
+}
+
+/// Anything that carries a digest: base digests and scanned entries alike.
+pub trait HasDigest {
+    /// The digest.
+    fn digest(&self) -> &Digest;
+}
+
+impl HasDigest for Digest {
+    fn digest(&self) -> &Digest {
+        self
+    }
+}
+
+impl HasDigest for Entry {
+    fn digest(&self) -> &Digest {
+        &self.digest
+    }
+}
+
+/// Three-way classification of every key in `base`, `left` and `right`.
+///
+/// One merge walk over the three sorted maps: O(n) in items, deterministic key order.
+pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
+    base: &BTreeMap<Key, B>,
+    left: &BTreeMap<Key, L>,
+    right: &BTreeMap<Key, R>,
+) -> Drift {
+    let mut items = Vec::with_capacity(base.len().max(left.len()).max(right.len()));
+    let mut counts = DriftCounts::default();
+    let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
+    loop {
+        // The smallest key at the head of any of the three walks.
+        let next = [bi.peek().map(|e| e.0), li.peek().map(|e| e.0), ri.peek().map(|e| e.0)]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(key) = next.cloned() else { break };
+        let b = bi.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
+        let l = li.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
+        let r = ri.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
+        let class = DriftClass::classify(b.as_ref(), l.as_ref(), r.as_ref());
+        counts.add(class);
+        items.push(DriftItem { key, class, base: b, left: l, right: r });
+    }
+    Drift { items, counts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Digest {
+        Digest::of_bytes(s.as_bytes())
+    }
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<Key, Digest> {
+        pairs.iter().map(|(k, v)| (Key::new(k).unwrap(), d(v))).collect()
+    }
+
+    #[test]
+    fn every_class_is_recognised() {
+        let base = map(&[("same", "1"), ("cl", "1"), ("cr", "1"), ("ca", "1"), ("dl", "1"), ("dr", "1"), ("db", "1"), ("mm", "1"), ("md", "1"), ("dm", "1")]);
+        let left = map(&[("same", "1"), ("cl", "2"), ("cr", "1"), ("ca", "2"), ("dr", "1"), ("mm", "2"), ("md", "2"), ("al", "1"), ("aa", "1"), ("aa2", "1")]);
+        let right = map(&[("same", "1"), ("cl", "1"), ("cr", "2"), ("ca", "2"), ("dl", "1"), ("mm", "3"), ("dm", "2"), ("ar", "1"), ("aa", "1"), ("aa2", "2")]);
+        let drift = detect(&base, &left, &right);
+        let got: BTreeMap<&str, DriftClass> = drift.items.iter().map(|i| (i.key.as_str(), i.class)).collect();
+        use DriftClass::*;
+        let want = [
+            ("same", InSync), ("cl", ChangedLeft), ("cr", ChangedRight), ("ca", ChangedAlike),
+            ("dl", DeletedLeft), ("dr", DeletedRight), ("db", DeletedBoth), ("mm", ConflictModifyModify),
+            ("md", ConflictModifyDelete), ("dm", ConflictDeleteModify), ("al", AddedLeft), ("ar", AddedRight),
+            ("aa", AddedAlike), ("aa2", ConflictAddAdd),
+        ];
+        assert_eq!(got.len(), want.len());
+        for (k, c) in want {
+            assert_eq!(got[k], c, "{k}");
+        }
+        assert_eq!(drift.counts.conflicts(), 4);
+        assert_eq!(drift.counts.total(), 14);
+        assert_eq!(drift.counts.drifted(), 13);
+        let keys: Vec<_> = drift.items.iter().map(|i| i.key.clone()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "items come out in key order");
+    }
+
+    #[test]
+    fn class_names_are_snake_case_in_json() {
+        for c in DriftClass::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::Value::String(c.as_str().into()));
+        }
+    }
+}

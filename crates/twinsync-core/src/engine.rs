@@ -1,0 +1,740 @@
+//! `Engine`: runs a plan over two replicas and a store — per item atomic, a failure
+//! isolated to its item, idempotent by operation hash, audited and undoable.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditRecord;
+use crate::clock::Clock;
+use crate::content::Content;
+use crate::digest::Digest;
+use crate::drift::{detect, Drift};
+use crate::error::{Error, Result};
+use crate::event::{EventCategory, EventEnvelope, NotificationStatus, Transport};
+use crate::key::Key;
+use crate::merge::{json3, text3, JsonMergeOptions, TextMergeOptions};
+use crate::plan::{plan, Action, ActionKind, Plan, PlanContext, DEFAULT_BUCKET_MS};
+use crate::policy::{Directions, Policy, Side, Strategy};
+use crate::replica::{Replica, ReplicaError, Snapshot, WriteContext};
+use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger, UndoReport};
+use crate::store::{HistoryEntry, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
+
+/// How an engine is set up for one pair of replicas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineConfig {
+    /// Name of the pair; keys the base in the store.
+    pub scope: String,
+    /// Who acts, for history and audit.
+    pub actor: String,
+    /// Undo window.
+    pub undo: UndoLimits,
+    /// Operation-hash time bucket in milliseconds.
+    pub bucket_ms: i64,
+    /// Labels and style for text merges.
+    pub text_merge: TextMergeOptions,
+    /// Options for JSON merges.
+    pub json_merge: JsonMergeOptions,
+    /// A sync that would delete at least this many items, and at least half the base,
+    /// from one side's emptiness, stops with [`Error::MassDeletion`].
+    pub mass_delete_threshold: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            scope: "default".into(),
+            actor: "twinsync".into(),
+            undo: UndoLimits::default(),
+            bucket_ms: DEFAULT_BUCKET_MS,
+            text_merge: TextMergeOptions::default(),
+            json_merge: JsonMergeOptions::default(),
+            mass_delete_threshold: 10,
+        }
+    }
+}
+
+/// Options of one sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncOptions {
+    /// Conflict policy.
+    pub policy: Policy,
+    /// Directions.
+    pub directions: Directions,
+    /// What set it off.
+    pub trigger: Trigger,
+    /// Let a sync delete most of a replica (see [`Error::MassDeletion`]).
+    pub allow_mass_delete: bool,
+}
+
+/// One item's change as a unified diff, for dry runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemDiff {
+    /// The item.
+    pub key: Key,
+    /// The planned action.
+    pub action: ActionKind,
+    /// Unified diff from the target's current content to what it would become
+    /// (empty for binary content or base-only actions).
+    pub diff: String,
+}
+
+/// A dry run: the plan and what each change would look like.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    /// The plan.
+    pub plan: Plan,
+    /// Diffs of the changes.
+    pub diffs: Vec<ItemDiff>,
+}
+
+/// What a scan of both replicas found.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// The base from the store.
+    pub base: BTreeMap<Key, Digest>,
+    /// The left scan.
+    pub left: Snapshot,
+    /// The right scan.
+    pub right: Snapshot,
+    /// Their drift.
+    pub drift: Drift,
+}
+
+/// Runs syncs and undos of one pair over a store.
+pub struct Engine<'a> {
+    store: &'a mut dyn Store,
+    clock: &'a dyn Clock,
+    transport: Option<&'a dyn Transport>,
+    config: EngineConfig,
+}
+
+/// Outcome of one item, before it is written into the report.
+struct Applied {
+    result: ItemResult,
+    conflict: Option<ConflictReport>,
+    undoable: bool,
+}
+
+fn side<'r>(left: &'r mut dyn Replica, right: &'r mut dyn Replica, s: Side) -> &'r mut dyn Replica {
+    match s {
+        Side::Left => left,
+        Side::Right => right,
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// An engine over `store`, reading time from `clock`.
+    pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, config: EngineConfig) -> Self {
+        Engine { store, clock, transport: None, config }
+    }
+
+    /// Sends events through `transport`.
+    pub fn with_transport(mut self, transport: &'a dyn Transport) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Scans both replicas and classifies every item against the base.
+    pub fn scan(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Scan> {
+        let base = self.store.load_base(&self.config.scope)?;
+        let l = left.scan()?;
+        let r = right.scan()?;
+        let drift = detect(&base, &l, &r);
+        Ok(Scan { base, left: l, right: r, drift })
+    }
+
+    /// The drift of the pair.
+    pub fn status(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Drift> {
+        Ok(self.scan(left, right)?.drift)
+    }
+
+    /// Scans and plans, refusing a mass deletion unless allowed.
+    pub fn plan(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, opts: &SyncOptions) -> Result<(Plan, Scan)> {
+        let scan = self.scan(left, right)?;
+        let ctx = PlanContext {
+            now: self.clock.now(),
+            bucket_ms: self.config.bucket_ms,
+            left: Some(&scan.left),
+            right: Some(&scan.right),
+        };
+        let p = plan(&scan.drift, &opts.directions, &opts.policy, &ctx);
+        if !opts.allow_mass_delete {
+            self.check_mass_deletion(&p, &scan, left.name(), right.name())?;
+        }
+        Ok((p, scan))
+    }
+
+    fn check_mass_deletion(&self, p: &Plan, scan: &Scan, left_name: &str, right_name: &str) -> Result<()> {
+        for (kind, name) in [(ActionKind::DeleteRight, left_name), (ActionKind::DeleteLeft, right_name)] {
+            let deletions = p.actions.iter().filter(|a| a.kind == kind).count();
+            if deletions >= self.config.mass_delete_threshold.max(1) && deletions * 2 >= scan.base.len() {
+                return Err(Error::MassDeletion { replica: name.to_string(), deletions, base_items: scan.base.len() });
+            }
+        }
+        Ok(())
+    }
+
+    /// A dry run: the plan with a unified diff per change. Changes nothing.
+    pub fn preview(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, opts: &SyncOptions) -> Result<Preview> {
+        let (plan, _) = self.plan(left, right, opts)?;
+        let mut diffs = Vec::new();
+        for a in plan.changes() {
+            let (from, to) = match a.kind {
+                ActionKind::CopyToRight => (right.read(&a.key)?, left.read(&a.key)?),
+                ActionKind::CopyToLeft => (left.read(&a.key)?, right.read(&a.key)?),
+                ActionKind::DeleteRight => (right.read(&a.key)?, None),
+                ActionKind::DeleteLeft => (left.read(&a.key)?, None),
+                ActionKind::Merge => {
+                    let l = left.read(&a.key)?;
+                    let merged = match (&l, right.read(&a.key)?) {
+                        (Some(lc), Some(rc)) => self.merge_contents(a, lc, &rc).map(|(c, _)| c),
+                        _ => None,
+                    };
+                    (l, merged)
+                }
+                _ => (None, None),
+            };
+            let text = |c: &Option<Content>| c.as_ref().and_then(|c| c.as_text().map(str::to_owned)).unwrap_or_default();
+            let diff = if matches!(from, Some(Content::Bytes(_))) || matches!(to, Some(Content::Bytes(_))) {
+                String::new()
+            } else {
+                similar::TextDiff::from_lines(&text(&from), &text(&to))
+                    .unified_diff()
+                    .header(&format!("a/{}", a.key), &format!("b/{}", a.key))
+                    .to_string()
+            };
+            diffs.push(ItemDiff { key: a.key.clone(), action: a.kind, diff });
+        }
+        Ok(Preview { plan, diffs })
+    }
+
+    /// Plans and applies a sync; returns its report.
+    ///
+    /// Each item is applied on its own: compare-and-swap on the target, then one store
+    /// transaction. A failing item is reported and the others go on. Repeating a
+    /// completed operation (same operation hash) returns its report and changes nothing.
+    pub fn sync(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, opts: &SyncOptions) -> Result<OperationReport> {
+        let started = self.clock.now();
+        let (plan, _) = self.plan(left, right, opts)?;
+        let op_id = plan.operation_id();
+        if let Some(mut done) = self.store.operation(&op_id)? {
+            if done.status == OperationStatus::Completed {
+                done.replayed = true;
+                return Ok(done);
+            }
+        }
+        let mut report = OperationReport {
+            operation_id: op_id.clone(),
+            operation_hash: plan.operation_hash,
+            scope: self.config.scope.clone(),
+            status: OperationStatus::Running,
+            trigger: opts.trigger,
+            actor: self.config.actor.clone(),
+            policy: plan.policy,
+            directions: plan.directions.clone(),
+            started_at: started,
+            finished_at: started,
+            duration_ms: 0,
+            counts: ReportCounts { planned: plan.actions.len(), ..Default::default() },
+            items: Vec::with_capacity(plan.actions.len()),
+            conflicts: Vec::new(),
+            reversible_until: None,
+            undone_at: None,
+            replayed: false,
+            audit_id: None,
+        };
+        if plan.actions.is_empty() {
+            report.status = OperationStatus::Completed;
+            return Ok(report);
+        }
+        self.store.put_operation(&report)?;
+        self.emit(EventCategory::SyncStarted, &op_id, serde_json::json!({
+            "operation_id": op_id, "scope": self.config.scope, "planned": plan.actions.len(),
+        }));
+        let ctx = WriteContext { operation_id: op_id.clone() };
+        let mut undoable = false;
+        for action in &plan.actions {
+            let applied = self.apply(action, &plan.policy, left, right, &ctx, opts.trigger);
+            match applied.result.outcome {
+                Outcome::Applied => report.counts.applied += 1,
+                Outcome::Skipped => report.counts.skipped += 1,
+                Outcome::Conflict => report.counts.conflicts += 1,
+                Outcome::Failed => report.counts.failed += 1,
+            }
+            undoable |= applied.undoable;
+            if let Some(c) = applied.conflict {
+                self.emit(EventCategory::Conflict, &op_id, serde_json::json!({
+                    "operation_id": op_id, "key": c.key, "class": c.class, "reason": c.reason,
+                }));
+                report.conflicts.push(c);
+            }
+            report.items.push(applied.result);
+        }
+        let finished = self.clock.now();
+        report.finished_at = finished;
+        report.duration_ms = finished.millis() - started.millis();
+        report.status = match (report.counts.failed, report.counts.applied) {
+            (0, _) => OperationStatus::Completed,
+            (_, 0) => OperationStatus::Failed,
+            _ => OperationStatus::Partial,
+        };
+        if undoable {
+            report.reversible_until = Some(started.plus_millis(self.config.undo.max_age_ms));
+        }
+        report.audit_id = Some(self.audit("sync", &op_id, report.status != OperationStatus::Failed, &report.counts, report.duration_ms)?);
+        self.store.put_operation(&report)?;
+        self.store.prune(finished, &self.config.undo)?;
+        let category = if report.status == OperationStatus::Failed { EventCategory::SyncFailed } else { EventCategory::SyncCompleted };
+        self.emit(category, &op_id, serde_json::json!({
+            "operation_id": op_id, "scope": self.config.scope, "status": report.status, "counts": report.counts,
+            "duration_ms": report.duration_ms,
+        }));
+        Ok(report)
+    }
+
+    fn apply(&mut self, a: &Action, policy: &Policy, left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext, trigger: Trigger) -> Applied {
+        let mut result = ItemResult {
+            key: a.key.clone(),
+            class: a.class,
+            action: a.kind,
+            outcome: Outcome::Applied,
+            left: a.left,
+            right: a.right,
+            error: None,
+            note: Some(a.reason.clone()),
+        };
+        let outcome = match a.kind {
+            ActionKind::Skip => {
+                result.outcome = Outcome::Skipped;
+                return Applied { result, conflict: None, undoable: false };
+            }
+            ActionKind::Conflict => {
+                let conflict = self.conflict_report(a, left, right, None, a.reason.clone());
+                result.outcome = Outcome::Conflict;
+                return Applied { result, conflict: Some(conflict), undoable: false };
+            }
+            ActionKind::UpdateBase => self.update_base(a, left, trigger),
+            ActionKind::CopyToRight | ActionKind::CopyToLeft | ActionKind::DeleteRight | ActionKind::DeleteLeft => {
+                let winner = a.kind.target().expect("copies and deletes have a target").other();
+                self.copy(a, winner, left, right, ctx, trigger, &a.reason)
+            }
+            ActionKind::Merge => {
+                let fallback = match policy.strategy {
+                    Strategy::Merge { fallback } => fallback,
+                    _ => None,
+                };
+                self.merge(a, fallback, left, right, ctx, trigger)
+            }
+        };
+        match outcome {
+            Ok(step) => {
+                result.left = step.left;
+                result.right = step.right;
+                result.note = Some(step.note);
+                if step.conflict.is_some() {
+                    result.outcome = Outcome::Conflict;
+                }
+                Applied { result, conflict: step.conflict, undoable: step.undoable }
+            }
+            Err(ItemFailure::Conflict(reason)) => {
+                let conflict = self.conflict_report(a, left, right, None, reason.clone());
+                result.outcome = Outcome::Conflict;
+                result.note = Some(reason);
+                Applied { result, conflict: Some(conflict), undoable: false }
+            }
+            Err(ItemFailure::Error(e)) => {
+                self.record_failure(a, trigger, &e, ctx);
+                result.outcome = Outcome::Failed;
+                result.error = Some(e);
+                Applied { result, conflict: None, undoable: false }
+            }
+        }
+    }
+
+    fn record_failure(&mut self, a: &Action, trigger: Trigger, error: &str, ctx: &WriteContext) {
+        // A failed item leaves the base as it was; only history records the attempt.
+        // If even that cannot be written, the report still carries the error.
+        let base_after = a.base;
+        let _ = self.store.commit_item(&ItemCommit {
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            base_after,
+            blobs: vec![],
+            undo: vec![],
+            history: self.history_row(&ctx.operation_id, a, trigger, false, Some(error.to_string()), a.left, a.right),
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn history_row(&self, op: &str, a: &Action, trigger: Trigger, success: bool, error: Option<String>, left: Option<Digest>, right: Option<Digest>) -> HistoryEntry {
+        let direction = match a.kind {
+            ActionKind::CopyToRight | ActionKind::DeleteRight => "left_to_right",
+            ActionKind::CopyToLeft | ActionKind::DeleteLeft => "right_to_left",
+            ActionKind::Merge => "both",
+            _ => "base",
+        };
+        HistoryEntry {
+            operation_id: op.to_string(),
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            direction: direction.into(),
+            trigger,
+            success,
+            error,
+            left,
+            right,
+            at: self.clock.now(),
+        }
+    }
+
+    /// Reads `key` from `replica` and checks it still has the digest the plan saw.
+    fn read_expected(replica: &dyn Replica, key: &Key, expected: Option<Digest>) -> Result<Option<Content>, ItemFailure> {
+        let content = replica.read(key).map_err(ItemFailure::from)?;
+        let now = match &content {
+            None => None,
+            Some(c) => Some(replica.rules().digest(c).map_err(|e| ItemFailure::Error(format!("{key}: {e}")))?),
+        };
+        if now != expected {
+            return Err(ItemFailure::Conflict(format!(
+                "{key} changed on {} since it was scanned; nothing was overwritten",
+                replica.name()
+            )));
+        }
+        Ok(content)
+    }
+
+    fn update_base(&mut self, a: &Action, left: &mut dyn Replica, trigger: Trigger) -> Result<Step, ItemFailure> {
+        let content = Self::read_expected(left, &a.key, a.left)?;
+        let blobs = match (a.left, content) {
+            (Some(d), Some(c)) => vec![(d, c)],
+            _ => vec![],
+        };
+        let op = String::new();
+        let history = self.history_row(&op, a, trigger, true, None, a.left, a.right);
+        self.store
+            .commit_item(&ItemCommit { scope: self.config.scope.clone(), key: a.key.clone(), base_after: a.left, blobs, undo: vec![], history })
+            .map_err(|e| ItemFailure::Error(format!("{}: {e}", a.key)))?;
+        Ok(Step { left: a.left, right: a.right, note: a.reason.clone(), conflict: None, undoable: false })
+    }
+
+    /// Makes the other side equal to `winner` (write or delete), recording undo.
+    #[allow(clippy::too_many_arguments)]
+    fn copy(&mut self, a: &Action, winner: Side, left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext, trigger: Trigger, note: &str) -> Result<Step, ItemFailure> {
+        let (win_digest, lose_digest) = match winner {
+            Side::Left => (a.left, a.right),
+            Side::Right => (a.right, a.left),
+        };
+        let target = winner.other();
+        let src = Self::read_expected(side(left, right, winner), &a.key, win_digest)?;
+        let dst = side(left, right, target);
+        let pre = Self::read_expected(dst, &a.key, lose_digest)?;
+        let post = match (&src, lose_digest) {
+            (Some(content), expected) => Some(dst.write(&a.key, content, expected.as_ref(), ctx).map_err(ItemFailure::from)?),
+            (None, Some(expected)) => {
+                dst.delete(&a.key, &expected, ctx).map_err(ItemFailure::from)?;
+                None
+            }
+            (None, None) => None,
+        };
+        let mut blobs = Vec::new();
+        if let (Some(d), Some(c)) = (post, src) {
+            blobs.push((d, c));
+        }
+        if let (Some(d), Some(c)) = (lose_digest, pre) {
+            blobs.push((d, c));
+        }
+        let undo = vec![self.undo_entry(&ctx.operation_id, a, target, lose_digest, post)];
+        let (l, r) = match target {
+            Side::Left => (post, a.right),
+            Side::Right => (a.left, post),
+        };
+        let history = self.history_row(&ctx.operation_id, a, trigger, true, None, l, r);
+        self.store
+            .commit_item(&ItemCommit { scope: self.config.scope.clone(), key: a.key.clone(), base_after: post, blobs, undo, history })
+            .map_err(|e| ItemFailure::Error(format!("{}: written to the {target} but not recorded: {e}", a.key)))?;
+        Ok(Step { left: l, right: r, note: note.to_string(), conflict: None, undoable: true })
+    }
+
+    fn undo_entry(&self, op: &str, a: &Action, side: Side, pre: Option<Digest>, post: Option<Digest>) -> UndoEntry {
+        let now = self.clock.now();
+        UndoEntry {
+            operation_id: op.to_string(),
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            side,
+            pre,
+            post,
+            base_before: a.base,
+            created_at: now,
+            expires_at: now.plus_millis(self.config.undo.max_age_ms),
+            undone_at: None,
+        }
+    }
+
+    /// Merges the two contents against the base content; `None` when the kinds cannot
+    /// be merged. The flag says whether the merge was clean.
+    fn merge_contents(&self, a: &Action, l: &Content, r: &Content) -> Option<(Content, bool)> {
+        let base = a.base.and_then(|d| self.store.blob(&d).ok().flatten());
+        match (l, r) {
+            (Content::Text(lt), Content::Text(rt)) => {
+                let bt = match &base {
+                    Some(Content::Text(t)) | Some(Content::Json(t)) => t.as_str(),
+                    _ => "",
+                };
+                let m = text3(bt, lt, rt, &self.config.text_merge);
+                Some((Content::Text(m.text), m.conflicts == 0))
+            }
+            (Content::Json(lt), Content::Json(rt)) => {
+                let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+                let (lv, rv) = (parse(lt)?, parse(rt)?);
+                let bv = match &base {
+                    Some(Content::Json(t)) => parse(t)?,
+                    _ => serde_json::Value::Object(Default::default()),
+                };
+                let m = json3(&bv, &lv, &rv, &self.config.json_merge);
+                let mut text = serde_json::to_string_pretty(&m.value).ok()?;
+                text.push('\n');
+                Some((Content::Json(text), m.conflicts.is_empty()))
+            }
+            _ => None,
+        }
+    }
+
+    fn merge(&mut self, a: &Action, fallback: Option<Side>, left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext, trigger: Trigger) -> Result<Step, ItemFailure> {
+        let lc = Self::read_expected(left, &a.key, a.left)?.ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the left", a.key)))?;
+        let rc = Self::read_expected(right, &a.key, a.right)?.ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the right", a.key)))?;
+        let merged = self.merge_contents(a, &lc, &rc);
+        let (content, clean) = merged.unwrap_or((Content::Bytes(vec![]), false));
+        if !clean {
+            // Markers only make sense for text; JSON conflicts show both versions instead.
+            let markers = match &content {
+                Content::Text(t) => Some(t.clone()),
+                _ => None,
+            };
+            return match fallback {
+                Some(winner) => {
+                    let mut step = self.copy(a, winner, left, right, ctx, trigger, &format!("merge conflicted: the {winner} wins; the other version is kept for undo"))?;
+                    step.conflict = None;
+                    Ok(step)
+                }
+                None => Ok(Step {
+                    left: a.left,
+                    right: a.right,
+                    note: "merge conflicted: left for a person".into(),
+                    conflict: Some(self.conflict_report(a, left, right, markers, "merge conflicted".into())),
+                    undoable: false,
+                }),
+            };
+        }
+        let rules = left.rules().clone();
+        let digest = rules.digest(&content).map_err(|e| ItemFailure::Error(format!("{}: merged result is invalid: {e}", a.key)))?;
+        let mut undo = Vec::new();
+        let mut blobs = vec![(digest, content.clone())];
+        for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
+            if pre == Some(digest) {
+                continue;
+            }
+            side(left, right, s).write(&a.key, &content, pre.as_ref(), ctx).map_err(ItemFailure::from)?;
+            undo.push(self.undo_entry(&ctx.operation_id, a, s, pre, Some(digest)));
+            if let Some(p) = pre {
+                blobs.push((p, pre_content));
+            }
+        }
+        let history = self.history_row(&ctx.operation_id, a, trigger, true, None, Some(digest), Some(digest));
+        self.store
+            .commit_item(&ItemCommit { scope: self.config.scope.clone(), key: a.key.clone(), base_after: Some(digest), blobs, undo, history })
+            .map_err(|e| ItemFailure::Error(format!("{}: merged but not recorded: {e}", a.key)))?;
+        Ok(Step { left: Some(digest), right: Some(digest), note: "merged cleanly".into(), conflict: None, undoable: true })
+    }
+
+    fn conflict_report(&self, a: &Action, left: &dyn Replica, right: &dyn Replica, merged: Option<String>, reason: String) -> ConflictReport {
+        ConflictReport {
+            key: a.key.clone(),
+            class: a.class,
+            base: a.base,
+            left_digest: a.left,
+            right_digest: a.right,
+            left: left.read(&a.key).ok().flatten(),
+            right: right.read(&a.key).ok().flatten(),
+            merged,
+            reason,
+        }
+    }
+
+    fn audit(&mut self, action: &str, correlation: &str, success: bool, counts: &ReportCounts, duration_ms: i64) -> Result<String> {
+        Ok(self.store.append_audit(&AuditRecord {
+            id: String::new(),
+            correlation_id: correlation.to_string(),
+            actor: self.config.actor.clone(),
+            action: action.to_string(),
+            success,
+            counts: serde_json::to_value(counts).expect("counts serialise"),
+            duration_ms,
+            at: self.clock.now(),
+            detail: Some(format!("scope {}", self.config.scope)),
+        })?)
+    }
+
+    fn emit(&mut self, category: EventCategory, correlation: &str, payload: serde_json::Value) {
+        let at = self.clock.now();
+        let envelope = EventEnvelope {
+            id: format!("{correlation}-{}-{}", serde_json::to_value(category).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(), at.millis()),
+            category,
+            at,
+            correlation_id: correlation.to_string(),
+            payload,
+        };
+        if let Some(t) = self.transport {
+            if let Err(e) = t.send(&envelope) {
+                // Kept for a later retry rather than lost.
+                if self.store.enqueue_event(&envelope).is_ok() {
+                    let _ = self.store.set_event_status(&envelope.id, NotificationStatus::Retrying, 1, Some(&e.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Undoes an operation (the newest undoable one of this pair for `None`).
+    ///
+    /// Every item whose current digest still equals what the operation wrote is put
+    /// back, base included; an item changed since is refused and reported, never
+    /// overwritten. An operation is undone once, and only inside its undo window.
+    pub fn undo(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, operation_id: Option<&str>) -> Result<UndoReport> {
+        let now = self.clock.now();
+        let mut op = match operation_id {
+            Some(id) => self.find_operation(id)?,
+            None => self
+                .store
+                .operations(Some(&self.config.scope), self.config.undo.max_operations)?
+                .into_iter()
+                .find(|o| o.undone_at.is_none() && o.reversible_until.is_some_and(|u| u > now))
+                .ok_or_else(|| Error::NotFound(format!("no operation of {} can be undone", self.config.scope)))?,
+        };
+        if op.undone_at.is_some() {
+            return Err(Error::AlreadyUndone(op.operation_id));
+        }
+        let entries = self.store.undo_entries(&op.operation_id)?;
+        let until = op.reversible_until.map(|u| u.to_rfc3339()).unwrap_or_else(|| "never".into());
+        if entries.is_empty() || op.reversible_until.is_none_or(|u| u <= now) || entries.iter().all(|e| e.expires_at <= now) {
+            return Err(Error::Expired { operation_id: op.operation_id, until });
+        }
+        let mut by_key: BTreeMap<Key, Vec<UndoEntry>> = BTreeMap::new();
+        for e in entries.into_iter().filter(|e| e.undone_at.is_none()) {
+            by_key.entry(e.key.clone()).or_default().push(e);
+        }
+        let mut report = UndoReport { operation_id: op.operation_id.clone(), restored: vec![], refused: vec![], at: now, audit_id: None };
+        let ctx = WriteContext { operation_id: format!("undo-{}", op.operation_id) };
+        for (key, sides) in by_key {
+            match self.undo_item(&key, &sides, left, right, &ctx) {
+                Ok(()) => report.restored.push(key),
+                Err(reason) => report.refused.push(RefusedItem { key, reason }),
+            }
+        }
+        op.undone_at = Some(now);
+        let counts = ReportCounts { planned: report.restored.len() + report.refused.len(), applied: report.restored.len(), conflicts: report.refused.len(), ..Default::default() };
+        report.audit_id = Some(self.audit("undo", &op.operation_id, report.refused.is_empty(), &counts, self.clock.now().millis() - now.millis())?);
+        self.store.put_operation(&op)?;
+        Ok(report)
+    }
+
+    fn find_operation(&self, id: &str) -> Result<OperationReport> {
+        if let Some(op) = self.store.operation(id)? {
+            return Ok(op);
+        }
+        // Accept a unique prefix of the id, as git accepts abbreviated hashes.
+        let matches: Vec<OperationReport> = self
+            .store
+            .operations(Some(&self.config.scope), usize::MAX)?
+            .into_iter()
+            .filter(|o| o.operation_id.starts_with(id))
+            .collect();
+        match matches.len() {
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            0 => Err(Error::NotFound(format!("no operation {id}"))),
+            n => Err(Error::InvalidInput(format!("operation id {id} is ambiguous ({n} matches)"))),
+        }
+    }
+
+    fn undo_item(&mut self, key: &Key, sides: &[UndoEntry], left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext) -> std::result::Result<(), String> {
+        // All sides must still hold what the operation wrote, or the item is left alone.
+        for e in sides {
+            let now = side(left, right, e.side).digest(key).map_err(|err| err.to_string())?;
+            if now != e.post {
+                return Err(format!("changed on the {} since the operation; not overwritten", e.side));
+            }
+        }
+        for e in sides {
+            let target = side(left, right, e.side);
+            match (e.pre, e.post) {
+                (Some(pre), post) => {
+                    let content = self
+                        .store
+                        .blob(&pre)
+                        .map_err(|err| err.to_string())?
+                        .ok_or_else(|| format!("the content before the operation ({pre}) is no longer stored"))?;
+                    target.write(key, &content, post.as_ref(), ctx).map_err(|err| err.to_string())?;
+                }
+                (None, Some(post)) => target.delete(key, &post, ctx).map_err(|err| err.to_string())?,
+                (None, None) => {}
+            }
+        }
+        let now = self.clock.now();
+        let e = &sides[0];
+        self.store
+            .commit_undo(&UndoCommit {
+                scope: self.config.scope.clone(),
+                key: key.clone(),
+                operation_id: e.operation_id.clone(),
+                base: e.base_before,
+                history: HistoryEntry {
+                    operation_id: e.operation_id.clone(),
+                    scope: self.config.scope.clone(),
+                    key: key.clone(),
+                    direction: "undo".into(),
+                    trigger: Trigger::Manual,
+                    success: true,
+                    error: None,
+                    left: None,
+                    right: None,
+                    at: now,
+                },
+                at: now,
+            })
+            .map_err(|err| format!("restored but not recorded: {err}"))
+    }
+}
+
+/// The result of one applied step.
+struct Step {
+    left: Option<Digest>,
+    right: Option<Digest>,
+    note: String,
+    conflict: Option<ConflictReport>,
+    undoable: bool,
+}
+
+/// Why one item did not apply.
+enum ItemFailure {
+    /// Someone changed it: nothing was overwritten.
+    Conflict(String),
+    /// Any other failure.
+    Error(String),
+}
+
+impl From<ReplicaError> for ItemFailure {
+    fn from(e: ReplicaError) -> Self {
+        match e {
+            ReplicaError::Conflict { .. } => ItemFailure::Conflict(e.to_string()),
+            other => ItemFailure::Error(other.to_string()),
+        }
+    }
+}
+

@@ -1,0 +1,69 @@
+//! # twinsync-core
+//!
+//! The pure engine of twinsync: it keeps two replicas of a set of artifacts in step.
+//! No file, network or clock access of its own — replicas, the store, the clock and
+//! event transports are traits the host provides.
+//!
+//! The flow of one sync:
+//!
+//! 1. scan both replicas into digests ([`Replica::scan`]) and load the base
+//!    ([`Store::load_base`]);
+//! 2. classify every key ([`drift::detect`]);
+//! 3. plan actions by direction and policy ([`plan::plan`]);
+//! 4. apply them item by item, compare-and-swap, one store transaction each
+//!    ([`Engine::sync`]), and undo them later if needed ([`Engine::undo`]).
+//!
+//! ```
+//! use twinsync_core::{Content, Engine, EngineConfig, Key, ManualClock, MemoryReplica, MemoryStore, SyncOptions, Timestamp};
+//!
+//! let mut store = MemoryStore::new();
+//! let clock = ManualClock::new(Timestamp::from_millis(1_700_000_000_000));
+//! let (mut left, mut right) = (MemoryReplica::new("left"), MemoryReplica::new("right"));
+//! let key = Key::new("docs/intro.md").unwrap();
+//! left.put(&key, Content::Text("# Intro\n".into()));
+//!
+//! let mut engine = Engine::new(&mut store, &clock, EngineConfig::default());
+//! let report = engine.sync(&mut left, &mut right, &SyncOptions::default()).unwrap();
+//! assert_eq!(report.counts.applied, 1);
+//! assert_eq!(right.get(&key), Some(&Content::Text("# Intro\n".into())));
+//!
+//! // Undo puts the right side back as it was.
+//! engine.undo(&mut left, &mut right, None).unwrap();
+//! assert!(right.get(&key).is_none());
+//! ```
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod canonical;
+pub mod clock;
+pub mod content;
+pub mod coverage;
+pub mod digest;
+pub mod drift;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod key;
+pub mod lock;
+mod memory_store;
+pub mod merge;
+pub mod plan;
+pub mod policy;
+pub mod replica;
+pub mod report;
+pub mod secret;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use content::{Content, ContentKind, HashRules};
+pub use digest::{tree_digest, Digest};
+pub use drift::{detect, Drift, DriftClass, DriftItem};
+pub use engine::{Engine, EngineConfig, Preview, SyncOptions};
+pub use error::{Error, ErrorCode, Result};
+pub use key::Key;
+pub use memory_store::MemoryStore;
+pub use plan::{plan, Action, ActionKind, Plan};
+pub use policy::{Direction, Directions, Policy, Side, Strategy};
+pub use replica::{Entry, MemoryReplica, Replica, Snapshot};
+pub use report::{OperationReport, OperationStatus, Outcome, Trigger, UndoReport};
+pub use store::{Store, StoreError, UndoLimits};

@@ -1,0 +1,207 @@
+//! `MemoryStore`: the `Store` trait in memory, for tests and short-lived hosts.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::audit::AuditRecord;
+use crate::clock::Timestamp;
+use crate::content::Content;
+use crate::digest::Digest;
+use crate::event::{EventEnvelope, NotificationStatus};
+use crate::key::Key;
+use crate::lock::{Lock, LockError};
+use crate::report::OperationReport;
+use crate::store::{HistoryEntry, ItemCommit, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits};
+
+/// Everything in memory; lost when dropped.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    bases: HashMap<String, BTreeMap<Key, Digest>>,
+    blobs: HashMap<Digest, Content>,
+    /// Operations in insertion order (oldest first).
+    operations: Vec<OperationReport>,
+    undo: Vec<UndoEntry>,
+    history: Vec<HistoryEntry>,
+    locks: BTreeMap<String, Lock>,
+    audit: Vec<AuditRecord>,
+    events: Vec<(EventEnvelope, NotificationStatus, u32, Option<String>)>,
+    kv: HashMap<(String, String), Vec<u8>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of stored blobs (for tests of pruning).
+    pub fn blob_count(&self) -> usize {
+        self.blobs.len()
+    }
+}
+
+impl Store for MemoryStore {
+    fn load_base(&self, scope: &str) -> Result<BTreeMap<Key, Digest>, StoreError> {
+        Ok(self.bases.get(scope).cloned().unwrap_or_default())
+    }
+
+    fn blob(&self, digest: &Digest) -> Result<Option<Content>, StoreError> {
+        Ok(self.blobs.get(digest).cloned())
+    }
+
+    fn operation(&self, operation_id: &str) -> Result<Option<OperationReport>, StoreError> {
+        Ok(self.operations.iter().find(|o| o.operation_id == operation_id).cloned())
+    }
+
+    fn operations(&self, scope: Option<&str>, limit: usize) -> Result<Vec<OperationReport>, StoreError> {
+        Ok(self
+            .operations
+            .iter()
+            .rev()
+            .filter(|o| scope.is_none_or(|s| o.scope == s))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn put_operation(&mut self, report: &OperationReport) -> Result<(), StoreError> {
+        match self.operations.iter_mut().find(|o| o.operation_id == report.operation_id) {
+            Some(o) => *o = report.clone(),
+            None => self.operations.push(report.clone()),
+        }
+        Ok(())
+    }
+
+    fn commit_item(&mut self, c: &ItemCommit) -> Result<(), StoreError> {
+        let base = self.bases.entry(c.scope.clone()).or_default();
+        match c.base_after {
+            Some(d) => base.insert(c.key.clone(), d),
+            None => base.remove(&c.key),
+        };
+        for (d, content) in &c.blobs {
+            self.blobs.entry(*d).or_insert_with(|| content.clone());
+        }
+        self.undo.extend(c.undo.iter().cloned());
+        self.history.push(c.history.clone());
+        Ok(())
+    }
+
+    fn undo_entries(&self, operation_id: &str) -> Result<Vec<UndoEntry>, StoreError> {
+        Ok(self.undo.iter().filter(|u| u.operation_id == operation_id).cloned().collect())
+    }
+
+    fn commit_undo(&mut self, c: &UndoCommit) -> Result<(), StoreError> {
+        let base = self.bases.entry(c.scope.clone()).or_default();
+        match c.base {
+            Some(d) => base.insert(c.key.clone(), d),
+            None => base.remove(&c.key),
+        };
+        for u in self.undo.iter_mut().filter(|u| u.operation_id == c.operation_id && u.key == c.key) {
+            u.undone_at = Some(c.at);
+        }
+        self.history.push(c.history.clone());
+        Ok(())
+    }
+
+    fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError> {
+        // The newest `max_operations` operations that still have undo entries stay.
+        let mut keep: BTreeSet<&str> = BTreeSet::new();
+        for op in self.operations.iter().rev() {
+            if keep.len() >= limits.max_operations {
+                break;
+            }
+            if self.undo.iter().any(|u| u.operation_id == op.operation_id) {
+                keep.insert(&op.operation_id);
+            }
+        }
+        let keep: BTreeSet<String> = keep.into_iter().map(String::from).collect();
+        let before = self.undo.len();
+        let mut dropped_ops = BTreeSet::new();
+        self.undo.retain(|u| {
+            let ok = keep.contains(&u.operation_id) && u.expires_at > now && now.millis() - u.created_at.millis() <= limits.max_age_ms;
+            if !ok {
+                dropped_ops.insert(u.operation_id.clone());
+            }
+            ok
+        });
+        let mut referenced: BTreeSet<Digest> = self.bases.values().flat_map(|b| b.values().copied()).collect();
+        referenced.extend(self.undo.iter().flat_map(|u| [u.pre, u.post]).flatten());
+        let blobs_before = self.blobs.len();
+        self.blobs.retain(|d, _| referenced.contains(d));
+        Ok(PruneStats {
+            operations: dropped_ops.len(),
+            undo_entries: before - self.undo.len(),
+            blobs: blobs_before - self.blobs.len(),
+        })
+    }
+
+    fn history(&self, scope: Option<&str>, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+        Ok(self.history.iter().rev().filter(|h| scope.is_none_or(|s| h.scope == s)).take(limit).cloned().collect())
+    }
+
+    fn update_lock(
+        &mut self,
+        name: &str,
+        f: &mut dyn FnMut(Option<Lock>) -> Result<Option<Lock>, LockError>,
+    ) -> Result<Result<Option<Lock>, LockError>, StoreError> {
+        let current = self.locks.get(name).cloned();
+        Ok(f(current).inspect(|new| {
+            match new {
+                Some(l) => self.locks.insert(name.to_string(), l.clone()),
+                None => self.locks.remove(name),
+            };
+        }))
+    }
+
+    fn locks(&self) -> Result<Vec<Lock>, StoreError> {
+        Ok(self.locks.values().cloned().collect())
+    }
+
+    fn append_audit(&mut self, record: &AuditRecord) -> Result<String, StoreError> {
+        let mut r = record.clone();
+        if r.id.is_empty() {
+            r.id = format!("audit-{}", self.audit.len() + 1);
+        }
+        let id = r.id.clone();
+        self.audit.push(r);
+        Ok(id)
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        Ok(self.audit.iter().rev().take(limit).cloned().collect())
+    }
+
+    fn enqueue_event(&mut self, event: &EventEnvelope) -> Result<(), StoreError> {
+        self.events.push((event.clone(), NotificationStatus::Queued, 0, None));
+        Ok(())
+    }
+
+    fn events(&self, status: NotificationStatus, limit: usize) -> Result<Vec<EventEnvelope>, StoreError> {
+        Ok(self.events.iter().filter(|e| e.1 == status).take(limit).map(|e| e.0.clone()).collect())
+    }
+
+    fn set_event_status(&mut self, event_id: &str, status: NotificationStatus, attempts: u32, error: Option<&str>) -> Result<(), StoreError> {
+        let e = self
+            .events
+            .iter_mut()
+            .find(|e| e.0.id == event_id)
+            .ok_or_else(|| StoreError::NotFound(format!("event {event_id}")))?;
+        e.1 = status;
+        e.2 = attempts;
+        e.3 = error.map(String::from);
+        Ok(())
+    }
+
+    fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.kv.get(&(namespace.to_string(), key.to_string())).cloned())
+    }
+
+    fn kv_put(&mut self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.kv.insert((namespace.to_string(), key.to_string()), value.to_vec());
+        Ok(())
+    }
+
+    fn kv_delete(&mut self, namespace: &str, key: &str) -> Result<(), StoreError> {
+        self.kv.remove(&(namespace.to_string(), key.to_string()));
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! The `Replica` trait: one copy of the artifacts, scanned into digests, read and
+//! written item by item with compare-and-swap on the expected digest.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::content::{Content, ContentError, HashRules};
+use crate::digest::Digest;
+use crate::key::{Key, KeyError};
+
+/// What a scan sees of one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The item.
+    pub key: Key,
+    /// Digest of its canonical content.
+    pub digest: Digest,
+    /// Size in bytes as stored.
+    pub size: u64,
+    /// Last modification time, when the replica knows it.
+    pub modified: Option<Timestamp>,
+}
+
+/// A whole replica as scanned: entries by key.
+pub type Snapshot = BTreeMap<Key, Entry>;
+
+/// Why a replica operation failed. Every variant names the item or root at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplicaError {
+    /// The item changed since it was scanned: the write was not made.
+    #[error("{key}: changed since it was scanned (expected {expected}, found {found}); not overwritten")]
+    Conflict {
+        /// The item.
+        key: Key,
+        /// What the caller expected (`absent` for none).
+        expected: String,
+        /// What the replica holds now (`absent` for none).
+        found: String,
+    },
+    /// The item does not exist.
+    #[error("{0}: not found")]
+    NotFound(Key),
+    /// A key that cannot name an item here.
+    #[error(transparent)]
+    InvalidKey(#[from] KeyError),
+    /// The item exists but cannot be read as its kind.
+    #[error("{key}: {source}")]
+    InvalidContent {
+        /// The item.
+        key: Key,
+        /// What is wrong with it.
+        source: ContentError,
+    },
+    /// The replica as a whole cannot be used (a missing root, an unmounted disk).
+    #[error("replica {name} is unavailable: {reason}")]
+    Unavailable {
+        /// The replica.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// An I/O or backend failure on one item.
+    #[error("{key}: {message}")]
+    Io {
+        /// The item (or path) at fault.
+        key: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+impl ReplicaError {
+    /// A conflict error from optional digests.
+    pub fn conflict(key: &Key, expected: Option<&Digest>, found: Option<&Digest>) -> Self {
+        let show = |d: Option<&Digest>| d.map_or_else(|| "absent".to_string(), |d| d.to_string());
+        ReplicaError::Conflict { key: key.clone(), expected: show(expected), found: show(found) }
+    }
+}
+
+/// Context of a write: which operation makes it, so a replica can keep backups per operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteContext {
+    /// The operation id (empty outside an operation).
+    pub operation_id: String,
+}
+
+/// One copy of the artifacts.
+///
+/// Writes and deletes are compare-and-swap: `expected` is the digest the caller saw
+/// (`None`: the item must not exist), and a replica holding anything else refuses
+/// with [`ReplicaError::Conflict`] and changes nothing.
+pub trait Replica: Send {
+    /// A short name for messages (`left`, a path, `db`).
+    fn name(&self) -> &str;
+
+    /// The rules this replica digests content with.
+    fn rules(&self) -> &HashRules;
+
+    /// Every item with its digest.
+    fn scan(&mut self) -> Result<Snapshot, ReplicaError>;
+
+    /// The item's content, or `None` when absent.
+    fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError>;
+
+    /// The item's current digest, or `None` when absent.
+    fn digest(&self, key: &Key) -> Result<Option<Digest>, ReplicaError> {
+        match self.read(key)? {
+            None => Ok(None),
+            Some(c) => self
+                .rules()
+                .digest(&c)
+                .map(Some)
+                .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source }),
+        }
+    }
+
+    /// Writes `content` if the item still has digest `expected`; returns the new digest.
+    fn write(&mut self, key: &Key, content: &Content, expected: Option<&Digest>, ctx: &WriteContext) -> Result<Digest, ReplicaError>;
+
+    /// Deletes the item if it still has digest `expected`.
+    fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError>;
+}
+
+/// A replica held in memory, for tests and for hosts that keep items themselves.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryReplica {
+    name: String,
+    rules: HashRules,
+    items: BTreeMap<Key, (Content, Option<Timestamp>)>,
+}
+
+impl MemoryReplica {
+    /// An empty replica named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        MemoryReplica { name: name.into(), ..Default::default() }
+    }
+
+    /// An empty replica digesting with `rules`.
+    pub fn with_rules(name: impl Into<String>, rules: HashRules) -> Self {
+        MemoryReplica { name: name.into(), rules, items: BTreeMap::new() }
+    }
+
+    /// Puts `content` at `key` directly, as an outside edit would (no compare-and-swap).
+    pub fn put(&mut self, key: &Key, content: Content) {
+        self.items.insert(key.clone(), (content, None));
+    }
+
+    /// Puts `content` with a modification time.
+    pub fn put_at(&mut self, key: &Key, content: Content, modified: Timestamp) {
+        self.items.insert(key.clone(), (content, Some(modified)));
+    }
+
+    /// Removes `key` directly, as an outside edit would.
+    pub fn remove(&mut self, key: &Key) -> Option<Content> {
+        self.items.remove(key).map(|(c, _)| c)
+    }
+
+    /// The content at `key`, if any.
+    pub fn get(&self, key: &Key) -> Option<&Content> {
+        self.items.get(key).map(|(c, _)| c)
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn check(&self, key: &Key, expected: Option<&Digest>) -> Result<(), ReplicaError> {
+        let current = self.digest(key)?;
+        if current.as_ref() != expected {
+            return Err(ReplicaError::conflict(key, expected, current.as_ref()));
+        }
+        Ok(())
+    }
+}
+
+impl Replica for MemoryReplica {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn rules(&self) -> &HashRules {
+        &self.rules
+    }
+
+    fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
+        self.items
+            .iter()
+            .map(|(k, (c, m))| {
+                let digest =
+                    self.rules.digest(c).map_err(|source| ReplicaError::InvalidContent { key: k.clone(), source })?;
+                Ok((k.clone(), Entry { key: k.clone(), digest, size: c.len() as u64, modified: *m }))
+            })
+            .collect()
+    }
+
+    fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {
+        Ok(self.get(key).cloned())
+    }
+
+    fn write(&mut self, key: &Key, content: &Content, expected: Option<&Digest>, _ctx: &WriteContext) -> Result<Digest, ReplicaError> {
+        self.check(key, expected)?;
+        let digest = self
+            .rules
+            .digest(content)
+            .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })?;
+        self.items.insert(key.clone(), (content.clone(), None));
+        Ok(digest)
+    }
+
+    fn delete(&mut self, key: &Key, expected: &Digest, _ctx: &WriteContext) -> Result<(), ReplicaError> {
+        self.check(key, Some(expected))?;
+        self.items.remove(key);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_compare_and_swap() {
+        let mut r = MemoryReplica::new("m");
+        let k = Key::new("a.md").unwrap();
+        let ctx = WriteContext::default();
+        let d1 = r.write(&k, &Content::Text("one".into()), None, &ctx).unwrap();
+        // A second create over an existing item is a conflict, and changes nothing.
+        let e = r.write(&k, &Content::Text("two".into()), None, &ctx).unwrap_err();
+        assert!(matches!(e, ReplicaError::Conflict { .. }), "{e}");
+        assert_eq!(r.get(&k), Some(&Content::Text("one".into())));
+        let d2 = r.write(&k, &Content::Text("two".into()), Some(&d1), &ctx).unwrap();
+        assert!(r.delete(&k, &d1, &ctx).is_err());
+        r.delete(&k, &d2, &ctx).unwrap();
+        assert!(r.is_empty());
+    }
+}

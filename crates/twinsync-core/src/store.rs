@@ -1,0 +1,213 @@
+//! The `Store` trait: everything the engine remembers between runs — base snapshots and
+//! base content, operations, undo entries, history, locks, queued events, audit records
+//! and small cached values. One transaction per applied item.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditRecord;
+use crate::clock::Timestamp;
+use crate::content::Content;
+use crate::digest::Digest;
+use crate::event::{EventEnvelope, NotificationStatus};
+use crate::key::Key;
+use crate::lock::{Lock, LockError};
+use crate::policy::Side;
+use crate::report::{OperationReport, Trigger};
+
+/// A store failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed (I/O, a busy database, a constraint).
+    #[error("store: {0}")]
+    Backend(String),
+    /// The stored data is damaged or of an unknown version.
+    #[error("store is corrupt: {0}")]
+    Corrupt(String),
+    /// A record that was asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+}
+
+/// One side's write recorded for undo: enough to put the pre-state back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoEntry {
+    /// The operation that wrote.
+    pub operation_id: String,
+    /// The pair of replicas.
+    pub scope: String,
+    /// The item.
+    pub key: Key,
+    /// The side written.
+    pub side: Side,
+    /// Digest before the write (`None`: absent); its content is kept as a blob.
+    pub pre: Option<Digest>,
+    /// Digest after the write (`None`: deleted); its content is kept as a blob.
+    pub post: Option<Digest>,
+    /// The base digest before the operation, restored by undo.
+    pub base_before: Option<Digest>,
+    /// When written.
+    pub created_at: Timestamp,
+    /// After this, the entry cannot be undone.
+    pub expires_at: Timestamp,
+    /// When undone, if it was.
+    pub undone_at: Option<Timestamp>,
+}
+
+/// One row of sync history: an item moved (or failed to) in an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The operation.
+    pub operation_id: String,
+    /// The pair of replicas.
+    pub scope: String,
+    /// The item.
+    pub key: Key,
+    /// `left_to_right`, `right_to_left`, `both`, `base` or `undo`.
+    pub direction: String,
+    /// What set the operation off.
+    pub trigger: Trigger,
+    /// Whether the item applied.
+    pub success: bool,
+    /// The error, when it did not.
+    pub error: Option<String>,
+    /// Digests on the left and right afterwards.
+    pub left: Option<Digest>,
+    /// See `left`.
+    pub right: Option<Digest>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Everything one applied item changes in the store, committed in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemCommit {
+    /// The pair of replicas.
+    pub scope: String,
+    /// The item.
+    pub key: Key,
+    /// The new base digest (`None`: remove the item from the base).
+    pub base_after: Option<Digest>,
+    /// Contents to keep, by digest (the new base, the pre and post of undo entries).
+    pub blobs: Vec<(Digest, Content)>,
+    /// Undo entries, one per side written.
+    pub undo: Vec<UndoEntry>,
+    /// The history row.
+    pub history: HistoryEntry,
+}
+
+/// An undo applied to one item: the written side restored and the base put back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoCommit {
+    /// The pair of replicas.
+    pub scope: String,
+    /// The item.
+    pub key: Key,
+    /// The operation being undone.
+    pub operation_id: String,
+    /// The base digest to restore (`None`: remove from the base).
+    pub base: Option<Digest>,
+    /// The history row.
+    pub history: HistoryEntry,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// How long and how many operations stay undoable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoLimits {
+    /// Most operations kept undoable (default 50).
+    pub max_operations: usize,
+    /// Longest age of an undoable operation in milliseconds (default 24 hours).
+    pub max_age_ms: i64,
+}
+
+impl Default for UndoLimits {
+    fn default() -> Self {
+        UndoLimits { max_operations: 50, max_age_ms: 24 * 3600 * 1000 }
+    }
+}
+
+/// What a prune removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneStats {
+    /// Operations whose undo entries were dropped.
+    pub operations: usize,
+    /// Undo entries dropped.
+    pub undo_entries: usize,
+    /// Blobs no longer referenced and dropped.
+    pub blobs: usize,
+}
+
+/// Everything the engine remembers. Implementations: [`crate::MemoryStore`], and the
+/// SQLite store in `twinsync-sqlite`; both pass the same conformance suite.
+pub trait Store: Send {
+    /// The base of `scope`: the digest each item had when last in sync.
+    fn load_base(&self, scope: &str) -> Result<BTreeMap<Key, Digest>, StoreError>;
+
+    /// Content by digest (base content for merges, pre/post content for undo).
+    fn blob(&self, digest: &Digest) -> Result<Option<Content>, StoreError>;
+
+    /// A recorded operation by its id.
+    fn operation(&self, operation_id: &str) -> Result<Option<OperationReport>, StoreError>;
+
+    /// Recorded operations of `scope` (all scopes for `None`), newest first.
+    fn operations(&self, scope: Option<&str>, limit: usize) -> Result<Vec<OperationReport>, StoreError>;
+
+    /// Records (or replaces) an operation's report: at start with status `running`, and
+    /// again when it finishes.
+    fn put_operation(&mut self, report: &OperationReport) -> Result<(), StoreError>;
+
+    /// Applies one item's changes atomically: base, blobs, undo entries, history.
+    fn commit_item(&mut self, commit: &ItemCommit) -> Result<(), StoreError>;
+
+    /// Undo entries of an operation.
+    fn undo_entries(&self, operation_id: &str) -> Result<Vec<UndoEntry>, StoreError>;
+
+    /// Applies one item's undo atomically: base restored, its undo entries marked undone,
+    /// history recorded.
+    fn commit_undo(&mut self, commit: &UndoCommit) -> Result<(), StoreError>;
+
+    /// Drops undo entries of operations beyond the limits, then blobs nothing refers to.
+    fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError>;
+
+    /// History rows of `scope` (all for `None`), newest first.
+    fn history(&self, scope: Option<&str>, limit: usize) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Reads and replaces lock `name` in one transaction: `f` gets the current lock and
+    /// returns the new one (`None` to clear), or a refusal that leaves it unchanged.
+    #[allow(clippy::type_complexity)]
+    fn update_lock(
+        &mut self,
+        name: &str,
+        f: &mut dyn FnMut(Option<Lock>) -> Result<Option<Lock>, LockError>,
+    ) -> Result<Result<Option<Lock>, LockError>, StoreError>;
+
+    /// Every lock row (expired ones included; callers judge expiry by their clock).
+    fn locks(&self) -> Result<Vec<Lock>, StoreError>;
+
+    /// Appends an audit record; returns its id.
+    fn append_audit(&mut self, record: &AuditRecord) -> Result<String, StoreError>;
+
+    /// Audit records, newest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Queues an event for delivery.
+    fn enqueue_event(&mut self, event: &EventEnvelope) -> Result<(), StoreError>;
+
+    /// Queued events in `status`, oldest first.
+    fn events(&self, status: NotificationStatus, limit: usize) -> Result<Vec<EventEnvelope>, StoreError>;
+
+    /// Updates an event's delivery status and attempt count.
+    fn set_event_status(&mut self, event_id: &str, status: NotificationStatus, attempts: u32, error: Option<&str>) -> Result<(), StoreError>;
+
+    /// A small cached value (stat cache, coverage cache) by namespace and key.
+    fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores a small cached value.
+    fn kv_put(&mut self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StoreError>;
+
+    /// Deletes a cached value.
+    fn kv_delete(&mut self, namespace: &str, key: &str) -> Result<(), StoreError>;
+}
