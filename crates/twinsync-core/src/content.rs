@@ -50,7 +50,8 @@ impl Content {
         match kind {
             ContentKind::Bytes => Ok(Content::Bytes(bytes)),
             ContentKind::Json | ContentKind::Text => {
-                let s = String::from_utf8(bytes).map_err(|e| ContentError::InvalidUtf8(e.utf8_error().valid_up_to()))?;
+                let s =
+                    String::from_utf8(bytes).map_err(|e| ContentError::InvalidUtf8(e.utf8_error().valid_up_to()))?;
                 Ok(if kind == ContentKind::Json { Content::Json(s) } else { Content::Text(s) })
             }
         }
@@ -143,10 +144,7 @@ mod tests {
 
     #[test]
     fn bad_text_is_an_error_not_a_panic() {
-        assert_eq!(
-            Content::from_bytes(ContentKind::Text, vec![b'a', 0xff]).unwrap_err(),
-            ContentError::InvalidUtf8(1)
-        );
+        assert_eq!(Content::from_bytes(ContentKind::Text, vec![b'a', 0xff]).unwrap_err(), ContentError::InvalidUtf8(1));
         assert!(HashRules::default().digest_bytes(ContentKind::Json, b"{\"a\":").is_err());
     }
 }

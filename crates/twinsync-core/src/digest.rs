@@ -136,10 +136,7 @@ mod tests {
     fn displays_and_parses_with_prefix() {
         let d = Digest::of_bytes(b"abc");
         let s = d.to_string();
-        assert_eq!(
-            s,
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(s, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(s.parse::<Digest>().unwrap(), d);
         assert!("ba7816bf".parse::<Digest>().is_err());
         assert!(Digest::from_hex(&"G".repeat(64)).is_err());

@@ -242,10 +242,7 @@ pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
     let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
     loop {
         // The smallest key at the head of any of the three walks.
-        let next = [bi.peek().map(|e| e.0), li.peek().map(|e| e.0), ri.peek().map(|e| e.0)]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = [bi.peek().map(|e| e.0), li.peek().map(|e| e.0), ri.peek().map(|e| e.0)].into_iter().flatten().min();
         let Some(key) = next.cloned() else { break };
         let b = bi.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
         let l = li.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
@@ -270,17 +267,60 @@ mod tests {
 
     #[test]
     fn every_class_is_recognised() {
-        let base = map(&[("same", "1"), ("cl", "1"), ("cr", "1"), ("ca", "1"), ("dl", "1"), ("dr", "1"), ("db", "1"), ("mm", "1"), ("md", "1"), ("dm", "1")]);
-        let left = map(&[("same", "1"), ("cl", "2"), ("cr", "1"), ("ca", "2"), ("dr", "1"), ("mm", "2"), ("md", "2"), ("al", "1"), ("aa", "1"), ("aa2", "1")]);
-        let right = map(&[("same", "1"), ("cl", "1"), ("cr", "2"), ("ca", "2"), ("dl", "1"), ("mm", "3"), ("dm", "2"), ("ar", "1"), ("aa", "1"), ("aa2", "2")]);
+        let base = map(&[
+            ("same", "1"),
+            ("cl", "1"),
+            ("cr", "1"),
+            ("ca", "1"),
+            ("dl", "1"),
+            ("dr", "1"),
+            ("db", "1"),
+            ("mm", "1"),
+            ("md", "1"),
+            ("dm", "1"),
+        ]);
+        let left = map(&[
+            ("same", "1"),
+            ("cl", "2"),
+            ("cr", "1"),
+            ("ca", "2"),
+            ("dr", "1"),
+            ("mm", "2"),
+            ("md", "2"),
+            ("al", "1"),
+            ("aa", "1"),
+            ("aa2", "1"),
+        ]);
+        let right = map(&[
+            ("same", "1"),
+            ("cl", "1"),
+            ("cr", "2"),
+            ("ca", "2"),
+            ("dl", "1"),
+            ("mm", "3"),
+            ("dm", "2"),
+            ("ar", "1"),
+            ("aa", "1"),
+            ("aa2", "2"),
+        ]);
         let drift = detect(&base, &left, &right);
         let got: BTreeMap<&str, DriftClass> = drift.items.iter().map(|i| (i.key.as_str(), i.class)).collect();
         use DriftClass::*;
         let want = [
-            ("same", InSync), ("cl", ChangedLeft), ("cr", ChangedRight), ("ca", ChangedAlike),
-            ("dl", DeletedLeft), ("dr", DeletedRight), ("db", DeletedBoth), ("mm", ConflictModifyModify),
-            ("md", ConflictModifyDelete), ("dm", ConflictDeleteModify), ("al", AddedLeft), ("ar", AddedRight),
-            ("aa", AddedAlike), ("aa2", ConflictAddAdd),
+            ("same", InSync),
+            ("cl", ChangedLeft),
+            ("cr", ChangedRight),
+            ("ca", ChangedAlike),
+            ("dl", DeletedLeft),
+            ("dr", DeletedRight),
+            ("db", DeletedBoth),
+            ("mm", ConflictModifyModify),
+            ("md", ConflictModifyDelete),
+            ("dm", ConflictDeleteModify),
+            ("al", AddedLeft),
+            ("ar", AddedRight),
+            ("aa", AddedAlike),
+            ("aa2", ConflictAddAdd),
         ];
         assert_eq!(got.len(), want.len());
         for (k, c) in want {

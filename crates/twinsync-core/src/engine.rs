@@ -17,7 +17,10 @@ use crate::merge::{json3, text3, JsonMergeOptions, TextMergeOptions};
 use crate::plan::{plan, Action, ActionKind, Plan, PlanContext, DEFAULT_BUCKET_MS};
 use crate::policy::{Directions, Policy, Side, Strategy};
 use crate::replica::{Replica, ReplicaError, Snapshot, WriteContext};
-use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger, UndoReport};
+use crate::report::{
+    ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger,
+    UndoReport,
+};
 use crate::store::{HistoryEntry, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
 
 /// How an engine is set up for one pair of replicas.
@@ -157,7 +160,12 @@ impl<'a> Engine<'a> {
     }
 
     /// Scans and plans, refusing a mass deletion unless allowed.
-    pub fn plan(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, opts: &SyncOptions) -> Result<(Plan, Scan)> {
+    pub fn plan(
+        &mut self,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        opts: &SyncOptions,
+    ) -> Result<(Plan, Scan)> {
         let scan = self.scan(left, right)?;
         let ctx = PlanContext {
             now: self.clock.now(),
@@ -202,7 +210,8 @@ impl<'a> Engine<'a> {
                 }
                 _ => (None, None),
             };
-            let text = |c: &Option<Content>| c.as_ref().and_then(|c| c.as_text().map(str::to_owned)).unwrap_or_default();
+            let text =
+                |c: &Option<Content>| c.as_ref().and_then(|c| c.as_text().map(str::to_owned)).unwrap_or_default();
             let diff = if matches!(from, Some(Content::Bytes(_))) || matches!(to, Some(Content::Bytes(_))) {
                 String::new()
             } else {
@@ -221,7 +230,12 @@ impl<'a> Engine<'a> {
     /// Each item is applied on its own: compare-and-swap on the target, then one store
     /// transaction. A failing item is reported and the others go on. Repeating a
     /// completed operation (same operation hash) returns its report and changes nothing.
-    pub fn sync(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, opts: &SyncOptions) -> Result<OperationReport> {
+    pub fn sync(
+        &mut self,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        opts: &SyncOptions,
+    ) -> Result<OperationReport> {
         let started = self.clock.now();
         let (plan, _) = self.plan(left, right, opts)?;
         let op_id = plan.operation_id();
@@ -256,9 +270,13 @@ impl<'a> Engine<'a> {
             return Ok(report);
         }
         self.store.put_operation(&report)?;
-        self.emit(EventCategory::SyncStarted, &op_id, serde_json::json!({
-            "operation_id": op_id, "scope": self.config.scope, "planned": plan.actions.len(),
-        }));
+        self.emit(
+            EventCategory::SyncStarted,
+            &op_id,
+            serde_json::json!({
+                "operation_id": op_id, "scope": self.config.scope, "planned": plan.actions.len(),
+            }),
+        );
         let ctx = WriteContext { operation_id: op_id.clone() };
         let mut undoable = false;
         for action in &plan.actions {
@@ -271,9 +289,13 @@ impl<'a> Engine<'a> {
             }
             undoable |= applied.undoable;
             if let Some(c) = applied.conflict {
-                self.emit(EventCategory::Conflict, &op_id, serde_json::json!({
-                    "operation_id": op_id, "key": c.key, "class": c.class, "reason": c.reason,
-                }));
+                self.emit(
+                    EventCategory::Conflict,
+                    &op_id,
+                    serde_json::json!({
+                        "operation_id": op_id, "key": c.key, "class": c.class, "reason": c.reason,
+                    }),
+                );
                 report.conflicts.push(c);
             }
             report.items.push(applied.result);
@@ -289,18 +311,40 @@ impl<'a> Engine<'a> {
         if undoable {
             report.reversible_until = Some(started.plus_millis(self.config.undo.max_age_ms));
         }
-        report.audit_id = Some(self.audit("sync", &op_id, report.status != OperationStatus::Failed, &report.counts, report.duration_ms)?);
+        report.audit_id = Some(self.audit(
+            "sync",
+            &op_id,
+            report.status != OperationStatus::Failed,
+            &report.counts,
+            report.duration_ms,
+        )?);
         self.store.put_operation(&report)?;
         self.store.prune(finished, &self.config.undo)?;
-        let category = if report.status == OperationStatus::Failed { EventCategory::SyncFailed } else { EventCategory::SyncCompleted };
-        self.emit(category, &op_id, serde_json::json!({
-            "operation_id": op_id, "scope": self.config.scope, "status": report.status, "counts": report.counts,
-            "duration_ms": report.duration_ms,
-        }));
+        let category = if report.status == OperationStatus::Failed {
+            EventCategory::SyncFailed
+        } else {
+            EventCategory::SyncCompleted
+        };
+        self.emit(
+            category,
+            &op_id,
+            serde_json::json!({
+                "operation_id": op_id, "scope": self.config.scope, "status": report.status, "counts": report.counts,
+                "duration_ms": report.duration_ms,
+            }),
+        );
         Ok(report)
     }
 
-    fn apply(&mut self, a: &Action, policy: &Policy, left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext, trigger: Trigger) -> Applied {
+    fn apply(
+        &mut self,
+        a: &Action,
+        policy: &Policy,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+    ) -> Applied {
         let mut result = ItemResult {
             key: a.key.clone(),
             class: a.class,
@@ -374,7 +418,16 @@ impl<'a> Engine<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn history_row(&self, op: &str, a: &Action, trigger: Trigger, success: bool, error: Option<String>, left: Option<Digest>, right: Option<Digest>) -> HistoryEntry {
+    fn history_row(
+        &self,
+        op: &str,
+        a: &Action,
+        trigger: Trigger,
+        success: bool,
+        error: Option<String>,
+        left: Option<Digest>,
+        right: Option<Digest>,
+    ) -> HistoryEntry {
         let direction = match a.kind {
             ActionKind::CopyToRight | ActionKind::DeleteRight => "left_to_right",
             ActionKind::CopyToLeft | ActionKind::DeleteLeft => "right_to_left",
@@ -396,7 +449,11 @@ impl<'a> Engine<'a> {
     }
 
     /// Reads `key` from `replica` and checks it still has the digest the plan saw.
-    fn read_expected(replica: &dyn Replica, key: &Key, expected: Option<Digest>) -> Result<Option<Content>, ItemFailure> {
+    fn read_expected(
+        replica: &dyn Replica,
+        key: &Key,
+        expected: Option<Digest>,
+    ) -> Result<Option<Content>, ItemFailure> {
         let content = replica.read(key).map_err(ItemFailure::from)?;
         let now = match &content {
             None => None,
@@ -420,14 +477,30 @@ impl<'a> Engine<'a> {
         let op = String::new();
         let history = self.history_row(&op, a, trigger, true, None, a.left, a.right);
         self.store
-            .commit_item(&ItemCommit { scope: self.config.scope.clone(), key: a.key.clone(), base_after: a.left, blobs, undo: vec![], history })
+            .commit_item(&ItemCommit {
+                scope: self.config.scope.clone(),
+                key: a.key.clone(),
+                base_after: a.left,
+                blobs,
+                undo: vec![],
+                history,
+            })
             .map_err(|e| ItemFailure::Error(format!("{}: {e}", a.key)))?;
         Ok(Step { left: a.left, right: a.right, note: a.reason.clone(), conflict: None, undoable: false })
     }
 
     /// Makes the other side equal to `winner` (write or delete), recording undo.
     #[allow(clippy::too_many_arguments)]
-    fn copy(&mut self, a: &Action, winner: Side, left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext, trigger: Trigger, note: &str) -> Result<Step, ItemFailure> {
+    fn copy(
+        &mut self,
+        a: &Action,
+        winner: Side,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        note: &str,
+    ) -> Result<Step, ItemFailure> {
         let (win_digest, lose_digest) = match winner {
             Side::Left => (a.left, a.right),
             Side::Right => (a.right, a.left),
@@ -437,7 +510,9 @@ impl<'a> Engine<'a> {
         let dst = side(left, right, target);
         let pre = Self::read_expected(dst, &a.key, lose_digest)?;
         let post = match (&src, lose_digest) {
-            (Some(content), expected) => Some(dst.write(&a.key, content, expected.as_ref(), ctx).map_err(ItemFailure::from)?),
+            (Some(content), expected) => {
+                Some(dst.write(&a.key, content, expected.as_ref(), ctx).map_err(ItemFailure::from)?)
+            }
             (None, Some(expected)) => {
                 dst.delete(&a.key, &expected, ctx).map_err(ItemFailure::from)?;
                 None
@@ -458,7 +533,14 @@ impl<'a> Engine<'a> {
         };
         let history = self.history_row(&ctx.operation_id, a, trigger, true, None, l, r);
         self.store
-            .commit_item(&ItemCommit { scope: self.config.scope.clone(), key: a.key.clone(), base_after: post, blobs, undo, history })
+            .commit_item(&ItemCommit {
+                scope: self.config.scope.clone(),
+                key: a.key.clone(),
+                base_after: post,
+                blobs,
+                undo,
+                history,
+            })
             .map_err(|e| ItemFailure::Error(format!("{}: written to the {target} but not recorded: {e}", a.key)))?;
         Ok(Step { left: l, right: r, note: note.to_string(), conflict: None, undoable: true })
     }
@@ -508,9 +590,19 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn merge(&mut self, a: &Action, fallback: Option<Side>, left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext, trigger: Trigger) -> Result<Step, ItemFailure> {
-        let lc = Self::read_expected(left, &a.key, a.left)?.ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the left", a.key)))?;
-        let rc = Self::read_expected(right, &a.key, a.right)?.ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the right", a.key)))?;
+    fn merge(
+        &mut self,
+        a: &Action,
+        fallback: Option<Side>,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+    ) -> Result<Step, ItemFailure> {
+        let lc = Self::read_expected(left, &a.key, a.left)?
+            .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the left", a.key)))?;
+        let rc = Self::read_expected(right, &a.key, a.right)?
+            .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the right", a.key)))?;
         let merged = self.merge_contents(a, &lc, &rc);
         let (content, clean) = merged.unwrap_or((Content::Bytes(vec![]), false));
         if !clean {
@@ -521,7 +613,15 @@ impl<'a> Engine<'a> {
             };
             return match fallback {
                 Some(winner) => {
-                    let mut step = self.copy(a, winner, left, right, ctx, trigger, &format!("merge conflicted: the {winner} wins; the other version is kept for undo"))?;
+                    let mut step = self.copy(
+                        a,
+                        winner,
+                        left,
+                        right,
+                        ctx,
+                        trigger,
+                        &format!("merge conflicted: the {winner} wins; the other version is kept for undo"),
+                    )?;
                     step.conflict = None;
                     Ok(step)
                 }
@@ -535,7 +635,9 @@ impl<'a> Engine<'a> {
             };
         }
         let rules = left.rules().clone();
-        let digest = rules.digest(&content).map_err(|e| ItemFailure::Error(format!("{}: merged result is invalid: {e}", a.key)))?;
+        let digest = rules
+            .digest(&content)
+            .map_err(|e| ItemFailure::Error(format!("{}: merged result is invalid: {e}", a.key)))?;
         let mut undo = Vec::new();
         let mut blobs = vec![(digest, content.clone())];
         for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
@@ -550,12 +652,32 @@ impl<'a> Engine<'a> {
         }
         let history = self.history_row(&ctx.operation_id, a, trigger, true, None, Some(digest), Some(digest));
         self.store
-            .commit_item(&ItemCommit { scope: self.config.scope.clone(), key: a.key.clone(), base_after: Some(digest), blobs, undo, history })
+            .commit_item(&ItemCommit {
+                scope: self.config.scope.clone(),
+                key: a.key.clone(),
+                base_after: Some(digest),
+                blobs,
+                undo,
+                history,
+            })
             .map_err(|e| ItemFailure::Error(format!("{}: merged but not recorded: {e}", a.key)))?;
-        Ok(Step { left: Some(digest), right: Some(digest), note: "merged cleanly".into(), conflict: None, undoable: true })
+        Ok(Step {
+            left: Some(digest),
+            right: Some(digest),
+            note: "merged cleanly".into(),
+            conflict: None,
+            undoable: true,
+        })
     }
 
-    fn conflict_report(&self, a: &Action, left: &dyn Replica, right: &dyn Replica, merged: Option<String>, reason: String) -> ConflictReport {
+    fn conflict_report(
+        &self,
+        a: &Action,
+        left: &dyn Replica,
+        right: &dyn Replica,
+        merged: Option<String>,
+        reason: String,
+    ) -> ConflictReport {
         ConflictReport {
             key: a.key.clone(),
             class: a.class,
@@ -569,7 +691,14 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn audit(&mut self, action: &str, correlation: &str, success: bool, counts: &ReportCounts, duration_ms: i64) -> Result<String> {
+    fn audit(
+        &mut self,
+        action: &str,
+        correlation: &str,
+        success: bool,
+        counts: &ReportCounts,
+        duration_ms: i64,
+    ) -> Result<String> {
         Ok(self.store.append_audit(&AuditRecord {
             id: String::new(),
             correlation_id: correlation.to_string(),
@@ -586,7 +715,11 @@ impl<'a> Engine<'a> {
     fn emit(&mut self, category: EventCategory, correlation: &str, payload: serde_json::Value) {
         let at = self.clock.now();
         let envelope = EventEnvelope {
-            id: format!("{correlation}-{}-{}", serde_json::to_value(category).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(), at.millis()),
+            id: format!(
+                "{correlation}-{}-{}",
+                serde_json::to_value(category).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                at.millis()
+            ),
             category,
             at,
             correlation_id: correlation.to_string(),
@@ -596,7 +729,12 @@ impl<'a> Engine<'a> {
             if let Err(e) = t.send(&envelope) {
                 // Kept for a later retry rather than lost.
                 if self.store.enqueue_event(&envelope).is_ok() {
-                    let _ = self.store.set_event_status(&envelope.id, NotificationStatus::Retrying, 1, Some(&e.to_string()));
+                    let _ = self.store.set_event_status(
+                        &envelope.id,
+                        NotificationStatus::Retrying,
+                        1,
+                        Some(&e.to_string()),
+                    );
                 }
             }
         }
@@ -607,7 +745,12 @@ impl<'a> Engine<'a> {
     /// Every item whose current digest still equals what the operation wrote is put
     /// back, base included; an item changed since is refused and reported, never
     /// overwritten. An operation is undone once, and only inside its undo window.
-    pub fn undo(&mut self, left: &mut dyn Replica, right: &mut dyn Replica, operation_id: Option<&str>) -> Result<UndoReport> {
+    pub fn undo(
+        &mut self,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        operation_id: Option<&str>,
+    ) -> Result<UndoReport> {
         let now = self.clock.now();
         let mut op = match operation_id {
             Some(id) => self.find_operation(id)?,
@@ -623,14 +766,23 @@ impl<'a> Engine<'a> {
         }
         let entries = self.store.undo_entries(&op.operation_id)?;
         let until = op.reversible_until.map(|u| u.to_rfc3339()).unwrap_or_else(|| "never".into());
-        if entries.is_empty() || op.reversible_until.is_none_or(|u| u <= now) || entries.iter().all(|e| e.expires_at <= now) {
+        if entries.is_empty()
+            || op.reversible_until.is_none_or(|u| u <= now)
+            || entries.iter().all(|e| e.expires_at <= now)
+        {
             return Err(Error::Expired { operation_id: op.operation_id, until });
         }
         let mut by_key: BTreeMap<Key, Vec<UndoEntry>> = BTreeMap::new();
         for e in entries.into_iter().filter(|e| e.undone_at.is_none()) {
             by_key.entry(e.key.clone()).or_default().push(e);
         }
-        let mut report = UndoReport { operation_id: op.operation_id.clone(), restored: vec![], refused: vec![], at: now, audit_id: None };
+        let mut report = UndoReport {
+            operation_id: op.operation_id.clone(),
+            restored: vec![],
+            refused: vec![],
+            at: now,
+            audit_id: None,
+        };
         let ctx = WriteContext { operation_id: format!("undo-{}", op.operation_id) };
         for (key, sides) in by_key {
             match self.undo_item(&key, &sides, left, right, &ctx) {
@@ -639,8 +791,19 @@ impl<'a> Engine<'a> {
             }
         }
         op.undone_at = Some(now);
-        let counts = ReportCounts { planned: report.restored.len() + report.refused.len(), applied: report.restored.len(), conflicts: report.refused.len(), ..Default::default() };
-        report.audit_id = Some(self.audit("undo", &op.operation_id, report.refused.is_empty(), &counts, self.clock.now().millis() - now.millis())?);
+        let counts = ReportCounts {
+            planned: report.restored.len() + report.refused.len(),
+            applied: report.restored.len(),
+            conflicts: report.refused.len(),
+            ..Default::default()
+        };
+        report.audit_id = Some(self.audit(
+            "undo",
+            &op.operation_id,
+            report.refused.is_empty(),
+            &counts,
+            self.clock.now().millis() - now.millis(),
+        )?);
         self.store.put_operation(&op)?;
         Ok(report)
     }
@@ -663,7 +826,14 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn undo_item(&mut self, key: &Key, sides: &[UndoEntry], left: &mut dyn Replica, right: &mut dyn Replica, ctx: &WriteContext) -> std::result::Result<(), String> {
+    fn undo_item(
+        &mut self,
+        key: &Key,
+        sides: &[UndoEntry],
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+    ) -> std::result::Result<(), String> {
         // All sides must still hold what the operation wrote, or the item is left alone.
         for e in sides {
             let now = side(left, right, e.side).digest(key).map_err(|err| err.to_string())?;
@@ -737,4 +907,3 @@ impl From<ReplicaError> for ItemFailure {
         }
     }
 }
-

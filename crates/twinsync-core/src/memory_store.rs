@@ -53,14 +53,7 @@ impl Store for MemoryStore {
     }
 
     fn operations(&self, scope: Option<&str>, limit: usize) -> Result<Vec<OperationReport>, StoreError> {
-        Ok(self
-            .operations
-            .iter()
-            .rev()
-            .filter(|o| scope.is_none_or(|s| o.scope == s))
-            .take(limit)
-            .cloned()
-            .collect())
+        Ok(self.operations.iter().rev().filter(|o| scope.is_none_or(|s| o.scope == s)).take(limit).cloned().collect())
     }
 
     fn put_operation(&mut self, report: &OperationReport) -> Result<(), StoreError> {
@@ -117,7 +110,9 @@ impl Store for MemoryStore {
         let before = self.undo.len();
         let mut dropped_ops = BTreeSet::new();
         self.undo.retain(|u| {
-            let ok = keep.contains(&u.operation_id) && u.expires_at > now && now.millis() - u.created_at.millis() <= limits.max_age_ms;
+            let ok = keep.contains(&u.operation_id)
+                && u.expires_at > now
+                && now.millis() - u.created_at.millis() <= limits.max_age_ms;
             if !ok {
                 dropped_ops.insert(u.operation_id.clone());
             }
@@ -179,7 +174,13 @@ impl Store for MemoryStore {
         Ok(self.events.iter().filter(|e| e.1 == status).take(limit).map(|e| e.0.clone()).collect())
     }
 
-    fn set_event_status(&mut self, event_id: &str, status: NotificationStatus, attempts: u32, error: Option<&str>) -> Result<(), StoreError> {
+    fn set_event_status(
+        &mut self,
+        event_id: &str,
+        status: NotificationStatus,
+        attempts: u32,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
         let e = self
             .events
             .iter_mut()

@@ -193,9 +193,18 @@ fn decide(item: &DriftItem, direction: Direction, policy: &Policy, ctx: &PlanCon
             // The edit survives: it goes to the side that deleted, if the direction allows.
             let edited = if item.class == ConflictModifyDelete { Side::Left } else { Side::Right };
             if flows(edited) {
-                (ActionKind::from_winner(edited, true), format!("edited on the {edited}, deleted on the {}: the edit is kept", edited.other()))
+                (
+                    ActionKind::from_winner(edited, true),
+                    format!("edited on the {edited}, deleted on the {}: the edit is kept", edited.other()),
+                )
             } else {
-                (ActionKind::Skip, format!("edited on the {edited}, deleted on the {}: the edit is kept and the direction is {direction}", edited.other()))
+                (
+                    ActionKind::Skip,
+                    format!(
+                        "edited on the {edited}, deleted on the {}: the edit is kept and the direction is {direction}",
+                        edited.other()
+                    ),
+                )
             }
         }
         ConflictModifyModify | ConflictAddAdd | ConflictModifyDelete | ConflictDeleteModify => {
@@ -204,7 +213,12 @@ fn decide(item: &DriftItem, direction: Direction, policy: &Policy, ctx: &PlanCon
     }
 }
 
-fn resolve_conflict(item: &DriftItem, direction: Direction, policy: &Policy, ctx: &PlanContext<'_>) -> (ActionKind, String) {
+fn resolve_conflict(
+    item: &DriftItem,
+    direction: Direction,
+    policy: &Policy,
+    ctx: &PlanContext<'_>,
+) -> (ActionKind, String) {
     let present = |s: Side| match s {
         Side::Left => item.left.is_some(),
         Side::Right => item.right.is_some(),
@@ -324,7 +338,12 @@ mod tests {
 
     #[test]
     fn one_way_directions_skip_the_other_side() {
-        let p = plan(&fixture(), &Directions::all(Direction::LeftToRight), &Policy::manual(), &PlanContext::at(Timestamp(0)));
+        let p = plan(
+            &fixture(),
+            &Directions::all(Direction::LeftToRight),
+            &Policy::manual(),
+            &PlanContext::at(Timestamp(0)),
+        );
         let k = kinds(&p);
         assert_eq!(k["cr"], ActionKind::Skip);
         assert_eq!(k["cl"], ActionKind::CopyToRight);

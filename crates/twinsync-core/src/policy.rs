@@ -109,11 +109,7 @@ impl FromStr for Direction {
             "left_to_right" | "ltr" | "push" => Ok(Direction::LeftToRight),
             "right_to_left" | "rtl" | "pull" => Ok(Direction::RightToLeft),
             "both" | "bidirectional" => Ok(Direction::Both),
-            _ => Err(ParseError {
-                what: "direction",
-                input: s.into(),
-                expected: "left-to-right, right-to-left, both",
-            }),
+            _ => Err(ParseError { what: "direction", input: s.into(), expected: "left-to-right, right-to-left, both" }),
         }
     }
 }
@@ -236,10 +232,12 @@ impl FromStr for Policy {
     /// `prefer-left`, `prefer-right`, `newest-wins[:left|right]`, `merge[:left|right|manual]`,
     /// `manual`, each optionally followed by `+deletions-win`.
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        let err = || ParseError {
+        let err = || {
+            ParseError {
             what: "policy",
             input: s.into(),
             expected: "prefer-left, prefer-right, newest-wins[:left|right], merge[:left|right|manual], manual (optionally +deletions-win)",
+        }
         };
         let (body, deletions_win) = match s.strip_suffix("+deletions-win") {
             Some(b) => (b, true),
@@ -271,7 +269,15 @@ mod tests {
 
     #[test]
     fn policies_round_trip_through_their_names() {
-        for s in ["prefer-left", "prefer-right", "newest-wins:right", "merge", "merge:left", "manual", "prefer-left+deletions-win"] {
+        for s in [
+            "prefer-left",
+            "prefer-right",
+            "newest-wins:right",
+            "merge",
+            "merge:left",
+            "manual",
+            "prefer-left+deletions-win",
+        ] {
             let p: Policy = s.parse().unwrap();
             assert_eq!(p.to_string(), s);
             let json = serde_json::to_string(&p).unwrap();

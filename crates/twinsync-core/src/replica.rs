@@ -117,7 +117,13 @@ pub trait Replica: Send {
     }
 
     /// Writes `content` if the item still has digest `expected`; returns the new digest.
-    fn write(&mut self, key: &Key, content: &Content, expected: Option<&Digest>, ctx: &WriteContext) -> Result<Digest, ReplicaError>;
+    fn write(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError>;
 
     /// Deletes the item if it still has digest `expected`.
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError>;
@@ -205,12 +211,16 @@ impl Replica for MemoryReplica {
         Ok(self.get(key).cloned())
     }
 
-    fn write(&mut self, key: &Key, content: &Content, expected: Option<&Digest>, _ctx: &WriteContext) -> Result<Digest, ReplicaError> {
+    fn write(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        expected: Option<&Digest>,
+        _ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
         self.check(key, expected)?;
-        let digest = self
-            .rules
-            .digest(content)
-            .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })?;
+        let digest =
+            self.rules.digest(content).map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })?;
         self.items.insert(key.clone(), (content.clone(), None));
         Ok(digest)
     }

@@ -200,7 +200,13 @@ pub trait Store: Send {
     fn events(&self, status: NotificationStatus, limit: usize) -> Result<Vec<EventEnvelope>, StoreError>;
 
     /// Updates an event's delivery status and attempt count.
-    fn set_event_status(&mut self, event_id: &str, status: NotificationStatus, attempts: u32, error: Option<&str>) -> Result<(), StoreError>;
+    fn set_event_status(
+        &mut self,
+        event_id: &str,
+        status: NotificationStatus,
+        attempts: u32,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

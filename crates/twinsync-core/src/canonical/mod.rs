@@ -137,8 +137,8 @@ impl CanonicalError {
 
 /// RFC 8785 canonical bytes of a JSON document.
 pub fn canonicalize(json: &[u8], opts: &CanonicalOptions) -> Result<Vec<u8>, CanonicalError> {
-    let v: serde_json::Value = serde_json::from_slice(json)
-        .map_err(|e| CanonicalError::new("", ErrorKind::Syntax(e.to_string())))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| CanonicalError::new("", ErrorKind::Syntax(e.to_string())))?;
     canonicalize_value(&v, opts)
 }
 
