@@ -1,3 +1,707 @@
 //! Coverage of component variants by stories and tests.
 //!
-//! PLACEHOLDER: lands with the coverage work.
+//! This module owns the arithmetic behind `twinsync design coverage`: given components
+//! with variant axes, stories that assign values to those axes, and tests, it reports
+//! per component how many variants exist, how many a story shows, which are missing,
+//! which kinds of test are missing, and what in the input looks wrong.
+//!
+//! Rules (each one a decision users can rely on):
+//!
+//! - A component's variants are every combination of its axes' options; a boolean prop
+//!   is an axis with options `true` and `false`. No axes: exactly one variant.
+//! - A story covers exactly one variant: the axes it assigns take its values, the rest
+//!   take their axis's `default` (the first option unless given). A story that names an
+//!   axis the component does not have, or a value that is not one of the axis's
+//!   options, covers nothing and is reported as a warning. Values match when equal as
+//!   JSON or as text (`"true"` matches `true`, `"2"` matches `2`), since story args often
+//!   arrive as strings. Callers pass only variant props in `args`, not every story arg.
+//! - Two or more stories for one variant: the variant counts once and a warning names
+//!   the stories.
+//! - Test kinds: `interaction` from a story with a play function or an `interaction` /
+//!   `play-fn` tag, or an interaction test; `visual` from a `visual` / `chromatic` tag or
+//!   a visual test; `a11y` from an `a11y` tag or an a11y test; `unit` from unit tests.
+//!   Missing kinds are those in [`CoverageOptions::required_kinds`] not present.
+//! - Percentages are floored to hundredths, so 99.999 % never shows as 100.
+//!
+//! Each component's result is keyed by its *variant hash*: the digest of the canonical
+//! JSON of the component, its stories, its tests and the options. [`compute_cached`]
+//! reuses results whose hash is in a [`CoverageCache`] ([`StoreCoverageCache`] keeps them
+//! in the store under namespace [`CACHE_NAMESPACE`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::canonical::{hash_value, CanonicalError, CanonicalOptions};
+use crate::digest::Digest;
+use crate::store::{Store, StoreError};
+
+/// Store key-value namespace of the coverage cache.
+pub const CACHE_NAMESPACE: &str = "coverage";
+
+/// Bumped when the result shape or rules change, so old cache entries miss.
+const CACHE_SCHEMA: u32 = 1;
+
+/// Everything coverage is computed from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageInput {
+    /// Components and their variant axes.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// Stories, each for one component.
+    #[serde(default)]
+    pub stories: Vec<Story>,
+    /// Tests, each for one component (and optionally one story).
+    #[serde(default)]
+    pub tests: Vec<TestRecord>,
+}
+
+/// A component and the axes its variants vary along.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// Unique name (`Button`).
+    pub name: String,
+    /// Where it is defined (`src/Button.tsx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Variant axes; none means a single variant.
+    #[serde(default)]
+    pub axes: Vec<Axis>,
+}
+
+/// One dimension of variation (`size: sm | md | lg`, `disabled: true | false`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Axis {
+    /// Prop name.
+    pub name: String,
+    /// Allowed values: strings, numbers or booleans.
+    pub options: Vec<Value>,
+    /// The value a story that does not assign this axis shows (default: the first option).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+}
+
+/// A story: one rendered state of a component.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    /// Unique id (`button--primary`).
+    pub id: String,
+    /// Storybook title (`Forms/Button`).
+    #[serde(default)]
+    pub title: String,
+    /// Display name (`Primary`).
+    #[serde(default)]
+    pub name: String,
+    /// The component's name.
+    pub component: String,
+    /// Axis values this story shows, axis name to value.
+    #[serde(default, alias = "variant")]
+    pub args: Map<String, Value>,
+    /// Storybook tags (`a11y`, `visual`, `play-fn`, ...).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Whether the story has a play function.
+    #[serde(default)]
+    pub has_play: bool,
+}
+
+/// A kind of test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    /// Drives the component (a play function or an interaction test).
+    Interaction,
+    /// Compares screenshots.
+    Visual,
+    /// Checks accessibility.
+    A11y,
+    /// Tests logic without rendering.
+    Unit,
+}
+
+impl TestKind {
+    /// The kinds, in order.
+    pub const ALL: [TestKind; 4] = [TestKind::Interaction, TestKind::Visual, TestKind::A11y, TestKind::Unit];
+
+    /// The snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TestKind::Interaction => "interaction",
+            TestKind::Visual => "visual",
+            TestKind::A11y => "a11y",
+            TestKind::Unit => "unit",
+        }
+    }
+}
+
+impl fmt::Display for TestKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A test found for a component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestRecord {
+    /// The component's name.
+    pub component: String,
+    /// The story it exercises, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story_id: Option<String>,
+    /// What kind of test.
+    pub kind: TestKind,
+}
+
+/// Knobs of a coverage run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CoverageOptions {
+    /// Most missing variants listed per component; the total is always given (default 20).
+    pub missing_limit: usize,
+    /// Test kinds every component should have (default interaction, visual, a11y).
+    pub required_kinds: Vec<TestKind>,
+}
+
+impl Default for CoverageOptions {
+    fn default() -> Self {
+        CoverageOptions {
+            missing_limit: 20,
+            required_kinds: vec![TestKind::Interaction, TestKind::Visual, TestKind::A11y],
+        }
+    }
+}
+
+/// Something in the input that does not add up; coverage is still computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CoverageWarning {
+    /// A story assigns an axis its component does not have; it covers nothing.
+    UnknownAxis {
+        /// The story.
+        story_id: String,
+        /// The axis it names.
+        axis: String,
+    },
+    /// A story assigns a value that is not one of the axis's options; it covers nothing.
+    UnknownOption {
+        /// The story.
+        story_id: String,
+        /// The axis.
+        axis: String,
+        /// The value it assigns.
+        value: Value,
+    },
+    /// Several stories show the same variant.
+    DuplicateStories {
+        /// The variant, axis to value.
+        variant: Map<String, Value>,
+        /// The stories, in input order.
+        story_ids: Vec<String>,
+    },
+    /// A story names a component that is not in the input.
+    StoryForUnknownComponent {
+        /// The story.
+        story_id: String,
+        /// The component it names.
+        component: String,
+    },
+    /// A test names a component that is not in the input.
+    TestForUnknownComponent {
+        /// The component it names.
+        component: String,
+        /// The test's kind.
+        test_kind: TestKind,
+    },
+    /// A test names a story its component does not have.
+    TestForUnknownStory {
+        /// The component.
+        component: String,
+        /// The story it names.
+        story_id: String,
+    },
+}
+
+impl fmt::Display for CoverageWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CoverageWarning::UnknownAxis { story_id, axis } => {
+                write!(f, "story {story_id:?} sets {axis:?}, which is not a variant axis of its component")
+            }
+            CoverageWarning::UnknownOption { story_id, axis, value } => {
+                write!(f, "story {story_id:?} sets {axis:?} to {value}, which is not one of its options")
+            }
+            CoverageWarning::DuplicateStories { variant, story_ids } => {
+                write!(f, "stories {story_ids:?} all show variant {}", Value::Object(variant.clone()))
+            }
+            CoverageWarning::StoryForUnknownComponent { story_id, component } => {
+                write!(f, "story {story_id:?} is for component {component:?}, which is not known")
+            }
+            CoverageWarning::TestForUnknownComponent { component, test_kind } => {
+                write!(f, "a {test_kind} test is for component {component:?}, which is not known")
+            }
+            CoverageWarning::TestForUnknownStory { component, story_id } => {
+                write!(f, "a test of {component:?} names story {story_id:?}, which that component does not have")
+            }
+        }
+    }
+}
+
+/// Coverage of one component.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentCoverage {
+    /// The component's name.
+    pub component: String,
+    /// Where it is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Digest of the inputs this result was computed from: the cache key, present when
+    /// computed through [`compute_cached`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_hash: Option<Digest>,
+    /// Number of variants (product of the axes' option counts).
+    pub total_variants: u64,
+    /// Variants shown by at least one story.
+    pub covered_variants: u64,
+    /// `covered / total` in percent, floored to hundredths.
+    pub percent: f64,
+    /// Stories of this component.
+    pub stories: usize,
+    /// Variants no story shows, axis to value, at most `missing_limit` of them.
+    pub missing_variants: Vec<Map<String, Value>>,
+    /// How many variants are missing in all (`total - covered`).
+    pub missing_variants_total: u64,
+    /// Test kinds present.
+    pub test_kinds: Vec<TestKind>,
+    /// Required test kinds not present.
+    pub missing_test_kinds: Vec<TestKind>,
+    /// Problems in this component's stories and tests.
+    pub warnings: Vec<CoverageWarning>,
+}
+
+/// Figures over all components.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageTotals {
+    /// Components.
+    pub components: usize,
+    /// Variants over all components.
+    pub total_variants: u64,
+    /// Covered variants over all components.
+    pub covered_variants: u64,
+    /// `covered / total` in percent, floored to hundredths (100 with no components).
+    pub percent: f64,
+    /// Stories matched to a known component.
+    pub stories: usize,
+    /// Components with every variant covered.
+    pub fully_covered_components: usize,
+    /// Components missing at least one required test kind.
+    pub components_missing_test_kinds: usize,
+    /// Warnings, component ones included.
+    pub warnings: usize,
+}
+
+/// The coverage of a set of components.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageReport {
+    /// Figures over all components.
+    pub totals: CoverageTotals,
+    /// Per component, worst first: lowest percent, then most missing test kinds, then most
+    /// missing variants, then name.
+    pub components: Vec<ComponentCoverage>,
+    /// Problems not tied to a known component.
+    pub warnings: Vec<CoverageWarning>,
+}
+
+/// How a cached run went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheStats {
+    /// Components whose result came from the cache.
+    pub hits: usize,
+    /// Components computed (and stored).
+    pub misses: usize,
+}
+
+/// Input coverage cannot be computed from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoverageError {
+    /// A component definition is malformed.
+    #[error("component {component:?}: {problem}")]
+    InvalidComponent {
+        /// The component.
+        component: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Two components share a name.
+    #[error("component {0:?} is defined more than once")]
+    DuplicateComponent(String),
+    /// A story without an id.
+    #[error("a story of component {component:?} (title {title:?}, name {name:?}) has an empty id")]
+    StoryWithoutId {
+        /// Its component.
+        component: String,
+        /// Its title.
+        title: String,
+        /// Its name.
+        name: String,
+    },
+    /// A component's inputs could not be hashed for the cache.
+    #[error("component {component:?}: cannot hash its inputs: {source}")]
+    Hash {
+        /// The component.
+        component: String,
+        /// Why.
+        source: CanonicalError,
+    },
+    /// The cache failed.
+    #[error("coverage cache: {0}")]
+    Cache(#[from] StoreError),
+}
+
+/// Where computed component coverage is kept between runs, by variant hash.
+pub trait CoverageCache {
+    /// The cached result for `hash`, if any.
+    fn get(&mut self, hash: &Digest) -> Result<Option<ComponentCoverage>, StoreError>;
+    /// Keeps `coverage` under `hash`.
+    fn put(&mut self, hash: &Digest, coverage: &ComponentCoverage) -> Result<(), StoreError>;
+}
+
+/// A cache in memory, for one process.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryCoverageCache(HashMap<Digest, ComponentCoverage>);
+
+impl MemoryCoverageCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl CoverageCache for MemoryCoverageCache {
+    fn get(&mut self, hash: &Digest) -> Result<Option<ComponentCoverage>, StoreError> {
+        Ok(self.0.get(hash).cloned())
+    }
+    fn put(&mut self, hash: &Digest, coverage: &ComponentCoverage) -> Result<(), StoreError> {
+        self.0.insert(*hash, coverage.clone());
+        Ok(())
+    }
+}
+
+/// A cache in the store's key-value space (namespace [`CACHE_NAMESPACE`], key the hash's
+/// hex, value the result's JSON). An entry that no longer decodes counts as a miss.
+pub struct StoreCoverageCache<'a>(pub &'a mut dyn Store);
+
+impl fmt::Debug for StoreCoverageCache<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreCoverageCache")
+    }
+}
+
+impl CoverageCache for StoreCoverageCache<'_> {
+    fn get(&mut self, hash: &Digest) -> Result<Option<ComponentCoverage>, StoreError> {
+        Ok(self.0.kv_get(CACHE_NAMESPACE, &hash.to_hex())?.and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+    fn put(&mut self, hash: &Digest, coverage: &ComponentCoverage) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(coverage).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.0.kv_put(CACHE_NAMESPACE, &hash.to_hex(), &bytes)
+    }
+}
+
+/// Computes coverage of every component in `input`.
+pub fn compute(input: &CoverageInput, opts: &CoverageOptions) -> Result<CoverageReport, CoverageError> {
+    run(input, opts, None).map(|(r, _)| r)
+}
+
+/// Computes coverage, taking each component's result from `cache` when its variant hash
+/// is there and storing the ones it computes.
+pub fn compute_cached(
+    input: &CoverageInput,
+    opts: &CoverageOptions,
+    cache: &mut dyn CoverageCache,
+) -> Result<(CoverageReport, CacheStats), CoverageError> {
+    run(input, opts, Some(cache))
+}
+
+/// The variant hash of one component with its stories and tests under `opts`.
+pub fn variant_hash(
+    component: &Component,
+    stories: &[&Story],
+    tests: &[&TestRecord],
+    opts: &CoverageOptions,
+) -> Result<Digest, CoverageError> {
+    let doc = serde_json::json!({
+        "schema": CACHE_SCHEMA,
+        "component": component,
+        "stories": stories,
+        "tests": tests,
+        "options": opts,
+    });
+    hash_value(&doc, &CanonicalOptions::default())
+        .map_err(|source| CoverageError::Hash { component: component.name.clone(), source })
+}
+
+fn run(
+    input: &CoverageInput,
+    opts: &CoverageOptions,
+    mut cache: Option<&mut dyn CoverageCache>,
+) -> Result<(CoverageReport, CacheStats), CoverageError> {
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(input.components.len());
+    for (i, c) in input.components.iter().enumerate() {
+        if by_name.insert(c.name.as_str(), i).is_some() {
+            return Err(CoverageError::DuplicateComponent(c.name.clone()));
+        }
+    }
+    let mut stories: Vec<Vec<&Story>> = vec![Vec::new(); input.components.len()];
+    let mut tests: Vec<Vec<&TestRecord>> = vec![Vec::new(); input.components.len()];
+    let mut warnings = Vec::new();
+    for s in &input.stories {
+        if s.id.is_empty() {
+            return Err(CoverageError::StoryWithoutId {
+                component: s.component.clone(),
+                title: s.title.clone(),
+                name: s.name.clone(),
+            });
+        }
+        match by_name.get(s.component.as_str()) {
+            Some(&i) => stories[i].push(s),
+            None => warnings.push(CoverageWarning::StoryForUnknownComponent {
+                story_id: s.id.clone(),
+                component: s.component.clone(),
+            }),
+        }
+    }
+    for t in &input.tests {
+        match by_name.get(t.component.as_str()) {
+            Some(&i) => tests[i].push(t),
+            None => warnings
+                .push(CoverageWarning::TestForUnknownComponent { component: t.component.clone(), test_kind: t.kind }),
+        }
+    }
+
+    let mut stats = CacheStats::default();
+    let mut components = Vec::with_capacity(input.components.len());
+    for (i, c) in input.components.iter().enumerate() {
+        let result = match cache.as_deref_mut() {
+            None => cover_component(c, &stories[i], &tests[i], opts, None)?,
+            Some(cache) => {
+                let hash = variant_hash(c, &stories[i], &tests[i], opts)?;
+                match cache.get(&hash)? {
+                    Some(hit) => {
+                        stats.hits += 1;
+                        hit
+                    }
+                    None => {
+                        stats.misses += 1;
+                        let computed = cover_component(c, &stories[i], &tests[i], opts, Some(hash))?;
+                        cache.put(&hash, &computed)?;
+                        computed
+                    }
+                }
+            }
+        };
+        components.push(result);
+    }
+    components.sort_by(|a, b| {
+        a.percent
+            .total_cmp(&b.percent)
+            .then(b.missing_test_kinds.len().cmp(&a.missing_test_kinds.len()))
+            .then(b.missing_variants_total.cmp(&a.missing_variants_total))
+            .then_with(|| a.component.cmp(&b.component))
+    });
+    let mut totals = CoverageTotals { components: components.len(), warnings: warnings.len(), ..Default::default() };
+    for c in &components {
+        totals.total_variants = totals.total_variants.saturating_add(c.total_variants);
+        totals.covered_variants = totals.covered_variants.saturating_add(c.covered_variants);
+        totals.stories += c.stories;
+        totals.fully_covered_components += usize::from(c.covered_variants == c.total_variants);
+        totals.components_missing_test_kinds += usize::from(!c.missing_test_kinds.is_empty());
+        totals.warnings += c.warnings.len();
+    }
+    totals.percent = percent(totals.covered_variants, totals.total_variants);
+    Ok((CoverageReport { totals, components, warnings }, stats))
+}
+
+/// Floored hundredths of a percent; an empty set counts as fully covered.
+fn percent(covered: u64, total: u64) -> f64 {
+    if total == 0 {
+        return 100.0;
+    }
+    ((covered as u128 * 10_000) / total as u128) as f64 / 100.0
+}
+
+/// Equal as JSON, or as text when one side is a string (`"true"` = `true`, `"2"` = `2`).
+fn same_value(option: &Value, v: &Value) -> bool {
+    if option == v {
+        return true;
+    }
+    match (option, v) {
+        (Value::String(s), Value::Bool(b)) | (Value::Bool(b), Value::String(s)) => {
+            s == if *b { "true" } else { "false" }
+        }
+        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => *s == n.to_string(),
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => false,
+    }
+}
+
+fn invalid(component: &Component, problem: String) -> CoverageError {
+    CoverageError::InvalidComponent { component: component.name.clone(), problem }
+}
+
+/// Checks the component and returns each axis's default option index and the variant count.
+fn validate(c: &Component) -> Result<(Vec<usize>, u64), CoverageError> {
+    if c.name.trim().is_empty() {
+        return Err(invalid(c, "the name is empty".into()));
+    }
+    let mut names = HashSet::with_capacity(c.axes.len());
+    let mut defaults = Vec::with_capacity(c.axes.len());
+    let mut total: u64 = 1;
+    for a in &c.axes {
+        if a.name.is_empty() {
+            return Err(invalid(c, "an axis has an empty name".into()));
+        }
+        if !names.insert(a.name.as_str()) {
+            return Err(invalid(c, format!("axis {:?} is listed more than once", a.name)));
+        }
+        if a.options.is_empty() {
+            return Err(invalid(c, format!("axis {:?} has no options", a.name)));
+        }
+        for (i, o) in a.options.iter().enumerate() {
+            if !matches!(o, Value::String(_) | Value::Bool(_) | Value::Number(_)) {
+                return Err(invalid(c, format!("axis {:?}: option {o} is not a string, number or boolean", a.name)));
+            }
+            if a.options[..i].iter().any(|p| same_value(p, o)) {
+                return Err(invalid(c, format!("axis {:?}: option {o} is listed more than once", a.name)));
+            }
+        }
+        defaults.push(match &a.default {
+            None => 0,
+            Some(d) => a
+                .options
+                .iter()
+                .position(|o| same_value(o, d))
+                .ok_or_else(|| invalid(c, format!("axis {:?}: default {d} is not one of its options", a.name)))?,
+        });
+        total = total
+            .checked_mul(a.options.len() as u64)
+            .ok_or_else(|| invalid(c, "has more than 2^64 variants".into()))?;
+    }
+    Ok((defaults, total))
+}
+
+/// The variant at mixed-radix `index` (first axis most significant), axis to value.
+fn variant_at(c: &Component, mut index: u64) -> Map<String, Value> {
+    let mut picks = vec![0usize; c.axes.len()];
+    for (ai, a) in c.axes.iter().enumerate().rev() {
+        let n = a.options.len() as u64;
+        picks[ai] = (index % n) as usize;
+        index /= n;
+    }
+    c.axes.iter().zip(picks).map(|(a, p)| (a.name.clone(), a.options[p].clone())).collect()
+}
+
+fn has_tag(s: &Story, tags: &[&str]) -> bool {
+    s.tags.iter().any(|t| tags.iter().any(|w| t.eq_ignore_ascii_case(w)))
+}
+
+fn cover_component(
+    c: &Component,
+    stories: &[&Story],
+    tests: &[&TestRecord],
+    opts: &CoverageOptions,
+    variant_hash: Option<Digest>,
+) -> Result<ComponentCoverage, CoverageError> {
+    let (defaults, total) = validate(c)?;
+    let mut warnings = Vec::new();
+    // Variant index to the stories showing it; ordered so warnings come out stable.
+    let mut shown: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    let mut picks = vec![0usize; c.axes.len()];
+    for (si, s) in stories.iter().enumerate() {
+        picks.copy_from_slice(&defaults);
+        let mut matches = true;
+        for (axis, value) in &s.args {
+            let Some(ai) = c.axes.iter().position(|a| a.name == *axis) else {
+                warnings.push(CoverageWarning::UnknownAxis { story_id: s.id.clone(), axis: axis.clone() });
+                matches = false;
+                continue;
+            };
+            match c.axes[ai].options.iter().position(|o| same_value(o, value)) {
+                Some(oi) => picks[ai] = oi,
+                None => {
+                    warnings.push(CoverageWarning::UnknownOption {
+                        story_id: s.id.clone(),
+                        axis: axis.clone(),
+                        value: value.clone(),
+                    });
+                    matches = false;
+                }
+            }
+        }
+        if matches {
+            let index = c.axes.iter().zip(&picks).fold(0u64, |acc, (a, &p)| acc * a.options.len() as u64 + p as u64);
+            shown.entry(index).or_default().push(si);
+        }
+    }
+    for (&index, ids) in &shown {
+        if ids.len() > 1 {
+            warnings.push(CoverageWarning::DuplicateStories {
+                variant: variant_at(c, index),
+                story_ids: ids.iter().map(|&i| stories[i].id.clone()).collect(),
+            });
+        }
+    }
+    let covered = shown.len() as u64;
+    let mut missing_variants = Vec::new();
+    let mut index = 0u64;
+    // At most `missing_limit + covered` steps: every skipped index is a covered one.
+    while index < total && missing_variants.len() < opts.missing_limit {
+        if !shown.contains_key(&index) {
+            missing_variants.push(variant_at(c, index));
+        }
+        index += 1;
+    }
+
+    let mut kinds = [false; 4];
+    for s in stories {
+        kinds[0] |= s.has_play || has_tag(s, &["interaction", "play-fn"]);
+        kinds[1] |= has_tag(s, &["visual", "chromatic"]);
+        kinds[2] |= has_tag(s, &["a11y"]);
+    }
+    for t in tests {
+        kinds[t.kind as usize] = true;
+        if let Some(id) = &t.story_id {
+            if !stories.iter().any(|s| s.id == *id) {
+                warnings.push(CoverageWarning::TestForUnknownStory { component: c.name.clone(), story_id: id.clone() });
+            }
+        }
+    }
+    let test_kinds: Vec<TestKind> = TestKind::ALL.into_iter().filter(|k| kinds[*k as usize]).collect();
+    let mut missing_test_kinds: Vec<TestKind> =
+        opts.required_kinds.iter().copied().filter(|k| !kinds[*k as usize]).collect();
+    missing_test_kinds.sort();
+    missing_test_kinds.dedup();
+
+    Ok(ComponentCoverage {
+        component: c.name.clone(),
+        source: c.source.clone(),
+        variant_hash,
+        total_variants: total,
+        covered_variants: covered,
+        percent: percent(covered, total),
+        stories: stories.len(),
+        missing_variants,
+        missing_variants_total: total - covered,
+        test_kinds,
+        missing_test_kinds,
+        warnings,
+    })
+}
