@@ -1,0 +1,405 @@
+//! The engine over memory replicas and the memory store: what a user of a sync relies on.
+
+use twinsync_core::replica::{ReplicaError, WriteContext};
+use twinsync_core::*;
+
+const T0: i64 = 1_790_000_000_000;
+
+fn k(s: &str) -> Key {
+    Key::new(s).unwrap()
+}
+fn text(s: &str) -> Content {
+    Content::Text(s.into())
+}
+
+struct World {
+    store: MemoryStore,
+    clock: ManualClock,
+    left: MemoryReplica,
+    right: MemoryReplica,
+    config: EngineConfig,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            store: MemoryStore::new(),
+            clock: ManualClock::new(Timestamp(T0)),
+            left: MemoryReplica::new("left"),
+            right: MemoryReplica::new("right"),
+            config: EngineConfig::default(),
+        }
+    }
+    fn sync(&mut self, opts: &SyncOptions) -> OperationReport {
+        let mut e = Engine::new(&mut self.store, &self.clock, self.config.clone());
+        e.sync(&mut self.left, &mut self.right, opts).unwrap()
+    }
+    fn sync_with(&mut self, policy: &str) -> OperationReport {
+        self.sync(&SyncOptions { policy: policy.parse().unwrap(), ..Default::default() })
+    }
+    fn undo(&mut self, op: Option<&str>) -> Result<UndoReport> {
+        let mut e = Engine::new(&mut self.store, &self.clock, self.config.clone());
+        e.undo(&mut self.left, &mut self.right, op)
+    }
+    fn status(&mut self) -> Drift {
+        let mut e = Engine::new(&mut self.store, &self.clock, self.config.clone());
+        e.status(&mut self.left, &mut self.right).unwrap()
+    }
+    /// Moves time past the operation-hash bucket so the next sync is a new request.
+    fn tick(&mut self) {
+        self.clock.advance(61_000);
+    }
+}
+
+#[test]
+fn first_sync_copies_both_ways_and_then_everything_is_in_sync() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("A\n"));
+    w.right.put(&k("b.md"), text("B\n"));
+    let r = w.sync(&SyncOptions::default());
+    assert_eq!(r.status, OperationStatus::Completed);
+    assert_eq!(r.counts.applied, 2);
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("A\n")));
+    assert_eq!(w.left.get(&k("b.md")), Some(&text("B\n")));
+    assert!(w.status().is_clean());
+}
+
+#[test]
+fn repeating_a_request_returns_the_first_report_and_changes_nothing() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("base\n"));
+    w.left.put(&k("c.md"), text("c\n"));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put(&k("a.md"), text("left\n"));
+    w.right.put(&k("a.md"), text("right\n"));
+    w.left.put(&k("b.md"), text("new\n"));
+    let first = w.sync_with("manual");
+    assert!(!first.replayed);
+    assert_eq!((first.counts.applied, first.counts.conflicts), (1, 1));
+    // A retry within the same minute sees the same state for the conflict, but b.md is now
+    // synced: a different state is a different operation.
+    let second = w.sync_with("manual");
+    assert_ne!(second.operation_id, first.operation_id);
+    // Retrying that one, unchanged, is the same operation: the stored report comes back.
+    let ops_before = w.store.operations(None, 100).unwrap().len();
+    let third = w.sync_with("manual");
+    assert_eq!(third.operation_id, second.operation_id);
+    assert!(third.replayed, "the stored report is returned");
+    assert_eq!(w.store.operations(None, 100).unwrap().len(), ops_before, "no new operation recorded");
+    assert_eq!(w.store.history(None, 100).unwrap().len(), 3, "nothing applied again");
+}
+
+#[test]
+fn a_new_edit_is_a_new_operation_even_within_the_minute() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("1\n"));
+    let r1 = w.sync(&SyncOptions::default());
+    w.left.put(&k("a.md"), text("2\n"));
+    let r2 = w.sync(&SyncOptions::default());
+    assert_ne!(r1.operation_id, r2.operation_id);
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("2\n")));
+}
+
+#[test]
+fn manual_conflicts_are_reported_with_both_versions_and_nothing_written() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("base\n"));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put(&k("a.md"), text("left edit\n"));
+    w.right.put(&k("a.md"), text("right edit\n"));
+    let r = w.sync_with("manual");
+    assert_eq!(r.counts.conflicts, 1);
+    assert_eq!(r.status, OperationStatus::Completed, "a conflict left for a person is not a failure");
+    let c = &r.conflicts[0];
+    assert_eq!(c.class, DriftClass::ConflictModifyModify);
+    assert_eq!(c.left, Some(text("left edit\n")));
+    assert_eq!(c.right, Some(text("right edit\n")));
+    assert_eq!(w.left.get(&k("a.md")), Some(&text("left edit\n")));
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("right edit\n")));
+    assert_eq!(w.status().counts.conflicts(), 1, "still a conflict afterwards");
+}
+
+#[test]
+fn a_side_wins_and_the_losing_version_stays_recoverable_by_undo() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("base\n"));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put(&k("a.md"), text("left edit\n"));
+    w.right.put(&k("a.md"), text("right edit\n"));
+    let r = w.sync_with("prefer-left");
+    assert_eq!(r.counts.applied, 1);
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("left edit\n")));
+    let u = w.undo(Some(&r.operation_id)).unwrap();
+    assert_eq!(u.restored, vec![k("a.md")]);
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("right edit\n")), "the losing version is back");
+    assert_eq!(w.status().counts.get(DriftClass::ConflictModifyModify), 1, "and the pair is back in conflict");
+}
+
+#[test]
+fn newest_wins_uses_modification_times() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("base\n"));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put_at(&k("a.md"), text("old\n"), Timestamp(T0 + 1));
+    w.right.put_at(&k("a.md"), text("new\n"), Timestamp(T0 + 2));
+    w.sync_with("newest-wins");
+    assert_eq!(w.left.get(&k("a.md")), Some(&text("new\n")));
+}
+
+#[test]
+fn a_deletion_never_silently_destroys_an_edit() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("base\n"));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put(&k("a.md"), text("edited\n"));
+    w.right.remove(&k("a.md"));
+    let r = w.sync_with("prefer-right");
+    assert_eq!(r.items[0].class, DriftClass::ConflictModifyDelete);
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("edited\n")), "the edit is restored where it was deleted");
+}
+
+#[test]
+fn merge_policy_merges_json_and_falls_back_on_conflict() {
+    let mut w = World::new();
+    w.left.put(&k("a.json"), Content::Json(r#"{"a": 1, "b": 1}"#.into()));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put(&k("a.json"), Content::Json(r#"{"a": 2, "b": 1}"#.into()));
+    w.right.put(&k("a.json"), Content::Json(r#"{"a": 1, "b": 2}"#.into()));
+    // Whether this merges cleanly depends on the JSON merge; either way nothing is lost:
+    let r = w.sync_with("merge:right");
+    assert_eq!(r.counts.failed, 0);
+    let rules = HashRules::default();
+    let l = rules.digest(w.left.get(&k("a.json")).unwrap()).unwrap();
+    let rt = rules.digest(w.right.get(&k("a.json")).unwrap()).unwrap();
+    assert_eq!(l, rt, "both sides agree after a merge or its fallback");
+}
+
+#[test]
+fn one_way_sync_leaves_the_other_sides_changes_alone() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("A\n"));
+    w.right.put(&k("b.md"), text("B\n"));
+    let r = w.sync(&SyncOptions { directions: Directions::all(Direction::LeftToRight), ..Default::default() });
+    assert_eq!(r.counts.applied, 1);
+    assert_eq!(r.counts.skipped, 1);
+    assert!(w.left.get(&k("b.md")).is_none());
+    assert_eq!(w.status().counts.get(DriftClass::AddedRight), 1);
+}
+
+/// A replica that fails writes to one key, to prove failures stay with their item.
+struct Flaky {
+    inner: MemoryReplica,
+    broken: Key,
+}
+
+impl Replica for Flaky {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn rules(&self) -> &HashRules {
+        self.inner.rules()
+    }
+    fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
+        self.inner.scan()
+    }
+    fn read(&self, key: &Key) -> std::result::Result<Option<Content>, ReplicaError> {
+        self.inner.read(key)
+    }
+    fn write(
+        &mut self,
+        key: &Key,
+        c: &Content,
+        e: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> std::result::Result<Digest, ReplicaError> {
+        if *key == self.broken {
+            return Err(ReplicaError::Io { key: key.to_string(), message: "disk full".into() });
+        }
+        self.inner.write(key, c, e, ctx)
+    }
+    fn delete(&mut self, key: &Key, e: &Digest, ctx: &WriteContext) -> std::result::Result<(), ReplicaError> {
+        self.inner.delete(key, e, ctx)
+    }
+}
+
+#[test]
+fn one_failing_item_never_stops_the_others() {
+    let mut store = MemoryStore::new();
+    let clock = ManualClock::new(Timestamp(T0));
+    let mut left = MemoryReplica::new("left");
+    for name in ["a.md", "b.md", "c.md"] {
+        left.put(&k(name), text(name));
+    }
+    let mut right = Flaky { inner: MemoryReplica::new("right"), broken: k("b.md") };
+    let r = Engine::new(&mut store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!(r.status, OperationStatus::Partial);
+    assert_eq!((r.counts.applied, r.counts.failed), (2, 1));
+    let failed: Vec<_> = r.failures().collect();
+    assert_eq!(failed[0].key, k("b.md"));
+    assert!(failed[0].error.as_deref().unwrap().contains("disk full"));
+    assert!(right.inner.get(&k("a.md")).is_some() && right.inner.get(&k("c.md")).is_some());
+    // The failed item is retried by the next sync, and succeeds once the disk is fixed.
+    right.broken = k("never.md");
+    clock.advance(61_000);
+    let r2 = Engine::new(&mut store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!((r2.counts.applied, r2.status), (1, OperationStatus::Completed));
+}
+
+/// A replica whose item changes after the scan, as an editor saving mid-sync would.
+struct Racy {
+    inner: MemoryReplica,
+    edit: Option<(Key, Content)>,
+}
+
+impl Replica for Racy {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn rules(&self) -> &HashRules {
+        self.inner.rules()
+    }
+    fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
+        let snap = self.inner.scan();
+        if let Some((key, c)) = self.edit.take() {
+            self.inner.put(&key, c);
+        }
+        snap
+    }
+    fn read(&self, key: &Key) -> std::result::Result<Option<Content>, ReplicaError> {
+        self.inner.read(key)
+    }
+    fn write(
+        &mut self,
+        key: &Key,
+        c: &Content,
+        e: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> std::result::Result<Digest, ReplicaError> {
+        self.inner.write(key, c, e, ctx)
+    }
+    fn delete(&mut self, key: &Key, e: &Digest, ctx: &WriteContext) -> std::result::Result<(), ReplicaError> {
+        self.inner.delete(key, e, ctx)
+    }
+}
+
+#[test]
+fn an_edit_between_scan_and_write_is_a_conflict_and_survives() {
+    let mut store = MemoryStore::new();
+    let clock = ManualClock::new(Timestamp(T0));
+    let mut left = MemoryReplica::new("left");
+    left.put(&k("a.md"), text("from left\n"));
+    let mut right = Racy { inner: MemoryReplica::new("right"), edit: Some((k("a.md"), text("typed meanwhile\n"))) };
+    let r = Engine::new(&mut store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!(r.counts.conflicts, 1, "{r:#?}");
+    assert_eq!(right.inner.get(&k("a.md")), Some(&text("typed meanwhile\n")));
+}
+
+#[test]
+fn undo_refuses_items_changed_since_and_restores_the_rest() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("a1\n"));
+    w.left.put(&k("b.md"), text("b1\n"));
+    let r = w.sync(&SyncOptions::default());
+    w.right.put(&k("b.md"), text("edited after the sync\n"));
+    let u = w.undo(Some(&r.operation_id)).unwrap();
+    assert_eq!(u.restored, vec![k("a.md")]);
+    assert_eq!(u.refused.len(), 1);
+    assert_eq!(u.refused[0].key, k("b.md"));
+    assert!(w.right.get(&k("a.md")).is_none());
+    assert_eq!(w.right.get(&k("b.md")), Some(&text("edited after the sync\n")), "later work is never overwritten");
+    assert!(matches!(w.undo(Some(&r.operation_id)), Err(Error::AlreadyUndone(_))), "an operation is undone once");
+}
+
+#[test]
+fn undo_accepts_a_unique_prefix_and_defaults_to_the_newest() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("1\n"));
+    let r1 = w.sync(&SyncOptions::default());
+    w.left.put(&k("b.md"), text("2\n"));
+    let r2 = w.sync(&SyncOptions::default());
+    let u = w.undo(None).unwrap();
+    assert_eq!(u.operation_id, r2.operation_id);
+    let u = w.undo(Some(&r1.operation_id[..10])).unwrap();
+    assert_eq!(u.operation_id, r1.operation_id);
+    assert!(matches!(w.undo(Some("ffffffffffff")), Err(Error::NotFound(_))));
+}
+
+#[test]
+fn undo_window_is_24_hours_and_50_operations() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("1\n"));
+    let r = w.sync(&SyncOptions::default());
+    w.clock.advance(24 * 3600 * 1000 + 1);
+    let e = w.undo(Some(&r.operation_id)).unwrap_err();
+    assert!(matches!(e, Error::Expired { .. }), "{e}");
+    assert_eq!(e.code(), ErrorCode::Expired);
+
+    let mut w = World::new();
+    let mut ids = vec![];
+    for i in 0..51 {
+        w.left.put(&k("a.md"), text(&format!("{i}\n")));
+        ids.push(w.sync(&SyncOptions::default()).operation_id);
+    }
+    assert!(matches!(w.undo(Some(&ids[0])), Err(Error::Expired { .. })), "the 51st-newest fell off the stack");
+    assert!(w.undo(Some(&ids[50])).is_ok());
+}
+
+#[test]
+fn mass_deletion_from_an_empty_scan_halts_the_sync() {
+    let mut w = World::new();
+    for i in 0..20 {
+        w.left.put(&k(&format!("f{i}.md")), text("x"));
+    }
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left = MemoryReplica::new("left"); // a wrong root or an unmounted disk
+    let mut e = Engine::new(&mut w.store, &w.clock, w.config.clone());
+    let err = e.sync(&mut w.left, &mut w.right, &SyncOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Unsafe);
+    assert!(err.to_string().contains("--allow-mass-delete"), "{err}");
+    assert_eq!(w.right.len(), 20, "nothing was deleted");
+    let r = e.sync(&mut w.left, &mut w.right, &SyncOptions { allow_mass_delete: true, ..Default::default() }).unwrap();
+    assert_eq!(r.counts.applied, 20);
+    assert!(w.right.is_empty());
+}
+
+#[test]
+fn dry_run_changes_nothing_and_shows_diffs() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("one\n"));
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.left.put(&k("a.md"), text("two\n"));
+    let mut e = Engine::new(&mut w.store, &w.clock, w.config.clone());
+    let p = e.preview(&mut w.left, &mut w.right, &SyncOptions::default()).unwrap();
+    assert_eq!(p.plan.actions.len(), 1);
+    assert!(p.diffs[0].diff.contains("-one") && p.diffs[0].diff.contains("+two"), "{}", p.diffs[0].diff);
+    assert_eq!(w.right.get(&k("a.md")), Some(&text("one\n")));
+    assert!(w.store.operations(None, 10).unwrap().len() == 1, "a dry run records no operation");
+}
+
+#[test]
+fn history_and_audit_record_every_applied_item() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("A\n"));
+    w.right.put(&k("b.md"), text("B\n"));
+    let r = w.sync(&SyncOptions::default());
+    let h = w.store.history(None, 10).unwrap();
+    assert_eq!(h.len(), 2);
+    assert!(h.iter().all(|e| e.success && e.operation_id == r.operation_id));
+    let audit = w.store.audit_log(10).unwrap();
+    assert_eq!(audit[0].correlation_id, r.operation_id);
+    assert_eq!(Some(audit[0].id.clone()), r.audit_id);
+}
