@@ -1,0 +1,192 @@
+//! The stat cache: what each file looked like (size, mtime, ctime, inode) when it was
+//! last hashed, so an unchanged tree rescans without reading contents.
+//!
+//! Racy entries (git's term): a file whose mtime is not strictly older than the scan
+//! that hashed it, minus the timestamp granularity, may still change without its stat
+//! changing, so it is never trusted and is rehashed on the next scan.
+
+use std::collections::HashMap;
+
+use sha2::{Digest as _, Sha256};
+use twinsync_core::{Digest, HashRules};
+
+use crate::paths::Stat;
+
+/// Timestamp granularity assumed for every filesystem (FAT's is 2 s).
+pub(crate) const RACY_WINDOW_NS: i64 = 2_000_000_000;
+
+const MAGIC: &[u8; 4] = b"TWSC";
+const VERSION: u8 = 1;
+/// Bumped when classification (which kind a file is hashed as) changes.
+const CLASSIFY_VERSION: &[u8] = b"classify-v1";
+
+/// One cached file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheEntry {
+    pub stat: Stat,
+    pub digest: Digest,
+}
+
+/// Relative path -> stat and digest, valid for one set of hash rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StatCache {
+    pub entries: HashMap<String, CacheEntry>,
+    /// When the newest entries were captured (start of the scan that hashed them), ns.
+    pub captured_at_ns: i64,
+    /// Fingerprint of the rules the digests were made with.
+    pub rules_fp: [u8; 32],
+}
+
+/// Fingerprint of hash rules: digests made under other rules are never reused.
+pub(crate) fn rules_fingerprint(rules: &HashRules) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(CLASSIFY_VERSION);
+    h.update(serde_json::to_vec(rules).unwrap_or_default());
+    h.finalize().into()
+}
+
+impl StatCache {
+    /// An empty cache for `rules`.
+    pub(crate) fn new(rules: &HashRules) -> Self {
+        StatCache { entries: HashMap::new(), captured_at_ns: 0, rules_fp: rules_fingerprint(rules) }
+    }
+
+    /// The cached digest of `rel` when its stat is unchanged and the entry is not racy.
+    pub(crate) fn lookup(&self, rel: &str, stat: &Stat) -> Option<Digest> {
+        let e = self.entries.get(rel)?;
+        (e.stat == *stat && !self.is_racy(&e.stat)).then_some(e.digest)
+    }
+
+    /// True when a file with this stat could change without its stat changing.
+    pub(crate) fn is_racy(&self, stat: &Stat) -> bool {
+        // Only mtime, as git does: ctime is compared for equality, but a content change
+        // always moves mtime past a capture that was more than the granularity later.
+        stat.mtime_ns.saturating_add(RACY_WINDOW_NS) >= self.captured_at_ns
+    }
+
+    /// Compact bytes: header, entries, then a SHA-256 of everything before it.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.entries.len() * 96);
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        out.extend_from_slice(&self.rules_fp);
+        out.extend_from_slice(&self.captured_at_ns.to_le_bytes());
+        out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
+        let mut keys: Vec<&String> = self.entries.keys().collect();
+        keys.sort_unstable();
+        for k in keys {
+            let e = &self.entries[k];
+            out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(&e.stat.size.to_le_bytes());
+            out.extend_from_slice(&e.stat.mtime_ns.to_le_bytes());
+            out.extend_from_slice(&e.stat.ctime_ns.to_le_bytes());
+            out.extend_from_slice(&e.stat.ino.to_le_bytes());
+            out.extend_from_slice(e.digest.as_bytes());
+        }
+        let sum: [u8; 32] = Sha256::digest(&out).into();
+        out.extend_from_slice(&sum);
+        out
+    }
+
+    /// Parses [`encode`](Self::encode)'s bytes; `None` when they are damaged, of another
+    /// version, or made under other rules than `rules`.
+    pub(crate) fn decode(bytes: &[u8], rules: &HashRules) -> Option<StatCache> {
+        if bytes.len() < 32 {
+            return None;
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 32);
+        if Sha256::digest(body).as_slice() != sum {
+            return None;
+        }
+        let mut r = Reader { b: body };
+        if r.take(4)? != MAGIC || r.take(1)?[0] != VERSION {
+            return None;
+        }
+        let fp: [u8; 32] = r.take(32)?.try_into().ok()?;
+        if fp != rules_fingerprint(rules) {
+            return None;
+        }
+        let captured_at_ns = r.i64()?;
+        let n = r.u64()?;
+        let mut entries = HashMap::with_capacity(usize::try_from(n).ok()?.min(body.len() / 68));
+        for _ in 0..n {
+            let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
+            let key = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+            let stat = Stat { size: r.u64()?, mtime_ns: r.i64()?, ctime_ns: r.i64()?, ino: r.u64()? };
+            let digest = Digest::from_bytes(r.take(32)?.try_into().ok()?);
+            entries.insert(key, CacheEntry { stat, digest });
+        }
+        if !r.b.is_empty() {
+            return None;
+        }
+        Some(StatCache { entries, captured_at_ns, rules_fp: fp })
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.b.len() < n {
+            return None;
+        }
+        let (h, t) = self.b.split_at(n);
+        self.b = t;
+        Some(h)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> StatCache {
+        let mut c = StatCache::new(&HashRules::default());
+        c.captured_at_ns = 10 * RACY_WINDOW_NS;
+        let stat = Stat { size: 3, mtime_ns: RACY_WINDOW_NS, ctime_ns: RACY_WINDOW_NS, ino: 7 };
+        c.entries.insert("a/b.md".into(), CacheEntry { stat, digest: Digest::of_bytes(b"abc") });
+        c
+    }
+
+    #[test]
+    fn round_trips_and_rejects_damage() {
+        let c = sample();
+        let bytes = c.encode();
+        let back = StatCache::decode(&bytes, &HashRules::default()).unwrap();
+        assert_eq!(back.entries, c.entries);
+        assert_eq!(back.captured_at_ns, c.captured_at_ns);
+        for i in [0, 5, bytes.len() / 2, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[i] ^= 1;
+            assert!(StatCache::decode(&bad, &HashRules::default()).is_none(), "flip at {i}");
+        }
+        assert!(StatCache::decode(&bytes[..bytes.len() - 1], &HashRules::default()).is_none());
+        assert!(StatCache::decode(b"", &HashRules::default()).is_none());
+    }
+
+    #[test]
+    fn other_rules_invalidate_the_cache() {
+        let mut rules = HashRules::default();
+        rules.json.ignore = twinsync_core::canonical::IgnoreRules::new(["/updatedAt"]).unwrap();
+        assert!(StatCache::decode(&sample().encode(), &rules).is_none());
+    }
+
+    #[test]
+    fn entries_as_new_as_the_capture_are_racy() {
+        let c = sample();
+        let stat = c.entries["a/b.md"].stat;
+        assert_eq!(c.lookup("a/b.md", &stat), Some(Digest::of_bytes(b"abc")));
+        let fresh = Stat { mtime_ns: c.captured_at_ns - 1, ..stat };
+        assert!(c.is_racy(&fresh));
+        assert_eq!(c.lookup("a/b.md", &Stat { size: 4, ..stat }), None);
+    }
+}

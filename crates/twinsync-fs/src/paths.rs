@@ -1,0 +1,158 @@
+//! Keys as paths: turning a key into a path under the root safely, the stat fields the
+//! cache compares, and how a file's bytes are classified and digested.
+
+use std::fs::Metadata;
+use std::path::{Component, Path, PathBuf};
+
+use twinsync_core::content::ContentKind;
+use twinsync_core::replica::ReplicaError;
+use twinsync_core::{Content, Digest, HashRules, Key};
+
+/// Directory names a replica never scans, writes or reports.
+pub(crate) const RESERVED_DIRS: [&str; 2] = [".git", ".twinsync"];
+
+/// Marker inside the names of in-flight temporary files.
+pub(crate) const TMP_MARKER: &str = ".twinsync-tmp-";
+
+/// True for our own in-flight temporary files (`.<name>.twinsync-tmp-<pid>-<n>`).
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(TMP_MARKER)
+}
+
+/// True when a path relative to the root lies in a reserved directory or is a temp file.
+pub(crate) fn is_reserved_rel(rel: &Path) -> bool {
+    let mut comps = rel.components().peekable();
+    if let Some(Component::Normal(first)) = comps.peek() {
+        if RESERVED_DIRS.iter().any(|r| first.to_str() == Some(*r)) {
+            return true;
+        }
+    }
+    rel.file_name().and_then(|n| n.to_str()).is_some_and(is_temp_name)
+}
+
+/// How a file's bytes are read: `.json` is JSON; UTF-8 without NUL is text; else bytes.
+pub(crate) fn classify(key: &str, bytes: &[u8]) -> ContentKind {
+    if key.len() >= 5 && key[key.len() - 5..].eq_ignore_ascii_case(".json") {
+        ContentKind::Json
+    } else if !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok() {
+        ContentKind::Text
+    } else {
+        ContentKind::Bytes
+    }
+}
+
+/// The digest a scan gives a file at `key` holding `bytes`.
+pub(crate) fn digest_file(rules: &HashRules, key: &Key, bytes: &[u8]) -> Result<Digest, ReplicaError> {
+    rules
+        .digest_bytes(classify(key.as_str(), bytes), bytes)
+        .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
+}
+
+/// The content a read returns for a file at `key` holding `bytes`, consistent with [`digest_file`].
+pub(crate) fn content_of(key: &Key, bytes: Vec<u8>) -> Result<Content, ReplicaError> {
+    let kind = classify(key.as_str(), &bytes);
+    Content::from_bytes(kind, bytes).map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
+}
+
+/// An I/O failure on `path`, reported against the item or path.
+pub(crate) fn io_err(what: impl std::fmt::Display, message: impl std::fmt::Display) -> ReplicaError {
+    ReplicaError::Io { key: what.to_string(), message: message.to_string() }
+}
+
+/// The stat fields the cache compares: size, mtime and ctime in ns, inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+}
+
+impl Stat {
+    #[cfg(unix)]
+    pub(crate) fn of(m: &Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt;
+        Stat {
+            size: m.len(),
+            mtime_ns: m.mtime().saturating_mul(1_000_000_000).saturating_add(m.mtime_nsec()),
+            ctime_ns: m.ctime().saturating_mul(1_000_000_000).saturating_add(m.ctime_nsec()),
+            ino: m.ino(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub(crate) fn of(m: &Metadata) -> Stat {
+        Stat { size: m.len(), mtime_ns: system_time_ns(m.modified().ok()), ctime_ns: 0, ino: 0 }
+    }
+}
+
+/// Nanoseconds since the epoch (0 when unknown, negative before 1970).
+pub(crate) fn system_time_ns(t: Option<std::time::SystemTime>) -> i64 {
+    match t {
+        None => 0,
+        Some(t) => match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
+        },
+    }
+}
+
+/// Where `key` lives under `root`, after checking that no existing ancestor of it is a
+/// symbolic link (or a file), so a write can never land outside the root.
+pub(crate) fn checked_path(root: &Path, canon_root: &Path, key: &Key, follow: bool) -> Result<PathBuf, ReplicaError> {
+    let first = key.as_str().split('/').next().unwrap_or_default();
+    if RESERVED_DIRS.contains(&first) {
+        return Err(ReplicaError::InvalidKey(twinsync_core::key::KeyError {
+            key: key.to_string(),
+            reason: "lies in .git/ or .twinsync/, which a filesystem replica never touches",
+        }));
+    }
+    let segs: Vec<&str> = key.as_str().split('/').collect();
+    if segs.last().is_some_and(|n| is_temp_name(n)) {
+        return Err(ReplicaError::InvalidKey(twinsync_core::key::KeyError {
+            key: key.to_string(),
+            reason: "has the name of a twinsync temporary file",
+        }));
+    }
+    let mut path = root.to_path_buf();
+    let last = segs.len() - 1;
+    for (i, seg) in segs[..last].iter().enumerate() {
+        path.push(seg);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Nothing below a missing directory exists yet, so nothing can be a link.
+                for rest in &segs[i + 1..] {
+                    path.push(rest);
+                }
+                return Ok(path);
+            }
+            Err(e) => return Err(io_err(key, format!("cannot inspect {}: {e}", path.display()))),
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::canonicalize(&path)
+                    .map_err(|e| io_err(key, format!("cannot resolve link {}: {e}", path.display())))?;
+                if !target.starts_with(canon_root) {
+                    return Err(io_err(
+                        key,
+                        format!(
+                            "{} is a symbolic link to {} outside the root; refused",
+                            path.display(),
+                            target.display()
+                        ),
+                    ));
+                }
+                if !follow {
+                    return Err(io_err(
+                        key,
+                        format!("{} is a symbolic link; links are not followed (symlinks: skip)", path.display()),
+                    ));
+                }
+            }
+            Ok(m) if !m.is_dir() => {
+                return Err(io_err(key, format!("{} is not a directory", path.display())));
+            }
+            Ok(_) => {}
+        }
+    }
+    path.push(segs[last]);
+    Ok(path)
+}

@@ -1,0 +1,358 @@
+//! `FsReplica`: a folder as a replica — scan, read, and atomic compare-and-swap writes
+//! and deletes with backups.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use ignore::gitignore::Gitignore;
+use twinsync_core::replica::{ReplicaError, WriteContext};
+use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica, Snapshot, Timestamp};
+
+use crate::cache::{CacheEntry, StatCache};
+use crate::error::FsError;
+use crate::options::{FsOptions, SymlinkMode};
+use crate::paths::{checked_path, content_of, digest_file, io_err, system_time_ns, TMP_MARKER};
+use crate::scan::{self, ScanJob};
+
+/// What the last scan did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Files in the snapshot.
+    pub files: usize,
+    /// Files whose contents were read and hashed (the rest came from the stat cache).
+    pub hashed: usize,
+    /// Things skipped, each naming the path and why (links, unrepresentable names, bad ignore rules).
+    pub warnings: Vec<String>,
+}
+
+/// A folder on disk as a twinsync replica.
+#[derive(Debug)]
+pub struct FsReplica {
+    name: String,
+    root: PathBuf,
+    canon_root: PathBuf,
+    rules: HashRules,
+    symlinks: SymlinkMode,
+    backup_dir: Option<PathBuf>,
+    globs: Arc<Gitignore>,
+    cache: StatCache,
+    last_scan: ScanStats,
+}
+
+/// Distinguishes the temporary files of concurrent writes within one process.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl FsReplica {
+    /// Opens the folder at `root`; a missing root or one that is not a directory is
+    /// [`ReplicaError::Unavailable`], an unparseable ignore glob an error naming it.
+    pub fn open(root: &Path, opts: FsOptions) -> Result<FsReplica, ReplicaError> {
+        let name = if opts.name.is_empty() { root.display().to_string() } else { opts.name.clone() };
+        let unavailable = |reason: String| ReplicaError::Unavailable { name: name.clone(), reason };
+        match fs::metadata(root) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(unavailable(format!("root {} is not a directory", root.display()))),
+            Err(e) => return Err(unavailable(format!("root {}: {e}", root.display()))),
+        }
+        let canon_root = fs::canonicalize(root).map_err(|e| unavailable(format!("root {}: {e}", root.display())))?;
+        let globs = scan::glob_matcher(root, &opts.ignore).map_err(|(glob, message)| ReplicaError::Io {
+            key: name.clone(),
+            message: FsError::Glob { glob, message }.to_string(),
+        })?;
+        Ok(FsReplica {
+            cache: StatCache::new(&opts.rules),
+            name,
+            root: root.to_path_buf(),
+            canon_root,
+            rules: opts.rules,
+            symlinks: opts.symlinks,
+            backup_dir: opts.backup_dir,
+            globs: Arc::new(globs),
+            last_scan: ScanStats::default(),
+        })
+    }
+
+    /// The folder this replica is.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// What the last scan did (how many files it hashed, what it skipped).
+    pub fn last_scan(&self) -> &ScanStats {
+        &self.last_scan
+    }
+
+    /// The stat cache as compact bytes, for the host to persist between runs.
+    pub fn export_stat_cache(&self) -> Vec<u8> {
+        self.cache.encode()
+    }
+
+    /// Loads a stat cache exported earlier; damaged bytes, another format version or
+    /// other hash rules are ignored (the next scan hashes everything). True when loaded.
+    pub fn import_stat_cache(&mut self, bytes: &[u8]) -> bool {
+        match StatCache::decode(bytes, &self.rules) {
+            Some(c) => {
+                self.cache = c;
+                true
+            }
+            None => {
+                self.cache = StatCache::new(&self.rules);
+                false
+            }
+        }
+    }
+
+    fn path_of(&self, key: &Key) -> Result<PathBuf, ReplicaError> {
+        checked_path(&self.root, &self.canon_root, key, self.symlinks == SymlinkMode::FollowWithinRoot)
+    }
+
+    /// The file `path` stands for: itself, or the target of a link when links are
+    /// followed. `Ok(None)` when absent or a skipped link.
+    fn resolve_file(&self, key: &Key, path: &Path) -> Result<Option<PathBuf>, ReplicaError> {
+        let meta = match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(key, format!("cannot stat {}: {e}", path.display()))),
+            Ok(m) => m,
+        };
+        if meta.file_type().is_symlink() {
+            if self.symlinks == SymlinkMode::Skip {
+                return Ok(None);
+            }
+            let target = match fs::canonicalize(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io_err(key, format!("cannot resolve link {}: {e}", path.display()))),
+                Ok(t) => t,
+            };
+            if !target.starts_with(&self.canon_root) || !target.is_file() {
+                return Ok(None);
+            }
+            return Ok(Some(target));
+        }
+        if meta.is_dir() {
+            return Err(io_err(key, format!("{} is a directory, not a file", path.display())));
+        }
+        Ok(Some(path.to_path_buf()))
+    }
+
+    /// Reads the file at `path` (for `key`), or `None` when absent.
+    fn read_bytes(&self, key: &Key, path: &Path) -> Result<Option<(PathBuf, Vec<u8>)>, ReplicaError> {
+        let Some(file) = self.resolve_file(key, path)? else { return Ok(None) };
+        match fs::read(&file) {
+            Ok(b) => Ok(Some((file, b))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(key, format!("cannot read {}: {e}", file.display()))),
+        }
+    }
+
+    /// The current digest at `path`, checked against `expected` (compare-and-swap).
+    fn check(&self, key: &Key, path: &Path, expected: Option<&Digest>) -> Result<Option<PathBuf>, ReplicaError> {
+        let current = self.read_bytes(key, path)?;
+        let found = match &current {
+            None => None,
+            Some((_, bytes)) => Some(digest_file(&self.rules, key, bytes)?),
+        };
+        if found.as_ref() != expected {
+            return Err(ReplicaError::conflict(key, expected, found.as_ref()));
+        }
+        Ok(current.map(|(p, _)| p))
+    }
+
+    /// Copies the file about to be overwritten or deleted to the backup directory.
+    fn backup(&self, key: &Key, file: &Path, ctx: &WriteContext) -> Result<(), ReplicaError> {
+        let Some(dir) = &self.backup_dir else { return Ok(()) };
+        let op: String = ctx
+            .operation_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect();
+        let op = if op.is_empty() || op.starts_with('.') { "no-operation".to_string() } else { op };
+        let dest = dir.join(op).join(key.as_str());
+        if dest.exists() {
+            // The first backup in an operation is the state before it; keep that one.
+            return Ok(());
+        }
+        let fail =
+            |e: std::io::Error| io_err(key, format!("backup to {} failed, nothing changed: {e}", dest.display()));
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(fail)?;
+        }
+        fs::copy(file, &dest).map_err(fail)?;
+        File::open(&dest).and_then(|f| f.sync_all()).map_err(fail)?;
+        Ok(())
+    }
+}
+
+/// Flushes a directory entry change (a rename or unlink) to disk.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+impl Replica for FsReplica {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn rules(&self) -> &HashRules {
+        &self.rules
+    }
+
+    fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
+        if !self.root.is_dir() {
+            return Err(ReplicaError::Unavailable {
+                name: self.name.clone(),
+                reason: format!("root {} is missing or not a directory", self.root.display()),
+            });
+        }
+        let started = system_time_ns(Some(SystemTime::now()));
+        let exclude = self.backup_dir.as_ref().filter(|b| b.starts_with(&self.root)).cloned();
+        let out = scan::run(&ScanJob {
+            root: &self.root,
+            canon_root: &self.canon_root,
+            rules: &self.rules,
+            cache: &self.cache,
+            globs: self.globs.clone(),
+            symlinks: self.symlinks,
+            exclude,
+        })?;
+        let mut cache = StatCache::new(&self.rules);
+        cache.captured_at_ns = started;
+        cache.entries.reserve(out.files.len());
+        let mut snap = Snapshot::new();
+        for f in out.files {
+            let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
+            snap.insert(f.key.clone(), Entry { key: f.key, digest: f.digest, size: f.stat.size, modified });
+            cache.entries.insert(f.rel, CacheEntry { stat: f.stat, digest: f.digest });
+        }
+        self.cache = cache;
+        self.last_scan = ScanStats { files: snap.len(), hashed: out.hashed, warnings: out.warnings };
+        Ok(snap)
+    }
+
+    fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {
+        let path = self.path_of(key)?;
+        match self.read_bytes(key, &path)? {
+            None => Ok(None),
+            Some((_, bytes)) => content_of(key, bytes).map(Some),
+        }
+    }
+
+    fn digest(&self, key: &Key) -> Result<Option<Digest>, ReplicaError> {
+        let path = self.path_of(key)?;
+        match self.read_bytes(key, &path)? {
+            None => Ok(None),
+            Some((_, bytes)) => digest_file(&self.rules, key, &bytes).map(Some),
+        }
+    }
+
+    fn write(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        let path = self.path_of(key)?;
+        let bytes = content.as_bytes();
+        // The digest a later scan will see, so the engine's base matches the next scan.
+        let digest = digest_file(&self.rules, key, bytes)?;
+        if self.symlinks == SymlinkMode::Skip && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(io_err(key, format!("{} is a symbolic link; not replaced (symlinks: skip)", path.display())));
+        }
+        // Fail fast before creating anything; checked again right before the rename.
+        let target = self.check(key, &path, expected)?.unwrap_or_else(|| path.clone());
+        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
+        let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("item");
+        let tmp = dir.join(format!(
+            ".{file_name}{TMP_MARKER}{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| -> Result<(), ReplicaError> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(|e| io_err(key, format!("cannot create {}: {e}", tmp.display())))?;
+            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))?;
+            if let Ok(m) = fs::metadata(&target) {
+                f.set_permissions(m.permissions())
+                    .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
+            }
+            f.sync_all().map_err(|e| io_err(key, format!("cannot flush {}: {e}", tmp.display())))?;
+            drop(f);
+            let current = self.check(key, &path, expected)?;
+            if let Some(old) = &current {
+                self.backup(key, old, ctx)?;
+            }
+            fs::rename(&tmp, &target)
+                .map_err(|e| io_err(key, format!("cannot rename into {}: {e}", target.display())))?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
+        self.cache.entries.remove(key.as_str());
+        Ok(digest)
+    }
+
+    fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError> {
+        let path = self.path_of(key)?;
+        let Some(file) = self.check(key, &path, Some(expected))? else {
+            return Err(ReplicaError::conflict(key, Some(expected), None));
+        };
+        self.backup(key, &file, ctx)?;
+        // A followed link is removed itself, never its target.
+        fs::remove_file(&path).map_err(|e| io_err(key, format!("cannot delete {}: {e}", path.display())))?;
+        let mut dir = path.parent().map(Path::to_path_buf);
+        if let Some(d) = &dir {
+            sync_dir(d).map_err(|e| io_err(key, format!("deleted, but flushing {} failed: {e}", d.display())))?;
+        }
+        self.cache.entries.remove(key.as_str());
+        // Remove directories the delete left empty, up to (not including) the root.
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+        Ok(())
+    }
+}
+
+/// Removes backup folders (one per operation) under `dir` last modified before
+/// `older_than`; returns how many were removed. A missing `dir` has nothing to prune.
+pub fn prune_backups(dir: &Path, older_than: SystemTime) -> Result<usize, FsError> {
+    let entries = match fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(FsError::io(dir, e)),
+        Ok(it) => it,
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| FsError::io(dir, e))?;
+        let path = entry.path();
+        let meta = entry.metadata().map_err(|e| FsError::io(&path, e))?;
+        if !meta.is_dir() {
+            continue;
+        }
+        if meta.modified().map_err(|e| FsError::io(&path, e))? < older_than {
+            fs::remove_dir_all(&path).map_err(|e| FsError::io(&path, e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

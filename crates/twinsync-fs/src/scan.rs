@@ -1,0 +1,230 @@
+//! The scan: walk the root honouring ignore files and globs, stat every file, reuse the
+//! stat cache's digest when the stat is unchanged, and hash the rest (read once,
+//! classify, hash) on two threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+use twinsync_core::replica::ReplicaError;
+use twinsync_core::{Digest, HashRules, Key};
+
+use crate::cache::StatCache;
+use crate::options::SymlinkMode;
+use crate::paths::{digest_file, io_err, is_reserved_rel, Stat};
+
+/// Name of the per-directory ignore file twinsync reads besides `.gitignore` and `.ignore`.
+pub(crate) const IGNORE_FILE: &str = ".twinsyncignore";
+
+/// Threads a scan walks and hashes on.
+const SCAN_THREADS: usize = 2;
+
+/// One file as a scan found it.
+pub(crate) struct Found {
+    pub rel: String,
+    pub key: Key,
+    pub stat: Stat,
+    pub digest: Digest,
+}
+
+/// What a scan produced besides the files.
+pub(crate) struct ScanOutput {
+    pub files: Vec<Found>,
+    pub hashed: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Builds a matcher for the configured globs, relative to `root`.
+pub(crate) fn glob_matcher(root: &Path, globs: &[String]) -> Result<Gitignore, (String, String)> {
+    let mut b = GitignoreBuilder::new(root);
+    for g in globs {
+        b.add_line(None, g).map_err(|e| (g.clone(), e.to_string()))?;
+    }
+    b.build().map_err(|e| (globs.join(", "), e.to_string()))
+}
+
+/// Everything a scan needs, shared by the walker threads.
+pub(crate) struct ScanJob<'a> {
+    pub root: &'a Path,
+    pub canon_root: &'a Path,
+    pub rules: &'a HashRules,
+    pub cache: &'a StatCache,
+    pub globs: Arc<Gitignore>,
+    pub symlinks: SymlinkMode,
+    /// A directory under the root never scanned (the backup directory), if any.
+    pub exclude: Option<PathBuf>,
+}
+
+struct Shared<'a> {
+    job: &'a ScanJob<'a>,
+    files: Mutex<Vec<Found>>,
+    warnings: Mutex<Vec<String>>,
+    error: Mutex<Option<ReplicaError>>,
+    failed: AtomicBool,
+    hashed: AtomicUsize,
+}
+
+struct Visitor<'s, 'a> {
+    shared: &'s Shared<'a>,
+    files: Vec<Found>,
+}
+
+impl Drop for Visitor<'_, '_> {
+    fn drop(&mut self) {
+        let mut all = self.shared.files.lock().unwrap_or_else(|p| p.into_inner());
+        all.append(&mut self.files);
+    }
+}
+
+impl<'s, 'a> ParallelVisitorBuilder<'s> for &'s Shared<'a> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Visitor { shared: self, files: Vec::new() })
+    }
+}
+
+impl ParallelVisitor for Visitor<'_, '_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        if self.shared.failed.load(Ordering::Relaxed) {
+            return WalkState::Quit;
+        }
+        match self.visit_entry(entry) {
+            Ok(()) => WalkState::Continue,
+            Err(e) => {
+                self.shared.failed.store(true, Ordering::Relaxed);
+                let mut slot = self.shared.error.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(e);
+                WalkState::Quit
+            }
+        }
+    }
+}
+
+impl Visitor<'_, '_> {
+    fn warn(&self, w: String) {
+        self.shared.warnings.lock().unwrap_or_else(|p| p.into_inner()).push(w);
+    }
+
+    fn visit_entry(&mut self, entry: Result<DirEntry, ignore::Error>) -> Result<(), ReplicaError> {
+        let job = self.shared.job;
+        let entry = match entry {
+            Ok(e) => e,
+            // An unreadable directory would make its files look deleted: fail the scan.
+            Err(e) if e.io_error().is_some() => return Err(io_err(job.root.display(), format!("scan failed: {e}"))),
+            // A bad line in an ignore file: the rest of that file still applies.
+            Err(e) => {
+                self.warn(format!("ignore rule skipped: {e}"));
+                return Ok(());
+            }
+        };
+        if entry.depth() == 0 {
+            return Ok(());
+        }
+        let Some(ft) = entry.file_type() else { return Ok(()) };
+        if ft.is_dir() {
+            return Ok(());
+        }
+        let path = entry.path();
+        let rel_path = path.strip_prefix(job.root).unwrap_or(path);
+        let Some(rel) = rel_path.to_str().map(|s| s.replace(std::path::MAIN_SEPARATOR, "/")) else {
+            self.warn(format!("{}: skipped, the name is not valid UTF-8", path.display()));
+            return Ok(());
+        };
+        let key = match Key::new(&rel) {
+            Ok(k) => k,
+            Err(e) => {
+                self.warn(format!("{}: skipped, {e}", path.display()));
+                return Ok(());
+            }
+        };
+        let read_path = if ft.is_symlink() {
+            match self.link_target(path) {
+                Ok(t) => t,
+                Err(w) => {
+                    self.warn(format!("{rel}: skipped symbolic link, {w}"));
+                    return Ok(());
+                }
+            }
+        } else if ft.is_file() {
+            path.to_path_buf()
+        } else {
+            self.warn(format!("{rel}: skipped, not a regular file"));
+            return Ok(());
+        };
+        let meta = std::fs::metadata(&read_path).map_err(|e| io_err(&key, format!("cannot stat: {e}")))?;
+        let stat = Stat::of(&meta);
+        let digest = match job.cache.lookup(&rel, &stat) {
+            Some(d) => d,
+            None => {
+                let bytes = std::fs::read(&read_path).map_err(|e| io_err(&key, format!("cannot read: {e}")))?;
+                self.shared.hashed.fetch_add(1, Ordering::Relaxed);
+                digest_file(job.rules, &key, &bytes)?
+            }
+        };
+        self.files.push(Found { rel, key, stat, digest });
+        Ok(())
+    }
+
+    /// The file a link stands for, when links are followed and it stays inside the root.
+    fn link_target(&self, path: &Path) -> Result<PathBuf, String> {
+        let job = self.shared.job;
+        if job.symlinks == SymlinkMode::Skip {
+            return Err("links are not followed (symlinks: skip)".into());
+        }
+        let target = std::fs::canonicalize(path).map_err(|e| format!("cannot resolve: {e}"))?;
+        if !target.starts_with(job.canon_root) {
+            return Err(format!("it points outside the root, to {}", target.display()));
+        }
+        if !target.is_file() {
+            return Err("it points to a directory, whose files are scanned where they are".into());
+        }
+        Ok(target)
+    }
+}
+
+/// Walks and hashes the tree; fails on the first unreadable file or directory.
+pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
+    let mut b = WalkBuilder::new(job.root);
+    b.hidden(false)
+        .parents(false)
+        .git_global(false)
+        .git_exclude(false)
+        .require_git(false)
+        .follow_links(false)
+        .add_custom_ignore_filename(IGNORE_FILE)
+        .threads(SCAN_THREADS);
+    let root = job.root.to_path_buf();
+    let globs = job.globs.clone();
+    let exclude = job.exclude.clone();
+    b.filter_entry(move |e| {
+        let rel = e.path().strip_prefix(&root).unwrap_or(e.path());
+        if e.depth() == 0 {
+            return true;
+        }
+        if is_reserved_rel(rel) || exclude.as_deref().is_some_and(|x| e.path() == x) {
+            return false;
+        }
+        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+        !globs.matched(rel, is_dir).is_ignore()
+    });
+    let shared = Shared {
+        job,
+        files: Mutex::new(Vec::new()),
+        warnings: Mutex::new(Vec::new()),
+        error: Mutex::new(None),
+        failed: AtomicBool::new(false),
+        hashed: AtomicUsize::new(0),
+    };
+    b.build_parallel().visit(&mut &shared);
+    if let Some(e) = shared.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let mut warnings = shared.warnings.into_inner().unwrap_or_else(|p| p.into_inner());
+    warnings.sort();
+    Ok(ScanOutput {
+        files: shared.files.into_inner().unwrap_or_else(|p| p.into_inner()),
+        hashed: shared.hashed.into_inner(),
+        warnings,
+    })
+}
