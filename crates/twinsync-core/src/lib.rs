@@ -53,6 +53,9 @@ pub mod replica;
 pub mod report;
 pub mod secret;
 pub mod store;
+/// The `Store` contract as tests, run by every implementation (feature `conformance`).
+#[cfg(feature = "conformance")]
+pub mod store_conformance;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use content::{Content, ContentKind, HashRules};

@@ -1,0 +1,612 @@
+//! The `Store` conformance suite: the contract of every [`Store`] method as test cases,
+//! written once and run against each implementation (this crate's `MemoryStore`, the
+//! SQLite store, any host's own).
+//!
+//! Each case takes a fresh, empty store and panics with a message naming what broke.
+//! Run them all with [`run_all`], or one `#[test]` per case with
+//! [`store_conformance_tests!`](crate::store_conformance_tests).
+
+use std::collections::BTreeMap;
+
+use crate::audit::AuditRecord;
+use crate::clock::Timestamp;
+use crate::content::Content;
+use crate::digest::Digest;
+use crate::drift::DriftClass;
+use crate::event::{EventCategory, EventEnvelope, NotificationStatus};
+use crate::key::Key;
+use crate::lock::{Lock, LockError};
+use crate::plan::ActionKind;
+use crate::policy::{Direction, Directions, Policy, Side};
+use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, ReportCounts, Trigger};
+use crate::store::{HistoryEntry, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
+
+/// A test case: a name and a function run on a fresh, empty store.
+pub type Case = (&'static str, fn(&mut dyn Store));
+
+/// Every case, in a stable order.
+pub const CASES: &[Case] = &[
+    ("base_round_trip_per_scope", base_round_trip_per_scope),
+    ("blobs_round_trip_and_dedup", blobs_round_trip_and_dedup),
+    ("operations_newest_first_and_replace", operations_newest_first_and_replace),
+    ("commit_item_stores_everything", commit_item_stores_everything),
+    ("undo_entries_and_commit_undo", undo_entries_and_commit_undo),
+    ("prune_by_count", prune_by_count),
+    ("prune_by_age", prune_by_age),
+    ("blob_gc_keeps_referenced", blob_gc_keeps_referenced),
+    ("history_newest_first_with_scope_filter", history_newest_first_with_scope_filter),
+    ("update_lock_refusal_leaves_lock", update_lock_refusal_leaves_lock),
+    ("audit_ids_and_order", audit_ids_and_order),
+    ("event_status_transitions", event_status_transitions),
+    ("kv_round_trip", kv_round_trip),
+];
+
+/// Runs every case, each on a store from `make`; panics naming the first case that fails.
+pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
+    for (name, case) in CASES {
+        let mut store = make();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(store.as_mut())));
+        if let Err(panic) = result {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("store conformance case {name} failed: {msg}");
+        }
+    }
+}
+
+/// Generates one `#[test]` per conformance case; `$make` is an expression giving a
+/// fresh `Box<dyn Store>` (evaluated once per test).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@cases $make;
+            base_round_trip_per_scope, blobs_round_trip_and_dedup, operations_newest_first_and_replace,
+            commit_item_stores_everything, undo_entries_and_commit_undo, prune_by_count, prune_by_age,
+            blob_gc_keeps_referenced, history_newest_first_with_scope_filter, update_lock_refusal_leaves_lock,
+            audit_ids_and_order, event_status_transitions, kv_round_trip);
+    };
+    (@cases $make:expr; $($case:ident),*) => {
+        $(
+            #[test]
+            fn $case() {
+                let mut store: Box<dyn $crate::Store> = $make;
+                $crate::store_conformance::$case(store.as_mut());
+            }
+        )*
+    };
+}
+
+const T0: i64 = 1_700_000_000_000;
+const HOUR: i64 = 3600 * 1000;
+
+fn key(s: &str) -> Key {
+    Key::new(s).expect("valid test key")
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+fn text(s: &str) -> (Digest, Content) {
+    (Digest::of_bytes(s.as_bytes()), Content::Text(s.to_string()))
+}
+
+fn history(op: &str, scope: &str, k: &str, at: i64) -> HistoryEntry {
+    HistoryEntry {
+        operation_id: op.to_string(),
+        scope: scope.to_string(),
+        key: key(k),
+        direction: "left_to_right".into(),
+        trigger: Trigger::Manual,
+        success: true,
+        error: None,
+        left: None,
+        right: None,
+        at: ts(at),
+    }
+}
+
+fn undo(op: &str, scope: &str, k: &str, side: Side, pre: Option<Digest>, post: Option<Digest>, at: i64) -> UndoEntry {
+    UndoEntry {
+        operation_id: op.to_string(),
+        scope: scope.to_string(),
+        key: key(k),
+        side,
+        pre,
+        post,
+        base_before: pre,
+        created_at: ts(at),
+        expires_at: ts(at + 24 * HOUR),
+        undone_at: None,
+    }
+}
+
+fn commit(scope: &str, k: &str, base_after: Option<Digest>, op: &str, at: i64) -> ItemCommit {
+    ItemCommit {
+        scope: scope.to_string(),
+        key: key(k),
+        base_after,
+        blobs: vec![],
+        undo: vec![],
+        history: history(op, scope, k, at),
+    }
+}
+
+/// A report with every field set, so a round trip that drops one is caught.
+fn report(id: &str, scope: &str, at: i64) -> OperationReport {
+    let k = key("docs/a.md");
+    let (dl, cl) = text("left\n");
+    let (dr, cr) = text("right\n");
+    let mut overrides = BTreeMap::new();
+    overrides.insert("docs/".to_string(), Direction::LeftToRight);
+    OperationReport {
+        operation_id: id.to_string(),
+        operation_hash: Digest::of_bytes(id.as_bytes()),
+        scope: scope.to_string(),
+        status: OperationStatus::Running,
+        trigger: Trigger::FileWatcher,
+        actor: "tester".into(),
+        policy: Policy::prefer(Side::Left),
+        directions: Directions { default: Direction::Both, overrides },
+        started_at: ts(at),
+        finished_at: ts(at + 5),
+        duration_ms: 5,
+        counts: ReportCounts { planned: 2, applied: 1, skipped: 0, conflicts: 1, failed: 0 },
+        items: vec![ItemResult {
+            key: k.clone(),
+            class: DriftClass::ChangedLeft,
+            action: ActionKind::CopyToRight,
+            outcome: Outcome::Applied,
+            left: Some(dl),
+            right: Some(dl),
+            error: None,
+            note: Some("left changed".into()),
+        }],
+        conflicts: vec![ConflictReport {
+            key: k,
+            class: DriftClass::ConflictModifyModify,
+            base: None,
+            left_digest: Some(dl),
+            right_digest: Some(dr),
+            left: Some(cl),
+            right: Some(cr),
+            merged: Some("<<<<<<< left\n".into()),
+            reason: "both changed".into(),
+        }],
+        reversible_until: Some(ts(at + 24 * HOUR)),
+        undone_at: None,
+        replayed: false,
+        audit_id: Some(format!("audit-of-{id}")),
+    }
+}
+
+fn ids(ops: &[OperationReport]) -> Vec<&str> {
+    ops.iter().map(|o| o.operation_id.as_str()).collect()
+}
+
+/// `load_base` returns what `commit_item` set, per scope; `None` removes the item.
+pub fn base_round_trip_per_scope(s: &mut dyn Store) {
+    let (d1, _) = text("one");
+    let (d2, _) = text("two");
+    assert!(s.load_base("a").unwrap().is_empty(), "a new store has an empty base");
+    s.commit_item(&commit("a", "x.md", Some(d1), "op1", T0)).unwrap();
+    s.commit_item(&commit("b", "x.md", Some(d2), "op1", T0)).unwrap();
+    s.commit_item(&commit("a", "dir/y.md", Some(d2), "op1", T0)).unwrap();
+    let a = s.load_base("a").unwrap();
+    assert_eq!(a, BTreeMap::from([(key("dir/y.md"), d2), (key("x.md"), d1)]), "base of scope a");
+    assert_eq!(s.load_base("b").unwrap(), BTreeMap::from([(key("x.md"), d2)]), "scopes are separate");
+    assert!(s.load_base("c").unwrap().is_empty(), "an unknown scope has an empty base");
+    s.commit_item(&commit("a", "x.md", Some(d2), "op2", T0)).unwrap();
+    assert_eq!(s.load_base("a").unwrap().get(&key("x.md")), Some(&d2), "a new base digest replaces the old");
+    s.commit_item(&commit("a", "x.md", None, "op3", T0)).unwrap();
+    assert_eq!(s.load_base("a").unwrap(), BTreeMap::from([(key("dir/y.md"), d2)]), "None removes the item");
+    assert_eq!(s.load_base("b").unwrap(), BTreeMap::from([(key("x.md"), d2)]), "other scopes are untouched");
+}
+
+/// Blobs keep their kind and exact bytes; a digest stored twice keeps its first content.
+pub fn blobs_round_trip_and_dedup(s: &mut dyn Store) {
+    let json = Content::Json("{ \"b\": 1,\n  \"a\": [1, 2] }\n".into());
+    let txt = Content::Text("line\r\nnext\n".into());
+    let bytes = Content::Bytes(vec![0, 159, 146, 150, 255]);
+    let empty = Content::Bytes(vec![]);
+    let all = [json, txt, bytes, empty];
+    let mut c = commit("s", "k", None, "op", T0);
+    c.blobs = all.iter().map(|x| (Digest::of_bytes(format!("{x:?}").as_bytes()), x.clone())).collect();
+    s.commit_item(&c).unwrap();
+    for (d, content) in &c.blobs {
+        assert_eq!(s.blob(d).unwrap().as_ref(), Some(content), "blob {d} comes back with its kind and bytes");
+    }
+    assert_eq!(s.blob(&Digest::of_bytes(b"never stored")).unwrap(), None, "an unknown digest is None");
+    // Content-addressed: a second store of the same digest neither fails nor replaces.
+    let (d, first) = (c.blobs[0].0, c.blobs[0].1.clone());
+    let mut again = commit("s", "k2", None, "op", T0);
+    again.blobs = vec![(d, Content::Text("other".into())), (d, first.clone())];
+    s.commit_item(&again).unwrap();
+    assert_eq!(s.blob(&d).unwrap(), Some(first), "the first content of a digest stays");
+}
+
+/// `operations` is newest first with a scope filter and a limit; `put_operation` of an
+/// existing id replaces it in place; `operation` round-trips every field.
+pub fn operations_newest_first_and_replace(s: &mut dyn Store) {
+    assert_eq!(s.operation("nope").unwrap(), None);
+    assert!(s.operations(None, 10).unwrap().is_empty());
+    for (i, (id, scope)) in [("op1", "a"), ("op2", "b"), ("op3", "a")].iter().enumerate() {
+        s.put_operation(&report(id, scope, T0 + i as i64)).unwrap();
+    }
+    assert_eq!(s.operation("op2").unwrap(), Some(report("op2", "b", T0 + 1)), "every field round-trips");
+    assert_eq!(ids(&s.operations(None, 10).unwrap()), ["op3", "op2", "op1"], "newest first");
+    assert_eq!(ids(&s.operations(Some("a"), 10).unwrap()), ["op3", "op1"], "scope filter");
+    assert_eq!(ids(&s.operations(None, 2).unwrap()), ["op3", "op2"], "limit");
+    assert!(s.operations(None, 0).unwrap().is_empty(), "limit 0");
+    assert!(s.operations(Some("zzz"), 10).unwrap().is_empty(), "unknown scope");
+    assert_eq!(s.operations(None, usize::MAX).unwrap().len(), 3, "usize::MAX means all");
+
+    let mut done = report("op1", "a", T0);
+    done.status = OperationStatus::Completed;
+    done.undone_at = Some(ts(T0 + HOUR));
+    done.counts.failed = 3;
+    s.put_operation(&done).unwrap();
+    assert_eq!(s.operation("op1").unwrap(), Some(done), "put_operation replaces");
+    assert_eq!(ids(&s.operations(None, 10).unwrap()), ["op3", "op2", "op1"], "a replaced operation keeps its place");
+}
+
+/// One `commit_item` stores its base digest, blobs, undo entries and history row together.
+pub fn commit_item_stores_everything(s: &mut dyn Store) {
+    let (pre, pre_c) = text("before\n");
+    let (post, post_c) = text("after\n");
+    let c = ItemCommit {
+        scope: "s".into(),
+        key: key("docs/a.md"),
+        base_after: Some(post),
+        blobs: vec![(post, post_c.clone()), (pre, pre_c.clone())],
+        undo: vec![undo("op1", "s", "docs/a.md", Side::Right, Some(pre), Some(post), T0)],
+        history: HistoryEntry {
+            left: Some(post),
+            right: Some(post),
+            trigger: Trigger::UserEdit,
+            ..history("op1", "s", "docs/a.md", T0)
+        },
+    };
+    s.put_operation(&report("op1", "s", T0)).unwrap();
+    s.commit_item(&c).unwrap();
+    assert_eq!(s.load_base("s").unwrap().get(&key("docs/a.md")), Some(&post), "base");
+    assert_eq!(s.blob(&post).unwrap(), Some(post_c), "post blob");
+    assert_eq!(s.blob(&pre).unwrap(), Some(pre_c), "pre blob");
+    assert_eq!(s.undo_entries("op1").unwrap(), c.undo, "undo entries");
+    assert_eq!(s.history(None, 10).unwrap(), vec![c.history.clone()], "history row");
+
+    // A failed item: history only, with its error, base left as it was.
+    let mut failed = commit("s", "docs/a.md", Some(post), "op2", T0 + 1);
+    failed.history.success = false;
+    failed.history.error = Some("docs/a.md: permission denied".into());
+    s.commit_item(&failed).unwrap();
+    assert_eq!(s.history(None, 1).unwrap(), vec![failed.history], "a failure is recorded with its error");
+    assert!(s.undo_entries("op2").unwrap().is_empty(), "no undo entries for a failure");
+}
+
+/// `undo_entries` returns an operation's entries; `commit_undo` restores the base, marks
+/// that item's entries (all sides) undone and records history, leaving other items alone.
+pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
+    let (d0, c0) = text("zero");
+    let (d1, c1) = text("one");
+    let (d2, c2) = text("two");
+    s.put_operation(&report("op1", "s", T0)).unwrap();
+    let a = ItemCommit {
+        scope: "s".into(),
+        key: key("a"),
+        base_after: Some(d2),
+        blobs: vec![(d0, c0), (d1, c1), (d2, c2)],
+        // A merge wrote both sides.
+        undo: vec![
+            undo("op1", "s", "a", Side::Left, Some(d0), Some(d2), T0),
+            undo("op1", "s", "a", Side::Right, Some(d1), Some(d2), T0),
+        ],
+        history: history("op1", "s", "a", T0),
+    };
+    let b = ItemCommit {
+        scope: "s".into(),
+        key: key("b"),
+        base_after: Some(d1),
+        blobs: vec![],
+        undo: vec![undo("op1", "s", "b", Side::Right, None, Some(d1), T0)],
+        history: history("op1", "s", "b", T0),
+    };
+    s.commit_item(&a).unwrap();
+    s.commit_item(&b).unwrap();
+    let mut entries = s.undo_entries("op1").unwrap();
+    entries.sort_by(|x, y| (x.key.clone(), x.side).cmp(&(y.key.clone(), y.side)));
+    let mut expected: Vec<UndoEntry> = a.undo.iter().chain(&b.undo).cloned().collect();
+    expected.sort_by(|x, y| (x.key.clone(), x.side).cmp(&(y.key.clone(), y.side)));
+    assert_eq!(entries, expected, "undo entries of op1");
+    assert!(s.undo_entries("other").unwrap().is_empty(), "an unknown operation has no entries");
+
+    let at = ts(T0 + HOUR);
+    let h = HistoryEntry { direction: "undo".into(), at, ..history("op1", "s", "b", T0) };
+    s.commit_undo(&UndoCommit {
+        scope: "s".into(),
+        key: key("b"),
+        operation_id: "op1".into(),
+        base: None,
+        history: h.clone(),
+        at,
+    })
+    .unwrap();
+    assert_eq!(s.load_base("s").unwrap(), BTreeMap::from([(key("a"), d2)]), "base of b restored to absent");
+    for e in s.undo_entries("op1").unwrap() {
+        let want = (e.key == key("b")).then_some(at);
+        assert_eq!(e.undone_at, want, "undone_at of {} {}", e.key, e.side);
+    }
+    s.commit_undo(&UndoCommit {
+        scope: "s".into(),
+        key: key("a"),
+        operation_id: "op1".into(),
+        base: Some(d0),
+        history: HistoryEntry { key: key("a"), ..h.clone() },
+        at,
+    })
+    .unwrap();
+    assert_eq!(s.load_base("s").unwrap(), BTreeMap::from([(key("a"), d0)]), "base of a restored");
+    assert!(s.undo_entries("op1").unwrap().iter().all(|e| e.undone_at == Some(at)), "both sides of a marked undone");
+    let hist = s.history(Some("s"), 2).unwrap();
+    assert_eq!(hist[0].key, key("a"), "undo history is newest first");
+    assert_eq!(hist[1], h, "undo history row");
+}
+
+/// Records `n` operations, one undo entry each (with unique pre/post blobs), a minute apart.
+fn record_ops(s: &mut dyn Store, n: usize, start: i64) -> Vec<(String, Digest, Digest)> {
+    (0..n)
+        .map(|i| {
+            let id = format!("op{i:03}");
+            let at = start + i as i64 * 60_000;
+            let (pre, pre_c) = text(&format!("pre {i}"));
+            let (post, post_c) = text(&format!("post {i}"));
+            s.put_operation(&report(&id, "s", at)).unwrap();
+            let k = format!("k{i}");
+            let mut c = commit("s", &k, None, &id, at);
+            c.blobs = vec![(pre, pre_c), (post, post_c)];
+            c.undo = vec![undo(&id, "s", &k, Side::Right, Some(pre), Some(post), at)];
+            s.commit_item(&c).unwrap();
+            (id, pre, post)
+        })
+        .collect()
+}
+
+/// Pruning keeps undo entries of the newest `max_operations` operations only.
+pub fn prune_by_count(s: &mut dyn Store) {
+    let ops = record_ops(s, 51, T0);
+    let now = ts(T0 + 51 * 60_000);
+    let stats = s.prune(now, &UndoLimits::default()).unwrap();
+    assert_eq!((stats.operations, stats.undo_entries), (1, 1), "51 operations, limit 50: the oldest goes ({stats:?})");
+    assert_eq!(stats.blobs, 2, "its pre and post blobs go too ({stats:?})");
+    assert!(s.undo_entries(&ops[0].0).unwrap().is_empty(), "the oldest operation is no longer undoable");
+    assert!(s.blob(&ops[0].1).unwrap().is_none() && s.blob(&ops[0].2).unwrap().is_none(), "its blobs are gone");
+    assert_eq!(s.undo_entries(&ops[1].0).unwrap().len(), 1, "the second oldest stays");
+    assert!(s.blob(&ops[1].1).unwrap().is_some(), "blobs of kept entries stay");
+    assert_eq!(s.undo_entries(&ops[50].0).unwrap().len(), 1, "the newest stays");
+    assert!(s.operation(&ops[0].0).unwrap().is_some(), "the operation's report itself is kept");
+    let again = s.prune(now, &UndoLimits::default()).unwrap();
+    assert_eq!((again.operations, again.undo_entries, again.blobs), (0, 0, 0), "a second prune finds nothing");
+    let tight = s.prune(now, &UndoLimits { max_operations: 3, ..UndoLimits::default() }).unwrap();
+    assert_eq!(tight.operations, 47, "limit 3 keeps the newest 3 of 50");
+    assert_eq!(s.undo_entries(&ops[47].0).unwrap().len(), 0);
+    assert_eq!(s.undo_entries(&ops[48].0).unwrap().len(), 1);
+}
+
+/// Pruning drops undo entries older than `max_age_ms` or past their own expiry.
+pub fn prune_by_age(s: &mut dyn Store) {
+    let (pre, pre_c) = text("old pre");
+    let (post, post_c) = text("old post");
+    s.put_operation(&report("old", "s", T0)).unwrap();
+    let mut c = commit("s", "a", None, "old", T0);
+    c.blobs = vec![(pre, pre_c), (post, post_c)];
+    c.undo = vec![undo("old", "s", "a", Side::Right, Some(pre), Some(post), T0)];
+    s.commit_item(&c).unwrap();
+    let recent = T0 + 23 * HOUR;
+    s.put_operation(&report("recent", "s", recent)).unwrap();
+    let mut c = commit("s", "b", None, "recent", recent);
+    c.undo = vec![undo("recent", "s", "b", Side::Right, None, None, recent)];
+    s.commit_item(&c).unwrap();
+
+    let stats = s.prune(ts(T0 + 24 * HOUR - 1), &UndoLimits::default()).unwrap();
+    assert_eq!(stats.undo_entries, 0, "inside 24 h nothing goes ({stats:?})");
+    let stats = s.prune(ts(T0 + 24 * HOUR + 1), &UndoLimits::default()).unwrap();
+    assert_eq!((stats.operations, stats.undo_entries, stats.blobs), (1, 1, 2), "past 24 h the old goes ({stats:?})");
+    assert!(s.undo_entries("old").unwrap().is_empty());
+    assert_eq!(s.undo_entries("recent").unwrap().len(), 1, "the recent operation stays");
+
+    // A shorter age limit applies even before an entry's own expiry.
+    let stats = s.prune(ts(recent + 2 * HOUR), &UndoLimits { max_operations: 50, max_age_ms: HOUR }).unwrap();
+    assert_eq!(stats.undo_entries, 1, "max_age_ms of 1 h drops a 2 h old entry ({stats:?})");
+}
+
+/// Blob collection keeps blobs the base or any undo entry (pre or post) refers to.
+pub fn blob_gc_keeps_referenced(s: &mut dyn Store) {
+    let (in_base, c1) = text("in base");
+    let (as_pre, c2) = text("undo pre");
+    let (as_post, c3) = text("undo post");
+    let (loose, c4) = text("nobody refers to me");
+    s.put_operation(&report("op", "s", T0)).unwrap();
+    let mut c = commit("s", "a", Some(in_base), "op", T0);
+    c.blobs = vec![(in_base, c1.clone()), (as_pre, c2.clone()), (as_post, c3.clone()), (loose, c4)];
+    c.undo = vec![undo("op", "s", "b", Side::Left, Some(as_pre), Some(as_post), T0)];
+    s.commit_item(&c).unwrap();
+    let stats = s.prune(ts(T0 + 1), &UndoLimits::default()).unwrap();
+    assert_eq!((stats.undo_entries, stats.blobs), (0, 1), "only the loose blob goes ({stats:?})");
+    assert_eq!(s.blob(&in_base).unwrap(), Some(c1), "referenced by the base");
+    assert_eq!(s.blob(&as_pre).unwrap(), Some(c2), "referenced by an undo pre");
+    assert_eq!(s.blob(&as_post).unwrap(), Some(c3), "referenced by an undo post");
+    assert_eq!(s.blob(&loose).unwrap(), None, "unreferenced");
+
+    // Once the base moves on and the undo window closes, the old content goes.
+    s.commit_item(&commit("s", "a", None, "op2", T0 + 2)).unwrap();
+    let stats = s.prune(ts(T0 + 25 * HOUR), &UndoLimits::default()).unwrap();
+    assert_eq!(stats.blobs, 3, "nothing refers to the rest ({stats:?})");
+}
+
+/// `history` is newest first, filtered by scope, limited, and round-trips every field.
+pub fn history_newest_first_with_scope_filter(s: &mut dyn Store) {
+    assert!(s.history(None, 10).unwrap().is_empty());
+    let triggers = [Trigger::FileWatcher, Trigger::Periodic, Trigger::UserEdit, Trigger::Manual];
+    let mut rows = Vec::new();
+    for (i, trigger) in triggers.iter().enumerate() {
+        let scope = if i % 2 == 0 { "a" } else { "b" };
+        let k = format!("k{i}");
+        let mut c = commit(scope, &k, None, "op", T0 + i as i64);
+        c.history = HistoryEntry {
+            trigger: *trigger,
+            success: i != 3,
+            error: (i == 3).then(|| format!("{k}: disk full")),
+            left: Some(Digest::of_bytes(k.as_bytes())),
+            right: (i == 0).then(|| Digest::of_bytes(b"r")),
+            direction: ["left_to_right", "right_to_left", "both", "undo"][i].into(),
+            ..c.history
+        };
+        s.commit_item(&c).unwrap();
+        rows.push(c.history);
+    }
+    let all = s.history(None, 10).unwrap();
+    assert_eq!(all, rows.iter().rev().cloned().collect::<Vec<_>>(), "newest first, every field");
+    let a = s.history(Some("a"), 10).unwrap();
+    assert_eq!(a, vec![rows[2].clone(), rows[0].clone()], "scope filter");
+    assert_eq!(s.history(None, 1).unwrap(), vec![rows[3].clone()], "limit");
+    assert!(s.history(Some("zzz"), 10).unwrap().is_empty());
+}
+
+fn lock(owner: &str, at: i64) -> Lock {
+    Lock {
+        name: "project".into(),
+        owner: owner.into(),
+        token: format!("token-of-{owner}"),
+        reason: Some("release prep".into()),
+        acquired_at: ts(at),
+        expires_at: ts(at + 30 * 60_000),
+    }
+}
+
+/// `update_lock` passes the current lock to `f` and stores what it returns; a refusal
+/// leaves the lock as it was.
+pub fn update_lock_refusal_leaves_lock(s: &mut dyn Store) {
+    assert!(s.locks().unwrap().is_empty());
+    let mut seen = Vec::new();
+    let got = s
+        .update_lock("project", &mut |cur| {
+            seen.push(cur);
+            Ok(Some(lock("ann", T0)))
+        })
+        .unwrap();
+    assert_eq!(got, Ok(Some(lock("ann", T0))), "acquired");
+    assert_eq!(seen, vec![None], "f saw no lock");
+    assert_eq!(s.locks().unwrap(), vec![lock("ann", T0)], "stored");
+
+    let refused = s
+        .update_lock("project", &mut |cur| {
+            let cur = cur.expect("f sees the held lock");
+            assert_eq!(cur, lock("ann", T0), "f sees the stored lock");
+            Err(LockError::Held { name: cur.name, owner: cur.owner, expires_at: cur.expires_at })
+        })
+        .unwrap();
+    assert!(matches!(refused, Err(LockError::Held { ref owner, .. }) if owner == "ann"), "{refused:?}");
+    assert_eq!(s.locks().unwrap(), vec![lock("ann", T0)], "a refusal leaves the lock unchanged");
+
+    let renewed = Lock { expires_at: ts(T0 + HOUR), ..lock("ann", T0) };
+    assert_eq!(s.update_lock("project", &mut |_| Ok(Some(renewed.clone()))).unwrap(), Ok(Some(renewed.clone())));
+    let mut other = lock("bob", T0);
+    other.name = "docs/".into();
+    other.reason = None;
+    s.update_lock("docs/", &mut |_| Ok(Some(other.clone()))).unwrap().unwrap();
+    let mut all = s.locks().unwrap();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(all, vec![other.clone(), renewed], "two locks, renewed in place");
+
+    assert_eq!(s.update_lock("project", &mut |_| Ok(None)).unwrap(), Ok(None), "released");
+    assert_eq!(s.locks().unwrap(), vec![other], "only the other lock is left");
+}
+
+fn audit_record(id: &str, n: i64) -> AuditRecord {
+    AuditRecord {
+        id: id.into(),
+        correlation_id: format!("op{n}"),
+        actor: "ann".into(),
+        action: "sync".into(),
+        success: n % 2 == 0,
+        counts: serde_json::json!({"planned": n, "applied": n, "nested": {"x": [1, 2.5, null]}}),
+        duration_ms: n * 10,
+        at: ts(T0 + n),
+        detail: (n % 2 == 1).then(|| format!("scope s{n}")),
+    }
+}
+
+/// `append_audit` assigns unique ids to records without one and keeps given ids;
+/// `audit_log` is newest first and round-trips every field.
+pub fn audit_ids_and_order(s: &mut dyn Store) {
+    assert!(s.audit_log(10).unwrap().is_empty());
+    let id1 = s.append_audit(&audit_record("", 1)).unwrap();
+    let id2 = s.append_audit(&audit_record("", 2)).unwrap();
+    let id3 = s.append_audit(&audit_record("custom-id", 3)).unwrap();
+    assert!(!id1.is_empty() && !id2.is_empty(), "ids are assigned");
+    assert_ne!(id1, id2, "assigned ids are unique");
+    assert_eq!(id3, "custom-id", "a given id is kept");
+    let log = s.audit_log(10).unwrap();
+    let want = vec![
+        audit_record("custom-id", 3),
+        AuditRecord { id: id2.clone(), ..audit_record("", 2) },
+        AuditRecord { id: id1, ..audit_record("", 1) },
+    ];
+    assert_eq!(log, want, "newest first, every field");
+    assert_eq!(s.audit_log(2).unwrap(), want[..2].to_vec(), "limit");
+}
+
+fn event(id: &str, category: EventCategory, n: i64) -> EventEnvelope {
+    EventEnvelope {
+        id: id.into(),
+        category,
+        at: ts(T0 + n),
+        correlation_id: "op1".into(),
+        payload: serde_json::json!({"key": format!("k{n}"), "counts": {"applied": n}}),
+    }
+}
+
+/// Events queue oldest first by status; `set_event_status` moves them between statuses;
+/// an unknown id is `NotFound`.
+pub fn event_status_transitions(s: &mut dyn Store) {
+    let e1 = event("e1", EventCategory::SyncStarted, 1);
+    let e2 = event("e2", EventCategory::Conflict, 2);
+    let e3 = event("e3", EventCategory::SyncCompleted, 3);
+    for e in [&e1, &e2, &e3] {
+        s.enqueue_event(e).unwrap();
+    }
+    assert_eq!(s.events(NotificationStatus::Queued, 10).unwrap(), vec![e1.clone(), e2.clone(), e3.clone()]);
+    assert_eq!(s.events(NotificationStatus::Queued, 2).unwrap(), vec![e1.clone(), e2.clone()], "limit");
+    s.set_event_status("e1", NotificationStatus::Retrying, 1, Some("connection refused")).unwrap();
+    assert_eq!(s.events(NotificationStatus::Queued, 10).unwrap(), vec![e2.clone(), e3.clone()]);
+    assert_eq!(s.events(NotificationStatus::Retrying, 10).unwrap(), vec![e1.clone()]);
+    s.set_event_status("e3", NotificationStatus::Retrying, 1, Some("timeout")).unwrap();
+    assert_eq!(s.events(NotificationStatus::Retrying, 10).unwrap(), vec![e1.clone(), e3.clone()], "oldest first");
+    s.set_event_status("e1", NotificationStatus::Sent, 2, None).unwrap();
+    s.set_event_status("e3", NotificationStatus::Failed, 5, Some("gave up")).unwrap();
+    assert_eq!(s.events(NotificationStatus::Sent, 10).unwrap(), vec![e1]);
+    assert_eq!(s.events(NotificationStatus::Failed, 10).unwrap(), vec![e3]);
+    assert!(s.events(NotificationStatus::Retrying, 10).unwrap().is_empty());
+    let err = s.set_event_status("nope", NotificationStatus::Sent, 1, None).unwrap_err();
+    assert!(matches!(err, crate::store::StoreError::NotFound(ref m) if m.contains("nope")), "{err}");
+}
+
+/// `kv_*` stores bytes by namespace and key; put replaces, delete removes (missing is fine).
+pub fn kv_round_trip(s: &mut dyn Store) {
+    assert_eq!(s.kv_get("stat", "a").unwrap(), None);
+    s.kv_put("stat", "a", b"one").unwrap();
+    s.kv_put("coverage", "a", &[0, 255, 1]).unwrap();
+    s.kv_put("stat", "empty", b"").unwrap();
+    assert_eq!(s.kv_get("stat", "a").unwrap(), Some(b"one".to_vec()));
+    assert_eq!(s.kv_get("coverage", "a").unwrap(), Some(vec![0, 255, 1]), "namespaces are separate, bytes exact");
+    assert_eq!(s.kv_get("stat", "empty").unwrap(), Some(vec![]), "an empty value is a value");
+    s.kv_put("stat", "a", b"two").unwrap();
+    assert_eq!(s.kv_get("stat", "a").unwrap(), Some(b"two".to_vec()), "put replaces");
+    s.kv_delete("stat", "a").unwrap();
+    assert_eq!(s.kv_get("stat", "a").unwrap(), None, "deleted");
+    assert_eq!(s.kv_get("coverage", "a").unwrap(), Some(vec![0, 255, 1]), "other namespace untouched");
+    s.kv_delete("stat", "never").unwrap();
+}

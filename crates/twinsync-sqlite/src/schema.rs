@@ -1,0 +1,319 @@
+//! Opening a state database: the header check that refuses a file that is not a
+//! database, the connection settings, and the versioned migrations.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+/// Migrations in order; migration `i` takes the schema from version `i` to `i + 1`
+/// (stored in `PRAGMA user_version`). Never edit a released entry: append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the store and the database replica.
+    r#"
+CREATE TABLE operations (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id     TEXT NOT NULL UNIQUE,
+    scope            TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('running', 'completed', 'partial', 'failed')),
+    trigger          TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    actor            TEXT NOT NULL,
+    policy           TEXT NOT NULL,
+    directions       TEXT NOT NULL,
+    planned          INTEGER NOT NULL,
+    applied          INTEGER NOT NULL,
+    skipped          INTEGER NOT NULL,
+    conflicts        INTEGER NOT NULL,
+    failed           INTEGER NOT NULL,
+    started_at       INTEGER NOT NULL,
+    finished_at      INTEGER NOT NULL,
+    duration_ms      INTEGER NOT NULL,
+    reversible_until INTEGER,
+    undone_at        INTEGER,
+    report           TEXT NOT NULL
+);
+CREATE INDEX operations_scope ON operations (scope, seq);
+
+CREATE TABLE base (
+    scope  TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE INDEX base_digest ON base (digest);
+
+CREATE TABLE blobs (
+    digest  TEXT PRIMARY KEY NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('json', 'text', 'bytes')),
+    size    INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
+
+CREATE TABLE undo_entries (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    side         TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    pre          TEXT,
+    post         TEXT,
+    base_before  TEXT,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    undone_at    INTEGER
+);
+CREATE INDEX undo_operation ON undo_entries (operation_id, key);
+CREATE INDEX undo_pre ON undo_entries (pre) WHERE pre IS NOT NULL;
+CREATE INDEX undo_post ON undo_entries (post) WHERE post IS NOT NULL;
+
+CREATE TABLE history (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    success      INTEGER NOT NULL CHECK (success IN (0, 1)),
+    error        TEXT,
+    left_digest  TEXT,
+    right_digest TEXT,
+    at           INTEGER NOT NULL
+);
+CREATE INDEX history_scope ON history (scope, id);
+CREATE INDEX history_operation ON history (operation_id);
+
+CREATE TABLE locks (
+    name        TEXT PRIMARY KEY NOT NULL,
+    owner       TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    reason      TEXT,
+    acquired_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+
+CREATE TABLE events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    category       TEXT NOT NULL,
+    at             INTEGER NOT NULL,
+    correlation_id TEXT NOT NULL,
+    payload        TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('queued', 'retrying', 'sent', 'failed')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT
+);
+CREATE INDEX events_status ON events (status, seq);
+
+CREATE TABLE audit (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    correlation_id TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    success        INTEGER NOT NULL CHECK (success IN (0, 1)),
+    counts         TEXT NOT NULL,
+    duration_ms    INTEGER NOT NULL,
+    at             INTEGER NOT NULL,
+    detail         TEXT
+);
+CREATE INDEX audit_correlation ON audit (correlation_id);
+
+CREATE TABLE coverage_reports (
+    scope       TEXT NOT NULL,
+    component   TEXT NOT NULL,
+    report      TEXT NOT NULL,
+    computed_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, component)
+) WITHOUT ROWID;
+
+CREATE TABLE kv (
+    namespace TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    value     BLOB NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+
+CREATE TABLE documents (
+    replica  TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('json', 'text', 'bytes')),
+    content  BLOB NOT NULL,
+    digest   TEXT,
+    rules    TEXT,
+    size     INTEGER NOT NULL,
+    modified INTEGER,
+    PRIMARY KEY (replica, key)
+);
+-- An edit of `content` made straight in SQL that leaves the digest as it was clears the
+-- digest (and the rules it was made with), so the next scan digests the new content
+-- instead of trusting a stale value.
+CREATE TRIGGER documents_content_edited AFTER UPDATE OF content ON documents
+WHEN NEW.digest IS OLD.digest AND NEW.content IS NOT OLD.content
+BEGIN
+    UPDATE documents SET digest = NULL, rules = NULL WHERE replica = NEW.replica AND key = NEW.key;
+END;
+"#,
+];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Why a state database could not be opened; converted to the store's or replica's error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// The file is damaged, not a database, or of a newer schema.
+    Corrupt(String),
+    /// Any other failure (permissions, a busy database, I/O).
+    Backend(String),
+}
+
+/// Checks, before SQLite touches it, that an existing file at `path` looks like a
+/// complete SQLite database: right magic, and at least as long as its header says.
+///
+/// SQLite itself would report "file is not a database" only at the first query, and
+/// would happily open a truncated file; checking first keeps the error naming the file
+/// and guarantees nothing is ever written into a file that is not ours.
+pub(crate) fn check_file(path: &Path) -> Result<(), OpenError> {
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(OpenError::Backend(format!("{shown}: {e}"))),
+    };
+    if !meta.is_file() {
+        return Err(OpenError::Backend(format!("{shown}: not a regular file")));
+    }
+    let len = meta.len();
+    if len == 0 {
+        // SQLite treats an empty file as a new database.
+        return Ok(());
+    }
+    let mut header = [0u8; 100];
+    let mut file = File::open(path).map_err(|e| OpenError::Backend(format!("{shown}: {e}")))?;
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) => return Err(OpenError::Backend(format!("{shown}: {e}"))),
+        }
+    }
+    if read < 16 || &header[..16] != SQLITE_MAGIC {
+        return Err(OpenError::Corrupt(format!("{shown}: file is not a database (no SQLite header); left untouched")));
+    }
+    if read < header.len() {
+        return Err(OpenError::Corrupt(format!(
+            "{shown}: file is not a database: truncated to {len} bytes, inside its 100-byte header; left untouched"
+        )));
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536u64,
+        n => u64::from(n),
+    };
+    let pages = u64::from(u32::from_be_bytes([header[28], header[29], header[30], header[31]]));
+    // The in-header page count is only valid when the change counter matches the
+    // "version valid for" number (older writers did not maintain it).
+    let valid = header[24..28] == header[92..96];
+    // With a write-ahead log present, recent pages may live in the log instead.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_present = std::fs::metadata(&wal).map(|m| m.len() > 0).unwrap_or(false);
+    if valid && !wal_present && pages > 0 && len < pages.saturating_mul(page_size) {
+        return Err(OpenError::Corrupt(format!(
+            "{shown}: file is not a database: truncated to {len} bytes, its header says {} ({pages} pages of {page_size}); left untouched",
+            pages * page_size
+        )));
+    }
+    Ok(())
+}
+
+/// Maps a SQLite error to an open error, naming the file; damage is `Corrupt`.
+pub(crate) fn classify(label: &str, e: &rusqlite::Error) -> OpenError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
+            OpenError::Corrupt(format!("{label}: {e}; left untouched"))
+        }
+        _ => OpenError::Backend(format!("{label}: {e}")),
+    }
+}
+
+/// Opens (creating if missing) the database at `path` with the settings every
+/// connection uses, and brings its schema up to [`SCHEMA_VERSION`].
+pub(crate) fn open_file(path: &Path) -> Result<Connection, OpenError> {
+    check_file(path)?;
+    let label = path.display().to_string();
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
+    configure(&mut conn, &label, true)?;
+    Ok(conn)
+}
+
+/// An in-memory database with the same schema (gone when the connection closes).
+pub(crate) fn open_memory() -> Result<Connection, OpenError> {
+    let mut conn = Connection::open_in_memory().map_err(|e| classify(":memory:", &e))?;
+    configure(&mut conn, ":memory:", false)?;
+    Ok(conn)
+}
+
+fn configure(conn: &mut Connection, label: &str, file: bool) -> Result<(), OpenError> {
+    let err = |e: rusqlite::Error| classify(label, &e);
+    conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    if file {
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::Backend(format!("{label}: could not switch to WAL journal mode (got {mode})")));
+        }
+    }
+    // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss. The
+    // engine writes a replica first and records the undo entry (the overwritten version)
+    // right after; losing that record would lose the only copy of the old version, so
+    // every commit is made durable before the engine moves on.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(err)?;
+    migrate(conn, label)
+}
+
+/// Applies the migrations the database has not seen yet, each in one transaction.
+///
+/// A database written by a newer build (a higher `user_version`) is refused rather than
+/// guessed at: its meaning is unknown to this build.
+pub(crate) fn migrate(conn: &mut Connection, label: &str) -> Result<(), OpenError> {
+    let err = |e: rusqlite::Error| classify(label, &e);
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+    if current > SCHEMA_VERSION {
+        return Err(OpenError::Corrupt(format!(
+            "{label}: schema version {current} is newer than this build understands (version {SCHEMA_VERSION}); \
+             upgrade twinsync to open it"
+        )));
+    }
+    if current < 0 {
+        return Err(OpenError::Corrupt(format!("{label}: invalid schema version {current}")));
+    }
+    if current == SCHEMA_VERSION {
+        // Force a read of the schema page, so a damaged file is reported at open.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(err)?;
+        return Ok(());
+    }
+    // IMMEDIATE: two processes opening a fresh file at once must not both migrate.
+    // Re-read the version under the write lock, since another opener may have won.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+    let mut version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+    while version < SCHEMA_VERSION {
+        let sql = MIGRATIONS[version as usize];
+        tx.execute_batch(sql).map_err(|e| {
+            let inner = classify(label, &e);
+            match inner {
+                OpenError::Corrupt(m) => OpenError::Corrupt(m),
+                OpenError::Backend(m) => OpenError::Backend(format!("migration {} failed: {m}", version + 1)),
+            }
+        })?;
+        version += 1;
+        tx.pragma_update(None, "user_version", version).map_err(err)?;
+    }
+    tx.commit().map_err(err)
+}

@@ -1,0 +1,697 @@
+//! `SqliteStore`: the [`Store`] trait over one SQLite file (or an in-memory database).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use twinsync_core::audit::AuditRecord;
+use twinsync_core::event::{EventEnvelope, NotificationStatus};
+use twinsync_core::lock::{Lock, LockError};
+use twinsync_core::store::{HistoryEntry, ItemCommit, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::{
+    Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
+};
+
+use crate::schema::{self, OpenError};
+
+/// The embedded default store: every table of the engine's memory in one SQLite file,
+/// opened in WAL mode so readers never block the writer.
+///
+/// Each mutating method is one `IMMEDIATE` transaction: either all of it is stored or
+/// none, and two processes on the same file take turns (waiting up to 5 s).
+pub struct SqliteStore {
+    conn: Connection,
+    label: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.label).finish()
+    }
+}
+
+impl From<OpenError> for StoreError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Corrupt(m) => StoreError::Corrupt(m),
+            OpenError::Backend(m) => StoreError::Backend(m),
+        }
+    }
+}
+
+/// Clamps a caller's limit to what SQLite's `LIMIT` takes.
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The snake_case name serde gives a unit enum variant.
+fn enum_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+fn kind_name(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Json => "json",
+        ContentKind::Text => "text",
+        ContentKind::Bytes => "bytes",
+    }
+}
+
+pub(crate) fn parse_kind(s: &str) -> Option<ContentKind> {
+    match s {
+        "json" => Some(ContentKind::Json),
+        "text" => Some(ContentKind::Text),
+        "bytes" => Some(ContentKind::Bytes),
+        _ => None,
+    }
+}
+
+fn status_name(s: NotificationStatus) -> &'static str {
+    match s {
+        NotificationStatus::Queued => "queued",
+        NotificationStatus::Retrying => "retrying",
+        NotificationStatus::Sent => "sent",
+        NotificationStatus::Failed => "failed",
+    }
+}
+
+fn opt_hex(d: &Option<Digest>) -> Option<String> {
+    d.as_ref().map(Digest::to_hex)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.millis()
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file if missing and migrating its schema.
+    ///
+    /// A file that is not a SQLite database, a truncated one, or one written by a newer
+    /// schema is refused with [`StoreError::Corrupt`] naming the file, and left untouched.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = schema::open_file(path)?;
+        Ok(SqliteStore { conn, label: path.display().to_string() })
+    }
+
+    /// A store in memory, with the same schema; lost when dropped.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = schema::open_memory()?;
+        Ok(SqliteStore { conn, label: ":memory:".into() })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    /// Number of stored blobs (content is deduplicated by digest).
+    pub fn blob_count(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM blobs", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        schema::classify(&self.label, &e).into()
+    }
+
+    fn corrupt(&self, what: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(format!("{}: {what}", self.label))
+    }
+
+    fn digest(&self, table: &str, hex: &str) -> Result<Digest, StoreError> {
+        Digest::from_hex(hex).map_err(|e| self.corrupt(format!("{table}: bad digest {hex:?}: {e}")))
+    }
+
+    fn opt_digest(&self, table: &str, hex: Option<String>) -> Result<Option<Digest>, StoreError> {
+        hex.map(|h| self.digest(table, &h)).transpose()
+    }
+
+    fn key(&self, table: &str, s: &str) -> Result<Key, StoreError> {
+        Key::new(s).map_err(|e| self.corrupt(format!("{table}: {e}")))
+    }
+
+    fn parse<T: DeserializeOwned>(&self, table: &str, what: &str, s: &str) -> Result<T, StoreError> {
+        serde_json::from_str(s).map_err(|e| self.corrupt(format!("{table}: bad {what} {s:?}: {e}")))
+    }
+
+    fn parse_name<T: DeserializeOwned>(&self, table: &str, what: &str, s: &str) -> Result<T, StoreError> {
+        serde_json::from_value(serde_json::Value::String(s.to_string()))
+            .map_err(|_| self.corrupt(format!("{table}: unknown {what} {s:?}")))
+    }
+
+    fn history_from_row(&self, row: HistoryRow) -> Result<HistoryEntry, StoreError> {
+        let (operation_id, scope, key, direction, trigger, success, error, left, right, at) = row;
+        Ok(HistoryEntry {
+            operation_id,
+            key: self.key("history", &key)?,
+            scope,
+            direction,
+            trigger: self.parse_name::<Trigger>("history", "trigger", &trigger)?,
+            success,
+            error,
+            left: self.opt_digest("history", left)?,
+            right: self.opt_digest("history", right)?,
+            at: Timestamp::from_millis(at),
+        })
+    }
+}
+
+type HistoryRow = (String, String, String, String, String, bool, Option<String>, Option<String>, Option<String>, i64);
+
+const HISTORY_COLUMNS: &str =
+    "operation_id, scope, key, direction, trigger, success, error, left_digest, right_digest, at";
+
+fn history_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+}
+
+fn insert_history(tx: &rusqlite::Transaction<'_>, h: &HistoryEntry) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO history (operation_id, scope, key, direction, trigger, success, error, left_digest, right_digest, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        h.operation_id,
+        h.scope,
+        h.key.as_str(),
+        h.direction,
+        h.trigger.as_str(),
+        h.success,
+        h.error,
+        opt_hex(&h.left),
+        opt_hex(&h.right),
+        ms(h.at),
+    ])?;
+    Ok(())
+}
+
+fn set_base(tx: &rusqlite::Transaction<'_>, scope: &str, key: &Key, digest: &Option<Digest>) -> rusqlite::Result<()> {
+    match digest {
+        Some(d) => tx
+            .prepare_cached(
+                "INSERT INTO base (scope, key, digest) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (scope, key) DO UPDATE SET digest = excluded.digest",
+            )?
+            .execute(params![scope, key.as_str(), d.to_hex()])?,
+        None => tx
+            .prepare_cached("DELETE FROM base WHERE scope = ?1 AND key = ?2")?
+            .execute(params![scope, key.as_str()])?,
+    };
+    Ok(())
+}
+
+type UndoRow = (String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64, Option<i64>);
+
+impl Store for SqliteStore {
+    fn load_base(&self, scope: &str) -> Result<BTreeMap<Key, Digest>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT key, digest FROM base WHERE scope = ?1").map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([scope], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut base = BTreeMap::new();
+        for row in rows {
+            let (k, d) = row.map_err(|e| self.err(e))?;
+            base.insert(self.key("base", &k)?, self.digest("base", &d)?);
+        }
+        Ok(base)
+    }
+
+    fn blob(&self, digest: &Digest) -> Result<Option<Content>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT kind, content FROM blobs WHERE digest = ?1").map_err(|e| self.err(e))?;
+        let row = stmt
+            .query_row([digest.to_hex()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((kind, bytes)) = row else { return Ok(None) };
+        let kind = parse_kind(&kind).ok_or_else(|| self.corrupt(format!("blob {digest}: unknown kind {kind:?}")))?;
+        Content::from_bytes(kind, bytes).map(Some).map_err(|e| self.corrupt(format!("blob {digest}: {e}")))
+    }
+
+    fn operation(&self, operation_id: &str) -> Result<Option<OperationReport>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT report FROM operations WHERE operation_id = ?1")
+            .map_err(|e| self.err(e))?;
+        let json: Option<String> = stmt.query_row([operation_id], |r| r.get(0)).optional().map_err(|e| self.err(e))?;
+        json.map(|j| self.parse("operations", &format!("report of {operation_id}"), &j)).transpose()
+    }
+
+    fn operations(&self, scope: Option<&str>, n: usize) -> Result<Vec<OperationReport>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT operation_id, report FROM operations WHERE ?1 IS NULL OR scope = ?1 ORDER BY seq DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![scope, limit(n)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (id, json) = row.map_err(|e| self.err(e))?;
+            self.parse("operations", &format!("report of {id}"), &json)
+        })
+        .collect()
+    }
+
+    fn put_operation(&mut self, r: &OperationReport) -> Result<(), StoreError> {
+        let report =
+            serde_json::to_string(r).map_err(|e| StoreError::Backend(format!("report of {}: {e}", r.operation_id)))?;
+        let directions = serde_json::to_string(&r.directions)
+            .map_err(|e| StoreError::Backend(format!("directions of {}: {e}", r.operation_id)))?;
+        let c = &r.counts;
+        // Upsert keeps `seq`, so a replaced operation keeps its place in the order.
+        self.conn
+            .prepare_cached(
+                "INSERT INTO operations (operation_id, scope, status, trigger, actor, policy, directions, planned, applied,
+                     skipped, conflicts, failed, started_at, finished_at, duration_ms, reversible_until, undone_at, report)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 ON CONFLICT (operation_id) DO UPDATE SET scope = excluded.scope, status = excluded.status,
+                     trigger = excluded.trigger, actor = excluded.actor, policy = excluded.policy,
+                     directions = excluded.directions, planned = excluded.planned, applied = excluded.applied,
+                     skipped = excluded.skipped, conflicts = excluded.conflicts, failed = excluded.failed,
+                     started_at = excluded.started_at, finished_at = excluded.finished_at,
+                     duration_ms = excluded.duration_ms, reversible_until = excluded.reversible_until,
+                     undone_at = excluded.undone_at, report = excluded.report",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    r.operation_id,
+                    r.scope,
+                    r.status.as_str(),
+                    r.trigger.as_str(),
+                    r.actor,
+                    r.policy.to_string(),
+                    directions,
+                    limit(c.planned),
+                    limit(c.applied),
+                    limit(c.skipped),
+                    limit(c.conflicts),
+                    limit(c.failed),
+                    ms(r.started_at),
+                    ms(r.finished_at),
+                    r.duration_ms,
+                    r.reversible_until.map(ms),
+                    r.undone_at.map(ms),
+                    report,
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn commit_item(&mut self, c: &ItemCommit) -> Result<(), StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        set_base(&tx, &c.scope, &c.key, &c.base_after).map_err(err)?;
+        {
+            // Content-addressed: the first copy of a digest stays.
+            let mut put_blob = tx
+                .prepare_cached(
+                    "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (digest) DO NOTHING",
+                )
+                .map_err(err)?;
+            for (d, content) in &c.blobs {
+                put_blob
+                    .execute(params![d.to_hex(), kind_name(content.kind()), content.len() as i64, content.as_bytes()])
+                    .map_err(err)?;
+            }
+            let mut put_undo = tx
+                .prepare_cached(
+                    "INSERT INTO undo_entries (operation_id, scope, key, side, pre, post, base_before, created_at,
+                         expires_at, undone_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(err)?;
+            for u in &c.undo {
+                put_undo
+                    .execute(params![
+                        u.operation_id,
+                        u.scope,
+                        u.key.as_str(),
+                        u.side.as_str(),
+                        opt_hex(&u.pre),
+                        opt_hex(&u.post),
+                        opt_hex(&u.base_before),
+                        ms(u.created_at),
+                        ms(u.expires_at),
+                        u.undone_at.map(ms),
+                    ])
+                    .map_err(err)?;
+            }
+        }
+        insert_history(&tx, &c.history).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn undo_entries(&self, operation_id: &str) -> Result<Vec<UndoEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT operation_id, scope, key, side, pre, post, base_before, created_at, expires_at, undone_at
+                 FROM undo_entries WHERE operation_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([operation_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (operation_id, scope, key, side, pre, post, base_before, created, expires, undone): UndoRow =
+                row.map_err(|e| self.err(e))?;
+            Ok(UndoEntry {
+                operation_id,
+                scope,
+                key: self.key("undo_entries", &key)?,
+                side: side.parse::<Side>().map_err(|e| self.corrupt(format!("undo_entries: {e}")))?,
+                pre: self.opt_digest("undo_entries", pre)?,
+                post: self.opt_digest("undo_entries", post)?,
+                base_before: self.opt_digest("undo_entries", base_before)?,
+                created_at: Timestamp::from_millis(created),
+                expires_at: Timestamp::from_millis(expires),
+                undone_at: undone.map(Timestamp::from_millis),
+            })
+        })
+        .collect()
+    }
+
+    fn commit_undo(&mut self, c: &UndoCommit) -> Result<(), StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        set_base(&tx, &c.scope, &c.key, &c.base).map_err(err)?;
+        tx.prepare_cached("UPDATE undo_entries SET undone_at = ?1 WHERE operation_id = ?2 AND key = ?3")
+            .and_then(|mut s| s.execute(params![ms(c.at), c.operation_id, c.key.as_str()]))
+            .map_err(err)?;
+        insert_history(&tx, &c.history).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        // Undo entries survive only for the newest `max_operations` operations that have
+        // any, and only while inside both their own expiry and the age limit.
+        let dropped: Vec<String> = {
+            let mut stmt = tx
+                .prepare_cached(
+                    "DELETE FROM undo_entries
+                     WHERE operation_id NOT IN (
+                             SELECT o.operation_id FROM operations o
+                             WHERE EXISTS (SELECT 1 FROM undo_entries u WHERE u.operation_id = o.operation_id)
+                             ORDER BY o.seq DESC LIMIT ?1)
+                        OR expires_at <= ?2
+                        OR ?2 - created_at > ?3
+                     RETURNING operation_id",
+                )
+                .map_err(err)?;
+            let rows = stmt
+                .query_map(params![limit(limits.max_operations), ms(now), limits.max_age_ms], |r| r.get(0))
+                .map_err(err)?;
+            rows.collect::<Result<_, _>>().map_err(err)?
+        };
+        let blobs = tx
+            .prepare_cached(
+                "DELETE FROM blobs
+                 WHERE NOT EXISTS (SELECT 1 FROM base WHERE base.digest = blobs.digest)
+                   AND NOT EXISTS (SELECT 1 FROM undo_entries WHERE undo_entries.pre = blobs.digest)
+                   AND NOT EXISTS (SELECT 1 FROM undo_entries WHERE undo_entries.post = blobs.digest)",
+            )
+            .and_then(|mut s| s.execute([]))
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        let operations = dropped.iter().collect::<BTreeSet<_>>().len();
+        Ok(PruneStats { operations, undo_entries: dropped.len(), blobs })
+    }
+
+    fn history(&self, scope: Option<&str>, n: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+        let sql =
+            format!("SELECT {HISTORY_COLUMNS} FROM history WHERE ?1 IS NULL OR scope = ?1 ORDER BY id DESC LIMIT ?2");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params![scope, limit(n)], history_row).map_err(|e| self.err(e))?;
+        rows.map(|row| self.history_from_row(row.map_err(|e| self.err(e))?)).collect()
+    }
+
+    fn update_lock(
+        &mut self,
+        name: &str,
+        f: &mut dyn FnMut(Option<Lock>) -> Result<Option<Lock>, LockError>,
+    ) -> Result<Result<Option<Lock>, LockError>, StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        // IMMEDIATE takes the write lock before the read, so two processes cannot both
+        // see the lock free and both take it.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let current = tx
+            .prepare_cached("SELECT owner, token, reason, acquired_at, expires_at FROM locks WHERE name = ?1")
+            .and_then(|mut s| {
+                s.query_row([name], |r| {
+                    Ok(Lock {
+                        name: name.to_string(),
+                        owner: r.get(0)?,
+                        token: r.get(1)?,
+                        reason: r.get(2)?,
+                        acquired_at: Timestamp::from_millis(r.get(3)?),
+                        expires_at: Timestamp::from_millis(r.get(4)?),
+                    })
+                })
+                .optional()
+            })
+            .map_err(err)?;
+        let next = match f(current) {
+            Ok(next) => next,
+            // Dropping the transaction rolls it back: a refusal changes nothing.
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        match &next {
+            Some(l) => tx
+                .prepare_cached(
+                    "INSERT INTO locks (name, owner, token, reason, acquired_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token,
+                         reason = excluded.reason, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![name, l.owner, l.token, l.reason, ms(l.acquired_at), ms(l.expires_at)])
+                })
+                .map_err(err)?,
+            None => tx.prepare_cached("DELETE FROM locks WHERE name = ?1").and_then(|mut s| s.execute([name])).map_err(err)?,
+        };
+        tx.commit().map_err(err)?;
+        Ok(Ok(next.map(|l| Lock { name: name.to_string(), ..l })))
+    }
+
+    fn locks(&self) -> Result<Vec<Lock>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, owner, token, reason, acquired_at, expires_at FROM locks ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Lock {
+                    name: r.get(0)?,
+                    owner: r.get(1)?,
+                    token: r.get(2)?,
+                    reason: r.get(3)?,
+                    acquired_at: Timestamp::from_millis(r.get(4)?),
+                    expires_at: Timestamp::from_millis(r.get(5)?),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn append_audit(&mut self, a: &AuditRecord) -> Result<String, StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let counts = serde_json::to_string(&a.counts).map_err(|e| StoreError::Backend(format!("audit counts: {e}")))?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let seq: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(err)?;
+        let id = if a.id.is_empty() { format!("audit-{seq}") } else { a.id.clone() };
+        tx.prepare_cached(
+            "INSERT INTO audit (seq, id, correlation_id, actor, action, success, counts, duration_ms, at, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                seq,
+                id,
+                a.correlation_id,
+                a.actor,
+                a.action,
+                a.success,
+                counts,
+                a.duration_ms,
+                ms(a.at),
+                a.detail
+            ])
+        })
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                StoreError::Backend(format!("{label}: audit record {id} already exists"))
+            }
+            _ => err(e),
+        })?;
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    fn audit_log(&self, n: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, correlation_id, actor, action, success, counts, duration_ms, at, detail
+                 FROM audit ORDER BY seq DESC LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit(n)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (id, correlation_id, actor, action, success, counts, duration_ms, at, detail) =
+                row.map_err(|e| self.err(e))?;
+            Ok(AuditRecord {
+                counts: self.parse("audit", &format!("counts of {id}"), &counts)?,
+                id,
+                correlation_id,
+                actor,
+                action,
+                success,
+                duration_ms,
+                at: Timestamp::from_millis(at),
+                detail,
+            })
+        })
+        .collect()
+    }
+
+    fn enqueue_event(&mut self, e: &EventEnvelope) -> Result<(), StoreError> {
+        let payload =
+            serde_json::to_string(&e.payload).map_err(|x| StoreError::Backend(format!("event {}: {x}", e.id)))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (id, category, at, correlation_id, payload, status, attempts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0)",
+            )
+            .and_then(|mut s| s.execute(params![e.id, enum_name(&e.category), ms(e.at), e.correlation_id, payload]))
+            .map_err(|x| match x.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                    StoreError::Backend(format!("{}: event {} is already queued", self.label, e.id))
+                }
+                _ => self.err(x),
+            })?;
+        Ok(())
+    }
+
+    fn events(&self, status: NotificationStatus, n: usize) -> Result<Vec<EventEnvelope>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, category, at, correlation_id, payload FROM events WHERE status = ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![status_name(status), limit(n)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (id, category, at, correlation_id, payload) = row.map_err(|e| self.err(e))?;
+            Ok(EventEnvelope {
+                category: self.parse_name("events", &format!("category of {id}"), &category)?,
+                payload: self.parse("events", &format!("payload of {id}"), &payload)?,
+                id,
+                at: Timestamp::from_millis(at),
+                correlation_id,
+            })
+        })
+        .collect()
+    }
+
+    fn set_event_status(
+        &mut self,
+        event_id: &str,
+        status: NotificationStatus,
+        attempts: u32,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached("UPDATE events SET status = ?1, attempts = ?2, last_error = ?3 WHERE id = ?4")
+            .and_then(|mut s| s.execute(params![status_name(status), attempts, error, event_id]))
+            .map_err(|e| self.err(e))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("event {event_id}")));
+        }
+        Ok(())
+    }
+
+    fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2")
+            .and_then(|mut s| s.query_row([namespace, key], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn kv_put(&mut self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            )
+            .and_then(|mut s| s.execute(params![namespace, key, value]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn kv_delete(&mut self, namespace: &str, key: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM kv WHERE namespace = ?1 AND key = ?2")
+            .and_then(|mut s| s.execute([namespace, key]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
