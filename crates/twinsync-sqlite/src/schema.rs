@@ -264,6 +264,8 @@ fn configure(conn: &mut Connection, label: &str, file: bool) -> Result<(), OpenE
     let err = |e: rusqlite::Error| classify(label, &e);
     conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Refuse a newer schema before changing anything (the journal mode is persistent).
+    refuse_newer(conn, label)?;
     if file {
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(err)?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -278,13 +280,9 @@ fn configure(conn: &mut Connection, label: &str, file: bool) -> Result<(), OpenE
     migrate(conn, label)
 }
 
-/// Applies the migrations the database has not seen yet, each in one transaction.
-///
-/// A database written by a newer build (a higher `user_version`) is refused rather than
-/// guessed at: its meaning is unknown to this build.
-pub(crate) fn migrate(conn: &mut Connection, label: &str) -> Result<(), OpenError> {
-    let err = |e: rusqlite::Error| classify(label, &e);
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+/// Reads the schema version, refusing one this build does not know.
+fn refuse_newer(conn: &Connection, label: &str) -> Result<i64, OpenError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| classify(label, &e))?;
     if current > SCHEMA_VERSION {
         return Err(OpenError::Corrupt(format!(
             "{label}: schema version {current} is newer than this build understands (version {SCHEMA_VERSION}); \
@@ -294,6 +292,16 @@ pub(crate) fn migrate(conn: &mut Connection, label: &str) -> Result<(), OpenErro
     if current < 0 {
         return Err(OpenError::Corrupt(format!("{label}: invalid schema version {current}")));
     }
+    Ok(current)
+}
+
+/// Applies the migrations the database has not seen yet, each in one transaction.
+///
+/// A database written by a newer build (a higher `user_version`) is refused rather than
+/// guessed at: its meaning is unknown to this build.
+pub(crate) fn migrate(conn: &mut Connection, label: &str) -> Result<(), OpenError> {
+    let err = |e: rusqlite::Error| classify(label, &e);
+    let current = refuse_newer(conn, label)?;
     if current == SCHEMA_VERSION {
         // Force a read of the schema page, so a damaged file is reported at open.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(err)?;

@@ -1,0 +1,255 @@
+//! `SqliteStore` on disk: persistence across reopen, migrations, damaged and foreign
+//! files, newer schemas, and two connections on one file.
+
+mod common;
+
+use std::path::Path;
+
+use common::fresh_db;
+use rusqlite::Connection;
+use twinsync_core::lock::Lock;
+use twinsync_core::store::{HistoryEntry, ItemCommit, UndoEntry};
+use twinsync_core::{Content, Digest, Key, Side, Store, StoreError, Timestamp, Trigger};
+use twinsync_sqlite::{SqliteStore, SCHEMA_VERSION};
+
+const T0: i64 = 1_700_000_000_000;
+
+fn sample_commit(i: usize) -> ItemCommit {
+    let key = Key::new(format!("docs/{i}.md")).unwrap();
+    let content = Content::Text(format!("# item {i}\n"));
+    let digest = Digest::of_bytes(content.as_bytes());
+    ItemCommit {
+        scope: "docs".into(),
+        key: key.clone(),
+        base_after: Some(digest),
+        blobs: vec![(digest, content)],
+        undo: vec![UndoEntry {
+            operation_id: "op1".into(),
+            scope: "docs".into(),
+            key: key.clone(),
+            side: Side::Right,
+            pre: None,
+            post: Some(digest),
+            base_before: None,
+            created_at: Timestamp::from_millis(T0),
+            expires_at: Timestamp::from_millis(T0 + 1000),
+            undone_at: None,
+        }],
+        history: HistoryEntry {
+            operation_id: "op1".into(),
+            scope: "docs".into(),
+            key,
+            direction: "left_to_right".into(),
+            trigger: Trigger::Periodic,
+            success: true,
+            error: None,
+            left: Some(digest),
+            right: Some(digest),
+            at: Timestamp::from_millis(T0),
+        },
+    }
+}
+
+fn tables(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+    let names = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    names
+}
+
+fn user_version(path: &Path) -> i64 {
+    Connection::open(path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn state_persists_across_reopen() {
+    let path = fresh_db("persist");
+    let commits: Vec<_> = (0..3).map(sample_commit).collect();
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        for c in &commits {
+            store.commit_item(c).unwrap();
+        }
+        store.kv_put("stat", "docs/0.md", b"cached").unwrap();
+        store
+            .update_lock("project", &mut |_| {
+                Ok(Some(Lock {
+                    name: "project".into(),
+                    owner: "ann".into(),
+                    token: "t".into(),
+                    reason: None,
+                    acquired_at: Timestamp::from_millis(T0),
+                    expires_at: Timestamp::from_millis(T0 + 60_000),
+                }))
+            })
+            .unwrap()
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let base = store.load_base("docs").unwrap();
+    assert_eq!(base.len(), 3);
+    for c in &commits {
+        assert_eq!(base.get(&c.key), c.base_after.as_ref(), "{}", c.key);
+        assert_eq!(store.blob(&c.blobs[0].0).unwrap().as_ref(), Some(&c.blobs[0].1));
+    }
+    assert_eq!(store.undo_entries("op1").unwrap().len(), 3);
+    assert_eq!(store.history(Some("docs"), 10).unwrap()[0], commits[2].history);
+    assert_eq!(store.kv_get("stat", "docs/0.md").unwrap(), Some(b"cached".to_vec()));
+    assert_eq!(store.locks().unwrap()[0].owner, "ann");
+}
+
+#[test]
+fn a_fresh_file_is_migrated_and_reopening_keeps_the_version() {
+    let path = fresh_db("migrate");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(store);
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    let names = tables(&path);
+    for t in ["audit", "base", "blobs", "coverage_reports", "documents", "events", "history", "kv", "locks"] {
+        assert!(names.iter().any(|n| n == t), "table {t} exists: {names:?}");
+    }
+    for t in ["operations", "undo_entries"] {
+        assert!(names.iter().any(|n| n == t), "table {t} exists: {names:?}");
+    }
+    // Reopening runs no migration twice (a second CREATE TABLE would fail).
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mode: String = Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal", "the file is in WAL mode");
+}
+
+#[test]
+fn an_older_schema_is_migrated_forward_on_open() {
+    // A database another build left at version 0 with a table of its own: opening keeps
+    // that table and adds the schema.
+    let path = fresh_db("older");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('kept');")
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(store);
+    let kept: String = Connection::open(&path).unwrap().query_row("SELECT x FROM notes", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, "kept");
+}
+
+fn assert_corrupt(err: StoreError, path: &Path, needle: &str) {
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Corrupt(_)), "corrupt, got {err:?}");
+    assert!(msg.contains(&path.display().to_string()), "names the file: {msg}");
+    assert!(msg.contains(needle), "says {needle:?}: {msg}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_untouched() {
+    let path = fresh_db("random");
+    // Deterministic pseudo-random bytes (xorshift), 8 KiB.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes: Vec<u8> = (0..8192)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&path, &bytes).unwrap();
+    assert_corrupt(SqliteStore::open(&path).unwrap_err(), &path, "file is not a database");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is untouched");
+
+    std::fs::write(&path, b"{\"not\": \"sqlite\"}\n").unwrap();
+    assert_corrupt(SqliteStore::open(&path).unwrap_err(), &path, "file is not a database");
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"not\": \"sqlite\"}\n");
+}
+
+#[test]
+fn a_truncated_database_is_refused_and_left_untouched() {
+    let path = fresh_db("truncated");
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        for i in 0..200 {
+            store.commit_item(&sample_commit(i)).unwrap();
+        }
+    }
+    // Closing the last connection checkpointed the WAL into the main file.
+    let full = std::fs::read(&path).unwrap();
+    assert!(full.len() > 8192, "the database spans several pages ({} bytes)", full.len());
+    let half = full[..full.len() / 2].to_vec();
+    std::fs::write(&path, &half).unwrap();
+    assert_corrupt(SqliteStore::open(&path).unwrap_err(), &path, "truncated");
+    assert_eq!(std::fs::read(&path).unwrap(), half, "the file is untouched");
+
+    // Cut inside the 100-byte header.
+    std::fs::write(&path, &full[..50]).unwrap();
+    assert_corrupt(SqliteStore::open(&path).unwrap_err(), &path, "file is not a database");
+    assert_eq!(std::fs::read(&path).unwrap(), &full[..50]);
+}
+
+#[test]
+fn a_newer_schema_version_is_refused_naming_both_versions() {
+    let path = fresh_db("newer");
+    drop(SqliteStore::open(&path).unwrap());
+    let newer = SCHEMA_VERSION + 7;
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", newer).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert_corrupt(err.clone(), &path, &format!("schema version {newer}"));
+    assert!(err.to_string().contains(&format!("version {SCHEMA_VERSION}")), "{err}");
+    assert_eq!(user_version(&path), newer, "the version is left as it was");
+}
+
+#[test]
+fn two_connections_see_each_others_commits_and_locks() {
+    let path = fresh_db("two");
+    let mut a = SqliteStore::open(&path).unwrap();
+    let mut b = SqliteStore::open(&path).unwrap();
+    a.commit_item(&sample_commit(1)).unwrap();
+    assert_eq!(b.load_base("docs").unwrap().len(), 1, "b reads a's commit");
+    let lock = |owner: &str| Lock {
+        name: "project".into(),
+        owner: owner.into(),
+        token: format!("{owner}-token"),
+        reason: None,
+        acquired_at: Timestamp::from_millis(T0),
+        expires_at: Timestamp::from_millis(T0 + 60_000),
+    };
+    a.update_lock("project", &mut |cur| {
+        assert!(cur.is_none());
+        Ok(Some(lock("ann")))
+    })
+    .unwrap()
+    .unwrap();
+    let seen = b.update_lock("project", &mut |cur| Ok(cur)).unwrap().unwrap();
+    assert_eq!(seen, Some(lock("ann")), "b's read-modify-write sees a's lock");
+}
+
+#[test]
+fn a_directory_is_not_a_store() {
+    let path = fresh_db("dir");
+    std::fs::create_dir_all(&path).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    std::fs::remove_dir(&path).unwrap();
+}
+
+#[test]
+fn damaged_pages_are_reported_as_corrupt_naming_the_file() {
+    let path = fresh_db("damaged");
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        for i in 0..50 {
+            store.commit_item(&sample_commit(i)).unwrap();
+        }
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    // Keep page 1 (header and schema); scramble every other page.
+    for (i, b) in bytes.iter_mut().enumerate().skip(page) {
+        *b = (i as u8).wrapping_mul(31) ^ 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let result = SqliteStore::open(&path).and_then(|s| s.load_base("docs").map(|_| ()));
+    assert_corrupt(result.unwrap_err(), &path, "malformed");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is untouched");
+}
