@@ -1,16 +1,30 @@
 //! Canonical forms, so formatting never looks like drift: RFC 8785 (JCS) JSON, ignore
 //! rules for volatile fields, and text normalisation for markdown and code.
 //!
-//! PLACEHOLDER IMPLEMENTATION (Value based) — the streaming canonicaliser replaces it.
+//! JSON is canonicalised by a streaming parser of its own ([`Canonicalizer`]) that
+//! writes canonical bytes straight from the input, or feeds them to SHA-256, without
+//! building a value tree. Anything JCS cannot represent exactly is an error that
+//! names the JSON Pointer of the value at fault: duplicate keys, numbers beyond the
+//! range of a double, lone surrogates, integers beyond 2^53 (unless
+//! [`BigIntPolicy::KeepAsString`]), nesting deeper than the limit, bytes that are not
+//! UTF-8, and syntax errors (with their byte offset).
 
-use std::borrow::Cow;
+mod ignore;
+mod number;
+mod parse;
+mod text;
+
+pub use ignore::IgnoreRules;
+pub use number::write_f64;
+pub use parse::{cmp_utf16, Canonicalizer};
+pub use text::{hash_text, normalize_text, TextOptions};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 
 use crate::digest::Digest;
 
-/// What to do with an integer beyond ±2^53, which an IEEE double cannot hold exactly.
+/// What to do with an integer beyond ±2^53 that an IEEE double cannot hold exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BigIntPolicy {
@@ -19,50 +33,6 @@ pub enum BigIntPolicy {
     Error,
     /// Canonicalise the integer as a JSON string of its decimal digits.
     KeepAsString,
-}
-
-/// JSON Pointer patterns whose fields are dropped before hashing.
-///
-/// `*` matches one segment, `**` any number of segments: `/updatedAt`, `/**/id`,
-/// `/variants/*/figmaNodeId`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<String>", into = "Vec<String>")]
-pub struct IgnoreRules {
-    patterns: Vec<String>,
-}
-
-impl IgnoreRules {
-    /// Parses JSON Pointer patterns.
-    pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Result<Self, CanonicalError> {
-        let patterns: Vec<String> = patterns.into_iter().map(|p| p.as_ref().to_string()).collect();
-        for p in &patterns {
-            if !p.starts_with('/') {
-                return Err(CanonicalError::new(p.clone(), ErrorKind::BadPattern));
-            }
-        }
-        Ok(IgnoreRules { patterns })
-    }
-    /// True when there are no patterns.
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-    /// The patterns as given.
-    pub fn patterns(&self) -> &[String] {
-        &self.patterns
-    }
-}
-
-impl TryFrom<Vec<String>> for IgnoreRules {
-    type Error = CanonicalError;
-    fn try_from(v: Vec<String>) -> Result<Self, CanonicalError> {
-        IgnoreRules::new(v)
-    }
-}
-
-impl From<IgnoreRules> for Vec<String> {
-    fn from(r: IgnoreRules) -> Self {
-        r.patterns
-    }
 }
 
 /// Options for canonical JSON.
@@ -87,7 +57,7 @@ impl Default for CanonicalOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
-    /// Not JSON at all.
+    /// Not JSON at all; says what was expected.
     Syntax(String),
     /// The same key twice in one object.
     DuplicateKey(String),
@@ -95,105 +65,127 @@ pub enum ErrorKind {
     NonFinite,
     /// A `\uD800`-style escape without its partner.
     LoneSurrogate,
-    /// An integer that a double cannot hold exactly.
+    /// An integer beyond 2^53 that a double cannot hold: it would come out as a
+    /// different number (e.g. `12345678901234567890`).
     BigInteger(String),
     /// Nesting deeper than the limit.
     TooDeep(usize),
     /// Input bytes that are not UTF-8.
     InvalidUtf8,
-    /// An ignore pattern that is not a JSON Pointer pattern.
-    BadPattern,
+    /// An ignore pattern that is not a JSON Pointer pattern; says why.
+    BadPattern(String),
 }
 
 /// A canonicalisation failure, with the JSON Pointer of the value at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[error("at {}: {}", if .path.is_empty() { "/" } else { .path.as_str() }, describe(.kind))]
+#[error("at {}{}: {}", if .path.is_empty() { "/" } else { .path.as_str() }, describe_offset(.offset), describe(.kind))]
 pub struct CanonicalError {
     /// JSON Pointer of the offending value (empty for the root).
     pub path: String,
+    /// Byte offset in the input where the problem was found, when there is an input.
+    #[serde(default)]
+    pub offset: Option<usize>,
     /// What is wrong.
     pub kind: ErrorKind,
+}
+
+fn describe_offset(o: &Option<usize>) -> String {
+    o.map(|o| format!(" (byte {o})")).unwrap_or_default()
 }
 
 fn describe(k: &ErrorKind) -> String {
     match k {
         ErrorKind::Syntax(m) => format!("invalid JSON: {m}"),
         ErrorKind::DuplicateKey(key) => format!("duplicate key {key:?}"),
-        ErrorKind::NonFinite => "NaN or Infinity cannot be represented in JSON".into(),
+        ErrorKind::NonFinite => "number is NaN or Infinity (or overflows a double), which JSON cannot represent".into(),
         ErrorKind::LoneSurrogate => "lone UTF-16 surrogate in string".into(),
         ErrorKind::BigInteger(n) => format!("integer {n} is beyond 2^53 and would lose precision"),
         ErrorKind::TooDeep(n) => format!("nesting deeper than {n} levels"),
         ErrorKind::InvalidUtf8 => "input is not valid UTF-8".into(),
-        ErrorKind::BadPattern => "ignore pattern must be a JSON Pointer starting with `/`".into(),
+        ErrorKind::BadPattern(why) => format!("bad ignore pattern {why}"),
     }
 }
 
 impl CanonicalError {
-    /// A new error at `path`.
+    /// A new error at `path`, with no input offset.
     pub fn new(path: impl Into<String>, kind: ErrorKind) -> Self {
-        CanonicalError { path: path.into(), kind }
+        CanonicalError { path: path.into(), offset: None, kind }
     }
+}
+
+thread_local! {
+    /// Buffers kept between calls of the free functions, so that hashing many
+    /// small documents does not allocate for each.
+    static BUFFERS: std::cell::RefCell<Option<parse::Buffers>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Buffers kept larger than this are released after a call rather than cached.
+const CACHE_LIMIT: usize = 1 << 20;
+
+fn with_canonicalizer<R>(opts: &CanonicalOptions, f: impl FnOnce(&mut Canonicalizer<'_>) -> R) -> R {
+    let buf = BUFFERS.with(|b| b.borrow_mut().take()).unwrap_or_default();
+    let mut c = Canonicalizer::with_buffers(opts, buf);
+    let r = f(&mut c);
+    let buf = c.into_buffers();
+    if buf.capacity() <= CACHE_LIMIT {
+        BUFFERS.with(|b| *b.borrow_mut() = Some(buf));
+    }
+    r
 }
 
 /// RFC 8785 canonical bytes of a JSON document.
 pub fn canonicalize(json: &[u8], opts: &CanonicalOptions) -> Result<Vec<u8>, CanonicalError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| CanonicalError::new("", ErrorKind::Syntax(e.to_string())))?;
-    canonicalize_value(&v, opts)
+    let mut out = Vec::with_capacity(json.len());
+    with_canonicalizer(opts, |c| c.canonicalize_into(json, &mut out))?;
+    Ok(out)
 }
 
 /// RFC 8785 canonical bytes of a parsed value.
-pub fn canonicalize_value(v: &serde_json::Value, _opts: &CanonicalOptions) -> Result<Vec<u8>, CanonicalError> {
-    fn sort(v: &serde_json::Value) -> serde_json::Value {
-        match v {
-            serde_json::Value::Object(m) => {
-                let mut entries: Vec<_> = m.iter().collect();
-                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sort(v))).collect())
-            }
-            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
-        }
-    }
-    Ok(serde_json::to_vec(&sort(v)).expect("serialising a Value cannot fail"))
+///
+/// The value is serialised and then canonicalised like any document, so the same
+/// rules (ignore patterns, integer limits) apply to both.
+pub fn canonicalize_value(v: &serde_json::Value, opts: &CanonicalOptions) -> Result<Vec<u8>, CanonicalError> {
+    let json = serde_json::to_vec(v).expect("serialising a Value cannot fail");
+    canonicalize(&json, opts)
 }
 
-/// Digest of the canonical form of a JSON document.
+/// Digest of the canonical form of a JSON document, hashed as it is produced.
 pub fn hash_json(json: &[u8], opts: &CanonicalOptions) -> Result<Digest, CanonicalError> {
-    Ok(Digest::of_bytes(&canonicalize(json, opts)?))
+    with_canonicalizer(opts, |c| c.hash(json))
 }
 
 /// Digest of the canonical form of a parsed value.
 pub fn hash_value(v: &serde_json::Value, opts: &CanonicalOptions) -> Result<Digest, CanonicalError> {
-    Ok(Digest::of_bytes(&canonicalize_value(v, opts)?))
+    let json = serde_json::to_vec(v).expect("serialising a Value cannot fail");
+    hash_json(&json, opts)
 }
 
 /// Appends `s` as a JCS string literal (quotes, minimal escaping).
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(serde_json::to_string(s).expect("string").as_bytes());
-}
-
-/// Options for normalising text before hashing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TextOptions {
-    /// Also strip spaces and tabs at the end of every line.
-    pub trim_trailing_whitespace: bool,
-}
-
-/// Normalised text: no BOM, CRLF and CR turned into LF, optionally no trailing blanks.
-pub fn normalize_text<'a>(s: &'a str, opts: &TextOptions) -> Cow<'a, str> {
-    let s = s.strip_prefix('\u{feff}').unwrap_or(s);
-    let mut out = s.replace("\r\n", "\n").replace('\r', "\n");
-    if opts.trim_trailing_whitespace {
-        out = out.split('\n').map(|l| l.trim_end_matches([' ', '\t'])).collect::<Vec<_>>().join("\n");
+    out.push(b'"');
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        if (c as u32) < 0x20 || c == '"' || c == '\\' {
+            out.extend_from_slice(&s.as_bytes()[plain..i]);
+            parse::push_char(out, c);
+            plain = i + 1;
+        }
     }
-    Cow::Owned(out)
+    out.extend_from_slice(&s.as_bytes()[plain..]);
+    out.push(b'"');
 }
 
-/// Digest of normalised text.
-pub fn hash_text(s: &str, opts: &TextOptions) -> Digest {
-    let mut h = Sha256::new();
-    h.update(normalize_text(s, opts).as_bytes());
-    Digest::from_hasher(h)
+/// SHA-256 running state, re-exported so callers can feed [`Canonicalizer::hash_into`].
+pub type Hasher = Sha256;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_strings_with_minimal_escapes() {
+        let mut out = Vec::new();
+        write_json_string(&mut out, "a\"b\\c\u{1}\n\u{7f}\u{2028}/é");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\u0001\\n\u{7f}\u{2028}/é\"");
+    }
 }

@@ -1,0 +1,285 @@
+//! ECMAScript `Number.prototype.toString` formatting (RFC 8785 §3.2.2.3), both from
+//! an `f64` and straight from a JSON number literal.
+//!
+//! Most literals in real documents have at most 15 significant digits. Every such
+//! decimal survives the trip through a double unchanged (15 = `f64::DIGITS`), so
+//! its shortest round-trip digits are its own digits and the canonical form is only
+//! a matter of layout; no float conversion is needed. Longer literals are parsed
+//! into an `f64` and formatted from its shortest round-trip digits.
+
+use std::io::Write as _;
+
+/// Largest integer magnitude an IEEE double holds exactly together with all
+/// smaller ones: 2^53.
+pub(crate) const MAX_SAFE_DIGITS: &[u8] = b"9007199254740992";
+
+/// Why a literal has no canonical number form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumberProblem {
+    /// The value overflows a double.
+    NonFinite,
+    /// An integer literal beyond 2^53.
+    BigInteger,
+}
+
+/// Appends the ECMAScript `Number.prototype.toString` form of `v`.
+///
+/// Returns `false` (writing nothing) for NaN and the infinities, which JSON cannot
+/// represent.
+pub fn write_f64(out: &mut Vec<u8>, v: f64) -> bool {
+    if !v.is_finite() {
+        return false;
+    }
+    if v == 0.0 {
+        // Covers -0 too: ECMAScript prints both as "0".
+        out.push(b'0');
+        return true;
+    }
+    let mut d = [0u8; 20];
+    let (neg, k, n) = es_digits(v, &mut d);
+    layout(out, neg, &d[..k], n);
+    true
+}
+
+/// The ECMAScript digits of a finite, non-zero `v`: sign, digit count (written to
+/// `d`, no trailing zeros) and `n` such that `v ≈ 0.d × 10^n`.
+fn es_digits(v: f64, d: &mut [u8; 20]) -> (bool, usize, i32) {
+    // `{:e}` prints the shortest digits that round-trip, e.g. "-1.2345e-7".
+    let mut buf = [0u8; 40];
+    let (neg, digits, exp) = exp_form(&mut buf, v, None);
+    let k = digits.len();
+    d[..k].copy_from_slice(digits);
+    // ECMAScript wants, among the shortest digit strings, the one closest to the
+    // value (the even one on a tie). `{:e}` rounds ties up, so compare with the
+    // correctly rounded (half-even) string of the same length, and take that when
+    // it differs and still reads back as the same double.
+    if k > 1 {
+        let mut buf2 = [0u8; 40];
+        let (_, digits2, exp2) = exp_form(&mut buf2, v, Some(k - 1));
+        if (digits2 != &d[..k] || exp2 != exp) && round_trips(neg, digits2, exp2, v) {
+            let t = strip_zeros(digits2);
+            d[..t.len()].copy_from_slice(t);
+            return (neg, t.len(), exp2 + 1);
+        }
+    }
+    (neg, k, exp + 1)
+}
+
+fn strip_zeros(d: &[u8]) -> &[u8] {
+    let mut k = d.len();
+    while k > 1 && d[k - 1] == b'0' {
+        k -= 1;
+    }
+    &d[..k]
+}
+
+fn round_trips(neg: bool, digits: &[u8], exp: i32, v: f64) -> bool {
+    let mut s = Vec::with_capacity(32);
+    if neg {
+        s.push(b'-');
+    }
+    s.extend_from_slice(digits);
+    s.push(b'e');
+    s.extend_from_slice((exp - digits.len() as i32 + 1).to_string().as_bytes());
+    std::str::from_utf8(&s).ok().and_then(|t| t.parse::<f64>().ok()) == Some(v)
+}
+
+/// Prints `v` in exponent form (shortest, or with `prec` digits after the point)
+/// and splits it into sign, digits without the point, and decimal exponent.
+fn exp_form(buf: &mut [u8; 40], v: f64, prec: Option<usize>) -> (bool, &[u8], i32) {
+    let len = {
+        let mut cur = std::io::Cursor::new(&mut buf[..]);
+        match prec {
+            None => write!(cur, "{v:e}"),
+            Some(p) => write!(cur, "{v:.p$e}"),
+        }
+        .expect("40 bytes hold any f64 in exponent form");
+        cur.position() as usize
+    };
+    let s = &mut buf[..len];
+    let neg = s[0] == b'-';
+    let body_start = usize::from(neg);
+    let e_at = s.iter().position(|&b| b == b'e').expect("exponent form has an 'e'");
+    let exp = parse_small_exp(&s[e_at + 1..]);
+    // Drop the point by shifting the first digit right by one.
+    let digits: &[u8] = if e_at > body_start + 1 {
+        s[body_start + 1] = s[body_start];
+        &s[body_start + 1..e_at]
+    } else {
+        &s[body_start..e_at]
+    };
+    (neg, digits, exp)
+}
+
+fn parse_small_exp(s: &[u8]) -> i32 {
+    let (neg, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let mut e = 0i32;
+    for &b in s {
+        e = e * 10 + (b - b'0') as i32;
+    }
+    if neg {
+        -e
+    } else {
+        e
+    }
+}
+
+/// Lays out significant `digits` (no leading or trailing zeros, at least one) of a
+/// value `0.digits × 10^n` as ECMAScript does (Number::toString, steps 6 to 10).
+pub(crate) fn layout(out: &mut Vec<u8>, neg: bool, digits: &[u8], n: i32) {
+    let k = digits.len() as i32;
+    if neg {
+        out.push(b'-');
+    }
+    if k <= n && n <= 21 {
+        out.extend_from_slice(digits);
+        out.resize(out.len() + (n - k) as usize, b'0');
+    } else if 0 < n && n <= 21 {
+        out.extend_from_slice(&digits[..n as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-n) as usize, b'0');
+        out.extend_from_slice(digits);
+    } else {
+        out.push(digits[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        let e = n - 1;
+        out.push(if e < 0 { b'-' } else { b'+' });
+        let mut tmp = [0u8; 4];
+        let mut i = tmp.len();
+        let mut m = e.unsigned_abs();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&tmp[i..]);
+    }
+}
+
+/// The parts of a JSON number literal that already passed the grammar check.
+pub(crate) struct Literal<'a> {
+    /// The whole literal, sign included.
+    pub text: &'a [u8],
+    /// A leading minus sign.
+    pub neg: bool,
+    /// Digits before the point.
+    pub int: &'a [u8],
+    /// Digits after the point (empty when there is no point).
+    pub frac: &'a [u8],
+    /// Whether there was a fraction or an exponent.
+    pub is_integer: bool,
+    /// The exponent, saturated far beyond the range of a double.
+    pub exp: i32,
+}
+
+/// Appends the canonical form of a literal, or says why it has none.
+pub(crate) fn write_literal(out: &mut Vec<u8>, lit: &Literal<'_>) -> Result<(), NumberProblem> {
+    if lit.is_integer {
+        let int = lit.int;
+        if int.len() < MAX_SAFE_DIGITS.len() || (int.len() == MAX_SAFE_DIGITS.len() && int <= MAX_SAFE_DIGITS) {
+            // Integers up to 2^53 print as themselves; only "-0" changes.
+            if lit.neg && int == b"0" {
+                out.push(b'0');
+            } else {
+                out.extend_from_slice(lit.text);
+            }
+            return Ok(());
+        }
+        // Beyond 2^53 an integer survives only if the double's shortest digits are
+        // its own digits (e.g. 333333333333333300000); otherwise it would come out as
+        // a different number.
+        let lead = int.iter().take_while(|&&b| b == b'0').count();
+        let sig = &int[lead..];
+        let mut k = sig.len();
+        while k > 0 && sig[k - 1] == b'0' {
+            k -= 1;
+        }
+        let text = std::str::from_utf8(lit.text).expect("a number literal is ASCII");
+        let v: f64 = text.parse().expect("the grammar was checked");
+        if v.is_finite() && k > 0 {
+            let mut d = [0u8; 20];
+            let (_, dk, n) = es_digits(v, &mut d);
+            if d[..dk] == sig[..k] && n as usize == sig.len() {
+                layout(out, lit.neg, &d[..dk], n);
+                return Ok(());
+            }
+        }
+        return Err(NumberProblem::BigInteger);
+    }
+    // Significant digits: int ++ frac without leading and trailing zeros; the value
+    // is 0.<digits> × 10^n.
+    let lead_int = lit.int.iter().take_while(|&&b| b == b'0').count();
+    let (first, mut n): (&[u8], i64) = if lead_int < lit.int.len() {
+        (&lit.int[lead_int..], (lit.int.len() - lead_int) as i64)
+    } else {
+        let lead_frac = lit.frac.iter().take_while(|&&b| b == b'0').count();
+        if lead_frac == lit.frac.len() {
+            out.push(b'0');
+            return Ok(());
+        }
+        (&[][..], -(lead_frac as i64))
+    };
+    let rest: &[u8] = if first.is_empty() { &lit.frac[(-n) as usize..] } else { lit.frac };
+    n += lit.exp as i64;
+    let total = first.len() + rest.len();
+    if total <= 15 + 20 && (-300..=300).contains(&n) {
+        let mut digits = [0u8; 35];
+        digits[..first.len()].copy_from_slice(first);
+        digits[first.len()..total].copy_from_slice(rest);
+        let mut k = total;
+        while digits[k - 1] == b'0' {
+            k -= 1;
+        }
+        if k <= 15 {
+            layout(out, lit.neg, &digits[..k], n as i32);
+            return Ok(());
+        }
+    }
+    let text = std::str::from_utf8(lit.text).expect("a number literal is ASCII");
+    let v: f64 = text.parse().expect("the grammar was checked");
+    if write_f64(out, v) {
+        Ok(())
+    } else {
+        Err(NumberProblem::NonFinite)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(v: f64) -> String {
+        let mut out = Vec::new();
+        assert!(write_f64(&mut out, v));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn formats_the_ecmascript_boundaries() {
+        assert_eq!(fmt(0.0), "0");
+        assert_eq!(fmt(-0.0), "0");
+        assert_eq!(fmt(1e21), "1e+21");
+        assert_eq!(fmt(1e20), "100000000000000000000");
+        assert_eq!(fmt(1e-6), "0.000001");
+        assert_eq!(fmt(1e-7), "1e-7");
+        assert_eq!(fmt(-1.5e-7), "-1.5e-7");
+        assert_eq!(fmt(5e-324), "5e-324");
+        assert_eq!(fmt(1.7976931348623157e308), "1.7976931348623157e+308");
+        assert_eq!(fmt(0.1 + 0.2), "0.30000000000000004");
+        assert!(!write_f64(&mut Vec::new(), f64::NAN));
+        assert!(!write_f64(&mut Vec::new(), f64::INFINITY));
+    }
+}

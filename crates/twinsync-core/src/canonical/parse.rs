@@ -1,0 +1,812 @@
+//! The streaming canonicaliser: one pass over the input bytes, emitting RFC 8785
+//! bytes without building a value tree.
+//!
+//! Arrays, strings and numbers are written out as they are read. An object's members
+//! must come out sorted, so each member's canonical text (`"key":value`) is written
+//! into the output buffer as it arrives and only its range is remembered; when the
+//! object closes and the keys were not already in order, the ranges are sorted and
+//! the members copied back in order (one `memcpy` each). Keys are compared in place:
+//! in the input when they had no escapes, else in a small arena of decoded keys.
+//! Nothing is allocated per member; every buffer lives in [`Canonicalizer`] and is
+//! reused across documents.
+//!
+//! While no object is open (e.g. inside a top-level array) the output is handed to
+//! SHA-256 as it grows, so hashing a huge array needs little memory.
+
+use std::cmp::Ordering;
+
+use sha2::{Digest as _, Sha256};
+
+use super::ignore::{self, Segment, State};
+use super::number::{self, Literal, NumberProblem};
+use super::{BigIntPolicy, CanonicalError, CanonicalOptions, ErrorKind};
+use crate::digest::Digest;
+
+/// Where a key's decoded UTF-8 bytes live: in the input (no escapes) or the arena.
+#[derive(Debug, Clone, Copy)]
+struct KeyRef {
+    start: usize,
+    len: usize,
+    in_arena: bool,
+}
+
+/// One member of an open object: its key and its `"key":value` bytes in the output.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    key: KeyRef,
+    /// Input offset of the key, for error messages.
+    at: usize,
+    start: usize,
+    end: usize,
+}
+
+/// An open array or object.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    is_object: bool,
+    /// Output position just after the `{` or `[`.
+    body_start: usize,
+    /// Arrays: index of the current element. Objects: members kept so far.
+    count: usize,
+    /// Objects: first entry in the member stack.
+    members_start: usize,
+    /// Objects: arena length when the object opened.
+    keys_start: usize,
+    /// Objects: every key so far came in canonical order.
+    sorted: bool,
+    /// Objects: the key being read, once there is one.
+    key: Option<KeyRef>,
+    /// Objects: input offset of that key.
+    key_pos: usize,
+    /// Objects: the current member matches an ignore rule.
+    dropping: bool,
+    /// Objects: output position where the current member (with its comma) began.
+    member_start: usize,
+    /// Ignore-rule states that apply to this container's children.
+    states: (u32, u32),
+}
+
+/// Reusable buffers, so that hashing many documents allocates once.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    out: Vec<u8>,
+    keys: Vec<u8>,
+    members: Vec<Member>,
+    scratch: Vec<u8>,
+    stack: Vec<Frame>,
+    states: Vec<State>,
+}
+
+impl Buffers {
+    /// Bytes held, roughly.
+    pub(crate) fn capacity(&self) -> usize {
+        self.out.capacity()
+            + self.keys.capacity()
+            + self.scratch.capacity()
+            + self.members.capacity() * std::mem::size_of::<Member>()
+            + self.stack.capacity() * std::mem::size_of::<Frame>()
+            + self.states.capacity() * std::mem::size_of::<State>()
+    }
+}
+
+/// A streaming RFC 8785 canonicaliser with reusable buffers.
+///
+/// Create one per thread and feed it any number of documents; after the first few
+/// documents it stops allocating.
+#[derive(Debug)]
+pub struct Canonicalizer<'o> {
+    opts: &'o CanonicalOptions,
+    buf: Buffers,
+}
+
+/// An internal failure: what, where in the input, and an extra key for the path.
+struct Fail {
+    kind: ErrorKind,
+    offset: usize,
+    /// A key of the innermost object that the path should name instead of its current one.
+    key: Option<KeyRef>,
+}
+
+fn fail(kind: ErrorKind, offset: usize) -> Fail {
+    Fail { kind, offset, key: None }
+}
+
+fn syntax(msg: &str, offset: usize) -> Fail {
+    fail(ErrorKind::Syntax(msg.to_string()), offset)
+}
+
+/// Output size at which an unbuffered stretch is handed to the hasher.
+const FLUSH_AT: usize = 1 << 16;
+
+impl<'o> Canonicalizer<'o> {
+    /// A canonicaliser applying `opts`.
+    pub fn new(opts: &'o CanonicalOptions) -> Self {
+        Canonicalizer { opts, buf: Buffers::default() }
+    }
+
+    pub(crate) fn with_buffers(opts: &'o CanonicalOptions, buf: Buffers) -> Self {
+        Canonicalizer { opts, buf }
+    }
+
+    pub(crate) fn into_buffers(mut self) -> Buffers {
+        self.buf.out.clear();
+        self.buf
+    }
+
+    /// Appends the canonical form of the JSON document `input` to `out`.
+    ///
+    /// On error `out` is left as it was.
+    pub fn canonicalize_into(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+        let before = out.len();
+        std::mem::swap(out, &mut self.buf.out);
+        let r = self.run(input, None);
+        std::mem::swap(out, &mut self.buf.out);
+        if r.is_err() {
+            out.truncate(before);
+        }
+        r
+    }
+
+    /// The digest of the canonical form of `input`.
+    pub fn hash(&mut self, input: &[u8]) -> Result<Digest, CanonicalError> {
+        let mut h = Sha256::new();
+        self.hash_into(input, &mut h)?;
+        Ok(Digest::from_hasher(h))
+    }
+
+    /// Feeds the canonical form of `input` to a running SHA-256.
+    pub fn hash_into(&mut self, input: &[u8], hasher: &mut Sha256) -> Result<(), CanonicalError> {
+        self.buf.out.clear();
+        let r = self.run(input, Some(hasher));
+        if r.is_ok() {
+            hasher.update(&self.buf.out);
+        }
+        self.buf.out.clear();
+        r
+    }
+
+    fn run(&mut self, input: &[u8], hasher: Option<&mut Sha256>) -> Result<(), CanonicalError> {
+        let b = &mut self.buf;
+        b.keys.clear();
+        b.members.clear();
+        b.stack.clear();
+        b.states.clear();
+        let rules = self.opts.ignore.compiled();
+        match parse(input, self.opts, rules, b, hasher) {
+            Ok(()) => Ok(()),
+            Err(f) => {
+                let mut path = String::new();
+                let last = b.stack.len().wrapping_sub(1);
+                for (i, fr) in b.stack.iter().enumerate() {
+                    if fr.is_object {
+                        // A failure may name a different key of the innermost object
+                        // (a duplicate found after sorting).
+                        let key = if i == last { f.key.or(fr.key) } else { fr.key };
+                        if let Some(k) = key {
+                            push_segment(&mut path, key_bytes(input, &b.keys, k));
+                        }
+                    } else {
+                        path.push('/');
+                        path.push_str(&fr.count.to_string());
+                    }
+                }
+                let mut e = CanonicalError::new(path, f.kind);
+                e.offset = Some(f.offset);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn push_segment(path: &mut String, key: &[u8]) {
+    path.push('/');
+    for c in String::from_utf8_lossy(key).chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
+#[inline]
+fn key_bytes<'a>(input: &'a [u8], arena: &'a [u8], k: KeyRef) -> &'a [u8] {
+    if k.in_arena {
+        &arena[k.start..k.start + k.len]
+    } else {
+        &input[k.start..k.start + k.len]
+    }
+}
+
+/// Orders UTF-8 strings as RFC 8785 orders keys: by UTF-16 code units.
+///
+/// Byte order equals code point order, and code point order equals UTF-16 order
+/// except that supplementary-plane characters (4-byte UTF-8, lead byte F0..F4;
+/// surrogates D800..DBFF in UTF-16) sort before U+E000..U+FFFF (lead byte EE or EF).
+/// The first differing byte is either a lead byte in both strings or a continuation
+/// byte of the same character in both, so looking at it alone decides.
+pub fn cmp_utf16(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    match a[..n].iter().zip(&b[..n]).position(|(x, y)| x != y) {
+        None => a.len().cmp(&b.len()),
+        Some(i) => {
+            let (x, y) = (a[i], b[i]);
+            if x >= 0xF0 && (y == 0xEE || y == 0xEF) {
+                Ordering::Less
+            } else if y >= 0xF0 && (x == 0xEE || x == 0xEF) {
+                Ordering::Greater
+            } else {
+                x.cmp(&y)
+            }
+        }
+    }
+}
+
+#[inline]
+fn skip_ws(input: &[u8], mut pos: usize) -> usize {
+    while let Some(&c) = input.get(pos) {
+        if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
+            pos += 1;
+        } else {
+            break;
+        }
+    }
+    pos
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Bit 7 of each byte of `w` that is `"`, `\` or below 0x20 (exact for the lowest
+/// such byte, which is all the caller uses).
+#[inline]
+fn special_mask(w: u64) -> u64 {
+    let q = w ^ (ONES * b'"' as u64);
+    let bs = w ^ (ONES * b'\\' as u64);
+    let zq = q.wrapping_sub(ONES) & !q;
+    let zb = bs.wrapping_sub(ONES) & !bs;
+    let lt = w.wrapping_sub(ONES * 0x20) & !w;
+    (zq | zb | lt) & HIGHS
+}
+
+/// Finds the first `"`, `\` or control byte at or after `i`; also says whether a
+/// non-ASCII byte may occur before it.
+#[inline]
+fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
+    let mut high = 0u64;
+    while i + 8 <= input.len() {
+        let w = u64::from_le_bytes(input[i..i + 8].try_into().expect("8 bytes"));
+        let m = special_mask(w);
+        high |= w;
+        if m != 0 {
+            return (i + (m.trailing_zeros() / 8) as usize, high & HIGHS != 0);
+        }
+        i += 8;
+    }
+    let mut hi = high & HIGHS != 0;
+    while let Some(&c) = input.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        hi |= c >= 0x80;
+        i += 1;
+    }
+    (i, hi)
+}
+
+fn check_utf8(seg: &[u8], offset: usize) -> Result<(), Fail> {
+    match std::str::from_utf8(seg) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(fail(ErrorKind::InvalidUtf8, offset + e.valid_up_to())),
+    }
+}
+
+/// Appends the canonical escape of a character that JCS escapes (`"`, `\`, and
+/// control characters), or the character itself.
+#[inline]
+pub(crate) fn push_char(out: &mut Vec<u8>, c: char) {
+    let v = c as u32;
+    if v < 0x20 || c == '"' || c == '\\' {
+        let short = match c {
+            '"' => b'"',
+            '\\' => b'\\',
+            '\u{8}' => b'b',
+            '\t' => b't',
+            '\n' => b'n',
+            '\u{c}' => b'f',
+            '\r' => b'r',
+            _ => 0,
+        };
+        if short != 0 {
+            out.extend_from_slice(&[b'\\', short]);
+        } else {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(v >> 4) as usize], HEX[(v & 15) as usize]]);
+        }
+    } else {
+        let mut tmp = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+    }
+}
+
+fn hex4(input: &[u8], pos: usize) -> Result<u32, Fail> {
+    let Some(h) = input.get(pos..pos + 4) else {
+        return Err(syntax("truncated \\u escape", pos));
+    };
+    let mut v = 0u32;
+    for (i, &c) in h.iter().enumerate() {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return Err(syntax("\\u must be followed by four hex digits", pos + i)),
+        };
+        v = v << 4 | d as u32;
+    }
+    Ok(v)
+}
+
+/// Reads the string starting at the quote at `pos` and writes its canonical form.
+/// For keys, also returns where its decoded bytes are. Returns the position after
+/// the closing quote.
+#[inline]
+fn parse_string(
+    input: &[u8],
+    pos: usize,
+    out: &mut Vec<u8>,
+    arena: Option<&mut Vec<u8>>,
+) -> Result<(usize, KeyRef), Fail> {
+    let start = pos + 1;
+    let (end, high) = scan_plain(input, start);
+    if input.get(end) == Some(&b'"') {
+        // Fast path: nothing to escape, copied verbatim.
+        if high {
+            check_utf8(&input[start..end], start)?;
+        }
+        out.push(b'"');
+        out.extend_from_slice(&input[start..end]);
+        out.push(b'"');
+        return Ok((end + 1, KeyRef { start, len: end - start, in_arena: false }));
+    }
+    parse_string_slow(input, start, end, high, out, arena)
+}
+
+#[cold]
+fn parse_string_slow(
+    input: &[u8],
+    start: usize,
+    mut end: usize,
+    mut high: bool,
+    out: &mut Vec<u8>,
+    mut arena: Option<&mut Vec<u8>>,
+) -> Result<(usize, KeyRef), Fail> {
+    let arena_start = arena.as_ref().map_or(0, |a| a.len());
+    out.push(b'"');
+    let mut seg = start;
+    loop {
+        if high {
+            check_utf8(&input[seg..end], seg)?;
+        }
+        out.extend_from_slice(&input[seg..end]);
+        if let Some(a) = arena.as_deref_mut() {
+            a.extend_from_slice(&input[seg..end]);
+        }
+        let Some(&c) = input.get(end) else {
+            return Err(syntax("unterminated string", start - 1));
+        };
+        match c {
+            b'"' => {
+                out.push(b'"');
+                let len = arena.as_ref().map_or(0, |a| a.len() - arena_start);
+                return Ok((end + 1, KeyRef { start: arena_start, len, in_arena: true }));
+            }
+            b'\\' => {
+                let esc_at = end;
+                let Some(&e) = input.get(end + 1) else {
+                    return Err(syntax("unterminated string", start - 1));
+                };
+                let mut next = end + 2;
+                let ch = match e {
+                    b'"' => '"',
+                    b'\\' => '\\',
+                    b'/' => '/',
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let hi = hex4(input, end + 2)?;
+                        next = end + 6;
+                        let cp = if (0xD800..0xDC00).contains(&hi) {
+                            if input.get(next..next + 2) != Some(b"\\u") {
+                                return Err(fail(ErrorKind::LoneSurrogate, esc_at));
+                            }
+                            let lo = hex4(input, next + 2)?;
+                            if !(0xDC00..0xE000).contains(&lo) {
+                                return Err(fail(ErrorKind::LoneSurrogate, esc_at));
+                            }
+                            next += 6;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        } else if (0xDC00..0xE000).contains(&hi) {
+                            return Err(fail(ErrorKind::LoneSurrogate, esc_at));
+                        } else {
+                            hi
+                        };
+                        char::from_u32(cp).expect("surrogates were excluded")
+                    }
+                    _ => return Err(syntax("invalid escape", esc_at)),
+                };
+                push_char(out, ch);
+                if let Some(a) = arena.as_deref_mut() {
+                    let mut tmp = [0u8; 4];
+                    a.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                }
+                seg = next;
+            }
+            _ => return Err(syntax("control character in string must be escaped", end)),
+        }
+        (end, high) = scan_plain(input, seg);
+    }
+}
+
+/// Reads the number at `pos` and writes its canonical form; returns the end.
+#[inline]
+fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) -> Result<usize, Fail> {
+    let mut i = pos;
+    let neg = input[i] == b'-';
+    if neg {
+        i += 1;
+    }
+    let int_start = i;
+    match input.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while matches!(input.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+        }
+        _ => return Err(syntax("expected a digit", i)),
+    }
+    let int = &input[int_start..i];
+    if matches!(input.get(i), Some(b'0'..=b'9')) {
+        return Err(syntax("leading zeros are not allowed in numbers", int_start));
+    }
+    let mut frac: &[u8] = &[];
+    let mut is_integer = true;
+    if input.get(i) == Some(&b'.') {
+        i += 1;
+        let fs = i;
+        while matches!(input.get(i), Some(b'0'..=b'9')) {
+            i += 1;
+        }
+        if i == fs {
+            return Err(syntax("expected a digit after the decimal point", i));
+        }
+        frac = &input[fs..i];
+        is_integer = false;
+    }
+    let mut exp = 0i32;
+    if matches!(input.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        is_integer = false;
+        let eneg = match input.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let es = i;
+        while let Some(&d @ b'0'..=b'9') = input.get(i) {
+            // Saturate: anything this large is 0 or infinity anyway.
+            exp = (exp * 10 + (d - b'0') as i32).min(1_000_000);
+            i += 1;
+        }
+        if i == es {
+            return Err(syntax("expected a digit in the exponent", i));
+        }
+        if eneg {
+            exp = -exp;
+        }
+    }
+    let lit = Literal { text: &input[pos..i], neg, int, frac, is_integer, exp };
+    match number::write_literal(out, &lit) {
+        Ok(()) => Ok(i),
+        Err(NumberProblem::NonFinite) => Err(fail(ErrorKind::NonFinite, pos)),
+        Err(NumberProblem::BigInteger) => match opts.big_integers {
+            BigIntPolicy::KeepAsString => {
+                out.push(b'"');
+                out.extend_from_slice(lit.text);
+                out.push(b'"');
+                Ok(i)
+            }
+            BigIntPolicy::Error => {
+                Err(fail(ErrorKind::BigInteger(String::from_utf8_lossy(lit.text).into_owned()), pos))
+            }
+        },
+    }
+}
+
+/// Steps the ignore states of the container `fr` over one child segment; returns the
+/// child's states and whether the child itself is ignored.
+#[inline]
+fn step_states(rules: &[Vec<Segment>], states: &mut Vec<State>, fr: &Frame, seg: &[u8]) -> ((u32, u32), bool) {
+    let (a, z) = fr.states;
+    if a == z {
+        let l = states.len() as u32;
+        return ((l, l), false);
+    }
+    let from = states.len();
+    let hit = ignore::step(rules, states, a as usize..z as usize, seg);
+    ((from as u32, states.len() as u32), hit)
+}
+
+fn index_segment(i: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut p = buf.len();
+    let mut m = i;
+    loop {
+        p -= 1;
+        buf[p] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    &buf[p..]
+}
+
+fn parse(
+    input: &[u8],
+    opts: &CanonicalOptions,
+    rules: &[Vec<Segment>],
+    b: &mut Buffers,
+    mut hasher: Option<&mut Sha256>,
+) -> Result<(), Fail> {
+    let Buffers { out, keys, members, scratch, stack, states } = b;
+    let has_rules = !rules.is_empty();
+    let mut pos = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    // States that apply to the value about to be read.
+    let mut child: (u32, u32) = (0, 0);
+    if has_rules {
+        ignore::start(rules, states);
+        child = (0, states.len() as u32);
+    }
+    let mut objects_open = 0usize;
+
+    'value: loop {
+        pos = skip_ws(input, pos);
+        let Some(&c) = input.get(pos) else {
+            return Err(syntax("expected a value, found the end of the input", pos));
+        };
+        // A scalar or an empty container falls through to the after-value loop; a
+        // non-empty container pushes a frame and `continue`s.
+        match c {
+            b'{' | b'[' => {
+                if stack.len() >= opts.max_depth {
+                    return Err(fail(ErrorKind::TooDeep(opts.max_depth), pos));
+                }
+                let is_object = c == b'{';
+                out.push(c);
+                pos = skip_ws(input, pos + 1);
+                let close = if is_object { b'}' } else { b']' };
+                if input.get(pos) == Some(&close) {
+                    out.push(close);
+                    pos += 1;
+                    states.truncate(child.0 as usize);
+                } else {
+                    let fr = Frame {
+                        is_object,
+                        body_start: out.len(),
+                        count: 0,
+                        members_start: members.len(),
+                        keys_start: keys.len(),
+                        sorted: true,
+                        key: None,
+                        key_pos: 0,
+                        dropping: false,
+                        member_start: 0,
+                        states: child,
+                    };
+                    stack.push(fr);
+                    if is_object {
+                        objects_open += 1;
+                        pos = start_member(input, pos, out, keys, stack, rules, states, &mut child)?;
+                    } else if has_rules {
+                        let mut ib = [0u8; 20];
+                        child = step_states(rules, states, &fr, index_segment(0, &mut ib)).0;
+                    }
+                    continue 'value;
+                }
+            }
+            b'"' => {
+                pos = parse_string(input, pos, out, None)?.0;
+                states.truncate(child.0 as usize);
+            }
+            b'-' | b'0'..=b'9' => {
+                pos = parse_number(input, pos, opts, out)?;
+                states.truncate(child.0 as usize);
+            }
+            b't' | b'f' | b'n' => {
+                let word: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                if !input[pos..].starts_with(word) {
+                    return Err(syntax("expected a value", pos));
+                }
+                out.extend_from_slice(word);
+                pos += word.len();
+                states.truncate(child.0 as usize);
+            }
+            _ => return Err(syntax("expected a value", pos)),
+        }
+
+        // A value just ended: continue in the enclosing containers.
+        loop {
+            let Some(fr) = stack.last_mut() else {
+                pos = skip_ws(input, pos);
+                if pos != input.len() {
+                    return Err(syntax("unexpected data after the document", pos));
+                }
+                return Ok(());
+            };
+            pos = skip_ws(input, pos);
+            let next = input.get(pos).copied();
+            if fr.is_object {
+                // Finish the member just read.
+                let key = fr.key.expect("a member has a key");
+                if fr.dropping {
+                    out.truncate(fr.member_start);
+                } else {
+                    if fr.count > 0 {
+                        let prev = members.last().expect("count > 0").key;
+                        match cmp_utf16(key_bytes(input, keys, prev), key_bytes(input, keys, key)) {
+                            Ordering::Less => {}
+                            Ordering::Equal => {
+                                let k = key_bytes(input, keys, key);
+                                return Err(fail(
+                                    ErrorKind::DuplicateKey(String::from_utf8_lossy(k).into_owned()),
+                                    fr.key_pos,
+                                ));
+                            }
+                            Ordering::Greater => fr.sorted = false,
+                        }
+                    }
+                    let body = fr.member_start + usize::from(fr.count > 0);
+                    members.push(Member { key, at: fr.key_pos, start: body, end: out.len() });
+                    fr.count += 1;
+                }
+                match next {
+                    Some(b',') => {
+                        pos = start_member(input, pos + 1, out, keys, stack, rules, states, &mut child)?;
+                        continue 'value;
+                    }
+                    Some(b'}') => {
+                        pos += 1;
+                        let fr = *fr;
+                        close_object(input, out, keys, members, scratch, &fr)?;
+                        stack.pop();
+                        objects_open -= 1;
+                        states.truncate(fr.states.0 as usize);
+                    }
+                    _ => return Err(syntax("expected `,` or `}` after an object member", pos)),
+                }
+            } else {
+                match next {
+                    Some(b',') => {
+                        pos += 1;
+                        out.push(b',');
+                        fr.count += 1;
+                        if has_rules {
+                            let mut ib = [0u8; 20];
+                            let fr = *fr;
+                            child = step_states(rules, states, &fr, index_segment(fr.count, &mut ib)).0;
+                        }
+                        if objects_open == 0 && out.len() >= FLUSH_AT {
+                            if let Some(h) = hasher.as_deref_mut() {
+                                h.update(&out[..]);
+                                out.clear();
+                            }
+                        }
+                        continue 'value;
+                    }
+                    Some(b']') => {
+                        pos += 1;
+                        out.push(b']');
+                        let fr = stack.pop().expect("frame");
+                        states.truncate(fr.states.0 as usize);
+                    }
+                    _ => return Err(syntax("expected `,` or `]` after an array element", pos)),
+                }
+            }
+        }
+    }
+}
+
+/// Reads `"key":` of the next member of the innermost (object) frame; returns the
+/// position of its value.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn start_member(
+    input: &[u8],
+    pos: usize,
+    out: &mut Vec<u8>,
+    keys: &mut Vec<u8>,
+    stack: &mut [Frame],
+    rules: &[Vec<Segment>],
+    states: &mut Vec<State>,
+    child: &mut (u32, u32),
+) -> Result<usize, Fail> {
+    let pos = skip_ws(input, pos);
+    let fr = stack.last_mut().expect("inside an object");
+    if input.get(pos) != Some(&b'"') {
+        return Err(syntax("expected a string key", pos));
+    }
+    fr.member_start = out.len();
+    if fr.count > 0 {
+        out.push(b',');
+    }
+    let (after, key) = parse_string(input, pos, out, Some(&mut *keys))?;
+    fr.key = Some(key);
+    fr.key_pos = pos;
+    let after = skip_ws(input, after);
+    if input.get(after) != Some(&b':') {
+        return Err(syntax("expected `:` after an object key", after));
+    }
+    out.push(b':');
+    if !rules.is_empty() {
+        let f = *fr;
+        let (c, hit) = step_states(rules, states, &f, key_bytes(input, keys, key));
+        *child = c;
+        fr.dropping = hit;
+    }
+    Ok(after + 1)
+}
+
+/// Emits the closing brace, sorting the members first when they arrived out of order.
+fn close_object(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    keys: &mut Vec<u8>,
+    members: &mut Vec<Member>,
+    scratch: &mut Vec<u8>,
+    fr: &Frame,
+) -> Result<(), Fail> {
+    if !fr.sorted {
+        let arena: &[u8] = keys;
+        let mems = &mut members[fr.members_start..];
+        mems.sort_unstable_by(|a, b| cmp_utf16(key_bytes(input, arena, a.key), key_bytes(input, arena, b.key)));
+        for w in mems.windows(2) {
+            if key_bytes(input, arena, w[0].key) == key_bytes(input, arena, w[1].key) {
+                // Point at the later of the two occurrences.
+                let second = if w[0].at > w[1].at { w[0] } else { w[1] };
+                let k = key_bytes(input, arena, second.key);
+                return Err(Fail {
+                    kind: ErrorKind::DuplicateKey(String::from_utf8_lossy(k).into_owned()),
+                    offset: second.at,
+                    key: Some(second.key),
+                });
+            }
+        }
+        let base = fr.body_start;
+        scratch.clear();
+        scratch.extend_from_slice(&out[base..]);
+        out.truncate(base);
+        for (i, m) in mems.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&scratch[m.start - base..m.end - base]);
+        }
+    }
+    out.push(b'}');
+    members.truncate(fr.members_start);
+    keys.truncate(fr.keys_start);
+    Ok(())
+}

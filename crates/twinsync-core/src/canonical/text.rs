@@ -1,0 +1,101 @@
+//! Text normalisation for markdown and code: no BOM, LF line ends, optionally no
+//! trailing blanks. The hash streams the normalised bytes into SHA-256 piece by
+//! piece, so it never allocates.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::digest::Digest;
+
+/// Options for normalising text before hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TextOptions {
+    /// Also strip spaces and tabs at the end of every line.
+    pub trim_trailing_whitespace: bool,
+}
+
+/// Feeds the normalised form of `s` to `emit`, in pieces.
+fn for_each_piece<'a>(s: &'a str, opts: &TextOptions, mut emit: impl FnMut(&'a [u8])) {
+    let b = s.strip_prefix('\u{feff}').unwrap_or(s).as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    let trim = opts.trim_trailing_whitespace;
+    let line_end = |start: usize, end: usize| -> usize {
+        if !trim {
+            return end;
+        }
+        let mut e = end;
+        while e > start && matches!(b[e - 1], b' ' | b'\t') {
+            e -= 1;
+        }
+        e
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' || c == b'\r' {
+            let end = line_end(start, i);
+            if c == b'\n' && end == i {
+                // The common case: the LF can stay attached to its line.
+                i += 1;
+                continue;
+            }
+            emit(&b[start..end]);
+            emit(b"\n");
+            i += if c == b'\r' && b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    let end = line_end(start, b.len());
+    emit(&b[start..end]);
+}
+
+/// Normalised text: no BOM, CRLF and CR turned into LF, optionally no trailing blanks.
+///
+/// Borrows when nothing but a BOM has to go.
+pub fn normalize_text<'a>(s: &'a str, opts: &TextOptions) -> Cow<'a, str> {
+    let mut first: Option<&'a [u8]> = None;
+    let mut owned: Option<Vec<u8>> = None;
+    for_each_piece(s, opts, |piece| match (&mut owned, first) {
+        (Some(o), _) => o.extend_from_slice(piece),
+        (None, None) => first = Some(piece),
+        (None, Some(f)) => {
+            let mut o = Vec::with_capacity(s.len());
+            o.extend_from_slice(f);
+            o.extend_from_slice(piece);
+            owned = Some(o);
+        }
+    });
+    match (owned, first) {
+        (Some(o), _) => Cow::Owned(String::from_utf8(o).expect("only ASCII bytes were removed or added")),
+        (None, Some(f)) => Cow::Borrowed(std::str::from_utf8(f).expect("a piece ends on an ASCII byte")),
+        (None, None) => Cow::Borrowed(""),
+    }
+}
+
+/// Digest of normalised text, hashed without building the normalised copy.
+pub fn hash_text(s: &str, opts: &TextOptions) -> Digest {
+    let mut h = Sha256::new();
+    for_each_piece(s, opts, |piece| h.update(piece));
+    Digest::from_hasher(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_when_already_normal() {
+        let o = TextOptions::default();
+        assert!(matches!(normalize_text("a\nb\n", &o), Cow::Borrowed("a\nb\n")));
+        assert!(matches!(normalize_text("\u{feff}a\n", &o), Cow::Borrowed("a\n")));
+        assert_eq!(normalize_text("a\r\nb\rc\r\n\r\n", &o), "a\nb\nc\n\n");
+        let t = TextOptions { trim_trailing_whitespace: true };
+        assert_eq!(normalize_text("a \t\r\n b  \n\tc\t", &t), "a\n b\n\tc");
+        assert_eq!(normalize_text("", &t), "");
+    }
+}
