@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd_hash;
 mod cmd_merge;
+mod cmd_project;
 
 /// Keep two replicas of your artifacts in sync.
 #[derive(Parser)]
@@ -13,6 +14,8 @@ mod cmd_merge;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    common: cmd_project::Common,
 }
 
 #[derive(Subcommand)]
@@ -23,14 +26,30 @@ enum Command {
     Hash(cmd_hash::HashArgs),
     /// Three-way merge of files, as `git merge-file` does it.
     MergeFile(cmd_merge::MergeFileArgs),
+    /// Make this folder a project syncing LEFT and RIGHT (folders or `db`).
+    Init(cmd_project::InitArgs),
+    /// Show the items that are not in sync (exit 1 on conflicts).
+    Status,
+    /// Apply the drift by direction and policy (exit 1 on conflicts left).
+    Sync(cmd_project::SyncArgs),
+    /// Undo an operation, item by item, never overwriting later work.
+    Undo(cmd_project::UndoArgs),
+    /// Recent operations.
+    History(cmd_project::HistoryArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let common = cli.common;
     let result = match cli.command {
         Command::Canonicalize(a) => cmd_hash::canonicalize(a),
         Command::Hash(a) => cmd_hash::hash(a),
         Command::MergeFile(a) => cmd_merge::merge_file(a),
+        Command::Init(a) => Ok(cmd_project::init(a, &common)),
+        Command::Status => Ok(cmd_project::status(&common)),
+        Command::Sync(a) => Ok(cmd_project::sync(a, &common)),
+        Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
+        Command::History(a) => Ok(cmd_project::history(a, &common)),
     };
     match result {
         Ok(code) => code,

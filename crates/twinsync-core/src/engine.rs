@@ -111,6 +111,7 @@ pub struct Engine<'a> {
     store: &'a mut dyn Store,
     clock: &'a dyn Clock,
     transport: Option<&'a dyn Transport>,
+    progress: Option<&'a dyn Fn(usize, usize)>,
     config: EngineConfig,
 }
 
@@ -131,12 +132,18 @@ fn side<'r>(left: &'r mut dyn Replica, right: &'r mut dyn Replica, s: Side) -> &
 impl<'a> Engine<'a> {
     /// An engine over `store`, reading time from `clock`.
     pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, config: EngineConfig) -> Self {
-        Engine { store, clock, transport: None, config }
+        Engine { store, clock, transport: None, progress: None, config }
     }
 
     /// Sends events through `transport`.
     pub fn with_transport(mut self, transport: &'a dyn Transport) -> Self {
         self.transport = Some(transport);
+        self
+    }
+
+    /// Calls `progress(done, total)` after each applied item, for progress bars.
+    pub fn with_progress(mut self, progress: &'a dyn Fn(usize, usize)) -> Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -279,7 +286,10 @@ impl<'a> Engine<'a> {
         );
         let ctx = WriteContext { operation_id: op_id.clone() };
         let mut undoable = false;
-        for action in &plan.actions {
+        for (done, action) in plan.actions.iter().enumerate() {
+            if let Some(p) = self.progress {
+                p(done, plan.actions.len());
+            }
             let applied = self.apply(action, &plan.policy, left, right, &ctx, opts.trigger);
             match applied.result.outcome {
                 Outcome::Applied => report.counts.applied += 1,

@@ -1,0 +1,28 @@
+//! # twinsync
+//!
+//! Open a project folder and keep its two replicas in sync. The facade wires the pure
+//! engine (`twinsync-core`) to real parts: folders (`twinsync-fs`) and the embedded
+//! SQLite store and database replica (`twinsync-sqlite`), as `.twinsync/config.toml`
+//! describes them. The CLI and every binding call this crate.
+//!
+//! ```no_run
+//! use twinsync::{Project, SyncRequest};
+//!
+//! let mut project = Project::open(std::path::Path::new(".")).unwrap();
+//! let drift = project.status().unwrap();
+//! println!("{} items drifted", drift.counts.drifted());
+//! let report = project.sync(&SyncRequest::default()).unwrap();
+//! println!("{}: {} applied", report.status.as_str(), report.counts.applied);
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+mod error;
+mod project;
+mod replicas;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use project::{default_actor, Project, SyncRequest, PROJECT_LOCK};
+pub use replicas::AnyReplica;
+pub use twinsync_core as core;

@@ -1,0 +1,59 @@
+//! The two kinds of replica a project config can name: a folder or the project database.
+
+use twinsync_core::replica::{ReplicaError, Snapshot, WriteContext};
+use twinsync_core::{Content, Digest, HashRules, Key, Replica};
+use twinsync_fs::FsReplica;
+use twinsync_sqlite::SqliteReplica;
+
+/// A replica named in `.twinsync/config.toml`.
+pub enum AnyReplica {
+    /// A folder on disk.
+    Fs(FsReplica),
+    /// The `documents` table of the project database.
+    Db(SqliteReplica),
+}
+
+impl AnyReplica {
+    fn inner(&self) -> &dyn Replica {
+        match self {
+            AnyReplica::Fs(r) => r,
+            AnyReplica::Db(r) => r,
+        }
+    }
+    fn inner_mut(&mut self) -> &mut dyn Replica {
+        match self {
+            AnyReplica::Fs(r) => r,
+            AnyReplica::Db(r) => r,
+        }
+    }
+}
+
+impl Replica for AnyReplica {
+    fn name(&self) -> &str {
+        self.inner().name()
+    }
+    fn rules(&self) -> &HashRules {
+        self.inner().rules()
+    }
+    fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
+        self.inner_mut().scan()
+    }
+    fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {
+        self.inner().read(key)
+    }
+    fn digest(&self, key: &Key) -> Result<Option<Digest>, ReplicaError> {
+        self.inner().digest(key)
+    }
+    fn write(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        self.inner_mut().write(key, content, expected, ctx)
+    }
+    fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError> {
+        self.inner_mut().delete(key, expected, ctx)
+    }
+}
