@@ -14,7 +14,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
+use notify::event::ModifyKind;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use twinsync_core::Key;
 
 use crate::error::FsError;
@@ -119,12 +120,19 @@ impl Filter {
         Ok(Filter { root: root.to_path_buf(), canon_root, globs })
     }
 
-    fn key(&self, path: &Path) -> Option<Key> {
+    fn key(&self, path: &Path, kind: &EventKind) -> Option<Key> {
         let rel = path.strip_prefix(&self.root).or_else(|_| path.strip_prefix(&self.canon_root)).ok()?;
         if rel.as_os_str().is_empty() || is_reserved_rel(rel) {
             return None;
         }
         let is_dir = path.is_dir();
+        // A directory's own metadata changes with every child's; the children report
+        // themselves. Only a directory appearing, going or moving is news.
+        if is_dir
+            && !matches!(kind, EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)))
+        {
+            return None;
+        }
         if self.globs.matched_path_or_any_parents(rel, is_dir).is_ignore() {
             return None;
         }
@@ -159,7 +167,9 @@ fn debounce_loop(
                     tx.send(WatchEvent::Rescan { reason: "the watcher lost events (overflow)".into() })
                 } else {
                     let before = pending.len();
-                    pending.extend(ev.paths.iter().filter_map(|p| filter.key(p)));
+                    if !matches!(ev.kind, EventKind::Access(_)) {
+                        pending.extend(ev.paths.iter().filter_map(|p| filter.key(p, &ev.kind)));
+                    }
                     if pending.len() > before || first_at.is_some() {
                         first_at.get_or_insert_with(Instant::now);
                         last_at = Instant::now();

@@ -1,0 +1,299 @@
+//! The filesystem replica on real files in temporary folders.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use twinsync_core::replica::{ReplicaError, WriteContext};
+use twinsync_core::{Content, Key, Replica};
+use twinsync_fs::{prune_backups, FsOptions, FsReplica, SymlinkMode};
+
+fn key(s: &str) -> Key {
+    Key::new(s).unwrap()
+}
+
+fn put(root: &Path, rel: &str, body: &[u8]) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, body).unwrap();
+}
+
+/// Moves a file's mtime an hour back, out of the racy window, as an old file would be.
+fn age(root: &Path, rel: &str) {
+    let f = fs::File::options().write(true).open(root.join(rel)).unwrap();
+    f.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
+}
+
+fn ctx(op: &str) -> WriteContext {
+    WriteContext { operation_id: op.into() }
+}
+
+#[test]
+fn scan_sees_files_by_kind_and_honours_ignore_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "docs/a.md", b"# A\r\n");
+    put(root, "data/x.json", b"{\"b\": 1, \"a\": 2}");
+    put(root, "bin/blob", &[0, 159, 146, 150]);
+    put(root, ".gitignore", b"build/\n*.log\n");
+    put(root, "build/out.md", b"generated");
+    put(root, "docs/trace.log", b"noise");
+    put(root, "notes/.twinsyncignore", b"private.md\n");
+    put(root, "notes/private.md", b"secret");
+    put(root, "notes/public.md", b"shared");
+    put(root, "tmp/cache.bin", b"cache");
+    put(root, ".git/HEAD", b"ref: refs/heads/main");
+    put(root, ".twinsync/state", b"x");
+    let opts = FsOptions { ignore: vec!["tmp/".into()], ..Default::default() };
+    let mut r = FsReplica::open(root, opts).unwrap();
+    let snap = r.scan().unwrap();
+    let keys: Vec<&str> = snap.keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [".gitignore", "bin/blob", "data/x.json", "docs/a.md", "notes/.twinsyncignore", "notes/public.md"]
+    );
+    let rules = r.rules().clone();
+    // JSON is digested canonically, text normalised, bytes as they are.
+    assert_eq!(snap[&key("data/x.json")].digest, rules.digest(&Content::Json("{\"a\":2,\"b\":1}".into())).unwrap());
+    assert_eq!(snap[&key("docs/a.md")].digest, rules.digest(&Content::Text("# A\n".into())).unwrap());
+    assert_eq!(snap[&key("bin/blob")].digest, rules.digest(&Content::Bytes(vec![0, 159, 146, 150])).unwrap());
+    assert_eq!(snap[&key("docs/a.md")].size, 5);
+    assert!(snap[&key("docs/a.md")].modified.is_some());
+    // Reads agree with the scan's digests, so the engine's checks pass.
+    for (k, e) in &snap {
+        assert_eq!(r.digest(k).unwrap(), Some(e.digest), "{k}");
+        assert_eq!(rules.digest(&r.read(k).unwrap().unwrap()).unwrap(), e.digest, "{k}");
+    }
+    assert_eq!(r.read(&key("bin/blob")).unwrap(), Some(Content::Bytes(vec![0, 159, 146, 150])));
+    assert_eq!(r.read(&key("missing.md")).unwrap(), None);
+}
+
+#[test]
+fn warm_rescan_reads_no_contents_and_still_sees_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for i in 0..20 {
+        put(root, &format!("d{}/f{i}.md", i % 3), format!("file {i}\n").as_bytes());
+        age(root, &format!("d{}/f{i}.md", i % 3));
+    }
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let cold = r.scan().unwrap();
+    assert_eq!((r.last_scan().files, r.last_scan().hashed), (20, 20));
+    let warm = r.scan().unwrap();
+    assert_eq!(warm, cold);
+    assert_eq!(r.last_scan().hashed, 0, "an unchanged tree is rescanned from the stat cache");
+
+    // The cache survives a restart through export/import.
+    let bytes = r.export_stat_cache();
+    let mut again = FsReplica::open(root, FsOptions::default()).unwrap();
+    assert!(again.import_stat_cache(&bytes));
+    assert_eq!(again.scan().unwrap(), cold);
+    assert_eq!(again.last_scan().hashed, 0);
+
+    // A changed file is rehashed, and only it.
+    put(root, "d0/f0.md", b"changed, and longer\n");
+    age(root, "d0/f0.md");
+    let snap = again.scan().unwrap();
+    assert_eq!(again.last_scan().hashed, 1);
+    assert_ne!(snap[&key("d0/f0.md")].digest, cold[&key("d0/f0.md")].digest);
+
+    // Damaged cache bytes are ignored: everything is hashed again, with the same result.
+    let mut bad = again.export_stat_cache();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    let mut fresh = FsReplica::open(root, FsOptions::default()).unwrap();
+    assert!(!fresh.import_stat_cache(&bad));
+    assert_eq!(fresh.scan().unwrap(), snap);
+    assert_eq!(fresh.last_scan().hashed, 20);
+}
+
+#[test]
+fn racy_entries_are_rehashed_even_when_their_stat_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "new.md", b"just written\n");
+    put(root, "old.md", b"long ago\n");
+    age(root, "old.md");
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    r.scan().unwrap();
+    let bytes = r.export_stat_cache();
+    // new.md's mtime is not older than the scan by the granularity: it could still
+    // change without its stat changing, so its cached digest is not trusted.
+    r.scan().unwrap();
+    assert_eq!(r.last_scan().hashed, 1);
+    let mut restarted = FsReplica::open(root, FsOptions::default()).unwrap();
+    assert!(restarted.import_stat_cache(&bytes));
+    restarted.scan().unwrap();
+    assert_eq!(restarted.last_scan().hashed, 1);
+    // Once it is old enough it is trusted like any other.
+    age(root, "new.md");
+    r.scan().unwrap();
+    assert_eq!(r.last_scan().hashed, 1);
+    r.scan().unwrap();
+    assert_eq!(r.last_scan().hashed, 0);
+}
+
+#[test]
+fn missing_or_file_root_is_unavailable_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-there");
+    let e = FsReplica::open(&missing, FsOptions { name: "docs".into(), ..Default::default() }).unwrap_err();
+    assert!(
+        matches!(&e, ReplicaError::Unavailable { name, reason } if name == "docs" && reason.contains("not-there")),
+        "{e}"
+    );
+    put(dir.path(), "file", b"x");
+    let e = FsReplica::open(&dir.path().join("file"), FsOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("not a directory"), "{e}");
+    // A root that disappears after opening is unavailable too, not an empty replica.
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    let mut r = FsReplica::open(&sub, FsOptions::default()).unwrap();
+    fs::remove_dir(&sub).unwrap();
+    assert!(matches!(r.scan().unwrap_err(), ReplicaError::Unavailable { .. }));
+}
+
+#[test]
+fn invalid_json_fails_the_scan_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    put(dir.path(), "ok.md", b"fine");
+    put(dir.path(), "cfg/bad.json", &[b'"', 0xff, b'"']);
+    let mut r = FsReplica::open(dir.path(), FsOptions::default()).unwrap();
+    let e = r.scan().unwrap_err();
+    assert!(matches!(&e, ReplicaError::InvalidContent { key, .. } if key.as_str() == "cfg/bad.json"), "{e}");
+    assert!(e.to_string().contains("UTF-8"), "{e}");
+}
+
+#[test]
+fn writes_are_atomic_compare_and_swap_and_never_overwrite_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let k = key("a/b/c.md");
+    let d1 = r.write(&k, &Content::Text("one\n".into()), None, &ctx("op1")).unwrap();
+    assert_eq!(fs::read_to_string(root.join("a/b/c.md")).unwrap(), "one\n");
+    assert_eq!(r.scan().unwrap()[&k].digest, d1);
+
+    // Someone edits the file after the scan: a write expecting the old digest refuses.
+    put(root, "a/b/c.md", b"edited by hand\n");
+    let e = r.write(&k, &Content::Text("two\n".into()), Some(&d1), &ctx("op2")).unwrap_err();
+    assert!(matches!(&e, ReplicaError::Conflict { key, .. } if key == &k), "{e}");
+    assert_eq!(fs::read_to_string(root.join("a/b/c.md")).unwrap(), "edited by hand\n");
+    // A create over an existing file refuses too.
+    assert!(matches!(r.write(&k, &Content::Text("x".into()), None, &ctx("op3")), Err(ReplicaError::Conflict { .. })));
+    // No temporary files are left behind by refused writes.
+    let names: Vec<_> = fs::read_dir(root.join("a/b")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["c.md"]);
+
+    let cur = r.digest(&k).unwrap().unwrap();
+    let d2 = r.write(&k, &Content::Text("two\n".into()), Some(&cur), &ctx("op4")).unwrap();
+    assert_eq!(r.digest(&k).unwrap(), Some(d2));
+    assert!(matches!(r.delete(&k, &d1, &ctx("op5")), Err(ReplicaError::Conflict { .. })));
+    assert!(root.join("a/b/c.md").exists());
+    r.delete(&k, &d2, &ctx("op6")).unwrap();
+    // Directories the delete emptied are removed, the root stays.
+    assert!(!root.join("a").exists());
+    assert!(root.exists());
+    assert!(r.scan().unwrap().is_empty());
+}
+
+#[test]
+fn overwritten_and_deleted_files_are_backed_up_per_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, backups) = (dir.path().join("tree"), dir.path().join("backups"));
+    put(&root, "docs/a.md", b"original\n");
+    let opts = FsOptions { backup_dir: Some(backups.clone()), ..Default::default() };
+    let mut r = FsReplica::open(&root, opts).unwrap();
+    let k = key("docs/a.md");
+    let d0 = r.scan().unwrap()[&k].digest;
+    let d1 = r.write(&k, &Content::Text("new\n".into()), Some(&d0), &ctx("op-1")).unwrap();
+    assert_eq!(fs::read_to_string(backups.join("op-1/docs/a.md")).unwrap(), "original\n");
+    r.delete(&k, &d1, &ctx("op-2")).unwrap();
+    assert_eq!(fs::read_to_string(backups.join("op-2/docs/a.md")).unwrap(), "new\n");
+    // A create overwrites nothing, so it backs nothing up.
+    r.write(&key("b.md"), &Content::Text("b".into()), None, &ctx("op-3")).unwrap();
+    assert!(!backups.join("op-3").exists());
+
+    assert_eq!(prune_backups(&backups, SystemTime::now() - Duration::from_secs(60)).unwrap(), 0);
+    assert_eq!(prune_backups(&backups, SystemTime::now() + Duration::from_secs(60)).unwrap(), 2);
+    assert!(!backups.join("op-1").exists());
+    assert_eq!(prune_backups(&dir.path().join("none"), SystemTime::now()).unwrap(), 0);
+}
+
+#[test]
+fn backups_inside_the_root_are_not_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "a.md", b"one");
+    let opts = FsOptions { backup_dir: Some(root.join("backups")), ..Default::default() };
+    let mut r = FsReplica::open(root, opts).unwrap();
+    let d = r.scan().unwrap()[&key("a.md")].digest;
+    r.write(&key("a.md"), &Content::Text("two".into()), Some(&d), &ctx("op")).unwrap();
+    assert!(root.join("backups/op/a.md").exists());
+    assert_eq!(r.scan().unwrap().keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a.md"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn overwrite_keeps_the_executable_bit() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    put(dir.path(), "run.sh", b"#!/bin/sh\necho one\n");
+    let p = dir.path().join("run.sh");
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut r = FsReplica::open(dir.path(), FsOptions::default()).unwrap();
+    let k = key("run.sh");
+    let d = r.scan().unwrap()[&k].digest;
+    r.write(&k, &Content::Text("#!/bin/sh\necho two\n".into()), Some(&d), &ctx("op")).unwrap();
+    assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o755);
+    assert_eq!(fs::read_to_string(&p).unwrap(), "#!/bin/sh\necho two\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_directories_never_lead_out_of_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+    put(&outside, "secret.md", b"outside");
+    put(&root, "in.md", b"inside");
+    std::os::unix::fs::symlink(&outside, root.join("escape")).unwrap();
+    std::os::unix::fs::symlink(root.join("in.md"), root.join("alias.md")).unwrap();
+    for mode in [SymlinkMode::Skip, SymlinkMode::FollowWithinRoot] {
+        let mut r = FsReplica::open(&root, FsOptions { symlinks: mode, ..Default::default() }).unwrap();
+        let e = r.write(&key("escape/secret.md"), &Content::Text("pwned".into()), None, &ctx("op")).unwrap_err();
+        assert!(e.to_string().contains("outside the root"), "{mode:?}: {e}");
+        let e = r.write(&key("escape/new.md"), &Content::Text("pwned".into()), None, &ctx("op")).unwrap_err();
+        assert!(matches!(e, ReplicaError::Io { .. }), "{e}");
+        assert!(r.read(&key("escape/secret.md")).is_err());
+        assert_eq!(fs::read_to_string(outside.join("secret.md")).unwrap(), "outside");
+        assert!(!outside.join("new.md").exists());
+        let snap = r.scan().unwrap();
+        assert!(snap.keys().all(|k| !k.as_str().starts_with("escape")), "{mode:?}");
+        assert!(r.last_scan().warnings.iter().any(|w| w.contains("escape")), "{:?}", r.last_scan().warnings);
+        // A link to a file inside the root is an item only when links are followed.
+        assert_eq!(snap.contains_key(&key("alias.md")), mode == SymlinkMode::FollowWithinRoot, "{mode:?}");
+    }
+    // In skip mode a write never replaces a link.
+    let mut r = FsReplica::open(&root, FsOptions::default()).unwrap();
+    assert!(r.write(&key("alias.md"), &Content::Text("x".into()), None, &ctx("op")).is_err());
+    assert!(fs::symlink_metadata(root.join("alias.md")).unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn keys_in_reserved_folders_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = FsReplica::open(dir.path(), FsOptions::default()).unwrap();
+    for k in [".git/config", ".twinsync/db", "a/.x.md.twinsync-tmp-1-2"] {
+        let e = r.write(&key(k), &Content::Text("x".into()), None, &ctx("op")).unwrap_err();
+        assert!(matches!(e, ReplicaError::InvalidKey(_)), "{k}: {e}");
+    }
+    assert!(!dir.path().join(".git").exists());
+}
+
+#[test]
+fn bad_ignore_glob_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let e =
+        FsReplica::open(dir.path(), FsOptions { ignore: vec!["docs/[z-a]".into()], ..Default::default() }).unwrap_err();
+    assert!(e.to_string().contains("docs/[z-a]"), "{e}");
+}
