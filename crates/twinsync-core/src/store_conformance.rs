@@ -317,9 +317,9 @@ pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
     s.commit_item(&a).unwrap();
     s.commit_item(&b).unwrap();
     let mut entries = s.undo_entries("op1").unwrap();
-    entries.sort_by(|x, y| (x.key.clone(), x.side).cmp(&(y.key.clone(), y.side)));
+    entries.sort_by_key(|x| (x.key.clone(), x.side));
     let mut expected: Vec<UndoEntry> = a.undo.iter().chain(&b.undo).cloned().collect();
-    expected.sort_by(|x, y| (x.key.clone(), x.side).cmp(&(y.key.clone(), y.side)));
+    expected.sort_by_key(|x| (x.key.clone(), x.side));
     assert_eq!(entries, expected, "undo entries of op1");
     assert!(s.undo_entries("other").unwrap().is_empty(), "an unknown operation has no entries");
 
