@@ -30,11 +30,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::{hash_value, CanonicalError, CanonicalOptions};
+use crate::canonical::{hash_json, CanonicalError, CanonicalOptions};
 use crate::digest::Digest;
 use crate::store::{Store, StoreError};
 
@@ -196,7 +197,7 @@ pub enum CoverageWarning {
     /// Several stories show the same variant.
     DuplicateStories {
         /// The variant, axis to value.
-        variant: Map<String, Value>,
+        variant: Variant,
         /// The stories, in input order.
         story_ids: Vec<String>,
     },
@@ -233,7 +234,7 @@ impl fmt::Display for CoverageWarning {
                 write!(f, "story {story_id:?} sets {axis:?} to {value}, which is not one of its options")
             }
             CoverageWarning::DuplicateStories { variant, story_ids } => {
-                write!(f, "stories {story_ids:?} all show variant {}", Value::Object(variant.clone()))
+                write!(f, "stories {story_ids:?} all show variant {variant}")
             }
             CoverageWarning::StoryForUnknownComponent { story_id, component } => {
                 write!(f, "story {story_id:?} is for component {component:?}, which is not known")
@@ -245,6 +246,75 @@ impl fmt::Display for CoverageWarning {
                 write!(f, "a test of {component:?} names story {story_id:?}, which that component does not have")
             }
         }
+    }
+}
+
+/// One variant: a value for every axis of its component, in axis order. Serialises as
+/// a JSON object from axis name to value.
+#[derive(Clone)]
+pub struct Variant {
+    axes: Arc<[Axis]>,
+    picks: Box<[u32]>,
+}
+
+impl Variant {
+    /// A variant from axis/value pairs (as read back from JSON).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Value)>) -> Self {
+        let axes: Arc<[Axis]> =
+            pairs.into_iter().map(|(name, v)| Axis { name, options: vec![v], default: None }).collect();
+        let picks = vec![0u32; axes.len()].into_boxed_slice();
+        Variant { axes, picks }
+    }
+    /// Axis name and value pairs, in axis order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
+        self.axes.iter().zip(self.picks.iter()).map(|(a, &p)| (a.name.as_str(), &a.options[p as usize]))
+    }
+    /// The value of `axis`.
+    pub fn get(&self, axis: &str) -> Option<&Value> {
+        self.iter().find(|(n, _)| *n == axis).map(|(_, v)| v)
+    }
+    /// As a JSON object.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()
+    }
+}
+
+impl PartialEq for Variant {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (n, v)) in self.iter().enumerate() {
+            write!(f, "{}{n}={v}", if i == 0 { "" } else { ", " })?;
+        }
+        f.write_str("}")
+    }
+}
+
+impl Serialize for Variant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.picks.len()))?;
+        for (n, v) in self.iter() {
+            m.serialize_entry(n, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Variant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Variant::from_pairs(Map::<String, Value>::deserialize(d)?))
     }
 }
 
@@ -269,7 +339,7 @@ pub struct ComponentCoverage {
     /// Stories of this component.
     pub stories: usize,
     /// Variants no story shows, axis to value, at most `missing_limit` of them.
-    pub missing_variants: Vec<Map<String, Value>>,
+    pub missing_variants: Vec<Variant>,
     /// How many variants are missing in all (`total - covered`).
     pub missing_variants_total: u64,
     /// Test kinds present.
@@ -438,15 +508,21 @@ pub fn variant_hash(
     tests: &[&TestRecord],
     opts: &CoverageOptions,
 ) -> Result<Digest, CoverageError> {
-    let doc = serde_json::json!({
-        "schema": CACHE_SCHEMA,
-        "component": component,
-        "stories": stories,
-        "tests": tests,
-        "options": opts,
-    });
-    hash_value(&doc, &CanonicalOptions::default())
-        .map_err(|source| CoverageError::Hash { component: component.name.clone(), source })
+    #[derive(Serialize)]
+    struct HashDoc<'a> {
+        schema: u32,
+        component: &'a Component,
+        stories: &'a [&'a Story],
+        tests: &'a [&'a TestRecord],
+        options: &'a CoverageOptions,
+    }
+    let doc = HashDoc { schema: CACHE_SCHEMA, component, stories, tests, options: opts };
+    let hash_error = |source| CoverageError::Hash { component: component.name.clone(), source };
+    // Serialised straight to bytes and canonicalised by the streaming hasher: the same
+    // digest as `hash_value` of the equivalent `Value`, without building that tree.
+    let bytes = serde_json::to_vec(&doc)
+        .map_err(|e| hash_error(CanonicalError::new("", crate::canonical::ErrorKind::Syntax(e.to_string()))))?;
+    hash_json(&bytes, &CanonicalOptions::default()).map_err(hash_error)
 }
 
 fn run(
@@ -598,15 +674,15 @@ fn validate(c: &Component) -> Result<(Vec<usize>, u64), CoverageError> {
     Ok((defaults, total))
 }
 
-/// The variant at mixed-radix `index` (first axis most significant), axis to value.
-fn variant_at(c: &Component, mut index: u64) -> Map<String, Value> {
-    let mut picks = vec![0usize; c.axes.len()];
-    for (ai, a) in c.axes.iter().enumerate().rev() {
+/// The variant at mixed-radix `index` (first axis most significant).
+fn variant_at(axes: &Arc<[Axis]>, mut index: u64) -> Variant {
+    let mut picks = vec![0u32; axes.len()].into_boxed_slice();
+    for (ai, a) in axes.iter().enumerate().rev() {
         let n = a.options.len() as u64;
-        picks[ai] = (index % n) as usize;
+        picks[ai] = (index % n) as u32;
         index /= n;
     }
-    c.axes.iter().zip(picks).map(|(a, p)| (a.name.clone(), a.options[p].clone())).collect()
+    Variant { axes: Arc::clone(axes), picks }
 }
 
 fn has_tag(s: &Story, tags: &[&str]) -> bool {
@@ -651,10 +727,13 @@ fn cover_component(
             shown.entry(index).or_default().push(si);
         }
     }
+    // Variants share one copy of the axes, so a long missing list costs one small
+    // allocation per variant rather than a map of cloned names and values.
+    let axes: Arc<[Axis]> = Arc::from(c.axes.as_slice());
     for (&index, ids) in &shown {
         if ids.len() > 1 {
             warnings.push(CoverageWarning::DuplicateStories {
-                variant: variant_at(c, index),
+                variant: variant_at(&axes, index),
                 story_ids: ids.iter().map(|&i| stories[i].id.clone()).collect(),
             });
         }
@@ -665,7 +744,7 @@ fn cover_component(
     // At most `missing_limit + covered` steps: every skipped index is a covered one.
     while index < total && missing_variants.len() < opts.missing_limit {
         if !shown.contains_key(&index) {
-            missing_variants.push(variant_at(c, index));
+            missing_variants.push(variant_at(&axes, index));
         }
         index += 1;
     }

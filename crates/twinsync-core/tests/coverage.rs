@@ -4,7 +4,7 @@
 use serde_json::json;
 use twinsync_core::coverage::{
     compute, compute_cached, CacheStats, CoverageCache, CoverageError, CoverageInput, CoverageOptions, CoverageWarning,
-    MemoryCoverageCache, StoreCoverageCache, TestKind, CACHE_NAMESPACE,
+    MemoryCoverageCache, StoreCoverageCache, TestKind, Variant, CACHE_NAMESPACE,
 };
 use twinsync_core::{MemoryStore, Store};
 
@@ -92,7 +92,7 @@ fn warnings_name_the_story_and_the_problem() {
             CoverageWarning::UnknownOption { story_id: "button--huge".into(), axis: "size".into(), value: json!("xl") },
             CoverageWarning::UnknownAxis { story_id: "button--themed".into(), axis: "theme".into() },
             CoverageWarning::DuplicateStories {
-                variant: json!({ "size": "sm", "disabled": false }).as_object().unwrap().clone(),
+                variant: Variant::from_pairs([("size".into(), json!("sm")), ("disabled".into(), json!(false))]),
                 story_ids: vec!["button--small".into(), "button--default".into()],
             },
         ]
