@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_guard;
 mod cmd_hash;
+mod cmd_lock;
 mod cmd_merge;
 mod cmd_project;
 
@@ -36,6 +38,10 @@ enum Command {
     Undo(cmd_project::UndoArgs),
     /// Recent operations.
     History(cmd_project::HistoryArgs),
+    /// The project lock: acquire, renew, release (--force is audited), status.
+    Lock(cmd_lock::LockArgs),
+    /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
+    Guard(cmd_guard::GuardArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +56,8 @@ fn main() -> ExitCode {
         Command::Sync(a) => Ok(cmd_project::sync(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
+        Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),
+        Command::Guard(a) => Ok(cmd_guard::guard(a, &common)),
     };
     match result {
         Ok(code) => code,
