@@ -202,9 +202,11 @@ fn hook(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
             "hook input is JSON but not an object; expected Claude Code PreToolUse JSON with tool_name and tool_input"
                 .into(),
         ),
-        Err(e) => return Verdict::Block(format!(
+        Err(e) => {
+            return Verdict::Block(format!(
             "hook input is not valid JSON ({e}); expected Claude Code PreToolUse JSON with tool_name and tool_input"
-        )),
+        ))
+        }
     };
     let Some(tool) = input.get("tool_name").and_then(Value::as_str) else {
         return Verdict::Block("hook input has no \"tool_name\"; is this registered as a PreToolUse hook?".into());

@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_demo;
 mod cmd_guard;
 mod cmd_hash;
 mod cmd_lock;
+mod cmd_mcp;
 mod cmd_merge;
 mod cmd_project;
 
@@ -42,6 +44,10 @@ enum Command {
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
     Guard(cmd_guard::GuardArgs),
+    /// Model Context Protocol server on stdio: sync, drift, undo, locks, history for agents.
+    Mcp(cmd_mcp::McpArgs),
+    /// A walk-through on a throwaway project: sync, conflict, merge, undo.
+    Demo(cmd_demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,8 @@ fn main() -> ExitCode {
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),
         Command::Guard(a) => Ok(cmd_guard::guard(a, &common)),
+        Command::Mcp(a) => Ok(cmd_mcp::mcp(a, &common)),
+        Command::Demo(a) => Ok(cmd_demo::demo(a)),
     };
     match result {
         Ok(code) => code,
