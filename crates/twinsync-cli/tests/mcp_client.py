@@ -1,0 +1,149 @@
+"""Drives `twinsync mcp` with the official MCP Python SDK client and checks every answer
+against the files on disk. Run by tests/mcp.rs as: mcp_client.py TWINSYNC_BIN PROJECT_DIR.
+
+The project has folders a/ (left) and b/ (right); a/ holds notes/one.md and comp.json,
+b/ is empty. Prints "mcp client checks passed" on success; any failed check raises.
+"""
+
+import asyncio
+import json
+import pathlib
+import sys
+
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+
+def field(obj, *names):
+    """Reads a result attribute under its SDK v2 (snake_case) or v1 (camelCase) name."""
+    for n in names:
+        if hasattr(obj, n):
+            return getattr(obj, n)
+    raise AssertionError(f"{type(obj).__name__} has none of {names}")
+
+
+def envelope(result):
+    structured = field(result, "structured_content", "structuredContent")
+    text = [c.text for c in result.content if getattr(c, "type", "") == "text"]
+    assert len(text) == 1, f"expected one text block, got {result.content!r}"
+    assert json.loads(text[0]) == structured, "text block and structuredContent differ"
+    assert set(structured) == {"success", "audit_id", "metrics", "payload"}, structured
+    assert "duration_ms" in structured["metrics"], structured
+    return structured, bool(field(result, "is_error", "isError"))
+
+
+async def call(session, name, args=None):
+    return envelope(await session.call_tool(name, args or {}))
+
+
+async def expect_rpc_error(session, name, args, code):
+    try:
+        await session.call_tool(name, args)
+    except Exception as e:  # MCPError (SDK v2) or McpError (v1)
+        err = getattr(e, "error", None)
+        got = getattr(e, "code", None) or getattr(err, "code", None)
+        assert got == code, f"{name}: expected JSON-RPC error {code}, got {got!r}: {e}"
+        return str(e)
+    raise AssertionError(f"{name} {args}: expected a JSON-RPC error {code}")
+
+
+async def main(binary, project):
+    root = pathlib.Path(project)
+    a_note, b_note = root / "a/notes/one.md", root / "b/notes/one.md"
+    params = StdioServerParameters(command=binary, args=["mcp", "--owner", "agent-1"], cwd=project)
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as s:
+            init = await s.initialize()
+            assert field(init, "server_info", "serverInfo").name == "twinsync"
+            assert field(init, "protocol_version", "protocolVersion") in ("2025-06-18", "2025-03-26", "2024-11-05")
+
+            tools = {t.name: t for t in (await s.list_tools()).tools}
+            expected = {
+                "design.sync", "design.driftReport", "design.undo", "design.coverageReport",
+                "openspec.sync", "openspec.list", "openspec.show",
+                "lock.acquire", "lock.release", "lock.status", "history.list",
+            }
+            assert set(tools) == expected, sorted(tools)
+            sync_schema = field(tools["design.sync"], "input_schema", "inputSchema")
+            assert sync_schema["type"] == "object"
+            assert {"dry_run", "policy", "direction"} <= set(sync_schema["properties"]), sync_schema
+            release_schema = field(tools["lock.release"], "input_schema", "inputSchema")
+            assert release_schema.get("required") == ["token"], release_schema
+
+            # Drift: both files exist only on the left.
+            env, err = await call(s, "design.driftReport")
+            assert not err and env["success"], env
+            classes = {i["key"]: i["class"] for i in env["payload"]["items"]}
+            assert classes == {"comp.json": "added_left", "notes/one.md": "added_left"}, classes
+            assert env["metrics"]["drifted"] == 2 and env["audit_id"], env
+
+            # A dry run changes nothing.
+            env, err = await call(s, "design.sync", {"dry_run": True})
+            assert not err and env["metrics"]["planned"] == 2, env
+            assert not b_note.exists(), "dry run wrote to b/"
+
+            # The sync copies both files, byte for byte.
+            env, err = await call(s, "design.sync")
+            assert not err and env["success"] and env["metrics"]["applied"] == 2, env
+            assert b_note.read_bytes() == a_note.read_bytes()
+            assert (root / "b/comp.json").read_bytes() == (root / "a/comp.json").read_bytes()
+            first_op = env["payload"]["report"]["operation_id"]
+
+            # Edit the left, sync, then undo: b/ gets its old version back.
+            old = b_note.read_bytes()
+            a_note.write_text("# one\n\nedited by the agent\n")
+            env, err = await call(s, "design.sync", {"policy": "prefer-left", "direction": "left-to-right"})
+            assert not err and env["metrics"]["applied"] == 1, env
+            assert b_note.read_text() == "# one\n\nedited by the agent\n"
+            env, err = await call(s, "design.undo")
+            assert not err and env["success"] and env["metrics"]["restored"] == 1, env
+            assert b_note.read_bytes() == old, "undo did not restore b/notes/one.md"
+            assert env["payload"]["operation_id"] != first_op
+
+            # Tool failures are results a person can act on.
+            env, err = await call(s, "design.undo", {"operation_id": "no-such-operation"})
+            assert err and not env["success"] and "no-such-operation" in env["payload"]["error"]["message"], env
+            env, err = await call(s, "design.sync", {"policy": "yolo"})
+            assert err and "yolo" in env["payload"]["error"]["message"], env
+            env, err = await call(s, "design.coverageReport")
+            assert err and "not configured" in env["payload"]["error"]["message"], env
+            env, err = await call(s, "openspec.show", {"change": "add-login"})
+            msg = env["payload"]["error"]["message"]
+            assert err and "until the OpenSpec adapter lands" in msg and "add-login" in msg, env
+            for name in ("openspec.sync", "openspec.list"):
+                env, err = await call(s, name)
+                assert err and "not configured" in env["payload"]["error"]["message"], env
+
+            # Lock round trip: the token is shown to the acquirer only.
+            env, err = await call(s, "lock.acquire", {"owner": "agent-1", "ttl_seconds": 120, "reason": "refactor"})
+            assert not err and env["success"], env
+            token = env["payload"]["lock"]["token"]
+            assert len(token) >= 16, env
+            status = await s.call_tool("lock.status", {})
+            env, err = envelope(status)
+            assert env["payload"]["held"] and env["payload"]["lock"]["owner"] == "agent-1", env
+            assert env["payload"]["lock"]["reason"] == "refactor"
+            assert token not in status.model_dump_json(), "lock.status leaked the token"
+            env, err = await call(s, "lock.acquire", {"owner": "agent-2"})
+            assert err and "agent-1" in env["payload"]["error"]["message"], env
+            env, err = await call(s, "lock.release", {"token": "not-the-token-at-all"})
+            assert err and not env["success"], env
+            env, err = await call(s, "lock.release", {"token": token})
+            assert not err and env["success"] and token not in json.dumps(env), env
+            env, err = await call(s, "lock.status")
+            assert env["payload"]["held"] is False, env
+
+            env, err = await call(s, "history.list", {"limit": 10})
+            ops = env["payload"]["operations"]
+            assert not err and len(ops) == 2 and env["metrics"]["operations"] == 2, env
+            assert ops[0]["undone_at"] is not None and ops[1]["undone_at"] is None, ops
+
+            # Protocol errors stay protocol errors.
+            await expect_rpc_error(s, "design.undo", {"bogus": 1}, -32602)
+            await expect_rpc_error(s, "no.such.tool", {}, -32602)
+            await s.send_ping()
+    print("mcp client checks passed")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
