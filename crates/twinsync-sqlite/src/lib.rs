@@ -12,5 +12,5 @@ mod schema;
 mod store;
 
 pub use replica::SqliteReplica;
-pub use schema::{MIGRATIONS, SCHEMA_VERSION};
+pub use schema::{Durability, MIGRATIONS, SCHEMA_VERSION};
 pub use store::SqliteStore;

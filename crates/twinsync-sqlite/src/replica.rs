@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use twinsync_core::replica::{Entry, ReplicaError, Snapshot, WriteContext};
 use twinsync_core::{Content, ContentKind, Digest, HashRules, Key, Replica, Timestamp};
 
-use crate::schema::{self, OpenError};
+use crate::schema::{self, Durability, OpenError};
 use crate::store::parse_kind;
 
 /// A replica stored as rows of the `documents` table, one replica per `name`, in the
@@ -161,7 +161,7 @@ impl SqliteReplica {
                 reason: "a database replica needs a non-empty name".into(),
             });
         }
-        let conn = schema::open_file(path).map_err(|e| match e {
+        let conn = schema::open_file(path, Durability::Full).map_err(|e| match e {
             OpenError::Corrupt(m) | OpenError::Backend(m) => {
                 ReplicaError::Unavailable { name: name.to_string(), reason: m }
             }

@@ -163,6 +163,18 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The first 16 bytes of every SQLite database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// How hard a commit works to survive a crash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Durability {
+    /// `synchronous = FULL` (the default): a commit is on disk before it returns, so
+    /// power loss never loses an acknowledged undo entry.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: faster; still consistent after a crash, but power loss may
+    /// drop the last few commits. For scratch stores and benchmarks.
+    Normal,
+}
+
 /// Why a state database could not be opened; converted to the store's or replica's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OpenError {
@@ -244,23 +256,23 @@ pub(crate) fn classify(label: &str, e: &rusqlite::Error) -> OpenError {
 
 /// Opens (creating if missing) the database at `path` with the settings every
 /// connection uses, and brings its schema up to [`SCHEMA_VERSION`].
-pub(crate) fn open_file(path: &Path) -> Result<Connection, OpenError> {
+pub(crate) fn open_file(path: &Path, durability: Durability) -> Result<Connection, OpenError> {
     check_file(path)?;
     let label = path.display().to_string();
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
-    configure(&mut conn, &label, true)?;
+    configure(&mut conn, &label, true, durability)?;
     Ok(conn)
 }
 
 /// An in-memory database with the same schema (gone when the connection closes).
 pub(crate) fn open_memory() -> Result<Connection, OpenError> {
     let mut conn = Connection::open_in_memory().map_err(|e| classify(":memory:", &e))?;
-    configure(&mut conn, ":memory:", false)?;
+    configure(&mut conn, ":memory:", false, Durability::Full)?;
     Ok(conn)
 }
 
-fn configure(conn: &mut Connection, label: &str, file: bool) -> Result<(), OpenError> {
+fn configure(conn: &mut Connection, label: &str, file: bool, durability: Durability) -> Result<(), OpenError> {
     let err = |e: rusqlite::Error| classify(label, &e);
     conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -272,11 +284,15 @@ fn configure(conn: &mut Connection, label: &str, file: bool) -> Result<(), OpenE
             return Err(OpenError::Backend(format!("{label}: could not switch to WAL journal mode (got {mode})")));
         }
     }
-    // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss. The
+    // FULL by default, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss. The
     // engine writes a replica first and records the undo entry (the overwritten version)
     // right after; losing that record would lose the only copy of the old version, so
     // every commit is made durable before the engine moves on.
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(err)?;
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!("PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;")).map_err(err)?;
     migrate(conn, label)
 }
 

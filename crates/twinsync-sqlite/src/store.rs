@@ -14,7 +14,7 @@ use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
 
-use crate::schema::{self, OpenError};
+use crate::schema::{self, Durability, OpenError};
 
 /// The embedded default store: every table of the engine's memory in one SQLite file,
 /// opened in WAL mode so readers never block the writer.
@@ -94,8 +94,18 @@ impl SqliteStore {
     /// A file that is not a SQLite database, a truncated one, or one written by a newer
     /// schema is refused with [`StoreError::Corrupt`] naming the file, and left untouched.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let conn = schema::open_file(path)?;
+        Self::open_with(path, Durability::Full)
+    }
+
+    /// Opens the store at `path` with the given durability (see [`Durability`]).
+    pub fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
+        let conn = schema::open_file(path, durability)?;
         Ok(SqliteStore { conn, label: path.display().to_string() })
+    }
+
+    /// The file (or `:memory:`) this store was opened on, as shown in its errors.
+    pub fn location(&self) -> &str {
+        &self.label
     }
 
     /// A store in memory, with the same schema; lost when dropped.

@@ -253,3 +253,42 @@ fn damaged_pages_are_reported_as_corrupt_naming_the_file() {
     assert_corrupt(result.unwrap_err(), &path, "malformed");
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is untouched");
 }
+
+#[test]
+fn a_commit_that_fails_midway_leaves_nothing_behind() {
+    let path = fresh_db("atomic");
+    let mut store = SqliteStore::open(&path).unwrap();
+    store.commit_item(&sample_commit(1)).unwrap();
+    // Make the last statement of the next commit (its history row) fail.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history WHEN NEW.key = 'docs/2.md'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        )
+        .unwrap();
+    let mut failing = sample_commit(2);
+    failing.base_after = Some(Digest::of_bytes(b"new base"));
+    let err = store.commit_item(&failing).unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert_eq!(store.load_base("docs").unwrap().len(), 1, "no base row from the failed commit");
+    assert_eq!(store.blob(&failing.blobs[0].0).unwrap(), None, "no blob from the failed commit");
+    assert_eq!(store.undo_entries("op1").unwrap().len(), 1, "no undo entry from the failed commit");
+    assert_eq!(store.history(None, 10).unwrap().len(), 1, "no history row");
+    assert_eq!(store.blob_count().unwrap(), 1);
+}
+
+#[test]
+fn openers_racing_on_a_fresh_file_all_succeed() {
+    let path = fresh_db("race");
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || SqliteStore::open(&p).map(|s| s.schema_version()))
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().unwrap().unwrap(), SCHEMA_VERSION);
+    }
+    assert_eq!(user_version(&path), SCHEMA_VERSION, "migrated exactly once (a second run would fail)");
+}
