@@ -28,7 +28,7 @@
 //! reuses results whose hash is in a [`CoverageCache`] ([`StoreCoverageCache`] keeps them
 //! in the store under namespace [`CACHE_NAMESPACE`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -67,9 +67,26 @@ pub struct Component {
     /// Where it is defined (`src/Button.tsx`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Variant axes; none means a single variant.
-    #[serde(default)]
-    pub axes: Vec<Axis>,
+    /// Variant axes; none means a single variant. Shared (`vec![..].into()` builds it) so
+    /// results can point at the axes without copying them.
+    #[serde(default, with = "shared_axes")]
+    pub axes: Arc<[Axis]>,
+}
+
+mod shared_axes {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Axis;
+
+    pub fn serialize<S: Serializer>(axes: &Arc<[Axis]>, s: S) -> Result<S::Ok, S::Error> {
+        axes.as_ref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[Axis]>, D::Error> {
+        Vec::<Axis>::deserialize(d).map(Arc::from)
+    }
 }
 
 /// One dimension of variation (`size: sm | md | lg`, `disabled: true | false`).
@@ -140,6 +157,69 @@ impl TestKind {
 impl fmt::Display for TestKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A set of test kinds; serialises as a list in [`TestKind::ALL`] order.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TestKinds(u8);
+
+impl TestKinds {
+    /// The empty set.
+    pub const fn new() -> Self {
+        TestKinds(0)
+    }
+    /// Whether `kind` is in the set.
+    pub const fn contains(self, kind: TestKind) -> bool {
+        self.0 & (1 << kind as u8) != 0
+    }
+    /// Adds `kind`.
+    pub fn insert(&mut self, kind: TestKind) {
+        self.0 |= 1 << kind as u8;
+    }
+    /// The kinds in the set, in order.
+    pub fn iter(self) -> impl Iterator<Item = TestKind> {
+        TestKind::ALL.into_iter().filter(move |k| self.contains(*k))
+    }
+    /// How many kinds are in the set.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// The kinds as a vector.
+    pub fn to_vec(self) -> Vec<TestKind> {
+        self.iter().collect()
+    }
+}
+
+impl FromIterator<TestKind> for TestKinds {
+    fn from_iter<I: IntoIterator<Item = TestKind>>(iter: I) -> Self {
+        let mut set = TestKinds::new();
+        for k in iter {
+            set.insert(k);
+        }
+        set
+    }
+}
+
+impl fmt::Debug for TestKinds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for TestKinds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for TestKinds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<TestKind>::deserialize(d)?.into_iter().collect())
     }
 }
 
@@ -254,7 +334,10 @@ impl fmt::Display for CoverageWarning {
 #[derive(Clone)]
 pub struct Variant {
     axes: Arc<[Axis]>,
-    picks: Box<[u32]>,
+    /// Option index per axis, at `start..start + axes.len()`; the variants of one
+    /// component share one buffer.
+    picks: Arc<[u32]>,
+    start: usize,
 }
 
 impl Variant {
@@ -262,12 +345,13 @@ impl Variant {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Value)>) -> Self {
         let axes: Arc<[Axis]> =
             pairs.into_iter().map(|(name, v)| Axis { name, options: vec![v], default: None }).collect();
-        let picks = vec![0u32; axes.len()].into_boxed_slice();
-        Variant { axes, picks }
+        let picks = vec![0u32; axes.len()].into();
+        Variant { axes, picks, start: 0 }
     }
     /// Axis name and value pairs, in axis order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        self.axes.iter().zip(self.picks.iter()).map(|(a, &p)| (a.name.as_str(), &a.options[p as usize]))
+        let picks = &self.picks[self.start..self.start + self.axes.len()];
+        self.axes.iter().zip(picks).map(|(a, &p)| (a.name.as_str(), &a.options[p as usize]))
     }
     /// The value of `axis`.
     pub fn get(&self, axis: &str) -> Option<&Value> {
@@ -304,7 +388,7 @@ impl fmt::Display for Variant {
 impl Serialize for Variant {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.picks.len()))?;
+        let mut m = s.serialize_map(Some(self.axes.len()))?;
         for (n, v) in self.iter() {
             m.serialize_entry(n, v)?;
         }
@@ -343,9 +427,9 @@ pub struct ComponentCoverage {
     /// How many variants are missing in all (`total - covered`).
     pub missing_variants_total: u64,
     /// Test kinds present.
-    pub test_kinds: Vec<TestKind>,
+    pub test_kinds: TestKinds,
     /// Required test kinds not present.
-    pub missing_test_kinds: Vec<TestKind>,
+    pub missing_test_kinds: TestKinds,
     /// Problems in this component's stories and tests.
     pub warnings: Vec<CoverageWarning>,
 }
@@ -536,8 +620,9 @@ fn run(
             return Err(CoverageError::DuplicateComponent(c.name.clone()));
         }
     }
-    let mut stories: Vec<Vec<&Story>> = vec![Vec::new(); input.components.len()];
-    let mut tests: Vec<Vec<&TestRecord>> = vec![Vec::new(); input.components.len()];
+    // Stories and tests grouped by component in two flat lists (a stable counting sort),
+    // rather than one small vector per component.
+    let mut story_owner = Vec::with_capacity(input.stories.len());
     let mut warnings = Vec::new();
     for s in &input.stories {
         if s.id.is_empty() {
@@ -547,29 +632,42 @@ fn run(
                 name: s.name.clone(),
             });
         }
-        match by_name.get(s.component.as_str()) {
-            Some(&i) => stories[i].push(s),
-            None => warnings.push(CoverageWarning::StoryForUnknownComponent {
+        let owner = by_name.get(s.component.as_str()).copied();
+        if owner.is_none() {
+            warnings.push(CoverageWarning::StoryForUnknownComponent {
                 story_id: s.id.clone(),
                 component: s.component.clone(),
-            }),
+            });
         }
+        story_owner.push(owner);
     }
-    for t in &input.tests {
-        match by_name.get(t.component.as_str()) {
-            Some(&i) => tests[i].push(t),
-            None => warnings
-                .push(CoverageWarning::TestForUnknownComponent { component: t.component.clone(), test_kind: t.kind }),
-        }
-    }
+    let test_owner: Vec<Option<usize>> = input
+        .tests
+        .iter()
+        .map(|t| {
+            let owner = by_name.get(t.component.as_str()).copied();
+            if owner.is_none() {
+                warnings.push(CoverageWarning::TestForUnknownComponent {
+                    component: t.component.clone(),
+                    test_kind: t.kind,
+                });
+            }
+            owner
+        })
+        .collect();
+    let n = input.components.len();
+    let (stories, story_at) = group(&input.stories, &story_owner, n);
+    let (tests, test_at) = group(&input.tests, &test_owner, n);
 
     let mut stats = CacheStats::default();
-    let mut components = Vec::with_capacity(input.components.len());
+    let mut scratch = Scratch::default();
+    let mut components = Vec::with_capacity(n);
     for (i, c) in input.components.iter().enumerate() {
+        let (st, ts) = (&stories[story_at[i]..story_at[i + 1]], &tests[test_at[i]..test_at[i + 1]]);
         let result = match cache.as_deref_mut() {
-            None => cover_component(c, &stories[i], &tests[i], opts, None)?,
+            None => cover_component(c, st, ts, opts, None, &mut scratch)?,
             Some(cache) => {
-                let hash = variant_hash(c, &stories[i], &tests[i], opts)?;
+                let hash = variant_hash(c, st, ts, opts)?;
                 match cache.get(&hash)? {
                     Some(hit) => {
                         stats.hits += 1;
@@ -577,7 +675,7 @@ fn run(
                     }
                     None => {
                         stats.misses += 1;
-                        let computed = cover_component(c, &stories[i], &tests[i], opts, Some(hash))?;
+                        let computed = cover_component(c, st, ts, opts, Some(hash), &mut scratch)?;
                         cache.put(&hash, &computed)?;
                         computed
                     }
@@ -586,7 +684,8 @@ fn run(
         };
         components.push(result);
     }
-    components.sort_by(|a, b| {
+    // Names are unique, so the order is total and an in-place unstable sort is exact.
+    components.sort_unstable_by(|a, b| {
         a.percent
             .total_cmp(&b.percent)
             .then(b.missing_test_kinds.len().cmp(&a.missing_test_kinds.len()))
@@ -604,6 +703,37 @@ fn run(
     }
     totals.percent = percent(totals.covered_variants, totals.total_variants);
     Ok((CoverageReport { totals, components, warnings }, stats))
+}
+
+/// Items grouped by owner index in input order, and where each owner's run starts
+/// (`starts[i]..starts[i + 1]`); items without an owner are left out.
+fn group<'a, T>(items: &'a [T], owner: &[Option<usize>], n: usize) -> (Vec<&'a T>, Vec<usize>) {
+    let mut starts = vec![0usize; n + 1];
+    for o in owner.iter().flatten() {
+        starts[o + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut out: Vec<Option<&T>> = vec![None; starts[n]];
+    for (item, o) in items.iter().zip(owner) {
+        if let Some(o) = *o {
+            out[next[o]] = Some(item);
+            next[o] += 1;
+        }
+    }
+    (out.into_iter().flatten().collect(), starts)
+}
+
+/// Buffers reused from one component to the next.
+#[derive(Default)]
+struct Scratch {
+    defaults: Vec<usize>,
+    picks: Vec<usize>,
+    /// (variant index, story index) of every story that matches a variant.
+    shown: Vec<(u64, usize)>,
+    missing: Vec<u64>,
 }
 
 /// Floored hundredths of a percent; an empty set counts as fully covered.
@@ -633,19 +763,20 @@ fn invalid(component: &Component, problem: String) -> CoverageError {
     CoverageError::InvalidComponent { component: component.name.clone(), problem }
 }
 
-/// Checks the component and returns each axis's default option index and the variant count.
-fn validate(c: &Component) -> Result<(Vec<usize>, u64), CoverageError> {
+/// Checks the component; fills `defaults` with each axis's default option index and
+/// returns the variant count.
+fn validate(c: &Component, defaults: &mut Vec<usize>) -> Result<u64, CoverageError> {
     if c.name.trim().is_empty() {
         return Err(invalid(c, "the name is empty".into()));
     }
-    let mut names = HashSet::with_capacity(c.axes.len());
-    let mut defaults = Vec::with_capacity(c.axes.len());
+    defaults.clear();
     let mut total: u64 = 1;
-    for a in &c.axes {
+    for (i, a) in c.axes.iter().enumerate() {
         if a.name.is_empty() {
             return Err(invalid(c, "an axis has an empty name".into()));
         }
-        if !names.insert(a.name.as_str()) {
+        // Quadratic, but components have a handful of axes and this allocates nothing.
+        if c.axes[..i].iter().any(|b| b.name == a.name) {
             return Err(invalid(c, format!("axis {:?} is listed more than once", a.name)));
         }
         if a.options.is_empty() {
@@ -671,18 +802,27 @@ fn validate(c: &Component) -> Result<(Vec<usize>, u64), CoverageError> {
             .checked_mul(a.options.len() as u64)
             .ok_or_else(|| invalid(c, "has more than 2^64 variants".into()))?;
     }
-    Ok((defaults, total))
+    Ok(total)
 }
 
-/// The variant at mixed-radix `index` (first axis most significant).
-fn variant_at(axes: &Arc<[Axis]>, mut index: u64) -> Variant {
-    let mut picks = vec![0u32; axes.len()].into_boxed_slice();
-    for (ai, a) in axes.iter().enumerate().rev() {
-        let n = a.options.len() as u64;
-        picks[ai] = (index % n) as u32;
-        index /= n;
+/// The variants at `indices` (mixed radix, first axis most significant), sharing `axes`
+/// and one buffer of option indices built in a single allocation.
+fn variants_at(axes: &Arc<[Axis]>, indices: &[u64]) -> Vec<Variant> {
+    let k = axes.len();
+    if k == 0 {
+        let picks: Arc<[u32]> = Arc::from([]);
+        return indices
+            .iter()
+            .map(|_| Variant { axes: Arc::clone(axes), picks: Arc::clone(&picks), start: 0 })
+            .collect();
     }
-    Variant { axes: Arc::clone(axes), picks }
+    let picks: Arc<[u32]> = (0..indices.len() * k)
+        .map(|j| {
+            let stride: u64 = axes[j % k + 1..].iter().map(|a| a.options.len() as u64).product();
+            ((indices[j / k] / stride) % axes[j % k].options.len() as u64) as u32
+        })
+        .collect();
+    (0..indices.len()).map(|v| Variant { axes: Arc::clone(axes), picks: Arc::clone(&picks), start: v * k }).collect()
 }
 
 fn has_tag(s: &Story, tags: &[&str]) -> bool {
@@ -695,14 +835,16 @@ fn cover_component(
     tests: &[&TestRecord],
     opts: &CoverageOptions,
     variant_hash: Option<Digest>,
+    scratch: &mut Scratch,
 ) -> Result<ComponentCoverage, CoverageError> {
-    let (defaults, total) = validate(c)?;
+    let total = validate(c, &mut scratch.defaults)?;
+    let Scratch { defaults, picks, shown, missing } = scratch;
     let mut warnings = Vec::new();
-    // Variant index to the stories showing it; ordered so warnings come out stable.
-    let mut shown: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    let mut picks = vec![0usize; c.axes.len()];
+    shown.clear();
+    picks.clear();
+    picks.extend_from_slice(defaults);
     for (si, s) in stories.iter().enumerate() {
-        picks.copy_from_slice(&defaults);
+        picks.copy_from_slice(defaults);
         let mut matches = true;
         for (axis, value) in &s.args {
             let Some(ai) = c.axes.iter().position(|a| a.name == *axis) else {
@@ -723,51 +865,62 @@ fn cover_component(
             }
         }
         if matches {
-            let index = c.axes.iter().zip(&picks).fold(0u64, |acc, (a, &p)| acc * a.options.len() as u64 + p as u64);
-            shown.entry(index).or_default().push(si);
+            let index =
+                c.axes.iter().zip(picks.iter()).fold(0u64, |acc, (a, &p)| acc * a.options.len() as u64 + p as u64);
+            shown.push((index, si));
         }
     }
-    // Variants share one copy of the axes, so a long missing list costs one small
-    // allocation per variant rather than a map of cloned names and values.
-    let axes: Arc<[Axis]> = Arc::from(c.axes.as_slice());
-    for (&index, ids) in &shown {
-        if ids.len() > 1 {
-            warnings.push(CoverageWarning::DuplicateStories {
-                variant: variant_at(&axes, index),
-                story_ids: ids.iter().map(|&i| stories[i].id.clone()).collect(),
-            });
+    // Sorted by variant, then story order: duplicates are adjacent and warnings stable.
+    shown.sort_unstable();
+    let mut covered = 0u64;
+    let mut run_start = 0;
+    for k in 0..=shown.len() {
+        if k == shown.len() || shown[k].0 != shown[run_start].0 {
+            if k > run_start {
+                covered += 1;
+            }
+            if k - run_start > 1 {
+                warnings.push(CoverageWarning::DuplicateStories {
+                    variant: variants_at(&c.axes, &[shown[run_start].0]).pop().expect("one variant"),
+                    story_ids: shown[run_start..k].iter().map(|&(_, i)| stories[i].id.clone()).collect(),
+                });
+            }
+            run_start = k;
         }
     }
-    let covered = shown.len() as u64;
-    let mut missing_variants = Vec::new();
+    missing.clear();
     let mut index = 0u64;
+    let mut next_shown = shown.iter().map(|&(i, _)| i).peekable();
     // At most `missing_limit + covered` steps: every skipped index is a covered one.
-    while index < total && missing_variants.len() < opts.missing_limit {
-        if !shown.contains_key(&index) {
-            missing_variants.push(variant_at(&axes, index));
+    while index < total && missing.len() < opts.missing_limit {
+        while next_shown.next_if(|&i| i < index).is_some() {}
+        if next_shown.peek() != Some(&index) {
+            missing.push(index);
         }
         index += 1;
     }
 
-    let mut kinds = [false; 4];
+    let mut kinds = TestKinds::new();
     for s in stories {
-        kinds[0] |= s.has_play || has_tag(s, &["interaction", "play-fn"]);
-        kinds[1] |= has_tag(s, &["visual", "chromatic"]);
-        kinds[2] |= has_tag(s, &["a11y"]);
+        if s.has_play || has_tag(s, &["interaction", "play-fn"]) {
+            kinds.insert(TestKind::Interaction);
+        }
+        if has_tag(s, &["visual", "chromatic"]) {
+            kinds.insert(TestKind::Visual);
+        }
+        if has_tag(s, &["a11y"]) {
+            kinds.insert(TestKind::A11y);
+        }
     }
     for t in tests {
-        kinds[t.kind as usize] = true;
+        kinds.insert(t.kind);
         if let Some(id) = &t.story_id {
             if !stories.iter().any(|s| s.id == *id) {
                 warnings.push(CoverageWarning::TestForUnknownStory { component: c.name.clone(), story_id: id.clone() });
             }
         }
     }
-    let test_kinds: Vec<TestKind> = TestKind::ALL.into_iter().filter(|k| kinds[*k as usize]).collect();
-    let mut missing_test_kinds: Vec<TestKind> =
-        opts.required_kinds.iter().copied().filter(|k| !kinds[*k as usize]).collect();
-    missing_test_kinds.sort();
-    missing_test_kinds.dedup();
+    let missing_test_kinds: TestKinds = opts.required_kinds.iter().copied().filter(|k| !kinds.contains(*k)).collect();
 
     Ok(ComponentCoverage {
         component: c.name.clone(),
@@ -777,9 +930,9 @@ fn cover_component(
         covered_variants: covered,
         percent: percent(covered, total),
         stories: stories.len(),
-        missing_variants,
+        missing_variants: variants_at(&c.axes, missing),
         missing_variants_total: total - covered,
-        test_kinds,
+        test_kinds: kinds,
         missing_test_kinds,
         warnings,
     })
