@@ -256,12 +256,13 @@ impl Store for SqliteStore {
     }
 
     fn operations(&self, scope: Option<&str>, n: usize) -> Result<Vec<OperationReport>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT operation_id, report FROM operations WHERE ?1 IS NULL OR scope = ?1 ORDER BY seq DESC LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
+        // Two statements rather than `?1 IS NULL OR scope = ?1`, so the scoped one can
+        // walk the (scope, seq) index instead of the whole table.
+        let sql = match scope {
+            Some(_) => "SELECT operation_id, report FROM operations WHERE scope = ?1 ORDER BY seq DESC LIMIT ?2",
+            None => "SELECT operation_id, report FROM operations WHERE ?1 IS NULL ORDER BY seq DESC LIMIT ?2",
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![scope, limit(n)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.err(e))?;
@@ -444,10 +445,13 @@ impl Store for SqliteStore {
         };
         let blobs = tx
             .prepare_cached(
-                "DELETE FROM blobs
-                 WHERE NOT EXISTS (SELECT 1 FROM base WHERE base.digest = blobs.digest)
-                   AND NOT EXISTS (SELECT 1 FROM undo_entries WHERE undo_entries.pre = blobs.digest)
-                   AND NOT EXISTS (SELECT 1 FROM undo_entries WHERE undo_entries.post = blobs.digest)",
+                // The subquery reads only digests (the covering primary-key index), not the
+                // content pages, so collection costs little per sync.
+                "DELETE FROM blobs WHERE digest IN (
+                     SELECT b.digest FROM blobs b
+                     WHERE NOT EXISTS (SELECT 1 FROM base WHERE base.digest = b.digest)
+                       AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.pre = b.digest)
+                       AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.post = b.digest))",
             )
             .and_then(|mut s| s.execute([]))
             .map_err(err)?;
@@ -457,8 +461,8 @@ impl Store for SqliteStore {
     }
 
     fn history(&self, scope: Option<&str>, n: usize) -> Result<Vec<HistoryEntry>, StoreError> {
-        let sql =
-            format!("SELECT {HISTORY_COLUMNS} FROM history WHERE ?1 IS NULL OR scope = ?1 ORDER BY id DESC LIMIT ?2");
+        let filter = if scope.is_some() { "scope = ?1" } else { "?1 IS NULL" };
+        let sql = format!("SELECT {HISTORY_COLUMNS} FROM history WHERE {filter} ORDER BY id DESC LIMIT ?2");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map(params![scope, limit(n)], history_row).map_err(|e| self.err(e))?;
         rows.map(|row| self.history_from_row(row.map_err(|e| self.err(e))?)).collect()
