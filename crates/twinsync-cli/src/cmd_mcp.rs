@@ -278,12 +278,11 @@ impl RpcError {
 struct ToolError {
     code: &'static str,
     message: String,
-    audit: bool,
 }
 
 impl From<twinsync::Error> for ToolError {
     fn from(e: twinsync::Error) -> Self {
-        ToolError { code: e.code().as_str(), message: e.to_string(), audit: true }
+        ToolError { code: e.code().as_str(), message: e.to_string() }
     }
 }
 
@@ -513,8 +512,8 @@ impl Server {
             ),
             Err(e) => (false, Map::new(), None, Some(e.message.clone())),
         };
-        let audit = matches!(&result, Ok(_)) || result.as_ref().err().is_some_and(|e| e.audit);
-        let audit_id = if audit {
+        // Once the project is open every call is audited, failed ones included.
+        let audit_id = {
             let record = AuditRecord {
                 id: String::new(),
                 correlation_id: correlation.unwrap_or_else(|| format!("mcp:{tool}")),
@@ -527,8 +526,6 @@ impl Server {
                 detail,
             };
             project.store().append_audit(&record).ok()
-        } else {
-            None
         };
         match result {
             Ok(d) => Ok((d, audit_id)),
@@ -540,7 +537,7 @@ impl Server {
 const OPENSPEC: &str = "OpenSpec is not configured until the OpenSpec adapter lands; nothing was read or changed";
 
 fn not_configured(tool: &str, why: &str) -> Result<(Done, Option<String>), (ToolError, Option<String>)> {
-    Err((ToolError { code: "not_configured", message: format!("{tool} is not configured: {why}"), audit: false }, None))
+    Err((ToolError { code: "not_configured", message: format!("{tool} is not configured: {why}") }, None))
 }
 
 fn parse<A: DeserializeOwned>(tool: &str, args: Value) -> Result<A, RpcError> {
@@ -564,7 +561,7 @@ fn describe_tool(t: &Tool) -> Value {
 }
 
 fn invalid(message: String) -> ToolError {
-    ToolError { code: ErrorCode::InvalidInput.as_str(), message, audit: true }
+    ToolError { code: ErrorCode::InvalidInput.as_str(), message }
 }
 
 fn design_sync(p: &mut Project, a: SyncArgs, _owner: &str) -> Result<Done, ToolError> {
