@@ -34,6 +34,8 @@ struct KeyRef {
 #[derive(Debug, Clone, Copy)]
 struct Member {
     key: KeyRef,
+    /// The key's first eight bytes, big-endian, zero-padded: most comparisons end here.
+    prefix: u64,
     /// Input offset of the key, for error messages.
     at: usize,
     start: usize,
@@ -58,6 +60,8 @@ struct Frame {
     key: Option<KeyRef>,
     /// Objects: input offset of that key.
     key_pos: usize,
+    /// Objects: that key's [`Member::prefix`].
+    key_prefix: u64,
     /// Objects: the current member matches an ignore rule.
     dropping: bool,
     /// Objects: output position where the current member (with its comma) began.
@@ -243,7 +247,63 @@ pub fn cmp_utf16(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 #[inline]
+fn key_prefix(k: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = k.len().min(8);
+    b[..n].copy_from_slice(&k[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// [`cmp_utf16`] of two members' keys, deciding on the prefixes when they differ.
+#[inline]
+fn cmp_members(input: &[u8], arena: &[u8], a: &Member, b: &Member) -> Ordering {
+    if a.prefix != b.prefix {
+        let shift = 56 - (a.prefix ^ b.prefix).leading_zeros() / 8 * 8;
+        let (x, y) = ((a.prefix >> shift) as u8, (b.prefix >> shift) as u8);
+        // The same rule as in `cmp_utf16`; a padding zero sorts first, as a shorter key does.
+        if x >= 0xF0 && (y == 0xEE || y == 0xEF) {
+            Ordering::Less
+        } else if y >= 0xF0 && (x == 0xEE || x == 0xEF) {
+            Ordering::Greater
+        } else {
+            x.cmp(&y)
+        }
+    } else {
+        cmp_utf16(key_bytes(input, arena, a.key), key_bytes(input, arena, b.key))
+    }
+}
+
+#[inline]
 fn skip_ws(input: &[u8], mut pos: usize) -> usize {
+    match input.get(pos) {
+        Some(&c) if c > b' ' => return pos,
+        None => return pos,
+        _ => {}
+    }
+    // Pretty-printed documents are half indentation, so runs are skipped 16 bytes
+    // at a time.
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; every load is unaligned and
+        // reads 16 bytes that lie inside `input`.
+        unsafe {
+            let (sp, nl) = (_mm_set1_epi8(b' ' as i8), _mm_set1_epi8(b'\n' as i8));
+            let (cr, tab) = (_mm_set1_epi8(b'\r' as i8), _mm_set1_epi8(b'\t' as i8));
+            while pos + 16 <= input.len() {
+                let v = _mm_loadu_si128(input.as_ptr().add(pos) as *const __m128i);
+                let ws = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)),
+                );
+                let m = _mm_movemask_epi8(ws) as u32;
+                if m != 0xFFFF {
+                    return pos + (!m).trailing_zeros() as usize;
+                }
+                pos += 16;
+            }
+        }
+    }
     while let Some(&c) = input.get(pos) {
         if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
             pos += 1;
@@ -254,44 +314,46 @@ fn skip_ws(input: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Bit 7 of each byte of `w` that is `"`, `\` or below 0x20 (exact for the lowest
-/// such byte, which is all the caller uses).
-#[inline]
-fn special_mask(w: u64) -> u64 {
-    let q = w ^ (ONES * b'"' as u64);
-    let bs = w ^ (ONES * b'\\' as u64);
-    let zq = q.wrapping_sub(ONES) & !q;
-    let zb = bs.wrapping_sub(ONES) & !bs;
-    let lt = w.wrapping_sub(ONES * 0x20) & !w;
-    (zq | zb | lt) & HIGHS
-}
-
 /// Finds the first `"`, `\` or control byte at or after `i`; also says whether a
 /// non-ASCII byte may occur before it.
 #[inline]
 fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
-    let mut high = 0u64;
-    while i + 8 <= input.len() {
-        let w = u64::from_le_bytes(input[i..i + 8].try_into().expect("8 bytes"));
-        let m = special_mask(w);
-        high |= w;
-        if m != 0 {
-            return (i + (m.trailing_zeros() / 8) as usize, high & HIGHS != 0);
+    let mut high = false;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; every load is unaligned and
+        // reads 16 bytes that lie inside `input`.
+        unsafe {
+            let (quote, bslash) = (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8));
+            let ctl = _mm_set1_epi8(0x1F);
+            while i + 16 <= input.len() {
+                let v = _mm_loadu_si128(input.as_ptr().add(i) as *const __m128i);
+                let special = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                    // v <= 0x1F, unsigned.
+                    _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v),
+                );
+                let m = _mm_movemask_epi8(special) as u32;
+                let h = _mm_movemask_epi8(v) as u32;
+                if m != 0 {
+                    let idx = m.trailing_zeros();
+                    high |= h & ((1u32 << idx) - 1) != 0;
+                    return (i + idx as usize, high);
+                }
+                high |= h != 0;
+                i += 16;
+            }
         }
-        i += 8;
     }
-    let mut hi = high & HIGHS != 0;
     while let Some(&c) = input.get(i) {
         if c == b'"' || c == b'\\' || c < 0x20 {
             break;
         }
-        hi |= c >= 0x80;
+        high |= c >= 0x80;
         i += 1;
     }
-    (i, hi)
+    (i, high)
 }
 
 fn check_utf8(seg: &[u8], offset: usize) -> Result<(), Fail> {
@@ -569,6 +631,9 @@ fn parse(
 ) -> Result<(), Fail> {
     let Buffers { out, keys, members, scratch, stack, states } = b;
     let has_rules = !rules.is_empty();
+    // The canonical form is rarely longer than the input; growing once is cheaper
+    // than doubling (and copying) a large buffer several times.
+    out.reserve(input.len() + 16);
     let mut pos = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     // States that apply to the value about to be read.
     let mut child: (u32, u32) = (0, 0);
@@ -608,6 +673,7 @@ fn parse(
                         sorted: true,
                         key: None,
                         key_pos: 0,
+                        key_prefix: 0,
                         dropping: false,
                         member_start: 0,
                         states: child,
@@ -665,8 +731,9 @@ fn parse(
                     out.truncate(fr.member_start);
                 } else {
                     if fr.count > 0 {
-                        let prev = members.last().expect("count > 0").key;
-                        match cmp_utf16(key_bytes(input, keys, prev), key_bytes(input, keys, key)) {
+                        let prev = members.last().expect("count > 0");
+                        let cur = Member { key, prefix: fr.key_prefix, at: 0, start: 0, end: 0 };
+                        match cmp_members(input, keys, prev, &cur) {
                             Ordering::Less => {}
                             Ordering::Equal => {
                                 let k = key_bytes(input, keys, key);
@@ -679,7 +746,7 @@ fn parse(
                         }
                     }
                     let body = fr.member_start + usize::from(fr.count > 0);
-                    members.push(Member { key, at: fr.key_pos, start: body, end: out.len() });
+                    members.push(Member { key, prefix: fr.key_prefix, at: fr.key_pos, start: body, end: out.len() });
                     fr.count += 1;
                 }
                 match next {
@@ -755,6 +822,7 @@ fn start_member(
     let (after, key) = parse_string(input, pos, out, Some(&mut *keys))?;
     fr.key = Some(key);
     fr.key_pos = pos;
+    fr.key_prefix = key_prefix(key_bytes(input, keys, key));
     let after = skip_ws(input, after);
     if input.get(after) != Some(&b':') {
         return Err(syntax("expected `:` after an object key", after));
@@ -781,7 +849,7 @@ fn close_object(
     if !fr.sorted {
         let arena: &[u8] = keys;
         let mems = &mut members[fr.members_start..];
-        mems.sort_unstable_by(|a, b| cmp_utf16(key_bytes(input, arena, a.key), key_bytes(input, arena, b.key)));
+        mems.sort_unstable_by(|a, b| cmp_members(input, arena, a, b));
         for w in mems.windows(2) {
             if key_bytes(input, arena, w[0].key) == key_bytes(input, arena, w[1].key) {
                 // Point at the later of the two occurrences.
@@ -795,14 +863,29 @@ fn close_object(
             }
         }
         let base = fr.body_start;
-        scratch.clear();
-        scratch.extend_from_slice(&out[base..]);
-        out.truncate(base);
-        for (i, m) in mems.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        if base < out.len() - base {
+            // Little precedes the object (e.g. it is the root): build the whole
+            // buffer afresh in `scratch` and swap, one copy instead of two.
+            scratch.clear();
+            scratch.reserve(out.len() + 1);
+            scratch.extend_from_slice(&out[..base]);
+            for (i, m) in mems.iter().enumerate() {
+                if i > 0 {
+                    scratch.push(b',');
+                }
+                scratch.extend_from_slice(&out[m.start..m.end]);
             }
-            out.extend_from_slice(&scratch[m.start - base..m.end - base]);
+            std::mem::swap(out, scratch);
+        } else {
+            scratch.clear();
+            scratch.extend_from_slice(&out[base..]);
+            out.truncate(base);
+            for (i, m) in mems.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&scratch[m.start - base..m.end - base]);
+            }
         }
     }
     out.push(b'}');
