@@ -564,7 +564,24 @@ fn invalid(message: String) -> ToolError {
     ToolError { code: ErrorCode::InvalidInput.as_str(), message }
 }
 
-fn design_sync(p: &mut Project, a: SyncArgs, _owner: &str) -> Result<Done, ToolError> {
+/// Writes wait for another owner's project lock, as `twinsync guard` makes agents' edits wait.
+fn refuse_if_locked(p: &mut Project, owner: &str, tool: &str) -> Result<(), ToolError> {
+    match p.lock_status()? {
+        Some(l) if l.owner != owner => {
+            let why = l.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            Err(ToolError {
+                code: ErrorCode::Locked.as_str(),
+                message: format!(
+                    "{tool} would write while the project lock is held by {} until {}{why}; you are {owner}. Wait for it, or ask {} to release it",
+                    l.owner, l.expires_at, l.owner
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn design_sync(p: &mut Project, a: SyncArgs, owner: &str) -> Result<Done, ToolError> {
     let policy = a
         .policy
         .as_deref()
@@ -584,6 +601,7 @@ fn design_sync(p: &mut Project, a: SyncArgs, _owner: &str) -> Result<Done, ToolE
         let counts = vec![("planned", preview.plan.actions.len() as u64), ("conflicts", conflicts as u64)];
         return Ok(Done::ok(json!({"dry_run": true, "preview": preview}), counts));
     }
+    refuse_if_locked(p, owner, "design.sync")?;
     let report = p.sync(&req)?;
     let c = &report.counts;
     let counts = vec![
@@ -618,7 +636,8 @@ fn drift_report(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolEr
     Ok(Done::ok(json!({"items": items, "counts": by_class, "in_sync": in_sync}), counts))
 }
 
-fn design_undo(p: &mut Project, a: UndoArgs, _owner: &str) -> Result<Done, ToolError> {
+fn design_undo(p: &mut Project, a: UndoArgs, owner: &str) -> Result<Done, ToolError> {
+    refuse_if_locked(p, owner, "design.undo")?;
     let u = p.undo(a.operation_id.as_deref())?;
     let counts = vec![("restored", u.restored.len() as u64), ("refused", u.refused.len() as u64)];
     let correlation = Some(u.operation_id.clone());

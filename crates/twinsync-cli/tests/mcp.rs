@@ -97,6 +97,7 @@ impl Server {
     fn start(dir: &Path) -> Server {
         let mut child = Command::new(bin())
             .arg("mcp")
+            .env("TWINSYNC_OWNER", "agent")
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -193,4 +194,32 @@ fn outside_a_project_tools_say_how_to_start_one() {
     assert_eq!(r["result"]["isError"], true, "{r}");
     let msg = r["result"]["structuredContent"]["payload"]["error"]["message"].as_str().unwrap();
     assert!(msg.contains("twinsync init"), "{msg}");
+}
+
+#[test]
+fn another_owners_lock_stops_sync_and_undo_but_not_reads() {
+    let dir = project();
+    let lock = |args: &[&str]| Command::new(bin()).arg("lock").args(args).current_dir(dir.path()).output().unwrap();
+    let mut s = Server::start(dir.path());
+    let call = |name: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": {}}})
+            .to_string()
+    };
+    assert_eq!(s.ask(&call("design.sync"))["result"]["isError"], false);
+    assert!(lock(&["acquire", "--owner", "alice", "--reason", "release prep"]).status.success());
+    std::fs::write(dir.path().join("a/notes/one.md"), "changed\n").unwrap();
+    for tool in ["design.sync", "design.undo"] {
+        let r = s.ask(&call(tool));
+        assert_eq!(r["result"]["isError"], true, "{r}");
+        let msg = r["result"]["structuredContent"]["payload"]["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("held by alice") && msg.contains("release prep") && msg.contains("you are agent"),
+            "{msg}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("b/notes/one.md")).unwrap(), "# one\n\nfirst\n");
+    assert_eq!(s.ask(&call("design.driftReport"))["result"]["isError"], false);
+    assert!(lock(&["release", "--owner", "alice"]).status.success());
+    assert_eq!(s.ask(&call("design.sync"))["result"]["isError"], false);
+    assert_eq!(std::fs::read_to_string(dir.path().join("b/notes/one.md")).unwrap(), "changed\n");
 }
