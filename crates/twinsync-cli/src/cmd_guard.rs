@@ -415,24 +415,34 @@ fn bash_writes(cmd: &str) -> Vec<String> {
     let toks = tokenize(cmd);
     let mut out = Vec::new();
     let mut words: Vec<String> = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    // Where `cd` has moved the command so far, relative to the hook's folder.
+    let mut here = PathBuf::new();
     let mut i = 0;
     while i <= toks.len() {
         match toks.get(i) {
             Some(Tok::Redirect) => {
                 if let Some(Tok::Word(w)) = toks.get(i + 1) {
-                    out.push(w.clone());
+                    targets.push(w.clone());
                     i += 1;
                 }
             }
             Some(Tok::Word(w)) => words.push(w.clone()),
             Some(Tok::Sep) | None => {
-                out.extend(command_writes(&words));
+                targets.extend(command_writes(&words));
+                for t in targets.drain(..).filter(|p| !p.is_empty() && !p.starts_with("/dev/")) {
+                    out.push(here.join(&t).to_string_lossy().into_owned());
+                }
+                if let [cd, dir] = words.as_slice() {
+                    if cd == "cd" || cd == "pushd" {
+                        here = here.join(dir);
+                    }
+                }
                 words.clear();
             }
         }
         i += 1;
     }
-    out.retain(|p| !p.is_empty() && !p.starts_with("/dev/"));
     out
 }
 
@@ -537,7 +547,8 @@ mod tests {
         assert_eq!(w("sed 's/a/b/' docs/a.md"), Vec::<String>::new());
         assert_eq!(w("cp -r src/x.md docs"), ["docs", "docs/x.md"]);
         assert_eq!(w("mv a.md docs/b.md"), ["docs/b.md", "docs/b.md/a.md", "a.md"]);
-        assert_eq!(w("cd docs && rm -f old.md; touch new.md"), ["old.md", "new.md"]);
+        assert_eq!(w("cd docs && rm -f old.md; touch new.md"), ["docs/old.md", "docs/new.md"]);
+        assert_eq!(w("cd /srv && cd site && echo x > a.md"), ["/srv/site/a.md"]);
         assert_eq!(w("FOO=1 sudo dd if=/dev/zero of=disk.img"), ["disk.img"]);
         assert_eq!(w("echo 'a > b' && grep x docs/a.md 2>/dev/null"), Vec::<String>::new());
         assert_eq!(w("ls -la docs; cat docs/a.md"), Vec::<String>::new());

@@ -112,6 +112,7 @@ fn each_writing_tool_is_blocked_on_protected_paths_only() {
         "cp src/x.md docs/",
         "mv src/x.md docs/y.md",
         "ls && rm docs/old.md",
+        "cd docs && echo x > new.md",
     ] {
         blocked(&hook(d, "me", "Bash", json!({"command": cmd})), &["Bash"]);
     }
