@@ -112,6 +112,15 @@ fn fail(common: &Common, e: &twinsync::Error) -> ExitCode {
     ExitCode::from(if contended { EXIT_CONTENDED } else { 2 })
 }
 
+/// A lock as shown to anyone but its acquirer: the (already blanked) token field left out.
+pub fn public(l: &Lock) -> serde_json::Value {
+    let mut v = serde_json::to_value(l.without_token()).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("token");
+    }
+    v
+}
+
 fn describe(l: &Lock) -> String {
     let why = l.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
     format!("held by {} since {} until {}{why}", l.owner, l.acquired_at, l.expires_at)
@@ -140,7 +149,7 @@ pub fn lock(a: LockArgs, common: &Common) -> ExitCode {
             let caller = token.unwrap_or_else(|| who.name());
             project.lock_renew(&caller, ttl).map(|l| {
                 if common.json {
-                    println!("{}", json!({"renewed": true, "lock": l}));
+                    println!("{}", json!({"renewed": true, "lock": public(&l)}));
                 } else {
                     println!("renewed lock {:?}: {}", l.name, describe(&l));
                 }
@@ -151,7 +160,10 @@ pub fn lock(a: LockArgs, common: &Common) -> ExitCode {
             if force {
                 project.lock_force_release(reason.as_deref()).map(|prev| {
                     if common.json {
-                        println!("{}", json!({"released": prev.is_some(), "forced": true, "lock": prev}));
+                        println!(
+                            "{}",
+                            json!({"released": prev.is_some(), "forced": true, "lock": prev.as_ref().map(public)})
+                        );
                     } else {
                         match prev {
                             Some(l) => println!(
@@ -167,7 +179,7 @@ pub fn lock(a: LockArgs, common: &Common) -> ExitCode {
                 let caller = token.unwrap_or_else(|| who.name());
                 project.lock_release(&caller).map(|l| {
                     if common.json {
-                        println!("{}", json!({"released": true, "forced": false, "lock": l}));
+                        println!("{}", json!({"released": true, "forced": false, "lock": public(&l)}));
                     } else {
                         println!("released lock {:?} (was {})", l.name, describe(&l));
                     }
@@ -176,7 +188,7 @@ pub fn lock(a: LockArgs, common: &Common) -> ExitCode {
         }
         LockCommand::Status => project.lock_status().map(|l| {
             if common.json {
-                println!("{}", json!({"held": l.is_some(), "lock": l}));
+                println!("{}", json!({"held": l.is_some(), "lock": l.as_ref().map(public)}));
             } else {
                 match l {
                     Some(l) => println!("lock {:?} {}", l.name, describe(&l)),

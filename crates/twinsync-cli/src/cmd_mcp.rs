@@ -656,13 +656,16 @@ fn lock_acquire(p: &mut Project, a: LockAcquireArgs, _owner: &str) -> Result<Don
 fn lock_release(p: &mut Project, a: LockReleaseArgs, _owner: &str) -> Result<Done, ToolError> {
     let lock = p.lock_release(&a.token)?;
     p.set_actor(lock.owner.clone());
-    Ok(Done::ok(json!({"released": lock}), vec![("held", 0)]))
+    Ok(Done::ok(json!({"released": crate::cmd_lock::public(&lock)}), vec![("held", 0)]))
 }
 
 fn lock_status(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolError> {
     let lock = p.lock_status()?;
     let held = u64::from(lock.is_some());
-    Ok(Done::ok(json!({"held": lock.is_some(), "lock": lock}), vec![("held", held)]))
+    Ok(Done::ok(
+        json!({"held": lock.is_some(), "lock": lock.as_ref().map(crate::cmd_lock::public)}),
+        vec![("held", held)],
+    ))
 }
 
 fn history_list(p: &mut Project, a: HistoryArgs, _owner: &str) -> Result<Done, ToolError> {

@@ -47,6 +47,7 @@ fn only_the_holder_renews_or_releases_by_name_or_token() {
     assert_eq!((status["held"].as_bool(), status["lock"]["owner"].as_str()), (Some(true), Some("alice")));
     assert_eq!(status["lock"]["reason"], "editing docs");
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));
+    assert!(status["lock"].get("token").is_none(), "{status}");
     let human = String::from_utf8_lossy(&twinsync(d, "bob", &["lock", "status"]).stdout).to_string();
     assert!(human.contains("held by alice") && human.contains("editing docs"), "{human}");
 
