@@ -228,12 +228,14 @@ impl Replica for FsReplica {
         let mut cache = StatCache::new(&self.rules);
         cache.captured_at_ns = started;
         cache.entries.reserve(out.files.len());
-        let mut snap = Snapshot::new();
+        let mut entries = Vec::with_capacity(out.files.len());
         for f in out.files {
             let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
-            snap.insert(f.key.clone(), Entry { key: f.key, digest: f.digest, size: f.stat.size, modified });
+            entries.push((f.key.clone(), Entry { key: f.key, digest: f.digest, size: f.stat.size, modified }));
             cache.entries.insert(f.rel, CacheEntry { stat: f.stat, digest: f.digest });
         }
+        // Collecting sorts once and bulk-builds the map: far cheaper than 100k inserts.
+        let snap: Snapshot = entries.into_iter().collect();
         self.cache = cache;
         self.last_scan = ScanStats { files: snap.len(), hashed: out.hashed, warnings: out.warnings };
         Ok(snap)

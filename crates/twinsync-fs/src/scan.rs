@@ -127,7 +127,13 @@ impl Visitor<'_, '_> {
         }
         let path = entry.path();
         let rel_path = path.strip_prefix(job.root).unwrap_or(path);
-        let Some(rel) = rel_path.to_str().map(|s| s.replace(std::path::MAIN_SEPARATOR, "/")) else {
+        let Some(rel) = rel_path.to_str().map(|s| {
+            if std::path::MAIN_SEPARATOR == '/' {
+                s.to_string()
+            } else {
+                s.replace(std::path::MAIN_SEPARATOR, "/")
+            }
+        }) else {
             self.warn(format!("{}: skipped, the name is not valid UTF-8", path.display()));
             return Ok(());
         };
