@@ -53,7 +53,7 @@ fn es_digits(v: f64, d: &mut [u8; 20]) -> (bool, usize, i32) {
     // value (the even one on a tie). `{:e}` rounds ties up, so compare with the
     // correctly rounded (half-even) string of the same length, and take that when
     // it differs and still reads back as the same double.
-    if k > 1 {
+    if k > 1 && tie_possible(v) {
         let mut buf2 = [0u8; 40];
         let (_, digits2, exp2) = exp_form(&mut buf2, v, Some(k - 1));
         if (digits2 != &d[..k] || exp2 != exp) && round_trips(neg, digits2, exp2, v) {
@@ -63,6 +63,29 @@ fn es_digits(v: f64, d: &mut [u8; 20]) -> (bool, usize, i32) {
         }
     }
     (neg, k, exp + 1)
+}
+
+/// Whether `v` lies exactly halfway between two decimals of at most 17 significant
+/// digits, the only case where `{:e}` may pick a different shortest string than
+/// ECMAScript. Such a value has a short exact decimal expansion: with `v = m × 2^q`
+/// and `m` odd, either `q ≥ 0` and `5^(q+1)` divides `m`, or `q < 0` and
+/// `m × 5^-q` (the expansion's digits) has at most 18 digits.
+fn tie_possible(v: f64) -> bool {
+    let bits = v.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mut m, mut q) = if exp_bits == 0 { (frac, -1074) } else { (frac | 1u64 << 52, exp_bits - 1075) };
+    if m == 0 {
+        return false;
+    }
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    q += tz as i32;
+    if q >= 0 {
+        q <= 22 && m % 5u64.pow(q as u32 + 1) == 0
+    } else {
+        -q <= 26 && (m as u128) * 5u128.pow((-q) as u32) < 1_000_000_000_000_000_000
+    }
 }
 
 fn strip_zeros(d: &[u8]) -> &[u8] {
@@ -279,6 +302,10 @@ mod tests {
         assert_eq!(fmt(5e-324), "5e-324");
         assert_eq!(fmt(1.7976931348623157e308), "1.7976931348623157e+308");
         assert_eq!(fmt(0.1 + 0.2), "0.30000000000000004");
+        // A tie between two 17-digit strings: ECMAScript takes the even one.
+        assert_eq!(fmt(f64::from_bits(0x43143ff3c1cb0959)), "1424953923781206.2");
+        assert!(tie_possible(1424953923781206.25));
+        assert!(!tie_possible(0.1));
         assert!(!write_f64(&mut Vec::new(), f64::NAN));
         assert!(!write_f64(&mut Vec::new(), f64::INFINITY));
     }
