@@ -58,6 +58,37 @@ struct Write {
     abs: PathBuf,
 }
 
+/// Why the guard could not decide from what it was given.
+#[derive(Debug, thiserror::Error)]
+enum GuardError {
+    /// The project config is invalid.
+    #[error("cannot read the project config: {0}")]
+    Config(#[from] twinsync::Error),
+    /// A protect glob does not parse.
+    #[error("protect glob {glob:?}: {source}")]
+    Glob {
+        /// The glob as written.
+        glob: String,
+        /// What is wrong with it.
+        source: globset::Error,
+    },
+    /// The store could not be opened or read.
+    #[error("cannot read the project lock: {0}")]
+    Store(String),
+    /// The store did not answer in time.
+    #[error("cannot read the project lock: the store did not answer within {0} ms (busy or locked)")]
+    StoreTimeout(u64),
+    /// Stdin is a terminal: nobody will send hook JSON.
+    #[error("expects the Claude Code hook JSON on stdin (use --check in shells)")]
+    Terminal,
+    /// Reading stdin failed.
+    #[error("cannot read the hook input on stdin: {0}")]
+    Stdin(std::io::Error),
+    /// Nothing arrived on stdin in time.
+    #[error("no hook input on stdin within {0} s")]
+    StdinTimeout(u64),
+}
+
 /// What the hook decided.
 #[derive(Debug)]
 enum Verdict {
@@ -93,7 +124,7 @@ struct Context {
     offline_block: bool,
 }
 
-fn context(start: &Path, extra: &[String]) -> Result<Context, String> {
+fn context(start: &Path, extra: &[String]) -> Result<Context, GuardError> {
     let (root, project) = match Project::find(start) {
         Ok(root) => (root, true),
         Err(_) => (resolve(start), false),
@@ -102,7 +133,7 @@ fn context(start: &Path, extra: &[String]) -> Result<Context, String> {
     let mut offline_block = false;
     if project {
         let path = root.join(config::DIR).join(config::CONFIG_FILE);
-        let cfg = Config::load(&path).map_err(|e| e.to_string())?;
+        let cfg = Config::load(&path)?;
         globs.extend(cfg.guard.protect.iter().cloned());
         offline_block = cfg.guard.offline == "block";
     }
@@ -112,7 +143,7 @@ fn context(start: &Path, extra: &[String]) -> Result<Context, String> {
             .literal_separator(true)
             .build()
             .map(|g: Glob| g.compile_matcher())
-            .map_err(|e| format!("protect glob {g:?}: {e}"))?;
+            .map_err(|source| GuardError::Glob { glob: g.clone(), source })?;
         protect.push((g, m));
     }
     Ok(Context { root, project, protect, offline_block })
@@ -120,7 +151,7 @@ fn context(start: &Path, extra: &[String]) -> Result<Context, String> {
 
 /// The live project lock, read under a deadline so a busy or broken store cannot stall
 /// the agent. `Err` means the store is unreachable.
-fn live_lock(root: &Path) -> Result<Option<Lock>, String> {
+fn live_lock(root: &Path) -> Result<Option<Lock>, GuardError> {
     let db = root.join(config::DIR).join(config::STATE_DB);
     let deadline =
         std::env::var("TWINSYNC_GUARD_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(STORE_DEADLINE_MS);
@@ -128,14 +159,16 @@ fn live_lock(root: &Path) -> Result<Option<Lock>, String> {
     // Detached on purpose: if SQLite waits on a lock past the deadline the process exits
     // with the verdict and takes the thread with it.
     std::thread::spawn(move || {
-        let result = SqliteStore::open(&db).map_err(|e| e.to_string()).and_then(|mut store| {
-            LockManager::new(&mut store, &SystemClock).status(PROJECT_LOCK).map_err(|e| e.to_string())
+        let result = SqliteStore::open(&db).map_err(|e| GuardError::Store(e.to_string())).and_then(|mut store| {
+            LockManager::new(&mut store, &SystemClock)
+                .status(PROJECT_LOCK)
+                .map_err(|e| GuardError::Store(e.to_string()))
         });
         let _ = tx.send(result);
     });
     match rx.recv_timeout(Duration::from_millis(deadline)) {
         Ok(r) => r,
-        Err(_) => Err(format!("the store did not answer within {deadline} ms (busy or locked)")),
+        Err(_) => Err(GuardError::StoreTimeout(deadline)),
     }
 }
 
@@ -162,7 +195,7 @@ fn check(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     let start = common.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let ctx = match context(&start, &a.protect) {
         Ok(c) => c,
-        Err(e) => return offline(false, &format!("cannot read the project config: {e}")),
+        Err(e) => return Verdict::Block(format!("{e}; fix it so the guard knows what to protect")),
     };
     if !ctx.project {
         return Verdict::Allow;
@@ -170,13 +203,13 @@ fn check(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     match live_lock(&ctx.root) {
         Ok(Some(lock)) => lock_block(&lock, owner, "changes").unwrap_or(Verdict::Allow),
         Ok(None) => Verdict::Allow,
-        Err(e) => offline(ctx.offline_block, &format!("cannot read the project lock: {e}")),
+        Err(e) => offline(ctx.offline_block, &e.to_string()),
     }
 }
 
-fn read_stdin() -> Result<String, String> {
+fn read_stdin() -> Result<String, GuardError> {
     if std::io::stdin().is_terminal() {
-        return Err("expects the Claude Code hook JSON on stdin (use --check in shells)".into());
+        return Err(GuardError::Terminal);
     }
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -186,15 +219,15 @@ fn read_stdin() -> Result<String, String> {
     });
     match rx.recv_timeout(STDIN_DEADLINE) {
         Ok(Ok(t)) => Ok(t),
-        Ok(Err(e)) => Err(format!("cannot read the hook input on stdin: {e}")),
-        Err(_) => Err(format!("no hook input on stdin within {} s", STDIN_DEADLINE.as_secs())),
+        Ok(Err(e)) => Err(GuardError::Stdin(e)),
+        Err(_) => Err(GuardError::StdinTimeout(STDIN_DEADLINE.as_secs())),
     }
 }
 
 fn hook(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     let text = match read_stdin() {
         Ok(t) => t,
-        Err(e) => return Verdict::Block(e),
+        Err(e) => return Verdict::Block(e.to_string()),
     };
     let input: Value = match serde_json::from_str(&text) {
         Ok(v @ Value::Object(_)) => v,
@@ -226,7 +259,7 @@ fn hook(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     }
     let ctx = match context(&cwd, &a.protect) {
         Ok(c) => c,
-        Err(e) => return offline(false, &format!("cannot read the project config: {e}")),
+        Err(e) => return Verdict::Block(format!("{e}; fix it so the guard knows what to protect")),
     };
     for w in &writes {
         if let Some(rel) = relative(&ctx.root, &w.abs) {
@@ -245,7 +278,7 @@ fn hook(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     match live_lock(&ctx.root) {
         Ok(Some(lock)) => lock_block(&lock, owner, &format!("{tool} to {}", writes[0].raw)).unwrap_or(Verdict::Allow),
         Ok(None) => Verdict::Allow,
-        Err(e) => offline(ctx.offline_block, &format!("cannot read the project lock: {e}")),
+        Err(e) => offline(ctx.offline_block, &e.to_string()),
     }
 }
 

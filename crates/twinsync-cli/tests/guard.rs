@@ -136,6 +136,18 @@ fn protect_flags_work_without_a_project() {
     let event = json!({"tool_name": "Write", "tool_input": {"file_path": "spec/x.md"}, "cwd": dir.path()}).to_string();
     blocked(&run(dir.path(), "me", &["--protect", "spec/**"], &event), &["spec/**"]);
     allowed(&run(dir.path(), "me", &[], &event));
+    // A guard that cannot tell what to protect refuses rather than guesses.
+    blocked(&run(dir.path(), "me", &["--protect", "spec/[x"], &event), &["spec/[x", "fix it"]);
+}
+
+#[test]
+fn a_broken_config_blocks_with_the_file_named() {
+    let dir = project();
+    let config = dir.path().join(".twinsync/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("offline = \"allow\"", "offline = \"maybe\"")).unwrap();
+    blocked(&hook(dir.path(), "me", "Write", json!({"file_path": "src/a.md"})), &["config.toml", "maybe"]);
+    blocked(&run(dir.path(), "me", &["--check"], ""), &["config.toml"]);
 }
 
 #[test]
