@@ -402,6 +402,109 @@ impl<'de> Deserialize<'de> for Variant {
     }
 }
 
+/// Variants of one component in variant order, sharing the component's axes and one
+/// buffer of option indices (so a long list costs two allocations, not one per entry).
+/// Serialises as a list of objects from axis name to value.
+#[derive(Clone)]
+pub struct VariantList {
+    axes: Arc<[Axis]>,
+    picks: Arc<[u32]>,
+    len: usize,
+}
+
+impl VariantList {
+    /// Number of variants.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The variant at `i`.
+    pub fn get(&self, i: usize) -> Option<Variant> {
+        (i < self.len).then(|| Variant {
+            axes: Arc::clone(&self.axes),
+            picks: Arc::clone(&self.picks),
+            start: i * self.axes.len(),
+        })
+    }
+    /// The variants, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Variant> + '_ {
+        (0..self.len).filter_map(|i| self.get(i))
+    }
+    fn view(&self, i: usize) -> impl Iterator<Item = (&str, &Value)> + '_ {
+        let k = self.axes.len();
+        self.axes.iter().zip(&self.picks[i * k..(i + 1) * k]).map(|(a, &p)| (a.name.as_str(), &a.options[p as usize]))
+    }
+}
+
+impl Default for VariantList {
+    fn default() -> Self {
+        VariantList { axes: Arc::from([]), picks: Arc::from([]), len: 0 }
+    }
+}
+
+impl PartialEq for VariantList {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && (0..self.len).all(|i| self.view(i).eq(other.view(i)))
+    }
+}
+
+impl fmt::Debug for VariantList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for VariantList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Entry<'a>(&'a VariantList, usize);
+        impl Serialize for Entry<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(self.0.axes.len()))?;
+                for (n, v) in self.0.view(self.1) {
+                    m.serialize_entry(n, v)?;
+                }
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for i in 0..self.len {
+            seq.serialize_element(&Entry(self, i))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for VariantList {
+    /// Rebuilds the shared axes from the entries; every entry must name the same axes.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let maps = Vec::<Map<String, Value>>::deserialize(d)?;
+        let Some(first) = maps.first() else { return Ok(VariantList::default()) };
+        let mut axes: Vec<Axis> =
+            first.keys().map(|k| Axis { name: k.clone(), options: Vec::new(), default: None }).collect();
+        let mut picks = Vec::with_capacity(maps.len() * axes.len());
+        for m in &maps {
+            if m.len() != axes.len() {
+                return Err(serde::de::Error::custom("every variant in a list must name the same axes"));
+            }
+            for a in axes.iter_mut() {
+                let v = m
+                    .get(&a.name)
+                    .ok_or_else(|| serde::de::Error::custom(format!("variant lacks axis {:?}", a.name)))?;
+                let p = a.options.iter().position(|o| o == v).unwrap_or_else(|| {
+                    a.options.push(v.clone());
+                    a.options.len() - 1
+                });
+                picks.push(p as u32);
+            }
+        }
+        Ok(VariantList { axes: axes.into(), picks: picks.into(), len: maps.len() })
+    }
+}
+
 /// Coverage of one component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentCoverage {
@@ -423,7 +526,7 @@ pub struct ComponentCoverage {
     /// Stories of this component.
     pub stories: usize,
     /// Variants no story shows, axis to value, at most `missing_limit` of them.
-    pub missing_variants: Vec<Variant>,
+    pub missing_variants: VariantList,
     /// How many variants are missing in all (`total - covered`).
     pub missing_variants_total: u64,
     /// Test kinds present.
@@ -733,7 +836,10 @@ struct Scratch {
     picks: Vec<usize>,
     /// (variant index, story index) of every story that matches a variant.
     shown: Vec<(u64, usize)>,
-    missing: Vec<u64>,
+    /// Option indices of the missing variants found so far, axis by axis.
+    missing: Vec<u32>,
+    /// The variant being visited, as option indices (a mixed-radix counter).
+    digits: Vec<u32>,
 }
 
 /// Floored hundredths of a percent; an empty set counts as fully covered.
@@ -838,7 +944,7 @@ fn cover_component(
     scratch: &mut Scratch,
 ) -> Result<ComponentCoverage, CoverageError> {
     let total = validate(c, &mut scratch.defaults)?;
-    let Scratch { defaults, picks, shown, missing } = scratch;
+    let Scratch { defaults, picks, shown, missing, digits } = scratch;
     let mut warnings = Vec::new();
     shown.clear();
     picks.clear();
@@ -889,15 +995,27 @@ fn cover_component(
         }
     }
     missing.clear();
+    digits.clear();
+    digits.resize(c.axes.len(), 0);
+    let mut listed = 0;
     let mut index = 0u64;
     let mut next_shown = shown.iter().map(|&(i, _)| i).peekable();
     // At most `missing_limit + covered` steps: every skipped index is a covered one.
-    while index < total && missing.len() < opts.missing_limit {
+    while index < total && listed < opts.missing_limit {
         while next_shown.next_if(|&i| i < index).is_some() {}
         if next_shown.peek() != Some(&index) {
-            missing.push(index);
+            missing.extend_from_slice(digits);
+            listed += 1;
         }
         index += 1;
+        // Step the counter so `digits` stays the variant at `index`, without dividing.
+        for (d, a) in digits.iter_mut().zip(c.axes.iter()).rev() {
+            *d += 1;
+            if (*d as usize) < a.options.len() {
+                break;
+            }
+            *d = 0;
+        }
     }
 
     let mut kinds = TestKinds::new();
@@ -930,7 +1048,7 @@ fn cover_component(
         covered_variants: covered,
         percent: percent(covered, total),
         stories: stories.len(),
-        missing_variants: variants_at(&c.axes, missing),
+        missing_variants: VariantList { axes: Arc::clone(&c.axes), picks: Arc::from(&missing[..]), len: listed },
         missing_variants_total: total - covered,
         test_kinds: kinds,
         missing_test_kinds,

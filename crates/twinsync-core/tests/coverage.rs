@@ -153,7 +153,7 @@ fn missing_variants_are_capped_but_counted() {
     assert_eq!((grid.total_variants, grid.covered_variants, grid.missing_variants_total), (100, 1, 99));
     assert_eq!(grid.percent, 1.0);
     assert_eq!(grid.missing_variants.len(), 5);
-    assert_eq!(serde_json::to_value(&grid.missing_variants[0]).unwrap(), json!({ "a": "o0", "b": "o1" }));
+    assert_eq!(serde_json::to_value(grid.missing_variants.get(0).unwrap()).unwrap(), json!({ "a": "o0", "b": "o1" }));
 }
 
 #[test]
