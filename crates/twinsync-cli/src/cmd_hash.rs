@@ -197,15 +197,36 @@ fn hash_lines(
     out: &mut impl Write,
     line: &mut Vec<u8>,
 ) -> Result<(), String> {
-    for (n, record) in data.split(|&b| b == b'\n').enumerate() {
+    let mut start = 0;
+    let mut n = 0;
+    while start < data.len() {
+        let end = find_newline(data, start);
+        let record = &data[start..end];
+        start = end + 1;
+        n += 1;
         if record.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let d = canon.hash(record).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+        let d = canon.hash(record).map_err(|e| format!("{}:{n}: {e}", path.display()))?;
         line.clear();
         push_digest(line, &d);
         line.push(b'\n');
         out.write_all(line).map_err(|e| format!("writing output: {e}"))?;
     }
     Ok(())
+}
+
+/// Position of the next `\n` at or after `from` (or the end), eight bytes at a time.
+fn find_newline(data: &[u8], mut from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while from + 8 <= data.len() {
+        let w = u64::from_le_bytes(data[from..from + 8].try_into().expect("8 bytes")) ^ (ONES * b'\n' as u64);
+        // The lowest flagged byte is exact: borrows only run towards higher bytes.
+        let zero = w.wrapping_sub(ONES) & !w & (ONES << 7);
+        if zero != 0 {
+            return from + (zero.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    data[from..].iter().position(|&b| b == b'\n').map_or(data.len(), |i| from + i)
 }

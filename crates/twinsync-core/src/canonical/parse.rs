@@ -246,30 +246,31 @@ pub fn cmp_utf16(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
+/// The key's first eight bytes as a big-endian number whose order is UTF-16 order:
+/// lead bytes of supplementary characters (F0..F4) are moved below those of
+/// U+E000..U+FFFF (EE, EF). Neither ever occurs as a continuation byte, so the
+/// remap cannot disturb comparisons inside a character.
 #[inline]
 fn key_prefix(k: &[u8]) -> u64 {
     let mut b = [0u8; 8];
     let n = k.len().min(8);
     b[..n].copy_from_slice(&k[..n]);
+    for x in &mut b[..n] {
+        *x = match *x {
+            0xEE | 0xEF => *x + 5,
+            0xF0..=0xF4 => *x - 2,
+            other => other,
+        };
+    }
     u64::from_be_bytes(b)
 }
 
-/// [`cmp_utf16`] of two members' keys, deciding on the prefixes when they differ.
-#[inline]
+/// [`cmp_utf16`] of two members' keys, decided by the prefixes when they differ.
+#[inline(always)]
 fn cmp_members(input: &[u8], arena: &[u8], a: &Member, b: &Member) -> Ordering {
-    if a.prefix != b.prefix {
-        let shift = 56 - (a.prefix ^ b.prefix).leading_zeros() / 8 * 8;
-        let (x, y) = ((a.prefix >> shift) as u8, (b.prefix >> shift) as u8);
-        // The same rule as in `cmp_utf16`; a padding zero sorts first, as a shorter key does.
-        if x >= 0xF0 && (y == 0xEE || y == 0xEF) {
-            Ordering::Less
-        } else if y >= 0xF0 && (x == 0xEE || x == 0xEF) {
-            Ordering::Greater
-        } else {
-            x.cmp(&y)
-        }
-    } else {
-        cmp_utf16(key_bytes(input, arena, a.key), key_bytes(input, arena, b.key))
+    match a.prefix.cmp(&b.prefix) {
+        Ordering::Equal => cmp_utf16(key_bytes(input, arena, a.key), key_bytes(input, arena, b.key)),
+        other => other,
     }
 }
 
@@ -417,9 +418,11 @@ fn parse_string(
     pos: usize,
     out: &mut Vec<u8>,
     arena: Option<&mut Vec<u8>>,
+    validated: bool,
 ) -> Result<(usize, KeyRef), Fail> {
     let start = pos + 1;
-    let (end, high) = scan_plain(input, start);
+    let (end, mut high) = scan_plain(input, start);
+    high &= !validated;
     if input.get(end) == Some(&b'"') {
         // Fast path: nothing to escape, copied verbatim.
         if high {
@@ -430,7 +433,7 @@ fn parse_string(
         out.push(b'"');
         return Ok((end + 1, KeyRef { start, len: end - start, in_arena: false }));
     }
-    parse_string_slow(input, start, end, high, out, arena)
+    parse_string_slow(input, start, end, high, out, arena, validated)
 }
 
 #[cold]
@@ -441,6 +444,7 @@ fn parse_string_slow(
     mut high: bool,
     out: &mut Vec<u8>,
     mut arena: Option<&mut Vec<u8>>,
+    validated: bool,
 ) -> Result<(usize, KeyRef), Fail> {
     let arena_start = arena.as_ref().map_or(0, |a| a.len());
     out.push(b'"');
@@ -509,6 +513,7 @@ fn parse_string_slow(
             _ => return Err(syntax("control character in string must be escaped", end)),
         }
         (end, high) = scan_plain(input, seg);
+        high &= !validated;
     }
 }
 
@@ -634,6 +639,9 @@ fn parse(
     // The canonical form is rarely longer than the input; growing once is cheaper
     // than doubling (and copying) a large buffer several times.
     out.reserve(input.len() + 16);
+    // One UTF-8 check of the whole input is much cheaper than one per string; only
+    // when it fails are strings checked one by one, to name the path at fault.
+    let validated = std::str::from_utf8(input).is_ok();
     let mut pos = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     // States that apply to the value about to be read.
     let mut child: (u32, u32) = (0, 0);
@@ -681,7 +689,7 @@ fn parse(
                     stack.push(fr);
                     if is_object {
                         objects_open += 1;
-                        pos = start_member(input, pos, out, keys, stack, rules, states, &mut child)?;
+                        pos = start_member(input, pos, out, keys, stack, rules, states, &mut child, validated)?;
                     } else if has_rules {
                         let mut ib = [0u8; 20];
                         child = step_states(rules, states, &fr, index_segment(0, &mut ib)).0;
@@ -690,7 +698,7 @@ fn parse(
                 }
             }
             b'"' => {
-                pos = parse_string(input, pos, out, None)?.0;
+                pos = parse_string(input, pos, out, None, validated)?.0;
                 states.truncate(child.0 as usize);
             }
             b'-' | b'0'..=b'9' => {
@@ -751,7 +759,7 @@ fn parse(
                 }
                 match next {
                     Some(b',') => {
-                        pos = start_member(input, pos + 1, out, keys, stack, rules, states, &mut child)?;
+                        pos = start_member(input, pos + 1, out, keys, stack, rules, states, &mut child, validated)?;
                         continue 'value;
                     }
                     Some(b'}') => {
@@ -809,6 +817,7 @@ fn start_member(
     rules: &[Vec<Segment>],
     states: &mut Vec<State>,
     child: &mut (u32, u32),
+    validated: bool,
 ) -> Result<usize, Fail> {
     let pos = skip_ws(input, pos);
     let fr = stack.last_mut().expect("inside an object");
@@ -819,7 +828,7 @@ fn start_member(
     if fr.count > 0 {
         out.push(b',');
     }
-    let (after, key) = parse_string(input, pos, out, Some(&mut *keys))?;
+    let (after, key) = parse_string(input, pos, out, Some(&mut *keys), validated)?;
     fr.key = Some(key);
     fr.key_pos = pos;
     fr.key_prefix = key_prefix(key_bytes(input, keys, key));
