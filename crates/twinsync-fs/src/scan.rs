@@ -158,12 +158,20 @@ impl Visitor<'_, '_> {
             self.warn(format!("{rel}: skipped, not a regular file"));
             return Ok(());
         };
-        let meta = std::fs::metadata(&read_path).map_err(|e| io_err(&key, format!("cannot stat: {e}")))?;
+        // A file deleted while the scan runs is simply absent; any other failure fails
+        // the scan, since a skipped file would look deleted and the deletion would sync.
+        let meta = match std::fs::metadata(&read_path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", read_path.display())))?,
+        };
         let stat = Stat::of(&meta);
         let digest = match job.cache.lookup(&rel, &stat) {
             Some(d) => d,
             None => {
-                let bytes = std::fs::read(&read_path).map_err(|e| io_err(&key, format!("cannot read: {e}")))?;
+                let bytes = match std::fs::read(&read_path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    r => r.map_err(|e| io_err(&key, format!("cannot read {}: {e}", read_path.display())))?,
+                };
                 self.shared.hashed.fetch_add(1, Ordering::Relaxed);
                 digest_file(job.rules, &key, &bytes)?
             }

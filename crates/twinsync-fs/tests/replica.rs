@@ -297,3 +297,23 @@ fn bad_ignore_glob_is_an_error_naming_it() {
         FsReplica::open(dir.path(), FsOptions { ignore: vec!["docs/[z-a]".into()], ..Default::default() }).unwrap_err();
     assert!(e.to_string().contains("docs/[z-a]"), "{e}");
 }
+
+#[cfg(unix)]
+#[test]
+fn followed_links_write_their_target_and_delete_only_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "real.md", b"one\n");
+    std::os::unix::fs::symlink(root.join("real.md"), root.join("alias.md")).unwrap();
+    let opts = FsOptions { symlinks: SymlinkMode::FollowWithinRoot, ..Default::default() };
+    let mut r = FsReplica::open(root, opts).unwrap();
+    let snap = r.scan().unwrap();
+    let (alias, real) = (key("alias.md"), key("real.md"));
+    assert_eq!(snap[&alias].digest, snap[&real].digest);
+    let d = r.write(&alias, &Content::Text("two\n".into()), Some(&snap[&alias].digest), &ctx("op")).unwrap();
+    assert!(fs::symlink_metadata(root.join("alias.md")).unwrap().file_type().is_symlink());
+    assert_eq!(fs::read_to_string(root.join("real.md")).unwrap(), "two\n");
+    r.delete(&alias, &d, &ctx("op2")).unwrap();
+    assert!(fs::symlink_metadata(root.join("alias.md")).is_err());
+    assert_eq!(fs::read_to_string(root.join("real.md")).unwrap(), "two\n");
+}
