@@ -110,6 +110,7 @@ pub fn merge_file(a: MergeFileArgs) -> Result<ExitCode, String> {
         } else {
             Favor::None
         },
+        ..TextMergeOptions::default()
     };
     let merged = text3_bytes(&contents[1], &contents[0], &contents[2], &opts);
     drop(contents);

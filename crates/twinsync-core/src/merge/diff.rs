@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use serde::{Deserialize, Serialize};
+
 /// A change: `chg1` lines at `i1` of the old side became `chg2` lines at `i2` of the new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Change {
@@ -188,26 +190,51 @@ struct MarkHook<'m> {
     marks: &'m mut Marks,
 }
 
+impl MarkHook<'_> {
+    /// Marks reduced lines `[from, to)` of the old side as changed.
+    fn mark_a(&mut self, from: usize, to: usize) {
+        for k in from..to {
+            self.marks.a[self.index_a[k] + 1] = true;
+        }
+    }
+
+    /// Marks reduced lines `[from, to)` of the new side as changed.
+    fn mark_b(&mut self, from: usize, to: usize) {
+        for k in from..to {
+            self.marks.b[self.index_b[k] + 1] = true;
+        }
+    }
+}
+
 impl similar::algorithms::DiffHook for MarkHook<'_> {
     type Error = std::convert::Infallible;
 
     fn delete(&mut self, old: usize, len: usize, _new: usize) -> Result<(), Self::Error> {
-        for k in old..old + len {
-            self.marks.a[self.index_a[k] + 1] = true;
-        }
+        self.mark_a(old, old + len);
         Ok(())
     }
 
     fn insert(&mut self, _old: usize, new: usize, len: usize) -> Result<(), Self::Error> {
-        for k in new..new + len {
-            self.marks.b[self.index_b[k] + 1] = true;
-        }
+        self.mark_b(new, new + len);
         Ok(())
     }
 }
 
+/// The Myers implementation that aligns lines once the problem is reduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aligner {
+    /// A Myers search with git xdiff's tie-breaks and cost cut-offs: the same alignment
+    /// as `git merge-file`, even among several equally short diffs.
+    #[default]
+    Git,
+    /// `similar`'s Myers: an equally minimal diff that may align ambiguous lines
+    /// differently from git.
+    Similar,
+}
+
 /// Diffs line ids `a` (old) against `b` (new) and returns the changes, in order.
-pub(crate) fn diff(a: &[u32], b: &[u32], scratch: &mut Scratch) -> Vec<Change> {
+pub(crate) fn diff(a: &[u32], b: &[u32], scratch: &mut Scratch, aligner: Aligner) -> Vec<Change> {
     let mut marks = Marks { a: vec![false; a.len() + 2], b: vec![false; b.len() + 2] };
 
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
@@ -250,8 +277,13 @@ pub(crate) fn diff(a: &[u32], b: &[u32], scratch: &mut Scratch) -> Vec<Change> {
             }
         }
         let mut hook = MarkHook { index_a: &index_a, index_b: &index_b, marks: &mut marks };
-        let Ok(()) =
-            similar::algorithms::myers::diff(&mut hook, &ids_a[..], 0..ids_a.len(), &ids_b[..], 0..ids_b.len());
+        match aligner {
+            Aligner::Git => git_myers(&ids_a, &ids_b, &mut hook),
+            Aligner::Similar => {
+                let Ok(()) =
+                    similar::algorithms::myers::diff(&mut hook, &ids_a[..], 0..ids_a.len(), &ids_b[..], 0..ids_b.len());
+            }
+        }
     }
 
     compact(&mut marks.a, &marks.b, a);
@@ -409,4 +441,289 @@ fn build_script(marks: &Marks) -> Vec<Change> {
         }
     }
     out
+}
+
+/// Edit cost below which the search never cuts corners (`XDL_HEUR_MIN_COST`).
+const HEUR_MIN_COST: isize = 256;
+/// Floor of the cost limit after which the best partial path is taken (`XDL_MAX_COST_MIN`).
+const MAX_COST_MIN: isize = 256;
+/// Length of a diagonal run that counts as a good snake (`XDL_SNAKE_CNT`).
+const SNAKE_CNT: isize = 20;
+/// Weight of a snake's progress against the edit cost (`XDL_K_HEUR`).
+const K_HEUR: isize = 4;
+
+/// Where a box is split, and whether each half must be diffed minimally.
+struct Split {
+    i1: isize,
+    i2: isize,
+    min_lo: bool,
+    min_hi: bool,
+}
+
+/// Forward and backward furthest-reaching vectors, indexed by diagonal.
+struct KVectors {
+    f: Vec<isize>,
+    b: Vec<isize>,
+    offset: isize,
+    max_cost: isize,
+}
+
+impl KVectors {
+    #[inline]
+    fn f(&self, d: isize) -> isize {
+        self.f[(d + self.offset) as usize]
+    }
+    #[inline]
+    fn b(&self, d: isize) -> isize {
+        self.b[(d + self.offset) as usize]
+    }
+    #[inline]
+    fn set_f(&mut self, d: isize, v: isize) {
+        self.f[(d + self.offset) as usize] = v;
+    }
+    #[inline]
+    fn set_b(&mut self, d: isize, v: isize) {
+        self.b[(d + self.offset) as usize] = v;
+    }
+}
+
+/// Finds the middle snake of the box `[off1, lim1) x [off2, lim2)` by searching from
+/// both corners at once, the way git's xdiff does, including its tie-breaks and its
+/// shortcuts for expensive boxes, so that equal-cost alignments come out as git's.
+#[allow(clippy::too_many_arguments)]
+fn split(
+    a: &[u32],
+    off1: isize,
+    lim1: isize,
+    b: &[u32],
+    off2: isize,
+    lim2: isize,
+    kv: &mut KVectors,
+    need_min: bool,
+) -> Split {
+    let ha1 = |i: isize| a[i as usize];
+    let ha2 = |i: isize| b[i as usize];
+    let (dmin, dmax) = (off1 - lim2, lim1 - off2);
+    let (fmid, bmid) = (off1 - off2, lim1 - lim2);
+    let odd = (fmid - bmid) & 1 != 0;
+    let (mut fmin, mut fmax, mut bmin, mut bmax) = (fmid, fmid, bmid, bmid);
+    kv.set_f(fmid, off1);
+    kv.set_b(bmid, lim1);
+    let mut ec: isize = 1;
+    loop {
+        let mut got_snake = false;
+        if fmin > dmin {
+            fmin -= 1;
+            kv.set_f(fmin - 1, -1);
+        } else {
+            fmin += 1;
+        }
+        if fmax < dmax {
+            fmax += 1;
+            kv.set_f(fmax + 1, -1);
+        } else {
+            fmax -= 1;
+        }
+        let mut d = fmax;
+        while d >= fmin {
+            let mut i1 = if kv.f(d - 1) >= kv.f(d + 1) { kv.f(d - 1) + 1 } else { kv.f(d + 1) };
+            let prev1 = i1;
+            let mut i2 = i1 - d;
+            while i1 < lim1 && i2 < lim2 && ha1(i1) == ha2(i2) {
+                i1 += 1;
+                i2 += 1;
+            }
+            if i1 - prev1 > SNAKE_CNT {
+                got_snake = true;
+            }
+            kv.set_f(d, i1);
+            if odd && bmin <= d && d <= bmax && kv.b(d) <= i1 {
+                return Split { i1, i2, min_lo: true, min_hi: true };
+            }
+            d -= 2;
+        }
+
+        if bmin > dmin {
+            bmin -= 1;
+            kv.set_b(bmin - 1, isize::MAX);
+        } else {
+            bmin += 1;
+        }
+        if bmax < dmax {
+            bmax += 1;
+            kv.set_b(bmax + 1, isize::MAX);
+        } else {
+            bmax -= 1;
+        }
+        let mut d = bmax;
+        while d >= bmin {
+            let mut i1 = if kv.b(d - 1) < kv.b(d + 1) { kv.b(d - 1) } else { kv.b(d + 1) - 1 };
+            let prev1 = i1;
+            let mut i2 = i1 - d;
+            while i1 > off1 && i2 > off2 && ha1(i1 - 1) == ha2(i2 - 1) {
+                i1 -= 1;
+                i2 -= 1;
+            }
+            if prev1 - i1 > SNAKE_CNT {
+                got_snake = true;
+            }
+            kv.set_b(d, i1);
+            if !odd && fmin <= d && d <= fmax && i1 <= kv.f(d) {
+                return Split { i1, i2, min_lo: true, min_hi: true };
+            }
+            d -= 2;
+        }
+
+        if !need_min {
+            if got_snake && ec > HEUR_MIN_COST {
+                if let Some((i1, i2)) = good_forward_snake(a, b, kv, (off1, lim1, off2, lim2), fmin, fmax, fmid, ec) {
+                    return Split { i1, i2, min_lo: true, min_hi: false };
+                }
+                if let Some((i1, i2)) = good_backward_snake(a, b, kv, (off1, lim1, off2, lim2), bmin, bmax, bmid, ec) {
+                    return Split { i1, i2, min_lo: false, min_hi: true };
+                }
+            }
+            if ec >= kv.max_cost {
+                // Too expensive: take whichever partial path got furthest.
+                let (mut fbest, mut fbest1) = (-1isize, -1isize);
+                let mut d = fmax;
+                while d >= fmin {
+                    let mut i1 = kv.f(d).min(lim1);
+                    let mut i2 = i1 - d;
+                    if lim2 < i2 {
+                        i1 = lim2 + d;
+                        i2 = lim2;
+                    }
+                    if fbest < i1 + i2 {
+                        fbest = i1 + i2;
+                        fbest1 = i1;
+                    }
+                    d -= 2;
+                }
+                let (mut bbest, mut bbest1) = (isize::MAX, isize::MAX);
+                let mut d = bmax;
+                while d >= bmin {
+                    let mut i1 = off1.max(kv.b(d));
+                    let mut i2 = i1 - d;
+                    if i2 < off2 {
+                        i1 = off2 + d;
+                        i2 = off2;
+                    }
+                    if i1 + i2 < bbest {
+                        bbest = i1 + i2;
+                        bbest1 = i1;
+                    }
+                    d -= 2;
+                }
+                return if (lim1 + lim2) - bbest < fbest - (off1 + off2) {
+                    Split { i1: fbest1, i2: fbest - fbest1, min_lo: true, min_hi: false }
+                } else {
+                    Split { i1: bbest1, i2: bbest - bbest1, min_lo: false, min_hi: true }
+                };
+            }
+        }
+        ec += 1;
+    }
+}
+
+/// A forward diagonal that has made much progress and ends in a long snake, if any.
+#[allow(clippy::too_many_arguments)]
+fn good_forward_snake(
+    a: &[u32],
+    b: &[u32],
+    kv: &KVectors,
+    (off1, lim1, off2, lim2): (isize, isize, isize, isize),
+    fmin: isize,
+    fmax: isize,
+    fmid: isize,
+    ec: isize,
+) -> Option<(isize, isize)> {
+    let (mut best, mut found) = (0isize, None);
+    let mut d = fmax;
+    while d >= fmin {
+        let dd = (d - fmid).abs();
+        let i1 = kv.f(d);
+        let i2 = i1 - d;
+        let v = (i1 - off1) + (i2 - off2) - dd;
+        if v > K_HEUR * ec && v > best && off1 + SNAKE_CNT <= i1 && i1 < lim1 && off2 + SNAKE_CNT <= i2 && i2 < lim2 {
+            let mut k = 1;
+            while a[(i1 - k) as usize] == b[(i2 - k) as usize] {
+                if k == SNAKE_CNT {
+                    best = v;
+                    found = Some((i1, i2));
+                    break;
+                }
+                k += 1;
+            }
+        }
+        d -= 2;
+    }
+    found
+}
+
+/// A backward diagonal that has made much progress and starts with a long snake, if any.
+#[allow(clippy::too_many_arguments)]
+fn good_backward_snake(
+    a: &[u32],
+    b: &[u32],
+    kv: &KVectors,
+    (off1, lim1, off2, lim2): (isize, isize, isize, isize),
+    bmin: isize,
+    bmax: isize,
+    bmid: isize,
+    ec: isize,
+) -> Option<(isize, isize)> {
+    let (mut best, mut found) = (0isize, None);
+    let mut d = bmax;
+    while d >= bmin {
+        let dd = (d - bmid).abs();
+        let i1 = kv.b(d);
+        let i2 = i1 - d;
+        let v = (lim1 - i1) + (lim2 - i2) - dd;
+        if v > K_HEUR * ec && v > best && off1 < i1 && i1 <= lim1 - SNAKE_CNT && off2 < i2 && i2 <= lim2 - SNAKE_CNT {
+            let mut k = 0;
+            while a[(i1 + k) as usize] == b[(i2 + k) as usize] {
+                if k == SNAKE_CNT - 1 {
+                    best = v;
+                    found = Some((i1, i2));
+                    break;
+                }
+                k += 1;
+            }
+        }
+        d -= 2;
+    }
+    found
+}
+
+/// git-compatible Myers over the reduced id lists: marks changed lines through `hook`.
+fn git_myers(a: &[u32], b: &[u32], hook: &mut MarkHook) {
+    let ndiags = (a.len() + b.len() + 3) as isize;
+    let mut kv = KVectors {
+        f: vec![0; ndiags as usize],
+        b: vec![0; ndiags as usize],
+        offset: b.len() as isize + 1,
+        max_cost: (bogo_sqrt(ndiags as usize) as isize).max(MAX_COST_MIN),
+    };
+    // Boxes still to diff; the order does not matter since each marks its own lines.
+    let mut stack = vec![(0isize, a.len() as isize, 0isize, b.len() as isize, false)];
+    while let Some((mut off1, mut lim1, mut off2, mut lim2, need_min)) = stack.pop() {
+        while off1 < lim1 && off2 < lim2 && a[off1 as usize] == b[off2 as usize] {
+            off1 += 1;
+            off2 += 1;
+        }
+        while off1 < lim1 && off2 < lim2 && a[lim1 as usize - 1] == b[lim2 as usize - 1] {
+            lim1 -= 1;
+            lim2 -= 1;
+        }
+        if off1 == lim1 {
+            hook.mark_b(off2 as usize, lim2 as usize);
+        } else if off2 == lim2 {
+            hook.mark_a(off1 as usize, lim1 as usize);
+        } else {
+            let s = split(a, off1, lim1, b, off2, lim2, &mut kv, need_min);
+            stack.push((s.i1, lim1, s.i2, lim2, s.min_hi));
+            stack.push((off1, s.i1, off2, s.i2, s.min_lo));
+        }
+    }
 }

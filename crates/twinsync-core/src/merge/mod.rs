@@ -2,6 +2,8 @@
 //! (JSON objects key by key).
 
 mod diff;
+
+pub use diff::Aligner;
 mod json3;
 mod text3;
 

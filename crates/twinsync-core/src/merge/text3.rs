@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::diff::{diff, split_lines, Change, Interner, Scratch};
+use super::diff::{diff, split_lines, Aligner, Change, Interner, Scratch};
 
 /// How conflict hunks are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -51,6 +51,8 @@ pub struct TextMergeOptions {
     pub marker_size: usize,
     /// Conflict resolution instead of markers.
     pub favor: Favor,
+    /// Which Myers search aligns lines (git's by default).
+    pub aligner: Aligner,
 }
 
 impl Default for TextMergeOptions {
@@ -60,6 +62,7 @@ impl Default for TextMergeOptions {
             style: ConflictStyle::Merge,
             marker_size: 7,
             favor: Favor::None,
+            aligner: Aligner::Git,
         }
     }
 }
@@ -119,8 +122,8 @@ pub fn text3_bytes(base: &[u8], ours: &[u8], theirs: &[u8], opts: &TextMergeOpti
     let it = interner.intern(&lt);
     let mut scratch = Scratch::new(interner.len());
 
-    let d1 = diff(&ib, &io, &mut scratch);
-    let d2 = diff(&ib, &it, &mut scratch);
+    let d1 = diff(&ib, &io, &mut scratch, opts.aligner);
+    let d2 = diff(&ib, &it, &mut scratch, opts.aligner);
     if d1.is_empty() {
         return ByteMerge { bytes: theirs.to_vec(), conflicts: 0 };
     }
@@ -129,11 +132,12 @@ pub fn text3_bytes(base: &[u8], ours: &[u8], theirs: &[u8], opts: &TextMergeOpti
     }
     let files = Files { base: &lb, ours: &lo, theirs: &lt, ours_ids: &io, theirs_ids: &it };
     let mut hunks = combine(&d1, &d2, &files);
+    let aligner = opts.aligner;
     match opts.style {
         ConflictStyle::Zdiff3 => trim_common_ends(&mut hunks, &files),
         ConflictStyle::Diff3 => {}
         ConflictStyle::Merge => {
-            hunks = refine(hunks, &files, &mut scratch);
+            hunks = refine(hunks, &files, &mut scratch, aligner);
             join_close_conflicts(&mut hunks, &files);
         }
     }
@@ -296,14 +300,14 @@ fn combine(d1: &[Change], d2: &[Change], f: &Files) -> Vec<Hunk> {
 
 /// Narrows each conflict to the lines where ours and theirs differ, splitting it where
 /// they agree in between.
-fn refine(hunks: Vec<Hunk>, f: &Files, scratch: &mut Scratch) -> Vec<Hunk> {
+fn refine(hunks: Vec<Hunk>, f: &Files, scratch: &mut Scratch, aligner: Aligner) -> Vec<Hunk> {
     let mut out = Vec::with_capacity(hunks.len());
     for m in hunks {
         if m.mode != Mode::Conflict || m.chg1 <= 0 || m.chg2 <= 0 {
             out.push(m);
             continue;
         }
-        let changes = diff(&f.ours_ids[m.ours()], &f.theirs_ids[m.theirs()], scratch);
+        let changes = diff(&f.ours_ids[m.ours()], &f.theirs_ids[m.theirs()], scratch, aligner);
         if changes.is_empty() {
             out.push(Hunk { mode: Mode::Same, ..m });
             continue;
