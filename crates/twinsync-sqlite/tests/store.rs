@@ -292,3 +292,29 @@ fn openers_racing_on_a_fresh_file_all_succeed() {
     }
     assert_eq!(user_version(&path), SCHEMA_VERSION, "migrated exactly once (a second run would fail)");
 }
+
+#[test]
+fn damaged_rows_are_corrupt_errors_naming_table_and_value() {
+    let path = fresh_db("bad-rows");
+    let store = SqliteStore::open(&path).unwrap();
+    let raw = Connection::open(&path).unwrap();
+    raw.execute("INSERT INTO base (scope, key, digest) VALUES ('s', 'a.md', 'not-hex')", []).unwrap();
+    let err = store.load_base("s").unwrap_err();
+    assert_corrupt(err.clone(), &path, "base");
+    assert!(err.to_string().contains("not-hex"), "{err}");
+    raw.execute("DELETE FROM base", []).unwrap();
+    raw.execute(
+        "INSERT INTO base (scope, key, digest) VALUES ('s', '../escape', ?1)",
+        [Digest::of_bytes(b"x").to_hex()],
+    )
+    .unwrap();
+    let err = store.load_base("s").unwrap_err();
+    assert_corrupt(err.clone(), &path, "../escape");
+    raw.execute(
+        "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, 'text', 2, ?2)",
+        rusqlite::params![Digest::of_bytes(b"y").to_hex(), vec![b'a', 0xff]],
+    )
+    .unwrap();
+    let err = store.blob(&Digest::of_bytes(b"y")).unwrap_err();
+    assert_corrupt(err, &path, "UTF-8");
+}
