@@ -10,6 +10,7 @@ mod cmd_hash;
 mod cmd_lock;
 mod cmd_mcp;
 mod cmd_merge;
+mod cmd_openspec;
 mod cmd_project;
 
 /// Keep two replicas of your artifacts in sync.
@@ -48,6 +49,8 @@ enum Command {
     Mcp(cmd_mcp::McpArgs),
     /// A walk-through on a throwaway project: sync, conflict, merge, undo.
     Demo(cmd_demo::DemoArgs),
+    /// OpenSpec folders: list, show and validate as the `openspec` CLI does.
+    Openspec(cmd_openspec::OpenspecArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Guard(a) => Ok(cmd_guard::guard(a, &common)),
         Command::Mcp(a) => Ok(cmd_mcp::mcp(a, &common)),
         Command::Demo(a) => Ok(cmd_demo::demo(a)),
+        Command::Openspec(a) => Ok(cmd_openspec::openspec(a, &common)),
     };
     match result {
         Ok(code) => code,

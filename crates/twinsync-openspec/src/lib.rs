@@ -1,0 +1,25 @@
+//! OpenSpec folders for twinsync: a model of `openspec/` (config, main specs, active and
+//! archived changes, delta specs, tasks), a parser that reads markdown exactly as the
+//! OpenSpec CLI 1.13 does, the CLI's `list`/`show`/`validate` JSON, and a lossless writer.
+//!
+//! Parsing never panics and never stops at a malformed file: problems are collected in
+//! [`Workspace::problems`] with file, line and message.
+
+pub mod change;
+pub mod delta;
+pub mod output;
+pub mod spec;
+pub mod tasks;
+pub mod text;
+pub mod validate;
+pub mod workspace;
+pub mod writer;
+
+pub use change::{change_deltas, change_title, ShowDelta};
+pub use delta::{parse_delta_spec, DeltaPlan, Operation, RequirementBlock};
+pub use output::{list_json, list_specs_json, show_json, validate_json, Scope, Sort};
+pub use spec::{parse_spec, Requirement, Scenario, Spec, SpecError};
+pub use tasks::{count_tasks, parse_tasks, Progress, Task};
+pub use validate::{validate_change, validate_spec_text, Issue, Level, Report};
+pub use workspace::{find_root, ArchiveName, Change, Problem, Workspace, WorkspaceError};
+pub use writer::{EditError, MarkdownDoc};
