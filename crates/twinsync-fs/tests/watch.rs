@@ -25,7 +25,7 @@ fn rapid_edits_arrive_as_one_debounced_batch_without_ignored_paths() {
     fs::create_dir_all(root.join("docs")).unwrap();
     fs::write(root.join(".gitignore"), "*.log\n").unwrap();
     let opts =
-        WatchOptions { debounce: Duration::from_millis(300), ignore: vec!["scratch/".into()], ..Default::default() };
+        WatchOptions { debounce: Duration::from_millis(500), ignore: vec!["scratch/".into()], ..Default::default() };
     let (watcher, rx) = Watcher::start(root, opts).unwrap();
     for i in 0..5 {
         fs::write(root.join(format!("docs/{i}.md")), format!("edit {i}")).unwrap();
