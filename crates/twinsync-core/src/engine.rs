@@ -113,6 +113,7 @@ pub struct Engine<'a> {
     transport: Option<&'a dyn Transport>,
     progress: Option<&'a dyn Fn(usize, usize)>,
     config: EngineConfig,
+    events_sent: u64,
 }
 
 /// Outcome of one item, before it is written into the report.
@@ -132,7 +133,7 @@ fn side<'r>(left: &'r mut dyn Replica, right: &'r mut dyn Replica, s: Side) -> &
 impl<'a> Engine<'a> {
     /// An engine over `store`, reading time from `clock`.
     pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, config: EngineConfig) -> Self {
-        Engine { store, clock, transport: None, progress: None, config }
+        Engine { store, clock, transport: None, progress: None, config, events_sent: 0 }
     }
 
     /// Sends events through `transport`.
@@ -724,12 +725,10 @@ impl<'a> Engine<'a> {
 
     fn emit(&mut self, category: EventCategory, correlation: &str, payload: serde_json::Value) {
         let at = self.clock.now();
+        self.events_sent += 1;
         let envelope = EventEnvelope {
-            id: format!(
-                "{correlation}-{}-{}",
-                serde_json::to_value(category).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
-                at.millis()
-            ),
+            // Unique within the operation: several conflicts can share one millisecond.
+            id: format!("{correlation}-{}-{}", at.millis(), self.events_sent),
             category,
             at,
             correlation_id: correlation.to_string(),

@@ -169,7 +169,8 @@ pub trait Store: Send {
     /// history recorded.
     fn commit_undo(&mut self, commit: &UndoCommit) -> Result<(), StoreError>;
 
-    /// Drops undo entries of operations beyond the limits, then blobs nothing refers to.
+    /// Drops undo entries of operations beyond the limits (counted over the whole store,
+    /// every scope together: one undo stack per project), then blobs nothing refers to.
     fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError>;
 
     /// History rows of `scope` (all for `None`), newest first.
