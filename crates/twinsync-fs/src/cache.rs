@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use sha2::{Digest as _, Sha256};
-use twinsync_core::{Digest, HashRules};
+use twinsync_core::{Digest, HashRules, Key};
 
 use crate::paths::Stat;
 
@@ -27,10 +27,10 @@ pub(crate) struct CacheEntry {
     pub digest: Digest,
 }
 
-/// Relative path -> stat and digest, valid for one set of hash rules.
+/// Key (relative path) -> stat and digest, valid for one set of hash rules.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StatCache {
-    pub entries: HashMap<String, CacheEntry>,
+    pub entries: HashMap<Key, CacheEntry>,
     /// When the newest entries were captured (start of the scan that hashed them), ns.
     pub captured_at_ns: i64,
     /// Fingerprint of the rules the digests were made with.
@@ -72,12 +72,12 @@ impl StatCache {
         out.extend_from_slice(&self.rules_fp);
         out.extend_from_slice(&self.captured_at_ns.to_le_bytes());
         out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
-        let mut keys: Vec<&String> = self.entries.keys().collect();
+        let mut keys: Vec<&Key> = self.entries.keys().collect();
         keys.sort_unstable();
         for k in keys {
             let e = &self.entries[k];
-            out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(&(k.as_str().len() as u32).to_le_bytes());
+            out.extend_from_slice(k.as_str().as_bytes());
             out.extend_from_slice(&e.stat.size.to_le_bytes());
             out.extend_from_slice(&e.stat.mtime_ns.to_le_bytes());
             out.extend_from_slice(&e.stat.ctime_ns.to_le_bytes());
@@ -112,7 +112,7 @@ impl StatCache {
         let mut entries = HashMap::with_capacity(usize::try_from(n).ok()?.min(body.len() / 68));
         for _ in 0..n {
             let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
-            let key = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+            let key = Key::new(std::str::from_utf8(r.take(len)?).ok()?).ok()?;
             let stat = Stat { size: r.u64()?, mtime_ns: r.i64()?, ctime_ns: r.i64()?, ino: r.u64()? };
             let digest = Digest::from_bytes(r.take(32)?.try_into().ok()?);
             entries.insert(key, CacheEntry { stat, digest });
@@ -153,7 +153,7 @@ mod tests {
         let mut c = StatCache::new(&HashRules::default());
         c.captured_at_ns = 10 * RACY_WINDOW_NS;
         let stat = Stat { size: 3, mtime_ns: RACY_WINDOW_NS, ctime_ns: RACY_WINDOW_NS, ino: 7 };
-        c.entries.insert("a/b.md".into(), CacheEntry { stat, digest: Digest::of_bytes(b"abc") });
+        c.entries.insert(Key::new("a/b.md").unwrap(), CacheEntry { stat, digest: Digest::of_bytes(b"abc") });
         c
     }
 

@@ -231,8 +231,8 @@ impl Replica for FsReplica {
         let mut entries = Vec::with_capacity(out.files.len());
         for f in out.files {
             let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
+            cache.entries.insert(f.key.clone(), CacheEntry { stat: f.stat, digest: f.digest });
             entries.push((f.key.clone(), Entry { key: f.key, digest: f.digest, size: f.stat.size, modified }));
-            cache.entries.insert(f.rel, CacheEntry { stat: f.stat, digest: f.digest });
         }
         // Collecting sorts once and bulk-builds the map: far cheaper than 100k inserts.
         let snap: Snapshot = entries.into_iter().collect();

@@ -23,7 +23,6 @@ const SCAN_THREADS: usize = 2;
 
 /// One file as a scan found it.
 pub(crate) struct Found {
-    pub rel: String,
     pub key: Key,
     pub stat: Stat,
     pub digest: Digest,
@@ -129,9 +128,9 @@ impl Visitor<'_, '_> {
         let rel_path = path.strip_prefix(job.root).unwrap_or(path);
         let Some(rel) = rel_path.to_str().map(|s| {
             if std::path::MAIN_SEPARATOR == '/' {
-                s.to_string()
+                std::borrow::Cow::Borrowed(s)
             } else {
-                s.replace(std::path::MAIN_SEPARATOR, "/")
+                std::borrow::Cow::Owned(s.replace(std::path::MAIN_SEPARATOR, "/"))
             }
         }) else {
             self.warn(format!("{}: skipped, the name is not valid UTF-8", path.display()));
@@ -165,7 +164,7 @@ impl Visitor<'_, '_> {
             r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", read_path.display())))?,
         };
         let stat = Stat::of(&meta);
-        let digest = match job.cache.lookup(&rel, &stat) {
+        let digest = match job.cache.lookup(key.as_str(), &stat) {
             Some(d) => d,
             None => {
                 let bytes = match std::fs::read(&read_path) {
@@ -176,7 +175,7 @@ impl Visitor<'_, '_> {
                 digest_file(job.rules, &key, &bytes)?
             }
         };
-        self.files.push(Found { rel, key, stat, digest });
+        self.files.push(Found { key, stat, digest });
         Ok(())
     }
 
