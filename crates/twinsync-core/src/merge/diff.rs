@@ -1,7 +1,9 @@
 //! Line diff for the three-way merge: lines interned to integer ids, the problem shrunk the
-//! way git's xdiff shrinks it (common ends trimmed, lines without a partner set aside),
-//! Myers from `similar` on what is left, then change groups slid into git's canonical
-//! places, so that hunks line up with what `git merge-file` produces.
+//! way git's xdiff shrinks it (common ends trimmed, lines without a partner set aside,
+//! very common lines inside runs of such lines set aside too), a Myers search on what is
+//! left, then change groups slid into git's canonical places. The default search makes
+//! the same choices as xdiff among equally short diffs, so hunks line up exactly with
+//! `git merge-file`; `similar`'s Myers can be chosen instead ([`Aligner::Similar`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
