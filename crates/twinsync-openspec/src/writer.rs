@@ -39,31 +39,23 @@ pub struct MarkdownDoc {
 }
 
 impl MarkdownDoc {
-    /// Splits text into lines, remembering a BOM and every line ending (`\n`, `\r\n`, `\r`).
+    /// Splits text into lines, remembering a BOM and every line ending (`\n` or `\r\n`).
     pub fn parse(text: &str) -> MarkdownDoc {
         let (bom, body) = match text.strip_prefix('\u{feff}') {
             Some(rest) => (true, rest),
             None => (false, text),
         };
+        // Lines end at `\n` only (a lone `\r` stays inside its line), the way the CLI splits
+        // task files, so task indices here are the CLI's.
         let mut lines = Vec::new();
-        let bytes = body.as_bytes();
         let mut start = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => {
-                    lines.push(Line { text: body[start..i].to_string(), ending: "\n" });
-                    i += 1;
-                    start = i;
-                }
-                b'\r' => {
-                    let crlf = bytes.get(i + 1) == Some(&b'\n');
-                    lines.push(Line { text: body[start..i].to_string(), ending: if crlf { "\r\n" } else { "\r" } });
-                    i += if crlf { 2 } else { 1 };
-                    start = i;
-                }
-                _ => i += 1,
+        for (i, _) in body.match_indices('\n') {
+            let seg = &body[start..i];
+            match seg.strip_suffix('\r') {
+                Some(t) => lines.push(Line { text: t.to_string(), ending: "\r\n" }),
+                None => lines.push(Line { text: seg.to_string(), ending: "\n" }),
             }
+            start = i + 1;
         }
         lines.push(Line { text: body[start..].to_string(), ending: "" });
         MarkdownDoc { bom, lines }
@@ -118,6 +110,10 @@ impl MarkdownDoc {
         }
         let (a, b) = task.box_range;
         let text = &mut self.lines[li].text;
+        // `[x](…)` reads as a link, not a task: keep a ticked `[ ](…)` a task with a space.
+        if done && matches!(text[b + 1..].chars().next(), Some('(') | Some('[')) {
+            text.insert(b + 1, ' ');
+        }
         text.replace_range(a..b, if done { "x" } else { " " });
         Ok(())
     }
