@@ -67,6 +67,14 @@ fn show_change_and_spec() {
     let out = run_in(&corpus(), &["openspec", "show", "no-such-thing", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_of(&out)["status"][0]["code"], "unknown_item");
+    // Suggestions as `openspec show cli-lst --json` 1.13.2 prints them.
+    let out = run_in(&corpus(), &["openspec", "show", "cli-lst", "--json"]);
+    assert_eq!(
+        json_of(&out)["status"][0]["message"],
+        "Unknown item 'cli-lst'. Did you mean: cli-list, cli-init, cli-show, cli-spec, cli-view?"
+    );
+    let out = run_in(&corpus(), &["openspec", "show", "nope", "--json", "--type", "spec"]);
+    assert_eq!(json_of(&out)["status"][0]["code"], "show_error");
     // Text mode passes the markdown through.
     let out = run_in(&corpus(), &["openspec", "show", "cli-list"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("## Purpose"));

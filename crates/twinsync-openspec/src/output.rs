@@ -117,8 +117,10 @@ pub fn status_json(code: &str, message: &str) -> Value {
 
 /// `show <id> --type change --json` (Err holds the failure document).
 pub fn show_change_json(ws: &Workspace, id: &str) -> Result<Value, Value> {
-    let Some(c) = ws.change(id) else {
-        return Err(status_json("unknown_item", &format!("Unknown item '{id}'.")));
+    // With the type given, the CLI goes to the directory directly (dot-directories too).
+    let Some(c) = ws.changes.iter().find(|c| c.id == id) else {
+        let p = ws.root.join("openspec/changes").join(id).join("proposal.md");
+        return Err(status_json("show_error", &format!("Change \"{id}\" not found at {}", p.display())));
     };
     let Some(proposal) = &c.proposal else {
         return Err(status_json(
@@ -141,7 +143,8 @@ pub fn show_change_json(ws: &Workspace, id: &str) -> Result<Value, Value> {
 /// `show <id> --type spec --json`.
 pub fn show_spec_json(ws: &Workspace, id: &str) -> Result<Value, Value> {
     let Some(s) = ws.spec(id) else {
-        return Err(status_json("unknown_item", &format!("Unknown item '{id}'.")));
+        let p = ws.root.join("openspec/specs").join(id).join("spec.md");
+        return Err(status_json("show_error", &format!("Spec '{id}' not found at {}", p.display())));
     };
     let spec = s.parsed.as_ref().map_err(|e| status_json("show_error", &e.message))?;
     Ok(json!({
@@ -170,7 +173,35 @@ pub fn show_json(ws: &Workspace, id: &str, kind: Option<&str>) -> Result<Value, 
         }] })),
         None if is_change => show_change_json(ws, id),
         None if is_spec => show_spec_json(ws, id),
-        None => Err(status_json("unknown_item", &format!("Unknown item '{id}'."))),
+        None => Err(status_json("unknown_item", &unknown_message(ws, id))),
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<u16>, Vec<u16>) = (a.encode_utf16().collect(), b.encode_utf16().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `Unknown item 'x'.` with up to five nearest ids (changes first, then specs), as the CLI.
+pub fn unknown_message(ws: &Workspace, id: &str) -> String {
+    let mut candidates: Vec<&str> = ws.changes.iter().map(|c| c.id.as_str()).filter(|c| !c.starts_with('.')).collect();
+    candidates.extend(ws.specs.iter().map(|s| s.id.as_str()));
+    let mut scored: Vec<(usize, &str)> = candidates.into_iter().map(|c| (levenshtein(id, c), c)).collect();
+    scored.sort_by_key(|s| s.0);
+    let near: Vec<&str> = scored.into_iter().take(5).map(|s| s.1).collect();
+    if near.is_empty() {
+        format!("Unknown item '{id}'.")
+    } else {
+        format!("Unknown item '{id}'. Did you mean: {}?", near.join(", "))
     }
 }
 
