@@ -59,13 +59,16 @@ pub fn list_json(ws: &Workspace, sort: Sort) -> Value {
         .map(|c| {
             let p = c.progress();
             let lm = last_modified(&c.dir).unwrap_or(UNIX_EPOCH);
-            let v = json!({
+            let mut v = json!({
                 "name": c.id,
                 "completedTasks": p.completed,
                 "totalTasks": p.total,
                 "lastModified": iso_time(lm),
                 "status": p.status(),
             });
+            if !c.nested.is_empty() {
+                v["nested"] = json!(c.nested);
+            }
             (c.id.clone(), lm, v)
         })
         .collect();
@@ -73,7 +76,21 @@ pub fn list_json(ws: &Workspace, sort: Sort) -> Value {
         Sort::Recent => rows.sort_by(|a, b| b.1.cmp(&a.1)),
         Sort::Name => rows.sort_by(|a, b| locale_compare(&a.0, &b.0)),
     }
-    json!({ "changes": rows.into_iter().map(|r| r.2).collect::<Vec<_>>(), "root": root_json(ws) })
+    let warnings: Vec<Value> = ws
+        .changes
+        .iter()
+        .filter(|c| !c.nested.is_empty())
+        .map(|c| {
+            let message = c.nested_message().unwrap_or_default();
+            json!({ "code": "nested_change_directory", "name": c.id, "nested": c.nested, "message": message })
+        })
+        .collect();
+    let mut doc = json!({ "changes": rows.into_iter().map(|r| r.2).collect::<Vec<_>>() });
+    if !warnings.is_empty() {
+        doc["warnings"] = json!(warnings);
+    }
+    doc["root"] = root_json(ws);
+    doc
 }
 
 /// `list --specs --json`.
@@ -122,6 +139,9 @@ pub fn show_change_json(ws: &Workspace, id: &str) -> Result<Value, Value> {
         let p = ws.root.join("openspec/changes").join(id).join("proposal.md");
         return Err(status_json("show_error", &format!("Change \"{id}\" not found at {}", p.display())));
     };
+    if let Some(m) = c.nested_message() {
+        return Err(status_json("show_error", &m));
+    }
     let Some(proposal) = &c.proposal else {
         return Err(status_json(
             "show_error",

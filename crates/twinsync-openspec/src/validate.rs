@@ -421,6 +421,9 @@ pub fn main_spec_structure_issues(content: &str) -> Vec<(usize, String)> {
 
 /// Validates one active change the way `validate --all` does.
 pub fn validate_change(ws: &Workspace, change: &Change, strict: bool) -> Report {
+    if let Some(m) = change.nested_message() {
+        return Report::new(vec![issue(Level::Error, "file", m)], strict);
+    }
     let mut issues = Vec::new();
     let mut total = 0usize;
     let mut missing_header = Vec::new();
@@ -598,7 +601,7 @@ pub fn validate_change(ws: &Workspace, change: &Change, strict: bool) -> Report 
         issues.push(issue(Level::Error, p, "No delta sections found. Add headers such as \"## ADDED Requirements\" or move non-delta notes outside specs/.".into()));
     }
     let skip = change.skip_specs();
-    let specs_has_files = skip && has_any_file(&change.dir.join("specs"));
+    let specs_has_files = skip && crate::workspace::has_any_file(&change.dir.join("specs"));
     if skip && specs_has_files {
         issues.push(issue(Level::Error, "file", SKIP_SPECS_CONFLICT.into()));
     }
@@ -621,21 +624,6 @@ pub fn validate_change(ws: &Workspace, change: &Change, strict: bool) -> Report 
         issues.extend(numbering_issues(&docs).into_iter().map(task_issue));
     }
     Report::new(issues, strict)
-}
-
-fn has_any_file(dir: &std::path::Path) -> bool {
-    let Ok(rd) = std::fs::read_dir(dir) else { return false };
-    rd.filter_map(Result::ok).any(|e| {
-        let name = e.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            return false;
-        }
-        match e.file_type() {
-            Ok(t) if t.is_dir() => has_any_file(&e.path()),
-            Ok(_) => true,
-            Err(_) => false,
-        }
-    })
 }
 
 fn is_word_char(c: char) -> bool {

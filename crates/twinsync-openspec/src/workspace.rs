@@ -157,6 +157,9 @@ pub struct Change {
     pub root_level_spec: bool,
     /// Other `.md` files under specs/ that hold delta sections (never read by the CLI).
     pub unread_delta_files: Vec<(String, String)>,
+    /// When this directory is not a change but a folder wrapping changes: their ids
+    /// (`group/x`), sorted. Empty otherwise.
+    pub nested: Vec<String>,
 }
 
 impl Change {
@@ -166,6 +169,17 @@ impl Change {
             let p = count_tasks(&f.text);
             Progress { completed: acc.completed + p.completed, total: acc.total + p.total }
         })
+    }
+    /// The CLI's message for a folder that wraps nested changes instead of being one.
+    pub fn nested_message(&self) -> Option<String> {
+        let first = self.nested.first()?;
+        let list: Vec<String> = self.nested.iter().map(|n| format!("openspec/changes/{n}/")).collect();
+        Some(format!(
+            "\"{}\" is not a change: it is a folder wrapping {}. A change must be a directory directly under openspec/changes/, so those nested directories are invisible to OpenSpec while the folder around them is reported as a change. Nested paths are supported under openspec/specs/ only. Rename each nested change to a flat name (for example \"{}\").",
+            self.id,
+            list.join(", "),
+            first.replace('/', "-")
+        ))
     }
     /// Whether `.openspec.yaml` sets `skip_specs: true`.
     pub fn skip_specs(&self) -> bool {
@@ -334,7 +348,10 @@ impl Workspace {
                 if name == "archive" || !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                     continue;
                 }
-                let c = ws.load_change(&e.path(), name, None);
+                let mut c = ws.load_change(&e.path(), name, None);
+                if !c.id.starts_with('.') {
+                    c.nested = nested_changes(&c.dir, &c.id);
+                }
                 ws.changes.push(c);
             }
         }
@@ -415,6 +432,7 @@ impl Workspace {
             task_files,
             root_level_spec: specs_dir.join("spec.md").is_file(),
             unread_delta_files: unread_delta_files(&specs_dir),
+            nested: Vec::new(),
             deltas,
         };
         let schema = self.schema_of(&c);
@@ -462,4 +480,65 @@ pub fn last_modified(dir: &Path) -> Option<SystemTime> {
     let mut latest = None;
     walk(dir, &mut latest);
     latest.or_else(|| fs::metadata(dir).and_then(|m| m.modified()).ok())
+}
+
+/// Whether a directory looks like a change: a marker file, or any file under `specs/`.
+fn looks_like_change(dir: &Path) -> bool {
+    [".openspec.yaml", "proposal.md", "tasks.md", "design.md"].iter().any(|m| dir.join(m).is_file())
+        || has_any_file(&dir.join("specs"))
+}
+
+/// Any non-dot file at any depth (symlinks count, unfollowed).
+pub fn has_any_file(dir: &Path) -> bool {
+    let Ok(rd) = fs::read_dir(dir) else { return false };
+    rd.filter_map(Result::ok).any(|e| {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            return false;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => has_any_file(&e.path()),
+            Ok(_) => true,
+            Err(_) => false,
+        }
+    })
+}
+
+/// Changes nested inside a folder that is itself no change (up to three levels), as the
+/// CLI detects them for its `nested_change_directory` warning.
+fn nested_changes(dir: &Path, name: &str) -> Vec<String> {
+    fn collect(dir: &Path, prefix: &str, depth: usize, found: &mut Vec<String>) {
+        if depth > 3 {
+            return;
+        }
+        let Ok(entries) = sorted_entries(dir) else { return };
+        for e in entries {
+            let child = e.file_name().to_string_lossy().into_owned();
+            if child.starts_with('.') || !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let id = format!("{prefix}/{child}");
+            if looks_like_change(&e.path()) {
+                found.push(id);
+            } else {
+                collect(&e.path(), &id, depth + 1, found);
+            }
+        }
+    }
+    if looks_like_change(dir) {
+        return Vec::new();
+    }
+    let own_file = sorted_entries(dir)
+        .map(|v| {
+            v.iter().any(|e| {
+                !e.file_name().to_string_lossy().starts_with('.') && !e.file_type().map(|t| t.is_dir()).unwrap_or(false)
+            })
+        })
+        .unwrap_or(false);
+    if own_file {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    collect(dir, name, 1, &mut found);
+    found.sort();
+    found
 }

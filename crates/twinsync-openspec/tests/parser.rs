@@ -215,3 +215,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_folder_wrapping_changes_is_reported_not_counted() {
+    // Checked against `openspec list --json` / `validate --all --json` 1.13.2.
+    let tmp = tempfile::tempdir().unwrap();
+    let ch = tmp.path().join("openspec/changes");
+    fs::create_dir_all(ch.join("group/a")).unwrap();
+    fs::create_dir_all(ch.join("group/deep/b/specs/x")).unwrap();
+    fs::write(ch.join("group/a/tasks.md"), "- [ ] t\n").unwrap();
+    fs::write(ch.join("group/deep/b/specs/x/spec.md"), "n\n").unwrap();
+    let ws = Workspace::load(tmp.path()).unwrap();
+    assert_eq!(ws.changes[0].nested, ["group/a", "group/deep/b"]);
+    let doc = twinsync_openspec::list_json(&ws, twinsync_openspec::Sort::Name);
+    assert_eq!(doc["changes"][0]["nested"][1], "group/deep/b");
+    assert_eq!(doc["warnings"][0]["code"], "nested_change_directory");
+    let r = twinsync_openspec::validate_change(&ws, &ws.changes[0], false);
+    assert_eq!(r.issues.len(), 1);
+    assert!(r.issues[0]
+        .message
+        .starts_with("\"group\" is not a change: it is a folder wrapping openspec/changes/group/a/"));
+}
