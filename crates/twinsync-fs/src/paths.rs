@@ -19,6 +19,25 @@ pub(crate) fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.contains(TMP_MARKER)
 }
 
+/// True for a temp file whose writer is gone (killed mid-write): the file was never
+/// renamed into place, so nothing refers to it and it can be removed.
+///
+/// On Linux the writer's pid in the name is checked against `/proc`; elsewhere a temp
+/// file older than an hour is taken as abandoned.
+pub(crate) fn is_abandoned_temp(path: &Path, name: &str) -> bool {
+    let pid = name.split(TMP_MARKER).nth(1).and_then(|rest| rest.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if pid == std::process::id() => false,
+        #[cfg(target_os = "linux")]
+        Some(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+        _ => std::fs::symlink_metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600)),
+    }
+}
+
 /// True when a path relative to the root lies in a reserved directory or is a temp file.
 pub(crate) fn is_reserved_rel(rel: &Path) -> bool {
     let mut comps = rel.components().peekable();

@@ -13,7 +13,7 @@ use twinsync_core::{Digest, HashRules, Key};
 
 use crate::cache::StatCache;
 use crate::options::SymlinkMode;
-use crate::paths::{digest_file, io_err, is_reserved_rel, Stat};
+use crate::paths::{digest_file, io_err, is_abandoned_temp, is_reserved_rel, is_temp_name, Stat};
 
 /// Name of the per-directory ignore file twinsync reads besides `.gitignore` and `.ignore`.
 pub(crate) const IGNORE_FILE: &str = ".twinsyncignore";
@@ -216,6 +216,12 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
             return true;
         }
         if is_reserved_rel(rel) || exclude.as_deref().is_some_and(|x| e.path() == x) {
+            // A writer killed between creating its temp file and the rename leaves the
+            // temp behind; the scan that finds it clears it (a failure leaves it for later).
+            let name = e.file_name().to_str().unwrap_or("");
+            if is_temp_name(name) && is_abandoned_temp(e.path(), name) {
+                let _ = std::fs::remove_file(e.path());
+            }
             return false;
         }
         let is_dir = e.file_type().is_some_and(|t| t.is_dir());

@@ -317,3 +317,20 @@ fn followed_links_write_their_target_and_delete_only_the_link() {
     assert!(fs::symlink_metadata(root.join("alias.md")).is_err());
     assert_eq!(fs::read_to_string(root.join("real.md")).unwrap(), "two\n");
 }
+
+#[test]
+fn a_scan_clears_temp_files_abandoned_by_a_killed_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "a\n").unwrap();
+    // pid 0 is never a user process, so its writer is certainly gone.
+    let abandoned = dir.path().join(".a.md.twinsync-tmp-0-7");
+    std::fs::write(&abandoned, "half a file").unwrap();
+    // A temp file of this very process is in flight, and must be left alone.
+    let ours = dir.path().join(format!(".b.md.twinsync-tmp-{}-1", std::process::id()));
+    std::fs::write(&ours, "in flight").unwrap();
+    let mut fs = twinsync_fs::FsReplica::open(dir.path(), twinsync_fs::FsOptions::default()).unwrap();
+    let snap = twinsync_core::Replica::scan(&mut fs).unwrap();
+    assert_eq!(snap.len(), 1, "temp files are never items");
+    assert!(!abandoned.exists(), "the abandoned temp file is cleared");
+    assert!(ours.exists(), "a live writer's temp file stays");
+}
