@@ -4,8 +4,18 @@
 //! (the first step of the common pipeline) and SHA-256 over the raw bytes (a floor).
 //!
 //! The corpus lives in `bench-data/` at the repository root (gitignored); it is
-//! generated there with python3 when missing. The peer comparison (whole processes,
-//! `jcs-peer` vs `twinsync hash`) is run with hyperfine; see the crate README.
+//! generated there with python3 when missing. The peer comparison runs whole
+//! processes with hyperfine on the same files:
+//!
+//! ```text
+//! cp -r ../shared/bench/jcs-peer /tmp/jcs-peer
+//! (cd /tmp/jcs-peer && cargo build --release --target-dir /tmp/jcs-peer-target)
+//! cargo build --release -p twinsync-cli
+//! hyperfine -N -w 2 'target/release/twinsync hash bench-data/big.json' \
+//!     '/tmp/jcs-peer-target/release/jcs-peer bench-data/big.json'
+//! hyperfine -N -w 2 'target/release/twinsync hash --jsonl bench-data/small.jsonl' \
+//!     '/tmp/jcs-peer-target/release/jcs-peer --lines bench-data/small.jsonl'
+//! ```
 
 use std::path::{Path, PathBuf};
 
