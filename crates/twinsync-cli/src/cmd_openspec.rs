@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
-use twinsync_openspec::{output, Scope, Sort, Workspace};
+use twinsync_openspec::{output, Parts, Scope, Sort, Workspace};
 
 use crate::cmd_project::Common;
 
@@ -98,7 +98,16 @@ fn fail(json: bool, code: &str, message: &str) -> ExitCode {
 /// Runs an `openspec` subcommand.
 pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
     let start = common.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let ws = match Workspace::discover(&start) {
+    // Read only what the command needs: `list` touches nothing but task files.
+    let parts = match &args.command {
+        OpenspecCommand::List(a) if a.specs => Parts::SPECS,
+        OpenspecCommand::List(_) => Parts::LIST,
+        OpenspecCommand::Validate(a) if a.archived => {
+            Parts { specs: false, changes: false, archived: true, change_files: false }
+        }
+        _ => Parts::ALL,
+    };
+    let ws = match Workspace::discover_parts(&start, parts) {
         Ok(ws) => ws,
         Err(e) => return fail(common.json, "root_error", &e.to_string()),
     };

@@ -21,5 +21,5 @@ pub use output::{list_json, list_specs_json, show_json, validate_json, Scope, So
 pub use spec::{parse_spec, Requirement, Scenario, Spec, SpecError};
 pub use tasks::{count_tasks, parse_tasks, Progress, Task};
 pub use validate::{validate_change, validate_spec_text, Issue, Level, Report};
-pub use workspace::{find_root, ArchiveName, Change, Problem, Workspace, WorkspaceError};
+pub use workspace::{find_root, ArchiveName, Change, Parts, Problem, Workspace, WorkspaceError};
 pub use writer::{EditError, MarkdownDoc};

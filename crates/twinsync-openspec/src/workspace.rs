@@ -187,6 +187,28 @@ impl Change {
     }
 }
 
+/// Which parts of the folder to read (each command needs only some; everything by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// Main specs.
+    pub specs: bool,
+    /// Active changes (tasks and metadata always; see `change_files`).
+    pub changes: bool,
+    /// Archived changes.
+    pub archived: bool,
+    /// Proposal, design and delta files of changes (not needed for task counts).
+    pub change_files: bool,
+}
+
+impl Parts {
+    /// Everything.
+    pub const ALL: Parts = Parts { specs: true, changes: true, archived: true, change_files: true };
+    /// What `list` (changes) needs: active changes' tasks.
+    pub const LIST: Parts = Parts { specs: false, changes: true, archived: false, change_files: false };
+    /// What `list --specs` needs.
+    pub const SPECS: Parts = Parts { specs: true, changes: false, archived: false, change_files: false };
+}
+
 /// The whole `openspec/` folder.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -315,8 +337,18 @@ impl Workspace {
         Workspace::load(&find_root(start)?)
     }
 
+    /// Finds the root from `start` and loads only `parts` of it.
+    pub fn discover_parts(start: &Path, parts: Parts) -> Result<Workspace, WorkspaceError> {
+        Workspace::load_parts(&find_root(start)?, parts)
+    }
+
     /// Loads the folder `root/openspec`.
     pub fn load(root: &Path) -> Result<Workspace, WorkspaceError> {
+        Workspace::load_parts(root, Parts::ALL)
+    }
+
+    /// Loads only `parts` of `root/openspec`; the other collections stay empty.
+    pub fn load_parts(root: &Path, parts: Parts) -> Result<Workspace, WorkspaceError> {
         let os = root.join("openspec");
         let mut problems = Vec::new();
         let config = ["config.yaml", "config.yml"]
@@ -324,7 +356,8 @@ impl Workspace {
             .find_map(|n| read_text(&os.join(n), (*n).into(), &mut problems))
             .map(|f| YamlScalars::parse(&f.text));
         let mut specs = Vec::new();
-        for (id, path) in discover_spec_files(&os.join("specs")) {
+        let spec_files = if parts.specs { discover_spec_files(&os.join("specs")) } else { Vec::new() };
+        for (id, path) in spec_files {
             let Some(file) = read_text(&path, format!("{id}/spec.md"), &mut problems) else { continue };
             let parsed = parse_spec(&file.text);
             if let Err(e) = &parsed {
@@ -342,20 +375,22 @@ impl Workspace {
             problems,
         };
         let changes_dir = os.join("changes");
-        if let Ok(entries) = sorted_entries(&changes_dir) {
+        let active = if parts.changes { sorted_entries(&changes_dir) } else { Ok(Vec::new()) };
+        if let Ok(entries) = active {
             for e in entries {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if name == "archive" || !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                     continue;
                 }
-                let mut c = ws.load_change(&e.path(), name, None);
+                let mut c = ws.load_change(&e.path(), name, None, parts.change_files);
                 if !c.id.starts_with('.') {
                     c.nested = nested_changes(&c.dir, &c.id);
                 }
                 ws.changes.push(c);
             }
         }
-        if let Ok(entries) = sorted_entries(&changes_dir.join("archive")) {
+        let archived = if parts.archived { sorted_entries(&changes_dir.join("archive")) } else { Ok(Vec::new()) };
+        if let Ok(entries) = archived {
             for e in entries {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if name.starts_with('.') || !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
@@ -369,7 +404,7 @@ impl Workspace {
                         message: "archived change is not named YYYY-MM-DD-<id>".into(),
                     });
                 }
-                let c = ws.load_change(&e.path(), name, arch);
+                let c = ws.load_change(&e.path(), name, arch, parts.change_files);
                 ws.archived.push(c);
             }
         }
@@ -394,13 +429,28 @@ impl Workspace {
         s == "spec-driven" && !self.root.join("openspec/schemas/spec-driven").is_dir()
     }
 
-    fn load_change(&mut self, dir: &Path, id: String, archive: Option<ArchiveName>) -> Change {
+    fn load_change(&mut self, dir: &Path, id: String, archive: Option<ArchiveName>, files: bool) -> Change {
         let p = &mut self.problems;
         let metadata =
             read_text(&dir.join(".openspec.yaml"), ".openspec.yaml".into(), p).map(|f| YamlScalars::parse(&f.text));
+        let task_files: Vec<TextFile> = read_text(&dir.join("tasks.md"), "tasks.md".into(), p).into_iter().collect();
+        if !files {
+            return Change {
+                id,
+                dir: dir.to_path_buf(),
+                archive,
+                metadata,
+                proposal: None,
+                design: None,
+                task_files,
+                deltas: Vec::new(),
+                root_level_spec: false,
+                unread_delta_files: Vec::new(),
+                nested: Vec::new(),
+            };
+        }
         let proposal = read_text(&dir.join("proposal.md"), "proposal.md".into(), p);
         let design = read_text(&dir.join("design.md"), "design.md".into(), p);
-        let task_files: Vec<TextFile> = read_text(&dir.join("tasks.md"), "tasks.md".into(), p).into_iter().collect();
         let specs_dir = dir.join("specs");
         let mut deltas = Vec::new();
         for (sid, path) in discover_spec_files(&specs_dir) {

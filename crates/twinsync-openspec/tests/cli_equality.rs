@@ -152,3 +152,14 @@ fn archived_changes_moved_up_equal_the_cli() {
     assert!(checked > 80, "only {checked} documents compared");
     assert!(failures.is_empty(), "{} of {checked} documents differ:\n{}", failures.len(), failures.join("\n\n"));
 }
+
+#[test]
+fn partial_loads_give_the_same_lists() {
+    use twinsync_openspec::Parts;
+    let full = Workspace::load(&corpus()).unwrap();
+    let list = Workspace::load_parts(&corpus(), Parts::LIST).unwrap();
+    let specs = Workspace::load_parts(&corpus(), Parts::SPECS).unwrap();
+    assert_eq!(list_json(&list, Sort::Name), list_json(&full, Sort::Name));
+    assert_eq!(list_specs_json(&specs), list_specs_json(&full));
+    assert!(list.specs.is_empty() && list.archived.is_empty() && list.changes[0].deltas.is_empty());
+}
