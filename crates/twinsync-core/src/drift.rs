@@ -186,8 +186,9 @@ impl DriftCounts {
     pub fn iter(&self) -> impl Iterator<Item = (DriftClass, usize)> + '_ {
         self.0.iter().map(|(c, n)| (*c, *n))
     }
-    fn add(&mut self, class: DriftClass) {
-        *self.0.entry(class).or_insert(0) += 1;
+    /// Counts from a tally indexed by `class as usize`.
+    fn from_tally(tally: [usize; 14]) -> Self {
+        DriftCounts(DriftClass::ALL.into_iter().zip(tally).filter(|(_, n)| *n > 0).collect())
     }
 }
 
@@ -238,7 +239,7 @@ pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
     right: &BTreeMap<Key, R>,
 ) -> Drift {
     let mut items = Vec::with_capacity(base.len().max(left.len()).max(right.len()));
-    let mut counts = DriftCounts::default();
+    let mut tally = [0usize; 14];
     let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
     loop {
         // The smallest key at the head of any of the three walks.
@@ -248,10 +249,10 @@ pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
         let l = li.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
         let r = ri.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
         let class = DriftClass::classify(b.as_ref(), l.as_ref(), r.as_ref());
-        counts.add(class);
+        tally[class as usize] += 1;
         items.push(DriftItem { key, class, base: b, left: l, right: r });
     }
-    Drift { items, counts }
+    Drift { items, counts: DriftCounts::from_tally(tally) }
 }
 
 #[cfg(test)]
