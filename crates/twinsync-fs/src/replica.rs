@@ -40,6 +40,8 @@ pub struct FsReplica {
     backup_dir: Option<PathBuf>,
     globs: Arc<Gitignore>,
     cache: StatCache,
+    /// The cache differs from what the host last persisted (or imported).
+    cache_dirty: bool,
     last_scan: ScanStats,
 }
 
@@ -64,6 +66,7 @@ impl FsReplica {
         })?;
         Ok(FsReplica {
             cache: StatCache::new(&opts.rules),
+            cache_dirty: true,
             name,
             root: root.to_path_buf(),
             canon_root,
@@ -90,12 +93,24 @@ impl FsReplica {
         self.cache.encode()
     }
 
+    /// True when the stat cache changed since it was imported or marked saved, so a host
+    /// can skip persisting an unchanged cache (8 MB at 100k files).
+    pub fn stat_cache_dirty(&self) -> bool {
+        self.cache_dirty
+    }
+
+    /// Records that the host persisted the current stat cache.
+    pub fn mark_stat_cache_saved(&mut self) {
+        self.cache_dirty = false;
+    }
+
     /// Loads a stat cache exported earlier; damaged bytes, another format version or
     /// other hash rules are ignored (the next scan hashes everything). True when loaded.
     pub fn import_stat_cache(&mut self, bytes: &[u8]) -> bool {
         match StatCache::decode(bytes, &self.rules) {
             Some(c) => {
                 self.cache = c;
+                self.cache_dirty = false;
                 true
             }
             None => {
@@ -225,6 +240,9 @@ impl Replica for FsReplica {
             symlinks: self.symlinks,
             exclude,
         })?;
+        // Nothing rehashed and no file came or went: the cache already describes this
+        // tree (its older capture time keeps racy judgements conservative), so keep it.
+        let unchanged = out.hashed == 0 && out.files.len() == self.cache.entries.len();
         let mut cache = StatCache::new(&self.rules);
         cache.captured_at_ns = started;
         cache.entries.reserve(out.files.len());
@@ -236,7 +254,10 @@ impl Replica for FsReplica {
         }
         // Collecting sorts once and bulk-builds the map: far cheaper than 100k inserts.
         let snap: Snapshot = entries.into_iter().collect();
-        self.cache = cache;
+        if !unchanged {
+            self.cache = cache;
+            self.cache_dirty = true;
+        }
         self.last_scan = ScanStats { files: snap.len(), hashed: out.hashed, warnings: out.warnings };
         Ok(snap)
     }
@@ -308,6 +329,7 @@ impl Replica for FsReplica {
         result?;
         sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
         self.cache.entries.remove(key.as_str());
+        self.cache_dirty = true;
         Ok(digest)
     }
 
@@ -324,6 +346,7 @@ impl Replica for FsReplica {
             sync_dir(d).map_err(|e| io_err(key, format!("deleted, but flushing {} failed: {e}", d.display())))?;
         }
         self.cache.entries.remove(key.as_str());
+        self.cache_dirty = true;
         // Remove directories the delete left empty, up to (not including) the root.
         while let Some(d) = dir {
             if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {

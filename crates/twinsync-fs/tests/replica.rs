@@ -334,3 +334,31 @@ fn a_scan_clears_temp_files_abandoned_by_a_killed_writer() {
     assert!(!abandoned.exists(), "the abandoned temp file is cleared");
     assert!(ours.exists(), "a live writer's temp file stays");
 }
+
+#[test]
+fn an_unchanged_tree_leaves_the_stat_cache_clean_so_hosts_skip_saving_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "a\n").unwrap();
+    let mut fs = twinsync_fs::FsReplica::open(dir.path(), twinsync_fs::FsOptions::default()).unwrap();
+    twinsync_core::Replica::scan(&mut fs).unwrap();
+    assert!(fs.stat_cache_dirty(), "a first scan fills the cache");
+    let saved = fs.export_stat_cache();
+    fs.mark_stat_cache_saved();
+    // Past the racy window, a rescan of the same tree changes nothing worth saving.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut again = twinsync_fs::FsReplica::open(dir.path(), twinsync_fs::FsOptions::default()).unwrap();
+    assert!(again.import_stat_cache(&saved));
+    assert!(!again.stat_cache_dirty(), "an imported cache is what the host has");
+    // The saved cache was captured within the racy window of a.md: rehashed once, and
+    // the refreshed cache is worth saving.
+    twinsync_core::Replica::scan(&mut again).unwrap();
+    assert_eq!(again.last_scan().hashed, 1);
+    assert!(again.stat_cache_dirty());
+    again.mark_stat_cache_saved();
+    twinsync_core::Replica::scan(&mut again).unwrap();
+    assert_eq!(again.last_scan().hashed, 0, "warm rescan reads nothing");
+    assert!(!again.stat_cache_dirty(), "and leaves nothing to save");
+    std::fs::write(dir.path().join("b.md"), "b\n").unwrap();
+    twinsync_core::Replica::scan(&mut again).unwrap();
+    assert!(again.stat_cache_dirty(), "a new file must be persisted");
+}

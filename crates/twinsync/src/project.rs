@@ -223,9 +223,12 @@ impl Project {
     }
 
     fn save_stat_caches(&mut self) -> Result<()> {
-        for (side, r) in [("left", &self.left), ("right", &self.right)] {
+        for (side, r) in [("left", &mut self.left), ("right", &mut self.right)] {
             if let AnyReplica::Fs(fs) = r {
-                self.store.kv_put(STAT_CACHE, side, &fs.export_stat_cache())?;
+                if fs.stat_cache_dirty() {
+                    self.store.kv_put(STAT_CACHE, side, &fs.export_stat_cache())?;
+                    fs.mark_stat_cache_saved();
+                }
             }
         }
         Ok(())
