@@ -105,7 +105,7 @@ pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
         OpenspecCommand::Validate(a) if a.archived => {
             Parts { specs: false, changes: false, archived: true, change_files: false }
         }
-        _ => Parts::ALL,
+        _ => Parts { archived: false, ..Parts::ALL },
     };
     let ws = match Workspace::discover_parts(&start, parts) {
         Ok(ws) => ws,

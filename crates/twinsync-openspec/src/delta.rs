@@ -51,6 +51,9 @@ pub fn fold_requirement_name(name: &str) -> String {
 
 /// Name of a `### Requirement:` header line, if it is one.
 pub fn requirement_header_name(line: &str) -> Option<String> {
+    if !line.starts_with("###") {
+        return None;
+    }
     req_header_re().captures(line).map(|m| normalize_requirement_name(&m[1]))
 }
 
@@ -169,6 +172,9 @@ pub fn parse_delta_spec(content: &str) -> DeltaPlan {
         if mask[i] {
             continue;
         }
+        if !l.starts_with("##") {
+            continue;
+        }
         if let Some(m) = h2_re().captures(l) {
             heads.push((js_trim(&m[2]).to_string(), i));
         }
@@ -210,11 +216,11 @@ pub fn parse_delta_spec(content: &str) -> DeltaPlan {
 
 fn requirement_blocks(b: &Body, mut skipped: Option<(&String, &mut Vec<SkippedHeader>)>) -> Vec<RequirementBlock> {
     let (lines, mask) = (b.lines, b.mask);
-    let is_req = |i: usize| !mask[i] && req_header_re().is_match(lines[i]);
-    let is_top = |i: usize| !mask[i] && top_header_re().is_match(lines[i]);
+    let is_req = |i: usize| !mask[i] && lines[i].starts_with("###") && req_header_re().is_match(lines[i]);
+    let is_top = |i: usize| !mask[i] && lines[i].starts_with("##") && top_header_re().is_match(lines[i]);
     let mut record = |i: usize| {
         if let Some((section, sink)) = skipped.as_mut() {
-            if mask[i] {
+            if mask[i] || !lines[i].starts_with("###") {
                 return;
             }
             if let Some(m) = h3_re().captures(lines[i]) {
@@ -266,6 +272,8 @@ fn removed_names(b: &Body) -> Vec<String> {
         }
         if let Some(n) = requirement_header_name(line) {
             names.push(n);
+        } else if !line.contains("Requirement:") {
+            continue;
         } else if let Some(m) = removed_bullet_re().captures(line) {
             names.push(normalize_requirement_name(&m[1]));
         }
@@ -277,7 +285,7 @@ fn renamed_pairs(b: &Body, unpaired: &mut Vec<UnpairedRename>) -> Vec<Rename> {
     let mut pairs = Vec::new();
     let mut pending: Option<(String, usize)> = None;
     for (i, line) in b.lines.iter().enumerate() {
-        if b.mask[i] {
+        if b.mask[i] || !line.contains("Requirement:") {
             continue;
         }
         if let Some(m) = from_re().captures(line) {
@@ -304,6 +312,9 @@ fn orphans(lines: &[&str], mask: &[bool]) -> Vec<OrphanRequirement> {
     let mut section: Option<String> = None;
     for (i, line) in lines.iter().enumerate() {
         if mask[i] {
+            continue;
+        }
+        if !line.starts_with('#') {
             continue;
         }
         if let Some(m) = h2_re().captures(line) {

@@ -43,6 +43,14 @@ pub fn js_trim(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
+/// Whether the first non-blank character could start a fence (a guard before the regex).
+fn may_be_fence(line: &str) -> bool {
+    matches!(
+        line.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}').as_bytes().first(),
+        Some(b'`' | b'~')
+    )
+}
+
 /// One flag per line: true when the line is part of a fenced code block (fences included).
 pub fn fence_mask<S: AsRef<str>>(lines: &[S]) -> Vec<bool> {
     let mut mask = vec![false; lines.len()];
@@ -50,6 +58,8 @@ pub fn fence_mask<S: AsRef<str>>(lines: &[S]) -> Vec<bool> {
     for (i, line) in lines.iter().enumerate() {
         let line = line.as_ref();
         match active {
+            // Cheap guards first: most lines hold no fence run at all.
+            None if !may_be_fence(line) => {}
             None => {
                 if let Some(m) = fence_open_re().captures(line) {
                     let run = &m[1];
@@ -59,6 +69,9 @@ pub fn fence_mask<S: AsRef<str>>(lines: &[S]) -> Vec<bool> {
             }
             Some((ch, len)) => {
                 mask[i] = true;
+                if !may_be_fence(line) {
+                    continue;
+                }
                 if let Some(m) = fence_close_re().captures(line) {
                     let run = &m[1];
                     if run.starts_with(ch) && run.len() >= len {
@@ -97,28 +110,31 @@ pub struct Outline {
 impl Outline {
     /// Builds the outline of already-normalised lines.
     pub fn parse<S: AsRef<str>>(lines: &[S], mask: &[bool]) -> Outline {
+        // One pass: every `#…# ` line closes the open sections of the same or a deeper
+        // level (a bare `## ` line is such a boundary without being a section itself).
         let mut sections: Vec<Section> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
+        let mut open: Vec<usize> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             if mask[i] {
                 continue;
             }
-            let Some(m) = header_re().captures(line.as_ref()) else { continue };
-            let level = m[1].len();
-            let title = js_trim(&m[2]).to_string();
-            let mut body: Vec<&str> = Vec::new();
-            for (j, l) in lines.iter().enumerate().skip(i + 1) {
-                let l = l.as_ref();
-                if !mask[j] {
-                    if let Some(h) = header_start_re().captures(l) {
-                        if h[1].len() <= level {
-                            break;
-                        }
-                    }
-                }
-                body.push(l);
+            let line = line.as_ref();
+            if !line.starts_with('#') {
+                continue;
             }
-            let content = js_trim(&body.join("\n")).to_string();
+            let Some(b) = header_start_re().captures(line) else { continue };
+            let level = b[1].len();
+            open.retain(|&k| {
+                if sections[k].level >= level {
+                    ends[k] = i;
+                    false
+                } else {
+                    true
+                }
+            });
+            let Some(m) = header_re().captures(line) else { continue };
             while let Some(&top) = stack.last() {
                 if sections[top].level >= level {
                     stack.pop();
@@ -126,8 +142,21 @@ impl Outline {
                     break;
                 }
             }
-            sections.push(Section { level, title, content, line: i + 1, parent: stack.last().copied() });
-            stack.push(sections.len() - 1);
+            sections.push(Section {
+                level,
+                title: js_trim(&m[2]).to_string(),
+                content: String::new(),
+                line: i + 1,
+                parent: stack.last().copied(),
+            });
+            ends.push(lines.len());
+            let k = sections.len() - 1;
+            stack.push(k);
+            open.push(k);
+        }
+        for (k, s) in sections.iter_mut().enumerate() {
+            let body: Vec<&str> = lines[s.line..ends[k]].iter().map(|l| l.as_ref()).collect();
+            s.content = js_trim(&body.join("\n")).to_string();
         }
         Outline { sections }
     }
