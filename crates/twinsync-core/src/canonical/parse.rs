@@ -765,7 +765,13 @@ fn parse(
                     Some(b'}') => {
                         pos += 1;
                         let fr = *fr;
-                        close_object(input, out, keys, members, scratch, &fr)?;
+                        // A large root object of a hashed document need not be laid
+                        // out sorted: its members go to the hasher in order, saving a
+                        // copy (and fresh pages) of the whole output. Small ones are
+                        // cheaper to copy than to feed to the hasher piece by piece.
+                        let big = stack.len() == 1 && out.len() >= FLUSH_AT;
+                        let h = if big { hasher.as_deref_mut() } else { None };
+                        close_object(input, out, keys, members, scratch, &fr, h)?;
                         stack.pop();
                         objects_open -= 1;
                         states.truncate(fr.states.0 as usize);
@@ -846,7 +852,8 @@ fn start_member(
     Ok(after + 1)
 }
 
-/// Emits the closing brace, sorting the members first when they arrived out of order.
+/// Emits the closing brace, sorting the members first when they arrived out of order;
+/// given a hasher (the root object), feeds it the sorted object instead of `out`.
 fn close_object(
     input: &[u8],
     out: &mut Vec<u8>,
@@ -854,6 +861,7 @@ fn close_object(
     members: &mut Vec<Member>,
     scratch: &mut Vec<u8>,
     fr: &Frame,
+    hasher: Option<&mut Sha256>,
 ) -> Result<(), Fail> {
     if !fr.sorted {
         let arena: &[u8] = keys;
@@ -872,6 +880,20 @@ fn close_object(
             }
         }
         let base = fr.body_start;
+        if let Some(h) = hasher {
+            h.update(&out[..base]);
+            for (i, m) in mems.iter().enumerate() {
+                if i > 0 {
+                    h.update(b",");
+                }
+                h.update(&out[m.start..m.end]);
+            }
+            h.update(b"}");
+            out.clear();
+            members.truncate(fr.members_start);
+            keys.truncate(fr.keys_start);
+            return Ok(());
+        }
         if base < out.len() - base {
             // Little precedes the object (e.g. it is the root): build the whole
             // buffer afresh in `scratch` and swap, one copy instead of two.
