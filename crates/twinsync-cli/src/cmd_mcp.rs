@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use twinsync::core::audit::AuditRecord;
-use twinsync::core::{Clock, Direction, DriftClass, ErrorCode, Policy, Store, SystemClock};
+use twinsync::core::{Clock, Direction, DriftClass, ErrorCode, OperationReport, Policy, Store, SystemClock};
 use twinsync::{Project, SyncRequest};
 
 use crate::cmd_project::Common;
@@ -670,15 +670,6 @@ fn lock_status(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolErr
 
 fn history_list(p: &mut Project, a: HistoryArgs, _owner: &str) -> Result<Done, ToolError> {
     let ops = p.operations(a.limit.unwrap_or(20) as usize)?;
-    let rows: Vec<_> = ops
-        .iter()
-        .map(|o| {
-            json!({
-                "operation_id": o.operation_id, "status": o.status, "trigger": o.trigger, "actor": o.actor,
-                "started_at": o.started_at, "duration_ms": o.duration_ms, "counts": o.counts,
-                "reversible_until": o.reversible_until, "undone_at": o.undone_at,
-            })
-        })
-        .collect();
+    let rows: Vec<_> = ops.iter().map(OperationReport::summary).collect();
     Ok(Done::ok(json!({"operations": rows}), vec![("operations", ops.len() as u64)]))
 }

@@ -317,16 +317,7 @@ pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
     match common.open().and_then(|p| p.operations(a.limit)) {
         Ok(ops) => {
             if common.json {
-                let rows: Vec<_> = ops
-                    .iter()
-                    .map(|o| {
-                        json!({
-                            "operation_id": o.operation_id, "status": o.status, "trigger": o.trigger, "actor": o.actor,
-                            "started_at": o.started_at, "duration_ms": o.duration_ms, "counts": o.counts,
-                            "reversible_until": o.reversible_until, "undone_at": o.undone_at,
-                        })
-                    })
-                    .collect();
+                let rows: Vec<_> = ops.iter().map(OperationReport::summary).collect();
                 print_json(&json!({ "operations": rows }));
             } else {
                 for o in &ops {

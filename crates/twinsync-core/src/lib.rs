@@ -68,5 +68,5 @@ pub use memory_store::MemoryStore;
 pub use plan::{plan, Action, ActionKind, Plan};
 pub use policy::{Direction, Directions, Policy, Side, Strategy};
 pub use replica::{Entry, MemoryReplica, Replica, Snapshot};
-pub use report::{OperationReport, OperationStatus, Outcome, Trigger, UndoReport};
+pub use report::{OperationReport, OperationStatus, OperationSummary, Outcome, Trigger, UndoReport};
 pub use store::{Store, StoreError, UndoLimits};

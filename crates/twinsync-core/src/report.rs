@@ -184,7 +184,45 @@ pub struct OperationReport {
     pub audit_id: Option<String>,
 }
 
+/// The headline of an operation without its items: what a history lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationSummary {
+    /// The operation's id.
+    pub operation_id: String,
+    /// How it ended.
+    pub status: OperationStatus,
+    /// What set it off.
+    pub trigger: Trigger,
+    /// Who ran it.
+    pub actor: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Wall time in milliseconds.
+    pub duration_ms: i64,
+    /// Counts.
+    pub counts: ReportCounts,
+    /// Until when it can be undone.
+    pub reversible_until: Option<Timestamp>,
+    /// When it was undone.
+    pub undone_at: Option<Timestamp>,
+}
+
 impl OperationReport {
+    /// The headline, without items and conflicts.
+    pub fn summary(&self) -> OperationSummary {
+        OperationSummary {
+            operation_id: self.operation_id.clone(),
+            status: self.status,
+            trigger: self.trigger,
+            actor: self.actor.clone(),
+            started_at: self.started_at,
+            duration_ms: self.duration_ms,
+            counts: self.counts,
+            reversible_until: self.reversible_until,
+            undone_at: self.undone_at,
+        }
+    }
+
     /// The failed items with their errors.
     pub fn failures(&self) -> impl Iterator<Item = &ItemResult> {
         self.items.iter().filter(|i| i.outcome == Outcome::Failed)
