@@ -418,11 +418,9 @@ fn parse_string(
     pos: usize,
     out: &mut Vec<u8>,
     arena: Option<&mut Vec<u8>>,
-    validated: bool,
 ) -> Result<(usize, KeyRef), Fail> {
     let start = pos + 1;
-    let (end, mut high) = scan_plain(input, start);
-    high &= !validated;
+    let (end, high) = scan_plain(input, start);
     if input.get(end) == Some(&b'"') {
         // Fast path: nothing to escape, copied verbatim.
         if high {
@@ -433,7 +431,7 @@ fn parse_string(
         out.push(b'"');
         return Ok((end + 1, KeyRef { start, len: end - start, in_arena: false }));
     }
-    parse_string_slow(input, start, end, high, out, arena, validated)
+    parse_string_slow(input, start, end, high, out, arena)
 }
 
 #[cold]
@@ -444,7 +442,6 @@ fn parse_string_slow(
     mut high: bool,
     out: &mut Vec<u8>,
     mut arena: Option<&mut Vec<u8>>,
-    validated: bool,
 ) -> Result<(usize, KeyRef), Fail> {
     let arena_start = arena.as_ref().map_or(0, |a| a.len());
     out.push(b'"');
@@ -513,7 +510,6 @@ fn parse_string_slow(
             _ => return Err(syntax("control character in string must be escaped", end)),
         }
         (end, high) = scan_plain(input, seg);
-        high &= !validated;
     }
 }
 
@@ -639,9 +635,9 @@ fn parse(
     // The canonical form is rarely longer than the input; growing once is cheaper
     // than doubling (and copying) a large buffer several times.
     out.reserve(input.len() + 16);
-    // One UTF-8 check of the whole input is much cheaper than one per string; only
-    // when it fails are strings checked one by one, to name the path at fault.
-    let validated = std::str::from_utf8(input).is_ok();
+    // Only strings can hold non-ASCII bytes (the grammar rejects them elsewhere), and
+    // few do: checking just those, as the SIMD scan flags them, beats a pass over
+    // the whole input.
     let mut pos = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     // States that apply to the value about to be read.
     let mut child: (u32, u32) = (0, 0);
@@ -689,7 +685,7 @@ fn parse(
                     stack.push(fr);
                     if is_object {
                         objects_open += 1;
-                        pos = start_member(input, pos, out, keys, stack, rules, states, &mut child, validated)?;
+                        pos = start_member(input, pos, out, keys, stack, rules, states, &mut child)?;
                     } else if has_rules {
                         let mut ib = [0u8; 20];
                         child = step_states(rules, states, &fr, index_segment(0, &mut ib)).0;
@@ -698,7 +694,7 @@ fn parse(
                 }
             }
             b'"' => {
-                pos = parse_string(input, pos, out, None, validated)?.0;
+                pos = parse_string(input, pos, out, None)?.0;
                 states.truncate(child.0 as usize);
             }
             b'-' | b'0'..=b'9' => {
@@ -759,7 +755,7 @@ fn parse(
                 }
                 match next {
                     Some(b',') => {
-                        pos = start_member(input, pos + 1, out, keys, stack, rules, states, &mut child, validated)?;
+                        pos = start_member(input, pos + 1, out, keys, stack, rules, states, &mut child)?;
                         continue 'value;
                     }
                     Some(b'}') => {
@@ -823,7 +819,6 @@ fn start_member(
     rules: &[Vec<Segment>],
     states: &mut Vec<State>,
     child: &mut (u32, u32),
-    validated: bool,
 ) -> Result<usize, Fail> {
     let pos = skip_ws(input, pos);
     let fr = stack.last_mut().expect("inside an object");
@@ -834,7 +829,7 @@ fn start_member(
     if fr.count > 0 {
         out.push(b',');
     }
-    let (after, key) = parse_string(input, pos, out, Some(&mut *keys), validated)?;
+    let (after, key) = parse_string(input, pos, out, Some(&mut *keys))?;
     fr.key = Some(key);
     fr.key_pos = pos;
     fr.key_prefix = key_prefix(key_bytes(input, keys, key));
