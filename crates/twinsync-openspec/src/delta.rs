@@ -192,8 +192,8 @@ pub fn parse_delta_spec(content: &str) -> DeltaPlan {
     let canonical = ["ADDED Requirements", "MODIFIED Requirements", "REMOVED Requirements", "RENAMED Requirements"];
     let title_of = |op: usize| first_title[op].clone().unwrap_or_else(|| canonical[op].to_string());
     let mut plan = DeltaPlan::default();
-    for op in 0..4 {
-        plan.presence[op] = !bodies[op].is_empty();
+    for (present, b) in plan.presence.iter_mut().zip(&bodies) {
+        *present = !b.is_empty();
     }
     for b in &bodies[0] {
         plan.added.extend(requirement_blocks(b, Some((&title_of(0), &mut plan.skipped_headers))));

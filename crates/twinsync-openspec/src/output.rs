@@ -73,7 +73,7 @@ pub fn list_json(ws: &Workspace, sort: Sort) -> Value {
         })
         .collect();
     match sort {
-        Sort::Recent => rows.sort_by(|a, b| b.1.cmp(&a.1)),
+        Sort::Recent => rows.sort_by_key(|r| std::cmp::Reverse(r.1)),
         Sort::Name => rows.sort_by(|a, b| locale_compare(&a.0, &b.0)),
     }
     let warnings: Vec<Value> = ws

@@ -67,7 +67,7 @@ impl Report {
     fn new(issues: Vec<Issue>, strict: bool) -> Report {
         let errors = issues.iter().any(|i| i.level == Level::Error);
         let warnings = issues.iter().any(|i| i.level == Level::Warning);
-        Report { valid: !errors && !(strict && warnings), issues }
+        Report { valid: !(errors || strict && warnings), issues }
     }
 }
 
