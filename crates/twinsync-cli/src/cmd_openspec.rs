@@ -107,8 +107,18 @@ pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
         }
         _ => Parts { archived: false, ..Parts::ALL },
     };
-    let ws = match Workspace::discover_parts(&start, parts) {
-        Ok(ws) => ws,
+    let root = match &args.command {
+        OpenspecCommand::List(_) => twinsync_openspec::workspace::find_list_root(&start),
+        _ => twinsync_openspec::find_root(&start),
+    };
+    let implicit = root.is_ok() && twinsync_openspec::find_root(&start).is_err();
+    let ws = match root.and_then(|r| Workspace::load_parts(&r, parts)) {
+        Ok(mut ws) => {
+            if implicit {
+                ws.root_source = "implicit";
+            }
+            ws
+        }
         Err(e) => return fail(common.json, "root_error", &e.to_string()),
     };
     for p in &ws.problems {

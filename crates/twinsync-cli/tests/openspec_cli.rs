@@ -104,3 +104,19 @@ fn no_openspec_folder_is_a_clear_json_error() {
     assert_eq!(doc["status"][0]["code"], "root_error");
     assert!(doc["status"][0]["message"].as_str().unwrap().contains("no openspec/ folder"));
 }
+
+#[test]
+fn legacy_project_md_folder_is_an_implicit_root_for_list_only() {
+    // As `openspec list --json` 1.13.2 answers in such a folder.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("openspec")).unwrap();
+    std::fs::write(tmp.path().join("openspec/project.md"), "# P\n").unwrap();
+    let out = run_in(tmp.path(), &["openspec", "list", "--json"]);
+    assert!(out.status.success());
+    let doc = json_of(&out);
+    assert_eq!(doc["changes"], serde_json::json!([]));
+    assert_eq!(doc["root"]["source"], "implicit");
+    let out = run_in(tmp.path(), &["openspec", "validate", "--all", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_of(&out)["status"][0]["code"], "root_error");
+}

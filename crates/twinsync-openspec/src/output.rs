@@ -22,7 +22,7 @@ pub enum Sort {
 
 /// `{path, source}` for the workspace root.
 pub fn root_json(ws: &Workspace) -> Value {
-    json!({ "path": ws.root.display().to_string(), "source": "nearest" })
+    json!({ "path": ws.root.display().to_string(), "source": ws.root_source })
 }
 
 /// ISO-8601 UTC with milliseconds, as `Date.toISOString`.

@@ -214,6 +214,8 @@ impl Parts {
 pub struct Workspace {
     /// The folder holding `openspec/`.
     pub root: PathBuf,
+    /// How the root was chosen, as the CLI reports it (`nearest` or `implicit`).
+    pub root_source: &'static str,
     /// `openspec/config.yaml` (or `.yml`) scalars.
     pub config: Option<YamlScalars>,
     /// Whether `openspec/project.md` exists (legacy layout).
@@ -239,6 +241,18 @@ pub fn find_root(start: &Path) -> Result<PathBuf, WorkspaceError> {
         }
     }
     Err(WorkspaceError::NotFound(start))
+}
+
+/// Root for `list`: as [`find_root`], but a start folder whose `openspec/project.md`
+/// exists is accepted even without `specs/` or `changes/` (the CLI's implicit root).
+pub fn find_list_root(start: &Path) -> Result<PathBuf, WorkspaceError> {
+    find_root(start).or_else(|e| {
+        if start.join("openspec/project.md").is_file() {
+            Ok(fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf()))
+        } else {
+            Err(e)
+        }
+    })
 }
 
 fn read_text(path: &Path, rel: String, problems: &mut Vec<Problem>) -> Option<TextFile> {
@@ -367,6 +381,7 @@ impl Workspace {
         }
         let mut ws = Workspace {
             root: root.to_path_buf(),
+            root_source: "nearest",
             config,
             has_project_md: os.join("project.md").is_file(),
             specs,

@@ -196,6 +196,15 @@ fn a_broken_folder_still_loads_and_says_where_the_problems_are() {
     // The root is found from deep inside, as the CLI does.
     assert_eq!(find_root(&os.join("changes/c1/specs")).unwrap(), fs::canonicalize(tmp.path()).unwrap());
     assert!(find_root(&std::env::temp_dir().join("definitely-not-here-xyz")).is_err());
+    // A legacy folder with only project.md is a root for `list` alone.
+    let legacy = tempfile::tempdir().unwrap();
+    fs::create_dir_all(legacy.path().join("openspec")).unwrap();
+    fs::write(legacy.path().join("openspec/project.md"), "# P\n").unwrap();
+    assert!(find_root(legacy.path()).is_err());
+    assert_eq!(
+        twinsync_openspec::workspace::find_list_root(legacy.path()).unwrap(),
+        fs::canonicalize(legacy.path()).unwrap()
+    );
 }
 
 proptest! {
