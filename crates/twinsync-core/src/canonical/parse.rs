@@ -77,6 +77,8 @@ pub(crate) struct Buffers {
     keys: Vec<u8>,
     members: Vec<Member>,
     scratch: Vec<u8>,
+    /// Sort keys of an out-of-order object: (key prefix, member index).
+    order: Vec<(u64, usize)>,
     stack: Vec<Frame>,
     states: Vec<State>,
 }
@@ -88,6 +90,7 @@ impl Buffers {
             + self.keys.capacity()
             + self.scratch.capacity()
             + self.members.capacity() * std::mem::size_of::<Member>()
+            + self.order.capacity() * std::mem::size_of::<(u64, usize)>()
             + self.stack.capacity() * std::mem::size_of::<Frame>()
             + self.states.capacity() * std::mem::size_of::<State>()
     }
@@ -255,6 +258,11 @@ fn key_prefix(k: &[u8]) -> u64 {
     let mut b = [0u8; 8];
     let n = k.len().min(8);
     b[..n].copy_from_slice(&k[..n]);
+    let v = u64::from_be_bytes(b);
+    if v & 0x8080_8080_8080_8080 == 0 {
+        // ASCII: nothing to remap.
+        return v;
+    }
     for x in &mut b[..n] {
         *x = match *x {
             0xEE | 0xEF => *x + 5,
@@ -630,7 +638,7 @@ fn parse(
     b: &mut Buffers,
     mut hasher: Option<&mut Sha256>,
 ) -> Result<(), Fail> {
-    let Buffers { out, keys, members, scratch, stack, states } = b;
+    let Buffers { out, keys, members, scratch, order, stack, states } = b;
     let has_rules = !rules.is_empty();
     // The canonical form is rarely longer than the input; growing once is cheaper
     // than doubling (and copying) a large buffer several times.
@@ -767,7 +775,7 @@ fn parse(
                         // cheaper to copy than to feed to the hasher piece by piece.
                         let big = stack.len() == 1 && out.len() >= FLUSH_AT;
                         let h = if big { hasher.as_deref_mut() } else { None };
-                        close_object(input, out, keys, members, scratch, &fr, h)?;
+                        close_object(input, out, keys, members, scratch, order, &fr, h)?;
                         stack.pop();
                         objects_open -= 1;
                         states.truncate(fr.states.0 as usize);
@@ -849,23 +857,34 @@ fn start_member(
 
 /// Emits the closing brace, sorting the members first when they arrived out of order;
 /// given a hasher (the root object), feeds it the sorted object instead of `out`.
+#[allow(clippy::too_many_arguments)]
 fn close_object(
     input: &[u8],
     out: &mut Vec<u8>,
     keys: &mut Vec<u8>,
     members: &mut Vec<Member>,
     scratch: &mut Vec<u8>,
+    order: &mut Vec<(u64, usize)>,
     fr: &Frame,
     hasher: Option<&mut Sha256>,
 ) -> Result<(), Fail> {
     if !fr.sorted {
         let arena: &[u8] = keys;
-        let mems = &mut members[fr.members_start..];
-        mems.sort_unstable_by(|a, b| cmp_members(input, arena, a, b));
-        for w in mems.windows(2) {
-            if key_bytes(input, arena, w[0].key) == key_bytes(input, arena, w[1].key) {
-                // Point at the later of the two occurrences.
-                let second = if w[0].at > w[1].at { w[0] } else { w[1] };
+        let all = &members[fr.members_start..];
+        // Sorting 16-byte (prefix, index) pairs moves a quarter of the bytes that
+        // sorting whole members would; equal keys (an error) fall back to arrival
+        // order, so the second occurrence is the one reported.
+        order.clear();
+        order.extend(all.iter().enumerate().map(|(i, m)| (m.prefix, i)));
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| cmp_utf16(key_bytes(input, arena, all[a.1].key), key_bytes(input, arena, all[b.1].key)))
+                .then(a.1.cmp(&b.1))
+        });
+        for w in order.windows(2) {
+            let (first, second) = (&all[w[0].1], &all[w[1].1]);
+            if w[0].0 == w[1].0 && key_bytes(input, arena, first.key) == key_bytes(input, arena, second.key) {
+                let second = *second;
                 let k = key_bytes(input, arena, second.key);
                 return Err(Fail {
                     kind: ErrorKind::DuplicateKey(String::from_utf8_lossy(k).into_owned()),
@@ -877,7 +896,8 @@ fn close_object(
         let base = fr.body_start;
         if let Some(h) = hasher {
             h.update(&out[..base]);
-            for (i, m) in mems.iter().enumerate() {
+            for (i, &(_, j)) in order.iter().enumerate() {
+                let m = &all[j];
                 if i > 0 {
                     h.update(b",");
                 }
@@ -895,7 +915,8 @@ fn close_object(
             scratch.clear();
             scratch.reserve(out.len() + 1);
             scratch.extend_from_slice(&out[..base]);
-            for (i, m) in mems.iter().enumerate() {
+            for (i, &(_, j)) in order.iter().enumerate() {
+                let m = &all[j];
                 if i > 0 {
                     scratch.push(b',');
                 }
@@ -906,7 +927,8 @@ fn close_object(
             scratch.clear();
             scratch.extend_from_slice(&out[base..]);
             out.truncate(base);
-            for (i, m) in mems.iter().enumerate() {
+            for (i, &(_, j)) in order.iter().enumerate() {
+                let m = &all[j];
                 if i > 0 {
                     out.push(b',');
                 }
