@@ -216,8 +216,26 @@ fn hash_lines(
     Ok(())
 }
 
-/// Position of the next `\n` at or after `from` (or the end), eight bytes at a time.
+/// Position of the next `\n` at or after `from` (or the end), 16 or eight bytes at a
+/// time.
 fn find_newline(data: &[u8], mut from: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; every load is unaligned and
+        // reads 16 bytes that lie inside `data`.
+        unsafe {
+            let nl = _mm_set1_epi8(b'\n' as i8);
+            while from + 16 <= data.len() {
+                let v = _mm_loadu_si128(data.as_ptr().add(from) as *const __m128i);
+                let m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) as u32;
+                if m != 0 {
+                    return from + m.trailing_zeros() as usize;
+                }
+                from += 16;
+            }
+        }
+    }
     const ONES: u64 = 0x0101_0101_0101_0101;
     while from + 8 <= data.len() {
         let w = u64::from_le_bytes(data[from..from + 8].try_into().expect("8 bytes")) ^ (ONES * b'\n' as u64);
@@ -229,4 +247,24 @@ fn find_newline(data: &[u8], mut from: usize) -> usize {
         from += 8;
     }
     data[from..].iter().position(|&b| b == b'\n').map_or(data.len(), |i| from + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_newline;
+
+    #[test]
+    fn finds_every_newline_position_across_the_wide_and_narrow_scans() {
+        for len in 0..70 {
+            for at in 0..=len {
+                let mut data = vec![b'x'; len];
+                if at < len {
+                    data[at] = b'\n';
+                }
+                for from in 0..=at.min(len) {
+                    assert_eq!(find_newline(&data, from), at, "len {len}, newline at {at}, from {from}");
+                }
+            }
+        }
+    }
 }
