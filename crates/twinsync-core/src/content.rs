@@ -16,6 +16,8 @@ pub enum ContentKind {
     Text,
     /// Opaque bytes, digested as they are.
     Bytes,
+    /// A symbolic link, digested from its target text (never followed).
+    Link,
 }
 
 /// What an item holds.
@@ -31,6 +33,8 @@ pub enum Content {
     Text(String),
     /// Opaque bytes.
     Bytes(Vec<u8>),
+    /// A symbolic link: its target, as written in the link (never followed).
+    Link(String),
 }
 
 /// Why content could not be read as its kind.
@@ -49,10 +53,14 @@ impl Content {
     pub fn from_bytes(kind: ContentKind, bytes: Vec<u8>) -> Result<Content, ContentError> {
         match kind {
             ContentKind::Bytes => Ok(Content::Bytes(bytes)),
-            ContentKind::Json | ContentKind::Text => {
+            ContentKind::Json | ContentKind::Text | ContentKind::Link => {
                 let s =
                     String::from_utf8(bytes).map_err(|e| ContentError::InvalidUtf8(e.utf8_error().valid_up_to()))?;
-                Ok(if kind == ContentKind::Json { Content::Json(s) } else { Content::Text(s) })
+                Ok(match kind {
+                    ContentKind::Json => Content::Json(s),
+                    ContentKind::Link => Content::Link(s),
+                    _ => Content::Text(s),
+                })
             }
         }
     }
@@ -63,13 +71,14 @@ impl Content {
             Content::Json(_) => ContentKind::Json,
             Content::Text(_) => ContentKind::Text,
             Content::Bytes(_) => ContentKind::Bytes,
+            Content::Link(_) => ContentKind::Link,
         }
     }
 
     /// The bytes as stored on a replica.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            Content::Json(s) | Content::Text(s) => s.as_bytes(),
+            Content::Json(s) | Content::Text(s) | Content::Link(s) => s.as_bytes(),
             Content::Bytes(b) => b,
         }
     }
@@ -78,7 +87,7 @@ impl Content {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Content::Json(s) | Content::Text(s) => Some(s),
-            Content::Bytes(_) => None,
+            Content::Bytes(_) | Content::Link(_) => None,
         }
     }
 
@@ -110,6 +119,7 @@ impl HashRules {
             Content::Json(s) => canonical::hash_json(s.as_bytes(), &self.json)?,
             Content::Text(s) => canonical::hash_text(s, &self.text),
             Content::Bytes(b) => Digest::of_bytes(b),
+            Content::Link(target) => link_digest(target),
         })
     }
 
@@ -122,8 +132,21 @@ impl HashRules {
                 canonical::hash_text(s, &self.text)
             }
             ContentKind::Bytes => Digest::of_bytes(bytes),
+            ContentKind::Link => {
+                let s = std::str::from_utf8(bytes).map_err(|e| ContentError::InvalidUtf8(e.valid_up_to()))?;
+                link_digest(s)
+            }
         })
     }
+}
+
+/// A link's digest: SHA-256 of `symlink:` and its target, so a link never has the digest
+/// of a file holding the same text.
+fn link_digest(target: &str) -> Digest {
+    let mut bytes = Vec::with_capacity(8 + target.len());
+    bytes.extend_from_slice(b"symlink:");
+    bytes.extend_from_slice(target.as_bytes());
+    Digest::of_bytes(&bytes)
 }
 
 #[cfg(test)]

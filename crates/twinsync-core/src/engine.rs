@@ -220,7 +220,9 @@ impl<'a> Engine<'a> {
             };
             let text =
                 |c: &Option<Content>| c.as_ref().and_then(|c| c.as_text().map(str::to_owned)).unwrap_or_default();
-            let diff = if matches!(from, Some(Content::Bytes(_))) || matches!(to, Some(Content::Bytes(_))) {
+            // Only text gets a line diff; bytes and links show as changed without one.
+            let not_text = |c: &Option<Content>| c.as_ref().is_some_and(|c| c.as_text().is_none());
+            let diff = if not_text(&from) || not_text(&to) {
                 String::new()
             } else {
                 similar::TextDiff::from_lines(&text(&from), &text(&to))

@@ -13,6 +13,9 @@ pub enum SymlinkMode {
     /// A link to a regular file inside the root is read and written as that file; links
     /// to directories or out of the root are skipped with a warning.
     FollowWithinRoot,
+    /// A link is an item of its own: its target text is synced as a link and never
+    /// followed. Writes refuse a target that is absolute or climbs out of the root.
+    Links,
 }
 
 /// How a folder is opened as a replica.

@@ -164,6 +164,13 @@ impl FsReplica {
 
     /// The current digest at `path`, checked against `expected` (compare-and-swap).
     fn check(&self, key: &Key, path: &Path, expected: Option<&Digest>) -> Result<Option<PathBuf>, ReplicaError> {
+        if let Some(target) = self.link_at(key, path)? {
+            let found = self.link_digest(key, target)?;
+            if Some(&found) != expected {
+                return Err(ReplicaError::conflict(key, expected, Some(&found)));
+            }
+            return Ok(Some(path.to_path_buf()));
+        }
         let current = self.read_bytes(key, path)?;
         let found = match &current {
             None => None,
@@ -176,6 +183,72 @@ impl FsReplica {
     }
 
     /// Copies the file about to be overwritten or deleted to the backup directory.
+    /// The target text of the link at `path`, when links are items (`symlinks: links`).
+    fn link_at(&self, key: &Key, path: &Path) -> Result<Option<String>, ReplicaError> {
+        if self.symlinks != SymlinkMode::Links {
+            return Ok(None);
+        }
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(path)
+                    .map_err(|e| io_err(key, format!("cannot read link {}: {e}", path.display())))?;
+                target
+                    .to_str()
+                    .map(|t| Some(t.to_string()))
+                    .ok_or_else(|| io_err(key, format!("link {} has a target that is not UTF-8", path.display())))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn link_digest(&self, key: &Key, target: String) -> Result<Digest, ReplicaError> {
+        self.rules
+            .digest(&Content::Link(target))
+            .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
+    }
+
+    /// Writes a link atomically: a temporary link renamed over the item, with the same
+    /// compare-and-swap and backup as a file.
+    fn write_link(
+        &mut self,
+        key: &Key,
+        path: &Path,
+        target: &str,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        if self.symlinks != SymlinkMode::Links {
+            return Err(io_err(key, "is a symbolic link on the other side; set symlinks = \"links\" to sync links"));
+        }
+        check_link_target(key, target)?;
+        let digest = self.link_digest(key, target.to_string())?;
+        self.check(key, path, expected)?;
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("item");
+        let tmp = dir.join(format!(
+            ".{file_name}{TMP_MARKER}{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| -> Result<(), ReplicaError> {
+            make_symlink(Path::new(target), &tmp)
+                .map_err(|e| io_err(key, format!("cannot create link {}: {e}", tmp.display())))?;
+            if let Some(old) = self.check(key, path, expected)? {
+                self.backup(key, &old, ctx)?;
+            }
+            fs::rename(&tmp, path).map_err(|e| io_err(key, format!("cannot rename into {}: {e}", path.display())))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
+        self.cache.entries.remove(key.as_str());
+        self.cache_dirty = true;
+        Ok(digest)
+    }
+
     fn backup(&self, key: &Key, file: &Path, ctx: &WriteContext) -> Result<(), ReplicaError> {
         let Some(dir) = &self.backup_dir else { return Ok(()) };
         let op: String = ctx
@@ -194,10 +267,50 @@ impl FsReplica {
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(fail)?;
         }
+        if fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A link is backed up as the link, never as what it points to.
+            let target = fs::read_link(file).map_err(fail)?;
+            make_symlink(&target, &dest).map_err(fail)?;
+            return Ok(());
+        }
         fs::copy(file, &dest).map_err(fail)?;
         File::open(&dest).and_then(|f| f.sync_all()).map_err(fail)?;
         Ok(())
     }
+}
+
+/// Refuses a link target that is absolute or climbs above the root from where the link sits.
+fn check_link_target(key: &Key, target: &str) -> Result<(), ReplicaError> {
+    let refuse = |why: &str| io_err(key, format!("link target {target:?} {why}; refused"));
+    if target.is_empty() {
+        return Err(refuse("is empty"));
+    }
+    if Path::new(target).is_absolute() || target.contains('\0') {
+        return Err(refuse("is absolute"));
+    }
+    // Depth below the root of the folder holding the link, then walk the target.
+    let mut depth = key.as_str().matches('/').count() as i64;
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return Err(refuse("points outside the root"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn make_symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "syncing links is supported on Unix only"))
 }
 
 /// Flushes a directory entry change (a rename or unlink) to disk.
@@ -264,6 +377,9 @@ impl Replica for FsReplica {
 
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {
         let path = self.path_of(key)?;
+        if let Some(target) = self.link_at(key, &path)? {
+            return Ok(Some(Content::Link(target)));
+        }
         match self.read_bytes(key, &path)? {
             None => Ok(None),
             Some((_, bytes)) => content_of(key, bytes).map(Some),
@@ -272,6 +388,9 @@ impl Replica for FsReplica {
 
     fn digest(&self, key: &Key) -> Result<Option<Digest>, ReplicaError> {
         let path = self.path_of(key)?;
+        if let Some(target) = self.link_at(key, &path)? {
+            return self.link_digest(key, target).map(Some);
+        }
         match self.read_bytes(key, &path)? {
             None => Ok(None),
             Some((_, bytes)) => digest_file(&self.rules, key, &bytes).map(Some),
@@ -286,6 +405,9 @@ impl Replica for FsReplica {
         ctx: &WriteContext,
     ) -> Result<Digest, ReplicaError> {
         let path = self.path_of(key)?;
+        if let Content::Link(target) = content {
+            return self.write_link(key, &path, target, expected, ctx);
+        }
         let bytes = content.as_bytes();
         // The digest a later scan will see, so the engine's base matches the next scan.
         let digest = digest_file(&self.rules, key, bytes)?;

@@ -143,6 +143,9 @@ impl Visitor<'_, '_> {
                 return Ok(());
             }
         };
+        if ft.is_symlink() && job.symlinks == SymlinkMode::Links {
+            return self.link_item(key, path);
+        }
         let read_path = if ft.is_symlink() {
             match self.link_target(path) {
                 Ok(t) => t,
@@ -173,6 +176,32 @@ impl Visitor<'_, '_> {
                 };
                 self.shared.hashed.fetch_add(1, Ordering::Relaxed);
                 digest_file(job.rules, &key, &bytes)?
+            }
+        };
+        self.files.push(Found { key, stat, digest });
+        Ok(())
+    }
+
+    /// A link as an item of its own: digested from its target text, never followed.
+    fn link_item(&mut self, key: Key, path: &Path) -> Result<(), ReplicaError> {
+        let job = self.shared.job;
+        let meta = match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", path.display())))?,
+        };
+        let stat = Stat::of(&meta);
+        let digest = match job.cache.lookup(key.as_str(), &stat) {
+            Some(d) => d,
+            None => {
+                let target = std::fs::read_link(path)
+                    .map_err(|e| io_err(&key, format!("cannot read link {}: {e}", path.display())))?;
+                let target = target
+                    .to_str()
+                    .ok_or_else(|| io_err(&key, format!("link {} has a target that is not UTF-8", path.display())))?;
+                self.shared.hashed.fetch_add(1, Ordering::Relaxed);
+                job.rules
+                    .digest(&twinsync_core::Content::Link(target.to_string()))
+                    .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })?
             }
         };
         self.files.push(Found { key, stat, digest });

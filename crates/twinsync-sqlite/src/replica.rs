@@ -53,6 +53,7 @@ fn kind_name(kind: ContentKind) -> &'static str {
         ContentKind::Json => "json",
         ContentKind::Text => "text",
         ContentKind::Bytes => "bytes",
+        ContentKind::Link => "link",
     }
 }
 

@@ -59,6 +59,7 @@ fn kind_name(kind: ContentKind) -> &'static str {
         ContentKind::Json => "json",
         ContentKind::Text => "text",
         ContentKind::Bytes => "bytes",
+        ContentKind::Link => "link",
     }
 }
 
@@ -67,6 +68,7 @@ pub(crate) fn parse_kind(s: &str) -> Option<ContentKind> {
         "json" => Some(ContentKind::Json),
         "text" => Some(ContentKind::Text),
         "bytes" => Some(ContentKind::Bytes),
+        "link" => Some(ContentKind::Link),
         _ => None,
     }
 }

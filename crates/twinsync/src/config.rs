@@ -61,7 +61,7 @@ pub struct PairConfig {
     /// Extra gitignore-style globs skipped on folder replicas.
     #[serde(default)]
     pub ignore: Vec<String>,
-    /// `skip` (default) or `follow-within-root`.
+    /// `skip` (default), `follow-within-root`, or `links` (synced as links, never followed).
     #[serde(default = "default_symlinks")]
     pub symlinks: String,
 }
@@ -173,9 +173,9 @@ impl Config {
         if self.pair.left == DB && self.pair.right == DB {
             return Err(bad("left and right cannot both be the database".into()));
         }
-        if !matches!(self.pair.symlinks.as_str(), "skip" | "follow-within-root") {
+        if !matches!(self.pair.symlinks.as_str(), "skip" | "follow-within-root" | "links") {
             return Err(bad(format!(
-                "symlinks = {:?}; expected \"skip\" or \"follow-within-root\"",
+                "symlinks = {:?}; expected \"skip\", \"follow-within-root\" or \"links\"",
                 self.pair.symlinks
             )));
         }

@@ -114,10 +114,10 @@ impl Project {
                         name: spec.to_string(),
                         rules: rules.clone(),
                         ignore: config.pair.ignore.clone(),
-                        symlinks: if config.pair.symlinks == "follow-within-root" {
-                            SymlinkMode::FollowWithinRoot
-                        } else {
-                            SymlinkMode::Skip
+                        symlinks: match config.pair.symlinks.as_str() {
+                            "follow-within-root" => SymlinkMode::FollowWithinRoot,
+                            "links" => SymlinkMode::Links,
+                            _ => SymlinkMode::Skip,
                         },
                         backup_dir: Some(state.join("backups")),
                     },
