@@ -208,6 +208,30 @@ pub(crate) struct Literal<'a> {
     pub exp: i32,
 }
 
+/// Whether a literal is already in canonical form, so it can be copied as it is:
+/// an integer within 2^53 other than `-0`, or a decimal without exponent whose
+/// digits are few enough to survive a double (at most 15 significant), with no
+/// trailing zero and, below 1, at most five zeros after the point (ECMAScript
+/// switches to exponent form below 10^-6).
+#[inline]
+pub(crate) fn is_canonical(lit: &Literal<'_>) -> bool {
+    if lit.is_integer {
+        let int = lit.int;
+        return (int.len() < MAX_SAFE_DIGITS.len() || (int.len() == MAX_SAFE_DIGITS.len() && int <= MAX_SAFE_DIGITS))
+            && !(lit.neg && int == b"0");
+    }
+    let no_exponent = lit.text.len() == usize::from(lit.neg) + lit.int.len() + 1 + lit.frac.len();
+    if !no_exponent || lit.frac.last().map_or(true, |&d| d == b'0') {
+        return false;
+    }
+    if lit.int == b"0" {
+        let zeros = lit.frac.iter().take_while(|&&d| d == b'0').count();
+        zeros <= 5 && lit.frac.len() - zeros <= 15
+    } else {
+        lit.int.len() + lit.frac.len() <= 15
+    }
+}
+
 /// Appends the canonical form of a literal, or says why it has none.
 pub(crate) fn write_literal(out: &mut Vec<u8>, lit: &Literal<'_>) -> Result<(), NumberProblem> {
     if lit.is_integer {
@@ -288,6 +312,57 @@ mod tests {
         let mut out = Vec::new();
         assert!(write_f64(&mut out, v));
         String::from_utf8(out).unwrap()
+    }
+
+    /// Splits a literal that is known to be valid JSON.
+    fn literal(text: &str) -> Literal<'_> {
+        let t = text.as_bytes();
+        let neg = t[0] == b'-';
+        let body = &t[usize::from(neg)..];
+        let int_end = body.iter().position(|b| !b.is_ascii_digit()).unwrap_or(body.len());
+        let int = &body[..int_end];
+        let rest = &body[int_end..];
+        let (frac, rest) = match rest.strip_prefix(b".") {
+            Some(r) => {
+                let e = r.iter().position(|b| !b.is_ascii_digit()).unwrap_or(r.len());
+                (&r[..e], &r[e..])
+            }
+            None => (&[][..], rest),
+        };
+        let exp = if rest.is_empty() { 0 } else { std::str::from_utf8(&rest[1..]).unwrap().parse().unwrap() };
+        Literal { text: t, neg, int, frac, is_integer: frac.is_empty() && rest.is_empty(), exp }
+    }
+
+    #[test]
+    fn literals_copied_verbatim_are_exactly_their_canonical_form() {
+        let verbatim =
+            ["0", "7", "-12", "9007199254740992", "0.5", "-0.25", "14.5", "0.000001", "-0.000123", "123456789.012345"];
+        let rewritten = [
+            "-0",
+            "9007199254740993",
+            "14.0",
+            "1.50",
+            "-0.0",
+            "0.0000001",
+            "1e2",
+            "1.5e0",
+            "0.1E1",
+            "1234567890123456.7",
+            "0.1234567890123456",
+        ];
+        for t in verbatim {
+            assert!(is_canonical(&literal(t)), "{t} should be copied as it is");
+        }
+        for t in rewritten {
+            assert!(!is_canonical(&literal(t)), "{t} is not canonical");
+        }
+        for t in verbatim.iter().chain(&rewritten) {
+            let lit = literal(t);
+            let mut out = Vec::new();
+            if write_literal(&mut out, &lit).is_ok() && is_canonical(&lit) {
+                assert_eq!(String::from_utf8(out).unwrap(), *t);
+            }
+        }
     }
 
     #[test]

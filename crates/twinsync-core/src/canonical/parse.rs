@@ -604,6 +604,10 @@ fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec
         }
     }
     let lit = Literal { text: &input[pos..i], neg, int, frac, is_integer, exp };
+    if number::is_canonical(&lit) {
+        append(out, input, pos, i);
+        return Ok(i);
+    }
     match number::write_literal(out, &lit) {
         Ok(()) => Ok(i),
         Err(NumberProblem::NonFinite) => Err(fail(ErrorKind::NonFinite, pos)),
