@@ -898,11 +898,31 @@ fn close_object(
         // order, so the second occurrence is the one reported.
         order.clear();
         order.extend(all.iter().enumerate().map(|(i, m)| (m.prefix, i)));
-        order.sort_unstable_by(|a, b| {
+        let before = |a: &(u64, usize), b: &(u64, usize)| {
             a.0.cmp(&b.0)
                 .then_with(|| cmp_utf16(key_bytes(input, arena, all[a.1].key), key_bytes(input, arena, all[b.1].key)))
                 .then(a.1.cmp(&b.1))
-        });
+        };
+        if order.len() <= 24 {
+            // Most objects are small: a plain insertion sort, deciding on the prefix
+            // inline, beats the library sort's setup and closure calls.
+            for i in 1..order.len() {
+                let cur = order[i];
+                let mut j = i;
+                while j > 0 {
+                    let prev = order[j - 1];
+                    let less = cur.0 < prev.0 || (cur.0 == prev.0 && before(&cur, &prev) == Ordering::Less);
+                    if !less {
+                        break;
+                    }
+                    order[j] = prev;
+                    j -= 1;
+                }
+                order[j] = cur;
+            }
+        } else {
+            order.sort_unstable_by(before);
+        }
         for w in order.windows(2) {
             let (first, second) = (&all[w[0].1], &all[w[1].1]);
             if w[0].0 == w[1].0 && key_bytes(input, arena, first.key) == key_bytes(input, arena, second.key) {
