@@ -92,7 +92,7 @@ fn fail(common: &Common, e: &twinsync::Error) -> ExitCode {
 }
 
 fn print_json(v: &impl serde::Serialize) {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = serde_json::to_writer_pretty(&mut out, v);
     let _ = writeln!(out);
 }
@@ -133,11 +133,14 @@ pub fn status(common: &Common) -> ExitCode {
         print_json(&json!({"items": items, "counts": counts, "in_sync": drift.counts.get(DriftClass::InSync)}));
     } else {
         let color = std::io::stdout().is_terminal();
+        // One buffered writer: stdout alone flushes every line, a syscall per item.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         for i in drift.drifted() {
             let (on, off) = if color && i.class.is_conflict() { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
-            println!("{on}{:<24}{off} {}", i.class.as_str(), i.key);
+            let _ = writeln!(out, "{on}{:<24}{off} {}", i.class.as_str(), i.key);
         }
-        println!(
+        let _ = writeln!(
+            out,
             "{} in sync, {} drifted, {} in conflict",
             drift.counts.get(DriftClass::InSync),
             drift.counts.drifted(),
