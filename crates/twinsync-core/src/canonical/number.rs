@@ -221,7 +221,7 @@ pub(crate) fn is_canonical(lit: &Literal<'_>) -> bool {
             && !(lit.neg && int == b"0");
     }
     let no_exponent = lit.text.len() == usize::from(lit.neg) + lit.int.len() + 1 + lit.frac.len();
-    if !no_exponent || lit.frac.last().map_or(true, |&d| d == b'0') {
+    if !no_exponent || lit.frac.last().is_none_or(|&d| d == b'0') {
         return false;
     }
     if lit.int == b"0" {

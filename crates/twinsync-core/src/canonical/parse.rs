@@ -11,7 +11,10 @@
 //! reused across documents.
 //!
 //! While no object is open (e.g. inside a top-level array) the output is handed to
-//! SHA-256 as it grows, so hashing a huge array needs little memory.
+//! SHA-256 as it grows, so hashing a huge array needs little memory; a large
+//! out-of-order root object is hashed member by member rather than laid out sorted.
+//! Only strings with non-ASCII bytes are checked for UTF-8 (the grammar rejects such
+//! bytes anywhere else), and number literals already in canonical form are copied.
 
 use std::cmp::Ordering;
 
