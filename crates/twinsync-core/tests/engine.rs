@@ -192,13 +192,21 @@ fn one_way_sync_leaves_the_other_sides_changes_alone() {
     assert_eq!(w.status().counts.get(DriftClass::AddedRight), 1);
 }
 
-/// A replica that fails writes to one key, to prove failures stay with their item.
-struct Flaky {
+/// A memory replica with two faults a real one can have: writes to one key fail (a full
+/// disk), and one edit lands right after the scan (an editor saving mid-sync).
+struct Faulty {
     inner: MemoryReplica,
-    broken: Key,
+    broken: Option<Key>,
+    edit_after_scan: Option<(Key, Content)>,
 }
 
-impl Replica for Flaky {
+impl Faulty {
+    fn new(name: &str) -> Self {
+        Faulty { inner: MemoryReplica::new(name), broken: None, edit_after_scan: None }
+    }
+}
+
+impl Replica for Faulty {
     fn name(&self) -> &str {
         self.inner.name()
     }
@@ -206,7 +214,11 @@ impl Replica for Flaky {
         self.inner.rules()
     }
     fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
-        self.inner.scan()
+        let snap = self.inner.scan();
+        if let Some((key, c)) = self.edit_after_scan.take() {
+            self.inner.put(&key, c);
+        }
+        snap
     }
     fn read(&self, key: &Key) -> std::result::Result<Option<Content>, ReplicaError> {
         self.inner.read(key)
@@ -218,7 +230,7 @@ impl Replica for Flaky {
         e: Option<&Digest>,
         ctx: &WriteContext,
     ) -> std::result::Result<Digest, ReplicaError> {
-        if *key == self.broken {
+        if self.broken.as_ref() == Some(key) {
             return Err(ReplicaError::Io { key: key.to_string(), message: "disk full".into() });
         }
         self.inner.write(key, c, e, ctx)
@@ -236,7 +248,8 @@ fn one_failing_item_never_stops_the_others() {
     for name in ["a.md", "b.md", "c.md"] {
         left.put(&k(name), text(name));
     }
-    let mut right = Flaky { inner: MemoryReplica::new("right"), broken: k("b.md") };
+    let mut right = Faulty::new("right");
+    right.broken = Some(k("b.md"));
     let r = Engine::new(&mut store, &clock, EngineConfig::default())
         .sync(&mut left, &mut right, &SyncOptions::default())
         .unwrap();
@@ -247,49 +260,12 @@ fn one_failing_item_never_stops_the_others() {
     assert!(failed[0].error.as_deref().unwrap().contains("disk full"));
     assert!(right.inner.get(&k("a.md")).is_some() && right.inner.get(&k("c.md")).is_some());
     // The failed item is retried by the next sync, and succeeds once the disk is fixed.
-    right.broken = k("never.md");
+    right.broken = None;
     clock.advance(61_000);
     let r2 = Engine::new(&mut store, &clock, EngineConfig::default())
         .sync(&mut left, &mut right, &SyncOptions::default())
         .unwrap();
     assert_eq!((r2.counts.applied, r2.status), (1, OperationStatus::Completed));
-}
-
-/// A replica whose item changes after the scan, as an editor saving mid-sync would.
-struct Racy {
-    inner: MemoryReplica,
-    edit: Option<(Key, Content)>,
-}
-
-impl Replica for Racy {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn rules(&self) -> &HashRules {
-        self.inner.rules()
-    }
-    fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
-        let snap = self.inner.scan();
-        if let Some((key, c)) = self.edit.take() {
-            self.inner.put(&key, c);
-        }
-        snap
-    }
-    fn read(&self, key: &Key) -> std::result::Result<Option<Content>, ReplicaError> {
-        self.inner.read(key)
-    }
-    fn write(
-        &mut self,
-        key: &Key,
-        c: &Content,
-        e: Option<&Digest>,
-        ctx: &WriteContext,
-    ) -> std::result::Result<Digest, ReplicaError> {
-        self.inner.write(key, c, e, ctx)
-    }
-    fn delete(&mut self, key: &Key, e: &Digest, ctx: &WriteContext) -> std::result::Result<(), ReplicaError> {
-        self.inner.delete(key, e, ctx)
-    }
 }
 
 #[test]
@@ -298,7 +274,8 @@ fn an_edit_between_scan_and_write_is_a_conflict_and_survives() {
     let clock = ManualClock::new(Timestamp(T0));
     let mut left = MemoryReplica::new("left");
     left.put(&k("a.md"), text("from left\n"));
-    let mut right = Racy { inner: MemoryReplica::new("right"), edit: Some((k("a.md"), text("typed meanwhile\n"))) };
+    let mut right = Faulty::new("right");
+    right.edit_after_scan = Some((k("a.md"), text("typed meanwhile\n")));
     let r = Engine::new(&mut store, &clock, EngineConfig::default())
         .sync(&mut left, &mut right, &SyncOptions::default())
         .unwrap();
