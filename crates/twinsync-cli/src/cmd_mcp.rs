@@ -206,7 +206,7 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "openspec.sync",
         title: "Sync OpenSpec changes",
-        description: "Sync OpenSpec change folders. Not configured until the OpenSpec adapter lands: answers with an error saying so.",
+        description: "Sync OpenSpec change folders with the database. Not built yet: answers with an error saying so.",
         input: schema::<OpenspecSyncArgs>,
         read_only: false,
         destructive: false,
@@ -214,7 +214,7 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "openspec.list",
         title: "List OpenSpec changes",
-        description: "List OpenSpec changes. Not configured until the OpenSpec adapter lands: answers with an error saying so.",
+        description: "Active OpenSpec changes with task progress, as `openspec list --json` prints them (from the project's openspec/ folder).",
         input: schema::<NoArgs>,
         read_only: true,
         destructive: false,
@@ -222,7 +222,7 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "openspec.show",
         title: "Show an OpenSpec change",
-        description: "Show one OpenSpec change. Not configured until the OpenSpec adapter lands: answers with an error saying so.",
+        description: "One OpenSpec change with its deltas, as `openspec show ID --type change --json` prints it.",
         input: schema::<OpenspecShowArgs>,
         read_only: true,
         destructive: false,
@@ -443,14 +443,8 @@ impl Server {
                 };
                 not_configured(&what, OPENSPEC)
             }
-            "openspec.list" => {
-                parse::<NoArgs>(name, args)?;
-                not_configured(name, OPENSPEC)
-            }
-            "openspec.show" => {
-                let a = parse::<OpenspecShowArgs>(name, args)?;
-                not_configured(&format!("{name} (change {:?})", a.change), OPENSPEC)
-            }
+            "openspec.list" => self.with_project(name, parse::<NoArgs>(name, args)?, openspec_list),
+            "openspec.show" => self.with_project(name, parse::<OpenspecShowArgs>(name, args)?, openspec_show),
             "lock.acquire" => self.with_project(name, parse::<LockAcquireArgs>(name, args)?, lock_acquire),
             "lock.release" => self.with_project(name, parse::<LockReleaseArgs>(name, args)?, lock_release),
             "lock.status" => self.with_project(name, parse::<NoArgs>(name, args)?, lock_status),
@@ -534,7 +528,38 @@ impl Server {
     }
 }
 
-const OPENSPEC: &str = "OpenSpec is not configured until the OpenSpec adapter lands; nothing was read or changed";
+const OPENSPEC: &str =
+    "the OpenSpec files <-> database sync is not built yet; openspec.list and openspec.show read the files; nothing was changed";
+
+/// The `openspec/` folder of the project, found from the project folder as the OpenSpec CLI finds it.
+fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<twinsync_openspec::Workspace, ToolError> {
+    let not_found = |e: twinsync_openspec::WorkspaceError| ToolError { code: "NOT_FOUND", message: e.to_string() };
+    let root = twinsync_openspec::find_root(p.dir()).map_err(not_found)?;
+    twinsync_openspec::Workspace::load_parts(&root, parts).map_err(not_found)
+}
+
+/// `openspec.list`: active changes with task progress, as `openspec list --json` prints them.
+fn openspec_list(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolError> {
+    let ws = openspec_workspace(p, twinsync_openspec::Parts::LIST)?;
+    let doc = twinsync_openspec::list_json(&ws, twinsync_openspec::Sort::Recent);
+    let n = doc["changes"].as_array().map_or(0, Vec::len) as u64;
+    Ok(Done::ok(doc, vec![("changes", n)]))
+}
+
+/// `openspec.show`: one change, as `openspec show ID --type change --json` prints it.
+fn openspec_show(p: &mut Project, a: OpenspecShowArgs, _owner: &str) -> Result<Done, ToolError> {
+    let ws = openspec_workspace(p, twinsync_openspec::Parts { archived: false, ..twinsync_openspec::Parts::ALL })?;
+    match twinsync_openspec::show_json(&ws, &a.change, Some("change")) {
+        Ok(doc) => Ok(Done::ok(doc, vec![("changes", 1)])),
+        Err(status) => Err(ToolError {
+            code: "NOT_FOUND",
+            message: status["status"][0]["message"]
+                .as_str()
+                .or_else(|| status["error"].as_str())
+                .map_or_else(|| format!("no change {:?}: {status}", a.change), str::to_string),
+        }),
+    }
+}
 
 fn not_configured(tool: &str, why: &str) -> Result<(Done, Option<String>), (ToolError, Option<String>)> {
     Err((ToolError { code: "not_configured", message: format!("{tool} is not configured: {why}") }, None))

@@ -16,13 +16,22 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_twinsync")
 }
 
-/// A project syncing folders a/ and b/, with two files on the left.
+/// A project syncing folders a/ and b/, with two files on the left, and an OpenSpec change.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("a/notes")).unwrap();
     std::fs::create_dir_all(dir.path().join("b")).unwrap();
     std::fs::write(dir.path().join("a/notes/one.md"), "# one\n\nfirst\n").unwrap();
     std::fs::write(dir.path().join("a/comp.json"), "{\"name\": \"Comp\"}\n").unwrap();
+    // An OpenSpec change beside the synced folders, for openspec.list and openspec.show.
+    let change = dir.path().join("openspec/changes/add-login");
+    std::fs::create_dir_all(&change).unwrap();
+    std::fs::write(
+        change.join("proposal.md"),
+        "# Change: Add login\n\n## Why\nUsers need to sign in to sync their own projects.\n\n## What Changes\n- Add a login form.\n",
+    )
+    .unwrap();
+    std::fs::write(change.join("tasks.md"), "## 1. Implementation\n- [x] 1.1 Form\n- [ ] 1.2 Session\n").unwrap();
     let out = Command::new(bin()).args(["init", "a", "b"]).current_dir(dir.path()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     dir

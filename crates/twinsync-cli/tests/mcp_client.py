@@ -107,12 +107,17 @@ async def main(binary, project):
             assert err and "yolo" in env["payload"]["error"]["message"], env
             env, err = await call(s, "design.coverageReport")
             assert err and "not configured" in env["payload"]["error"]["message"], env
+            # OpenSpec: list and show read openspec/ as the OpenSpec CLI does; sync is not built.
+            env, err = await call(s, "openspec.list")
+            assert not err and env["success"], env
+            (change,) = env["payload"]["changes"]
+            assert (change["name"], change["completedTasks"], change["totalTasks"]) == ("add-login", 1, 2), env
             env, err = await call(s, "openspec.show", {"change": "add-login"})
-            msg = env["payload"]["error"]["message"]
-            assert err and "until the OpenSpec adapter lands" in msg and "add-login" in msg, env
-            for name in ("openspec.sync", "openspec.list"):
-                env, err = await call(s, name)
-                assert err and "not configured" in env["payload"]["error"]["message"], env
+            assert not err and env["payload"]["title"] == "Add login", env
+            env, err = await call(s, "openspec.show", {"change": "nope"})
+            assert err and "nope" in env["payload"]["error"]["message"], env
+            env, err = await call(s, "openspec.sync")
+            assert err and "not configured" in env["payload"]["error"]["message"], env
 
             # Lock round trip: the token is shown to the acquirer only.
             env, err = await call(s, "lock.acquire", {"owner": "agent-1", "ttl_seconds": 120, "reason": "refactor"})
