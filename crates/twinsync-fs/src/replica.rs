@@ -183,6 +183,20 @@ impl FsReplica {
     }
 
     /// Copies the file about to be overwritten or deleted to the backup directory.
+    /// A fresh temporary name in the folder of `path` (created if missing): the folder and
+    /// the name. The pid in it lets a later scan clear what a killed writer left.
+    fn temp_beside(&self, key: &Key, path: &Path) -> Result<(PathBuf, PathBuf), ReplicaError> {
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("item");
+        let tmp = dir.join(format!(
+            ".{file_name}{TMP_MARKER}{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        Ok((dir, tmp))
+    }
+
     /// The target text of the link at `path`, when links are items (`symlinks: links`).
     fn link_at(&self, key: &Key, path: &Path) -> Result<Option<String>, ReplicaError> {
         if self.symlinks != SymlinkMode::Links {
@@ -223,14 +237,7 @@ impl FsReplica {
         check_link_target(key, target)?;
         let digest = self.link_digest(key, target.to_string())?;
         self.check(key, path, expected)?;
-        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("item");
-        let tmp = dir.join(format!(
-            ".{file_name}{TMP_MARKER}{}-{}",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let (dir, tmp) = self.temp_beside(key, &path)?;
         let result = (|| -> Result<(), ReplicaError> {
             make_symlink(Path::new(target), &tmp)
                 .map_err(|e| io_err(key, format!("cannot create link {}: {e}", tmp.display())))?;
@@ -416,14 +423,7 @@ impl Replica for FsReplica {
         }
         // Fail fast before creating anything; checked again right before the rename.
         let target = self.check(key, &path, expected)?.unwrap_or_else(|| path.clone());
-        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
-        let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("item");
-        let tmp = dir.join(format!(
-            ".{file_name}{TMP_MARKER}{}-{}",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let (dir, tmp) = self.temp_beside(key, &target)?;
         let result = (|| -> Result<(), ReplicaError> {
             let mut f = OpenOptions::new()
                 .write(true)
