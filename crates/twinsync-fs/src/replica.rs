@@ -237,7 +237,7 @@ impl FsReplica {
         check_link_target(key, target)?;
         let digest = self.link_digest(key, target.to_string())?;
         self.check(key, path, expected)?;
-        let (dir, tmp) = self.temp_beside(key, &path)?;
+        let (dir, tmp) = self.temp_beside(key, path)?;
         let result = (|| -> Result<(), ReplicaError> {
             make_symlink(Path::new(target), &tmp)
                 .map_err(|e| io_err(key, format!("cannot create link {}: {e}", tmp.display())))?;
