@@ -285,62 +285,56 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<fs::DirEntry>> {
     Ok(v)
 }
 
+/// Walks the files under `dir` in name order, skipping dot-entries and not following
+/// symlinked directories; `visit` gets the folder segments above each file, its name
+/// and its entry.
+fn walk_files(dir: &Path, segs: &mut Vec<String>, visit: &mut dyn FnMut(&[String], &str, &fs::DirEntry)) {
+    let Ok(entries) = sorted_entries(dir) else { return };
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            segs.push(name);
+            walk_files(&e.path(), segs, visit);
+            segs.pop();
+        } else {
+            visit(segs, &name, &e);
+        }
+    }
+}
+
 /// Every `spec.md` under `root` with at least one folder segment; dot-entries skipped,
 /// symlinked directories not followed. Sorted by id (code point order).
 pub fn discover_spec_files(root: &Path) -> Vec<(String, PathBuf)> {
-    fn walk(dir: &Path, segs: &mut Vec<String>, out: &mut Vec<(String, PathBuf)>) {
-        let Ok(entries) = sorted_entries(dir) else { return };
-        for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                segs.push(name);
-                walk(&e.path(), segs, out);
-                segs.pop();
-            } else if name == "spec.md" && !segs.is_empty() && (ft.is_file() || e.path().is_file()) {
-                out.push((segs.join("/"), e.path()));
-            }
-        }
-    }
     let mut out = Vec::new();
-    walk(root, &mut Vec::new(), &mut out);
+    walk_files(root, &mut Vec::new(), &mut |segs, name, e| {
+        let is_file = e.file_type().is_ok_and(|ft| ft.is_file()) || e.path().is_file();
+        if name == "spec.md" && !segs.is_empty() && is_file {
+            out.push((segs.join("/"), e.path()));
+        }
+    });
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
 fn unread_delta_files(root: &Path) -> Vec<(String, String)> {
-    fn walk(dir: &Path, segs: &mut Vec<String>, out: &mut Vec<(String, String)>) {
-        let Ok(entries) = sorted_entries(dir) else { return };
-        for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                segs.push(name);
-                walk(&e.path(), segs, out);
-                segs.pop();
-                continue;
-            }
-            if name == "spec.md" || !name.to_lowercase().ends_with(".md") {
-                continue;
-            }
-            let Ok(text) = fs::read(e.path()) else { continue };
-            if !parse_delta_spec(&String::from_utf8_lossy(&text)).has_sections() {
-                continue;
-            }
-            let cap = if segs.is_empty() { name[..name.len() - 3].to_string() } else { segs.join("/") };
-            let mut p = segs.clone();
-            p.push(name);
-            out.push((p.join("/"), format!("{cap}/spec.md")));
-        }
-    }
     let mut out = Vec::new();
-    walk(root, &mut Vec::new(), &mut out);
+    walk_files(root, &mut Vec::new(), &mut |segs, name, e| {
+        if name == "spec.md" || !name.to_lowercase().ends_with(".md") {
+            return;
+        }
+        let Ok(text) = fs::read(e.path()) else { return };
+        if !parse_delta_spec(&String::from_utf8_lossy(&text)).has_sections() {
+            return;
+        }
+        let cap = if segs.is_empty() { name[..name.len() - 3].to_string() } else { segs.join("/") };
+        let mut p = segs.to_vec();
+        p.push(name.to_string());
+        out.push((p.join("/"), format!("{cap}/spec.md")));
+    });
     out.sort();
     out
 }
