@@ -378,7 +378,7 @@ impl<'a> Engine<'a> {
                 result.outcome = Outcome::Conflict;
                 return Applied { result, conflict: Some(conflict), undoable: false };
             }
-            ActionKind::UpdateBase => self.update_base(a, left, trigger),
+            ActionKind::UpdateBase => self.update_base(a, left, ctx, trigger),
             ActionKind::CopyToRight | ActionKind::CopyToLeft | ActionKind::DeleteRight | ActionKind::DeleteLeft => {
                 let winner = a.kind.target().expect("copies and deletes have a target").other();
                 self.copy(a, winner, left, right, ctx, trigger, &a.reason)
@@ -481,14 +481,19 @@ impl<'a> Engine<'a> {
         Ok(content)
     }
 
-    fn update_base(&mut self, a: &Action, left: &mut dyn Replica, trigger: Trigger) -> Result<Step, ItemFailure> {
+    fn update_base(
+        &mut self,
+        a: &Action,
+        left: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+    ) -> Result<Step, ItemFailure> {
         let content = Self::read_expected(left, &a.key, a.left)?;
         let blobs = match (a.left, content) {
             (Some(d), Some(c)) => vec![(d, c)],
             _ => vec![],
         };
-        let op = String::new();
-        let history = self.history_row(&op, a, trigger, true, None, a.left, a.right);
+        let history = self.history_row(&ctx.operation_id, a, trigger, true, None, a.left, a.right);
         self.store
             .commit_item(&ItemCommit {
                 scope: self.config.scope.clone(),

@@ -380,3 +380,16 @@ fn history_and_audit_record_every_applied_item() {
     assert_eq!(audit[0].correlation_id, r.operation_id);
     assert_eq!(Some(audit[0].id.clone()), r.audit_id);
 }
+
+#[test]
+fn base_only_items_are_recorded_under_their_operation() {
+    let mut w = World::new();
+    w.left.put(&k("a.md"), text("same\n"));
+    w.right.put(&k("a.md"), text("same\n"));
+    let r = w.sync(&SyncOptions::default());
+    assert_eq!(r.items[0].action, ActionKind::UpdateBase);
+    let h = w.store.history(None, 10).unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].operation_id, r.operation_id);
+    assert_eq!(h[0].direction, "base");
+}
