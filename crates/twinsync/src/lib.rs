@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod config;
 mod error;
 mod project;

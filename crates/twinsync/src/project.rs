@@ -46,7 +46,7 @@ pub struct Project {
     right: AnyReplica,
     clock: Box<dyn Clock>,
     actor: String,
-    progress: Option<Box<dyn Fn(usize, usize)>>,
+    progress: Option<Box<dyn Fn(usize, usize) + Send>>,
 }
 
 /// The identity of the caller: `TWINSYNC_OWNER`, else the OS user.
@@ -160,8 +160,13 @@ impl Project {
     }
 
     /// Calls `progress(done, total)` as a sync applies items.
-    pub fn set_progress(&mut self, progress: Box<dyn Fn(usize, usize)>) {
+    pub fn set_progress(&mut self, progress: Box<dyn Fn(usize, usize) + Send>) {
         self.progress = Some(progress);
+    }
+
+    /// Now, by the project's clock (what undo windows and locks are measured against).
+    pub fn now(&self) -> twinsync_core::Timestamp {
+        self.clock.now()
     }
 
     /// Who acts.

@@ -1,0 +1,361 @@
+//! The binding-facing API: plain functions over plain data (JSON values, strings and
+//! maps), with outputs shaped like the CLI's `--json` output, so that the Node, Python
+//! and uniffi bindings only convert values and map errors. `bindings/API.md` documents
+//! this surface in each language's casing.
+//!
+//! This module adapts shapes only: hashing, drift, planning, merging and coverage are
+//! the core's, and project operations are [`Project`]'s. Every error is a facade
+//! [`Error`] whose [`Error::code`] is the binding-level code.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use twinsync_core::canonical::{self, BigIntPolicy, CanonicalOptions, IgnoreRules, TextOptions};
+use twinsync_core::coverage::{self, CoverageInput, CoverageOptions};
+use twinsync_core::lock::Lock;
+use twinsync_core::merge::{self, ConflictStyle, Favor, JsonMergeOptions, TextMergeOptions};
+use twinsync_core::plan::PlanContext;
+use twinsync_core::{Digest, Direction, Directions, Drift, DriftClass, Key, Policy, Timestamp};
+
+pub use twinsync_core::ErrorCode;
+
+use crate::error::{Error, Result};
+use crate::project::{Project, SyncRequest};
+
+fn invalid(message: String) -> Error {
+    Error::Core(twinsync_core::Error::InvalidInput(message))
+}
+
+/// Reads `value` as `T`, naming `what` when it does not fit.
+fn from_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T> {
+    T::deserialize(value).map_err(|e| invalid(format!("{what}: {e}")))
+}
+
+/// Reads a snake_case or kebab-case name (`diff3`, `keep-as-string`) as the enum `T`.
+fn parse_name<T: DeserializeOwned>(what: &str, name: &str) -> Result<T> {
+    from_value(what, &Value::String(name.replace('-', "_")))
+}
+
+/// How JSON and text are hashed: the CLI's `--ignore`, `--big-integers`, `--max-depth`
+/// and `--trim-trailing-whitespace`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HashOptions {
+    /// JSON Pointer patterns of volatile members to drop (`/updatedAt`, `/**/id`).
+    pub ignore: Vec<String>,
+    /// Integers beyond 2^53: `error` (default) or `string` (`keep_as_string`).
+    pub big_integers: Option<String>,
+    /// Deepest nesting accepted (default 256).
+    pub max_depth: Option<usize>,
+    /// Text: also strip spaces and tabs at line ends.
+    pub trim_trailing_whitespace: bool,
+}
+
+impl HashOptions {
+    /// Options with these ignore patterns and defaults otherwise.
+    pub fn ignoring<S: Into<String>>(patterns: impl IntoIterator<Item = S>) -> Self {
+        HashOptions { ignore: patterns.into_iter().map(Into::into).collect(), ..Default::default() }
+    }
+
+    fn canonical(&self) -> Result<CanonicalOptions> {
+        let big_integers = match self.big_integers.as_deref() {
+            None | Some("error") => BigIntPolicy::Error,
+            Some("string" | "keep_as_string" | "keep-as-string") => BigIntPolicy::KeepAsString,
+            Some(other) => return Err(invalid(format!("big_integers: {other:?} is not one of `error`, `string`"))),
+        };
+        let ignore = IgnoreRules::new(&self.ignore).map_err(twinsync_core::Error::from)?;
+        let max_depth = self.max_depth.unwrap_or(CanonicalOptions::default().max_depth);
+        Ok(CanonicalOptions { big_integers, ignore, max_depth })
+    }
+
+    fn text(&self) -> TextOptions {
+        TextOptions { trim_trailing_whitespace: self.trim_trailing_whitespace }
+    }
+}
+
+/// RFC 8785 canonical JSON text of `value`.
+pub fn canonicalize(value: &Value, opts: &HashOptions) -> Result<String> {
+    canonicalize_json(&serde_json::to_vec(value).map_err(|e| invalid(e.to_string()))?, opts)
+}
+
+/// RFC 8785 canonical JSON text of the JSON document `json` (what `twinsync canonicalize` prints).
+pub fn canonicalize_json(json: &[u8], opts: &HashOptions) -> Result<String> {
+    let bytes = canonical::canonicalize(json, &opts.canonical()?).map_err(twinsync_core::Error::from)?;
+    // Canonical output is built from validated UTF-8 input and ASCII punctuation.
+    String::from_utf8(bytes).map_err(|e| invalid(format!("canonical output is not UTF-8: {e}")))
+}
+
+/// `sha256:<hex>` of the canonical form of `value`.
+pub fn canonical_hash(value: &Value, opts: &HashOptions) -> Result<String> {
+    canonical_hash_json(&serde_json::to_vec(value).map_err(|e| invalid(e.to_string()))?, opts)
+}
+
+/// `sha256:<hex>` of the canonical form of the JSON document `json` (`twinsync hash --as json`).
+pub fn canonical_hash_json(json: &[u8], opts: &HashOptions) -> Result<String> {
+    Ok(canonical::hash_json(json, &opts.canonical()?).map_err(twinsync_core::Error::from)?.to_string())
+}
+
+/// `sha256:<hex>` of normalised text: no BOM, LF line ends (`twinsync hash --as text`).
+pub fn hash_text(text: &str, opts: &HashOptions) -> String {
+    canonical::hash_text(text, &opts.text()).to_string()
+}
+
+/// `sha256:<hex>` of bytes taken as they are (`twinsync hash --as bytes`).
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    Digest::of_bytes(bytes).to_string()
+}
+
+/// Reads a map `{key: digest-or-content}`: a string starting `sha256:` is a digest, any
+/// other string is text content, and any other JSON value is JSON content.
+fn digests(what: &str, map: &Value, opts: &HashOptions) -> Result<BTreeMap<Key, Digest>> {
+    let obj = match map {
+        Value::Object(o) => o,
+        Value::Null => return Ok(BTreeMap::new()),
+        other => return Err(invalid(format!("{what}: expected an object of key -> digest or content, got {other}"))),
+    };
+    let canonical_opts = opts.canonical()?;
+    let text_opts = opts.text();
+    obj.iter()
+        .map(|(k, v)| {
+            let key = Key::new(k).map_err(|e| invalid(format!("{what}[{k:?}]: {e}")))?;
+            let digest = match v {
+                Value::String(s) if s.starts_with("sha256:") => {
+                    s.parse::<Digest>().map_err(|e| invalid(format!("{what}[{k:?}]: {e}")))?
+                }
+                Value::String(s) => canonical::hash_text(s, &text_opts),
+                v => canonical::hash_value(v, &canonical_opts).map_err(|e| invalid(format!("{what}[{k:?}]: {e}")))?,
+            };
+            Ok((key, digest))
+        })
+        .collect()
+}
+
+/// The tree digest of a replica given as `{key: digest-or-content}`.
+pub fn tree_digest(entries: &Value, opts: &HashOptions) -> Result<String> {
+    Ok(twinsync_core::tree_digest(&digests("entries", entries, opts)?).to_string())
+}
+
+/// Drift as `twinsync status --json` prints it, with each item's digests:
+/// `{"items": [{key, class, base, left, right}], "counts": {class: n}, "in_sync": n}`.
+pub fn drift_json(drift: &Drift) -> Value {
+    let items: Vec<&twinsync_core::DriftItem> = drift.drifted().collect();
+    let counts: serde_json::Map<String, Value> = drift
+        .counts
+        .iter()
+        .filter(|(c, _)| *c != DriftClass::InSync)
+        .map(|(c, n)| (c.as_str().into(), n.into()))
+        .collect();
+    json!({"items": items, "counts": counts, "in_sync": drift.counts.get(DriftClass::InSync)})
+}
+
+/// Three-way drift of maps `{key: digest-or-content}` (base, left, right), shaped as [`drift_json`].
+pub fn detect_drift(base: &Value, left: &Value, right: &Value, opts: &HashOptions) -> Result<Value> {
+    let (b, l, r) = (digests("base", base, opts)?, digests("left", left, opts)?, digests("right", right, opts)?);
+    Ok(drift_json(&twinsync_core::detect(&b, &l, &r)))
+}
+
+/// Inputs of [`plan`] beyond the three maps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlanOptions {
+    /// Conflict policy as the CLI's `--policy` takes it (default `manual`).
+    pub policy: Option<String>,
+    /// `left-to-right`, `right-to-left` or `both` (default).
+    pub direction: Option<String>,
+    /// Now in milliseconds since the epoch, for the operation hash (default: the system clock).
+    pub now_ms: Option<i64>,
+    /// How contents in the maps are hashed.
+    pub hash: HashOptions,
+}
+
+fn policy(p: Option<&str>) -> Result<Option<Policy>> {
+    p.map(|p| p.parse::<Policy>().map_err(|e| Error::Core(e.into()))).transpose()
+}
+
+fn direction(d: Option<&str>) -> Result<Option<Direction>> {
+    d.map(|d| d.parse::<Direction>().map_err(|e| Error::Core(e.into()))).transpose()
+}
+
+/// The plan a sync of these three maps would run, as `sync --dry-run --json` prints its `plan`.
+pub fn plan(base: &Value, left: &Value, right: &Value, opts: &PlanOptions) -> Result<Value> {
+    let (b, l, r) =
+        (digests("base", base, &opts.hash)?, digests("left", left, &opts.hash)?, digests("right", right, &opts.hash)?);
+    let drift = twinsync_core::detect(&b, &l, &r);
+    let policy = policy(opts.policy.as_deref())?.unwrap_or_default();
+    let directions = Directions::all(direction(opts.direction.as_deref())?.unwrap_or_default());
+    let now = opts.now_ms.map(Timestamp).unwrap_or_else(|| twinsync_core::Clock::now(&twinsync_core::SystemClock));
+    to_json(&twinsync_core::plan(&drift, &directions, &policy, &PlanContext::at(now)))
+}
+
+/// Options of [`merge_text`], as `twinsync merge-file` takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MergeTextOptions {
+    /// Labels after the markers: left, base, right (default `left`, `base`, `right`).
+    pub labels: Option<[String; 3]>,
+    /// `merge` (default), `diff3` or `zdiff3`.
+    pub style: Option<String>,
+    /// `none` (default: markers), `ours`, `theirs` or `union`.
+    pub favor: Option<String>,
+    /// Marker length (default 7).
+    pub marker_size: Option<usize>,
+}
+
+/// diff3 merge of texts: `{"text": merged, "conflicts": hunks}`, markers as `git merge-file`.
+pub fn merge_text(base: &str, left: &str, right: &str, opts: &MergeTextOptions) -> Result<Value> {
+    let mut o = TextMergeOptions::default();
+    if let Some(l) = &opts.labels {
+        o.labels = l.clone();
+    }
+    if let Some(s) = &opts.style {
+        o.style = parse_name::<ConflictStyle>("style", s)?;
+    }
+    if let Some(f) = &opts.favor {
+        o.favor = parse_name::<Favor>("favor", f)?;
+    }
+    if let Some(n) = opts.marker_size {
+        o.marker_size = n;
+    }
+    to_json(&merge::text3(base, left, right, &o))
+}
+
+/// Structural JSON merge: `{"value": merged, "conflicts": [{pointer, base, left, right}]}`.
+pub fn merge_json(base: &Value, left: &Value, right: &Value, array_id_field: Option<&str>) -> Result<Value> {
+    let opts = JsonMergeOptions { array_id_field: array_id_field.map(str::to_string) };
+    to_json(&merge::json3(base, left, right, &opts))
+}
+
+/// Coverage of `{components, stories, tests}` under `options` (`{missing_limit, required_kinds}`),
+/// as `twinsync design coverage --json` prints it.
+pub fn coverage(input: &Value, options: &Value) -> Result<Value> {
+    let input: CoverageInput = from_value("coverage input", input)?;
+    let opts: CoverageOptions =
+        if options.is_null() { CoverageOptions::default() } else { from_value("coverage options", options)? };
+    let report = coverage::compute(&input, &opts).map_err(|e| invalid(e.to_string()))?;
+    to_json(&report)
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| invalid(format!("cannot represent the result as JSON: {e}")))
+}
+
+/// Opens the project containing `dir`, acting as `actor` (default: `TWINSYNC_OWNER`, else the OS user).
+pub fn open(dir: &str, actor: Option<&str>) -> Result<Project> {
+    let mut p = Project::open(Path::new(dir))?;
+    if let Some(a) = actor {
+        p.set_actor(a);
+    }
+    Ok(p)
+}
+
+/// What [`sync`] should do beyond the project's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncOptions {
+    /// Plan and diff only; change nothing.
+    pub dry_run: bool,
+    /// Overrides the configured policy (`prefer-left`, `merge:right`, ...).
+    pub policy: Option<String>,
+    /// Overrides the configured direction.
+    pub direction: Option<String>,
+    /// Lets a sync delete most of a replica.
+    pub allow_mass_delete: bool,
+}
+
+/// The project's drift, shaped as [`drift_json`].
+pub fn status(p: &mut Project) -> Result<Value> {
+    Ok(drift_json(&p.status()?))
+}
+
+/// Syncs (or, with `dry_run`, previews) the project: the operation report, or `{plan, diffs}`.
+pub fn sync(p: &mut Project, opts: &SyncOptions) -> Result<Value> {
+    let req = SyncRequest {
+        policy: policy(opts.policy.as_deref())?,
+        direction: direction(opts.direction.as_deref())?,
+        allow_mass_delete: opts.allow_mass_delete,
+        ..Default::default()
+    };
+    if opts.dry_run {
+        to_json(&p.preview(&req)?)
+    } else {
+        to_json(&p.sync(&req)?)
+    }
+}
+
+/// Undoes `operation_id` (the newest undoable operation for `None`): `{operation_id, restored, refused, at}`.
+pub fn undo(p: &mut Project, operation_id: Option<&str>) -> Result<Value> {
+    to_json(&p.undo(operation_id)?)
+}
+
+/// Recent operations, newest first: `{"operations": [summary]}` as `twinsync history --json`.
+pub fn history(p: &Project, limit: usize) -> Result<Value> {
+    let ops: Vec<_> = p.operations(limit)?.iter().map(twinsync_core::OperationReport::summary).collect();
+    Ok(json!({ "operations": ops }))
+}
+
+/// The undo stack: operations that can still be undone, newest (the next `undo()`) first,
+/// as `{"operations": [summary]}`.
+pub fn undo_stack(p: &Project, limit: usize) -> Result<Value> {
+    let now = p.now();
+    let ops: Vec<_> = p
+        .operations(limit)?
+        .iter()
+        .filter(|o| o.undone_at.is_none() && o.reversible_until.is_some_and(|u| now < u))
+        .map(twinsync_core::OperationReport::summary)
+        .collect();
+    Ok(json!({ "operations": ops }))
+}
+
+/// A lock as shown to anyone but its acquirer: no token.
+fn public(l: &Lock) -> Value {
+    let mut v = serde_json::to_value(l).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("token");
+    }
+    v
+}
+
+/// Acquires the project lock: `{"acquired": true, "lock": {.., token}}` (the token is shown only here).
+pub fn lock_acquire(p: &mut Project, ttl_ms: Option<i64>, reason: Option<&str>) -> Result<Value> {
+    let l = p.lock_acquire(ttl_ms, reason)?;
+    Ok(json!({"acquired": true, "lock": l}))
+}
+
+/// Renews the project lock for `caller` (owner name or token): `{"renewed": true, "lock"}`.
+pub fn lock_renew(p: &mut Project, caller: &str, ttl_ms: Option<i64>) -> Result<Value> {
+    let l = p.lock_renew(caller, ttl_ms)?;
+    Ok(json!({"renewed": true, "lock": public(&l)}))
+}
+
+/// Releases the project lock for `caller`; with `force`, whoever holds it (audited):
+/// `{"released", "forced", "lock"}`.
+pub fn lock_release(p: &mut Project, caller: &str, force: bool, reason: Option<&str>) -> Result<Value> {
+    if force {
+        let prev = p.lock_force_release(reason)?;
+        return Ok(json!({"released": prev.is_some(), "forced": true, "lock": prev.as_ref().map(public)}));
+    }
+    let l = p.lock_release(caller)?;
+    Ok(json!({"released": true, "forced": false, "lock": public(&l)}))
+}
+
+/// The project lock: `{"held": bool, "lock": {..} | null}`.
+pub fn lock_status(p: &mut Project) -> Result<Value> {
+    let l = p.lock_status()?;
+    Ok(json!({"held": l.is_some(), "lock": l.as_ref().map(public)}))
+}
+
+/// The binding-level code of `e`: `INVALID_INPUT`, `NOT_FOUND`, `CONFLICT`, `LOCKED`,
+/// `EXPIRED`, `UNSAFE` or `IO`.
+pub fn error_code(e: &Error) -> &'static str {
+    e.code().as_str()
+}
+
+#[allow(dead_code)]
+fn assert_send() {
+    // Bindings move a project onto worker threads (napi async tasks, a released GIL).
+    fn is_send<T: Send>() {}
+    is_send::<Project>();
+}

@@ -1,0 +1,186 @@
+//! The binding-facing `api` module: shapes and error codes the bindings rely on.
+
+use serde_json::json;
+use twinsync::api::{self, HashOptions, MergeTextOptions, PlanOptions, SyncOptions};
+
+fn code<T>(r: twinsync::Result<T>) -> &'static str {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => api::error_code(&e),
+    }
+}
+
+#[test]
+fn canonical_hash_matches_the_cli_form_and_ignores_formatting() {
+    let d = HashOptions::default();
+    let a = api::canonical_hash(&json!({"b": 1, "a": [1.0, "x"]}), &d).unwrap();
+    let b = api::canonical_hash_json(br#"{ "a": [1, "x"], "b": 1.00 }"#, &d).unwrap();
+    assert_eq!(a, b);
+    assert!(a.starts_with("sha256:") && a.len() == 71, "{a}");
+    assert_eq!(api::canonicalize(&json!({"b": 1, "a": 2}), &d).unwrap(), r#"{"a":2,"b":1}"#);
+    let ignoring = HashOptions::ignoring(["/updatedAt"]);
+    assert_eq!(
+        api::canonical_hash(&json!({"a": 1, "updatedAt": "now"}), &ignoring).unwrap(),
+        api::canonical_hash(&json!({"a": 1}), &d).unwrap()
+    );
+}
+
+#[test]
+fn bad_json_and_options_are_invalid_input_naming_the_problem() {
+    let d = HashOptions::default();
+    let e = api::canonical_hash_json(br#"{"a":1,"a":2}"#, &d).unwrap_err();
+    assert_eq!(api::error_code(&e), "INVALID_INPUT");
+    assert!(e.to_string().contains("duplicate key"), "{e}");
+    assert_eq!(code(api::canonical_hash(&json!(1), &HashOptions::ignoring(["nope"]))), "INVALID_INPUT");
+    let big = HashOptions { big_integers: Some("round".into()), ..Default::default() };
+    assert!(api::canonical_hash(&json!(1), &big).unwrap_err().to_string().contains("big_integers"));
+    let keep = HashOptions { big_integers: Some("string".into()), ..Default::default() };
+    assert_eq!(api::canonicalize_json(b"12345678901234567890", &keep).unwrap(), "\"12345678901234567890\"");
+}
+
+#[test]
+fn text_and_bytes_hash_as_the_cli_does() {
+    let d = HashOptions::default();
+    assert_eq!(api::hash_text("a\r\nb\n", &d), api::hash_text("\u{feff}a\nb\n", &d));
+    assert_eq!(api::hash_bytes(b"abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    let trim = HashOptions { trim_trailing_whitespace: true, ..Default::default() };
+    assert_eq!(api::hash_text("a  \n", &trim), api::hash_text("a\n", &d));
+    assert_ne!(api::hash_text("a  \n", &d), api::hash_text("a\n", &d));
+}
+
+#[test]
+fn maps_take_digests_text_or_json_alike() {
+    let d = HashOptions::default();
+    let text_digest = api::hash_text("# Intro\n", &d);
+    let by_digest = api::tree_digest(&json!({"a.md": text_digest, "b.json": {"x": 1}}), &d).unwrap();
+    let by_content = api::tree_digest(&json!({"b.json": {"x": 1.0}, "a.md": "# Intro\r\n"}), &d).unwrap();
+    assert_eq!(by_digest, by_content);
+    assert_eq!(code(api::tree_digest(&json!({"../x": "t"}), &d)), "INVALID_INPUT");
+    assert_eq!(code(api::tree_digest(&json!({"a": "sha256:zz"}), &d)), "INVALID_INPUT");
+    assert_eq!(code(api::tree_digest(&json!([1]), &d)), "INVALID_INPUT");
+}
+
+#[test]
+fn detect_drift_lists_drifted_items_with_counts() {
+    let d = HashOptions::default();
+    let base = json!({"same.md": "s", "edited.md": "old", "gone.md": "g"});
+    let left = json!({"same.md": "s", "edited.md": "new", "gone.md": "g", "added.md": "a"});
+    let right = json!({"same.md": "s", "edited.md": "old"});
+    let drift = api::detect_drift(&base, &left, &right, &d).unwrap();
+    assert_eq!(drift["in_sync"], 1);
+    let classes: Vec<_> =
+        drift["items"].as_array().unwrap().iter().map(|i| (i["key"].clone(), i["class"].clone())).collect();
+    assert_eq!(
+        classes,
+        vec![
+            (json!("added.md"), json!("added_left")),
+            (json!("edited.md"), json!("changed_left")),
+            (json!("gone.md"), json!("deleted_right")),
+        ]
+    );
+    assert_eq!(drift["counts"]["changed_left"], 1);
+    assert_eq!(drift["items"][1]["right"], json!(api::hash_text("old", &d)));
+}
+
+#[test]
+fn plan_decides_by_policy_and_is_stable_for_the_same_time() {
+    let base = json!({"a.md": "1"});
+    let (left, right) = (json!({"a.md": "2"}), json!({"a.md": "3"}));
+    let opts =
+        PlanOptions { policy: Some("prefer-right".into()), now_ms: Some(1_700_000_000_000), ..Default::default() };
+    let p = api::plan(&base, &left, &right, &opts).unwrap();
+    assert_eq!(p["actions"][0]["kind"], "copy_to_left");
+    assert_eq!(p, api::plan(&base, &left, &right, &opts).unwrap());
+    let manual = api::plan(&base, &left, &right, &PlanOptions { now_ms: opts.now_ms, ..Default::default() }).unwrap();
+    assert_eq!(manual["actions"][0]["kind"], "conflict");
+    let bad = PlanOptions { policy: Some("coin-toss".into()), ..Default::default() };
+    let e = api::plan(&base, &left, &right, &bad).unwrap_err();
+    assert_eq!(api::error_code(&e), "INVALID_INPUT");
+    assert!(e.to_string().contains("coin-toss"), "{e}");
+}
+
+#[test]
+fn merges_text_and_json() {
+    let clean = api::merge_text("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n", &MergeTextOptions::default()).unwrap();
+    assert_eq!(clean, json!({"text": "A\nb\nC\n", "conflicts": 0}));
+    let opts = MergeTextOptions {
+        labels: Some(["mine".into(), "orig".into(), "theirs".into()]),
+        style: Some("diff3".into()),
+        ..Default::default()
+    };
+    let c = api::merge_text("a\n", "b\n", "c\n", &opts).unwrap();
+    assert_eq!(c["conflicts"], 1);
+    assert_eq!(c["text"], "<<<<<<< mine\nb\n||||||| orig\na\n=======\nc\n>>>>>>> theirs\n");
+    let bad = MergeTextOptions { style: Some("fancy".into()), ..Default::default() };
+    assert_eq!(code(api::merge_text("", "", "", &bad)), "INVALID_INPUT");
+
+    let m =
+        api::merge_json(&json!({"a": 1, "b": 1}), &json!({"a": 2, "b": 1}), &json!({"a": 1, "b": 3}), None).unwrap();
+    assert_eq!(m, json!({"value": {"a": 2, "b": 3}, "conflicts": []}));
+    let c = api::merge_json(&json!({"a": 1}), &json!({"a": 2}), &json!({"a": 3}), None).unwrap();
+    assert_eq!(c["conflicts"][0]["pointer"], "/a");
+}
+
+#[test]
+fn coverage_over_plain_objects() {
+    let input = json!({
+        "components": [{"name": "Button", "axes": [{"name": "size", "options": ["sm", "lg"]}]}],
+        "stories": [{"id": "button--sm", "component": "Button", "args": {"size": "sm"}}],
+    });
+    let r = api::coverage(&input, &serde_json::Value::Null).unwrap();
+    assert_eq!(r["totals"]["percent"], 50.0);
+    assert_eq!(r["components"][0]["missing_variants"], json!([{"size": "lg"}]));
+    assert_eq!(code(api::coverage(&json!({"components": 3}), &serde_json::Value::Null)), "INVALID_INPUT");
+}
+
+#[test]
+fn project_handle_syncs_undoes_and_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("l")).unwrap();
+    std::fs::create_dir(dir.path().join("r")).unwrap();
+    std::fs::write(dir.path().join("l/a.md"), "hello\n").unwrap();
+    twinsync::Project::init(dir.path(), "l", "r").unwrap();
+    let root = dir.path().to_str().unwrap();
+    let mut p = api::open(root, Some("ci-bot")).unwrap();
+
+    let s = api::status(&mut p).unwrap();
+    assert_eq!(s["items"][0]["class"], "added_left");
+    let preview = api::sync(&mut p, &SyncOptions { dry_run: true, ..Default::default() }).unwrap();
+    assert_eq!(preview["plan"]["actions"][0]["kind"], "copy_to_right");
+    assert!(!dir.path().join("r/a.md").exists(), "a dry run changes nothing");
+    let report = api::sync(&mut p, &SyncOptions::default()).unwrap();
+    assert_eq!(report["status"], "completed");
+    assert_eq!(report["actor"], "ci-bot");
+    assert_eq!(std::fs::read_to_string(dir.path().join("r/a.md")).unwrap(), "hello\n");
+
+    let stack = api::undo_stack(&p, 50).unwrap();
+    assert_eq!(stack["operations"][0]["operation_id"], report["operation_id"]);
+    let u = api::undo(&mut p, None).unwrap();
+    assert_eq!(u["restored"], json!(["a.md"]));
+    assert!(!dir.path().join("r/a.md").exists());
+    assert_eq!(api::undo_stack(&p, 50).unwrap()["operations"], json!([]));
+    assert_eq!(api::history(&p, 10).unwrap()["operations"].as_array().unwrap().len(), 1);
+    assert_eq!(code(api::undo(&mut p, Some("0123"))), "NOT_FOUND");
+
+    let l = api::lock_acquire(&mut p, Some(60_000), Some("release")).unwrap();
+    let token = l["lock"]["token"].as_str().unwrap().to_string();
+    assert!(!token.is_empty());
+    let st = api::lock_status(&mut p).unwrap();
+    assert_eq!(st["held"], true);
+    assert!(st["lock"].get("token").is_none(), "status never shows the token");
+    let mut other = api::open(root, Some("someone-else")).unwrap();
+    assert_eq!(code(api::lock_acquire(&mut other, None, None)), "LOCKED");
+    assert_eq!(code(api::lock_release(&mut other, "someone-else", false, None)), "LOCKED");
+    assert_eq!(api::lock_renew(&mut p, &token, None).unwrap()["renewed"], true);
+    assert_eq!(api::lock_release(&mut p, &token, false, None).unwrap()["released"], true);
+    assert_eq!(api::lock_status(&mut p).unwrap(), json!({"held": false, "lock": null}));
+
+    let missing = dir.path().join("nowhere");
+    std::fs::create_dir(&missing).unwrap();
+    // The temp dir has no .twinsync above it (unless the machine's /tmp does, which it must not).
+    assert_eq!(code(api::open(dir.path().parent().unwrap().to_str().unwrap(), None)), "NOT_FOUND");
+    assert_eq!(
+        code(api::sync(&mut p, &SyncOptions { direction: Some("sideways".into()), ..Default::default() })),
+        "INVALID_INPUT"
+    );
+}
