@@ -19,7 +19,7 @@ fn inputs(n: usize) -> Maps {
         Digest::from_bytes(bytes)
     };
     for i in 0..n {
-        let key = Key::new(format!("components/group{:04}/item{i:07}.json", i / 1000)).unwrap();
+        let name = format!("components/group{:04}/item{i:07}.json", i / 1000);
         let roll = (i.wrapping_mul(2_654_435_761)) % 1000;
         let (bv, lv, rv) = match roll {
             0..=49 => (Some(0), Some(1), Some(0)),
@@ -33,7 +33,9 @@ fn inputs(n: usize) -> Maps {
         };
         for (m, v) in [(&mut b, bv), (&mut l, lv), (&mut r, rv)] {
             if let Some(v) = v {
-                m.insert(key.clone(), d(i, v));
+                // Each map gets its own allocation, as separate scans and the store
+                // would give it: no pointer-equality shortcuts.
+                m.insert(Key::new(&name).unwrap(), d(i, v));
             }
         }
     }

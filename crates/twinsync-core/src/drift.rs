@@ -242,15 +242,33 @@ pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
     let mut tally = [0usize; 14];
     let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
     loop {
-        // The smallest key at the head of any of the three walks.
-        let next = [bi.peek().map(|e| e.0), li.peek().map(|e| e.0), ri.peek().map(|e| e.0)].into_iter().flatten().min();
-        let Some(key) = next.cloned() else { break };
-        let b = bi.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
-        let l = li.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
-        let r = ri.next_if(|(k, _)| **k == key).map(|(_, v)| *v.digest());
+        let (bh, lh, rh) = (bi.peek().copied(), li.peek().copied(), ri.peek().copied());
+        // Most keys are in all three places: one equality check per side decides that,
+        // where finding the minimum first would cost twice the key comparisons.
+        let (key, at) = match (bh, lh, rh) {
+            (Some((bk, _)), Some((lk, _)), Some((rk, _))) if bk == lk && bk == rk => (bk, [true; 3]),
+            _ => {
+                let Some(k) = [bh.map(|e| e.0), lh.map(|e| e.0), rh.map(|e| e.0)].into_iter().flatten().min() else {
+                    break;
+                };
+                (k, [bh.map(|e| e.0) == Some(k), lh.map(|e| e.0) == Some(k), rh.map(|e| e.0) == Some(k)])
+            }
+        };
+        let b = bh.filter(|_| at[0]).map(|e| *e.1.digest());
+        let l = lh.filter(|_| at[1]).map(|e| *e.1.digest());
+        let r = rh.filter(|_| at[2]).map(|e| *e.1.digest());
+        if at[0] {
+            bi.next();
+        }
+        if at[1] {
+            li.next();
+        }
+        if at[2] {
+            ri.next();
+        }
         let class = DriftClass::classify(b.as_ref(), l.as_ref(), r.as_ref());
         tally[class as usize] += 1;
-        items.push(DriftItem { key, class, base: b, left: l, right: r });
+        items.push(DriftItem { key: key.clone(), class, base: b, left: l, right: r });
     }
     Drift { items, counts: DriftCounts::from_tally(tally) }
 }
