@@ -4,11 +4,18 @@
 //!
 //! Parsing never panics and never stops at a malformed file: problems are collected in
 //! [`Workspace::problems`] with file, line and message.
+//!
+//! The database side: [`db`] holds changes and specs in SQLite (status, progress,
+//! full-text search, sync history, replaced versions) and [`sync`] keeps it in step with
+//! the files, deciding by content against the last-synced base; [`schedule`] runs it
+//! from a watcher and a periodic pass.
 
 pub mod change;
+pub mod db;
 pub mod delta;
 pub mod output;
 pub mod spec;
+pub mod sync;
 pub mod tasks;
 pub mod text;
 pub mod validate;
@@ -16,9 +23,11 @@ pub mod workspace;
 pub mod writer;
 
 pub use change::{change_deltas, change_title, ShowDelta};
+pub use db::{Db, DbError, ItemRow, Kind, Query, QuerySort, Status, SyncDirection};
 pub use delta::{parse_delta_spec, DeltaPlan, Operation, RequirementBlock};
 pub use output::{list_json, list_specs_json, show_json, validate_json, Scope, Sort};
 pub use spec::{parse_spec, Requirement, Scenario, Spec, SpecError};
+pub use sync::{SyncConfig, SyncError, SyncPolicy, SyncReport, Syncer};
 pub use tasks::{count_tasks, parse_tasks, Progress, Task};
 pub use validate::{validate_change, validate_spec_text, Issue, Level, Report};
 pub use workspace::{find_root, ArchiveName, Change, Parts, Problem, Workspace, WorkspaceError};
