@@ -1,0 +1,118 @@
+//! The one error type every exported function and method returns, one case per core
+//! [`ErrorCode`]: `TwinsyncException.Conflict` in Kotlin, `TwinsyncError.conflict` in
+//! Swift, `TwinsyncError.Conflict` in Python.
+
+use twinsync_core::ErrorCode;
+
+/// A twinsync failure; the case is the error code, `reason` the message naming the item.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum TwinsyncError {
+    /// The input is malformed (bad JSON, key, digest, policy, direction, option).
+    #[error("{reason}")]
+    InvalidInput {
+        /// What is wrong, naming the item.
+        reason: String,
+    },
+    /// Something named does not exist (operation, project, item).
+    #[error("{reason}")]
+    NotFound {
+        /// What was not found.
+        reason: String,
+    },
+    /// Someone else changed it: nothing was overwritten.
+    #[error("{reason}")]
+    Conflict {
+        /// Which item, and how.
+        reason: String,
+    },
+    /// A lock is held by someone else, or the caller does not hold it.
+    #[error("{reason}")]
+    Locked {
+        /// Which lock and who holds it.
+        reason: String,
+    },
+    /// An undo window has closed, or the operation was already undone.
+    #[error("{reason}")]
+    Expired {
+        /// Which operation.
+        reason: String,
+    },
+    /// The sync was stopped to protect data (mass deletion).
+    #[error("{reason}")]
+    Unsafe {
+        /// What would have been lost.
+        reason: String,
+    },
+    /// Storage or I/O failed.
+    #[error("{reason}")]
+    Io {
+        /// The path or store and the failure.
+        reason: String,
+    },
+}
+
+impl TwinsyncError {
+    /// The error of `code` with message `reason`.
+    pub fn new(code: ErrorCode, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        match code {
+            ErrorCode::InvalidInput => TwinsyncError::InvalidInput { reason },
+            ErrorCode::NotFound => TwinsyncError::NotFound { reason },
+            ErrorCode::Conflict => TwinsyncError::Conflict { reason },
+            ErrorCode::Locked => TwinsyncError::Locked { reason },
+            ErrorCode::Expired => TwinsyncError::Expired { reason },
+            ErrorCode::Unsafe => TwinsyncError::Unsafe { reason },
+            ErrorCode::Io => TwinsyncError::Io { reason },
+        }
+    }
+
+    /// Bad input, described by `reason`.
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        TwinsyncError::InvalidInput { reason: reason.into() }
+    }
+
+    /// The core error code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            TwinsyncError::InvalidInput { .. } => ErrorCode::InvalidInput,
+            TwinsyncError::NotFound { .. } => ErrorCode::NotFound,
+            TwinsyncError::Conflict { .. } => ErrorCode::Conflict,
+            TwinsyncError::Locked { .. } => ErrorCode::Locked,
+            TwinsyncError::Expired { .. } => ErrorCode::Expired,
+            TwinsyncError::Unsafe { .. } => ErrorCode::Unsafe,
+            TwinsyncError::Io { .. } => ErrorCode::Io,
+        }
+    }
+}
+
+impl From<twinsync::Error> for TwinsyncError {
+    fn from(e: twinsync::Error) -> Self {
+        TwinsyncError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<twinsync_core::Error> for TwinsyncError {
+    fn from(e: twinsync_core::Error) -> Self {
+        TwinsyncError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<twinsync_core::canonical::CanonicalError> for TwinsyncError {
+    fn from(e: twinsync_core::canonical::CanonicalError) -> Self {
+        twinsync_core::Error::from(e).into()
+    }
+}
+
+impl From<twinsync_core::coverage::CoverageError> for TwinsyncError {
+    fn from(e: twinsync_core::coverage::CoverageError) -> Self {
+        use twinsync_core::coverage::CoverageError;
+        let code = match e {
+            CoverageError::Cache(_) => ErrorCode::Io,
+            _ => ErrorCode::InvalidInput,
+        };
+        TwinsyncError::new(code, e.to_string())
+    }
+}
+
+/// Result with the binding error.
+pub type Result<T, E = TwinsyncError> = std::result::Result<T, E>;

@@ -1,0 +1,174 @@
+//! `Project`: the handle on a project folder and its embedded SQLite store, shared with
+//! the host through an `Arc`; each call takes the handle's mutex for its duration.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Deserialize;
+use twinsync::api;
+use twinsync_core as core;
+
+use crate::error::{Result, TwinsyncError};
+use crate::functions::decode;
+use crate::types::{Drift, Lock, LockRelease, LockStatus, OperationReport, OperationSummary, Preview, UndoReport};
+
+/// What a sync should do beyond the project's configured defaults; every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncOptions {
+    /// Overrides the configured policy (`prefer-left`, `merge:right`, `manual`, ...).
+    #[uniffi(default = None)]
+    pub policy: Option<String>,
+    /// Overrides the configured direction (`both`, `left-to-right`, `right-to-left`).
+    #[uniffi(default = None)]
+    pub direction: Option<String>,
+    /// Lets a sync delete most of a replica.
+    #[uniffi(default = false)]
+    pub allow_mass_delete: bool,
+}
+
+impl SyncOptions {
+    fn api(options: Option<SyncOptions>, dry_run: bool) -> api::SyncOptions {
+        let o = options.unwrap_or_default();
+        api::SyncOptions { dry_run, policy: o.policy, direction: o.direction, allow_mass_delete: o.allow_mass_delete }
+    }
+}
+
+/// `{"operations": [...]}` as `twinsync::api::history` and `undo_stack` return it.
+#[derive(Deserialize)]
+struct Operations {
+    operations: Vec<core::OperationSummary>,
+}
+
+/// `{"lock": {...}}` as the API's acquire and renew return it.
+#[derive(Deserialize)]
+struct Held {
+    lock: Lock,
+}
+
+/// An open project: a folder holding `.twinsync/`, its store and its two replicas.
+#[derive(uniffi::Object)]
+pub struct Project {
+    inner: Mutex<twinsync::Project>,
+}
+
+impl Project {
+    fn wrap(p: twinsync::Project) -> Arc<Self> {
+        Arc::new(Project { inner: Mutex::new(p) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, twinsync::Project> {
+        // A panic inside a call leaves the project as the store's transactions left it,
+        // so the handle stays usable rather than poisoned for good.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn operations(v: serde_json::Value) -> Result<Vec<OperationSummary>> {
+    Ok(decode::<Operations>("operations", v)?.operations.into_iter().map(Into::into).collect())
+}
+
+#[uniffi::export]
+impl Project {
+    /// Opens the project containing `dir` (it or its nearest parent with `.twinsync/`),
+    /// acting as `actor` (default: `TWINSYNC_OWNER`, else the OS user).
+    #[uniffi::constructor(default(actor = None))]
+    pub fn open(dir: String, actor: Option<String>) -> Result<Arc<Self>> {
+        Ok(Project::wrap(api::open(&dir, actor.as_deref())?))
+    }
+
+    /// Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or
+    /// `db` for the embedded database replica) and opens it, acting as `actor`.
+    #[uniffi::constructor(default(actor = None))]
+    pub fn init(dir: String, left: String, right: String, actor: Option<String>) -> Result<Arc<Self>> {
+        let mut p = twinsync::Project::init(Path::new(&dir), &left, &right)?;
+        if let Some(a) = actor {
+            p.set_actor(a);
+        }
+        Ok(Project::wrap(p))
+    }
+
+    /// The project folder (the one holding `.twinsync/`).
+    pub fn dir(&self) -> String {
+        self.lock().dir().display().to_string()
+    }
+
+    /// Who acts in history, audit and locks.
+    pub fn actor(&self) -> String {
+        self.lock().actor().to_string()
+    }
+
+    /// Acts as `actor` from now on.
+    pub fn set_actor(&self, actor: String) -> Result<()> {
+        if actor.trim().is_empty() {
+            return Err(TwinsyncError::invalid("actor: must not be empty"));
+        }
+        self.lock().set_actor(actor);
+        Ok(())
+    }
+
+    /// The drift of the project's replicas.
+    pub fn status(&self) -> Result<Drift> {
+        Drift::from_api(api::status(&mut self.lock())?)
+    }
+
+    /// A dry run (`sync` with `dryRun` in Node and Python): the plan and the diffs of
+    /// its changes. Changes nothing.
+    #[uniffi::method(default(options = None))]
+    pub fn preview(&self, options: Option<SyncOptions>) -> Result<Preview> {
+        let v = api::sync(&mut self.lock(), &SyncOptions::api(options, true))?;
+        Ok(decode::<core::Preview>("preview", v)?.into())
+    }
+
+    /// Syncs the pair and returns the operation report.
+    #[uniffi::method(default(options = None))]
+    pub fn sync(&self, options: Option<SyncOptions>) -> Result<OperationReport> {
+        let v = api::sync(&mut self.lock(), &SyncOptions::api(options, false))?;
+        Ok(decode::<core::OperationReport>("sync", v)?.into())
+    }
+
+    /// Undoes an operation (the newest undoable one when `operation_id` is absent).
+    #[uniffi::method(default(operation_id = None))]
+    pub fn undo(&self, operation_id: Option<String>) -> Result<UndoReport> {
+        let v = api::undo(&mut self.lock(), operation_id.as_deref())?;
+        Ok(decode::<core::UndoReport>("undo", v)?.into())
+    }
+
+    /// Recent operations, newest first, at most `limit`.
+    #[uniffi::method(default(limit = 20))]
+    pub fn history(&self, limit: u32) -> Result<Vec<OperationSummary>> {
+        operations(api::history(&self.lock(), limit as usize)?)
+    }
+
+    /// Operations that can still be undone, newest (the next `undo()`) first, at most `limit`.
+    #[uniffi::method(default(limit = 50))]
+    pub fn undo_stack(&self, limit: u32) -> Result<Vec<OperationSummary>> {
+        operations(api::undo_stack(&self.lock(), limit as usize)?)
+    }
+
+    /// Acquires the project lock for the actor, for `ttl_ms` (default: the configured
+    /// TTL); the returned lock carries the token, shown only here.
+    #[uniffi::method(default(ttl_ms = None, reason = None))]
+    pub fn lock_acquire(&self, ttl_ms: Option<i64>, reason: Option<String>) -> Result<Lock> {
+        let v = api::lock_acquire(&mut self.lock(), ttl_ms, reason.as_deref())?;
+        Ok(decode::<Held>("lock", v)?.lock)
+    }
+
+    /// Renews the project lock; `caller` is the owner name or the token.
+    #[uniffi::method(default(ttl_ms = None))]
+    pub fn lock_renew(&self, caller: String, ttl_ms: Option<i64>) -> Result<Lock> {
+        let v = api::lock_renew(&mut self.lock(), &caller, ttl_ms)?;
+        Ok(decode::<Held>("lock", v)?.lock)
+    }
+
+    /// Releases the project lock; `caller` is the owner name or the token. With `force`,
+    /// releases it whoever holds it, recorded in the audit log with `reason`.
+    #[uniffi::method(default(force = false, reason = None))]
+    pub fn lock_release(&self, caller: String, force: bool, reason: Option<String>) -> Result<LockRelease> {
+        decode("lock", api::lock_release(&mut self.lock(), &caller, force, reason.as_deref())?)
+    }
+
+    /// Whether the project lock is held, and by whom.
+    pub fn lock_status(&self) -> Result<LockStatus> {
+        decode("lock", api::lock_status(&mut self.lock())?)
+    }
+}
