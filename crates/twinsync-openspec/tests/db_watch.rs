@@ -1,0 +1,103 @@
+//! The scheduler on a real folder: watcher batches sync active changes once after the
+//! debounce, and the periodic pass picks up what the watcher did not see.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use twinsync_core::SystemClock;
+use twinsync_openspec::db::Kind;
+use twinsync_openspec::schedule::{ScheduleOptions, Scheduler};
+use twinsync_openspec::sync::{SyncConfig, SyncPolicy, SyncReport, Syncer};
+use twinsync_openspec::Db;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join("openspec").join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "changes/add-login/proposal.md", "# Add login\n\n## Why\nAccounts.\n");
+    write(dir.path(), "changes/add-login/tasks.md", "- [ ] a\n- [ ] b\n");
+    dir
+}
+
+fn config(root: &Path) -> SyncConfig {
+    SyncConfig { project: "demo".into(), policy: SyncPolicy::FsWins, backup_dir: Some(root.join(".twinsync/b")) }
+}
+
+/// Steps the scheduler until `done` holds or `limit` passes; returns every report seen.
+fn pump(s: &mut Scheduler<'_>, limit: Duration, mut done: impl FnMut(&[SyncReport]) -> bool) -> Vec<SyncReport> {
+    let until = Instant::now() + limit;
+    let mut seen = Vec::new();
+    while Instant::now() < until && !done(&seen) {
+        seen.extend(s.step(Duration::from_millis(50)).unwrap());
+    }
+    seen
+}
+
+#[test]
+fn rapid_edits_sync_once_after_the_debounce() {
+    let dir = fixture();
+    let root = dir.path();
+    let db = Db::open_in_memory().unwrap();
+    let clock = SystemClock;
+    let syncer = Syncer::new(root, &db, &clock, config(root)).unwrap();
+    let opts = ScheduleOptions {
+        debounce: Duration::from_millis(300),
+        period: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let (mut s, first) = Scheduler::start(syncer, opts).unwrap();
+    assert_eq!(first.items.len(), 1, "the full pass on start");
+    for i in 0..5 {
+        write(root, "changes/add-login/tasks.md", &format!("- [x] a\n- [ ] b{i}\n"));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let reports = pump(&mut s, Duration::from_secs(10), |r| !r.is_empty());
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].trigger, "file_watcher");
+    // Nothing more arrives: the edits were one batch.
+    let later = pump(&mut s, Duration::from_millis(800), |_| false);
+    assert!(later.is_empty(), "{later:?}");
+    let row = db.item("demo", Kind::Change, "add-login").unwrap().unwrap();
+    assert_eq!(row.tasks.as_deref(), Some("- [x] a\n- [ ] b4\n"));
+    assert_eq!(row.tasks_done, 1);
+    let watcher_rows: Vec<_> =
+        db.history("demo", Some("add-login")).unwrap().into_iter().filter(|h| h.trigger == "file_watcher").collect();
+    assert_eq!(watcher_rows.len(), 1, "{watcher_rows:?}");
+}
+
+#[test]
+fn the_periodic_pass_picks_up_what_the_watcher_missed() {
+    let dir = fixture();
+    let root = dir.path();
+    let db = Db::open_in_memory().unwrap();
+    let clock = SystemClock;
+    let syncer = Syncer::new(root, &db, &clock, config(root)).unwrap();
+    let opts = ScheduleOptions {
+        debounce: Duration::from_millis(100),
+        period: Duration::from_millis(700),
+        // The watcher never reports design.md: its edits are "missed".
+        watch_ignore: vec!["design.md".into()],
+        ..Default::default()
+    };
+    let (mut s, _) = Scheduler::start(syncer, opts).unwrap();
+    write(root, "changes/add-login/design.md", "# Design\n");
+    // An archived change appearing waits for the periodic batch too.
+    write(root, "changes/archive/2025-01-02-old/tasks.md", "- [x] done\n");
+    // A web UI writing the database directly: no file event at all.
+    let web = "# Add login\n\n## Why\nAccounts, edited on the web.\n";
+    db.edit_document("demo", Kind::Change, "add-login", "proposal.md", Some(web), twinsync_core::Timestamp(0)).unwrap();
+    let reports = pump(&mut s, Duration::from_secs(10), |r| r.iter().any(|r| r.trigger == "periodic"));
+    let periodic = reports.iter().find(|r| r.trigger == "periodic").expect("a periodic pass ran");
+    let ids: Vec<&str> = periodic.items.iter().map(|i| i.id.as_str()).collect();
+    assert!(ids.contains(&"add-login") && ids.contains(&"old"), "{periodic:?}");
+    assert!(reports.iter().filter(|r| r.trigger == "file_watcher").all(|r| r.items.iter().all(|i| i.id != "old")));
+    let row = db.item("demo", Kind::Change, "add-login").unwrap().unwrap();
+    assert_eq!(row.design.as_deref(), Some("# Design\n"));
+    assert!(db.item("demo", Kind::Change, "old").unwrap().is_some());
+    assert_eq!(fs::read_to_string(root.join("openspec/changes/add-login/proposal.md")).unwrap(), web);
+}
