@@ -77,3 +77,27 @@ pub fn load(path: &Path) -> Result<Input> {
 pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Input> {
     parse_input(file, &parse(file, bytes)?)
 }
+
+/// Reads a file that must hold components (a components manifest or a Figma file),
+/// with any tests it records.
+pub fn load_components(path: &Path) -> Result<(Vec<DesignComponent>, Vec<twinsync_core::coverage::TestRecord>)> {
+    match load(path)? {
+        Input::Components(m) => Ok((m.components, m.tests)),
+        Input::Figma(c) => Ok((c, Vec::new())),
+        other => Err(DesignError::UnknownFormat {
+            file: path.display().to_string(),
+            problem: format!("expected components (components.json or a Figma file), found {}", other.kind()),
+        }),
+    }
+}
+
+/// Reads a file that must be a Storybook index.
+pub fn load_index(path: &Path) -> Result<StoryIndex> {
+    match load(path)? {
+        Input::Index(ix) => Ok(ix),
+        other => Err(DesignError::UnknownFormat {
+            file: path.display().to_string(),
+            problem: format!("expected a Storybook index.json, found {}", other.kind()),
+        }),
+    }
+}

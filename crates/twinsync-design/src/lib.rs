@@ -9,14 +9,18 @@
 //! regenerated.
 #![warn(missing_docs)]
 
+pub mod coverage;
+pub mod drift;
 pub mod error;
 pub mod figma;
 pub mod inputs;
 mod json;
 pub mod model;
+pub mod naming;
 pub mod storybook;
 pub mod tokens;
 
+pub use coverage::{coverage_report, coverage_report_files, html_report, DesignCoverage};
 pub use error::{DesignError, Result};
 pub use inputs::{load, parse_input, Input};
 pub use model::{normalise_name, DesignComponent, Prop, PropKind};

@@ -62,6 +62,19 @@ pub struct Prop {
 }
 
 impl Prop {
+    /// The option a story that does not set this prop shows: the default if it is one
+    /// of the options, `false` for a boolean without one, else the first option.
+    pub fn default_index(&self) -> usize {
+        let given = self.default.as_ref().and_then(|d| {
+            let k = value_key(d);
+            self.options.iter().position(|o| value_key(o) == k)
+        });
+        given.unwrap_or_else(|| match self.kind {
+            PropKind::Boolean => self.options.iter().position(|o| *o == Value::Bool(false)).unwrap_or(0),
+            _ => 0,
+        })
+    }
+
     /// A boolean prop with options `[true, false]`.
     pub fn boolean(name: impl Into<String>, default: Option<bool>) -> Self {
         Prop {
@@ -117,7 +130,11 @@ impl DesignComponent {
             .props
             .iter()
             .filter(|p| p.kind.is_axis())
-            .map(|p| Axis { name: p.name.clone(), options: p.options.clone(), default: p.default.clone() })
+            .map(|p| Axis {
+                name: p.name.clone(),
+                options: p.options.clone(),
+                default: p.options.get(p.default_index()).cloned(),
+            })
             .collect();
         Component { name: self.name.clone(), source: self.source.clone(), axes }
     }
