@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds the uniffi library, generates the Kotlin, Swift and Python bindings, checks the
+# checked-in Kotlin and Swift are current, then runs the Python (pytest) and Kotlin (JVM)
+# suites against the built library. Prints one "N passed, N failed" line per suite and
+# exits nonzero on any failure.
+#
+# Installs what it needs when missing: pytest in a venv, kotlinc from npm, both under
+# bindings/uniffi/.tools (gitignored), and JNA from Debian's libjna-java.
+set -uo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+tools="$here/.tools"
+build="$here/build"
+fresh="$build/fresh"
+KOTLIN_COMPILER_VERSION=2.4.20
+PYTEST_VERSION=9.2.0
+JNA_JAR=/usr/share/java/jna.jar
+status=0
+
+step() { echo "== $*" >&2; }
+fail() { echo "FAILED: $*" >&2; status=1; }
+
+step "build (debug) twinsync-uniffi and uniffi-bindgen"
+(cd "$root" && cargo build -q -p twinsync-uniffi -p uniffi-bindgen) || { echo "build failed" >&2; exit 1; }
+
+step "generate Kotlin, Swift and Python into $fresh"
+rm -rf "$fresh"
+SKIP_BUILD=1 "$here/generate.sh" "$fresh" || { echo "generation failed" >&2; exit 1; }
+
+# The checked-in sources must be exactly what the current code generates, so API
+# changes show up in review.
+step "staleness check of generated/kotlin and generated/swift"
+stale=0
+for lang in kotlin swift; do
+    if ! diff -r -q "$here/generated/$lang" "$fresh/$lang" >&2; then
+        stale=$((stale + 1))
+        echo "generated/$lang is stale: run bindings/uniffi/generate.sh and commit the result" >&2
+    fi
+done
+echo "generated: $((2 - stale)) passed, $stale failed"
+[[ $stale == 0 ]] || status=1
+
+step "python: pytest"
+if [[ ! -x "$tools/venv/bin/python" ]] || ! "$tools/venv/bin/python" -c "import pytest" 2>/dev/null; then
+    python3 -m venv "$tools/venv" && "$tools/venv/bin/pip" install -q "pytest==$PYTEST_VERSION" >&2
+fi
+py_out="$(PYTHONPATH="$fresh/python" "$tools/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests/python" 2>&1)"
+py_rc=$?
+echo "$py_out" | tail -n 30 >&2
+py_passed="$(echo "$py_out" | grep -Eo '[0-9]+ passed' | tail -1 | grep -Eo '[0-9]+')"
+py_failed="$(echo "$py_out" | grep -Eo '[0-9]+ (failed|error|errors)' | awk "{ n += \$1 } END { print n + 0 }")"
+echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
+[[ $py_rc == 0 ]] || fail "python suite (pytest exit $py_rc)"
+
+step "kotlin: kotlinc $KOTLIN_COMPILER_VERSION + JNA on the JVM"
+kc="$tools/kotlinc/node_modules/kotlin-compiler"
+if [[ ! -x "$kc/bin/kotlinc" ]] || ! grep -q "\"version\": \"$KOTLIN_COMPILER_VERSION\"" "$kc/package.json"; then
+    npm install --no-audit --no-fund --prefix "$tools/kotlinc" "kotlin-compiler@$KOTLIN_COMPILER_VERSION" >&2
+fi
+if [[ ! -f $JNA_JAR ]]; then
+    sudo=""
+    [[ $(id -u) == 0 ]] || sudo=sudo
+    $sudo apt-get install -y libjna-java >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y libjna-java >&2; }
+fi
+jar="$build/kotlin-tests.jar"
+if "$kc/bin/kotlinc" -nowarn -cp "$JNA_JAR" "$fresh"/kotlin/uniffi/twinsync_uniffi/*.kt "$here/tests/kotlin/Main.kt" -d "$jar" >&2; then
+    kt_out="$(java -Djna.library.path="$target/debug" -cp "$jar:$kc/lib/kotlin-stdlib.jar:$JNA_JAR" MainKt 2>&1)"
+    kt_rc=$?
+    echo "$kt_out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$' >&2
+    kt_line="$(echo "$kt_out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)"
+    echo "kotlin: ${kt_line:-0 passed, 1 failed}"
+    [[ $kt_rc == 0 && -n $kt_line ]] || fail "kotlin suite (exit $kt_rc)"
+else
+    echo "kotlin: 0 passed, 1 failed"
+    fail "kotlinc could not compile the bindings and the test program"
+fi
+
+echo "swift: not run (no Swift toolchain here); generated/swift is checked by the staleness check" >&2
+exit $status
