@@ -1,12 +1,21 @@
 //! `twinsync openspec list|show|validate`: the OpenSpec CLI's read commands on the nearest
-//! `openspec/` folder, with the same `--json` documents (`openspec` 1.13.2).
+//! `openspec/` folder, with the same `--json` documents (`openspec` 1.13.2); and
+//! `sync|watch|query|edit`: the folder kept in step with a SQLite database, by default
+//! `.twinsync/openspec.db` beside `openspec/` (backups of overwritten files in
+//! `.twinsync/openspec-backups/`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
-use twinsync_openspec::{output, Parts, Scope, Sort, Workspace};
+use twinsync_core::SystemClock;
+use twinsync_openspec::db::{Kind, Query, QuerySort, Status};
+use twinsync_openspec::schedule::{ScheduleOptions, Scheduler};
+use twinsync_openspec::sync::{
+    sync_folder, SyncAnswer, SyncConfig, SyncPolicy, SyncReport, SyncRequest, Syncer, DEFAULT_DB,
+};
+use twinsync_openspec::{output, Db, Parts, Scope, Sort, Workspace};
 
 use crate::cmd_project::Common;
 
@@ -25,6 +34,131 @@ enum OpenspecCommand {
     Show(ShowArgs),
     /// Check changes and specs as `openspec validate` does (exit 1 when any is invalid).
     Validate(ValidateArgs),
+    /// Sync the folder with its database once (exit 1 on failures or open conflicts).
+    Sync(SyncArgs),
+    /// Sync on start, then on every file change and periodically, until stopped.
+    Watch(WatchArgs),
+    /// The work queue from the database: filter by status, search, sort.
+    Query(QueryArgs),
+    /// Set one document of a change or spec in the database and write it to disk at once.
+    Edit(EditArgs),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// Folder holding openspec/ (default: found from the current folder as the OpenSpec CLI does).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Database file (default: ROOT/.twinsync/openspec.db).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Project name stored on rows (default: the root folder's name).
+    #[arg(long)]
+    project: Option<String>,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Who wins when a document changed on disk and in the database.
+    #[arg(long, value_enum, default_value_t = PolicyArg::FsWins)]
+    policy: PolicyArg,
+    /// Only this change.
+    #[arg(long)]
+    change: Option<String>,
+    /// Show what would change; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyArg {
+    FsWins,
+    Merge,
+    Manual,
+}
+
+impl From<PolicyArg> for SyncPolicy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::FsWins => SyncPolicy::FsWins,
+            PolicyArg::Merge => SyncPolicy::Merge,
+            PolicyArg::Manual => SyncPolicy::Manual,
+        }
+    }
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Conflict policy.
+    #[arg(long, value_enum, default_value_t = PolicyArg::FsWins)]
+    policy: PolicyArg,
+    /// Seconds between full passes (archived changes, database edits, missed events).
+    #[arg(long, default_value_t = 30.0)]
+    period: f64,
+    /// Milliseconds of quiet after a file event before syncing.
+    #[arg(long, default_value_t = 200)]
+    debounce: u64,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Only this lifecycle status.
+    #[arg(long, value_parser = parse_status)]
+    status: Option<Status>,
+    /// Full-text search of titles and documents (every word must occur).
+    #[arg(long)]
+    search: Option<String>,
+    /// Order.
+    #[arg(long, value_enum, default_value_t = QuerySortArg::Id)]
+    sort: QuerySortArg,
+    /// Only changes or only specs.
+    #[arg(long = "type", value_enum)]
+    kind: Option<KindArg>,
+    /// Include rows whose folder was removed from disk.
+    #[arg(long)]
+    deleted: bool,
+    /// At most this many rows.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    s.parse::<Status>().map_err(|e| e.to_string())
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum QuerySortArg {
+    Id,
+    Progress,
+    Age,
+}
+
+#[derive(Args)]
+struct EditArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Change (or spec, with --type spec) id.
+    id: String,
+    /// The document: proposal.md, design.md or tasks.md (spec.md for specs).
+    file: String,
+    /// Read the new text from this file (default: standard input).
+    #[arg(long, value_name = "PATH")]
+    from: Option<PathBuf>,
+    /// Remove the document instead.
+    #[arg(long, conflicts_with = "from")]
+    delete: bool,
+    /// Row type.
+    #[arg(long = "type", value_enum, default_value_t = KindArg::Change)]
+    kind: KindArg,
+    /// Conflict policy when the file also changed since the last sync.
+    #[arg(long, value_enum, default_value_t = PolicyArg::FsWins)]
+    policy: PolicyArg,
 }
 
 #[derive(Args)]
@@ -98,6 +232,13 @@ fn fail(json: bool, code: &str, message: &str) -> ExitCode {
 /// Runs an `openspec` subcommand.
 pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
     let start = common.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let args = match args.command {
+        OpenspecCommand::Sync(a) => return sync(a, &start, common.json),
+        OpenspecCommand::Watch(a) => return watch(a, &start, common.json),
+        OpenspecCommand::Query(a) => return query(a, &start, common.json),
+        OpenspecCommand::Edit(a) => return edit(a, &start, common.json),
+        command => OpenspecArgs { command },
+    };
     // Read only what the command needs: `list` touches nothing but task files.
     let parts = match &args.command {
         OpenspecCommand::List(a) if a.specs => Parts::SPECS,
@@ -130,6 +271,284 @@ pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
         OpenspecCommand::List(a) => list(&ws, a, common.json),
         OpenspecCommand::Show(a) => show(&ws, a, common.json),
         OpenspecCommand::Validate(a) => validate(&ws, a, common.json),
+        OpenspecCommand::Sync(_) | OpenspecCommand::Watch(_) | OpenspecCommand::Query(_) | OpenspecCommand::Edit(_) => {
+            unreachable!("dispatched above")
+        }
+    }
+}
+
+/// The folder holding `openspec/`: `--root` (or its parent when it names `openspec/` itself),
+/// else found from `start` as the OpenSpec CLI finds it.
+fn resolve_root(a: &DbArgs, start: &std::path::Path) -> Result<PathBuf, String> {
+    match &a.root {
+        Some(r) if r.file_name().is_some_and(|n| n == "openspec") && !r.join("openspec").is_dir() => Ok(r
+            .parent()
+            .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() })
+            .unwrap_or_default()),
+        Some(r) if r.join("openspec").is_dir() => Ok(r.clone()),
+        Some(r) => Err(format!("{} holds no openspec/ folder", r.display())),
+        None => twinsync_openspec::find_root(start).map_err(|e| e.to_string()),
+    }
+}
+
+fn db_path(a: &DbArgs, root: &std::path::Path) -> PathBuf {
+    a.db.clone().unwrap_or_else(|| root.join(DEFAULT_DB))
+}
+
+fn print_report(r: &SyncReport) {
+    for i in &r.items {
+        let dirs: Vec<&str> = i.directions.iter().map(|d| d.as_str()).collect();
+        let what = match &i.error {
+            Some(e) => format!("failed: {e}"),
+            None if !i.conflicts.is_empty() => format!("{} (conflict in {})", i.outcome, i.conflicts.join(", ")),
+            None => i.outcome.clone(),
+        };
+        println!("{} {:<40} {:<14} {what}", i.kind, i.id, dirs.join(","));
+    }
+}
+
+fn report_code(r: &SyncReport) -> ExitCode {
+    if r.failed > 0 || r.items.iter().any(|i| !i.conflicts.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn sync(a: SyncArgs, start: &std::path::Path, json: bool) -> ExitCode {
+    let root = match resolve_root(&a.db, start) {
+        Ok(r) => r,
+        Err(e) => return fail(json, "root_error", &e),
+    };
+    let req = SyncRequest {
+        db: Some(db_path(&a.db, &root)),
+        policy: a.policy.into(),
+        change: a.change,
+        dry_run: a.dry_run,
+        project: a.db.project,
+    };
+    match sync_folder(&root, &req) {
+        Err(e) => fail(json, "sync_error", &e.to_string()),
+        Ok(answer) => {
+            if json {
+                print(&serde_json::to_value(&answer).unwrap_or(Value::Null));
+            }
+            match answer {
+                SyncAnswer::Preview { rows, .. } => {
+                    if !json {
+                        for r in &rows {
+                            println!("{} {:<40} {}", r.kind, r.id, r.row);
+                            for (doc, action) in &r.docs {
+                                println!("    {doc}: {action}");
+                            }
+                        }
+                        println!("{} row(s) would change", rows.len());
+                    }
+                    ExitCode::SUCCESS
+                }
+                SyncAnswer::Synced { report, db } => {
+                    if !json {
+                        print_report(&report);
+                        println!(
+                            "{} checked, {} changed, {} failed, {} conflict(s) ({} ms) — {db}",
+                            report.checked,
+                            report.items.len() - report.failed,
+                            report.failed,
+                            report.conflicts,
+                            report.duration_ms
+                        );
+                    }
+                    report_code(&report)
+                }
+            }
+        }
+    }
+}
+
+fn open_syncer<'a>(
+    a: &DbArgs,
+    root: &std::path::Path,
+    db: &'a Db,
+    clock: &'a SystemClock,
+    policy: SyncPolicy,
+) -> Result<Syncer<'a>, String> {
+    let mut config = SyncConfig::for_root(root);
+    config.policy = policy;
+    if let Some(p) = &a.project {
+        config.project = p.clone();
+    }
+    Syncer::new(root, db, clock, config).map_err(|e| e.to_string())
+}
+
+fn watch(a: WatchArgs, start: &std::path::Path, json: bool) -> ExitCode {
+    let root = match resolve_root(&a.db, start) {
+        Ok(r) => r,
+        Err(e) => return fail(json, "root_error", &e),
+    };
+    if !(a.period.is_finite() && a.period > 0.0) {
+        return fail(json, "bad_arguments", &format!("--period {}: expected a positive number of seconds", a.period));
+    }
+    let db = match Db::open(&db_path(&a.db, &root)) {
+        Ok(d) => d,
+        Err(e) => return fail(json, "db_error", &e.to_string()),
+    };
+    let clock = SystemClock;
+    let syncer = match open_syncer(&a.db, &root, &db, &clock, a.policy.into()) {
+        Ok(s) => s,
+        Err(e) => return fail(json, "root_error", &e),
+    };
+    let opts = ScheduleOptions {
+        debounce: std::time::Duration::from_millis(a.debounce),
+        period: std::time::Duration::from_secs_f64(a.period),
+        ..ScheduleOptions::default()
+    };
+    let log = |r: &SyncReport| {
+        if json {
+            // One JSON document per line, so a consumer can read the stream as it comes.
+            println!("{}", serde_json::to_string(r).unwrap_or_default());
+        } else {
+            println!(
+                "[{}] {} sync: {} row(s)",
+                twinsync_core::Clock::now(&clock).to_rfc3339(),
+                r.trigger,
+                r.items.len()
+            );
+            print_report(r);
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    };
+    let (mut scheduler, first) = match Scheduler::start(syncer, opts) {
+        Ok(s) => s,
+        Err(e) => return fail(json, "sync_error", &e.to_string()),
+    };
+    if !json {
+        eprintln!("watching {} (database {}); stop with Ctrl-C", root.join("openspec").display(), db.path());
+    }
+    log(&first);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    match scheduler.run(&stop, log) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(json, "sync_error", &e.to_string()),
+    }
+}
+
+fn query(a: QueryArgs, start: &std::path::Path, json: bool) -> ExitCode {
+    let root = match resolve_root(&a.db, start) {
+        Ok(r) => r,
+        Err(e) => return fail(json, "root_error", &e),
+    };
+    let path = db_path(&a.db, &root);
+    if !path.is_file() {
+        return fail(
+            json,
+            "db_error",
+            &format!("{} does not exist yet; run `twinsync openspec sync` first", path.display()),
+        );
+    }
+    let db = match Db::open(&path) {
+        Ok(d) => d,
+        Err(e) => return fail(json, "db_error", &e.to_string()),
+    };
+    let q = Query {
+        project: Some(a.db.project.clone().unwrap_or_else(|| SyncConfig::for_root(&root).project)),
+        kind: a.kind.map(|k| match k {
+            KindArg::Change => Kind::Change,
+            KindArg::Spec => Kind::Spec,
+        }),
+        status: a.status,
+        search: a.search,
+        sort: match a.sort {
+            QuerySortArg::Id => QuerySort::Id,
+            QuerySortArg::Progress => QuerySort::Progress,
+            QuerySortArg::Age => QuerySort::Age,
+        },
+        include_deleted: a.deleted,
+        limit: a.limit,
+    };
+    let rows = match db.query(&q) {
+        Ok(r) => r,
+        Err(e) => return fail(json, "db_error", &e.to_string()),
+    };
+    if json {
+        // The queue without the documents' full text: ids, status, progress and sync state.
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "type": r.kind, "id": r.id, "project": r.project, "title": r.title, "status": r.status,
+                    "path": r.path, "archivedOn": r.archived_on, "completedTasks": r.tasks_done,
+                    "totalTasks": r.tasks_total, "progress": r.progress(), "requirements": r.requirements,
+                    "lastSynced": r.last_synced.map(|t| t.to_rfc3339()),
+                    "fsModified": r.fs_modified.map(|t| t.to_rfc3339()),
+                    "dbModified": r.db_modified.map(|t| t.to_rfc3339()),
+                    "syncError": r.sync_error, "deleted": r.deleted,
+                })
+            })
+            .collect();
+        print(&serde_json::json!({ "items": items, "count": items.len() }));
+    } else if rows.is_empty() {
+        println!("Nothing matches.");
+    } else {
+        for r in &rows {
+            println!(
+                "{:<7} {:<40} {:<12} {:>3}/{:<3} {}{}",
+                r.kind.as_str(),
+                r.id,
+                r.status.as_str(),
+                r.tasks_done,
+                r.tasks_total,
+                r.title,
+                if r.deleted { " (deleted)" } else { "" }
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn edit(a: EditArgs, start: &std::path::Path, json: bool) -> ExitCode {
+    let root = match resolve_root(&a.db, start) {
+        Ok(r) => r,
+        Err(e) => return fail(json, "root_error", &e),
+    };
+    let text = if a.delete {
+        None
+    } else {
+        let read = match &a.from {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display())),
+            None => std::io::read_to_string(std::io::stdin()).map_err(|e| format!("cannot read standard input: {e}")),
+        };
+        match read {
+            Ok(t) => Some(t),
+            Err(e) => return fail(json, "bad_arguments", &e),
+        }
+    };
+    let db = match Db::open(&db_path(&a.db, &root)) {
+        Ok(d) => d,
+        Err(e) => return fail(json, "db_error", &e.to_string()),
+    };
+    let clock = SystemClock;
+    let mut syncer = match open_syncer(&a.db, &root, &db, &clock, a.policy.into()) {
+        Ok(s) => s,
+        Err(e) => return fail(json, "root_error", &e),
+    };
+    let kind = match a.kind {
+        KindArg::Change => Kind::Change,
+        KindArg::Spec => Kind::Spec,
+    };
+    match syncer.edit(kind, &a.id, &a.file, text.as_deref()) {
+        Err(e) => fail(json, "edit_error", &e.to_string()),
+        Ok(report) => {
+            if json {
+                print(&serde_json::to_value(&report).unwrap_or(Value::Null));
+            } else {
+                print_report(&report);
+                if report.items.is_empty() {
+                    println!("{} {}: {} unchanged", kind, a.id, a.file);
+                }
+            }
+            report_code(&report)
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub use delta::{parse_delta_spec, DeltaPlan, Operation, RequirementBlock};
 pub use output::{list_json, list_specs_json, show_json, validate_json, Scope, Sort};
 pub use schedule::{ScheduleOptions, Scheduler};
 pub use spec::{parse_spec, Requirement, Scenario, Spec, SpecError};
-pub use sync::{SyncConfig, SyncError, SyncPolicy, SyncReport, Syncer};
+pub use sync::{sync_folder, SyncAnswer, SyncConfig, SyncError, SyncPolicy, SyncReport, SyncRequest, Syncer};
 pub use tasks::{count_tasks, parse_tasks, Progress, Task};
 pub use validate::{validate_change, validate_spec_text, Issue, Level, Report};
 pub use workspace::{find_root, ArchiveName, Change, Parts, Problem, Workspace, WorkspaceError};

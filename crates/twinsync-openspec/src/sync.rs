@@ -655,6 +655,51 @@ impl<'a> Syncer<'a> {
         Ok(report)
     }
 
+    /// What a full sync would do, changing nothing: per row, the planned action of every
+    /// document that differs, and whether the row would be created, moved, restored or
+    /// soft-deleted.
+    pub fn preview(&self, only: Option<(Kind, &str)>) -> Result<Vec<PlannedRow>, SyncError> {
+        let (mut fs_items, _) = self.scan_folder();
+        if let Some((k, id)) = only {
+            fs_items.retain(|i| i.kind == k && i.id == id);
+        }
+        let mut states = self.load_states(only)?;
+        let mut out = Vec::new();
+        for item in &fs_items {
+            let state = states.remove(&(item.kind, item.id.clone()));
+            let (base, left, right) = digests(item, state.as_ref());
+            let drift = detect(&base, &left, &right);
+            let plan =
+                plan(&drift, &Directions::default(), &self.config.policy.core(), &PlanContext::at(self.clock.now()));
+            let docs: Vec<(String, String)> = plan
+                .actions
+                .iter()
+                .filter(|a| a.kind != ActionKind::Skip)
+                .map(|a| (a.key.to_string(), format!("{:?}: {}", a.kind, a.reason)))
+                .collect();
+            let row = match &state {
+                None => "create",
+                Some(s) if s.deleted => "restore",
+                Some(s) if s.path != item.path => "move",
+                Some(_) if !docs.is_empty() => "update",
+                Some(_) => continue,
+            };
+            out.push(PlannedRow {
+                kind: item.kind,
+                id: item.id.clone(),
+                path: item.path.clone(),
+                row: row.into(),
+                docs,
+            });
+        }
+        let mut gone: Vec<_> = states.into_iter().filter(|(_, s)| !s.deleted).collect();
+        gone.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((kind, id), s) in gone {
+            out.push(PlannedRow { kind, id, path: s.path, row: "soft-delete".into(), docs: Vec::new() });
+        }
+        Ok(out)
+    }
+
     /// Sets a document in the database and writes it through to disk at once (the
     /// `user_edit` path). `text: None` removes the document.
     pub fn edit(&mut self, kind: Kind, id: &str, doc: &str, text: Option<&str>) -> Result<SyncReport, SyncError> {
@@ -850,24 +895,7 @@ impl<'a> Syncer<'a> {
         let Some(item) = fs_item else { return Ok(None) };
         let kind = item.kind;
         let key_of = |doc: &str| format!("{}/{doc}", item.path);
-        // Digests of the three sides, keyed by document name.
-        let mut base = BTreeMap::new();
-        let mut left = BTreeMap::new();
-        let mut right = BTreeMap::new();
-        for doc in kind.docs() {
-            let k = Key::new(*doc).expect("document names are keys");
-            if let Some(t) = item.docs.get(doc) {
-                left.insert(k.clone(), text_digest(t));
-            }
-            if let Some((dbd, based)) = state.and_then(|s| s.docs.get(*doc)) {
-                if let Some(d) = dbd {
-                    right.insert(k.clone(), *d);
-                }
-                if let Some(d) = based {
-                    base.insert(k.clone(), *d);
-                }
-            }
-        }
+        let (base, left, right) = digests(item, state);
         let drift = detect(&base, &left, &right);
         let plan = plan(&drift, &Directions::default(), &self.config.policy.core(), &PlanContext::at(self.clock.now()));
         let moved = state.is_some_and(|s| s.path != item.path);
@@ -1229,4 +1257,106 @@ pub fn row_of_path(rel: &str) -> Option<(Kind, String, bool)> {
         ["specs", rest @ ..] if !rest.is_empty() => Some((Kind::Spec, rest.join("/"), false)),
         _ => None,
     }
+}
+
+type DigestMap = BTreeMap<Key, Digest>;
+
+/// The base, files and database digests of a row's documents, keyed by document name.
+fn digests(item: &FsItem, state: Option<&DbState>) -> (DigestMap, DigestMap, DigestMap) {
+    let (mut base, mut left, mut right) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for doc in item.kind.docs() {
+        let k = Key::new(*doc).expect("document names are keys");
+        if let Some(t) = item.docs.get(doc) {
+            left.insert(k.clone(), text_digest(t));
+        }
+        if let Some((dbd, based)) = state.and_then(|s| s.docs.get(*doc)) {
+            if let Some(d) = dbd {
+                right.insert(k.clone(), *d);
+            }
+            if let Some(d) = based {
+                base.insert(k, *d);
+            }
+        }
+    }
+    (base, left, right)
+}
+
+/// One row a sync would change (see [`Syncer::preview`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedRow {
+    /// `change` or `spec`.
+    pub kind: Kind,
+    /// The row.
+    pub id: String,
+    /// Folder under `openspec/`.
+    pub path: String,
+    /// `create`, `update`, `move`, `restore` or `soft-delete`.
+    pub row: String,
+    /// Documents that differ, with the planned action and why.
+    pub docs: Vec<(String, String)>,
+}
+
+/// A request to sync a folder, as the MCP tool `openspec.sync` and `twinsync openspec sync` make it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncRequest {
+    /// The database file (default: [`DEFAULT_DB`] under the root).
+    pub db: Option<PathBuf>,
+    /// Conflict policy.
+    pub policy: SyncPolicy,
+    /// Only this change (every change and spec when `None`).
+    pub change: Option<String>,
+    /// Plan only: report what would change, change nothing.
+    pub dry_run: bool,
+    /// Project name (default: the root folder's name).
+    pub project: Option<String>,
+}
+
+/// The answer to a [`SyncRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum SyncAnswer {
+    /// The sync ran.
+    Synced {
+        /// The database file used.
+        db: String,
+        /// What it did.
+        report: SyncReport,
+    },
+    /// A dry run.
+    Preview {
+        /// The database file used.
+        db: String,
+        /// What a sync would do.
+        rows: Vec<PlannedRow>,
+    },
+}
+
+/// Syncs the `openspec/` folder under `root` with its database, once (trigger `manual`):
+/// the one call the CLI's `openspec sync` and the MCP tool `openspec.sync` make.
+pub fn sync_folder(root: &Path, req: &SyncRequest) -> Result<SyncAnswer, SyncError> {
+    let db_path = req.db.clone().unwrap_or_else(|| root.join(DEFAULT_DB));
+    let db = Db::open(&db_path)?;
+    let clock = twinsync_core::SystemClock;
+    let mut config = SyncConfig::for_root(root);
+    config.policy = req.policy;
+    if let Some(p) = &req.project {
+        config.project = p.clone();
+    }
+    let mut syncer = Syncer::new(root, &db, &clock, config)?;
+    let db_name = db_path.display().to_string();
+    if req.dry_run {
+        let only = req.change.as_deref().map(|c| (Kind::Change, c));
+        return Ok(SyncAnswer::Preview { db: db_name, rows: syncer.preview(only)? });
+    }
+    let report = match &req.change {
+        Some(c) => {
+            let r = syncer.sync_items(&[(Kind::Change, c.clone())], Trigger::Manual)?;
+            if r.checked == 0 {
+                return Err(SyncError::NotFound { kind: Kind::Change, id: c.clone() });
+            }
+            r
+        }
+        None => syncer.sync_all(Trigger::Manual)?,
+    };
+    Ok(SyncAnswer::Synced { db: db_name, report })
 }
