@@ -17,6 +17,8 @@ pub mod inputs;
 mod json;
 pub mod model;
 pub mod naming;
+pub mod pairwise;
+pub mod scaffold;
 pub mod storybook;
 pub mod tokens;
 
