@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd_demo;
+mod cmd_design;
 mod cmd_guard;
 mod cmd_hash;
 mod cmd_lock;
@@ -51,6 +52,8 @@ enum Command {
     Demo(cmd_demo::DemoArgs),
     /// OpenSpec folders: list, show and validate as the `openspec` CLI does.
     Openspec(cmd_openspec::OpenspecArgs),
+    /// Design <-> code: drift against Figma and tokens, Storybook coverage, CSF3 scaffolds.
+    Design(cmd_design::DesignArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Mcp(a) => Ok(cmd_mcp::mcp(a, &common)),
         Command::Demo(a) => Ok(cmd_demo::demo(a)),
         Command::Openspec(a) => Ok(cmd_openspec::openspec(a, &common)),
+        Command::Design(a) => cmd_design::design(a, &common),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,384 @@
+//! `twinsync design drift|coverage|scaffold`: code components and their design
+//! artifacts (Figma files, design tokens), Storybook coverage and CSF3 scaffolds, from
+//! the twinsync-design crate. Each command exits 1 when its `--fail-on` is met, so CI
+//! can gate on drift or coverage.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use twinsync_core::coverage::CoverageOptions;
+use twinsync_design::drift::{detect, Base, ComponentStatus, DriftReport, Sides};
+use twinsync_design::scaffold::{scaffold, Outcome, ScaffoldOptions};
+use twinsync_design::storybook::StoryIndex;
+use twinsync_design::tokens::TokenSet;
+use twinsync_design::{coverage_report, html_report, load, DesignComponent, Input};
+
+use crate::cmd_project::Common;
+
+/// Design subcommands.
+#[derive(Args)]
+pub struct DesignArgs {
+    #[command(subcommand)]
+    command: DesignCommand,
+}
+
+#[derive(Subcommand)]
+enum DesignCommand {
+    /// Compare code (index.json, components.json) with design (Figma JSON, tokens) against the last synced base.
+    Drift(DriftArgs),
+    /// Variant coverage by stories and tests, worst first (text, --json or --html FILE).
+    Coverage(CoverageArgs),
+    /// Write one CSF3 `<Component>.stories.tsx` per component; reruns merge with your edits.
+    Scaffold(ScaffoldArgs),
+}
+
+#[derive(Args)]
+struct DriftArgs {
+    /// Code side: Storybook index.json, Storybook manifests/components.json or twinsync components.json (repeatable).
+    #[arg(long, required = true, value_name = "FILE")]
+    code: Vec<PathBuf>,
+    /// Design side: Figma file JSON, a design manifest (components.json) or a token file (repeatable).
+    #[arg(long, required = true, value_name = "FILE")]
+    design: Vec<PathBuf>,
+    /// The last synced mapping (default: .twinsync/design/base.json when it exists; none: two-way comparison).
+    #[arg(long, value_name = "FILE")]
+    base: Option<PathBuf>,
+    /// Exit 1 when this is found.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    fail_on: Option<DriftGate>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DriftGate {
+    /// Any drift: components, design variants without a story, tokens.
+    Drift,
+    /// Only components both sides changed differently.
+    Conflict,
+}
+
+#[derive(Args)]
+struct CoverageArgs {
+    /// Components: twinsync components.json or Storybook manifests/components.json.
+    #[arg(long, value_name = "FILE")]
+    components: PathBuf,
+    /// Storybook's built index.json.
+    #[arg(long, value_name = "FILE")]
+    stories: PathBuf,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    html: Option<PathBuf>,
+    /// Most missing variants listed per component.
+    #[arg(long, default_value_t = 20)]
+    missing_limit: usize,
+    /// Exit 1 when this is found.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    fail_on: Option<CoverageGate>,
+    /// Exit 1 when total variant coverage is below PERCENT.
+    #[arg(long, value_name = "PERCENT")]
+    min_percent: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CoverageGate {
+    /// Any variant without a story.
+    MissingVariants,
+    /// Any component missing a required test kind.
+    MissingTests,
+    /// Any warning (stories matching no variant, duplicates, unknown components).
+    Warnings,
+}
+
+#[derive(Args)]
+struct ScaffoldArgs {
+    /// Components: twinsync components.json, Storybook manifests/components.json or a Figma file.
+    #[arg(long, value_name = "FILE")]
+    components: PathBuf,
+    /// Folder the story files go to.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Pairwise covering set for components with three or more axes (always used above --max-full).
+    #[arg(long)]
+    pairwise: bool,
+    /// Above this many combinations a pairwise set is used.
+    #[arg(long, default_value_t = 64)]
+    max_full: u64,
+    /// Where the last generated files are kept, as the merge base (default: .twinsync/design/generated).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Story files without `play` test scaffolds.
+    #[arg(long)]
+    no_play: bool,
+    /// Package of the Meta/StoryObj types.
+    #[arg(long, default_value = "@storybook/react")]
+    types_package: String,
+    /// Show what would be written; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Runs `twinsync design ...`.
+pub fn design(a: DesignArgs, common: &Common) -> Result<ExitCode, String> {
+    let root = common.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    match a.command {
+        DesignCommand::Drift(d) => drift(d, common, &root),
+        DesignCommand::Coverage(c) => coverage(c, common, &root),
+        DesignCommand::Scaffold(s) => scaffold_cmd(s, common, &root),
+    }
+}
+
+/// A path as given, or under the `-C` folder when relative.
+fn at(root: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        root.join(p)
+    }
+}
+
+fn print(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("writing output: {e}"))
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+    s.push('\n');
+    print(&s)
+}
+
+#[derive(Default)]
+struct Side {
+    components: Vec<DesignComponent>,
+    index: Option<StoryIndex>,
+    tokens: Option<TokenSet>,
+}
+
+fn read_side(root: &Path, files: &[PathBuf]) -> Result<Side, String> {
+    let mut side = Side::default();
+    for f in files {
+        match load(&at(root, f)).map_err(|e| e.to_string())? {
+            Input::Components(m) => side.components.extend(m.components),
+            Input::Figma(c) => side.components.extend(c),
+            Input::Index(ix) => {
+                if side.index.replace(ix).is_some() {
+                    return Err(format!("{}: a second Storybook index; give one per side", f.display()));
+                }
+            }
+            Input::Tokens(t) => {
+                if side.tokens.replace(t).is_some() {
+                    return Err(format!("{}: a second token file; give one per side", f.display()));
+                }
+            }
+        }
+    }
+    Ok(side)
+}
+
+fn drift(a: DriftArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    let code = read_side(root, &a.code)?;
+    let design = read_side(root, &a.design)?;
+    let base_path = match &a.base {
+        Some(p) => Some(at(root, p)),
+        None => Some(root.join(".twinsync/design/base.json")).filter(|p| p.exists()),
+    };
+    let base: Base = match &base_path {
+        None => Base::default(),
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a design base: {e}", p.display()))?
+        }
+    };
+    // With stories but no component props on the code side, the check is design
+    // against stories only: each design component reads the stories itself.
+    let code_components =
+        if code.components.is_empty() && code.index.is_some() { design.components.clone() } else { code.components };
+    let sides = Sides {
+        code: &code_components,
+        design: &design.components,
+        stories: code.index.as_ref(),
+        code_tokens: code.tokens.as_ref(),
+        design_tokens: design.tokens.as_ref(),
+    };
+    let report = detect(&sides, &base).map_err(|e| e.to_string())?;
+    if common.json {
+        print_json(&report)?;
+    } else {
+        print(&drift_text(&report, base_path.as_deref()))?;
+    }
+    let failed = match a.fail_on {
+        None => false,
+        Some(DriftGate::Drift) => report.has_drift(),
+        Some(DriftGate::Conflict) => report.totals.conflicts > 0,
+    };
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn status_word(s: ComponentStatus) -> &'static str {
+    match s {
+        ComponentStatus::InSync => "in sync",
+        ComponentStatus::ChangedInCode => "changed in code",
+        ComponentStatus::ChangedInDesign => "changed in design",
+        ComponentStatus::ChangedInBoth => "changed in both",
+        ComponentStatus::Conflict => "CONFLICT",
+        ComponentStatus::Differs => "differs",
+        ComponentStatus::OnlyInCode => "only in code",
+        ComponentStatus::OnlyInDesign => "only in design",
+    }
+}
+
+fn drift_text(r: &DriftReport, base: Option<&Path>) -> String {
+    let mut s = String::new();
+    match base {
+        Some(p) => s.push_str(&format!("base: {}\n", p.display())),
+        None => s.push_str("base: none (two-way comparison; run `twinsync design sync` to record one)\n"),
+    }
+    for c in &r.components {
+        if c.status == ComponentStatus::InSync && c.variants_without_story.is_empty() {
+            continue;
+        }
+        let name = match &c.design_name {
+            Some(d) => format!("{} (design: {d})", c.component),
+            None => c.component.clone(),
+        };
+        s.push_str(&format!("{name}: {}\n", status_word(c.status)));
+        for f in &c.findings {
+            s.push_str(&format!("  - {}\n", f.message));
+        }
+        if !c.conflicts.is_empty() {
+            s.push_str(&format!("  ! both sides changed: {}\n", c.conflicts.join(", ")));
+        }
+        for v in &c.variants_without_story {
+            s.push_str(&format!("  - design variant {v} has no story\n"));
+        }
+    }
+    for t in &r.tokens {
+        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(missing)".to_string(), |v| v.to_string());
+        s.push_str(&format!("token {}: code {} / design {}\n", t.path, show(&t.code), show(&t.design)));
+    }
+    let t = &r.totals;
+    s.push_str(&format!(
+        "{} components, {} drifted, {} in conflict, {} design variants without a story, {} tokens differ\n",
+        t.components, t.drifted, t.conflicts, t.variants_without_story, t.tokens
+    ));
+    s
+}
+
+fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    let (components, tests) =
+        twinsync_design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
+    let index = twinsync_design::inputs::load_index(&at(root, &a.stories)).map_err(|e| e.to_string())?;
+    let opts = CoverageOptions { missing_limit: a.missing_limit, ..Default::default() };
+    let cov = coverage_report(&components, &index, &tests, &opts).map_err(|e| e.to_string())?;
+    if let Some(html) = &a.html {
+        let path = at(root, html);
+        std::fs::write(&path, html_report(&cov)).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if common.json {
+        print_json(&cov)?;
+    } else if a.html.is_none() {
+        let mut s = String::new();
+        for c in &cov.report.components {
+            s.push_str(&format!(
+                "{:>7.2}%  {}  {}/{} variants",
+                c.percent, c.component, c.covered_variants, c.total_variants
+            ));
+            if !c.missing_test_kinds.is_empty() {
+                let k: Vec<&str> = c.missing_test_kinds.iter().map(|k| k.as_str()).collect();
+                s.push_str(&format!("; no {} tests", k.join(", ")));
+            }
+            s.push('\n');
+            for v in c.missing_variants.iter() {
+                s.push_str(&format!("           missing {v}\n"));
+            }
+            let listed = c.missing_variants.len() as u64;
+            if c.missing_variants_total > listed {
+                s.push_str(&format!("           and {} more\n", c.missing_variants_total - listed));
+            }
+            for w in &c.warnings {
+                s.push_str(&format!("           warning: {w}\n"));
+            }
+        }
+        for u in &cov.unmatched_stories {
+            s.push_str(&format!("warning: story {} ({}) of {} matches no variant\n", u.story_id, u.name, u.component));
+        }
+        for w in &cov.report.warnings {
+            s.push_str(&format!("warning: {w}\n"));
+        }
+        let t = &cov.report.totals;
+        s.push_str(&format!(
+            "total {:.2}%: {}/{} variants in {} components; {} stories match no variant, {} belong to no component\n",
+            t.percent,
+            t.covered_variants,
+            t.total_variants,
+            t.components,
+            cov.unmatched_stories.len(),
+            cov.orphan_stories.len()
+        ));
+        print(&s)?;
+    }
+    let t = &cov.report.totals;
+    let gate = match a.fail_on {
+        None => false,
+        Some(CoverageGate::MissingVariants) => t.covered_variants < t.total_variants,
+        Some(CoverageGate::MissingTests) => t.components_missing_test_kinds > 0,
+        Some(CoverageGate::Warnings) => t.warnings > 0 || !cov.unmatched_stories.is_empty(),
+    };
+    let below = a.min_percent.is_some_and(|m| t.percent < m);
+    Ok(if gate || below { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn scaffold_cmd(a: ScaffoldArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    let (components, _) =
+        twinsync_design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
+    let out = at(root, &a.out);
+    let state = a.state.as_deref().map_or_else(|| root.join(".twinsync/design/generated"), |s| at(root, s));
+    let opts = ScaffoldOptions {
+        pairwise: a.pairwise,
+        max_full: a.max_full,
+        play: !a.no_play,
+        types_package: a.types_package,
+        root: root.to_path_buf(),
+    };
+    let results = scaffold(&components, &out, &state, &opts, a.dry_run).map_err(|e| e.to_string())?;
+    let conflicts = results.iter().filter(|r| r.outcome == Outcome::Conflict).count();
+    if common.json {
+        let rows: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "component": r.file.component, "path": r.path, "outcome": r.outcome, "conflicts": r.conflicts,
+                    "stories": r.file.stories.len(), "total_variants": r.file.total_variants,
+                    "skipped": r.file.skipped, "pairwise": r.file.pairwise,
+                    "story_ids": r.file.stories.iter().map(|s| &s.story_id).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({"dry_run": a.dry_run, "files": rows}))?;
+    } else {
+        let mut s = String::new();
+        for r in &results {
+            let what = match r.outcome {
+                Outcome::Created => "created".to_string(),
+                Outcome::Unchanged => "unchanged".to_string(),
+                Outcome::Merged => "updated (your edits kept)".to_string(),
+                Outcome::Conflict => format!("CONFLICT: {} hunk(s) marked with <<<<<<< / >>>>>>>", r.conflicts),
+            };
+            let sel = if r.file.pairwise {
+                format!(
+                    "{} stories (pairwise; {} of {} combinations skipped)",
+                    r.file.stories.len(),
+                    r.file.skipped,
+                    r.file.total_variants
+                )
+            } else {
+                format!("{} stories", r.file.stories.len())
+            };
+            s.push_str(&format!("{}{}: {what}, {sel}\n", if a.dry_run { "would be " } else { "" }, r.path.display()));
+        }
+        print(&s)?;
+    }
+    Ok(if conflicts > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
