@@ -69,6 +69,16 @@ pub enum SyncError {
         /// What failed.
         source: ReplicaError,
     },
+    /// The row's folder was removed from disk; it is kept (soft-deleted) but not written back.
+    #[error("{kind} {id:?} was removed from disk (openspec/{path}); restore the folder to edit it")]
+    Deleted {
+        /// `change` or `spec`.
+        kind: Kind,
+        /// The id.
+        id: String,
+        /// Where it was.
+        path: String,
+    },
     /// No such change or spec on disk or in the database.
     #[error("no {kind} {id:?} on disk or in the openspec database")]
     NotFound {
@@ -707,8 +717,12 @@ impl<'a> Syncer<'a> {
             // Not in the database yet: bring it in from disk first.
             self.sync_items(&[(kind, id.to_string())], Trigger::UserEdit)?;
         }
-        if self.db.item(&self.config.project, kind, id)?.is_none() {
-            return Err(SyncError::NotFound { kind, id: id.to_string() });
+        match self.db.item(&self.config.project, kind, id)? {
+            None => return Err(SyncError::NotFound { kind, id: id.to_string() }),
+            Some(row) if row.deleted => {
+                return Err(SyncError::Deleted { kind, id: id.to_string(), path: row.path });
+            }
+            Some(_) => {}
         }
         self.db.edit_document(&self.config.project, kind, id, doc, text, self.clock.now())?;
         self.sync_items(&[(kind, id.to_string())], Trigger::UserEdit)
@@ -905,6 +919,15 @@ impl<'a> Syncer<'a> {
         if changes.is_empty() && !moved && !restored && !created {
             return Ok(None);
         }
+        // Conflicts left open earlier, with the same two versions: already recorded and
+        // reported; repeating them every pass would only fill the history.
+        if let Some(s) = state.filter(|_| !moved && !restored) {
+            if changes.iter().all(|a| a.kind == ActionKind::Conflict)
+                && self.conflicts_known(item, s.rowid, &changes)?
+            {
+                return Ok(None);
+            }
+        }
         self.emit(
             EventCategory::SyncStarted,
             corr,
@@ -944,6 +967,9 @@ impl<'a> Syncer<'a> {
         let mut outcomes: Vec<&str> = Vec::new();
         let mut open_conflicts: Vec<String> = Vec::new();
         let mut conflicts = 0usize;
+        // Database documents to set, written in one UPDATE so the row is indexed for
+        // full-text search once, not once per document.
+        let mut pending: Vec<(&str, Option<String>)> = Vec::new();
         let ctx = WriteContext { operation_id: format!("{}-{}", now.to_rfc3339().replace(':', ""), self.runs) };
         if created {
             outcomes.push("created");
@@ -990,7 +1016,7 @@ impl<'a> Syncer<'a> {
                             )?;
                         }
                     }
-                    self.set_db_doc(rowid, doc, fs_text.as_deref())?;
+                    pending.push((doc, fs_text.clone()));
                     to_db.push(file);
                 }
                 ActionKind::CopyToLeft | ActionKind::DeleteLeft => {
@@ -1020,7 +1046,7 @@ impl<'a> Syncer<'a> {
                     if merged.is_clean() {
                         self.write_file(kind, &item.id, &fs_key, Some(&merged.text), action.left.as_ref(), &ctx)?;
                         self.keep_version(kind, &item.id, doc, "db", Some(&db_text), "merged with the files")?;
-                        self.set_db_doc(rowid, doc, Some(&merged.text))?;
+                        pending.push((doc, Some(merged.text.clone())));
                         self.record_conflict(kind, &item.id, doc, Some(&fs_t), Some(&db_text), "merged", corr)?;
                         final_docs.insert(doc, Some(merged.text));
                         outcomes.push("merged");
@@ -1037,7 +1063,7 @@ impl<'a> Syncer<'a> {
                             "merge fell back to fs",
                             corr,
                         )?;
-                        self.set_db_doc(rowid, doc, Some(&fs_t))?;
+                        pending.push((doc, Some(fs_t.clone())));
                         to_db.push(file);
                     }
                 }
@@ -1092,12 +1118,29 @@ impl<'a> Syncer<'a> {
             ))
         };
         let fs_modified = if to_fs.is_empty() { item.modified } else { Some(now) };
+        if pending.is_empty() {
+            tx.execute("UPDATE items SET title = ?1 WHERE rowid = ?2 AND title IS NOT ?1", params![title, rowid])
+                .map_err(|e| db.err(e))?;
+        } else {
+            let mut sql = String::from("UPDATE items SET title = ?1");
+            let mut values: Vec<Option<String>> = vec![Some(title.clone())];
+            for (doc, text) in &pending {
+                values.push(text.clone());
+                sql.push_str(&format!(", {} = ?{}", doc_column(doc).expect("known document"), values.len()));
+            }
+            values.push(Some(rowid.to_string()));
+            sql.push_str(&format!(" WHERE rowid = CAST(?{} AS INTEGER)", values.len()));
+            tx.execute(&sql, rusqlite::params_from_iter(values)).map_err(|e| db.err(e))?;
+            // After the UPDATE: its trigger clears the digests of changed documents.
+            for (doc, text) in &pending {
+                self.set_base(rowid, doc, text.as_deref())?;
+            }
+        }
         tx.execute(
-            "UPDATE items SET title = ?1, status = ?2, path = ?3, archived_on = ?4, tasks_done = ?5, tasks_total = ?6, \
-             progress = ?7, requirements = ?8, last_synced = ?9, fs_modified = ?10, sync_error = ?11, sync_attempts = 0, \
-             deleted = 0 WHERE rowid = ?12",
+            "UPDATE items SET status = ?1, path = ?2, archived_on = ?3, tasks_done = ?4, tasks_total = ?5, \
+             progress = ?6, requirements = ?7, last_synced = ?8, fs_modified = ?9, sync_error = ?10, sync_attempts = 0, \
+             deleted = 0 WHERE rowid = ?11",
             params![
-                title,
                 status.as_str(),
                 item.path,
                 item.archived_on,
@@ -1126,7 +1169,7 @@ impl<'a> Syncer<'a> {
         }
         let outcome = outcomes.join("+");
         let mut directions = Vec::new();
-        if !to_db.is_empty() || moved || restored || created || to_fs.is_empty() {
+        if !to_db.is_empty() || moved || restored || created {
             directions.push(SyncDirection::FsToDb);
             let mut files = to_db.clone();
             if files.is_empty() && (moved || created || restored) {
@@ -1156,6 +1199,33 @@ impl<'a> Syncer<'a> {
         }))
     }
 
+    /// Whether every conflict in `actions` is already recorded as open with these same versions.
+    fn conflicts_known(
+        &self,
+        item: &FsItem,
+        rowid: i64,
+        actions: &[&twinsync_core::Action],
+    ) -> Result<bool, SyncError> {
+        for a in actions {
+            let doc = a.key.as_str();
+            let db_text = self.db_text(rowid, doc)?;
+            let known: bool = self
+                .db
+                .conn
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM conflicts WHERE project = ?1 AND kind = ?2 AND item_id = ?3 AND doc = ?4 \
+                     AND fs_content IS ?5 AND db_content IS ?6 AND resolution = 'open')",
+                    params![self.config.project, item.kind.as_str(), item.id, doc, item.docs.get(doc), db_text],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.db.err(e))?;
+            if !known {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Writes (or with `None` deletes) a file through the filesystem replica, compare-and-swap
     /// on what the scan saw.
     fn write_file(
@@ -1173,16 +1243,6 @@ impl<'a> Syncer<'a> {
             (None, None) => Ok(()),
         };
         r.map_err(|source| SyncError::File { kind, id: id.to_string(), source })
-    }
-
-    /// Sets the database's document and moves the base to it (both sides now agree).
-    fn set_db_doc(&self, rowid: i64, doc: &str, text: Option<&str>) -> Result<(), SyncError> {
-        let db = self.db;
-        let col = doc_column(doc).expect("known document");
-        db.conn
-            .execute(&format!("UPDATE items SET {col} = ?1 WHERE rowid = ?2 AND {col} IS NOT ?1"), params![text, rowid])
-            .map_err(|e| db.err(e))?;
-        self.set_base(rowid, doc, text)
     }
 
     /// Records `text` as the last-synced base of a document and as the database's digest.

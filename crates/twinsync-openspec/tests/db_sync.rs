@@ -128,6 +128,8 @@ fn files_to_database_then_edits_both_ways_conflicts_delete_and_archive() {
     let search = db.item("demo", Kind::Change, "add-search").unwrap().unwrap();
     assert!(search.deleted);
     assert_eq!(search.tasks.as_deref(), Some("- [ ] index\n- [ ] query\n"));
+    let e = s.edit(Kind::Change, "add-search", "tasks.md", Some("- [x] x\n")).unwrap_err();
+    assert!(e.to_string().contains("removed from disk"), "{e}");
     let q = |include_deleted| Query { kind: Some(Kind::Change), include_deleted, ..Query::default() };
     assert_eq!(db.query(&q(false)).unwrap().len(), 1);
     assert_eq!(db.query(&q(true)).unwrap().len(), 2);
@@ -223,8 +225,10 @@ fn manual_policy_leaves_both_sides_and_marks_the_row() {
     let row = db.item("demo", Kind::Spec, "auth").unwrap().unwrap();
     assert_eq!(row.spec.as_deref(), Some("# db\n"));
     assert!(row.sync_error.as_deref().unwrap().contains("conflict in spec.md"), "{row:?}");
-    // Still open at the next pass, recorded once.
-    s.sync_all(Trigger::Manual).unwrap();
+    // Still open at the next pass, recorded and logged once.
+    let history = db.history("demo", Some("auth")).unwrap().len();
+    assert!(s.sync_all(Trigger::Manual).unwrap().items.is_empty());
+    assert_eq!(db.history("demo", Some("auth")).unwrap().len(), history);
     assert_eq!(db.conflicts("demo", Kind::Spec, "auth").unwrap().len(), 1);
     assert!(db.item("demo", Kind::Spec, "auth").unwrap().unwrap().sync_error.is_some());
     // Resolving on disk (making it equal) clears it.
