@@ -51,7 +51,8 @@ fn main() -> ExitCode {
         }
     };
     let scanned = start.elapsed();
-    if let Some(c) = &cache {
+    // As the facade does: an unchanged cache is not written back.
+    if let Some(c) = cache.as_ref().filter(|_| replica.stat_cache_dirty()) {
         if let Err(e) = std::fs::write(c, replica.export_stat_cache()) {
             eprintln!("error: cannot save the stat cache to {}: {e}", c.display());
             return ExitCode::FAILURE;

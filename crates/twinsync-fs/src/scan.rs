@@ -1,5 +1,6 @@
-//! The scan: walk the root honouring ignore files and globs, stat every file, reuse the
-//! stat cache's digest when the stat is unchanged, and hash the rest (read once,
+//! The scan: walk the root honouring ignore files and globs and stat every file (on two
+//! threads), sort what was found, reuse the stat cache's digest where the stat is
+//! unchanged (one merge against the sorted cache), and hash the rest (read once,
 //! classify, hash) on two threads.
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,23 @@ pub(crate) struct Found {
     pub key: Key,
     pub stat: Stat,
     pub digest: Digest,
+}
+
+/// Where a found item's digest comes from when the cache cannot give it.
+enum Source {
+    /// The file at the key's path.
+    File,
+    /// A followed link: the file it resolves to, inside the root.
+    Target(PathBuf),
+    /// A link synced as a link: its target text.
+    Link,
+}
+
+/// A file the walk found, before its digest is known.
+struct Seen {
+    key: Key,
+    stat: Stat,
+    source: Source,
 }
 
 /// What a scan produced besides the files.
@@ -58,16 +76,15 @@ pub(crate) struct ScanJob<'a> {
 
 struct Shared<'a> {
     job: &'a ScanJob<'a>,
-    files: Mutex<Vec<Found>>,
+    files: Mutex<Vec<Seen>>,
     warnings: Mutex<Vec<String>>,
     error: Mutex<Option<ReplicaError>>,
     failed: AtomicBool,
-    hashed: AtomicUsize,
 }
 
 struct Visitor<'s, 'a> {
     shared: &'s Shared<'a>,
-    files: Vec<Found>,
+    files: Vec<Seen>,
 }
 
 impl Drop for Visitor<'_, '_> {
@@ -125,7 +142,7 @@ impl Visitor<'_, '_> {
             return Ok(());
         }
         let path = entry.path();
-        let rel_path = path.strip_prefix(job.root).unwrap_or(path);
+        let rel_path = relative(job.root, path);
         let Some(rel) = rel_path.to_str().map(|s| {
             if std::path::MAIN_SEPARATOR == '/' {
                 std::borrow::Cow::Borrowed(s)
@@ -144,67 +161,38 @@ impl Visitor<'_, '_> {
             }
         };
         if ft.is_symlink() && job.symlinks == SymlinkMode::Links {
-            return self.link_item(key, path);
+            let meta = match std::fs::symlink_metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", path.display())))?,
+            };
+            self.files.push(Seen { key, stat: Stat::of(&meta), source: Source::Link });
+            return Ok(());
         }
-        let read_path = if ft.is_symlink() {
+        let source = if ft.is_symlink() {
             match self.link_target(path) {
-                Ok(t) => t,
+                Ok(t) => Source::Target(t),
                 Err(w) => {
                     self.warn(format!("{rel}: skipped symbolic link, {w}"));
                     return Ok(());
                 }
             }
         } else if ft.is_file() {
-            path.to_path_buf()
+            Source::File
         } else {
             self.warn(format!("{rel}: skipped, not a regular file"));
             return Ok(());
         };
         // A file deleted while the scan runs is simply absent; any other failure fails
         // the scan, since a skipped file would look deleted and the deletion would sync.
-        let meta = match std::fs::metadata(&read_path) {
+        let stat_path = match &source {
+            Source::Target(t) => t.as_path(),
+            _ => path,
+        };
+        let meta = match std::fs::metadata(stat_path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", read_path.display())))?,
+            r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", stat_path.display())))?,
         };
-        let stat = Stat::of(&meta);
-        let digest = match job.cache.lookup(key.as_str(), &stat) {
-            Some(d) => d,
-            None => {
-                let bytes = match std::fs::read(&read_path) {
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                    r => r.map_err(|e| io_err(&key, format!("cannot read {}: {e}", read_path.display())))?,
-                };
-                self.shared.hashed.fetch_add(1, Ordering::Relaxed);
-                digest_file(job.rules, &key, &bytes)?
-            }
-        };
-        self.files.push(Found { key, stat, digest });
-        Ok(())
-    }
-
-    /// A link as an item of its own: digested from its target text, never followed.
-    fn link_item(&mut self, key: Key, path: &Path) -> Result<(), ReplicaError> {
-        let job = self.shared.job;
-        let meta = match std::fs::symlink_metadata(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            r => r.map_err(|e| io_err(&key, format!("cannot stat {}: {e}", path.display())))?,
-        };
-        let stat = Stat::of(&meta);
-        let digest = match job.cache.lookup(key.as_str(), &stat) {
-            Some(d) => d,
-            None => {
-                let target = std::fs::read_link(path)
-                    .map_err(|e| io_err(&key, format!("cannot read link {}: {e}", path.display())))?;
-                let target = target
-                    .to_str()
-                    .ok_or_else(|| io_err(&key, format!("link {} has a target that is not UTF-8", path.display())))?;
-                self.shared.hashed.fetch_add(1, Ordering::Relaxed);
-                job.rules
-                    .digest(&twinsync_core::Content::Link(target.to_string()))
-                    .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })?
-            }
-        };
-        self.files.push(Found { key, stat, digest });
+        self.files.push(Seen { key, stat: Stat::of(&meta), source });
         Ok(())
     }
 
@@ -225,6 +213,22 @@ impl Visitor<'_, '_> {
     }
 }
 
+/// `path` relative to `root`, which the walker built it from. Comparing bytes is several
+/// times cheaper than `Path::strip_prefix`'s component walk, paid once per entry.
+fn relative<'p>(root: &Path, path: &'p Path) -> &'p Path {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (r, p) = (root.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+        if let Some(rest) = p.strip_prefix(r) {
+            if let Some(rest) = rest.strip_prefix(b"/") {
+                return Path::new(std::ffi::OsStr::from_bytes(rest));
+            }
+        }
+    }
+    path.strip_prefix(root).unwrap_or(path)
+}
+
 /// Walks and hashes the tree; fails on the first unreadable file or directory.
 pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let mut b = WalkBuilder::new(job.root);
@@ -240,7 +244,7 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let globs = job.globs.clone();
     let exclude = job.exclude.clone();
     b.filter_entry(move |e| {
-        let rel = e.path().strip_prefix(&root).unwrap_or(e.path());
+        let rel = relative(&root, e.path());
         if e.depth() == 0 {
             return true;
         }
@@ -262,7 +266,6 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
         warnings: Mutex::new(Vec::new()),
         error: Mutex::new(None),
         failed: AtomicBool::new(false),
-        hashed: AtomicUsize::new(0),
     };
     b.build_parallel().visit(&mut &shared);
     if let Some(e) = shared.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
@@ -270,9 +273,87 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     }
     let mut warnings = shared.warnings.into_inner().unwrap_or_else(|p| p.into_inner());
     warnings.sort();
-    Ok(ScanOutput {
-        files: shared.files.into_inner().unwrap_or_else(|p| p.into_inner()),
-        hashed: shared.hashed.into_inner(),
-        warnings,
-    })
+    let mut seen = shared.files.into_inner().unwrap_or_else(|p| p.into_inner());
+    seen.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    let digests: Vec<Option<Digest>> = job
+        .cache
+        .matches(&seen, |s| &s.key)
+        .zip(&seen)
+        .map(|(e, s)| e.and_then(|e| job.cache.reuse(e, &s.stat)))
+        .collect();
+    let (digests, hashed) = hash_misses(job, &seen, digests)?;
+    let files = seen
+        .into_iter()
+        .zip(digests)
+        // `None`: deleted between the walk and the read.
+        .filter_map(|(s, d)| d.map(|digest| Found { key: s.key, stat: s.stat, digest }))
+        .collect();
+    Ok(ScanOutput { files, hashed, warnings })
+}
+
+/// Fills in the digests the cache could not give, reading and hashing those files on
+/// [`SCAN_THREADS`] threads. A file gone since the walk stays `None`.
+fn hash_misses(
+    job: &ScanJob<'_>,
+    seen: &[Seen],
+    mut digests: Vec<Option<Digest>>,
+) -> Result<(Vec<Option<Digest>>, usize), ReplicaError> {
+    let misses: Vec<usize> = (0..seen.len()).filter(|&i| digests[i].is_none()).collect();
+    if misses.is_empty() {
+        return Ok((digests, 0));
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || -> Result<Vec<(usize, Option<Digest>)>, ReplicaError> {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+            let r = hash_one(job, &seen[i]);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            done.push((i, r?));
+        }
+        Ok(done)
+    };
+    let results: Vec<_> = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..SCAN_THREADS.min(misses.len())).map(|_| s.spawn(&work)).collect();
+        let mut all = vec![work()];
+        all.extend(helpers.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
+        all
+    });
+    for r in results {
+        for (i, d) in r? {
+            digests[i] = d;
+        }
+    }
+    Ok((digests, misses.len()))
+}
+
+/// Reads and hashes one item; `None` when it is gone.
+fn hash_one(job: &ScanJob<'_>, item: &Seen) -> Result<Option<Digest>, ReplicaError> {
+    let key = &item.key;
+    let path = match &item.source {
+        Source::Target(t) => t.clone(),
+        Source::File | Source::Link => job.root.join(key.as_str()),
+    };
+    if let Source::Link = item.source {
+        let target = match std::fs::read_link(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            r => r.map_err(|e| io_err(key, format!("cannot read link {}: {e}", path.display())))?,
+        };
+        let target = target
+            .to_str()
+            .ok_or_else(|| io_err(key, format!("link {} has a target that is not UTF-8", path.display())))?;
+        return job
+            .rules
+            .digest(&twinsync_core::Content::Link(target.to_string()))
+            .map(Some)
+            .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source });
+    }
+    let bytes = match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        r => r.map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?,
+    };
+    digest_file(job.rules, key, &bytes).map(Some)
 }
