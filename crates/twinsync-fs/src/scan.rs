@@ -317,7 +317,7 @@ fn hash_misses(
         Ok(done)
     };
     let results: Vec<_> = std::thread::scope(|s| {
-        let helpers: Vec<_> = (1..SCAN_THREADS.min(misses.len())).map(|_| s.spawn(&work)).collect();
+        let helpers: Vec<_> = (1..SCAN_THREADS.min(misses.len())).map(|_| s.spawn(work)).collect();
         let mut all = vec![work()];
         all.extend(helpers.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
         all
