@@ -20,6 +20,7 @@ pub mod naming;
 pub mod pairwise;
 pub mod scaffold;
 pub mod storybook;
+pub mod sync;
 pub mod tokens;
 
 pub use coverage::{coverage_report, coverage_report_files, html_report, DesignCoverage};
