@@ -12,6 +12,7 @@ use twinsync_core::coverage::CoverageOptions;
 use twinsync_design::drift::{detect, Base, ComponentStatus, DriftReport, Sides};
 use twinsync_design::scaffold::{scaffold, Outcome, ScaffoldOptions};
 use twinsync_design::storybook::StoryIndex;
+use twinsync_design::sync::{base_from, component_key, write_base, DesignDirection, ManifestReplica};
 use twinsync_design::tokens::TokenSet;
 use twinsync_design::{coverage_report, html_report, load, DesignComponent, Input};
 
@@ -32,6 +33,47 @@ enum DesignCommand {
     Coverage(CoverageArgs),
     /// Write one CSF3 `<Component>.stories.tsx` per component; reruns merge with your edits.
     Scaffold(ScaffoldArgs),
+    /// Apply a direction per component between code and a design manifest, through the engine (undoable).
+    Sync(SyncArgs),
+    /// Undo the last design sync (or --operation ID), never overwriting later edits.
+    Undo(UndoArgs),
+}
+
+#[derive(Args)]
+struct SyncFiles {
+    /// Code side: twinsync components.json (or a read-only Storybook manifest).
+    #[arg(long, value_name = "FILE")]
+    code: PathBuf,
+    /// Design manifest (twinsync components.json; created if missing), or a read-only Figma file.
+    #[arg(long, value_name = "FILE")]
+    design: PathBuf,
+    /// The engine's store (default: .twinsync/design/sync.db).
+    #[arg(long, value_name = "FILE")]
+    store: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    #[command(flatten)]
+    files: SyncFiles,
+    /// Direction for every component: code_to_design, design_to_code or bidirectional.
+    #[arg(long, default_value = "bidirectional", value_name = "DIRECTION")]
+    direction: DesignDirection,
+    /// Direction for one component, NAME=DIRECTION (repeatable).
+    #[arg(long = "component", value_name = "NAME=DIRECTION")]
+    components: Vec<String>,
+    /// Show the plan with diffs; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args)]
+struct UndoArgs {
+    #[command(flatten)]
+    files: SyncFiles,
+    /// The operation to undo (default: the last one).
+    #[arg(long, value_name = "ID")]
+    operation: Option<String>,
 }
 
 #[derive(Args)]
@@ -125,6 +167,8 @@ pub fn design(a: DesignArgs, common: &Common) -> Result<ExitCode, String> {
         DesignCommand::Drift(d) => drift(d, common, &root),
         DesignCommand::Coverage(c) => coverage(c, common, &root),
         DesignCommand::Scaffold(s) => scaffold_cmd(s, common, &root),
+        DesignCommand::Sync(s) => sync_cmd(s, common, &root),
+        DesignCommand::Undo(u) => undo_cmd(u, common, &root),
     }
 }
 
@@ -381,4 +425,104 @@ fn scaffold_cmd(a: ScaffoldArgs, common: &Common, root: &Path) -> Result<ExitCod
         print(&s)?;
     }
     Ok(if conflicts > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+struct Opened {
+    code: ManifestReplica,
+    design: ManifestReplica,
+    store: twinsync_sqlite::SqliteStore,
+}
+
+fn open_sync(f: &SyncFiles, root: &Path) -> Result<Opened, String> {
+    let code = ManifestReplica::open(&at(root, &f.code), "code").map_err(|e| e.to_string())?;
+    let design = ManifestReplica::open(&at(root, &f.design), "design").map_err(|e| e.to_string())?;
+    let store_path = f.store.as_deref().map_or_else(|| root.join(".twinsync/design/sync.db"), |s| at(root, s));
+    if let Some(dir) = store_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let store = twinsync_sqlite::SqliteStore::open(&store_path).map_err(|e| e.to_string())?;
+    Ok(Opened { code, design, store })
+}
+
+fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    let mut o = open_sync(&a.files, root)?;
+    let mut directions = twinsync_core::Directions::all(a.direction.to_core());
+    for spec in &a.components {
+        let (name, dir) =
+            spec.split_once('=').ok_or_else(|| format!("--component {spec:?}: expected NAME=DIRECTION"))?;
+        let d: DesignDirection = dir.parse().map_err(|e| format!("--component {spec:?}: {e}"))?;
+        let key = component_key(name).map_err(|e| e.to_string())?;
+        directions.overrides.insert(key.to_string(), d.to_core());
+    }
+    let opts = twinsync_core::SyncOptions { directions, ..Default::default() };
+    let clock = twinsync_core::SystemClock;
+    let mut engine = twinsync_core::Engine::new(&mut o.store, &clock, twinsync_core::EngineConfig::default());
+    if a.dry_run {
+        let preview = engine.preview(&mut o.code, &mut o.design, &opts).map_err(|e| e.to_string())?;
+        if common.json {
+            print_json(&preview)?;
+        } else {
+            let mut s = String::new();
+            for d in &preview.diffs {
+                s.push_str(&format!("would {:?} {}\n{}", d.action, d.key, d.diff));
+            }
+            s.push_str(&format!("{} change(s) planned; nothing written\n", preview.diffs.len()));
+            print(&s)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = engine.sync(&mut o.code, &mut o.design, &opts).map_err(|e| e.to_string())?;
+    // The mapping drift compares against from now on: both sides as they now are.
+    let base_path = root.join(".twinsync/design/base.json");
+    if report.counts.failed == 0 && report.counts.conflicts == 0 {
+        // The base before this operation is kept so `design undo` can put it back.
+        if report.counts.applied > 0 && base_path.exists() {
+            let keep = root.join(format!(".twinsync/design/base.before-{}.json", report.operation_id));
+            std::fs::copy(&base_path, &keep).map_err(|e| format!("{}: {e}", keep.display()))?;
+        }
+        write_base(&base_path, &base_from(o.code.components(), o.design.components())).map_err(|e| e.to_string())?;
+    }
+    if common.json {
+        print_json(&report)?;
+    } else {
+        let c = &report.counts;
+        print(&format!(
+            "operation {}: {:?}; {} applied, {} skipped, {} conflicts, {} failed{}\n",
+            report.operation_id,
+            report.status,
+            c.applied,
+            c.skipped,
+            c.conflicts,
+            c.failed,
+            if c.applied > 0 { " (twinsync design undo reverts it)" } else { "" }
+        ))?;
+        for item in &report.conflicts {
+            print(&format!("conflict: {}\n", item.key))?;
+        }
+    }
+    let c = &report.counts;
+    Ok(if c.failed > 0 || c.conflicts > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn undo_cmd(a: UndoArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    let mut o = open_sync(&a.files, root)?;
+    let clock = twinsync_core::SystemClock;
+    let mut engine = twinsync_core::Engine::new(&mut o.store, &clock, twinsync_core::EngineConfig::default());
+    let report = engine.undo(&mut o.code, &mut o.design, a.operation.as_deref()).map_err(|e| e.to_string())?;
+    let kept = root.join(format!(".twinsync/design/base.before-{}.json", report.operation_id));
+    if report.refused.is_empty() && kept.exists() {
+        let base_path = root.join(".twinsync/design/base.json");
+        std::fs::rename(&kept, &base_path).map_err(|e| format!("{}: {e}", base_path.display()))?;
+    }
+    if common.json {
+        print_json(&report)?;
+    } else {
+        print(&format!(
+            "undid {}: {} restored, {} refused\n",
+            report.operation_id,
+            report.restored.len(),
+            report.refused.len()
+        ))?;
+    }
+    Ok(if report.refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
