@@ -18,6 +18,8 @@ KOTLIN_COMPILER_VERSION=2.4.20
 PYTEST_VERSION=9.2.0
 JNA_JAR=/usr/share/java/jna.jar
 status=0
+# RFC 8785 conformance data shared by every binding's suite.
+export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd "$root/.." && pwd)/shared/conformance/jcs}"
 
 step() { echo "== $*" >&2; }
 fail() { echo "FAILED: $*" >&2; status=1; }
@@ -41,6 +43,13 @@ for lang in kotlin swift; do
 done
 echo "generated: $((2 - stale)) passed, $stale failed"
 [[ $stale == 0 ]] || status=1
+
+step "rust: cargo test -p twinsync-uniffi (error mapping)"
+rs_out="$(cd "$root" && cargo test -q -p twinsync-uniffi 2>&1)"
+rs_rc=$?
+rs_sum() { echo "$rs_out" | grep -Eo "[0-9]+ $1" | awk '{ n += $1 } END { print n + 0 }'; }
+echo "rust: $(rs_sum passed) passed, $(rs_sum failed) failed"
+[[ $rs_rc == 0 ]] || { echo "$rs_out" | tail -n 30 >&2; fail "rust tests (exit $rs_rc)"; }
 
 step "python: pytest"
 if [[ ! -x "$tools/venv/bin/python" ]] || ! "$tools/venv/bin/python" -c "import pytest" 2>/dev/null; then

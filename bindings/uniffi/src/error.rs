@@ -116,3 +116,60 @@ impl From<twinsync_core::coverage::CoverageError> for TwinsyncError {
 
 /// Result with the binding error.
 pub type Result<T, E = TwinsyncError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODES: [ErrorCode; 7] = [
+        ErrorCode::InvalidInput,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::Locked,
+        ErrorCode::Expired,
+        ErrorCode::Unsafe,
+        ErrorCode::Io,
+    ];
+
+    #[test]
+    fn every_core_code_has_its_own_case_and_keeps_the_message() {
+        let cases: Vec<TwinsyncError> = CODES.iter().map(|c| TwinsyncError::new(*c, c.as_str())).collect();
+        for (case, code) in cases.iter().zip(CODES) {
+            assert_eq!(case.code(), code);
+            assert_eq!(case.to_string(), code.as_str());
+        }
+        for (i, a) in cases.iter().enumerate() {
+            for b in &cases[i + 1..] {
+                assert_ne!(std::mem::discriminant(a), std::mem::discriminant(b));
+            }
+        }
+    }
+
+    #[test]
+    fn facade_errors_keep_their_code_and_message() {
+        let conflict = twinsync_core::Error::Replica(twinsync_core::replica::ReplicaError::Conflict {
+            key: twinsync_core::Key::new("a.md").unwrap(),
+            expected: "absent".into(),
+            found: "sha256:00".into(),
+        });
+        let message = conflict.to_string();
+        let e = TwinsyncError::from(twinsync::Error::Core(conflict));
+        assert_eq!(e, TwinsyncError::Conflict { reason: message });
+
+        let e = TwinsyncError::from(twinsync::Error::NotAProject { start: "/tmp/x".into() });
+        assert_eq!(e.code(), ErrorCode::NotFound);
+        assert!(e.to_string().contains("/tmp/x"), "{e}");
+    }
+
+    #[test]
+    fn coverage_cache_failures_are_io_and_bad_input_is_invalid() {
+        use twinsync_core::coverage::CoverageError;
+        let io = TwinsyncError::from(CoverageError::Cache(twinsync_core::StoreError::Backend("disk full".into())));
+        assert_eq!(io.code(), ErrorCode::Io);
+        let bad = TwinsyncError::from(CoverageError::DuplicateComponent("Button".into()));
+        assert_eq!(
+            bad,
+            TwinsyncError::InvalidInput { reason: "component \"Button\" is defined more than once".into() }
+        );
+    }
+}

@@ -316,6 +316,21 @@ fun main() {
         eq(cases.map { it.message }, List(7) { "reason=r" })
     }
 
+    // --- RFC 8785 conformance data shared with the other bindings ---
+    val jcs = File(System.getenv("TWINSYNC_JCS_DIR") ?: "../shared/conformance/jcs")
+    if (jcs.isDirectory) {
+        for (case in listOf("arrays", "french", "structures", "unicode", "values", "weird")) {
+            test("JCS conformance: $case") {
+                val expected = File(jcs, "output/$case.json").readBytes()
+                val doc = File(jcs, "input/$case.json").readText()
+                ok(canonicalize(doc).toByteArray().contentEquals(expected), "canonical bytes of $case")
+                eq(canonicalHash(doc), sha256(expected))
+            }
+        }
+    } else {
+        println("skipped: no conformance data at $jcs")
+    }
+
     println("$passed passed, $failed failed")
     if (failed > 0) System.exit(1)
 }

@@ -477,3 +477,42 @@ def test_json_text_forms_are_the_same_functions():
     assert ts.canonical_hash_json(doc, opts) == ts.canonical_hash(doc, opts) == ts.canonical_hash('{"a":1}')
     with raises(ts.TwinsyncError.InvalidInput, "invalid JSON"):
         ts.canonical_hash_json("[1,")
+
+
+# --- RFC 8785 conformance data shared with the other bindings -----------------------
+
+JCS = os.environ.get("TWINSYNC_JCS_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "..", "..", "shared", "conformance", "jcs"
+)
+needs_jcs = pytest.mark.skipif(not os.path.isdir(JCS), reason=f"no conformance data at {JCS}")
+
+
+@needs_jcs
+@pytest.mark.parametrize("case", ["arrays", "french", "structures", "unicode", "values", "weird"])
+def test_jcs_conformance_documents(case):
+    with open(os.path.join(JCS, "input", case + ".json"), encoding="utf-8") as f:
+        doc = f.read()
+    with open(os.path.join(JCS, "output", case + ".json"), "rb") as f:
+        expected = f.read()
+    assert ts.canonicalize(doc).encode("utf-8") == expected
+    assert ts.canonical_hash(doc) == "sha256:" + hashlib.sha256(expected).hexdigest()
+
+
+@needs_jcs
+def test_jcs_number_vector():
+    import struct
+
+    docs, expected = [], []
+    with open(os.path.join(JCS, "numbers", "es6testfile_100k.txt")) as f:
+        for line in f:
+            bits, want = line.rstrip("\n").split(",")
+            value = struct.unpack(">d", int(bits, 16).to_bytes(8, "big"))[0]
+            if value != value or value in (float("inf"), float("-inf")):
+                continue
+            docs.append(repr(value))
+            expected.append(want)
+    assert len(docs) > 99_000
+    # One call per thousand numbers keeps the boundary cost out of the way.
+    for i in range(0, len(docs), 1000):
+        got = ts.canonicalize("[" + ",".join(docs[i : i + 1000]) + "]")
+        assert got == "[" + ",".join(expected[i : i + 1000]) + "]", f"numbers {i}..{i + 1000}"
