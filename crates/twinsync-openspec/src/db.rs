@@ -406,6 +406,7 @@ CREATE TABLE IF NOT EXISTS items(
     sync_error TEXT,
     sync_attempts INTEGER NOT NULL DEFAULT 0,
     deleted INTEGER NOT NULL DEFAULT 0,
+    deltas_digest TEXT,
     UNIQUE (project, kind, id)
 );
 CREATE INDEX IF NOT EXISTS items_by_status ON items(project, status, deleted);

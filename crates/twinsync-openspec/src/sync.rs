@@ -215,8 +215,10 @@ struct FsItem {
     archived_on: Option<String>,
     docs: BTreeMap<&'static str, String>,
     modified: Option<Timestamp>,
-    /// Requirement count from delta files (changes) — specs count from `spec.md`.
-    delta_requirements: i64,
+    /// Delta spec files (path under the change folder, text); parsed only when they changed.
+    deltas: Vec<(String, String)>,
+    /// Digest over the delta files, compared with the row's to skip parsing them.
+    deltas_digest: String,
 }
 
 /// What the database holds of one row, for deciding.
@@ -228,6 +230,21 @@ struct DbState {
     deleted: bool,
     /// Per document: (database digest, base digest).
     docs: HashMap<String, (Option<Digest>, Option<Digest>)>,
+    /// Digest of the delta files when the row was last synced.
+    deltas_digest: Option<String>,
+}
+
+impl FsItem {
+    /// Requirements across the change's delta files (ADDED, MODIFIED, REMOVED, RENAMED).
+    fn delta_requirements(&self) -> i64 {
+        self.deltas
+            .iter()
+            .map(|(_, text)| {
+                let plan = parse_delta_spec(text);
+                (plan.added.len() + plan.modified.len() + plan.removed.len() + plan.renamed.len()) as i64
+            })
+            .sum()
+    }
 }
 
 /// Keeps one `openspec/` folder and the database in step.
@@ -360,15 +377,20 @@ impl<'a> Syncer<'a> {
                 docs.insert(*doc, text);
             }
         }
-        let mut delta_requirements = 0;
-        for (_, p) in discover_spec_files(&dir.join("specs")) {
+        let mut deltas = Vec::new();
+        let mut all = Vec::new();
+        for (sid, p) in discover_spec_files(&dir.join("specs")) {
             if let Ok(Some((text, _))) = read_doc(&p) {
-                let plan = parse_delta_spec(&text);
-                delta_requirements +=
-                    (plan.added.len() + plan.modified.len() + plan.removed.len() + plan.renamed.len()) as i64;
+                let rel = format!("specs/{sid}/spec.md");
+                all.extend_from_slice(rel.as_bytes());
+                all.push(0);
+                all.extend_from_slice(text.as_bytes());
+                all.push(0);
+                deltas.push((rel, text));
             }
         }
-        Ok(FsItem { kind: Kind::Change, id: id.to_string(), path, archived_on, docs, modified, delta_requirements })
+        let deltas_digest = Digest::of_bytes(&all).to_hex();
+        Ok(FsItem { kind: Kind::Change, id: id.to_string(), path, archived_on, docs, modified, deltas, deltas_digest })
     }
 
     fn read_spec(&self, id: &str) -> Result<Option<FsItem>, SyncError> {
@@ -387,7 +409,8 @@ impl<'a> Syncer<'a> {
             archived_on: None,
             docs,
             modified,
-            delta_requirements: 0,
+            deltas: Vec::new(),
+            deltas_digest: String::new(),
         }))
     }
 
@@ -448,7 +471,7 @@ impl<'a> Syncer<'a> {
             let mut stmt = db
                 .conn
                 .prepare_cached(
-                    "SELECT rowid, kind, id, path, status, deleted FROM items \
+                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest FROM items \
                      WHERE project = ?1 AND (?2 IS NULL OR (kind = ?2 AND id = ?3))",
                 )
                 .map_err(|e| db.err(e))?;
@@ -462,11 +485,12 @@ impl<'a> Syncer<'a> {
                         r.get::<_, String>(3)?,
                         r.get::<_, String>(4)?,
                         r.get::<_, i64>(5)?,
+                        r.get::<_, Option<String>>(6)?,
                     ))
                 })
                 .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| db.err(e))?;
-            for (rowid, kind, id, path, status, deleted) in rows {
+            for (rowid, kind, id, path, status, deleted, deltas_digest) in rows {
                 let kind = if kind == "spec" { Kind::Spec } else { Kind::Change };
                 by_rowid.insert(rowid, (kind, id.clone()));
                 states.insert(
@@ -477,6 +501,7 @@ impl<'a> Syncer<'a> {
                         status: status.parse().unwrap_or(Status::Proposing),
                         deleted: deleted != 0,
                         docs: HashMap::new(),
+                        deltas_digest,
                     },
                 );
             }
@@ -915,13 +940,15 @@ impl<'a> Syncer<'a> {
         let moved = state.is_some_and(|s| s.path != item.path);
         let restored = state.is_some_and(|s| s.deleted);
         let created = state.is_none();
+        let deltas_changed = kind == Kind::Change
+            && state.is_some_and(|s| s.deltas_digest.as_deref() != Some(item.deltas_digest.as_str()));
         let changes: Vec<_> = plan.actions.iter().filter(|a| a.kind != ActionKind::Skip).collect();
-        if changes.is_empty() && !moved && !restored && !created {
+        if changes.is_empty() && !moved && !restored && !created && !deltas_changed {
             return Ok(None);
         }
         // Conflicts left open earlier, with the same two versions: already recorded and
         // reported; repeating them every pass would only fill the history.
-        if let Some(s) = state.filter(|_| !moved && !restored) {
+        if let Some(s) = state.filter(|_| !moved && !restored && !deltas_changed) {
             if changes.iter().all(|a| a.kind == ActionKind::Conflict)
                 && self.conflicts_known(item, s.rowid, &changes)?
             {
@@ -1095,7 +1122,7 @@ impl<'a> Syncer<'a> {
                     .flatten()
                     .map(|p| change_title(&p, &item.id))
                     .unwrap_or_else(|| item.id.clone()),
-                item.delta_requirements,
+                item.delta_requirements(),
             ),
             Kind::Spec => (
                 item.id.clone(),
@@ -1139,7 +1166,7 @@ impl<'a> Syncer<'a> {
         tx.execute(
             "UPDATE items SET status = ?1, path = ?2, archived_on = ?3, tasks_done = ?4, tasks_total = ?5, \
              progress = ?6, requirements = ?7, last_synced = ?8, fs_modified = ?9, sync_error = ?10, sync_attempts = 0, \
-             deleted = 0 WHERE rowid = ?11",
+             deleted = 0, deltas_digest = ?12 WHERE rowid = ?11",
             params![
                 status.as_str(),
                 item.path,
@@ -1151,11 +1178,16 @@ impl<'a> Syncer<'a> {
                 now.0,
                 fs_modified.map(|t| t.0),
                 sync_error,
-                rowid
+                rowid,
+                if kind == Kind::Change { Some(item.deltas_digest.as_str()) } else { None }
             ],
         )
         .map_err(|e| db.err(e))?;
-        if to_db.iter().any(|_| true) && !created && !outcomes.contains(&"merged") {
+        if deltas_changed && to_db.is_empty() && !moved && !restored {
+            // Only delta specs changed: the requirement count was refreshed.
+            to_db.extend(item.deltas.iter().map(|(rel, _)| format!("{}/{rel}", item.path)));
+        }
+        if !to_db.is_empty() && !created && !outcomes.contains(&"merged") {
             outcomes.push("updated");
         }
         if !to_fs.is_empty() && !outcomes.contains(&"merged") {

@@ -84,6 +84,14 @@ fn files_to_database_then_edits_both_ways_conflicts_delete_and_archive() {
     assert!(r.items.is_empty(), "{r:?}");
     assert_eq!(db.item("demo", Kind::Change, "add-login").unwrap().unwrap().last_synced, Some(Timestamp(T0.0 + 1_000)));
 
+    // A delta spec edited on disk refreshes the requirement count.
+    let two = format!("{DELTA}\n### Requirement: Logout\nThe system SHALL log users out.\n\n#### Scenario: out\n- **WHEN** asked\n- **THEN** out\n");
+    write(root, "changes/add-login/specs/auth/spec.md", &two);
+    let r = s.sync_all(Trigger::Periodic).unwrap();
+    assert_eq!(r.items.len(), 1, "{r:?}");
+    assert_eq!(db.item("demo", Kind::Change, "add-login").unwrap().unwrap().requirements, 2);
+    assert!(s.sync_all(Trigger::Periodic).unwrap().items.is_empty());
+
     // Database edit -> file, at once (user_edit), with the old file backed up.
     let tasks2 = TASKS.replace("- [ ] 1.2", "- [x] 1.2");
     let r = s.edit(Kind::Change, "add-login", "tasks.md", Some(&tasks2)).unwrap();
