@@ -1150,13 +1150,13 @@ impl<'a> Syncer<'a> {
                 .map_err(|e| db.err(e))?;
         } else {
             let mut sql = String::from("UPDATE items SET title = ?1");
-            let mut values: Vec<Option<String>> = vec![Some(title.clone())];
+            let mut values: Vec<rusqlite::types::Value> = vec![title.clone().into()];
             for (doc, text) in &pending {
-                values.push(text.clone());
+                values.push(text.clone().map_or(rusqlite::types::Value::Null, Into::into));
                 sql.push_str(&format!(", {} = ?{}", doc_column(doc).expect("known document"), values.len()));
             }
-            values.push(Some(rowid.to_string()));
-            sql.push_str(&format!(" WHERE rowid = CAST(?{} AS INTEGER)", values.len()));
+            values.push(rowid.into());
+            sql.push_str(&format!(" WHERE rowid = ?{}", values.len()));
             tx.execute(&sql, rusqlite::params_from_iter(values)).map_err(|e| db.err(e))?;
             // After the UPDATE: its trigger clears the digests of changed documents.
             for (doc, text) in &pending {
