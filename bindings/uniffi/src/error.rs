@@ -4,8 +4,10 @@
 
 use twinsync_core::ErrorCode;
 
-/// A twinsync failure; the case is the error code, `reason` the message naming the item.
+/// A twinsync failure; the case is the error code, the message names the item and the
+/// problem. Flat: hosts see the message (`e.message` in Kotlin, `str(e)` in Python).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
 pub enum TwinsyncError {
     /// The input is malformed (bad JSON, key, digest, policy, direction, option).
     #[error("{reason}")]

@@ -4451,7 +4451,8 @@ public func FfiConverterTypeTestKind_lower(_ value: TestKind) -> RustBuffer {
 
 
 /**
- * A twinsync failure; the case is the error code, `reason` the message naming the item.
+ * A twinsync failure; the case is the error code, the message names the item and the
+ * problem. Flat: hosts see the message (`e.message` in Kotlin, `str(e)` in Python).
  */
 public 
 enum TwinsyncError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -4461,59 +4462,38 @@ enum TwinsyncError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     /**
      * The input is malformed (bad JSON, key, digest, policy, direction, option).
      */
-    case InvalidInput(
-        /**
-         * What is wrong, naming the item.
-         */reason: String
-    )
+    case InvalidInput(message: String)
+    
     /**
      * Something named does not exist (operation, project, item).
      */
-    case NotFound(
-        /**
-         * What was not found.
-         */reason: String
-    )
+    case NotFound(message: String)
+    
     /**
      * Someone else changed it: nothing was overwritten.
      */
-    case Conflict(
-        /**
-         * Which item, and how.
-         */reason: String
-    )
+    case Conflict(message: String)
+    
     /**
      * A lock is held by someone else, or the caller does not hold it.
      */
-    case Locked(
-        /**
-         * Which lock and who holds it.
-         */reason: String
-    )
+    case Locked(message: String)
+    
     /**
      * An undo window has closed, or the operation was already undone.
      */
-    case Expired(
-        /**
-         * Which operation.
-         */reason: String
-    )
+    case Expired(message: String)
+    
     /**
      * The sync was stopped to protect data (mass deletion).
      */
-    case Unsafe(
-        /**
-         * What would have been lost.
-         */reason: String
-    )
+    case Unsafe(message: String)
+    
     /**
      * Storage or I/O failed.
      */
-    case Io(
-        /**
-         * The path or store and the failure.
-         */reason: String
-    )
+    case Io(message: String)
+    
 
     
 
@@ -4544,28 +4524,35 @@ public struct FfiConverterTypeTwinsyncError: FfiConverterRustBuffer {
 
         
         case 1: return .InvalidInput(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
         case 2: return .NotFound(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
         case 3: return .Conflict(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
         case 4: return .Locked(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
         case 5: return .Expired(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
         case 6: return .Unsafe(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
         case 7: return .Io(
-            reason: try FfiConverterString.read(from: &buf)
-            )
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
-         default: throw UniffiInternalError.unexpectedEnumCase
+        default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
@@ -4575,41 +4562,22 @@ public struct FfiConverterTypeTwinsyncError: FfiConverterRustBuffer {
         
 
         
-        
-        case let .InvalidInput(reason):
+        case .InvalidInput(_ /* message is ignored*/):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .NotFound(reason):
+        case .NotFound(_ /* message is ignored*/):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Conflict(reason):
+        case .Conflict(_ /* message is ignored*/):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Locked(reason):
+        case .Locked(_ /* message is ignored*/):
             writeInt(&buf, Int32(4))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Expired(reason):
+        case .Expired(_ /* message is ignored*/):
             writeInt(&buf, Int32(5))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Unsafe(reason):
+        case .Unsafe(_ /* message is ignored*/):
             writeInt(&buf, Int32(6))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Io(reason):
+        case .Io(_ /* message is ignored*/):
             writeInt(&buf, Int32(7))
-            FfiConverterString.write(reason, into: &buf)
-            
+
+        
         }
     }
 }

@@ -27,14 +27,14 @@ fun ok(cond: Boolean, what: String) {
     if (!cond) throw AssertionError(what)
 }
 
-/** Runs [body], which must throw [E] whose reason contains [fragment]. */
+/** Runs [body], which must throw [E] whose message contains [fragment]. */
 inline fun <reified E : TwinsyncException> throws(fragment: String, body: () -> Unit) {
     try {
         body()
     } catch (e: TwinsyncException) {
         if (e !is E) throw AssertionError("expected ${E::class.simpleName}, got $e")
-        val reason = e.message ?: ""
-        if (!reason.contains(fragment)) throw AssertionError("reason <$reason> lacks <$fragment>")
+        val message = e.message ?: ""
+        if (!message.contains(fragment)) throw AssertionError("message <$message> lacks <$fragment>")
         return
     }
     throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
@@ -313,7 +313,7 @@ fun main() {
             TwinsyncException.InvalidInput("r"), TwinsyncException.NotFound("r"), TwinsyncException.Conflict("r"),
             TwinsyncException.Locked("r"), TwinsyncException.Expired("r"), TwinsyncException.Unsafe("r"), TwinsyncException.Io("r"),
         )
-        eq(cases.map { it.message }, List(7) { "reason=r" })
+        eq(cases.map { it.message }, List(7) { "r" })
     }
 
     // --- RFC 8785 conformance data shared with the other bindings ---

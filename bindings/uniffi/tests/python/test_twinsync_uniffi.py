@@ -17,7 +17,7 @@ NOW = 1_700_000_000_000
 
 
 def raises(case, fragment):
-    """Expects the error case `case` whose reason contains `fragment`."""
+    """Expects the error case `case` whose message contains `fragment`."""
 
     class Check:
         def __enter__(self):
@@ -27,7 +27,7 @@ def raises(case, fragment):
 
         def __exit__(self, *exc):
             handled = self.ctx.__exit__(*exc)
-            assert fragment in self.info.value.reason, self.info.value.reason
+            assert fragment in str(self.info.value), str(self.info.value)
             return handled
 
     return Check()
@@ -516,3 +516,9 @@ def test_jcs_number_vector():
     for i in range(0, len(docs), 1000):
         got = ts.canonicalize("[" + ",".join(docs[i : i + 1000]) + "]")
         assert got == "[" + ",".join(expected[i : i + 1000]) + "]", f"numbers {i}..{i + 1000}"
+
+
+def test_error_message_is_the_reason_text():
+    with pytest.raises(ts.TwinsyncError.InvalidInput) as e:
+        ts.merge_json("{}", "[", "{}")
+    assert str(e.value).startswith("left: invalid JSON")

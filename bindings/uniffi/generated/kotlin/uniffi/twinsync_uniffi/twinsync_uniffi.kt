@@ -4272,117 +4272,50 @@ public object FfiConverterTypeTestKind: FfiConverterRustBuffer<TestKind> {
 
 
 /**
- * A twinsync failure; the case is the error code, `reason` the message naming the item.
+ * A twinsync failure; the case is the error code, the message names the item and the
+ * problem. Flat: hosts see the message (`e.message` in Kotlin, `str(e)` in Python).
  */
-sealed class TwinsyncException: kotlin.Exception() {
-    
+sealed class TwinsyncException(message: String): kotlin.Exception(message) {
+        
     /**
      * The input is malformed (bad JSON, key, digest, policy, direction, option).
      */
-    class InvalidInput(
+        class InvalidInput(message: String) : TwinsyncException(message)
         
-        /**
-         * What is wrong, naming the item.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
     /**
      * Something named does not exist (operation, project, item).
      */
-    class NotFound(
+        class NotFound(message: String) : TwinsyncException(message)
         
-        /**
-         * What was not found.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
     /**
      * Someone else changed it: nothing was overwritten.
      */
-    class Conflict(
+        class Conflict(message: String) : TwinsyncException(message)
         
-        /**
-         * Which item, and how.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
     /**
      * A lock is held by someone else, or the caller does not hold it.
      */
-    class Locked(
+        class Locked(message: String) : TwinsyncException(message)
         
-        /**
-         * Which lock and who holds it.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
     /**
      * An undo window has closed, or the operation was already undone.
      */
-    class Expired(
+        class Expired(message: String) : TwinsyncException(message)
         
-        /**
-         * Which operation.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
     /**
      * The sync was stopped to protect data (mass deletion).
      */
-    class Unsafe(
+        class Unsafe(message: String) : TwinsyncException(message)
         
-        /**
-         * What would have been lost.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
     /**
      * Storage or I/O failed.
      */
-    class Io(
+        class Io(message: String) : TwinsyncException(message)
         
-        /**
-         * The path or store and the failure.
-         */
-        val `reason`: kotlin.String
-        ) : TwinsyncException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
-
-    
-
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<TwinsyncException> {
         override fun lift(error_buf: RustBuffer.ByValue): TwinsyncException = FfiConverterTypeTwinsyncError.lift(error_buf)
     }
-
-    
 }
 
 /**
@@ -4391,108 +4324,51 @@ sealed class TwinsyncException: kotlin.Exception() {
 public object FfiConverterTypeTwinsyncError : FfiConverterRustBuffer<TwinsyncException> {
     override fun read(buf: ByteBuffer): TwinsyncException {
         
-
-        return when(buf.getInt()) {
-            1 -> TwinsyncException.InvalidInput(
-                FfiConverterString.read(buf),
-                )
-            2 -> TwinsyncException.NotFound(
-                FfiConverterString.read(buf),
-                )
-            3 -> TwinsyncException.Conflict(
-                FfiConverterString.read(buf),
-                )
-            4 -> TwinsyncException.Locked(
-                FfiConverterString.read(buf),
-                )
-            5 -> TwinsyncException.Expired(
-                FfiConverterString.read(buf),
-                )
-            6 -> TwinsyncException.Unsafe(
-                FfiConverterString.read(buf),
-                )
-            7 -> TwinsyncException.Io(
-                FfiConverterString.read(buf),
-                )
+            return when(buf.getInt()) {
+            1 -> TwinsyncException.InvalidInput(FfiConverterString.read(buf))
+            2 -> TwinsyncException.NotFound(FfiConverterString.read(buf))
+            3 -> TwinsyncException.Conflict(FfiConverterString.read(buf))
+            4 -> TwinsyncException.Locked(FfiConverterString.read(buf))
+            5 -> TwinsyncException.Expired(FfiConverterString.read(buf))
+            6 -> TwinsyncException.Unsafe(FfiConverterString.read(buf))
+            7 -> TwinsyncException.Io(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
+        
     }
 
     override fun allocationSize(value: TwinsyncException): ULong {
-        return when(value) {
-            is TwinsyncException.InvalidInput -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is TwinsyncException.NotFound -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is TwinsyncException.Conflict -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is TwinsyncException.Locked -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is TwinsyncException.Expired -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is TwinsyncException.Unsafe -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-            is TwinsyncException.Io -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-        }
+        return 4UL
     }
 
     override fun write(value: TwinsyncException, buf: ByteBuffer) {
         when(value) {
             is TwinsyncException.InvalidInput -> {
                 buf.putInt(1)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is TwinsyncException.NotFound -> {
                 buf.putInt(2)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is TwinsyncException.Conflict -> {
                 buf.putInt(3)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is TwinsyncException.Locked -> {
                 buf.putInt(4)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is TwinsyncException.Expired -> {
                 buf.putInt(5)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is TwinsyncException.Unsafe -> {
                 buf.putInt(6)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is TwinsyncException.Io -> {
                 buf.putInt(7)
-                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
