@@ -522,3 +522,33 @@ def test_error_message_is_the_reason_text():
     with pytest.raises(ts.TwinsyncError.InvalidInput) as e:
         ts.merge_json("{}", "[", "{}")
     assert str(e.value).startswith("left: invalid JSON")
+
+
+# --- the suites keep up with the surface --------------------------------------------
+
+
+def exported():
+    """Top-level functions and Project methods of the generated module."""
+    import inspect
+
+    funcs = [n for n, f in vars(ts).items() if inspect.isfunction(f) and f.__module__ == ts.__name__ and not n.startswith("_")]
+    methods = [n for n in vars(ts.Project) if not n.startswith("_")]
+    return sorted(funcs), sorted(methods)
+
+
+def camel(name):
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def test_every_export_is_called_by_both_suites():
+    here = os.path.dirname(__file__)
+    with open(__file__) as f:
+        py = f.read()
+    with open(os.path.join(here, "..", "kotlin", "Main.kt")) as f:
+        kt = f.read()
+    funcs, methods = exported()
+    assert "canonical_hash" in funcs and "lock_acquire" in methods
+    missing = [n for n in funcs + methods if not re.search(rf"\.{n}\(", py)]
+    missing += [f"kotlin {camel(n)}" for n in funcs + methods if not re.search(rf"(?<![\w.]){camel(n)}\(|\.{camel(n)}\(", kt)]
+    assert missing == []
