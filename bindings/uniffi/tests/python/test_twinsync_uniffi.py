@@ -464,6 +464,25 @@ def test_locks(tmp_path, project):
     assert (nothing.released, nothing.lock) == (False, None)
 
 
+def test_one_handle_serves_several_threads(tmp_path, project):
+    from concurrent.futures import ThreadPoolExecutor
+
+    for i in range(20):
+        write(tmp_path / "left" / f"f{i}.txt", f"{i}\n")
+
+    def work(i):
+        if i % 4 == 0:
+            return ("sync", project.sync().counts.failed)
+        return ("status", len(project.status().items) in (0, 20))
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(16)))
+    assert ("sync", 0) in results
+    assert all(ok for kind, ok in results if kind == "status")
+    assert project.status().items == []
+    assert len(list((tmp_path / "right").iterdir())) == 20
+
+
 def test_error_cases_are_subclasses_of_twinsync_error():
     for case in ["InvalidInput", "NotFound", "Conflict", "Locked", "Expired", "Unsafe", "Io"]:
         assert issubclass(getattr(ts.TwinsyncError, case), ts.TwinsyncError)
