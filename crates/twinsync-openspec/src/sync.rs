@@ -606,6 +606,9 @@ impl<'a> Syncer<'a> {
             serde_json::json!({"scope": "openspec", "project": self.config.project, "trigger": trigger.as_str()}),
         );
         let (fs_items, read_errors) = self.scan_folder();
+        // One transaction for the pass, a savepoint per row: each row stays atomic, and
+        // the full-text index is flushed once instead of once per row.
+        let pass = Savepoint::new(&self.db.conn).map_err(|e| self.db.err(e))?;
         let mut states = self.load_states(None)?;
         let mut report = SyncReport {
             trigger: trigger.as_str().into(),
@@ -640,6 +643,7 @@ impl<'a> Syncer<'a> {
             }
         }
         self.touch(touched.into_iter().flatten())?;
+        pass.commit().map_err(|e| self.db.err(e))?;
         self.finish(&mut report, started);
         let payload = serde_json::json!({
             "scope": "openspec", "project": self.config.project, "trigger": trigger.as_str(),
@@ -768,7 +772,7 @@ impl<'a> Syncer<'a> {
     fn touch(&self, rowids: impl Iterator<Item = i64>) -> Result<(), SyncError> {
         let db = self.db;
         let now = self.clock.now().0;
-        let tx = db.conn.unchecked_transaction().map_err(|e| db.err(e))?;
+        let tx = Savepoint::new(&db.conn).map_err(|e| db.err(e))?;
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -893,7 +897,7 @@ impl<'a> Syncer<'a> {
             serde_json::json!({"scope": "openspec", "kind": kind, "change_id": id, "direction": "fs->db", "trigger": trigger.as_str()}),
         );
         let files: Vec<String> = kind.docs().iter().map(|d| format!("{}/{d}", state.path)).collect();
-        let tx = db.conn.unchecked_transaction().map_err(|e| db.err(e))?;
+        let tx = Savepoint::new(&db.conn).map_err(|e| db.err(e))?;
         tx.execute(
             "UPDATE items SET deleted = 1, last_synced = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
             params![self.clock.now().0, state.rowid],
@@ -963,7 +967,7 @@ impl<'a> Syncer<'a> {
         );
         let db = self.db;
         let now = self.clock.now();
-        let tx = db.conn.unchecked_transaction().map_err(|e| db.err(e))?;
+        let tx = Savepoint::new(&db.conn).map_err(|e| db.err(e))?;
         let rowid = match state {
             Some(s) => s.rowid,
             None => {
@@ -1451,4 +1455,38 @@ pub fn sync_folder(root: &Path, req: &SyncRequest) -> Result<SyncAnswer, SyncErr
         None => syncer.sync_all(Trigger::Manual)?,
     };
     Ok(SyncAnswer::Synced { db: db_name, report })
+}
+
+/// A savepoint on the connection: released by [`Savepoint::commit`], rolled back when
+/// dropped uncommitted (an error left the row half done). Outside a transaction it is one.
+struct Savepoint<'c> {
+    conn: &'c rusqlite::Connection,
+    done: bool,
+}
+
+impl<'c> Savepoint<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> rusqlite::Result<Savepoint<'c>> {
+        conn.execute_batch("SAVEPOINT openspec_sync")?;
+        Ok(Savepoint { conn, done: false })
+    }
+
+    fn commit(mut self) -> rusqlite::Result<()> {
+        self.done = true;
+        self.conn.execute_batch("RELEASE openspec_sync")
+    }
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &rusqlite::Connection {
+        self.conn
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK TO openspec_sync; RELEASE openspec_sync");
+        }
+    }
 }
