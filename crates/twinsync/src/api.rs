@@ -251,6 +251,16 @@ pub fn open(dir: &str, actor: Option<&str>) -> Result<Project> {
     Ok(p)
 }
 
+/// Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or `db` for
+/// the embedded database) with the default config, as `twinsync init LEFT RIGHT`.
+pub fn init(dir: &str, left: &str, right: &str, actor: Option<&str>) -> Result<Project> {
+    let mut p = Project::init(Path::new(dir), left, right)?;
+    if let Some(a) = actor {
+        p.set_actor(a);
+    }
+    Ok(p)
+}
+
 /// What [`sync`] should do beyond the project's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

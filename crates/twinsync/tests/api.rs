@@ -139,8 +139,9 @@ fn project_handle_syncs_undoes_and_locks() {
     std::fs::create_dir(dir.path().join("l")).unwrap();
     std::fs::create_dir(dir.path().join("r")).unwrap();
     std::fs::write(dir.path().join("l/a.md"), "hello\n").unwrap();
-    twinsync::Project::init(dir.path(), "l", "r").unwrap();
     let root = dir.path().to_str().unwrap();
+    drop(api::init(root, "l", "r", None).unwrap());
+    assert_eq!(code(api::init(root, "l", "r", None)), "INVALID_INPUT", "a second init is refused");
     let mut p = api::open(root, Some("ci-bot")).unwrap();
 
     let s = api::status(&mut p).unwrap();

@@ -1,0 +1,96 @@
+// Canonical hashing from Node: values, JSON text, text, bytes, tree digests, and
+// the errors a caller can trigger.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import * as ts from '../index.mjs'
+
+const sha = (s) => 'sha256:' + createHash('sha256').update(s).digest('hex')
+
+test('canonicalHash is the SHA-256 of the RFC 8785 form, as the CLI prints it', () => {
+  const v = { b: [1, 2.5, 'x'], a: { d: null, c: true } }
+  assert.equal(ts.canonicalize(v), '{"a":{"c":true,"d":null},"b":[1,2.5,"x"]}')
+  assert.equal(ts.canonicalHash(v), sha('{"a":{"c":true,"d":null},"b":[1,2.5,"x"]}'))
+  assert.match(ts.canonicalHash(v), /^sha256:[0-9a-f]{64}$/)
+  assert.equal(ts.canonicalHash('é'), sha('"é"'))
+})
+
+test('ignore patterns drop volatile members before hashing', () => {
+  const a = { id: 1, updatedAt: '2024-01-01', items: [{ id: 7, name: 'x' }] }
+  const b = { id: 1, updatedAt: '2025-06-30', items: [{ id: 9, name: 'x' }] }
+  assert.notEqual(ts.canonicalHash(a), ts.canonicalHash(b))
+  assert.equal(ts.canonicalHash(a, { ignore: ['/updatedAt', '/items/*/id'] }), ts.canonicalHash(b, { ignore: ['/updatedAt', '/items/*/id'] }))
+  assert.equal(ts.canonicalize(a, { ignore: ['/**/id'] }), '{"items":[{"name":"x"}],"updatedAt":"2024-01-01"}')
+})
+
+test('JSON text and Buffers hash like the values they hold', () => {
+  const text = '{ "b": 1.0, "a": [1e2] }'
+  assert.equal(ts.canonicalizeJson(text), '{"a":[100],"b":1}')
+  assert.equal(ts.canonicalHashJson(text), ts.canonicalHash({ a: [100], b: 1 }))
+  assert.equal(ts.canonicalHashJson(Buffer.from(text)), ts.canonicalHashJson(text))
+  assert.equal(ts.canonicalizeJson('12345678901234567890', { bigIntegers: 'string' }), '"12345678901234567890"')
+})
+
+test('bad JSON is an InvalidInputError naming the place and the problem', () => {
+  assert.throws(() => ts.canonicalHashJson('{"a":1,"a":2}'), (e) => {
+    assert.ok(e instanceof ts.InvalidInputError)
+    assert.ok(e instanceof ts.TwinsyncError)
+    assert.ok(e instanceof Error)
+    assert.equal(e.code, 'INVALID_INPUT')
+    assert.match(e.message, /duplicate key "a"/)
+    return true
+  })
+  assert.throws(() => ts.canonicalizeJson('[1,'), { code: 'INVALID_INPUT', message: /invalid JSON/ })
+  assert.throws(() => ts.canonicalizeJson('12345678901234567890'), { code: 'INVALID_INPUT', message: /beyond 2\^53/ })
+  assert.throws(() => ts.canonicalHash({ a: 1 }, { ignore: ['updatedAt'] }), { code: 'INVALID_INPUT', message: /JSON Pointer/ })
+  assert.throws(() => ts.canonicalHash({ a: 1 }, { bigIntegers: 'round' }), { code: 'INVALID_INPUT' })
+  assert.throws(() => ts.canonicalize([[[1]]], { maxDepth: 2 }), { code: 'INVALID_INPUT', message: /deeper than 2/ })
+})
+
+test('values JSON cannot hold are rejected, not silently changed', () => {
+  const cyclic = {}
+  cyclic.self = cyclic
+  assert.throws(() => ts.canonicalHash(cyclic), (e) => e instanceof ts.InvalidInputError && /circular/i.test(e.message))
+  assert.throws(() => ts.canonicalHash({ n: 10n }), (e) => e instanceof ts.InvalidInputError && /BigInt/i.test(e.message))
+  assert.throws(() => ts.canonicalHash(undefined), { code: 'INVALID_INPUT', message: /no JSON form/ })
+  // After a rejected value the addon keeps working (the JS exception was taken over).
+  assert.equal(ts.canonicalize({ ok: 1 }), '{"ok":1}')
+})
+
+test('hashText normalises BOM and line ends; hashBytes does not', () => {
+  assert.equal(ts.hashText('a\r\nb\n'), ts.hashText('\ufeffa\nb\n'))
+  assert.equal(ts.hashText('a\nb\n'), sha('a\nb\n'))
+  assert.equal(ts.hashText('a  \n', { trimTrailingWhitespace: true }), ts.hashText('a\n'))
+  assert.equal(ts.hashBytes(Buffer.from('abc')), 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  assert.notEqual(ts.hashBytes(Buffer.from('a\r\n')), ts.hashBytes(Buffer.from('a\n')))
+})
+
+test('treeDigest takes digests or contents and ignores key order', () => {
+  const byContent = ts.treeDigest({ 'b.json': { x: 1 }, 'a.md': '# A\n' })
+  const byDigest = ts.treeDigest({ 'a.md': ts.hashText('# A\r\n'), 'b.json': ts.canonicalHash({ x: 1.0 }) })
+  assert.equal(byContent, byDigest)
+  assert.notEqual(byContent, ts.treeDigest({ 'a.md': '# A\n' }))
+  assert.throws(() => ts.treeDigest({ '../escape': 'x' }), { code: 'INVALID_INPUT', message: /\.\.\/escape/ })
+  assert.throws(() => ts.treeDigest({ a: 'sha256:nothex' }), { code: 'INVALID_INPUT', message: /invalid digest/ })
+  assert.throws(() => ts.treeDigest([1, 2]), { code: 'INVALID_INPUT', message: /expected an object/ })
+})
+
+test('the error classes map every core code', () => {
+  assert.deepEqual(ts.errorCodes(), Object.keys(ts.errorClasses))
+  for (const [code, cls] of Object.entries(ts.errorClasses)) {
+    const e = new cls('m')
+    assert.equal(e.code, code)
+    assert.ok(e instanceof ts.TwinsyncError)
+    assert.equal(e.name, cls.name)
+  }
+})
+
+test('the ES module and CommonJS entries export the same API', async () => {
+  const { createRequire } = await import('node:module')
+  const cjs = createRequire(import.meta.url)('../index.js')
+  const esm = await import('../index.mjs')
+  const names = Object.keys(esm).filter((k) => k !== 'default').sort()
+  assert.deepEqual(names, Object.keys(cjs).filter((k) => k !== '__napiBindingTarget').sort())
+  assert.equal(esm.canonicalHash, cjs.canonicalHash)
+  assert.equal(esm.default, cjs)
+})

@@ -1,0 +1,41 @@
+// Compiled by `tsc --noEmit` in `npm test`: the checked-in declarations describe the
+// API as users call it, and wrong calls do not type-check.
+import * as ts from '../index.js'
+import type { DriftReport, OperationSummary, TwinsyncError, ErrorCode } from '../index.js'
+
+const hash: string = ts.canonicalHash({ a: 1 }, { ignore: ['/updatedAt'], bigIntegers: 'string' })
+const canon: string = ts.canonicalizeJson(Buffer.from('{}'))
+const text: string = ts.hashText('x', { trimTrailingWhitespace: true })
+const drift: DriftReport = ts.detectDrift({}, {}, { 'a.md': hash })
+const first: string | undefined = drift.items[0]?.class
+const merged: { text: string; conflicts: number } = ts.mergeText('a', 'b', 'c', { style: 'diff3', labels: ['l', 'b', 'r'] })
+const json = ts.mergeJson({}, {}, {}, { arrayIdField: 'id' })
+const pointer: string | undefined = json.conflicts[0]?.pointer
+
+async function project(dir: string): Promise<void> {
+  const p: ts.Project = await ts.open(dir, { actor: 'ci' })
+  const s: DriftReport = await p.status()
+  const report = await p.sync({ dryRun: true, policy: 'prefer-left', direction: 'left-to-right' })
+  const ops: OperationSummary[] = p.history(5).operations
+  const undoable: OperationSummary[] = p.undoStack().operations
+  const held: boolean = p.lock.status().held
+  const token: string = p.lock.acquire({ ttlMs: 1000 }).lock.token
+  p.lock.release(token, { force: false })
+  try {
+    await p.undo()
+  } catch (e) {
+    if (e instanceof ts.ExpiredError) {
+      const code: ErrorCode = e.code
+      const base: TwinsyncError = e
+      void code, base
+    }
+  }
+  void s, report, ops, undoable, held
+}
+
+// @ts-expect-error: options are checked
+ts.canonicalHash({}, { ignore: '/x' })
+// @ts-expect-error: a style that does not exist
+ts.mergeText('a', 'b', 'c', { style: 'fancy' })
+
+void canon, text, first, merged, pointer, project

@@ -1,0 +1,58 @@
+// canonicalHash against the usual Node peer, `canonicalize` (npm) + `crypto` SHA-256:
+// 10,000 ~1 KB objects, and one large document. Prints medians and the ratios.
+// Run from bindings/node after `npm run build`: `node bench/canonical_hash.mjs`.
+import { createHash } from 'node:crypto'
+import canonicalize from 'canonicalize'
+import * as ts from '../index.mjs'
+
+// A deterministic generator, so every run (and the Python bench) sees the same data shape.
+let seed = 42
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const word = () => Math.floor(rnd() * 1e9).toString(36)
+
+function record(i) {
+  return {
+    id: `component-${i}`,
+    name: `Button ${word()}`,
+    updatedAt: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+    version: i % 17,
+    weight: rnd() * 1000,
+    enabled: i % 3 === 0,
+    tags: [word(), word(), word(), 'design-system'],
+    variants: Array.from({ length: 4 }, (_, k) => ({ size: ['sm', 'md', 'lg', 'xl'][k], figmaNodeId: `${i}:${k}`, padding: [4 * k, 8 * k], label: `Label ${word()} ${word()}` })),
+    description: `Primary action ${word()} ${word()} ${word()} with unicode é ü 漢字`,
+    meta: { owner: word(), reviewed: null, score: Math.round(rnd() * 100) / 10 },
+  }
+}
+
+const peer = (v) => 'sha256:' + createHash('sha256').update(canonicalize(v)).digest('hex')
+const ours = (v) => ts.canonicalHash(v)
+
+function time(fn, reps) {
+  const runs = []
+  for (let r = 0; r < reps; r++) {
+    const t = process.hrtime.bigint()
+    fn()
+    runs.push(Number(process.hrtime.bigint() - t) / 1e6)
+  }
+  runs.sort((a, b) => a - b)
+  return runs[Math.floor(runs.length / 2)]
+}
+
+const small = Array.from({ length: 10_000 }, (_, i) => record(i))
+const avg = small.reduce((n, o) => n + JSON.stringify(o).length, 0) / small.length
+for (const o of small) if (ours(o) !== peer(o)) throw new Error(`digest mismatch for ${o.id}`)
+
+const large = { components: Array.from({ length: 20_000 }, (_, i) => record(i)) }
+const largeBytes = JSON.stringify(large).length
+if (ours(large) !== peer(large)) throw new Error('digest mismatch on the large document')
+
+const reps = Number(process.env.REPS ?? 7)
+const results = [
+  ['10,000 objects', time(() => small.forEach(peer), reps), time(() => small.forEach(ours), reps)],
+  [`one document (${(largeBytes / 1e6).toFixed(1)} MB)`, time(() => peer(large), reps), time(() => ours(large), reps)],
+]
+console.log(`node ${process.version}, canonicalize ${(await import('canonicalize/package.json', { with: { type: 'json' } }).catch(() => ({ default: {} }))).default.version ?? ''}; objects avg ${avg.toFixed(0)} bytes of JSON; median of ${reps}`)
+for (const [name, p, o] of results) {
+  console.log(`${name.padEnd(28)} canonicalize+crypto ${p.toFixed(1).padStart(8)} ms   twinsync ${o.toFixed(1).padStart(8)} ms   ${(p / o).toFixed(2)}x`)
+}

@@ -1,0 +1,534 @@
+//! Node.js bindings of twinsync (napi-rs): every export converts JS values to the
+//! plain shapes of [`twinsync::api`], calls it, and maps its errors to JS errors whose
+//! class and `code` say what went wrong. No logic lives here; `bindings/API.md` is the
+//! contract.
+#![deny(clippy::all)]
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::*;
+use napi::{Env, JsValue, Task};
+use napi_derive::napi;
+use serde_json::{json, Value};
+use twinsync::api;
+
+thread_local! {
+    /// The error classes `errors.js` registers (code -> constructor), one set per JS
+    /// thread: each worker thread loads its own copy of the addon.
+    static ERROR_CLASSES: RefCell<Option<ObjectRef<false>>> = const { RefCell::new(None) };
+}
+
+/// Registers the JS error classes by code (`{CONFLICT: ConflictError, ...}`); called once by the package entry.
+#[napi(js_name = "__setErrorClasses")]
+pub fn set_error_classes(classes: Object) -> Result<()> {
+    let r = classes.create_ref::<false>()?;
+    ERROR_CLASSES.with(|c| *c.borrow_mut() = Some(r));
+    Ok(())
+}
+
+/// A JS error of the registered class for `code` (a plain `Error` before registration), with `code` set.
+fn js_error(env: &Env, code: &str, message: &str) -> Error {
+    let build = || -> Result<Error> {
+        let class = ERROR_CLASSES.with(|c| -> Result<Option<Function<String, Unknown>>> {
+            match c.borrow().as_ref() {
+                Some(r) => r.get_value(env)?.get_named_property::<Option<Function<String, Unknown>>>(code),
+                None => Ok(None),
+            }
+        })?;
+        let mut obj = match class {
+            Some(ctor) => Object::from_unknown(ctor.new_instance(message.to_string())?)?,
+            None => env.create_error(Error::new(Status::GenericFailure, message))?,
+        };
+        obj.set_named_property("code", code)?;
+        Ok(Error::from(obj.to_unknown()))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+fn to_js(env: &Env, e: twinsync::Error) -> Error {
+    js_error(env, api::error_code(&e), &e.to_string())
+}
+
+fn invalid(env: &Env, message: &str) -> Error {
+    js_error(env, "INVALID_INPUT", message)
+}
+
+/// How JSON and text are hashed (see `bindings/API.md`).
+#[napi(object)]
+#[derive(Default)]
+pub struct HashOptions {
+    /// JSON Pointer patterns of volatile members to drop: `/updatedAt`, `/**/id`.
+    pub ignore: Option<Vec<String>>,
+    /// Integers beyond 2^53: `error` (default) or `string`.
+    #[napi(ts_type = "'error' | 'string'")]
+    pub big_integers: Option<String>,
+    /// Deepest nesting accepted (default 256).
+    pub max_depth: Option<u32>,
+    /// Text: also strip spaces and tabs at line ends.
+    pub trim_trailing_whitespace: Option<bool>,
+}
+
+impl HashOptions {
+    fn api(self) -> api::HashOptions {
+        api::HashOptions {
+            ignore: self.ignore.unwrap_or_default(),
+            big_integers: self.big_integers,
+            max_depth: self.max_depth.map(|d| d as usize),
+            trim_trailing_whitespace: self.trim_trailing_whitespace.unwrap_or(false),
+        }
+    }
+}
+
+fn hash_opts(o: Option<HashOptions>) -> api::HashOptions {
+    o.unwrap_or_default().api()
+}
+
+/// `JSON.stringify(value)`: the value's JSON text, as JS itself reads it.
+fn stringify(env: &Env, value: Unknown) -> Result<String> {
+    let json: Object = env.get_global()?.get_named_property("JSON")?;
+    let f: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
+    match f.call(value) {
+        Ok(out) if out.get_type()? == ValueType::String => String::from_unknown(out),
+        Ok(_) => Err(invalid(env, "value has no JSON form (undefined, a function or a symbol)")),
+        // JSON.stringify threw (a cycle, a BigInt); napi took the exception over, its text is the reason.
+        Err(e) => Err(invalid(env, &format!("value cannot be written as JSON: {}", e.reason))),
+    }
+}
+
+fn bytes_of(text: &Either<String, Buffer>) -> &[u8] {
+    match text {
+        Either::A(s) => s.as_bytes(),
+        Either::B(b) => b,
+    }
+}
+
+/// RFC 8785 canonical JSON text of a JS value.
+#[napi]
+pub fn canonicalize(env: Env, value: Unknown, options: Option<HashOptions>) -> Result<String> {
+    let json = stringify(&env, value)?;
+    api::canonicalize_json(json.as_bytes(), &hash_opts(options)).map_err(|e| to_js(&env, e))
+}
+
+/// RFC 8785 canonical JSON text of a JSON document given as text or bytes.
+#[napi]
+pub fn canonicalize_json(env: Env, text: Either<String, Buffer>, options: Option<HashOptions>) -> Result<String> {
+    api::canonicalize_json(bytes_of(&text), &hash_opts(options)).map_err(|e| to_js(&env, e))
+}
+
+/// `sha256:<hex>` of the canonical JSON of a JS value, as `twinsync hash` prints it.
+#[napi]
+pub fn canonical_hash(env: Env, value: Unknown, options: Option<HashOptions>) -> Result<String> {
+    let json = stringify(&env, value)?;
+    api::canonical_hash_json(json.as_bytes(), &hash_opts(options)).map_err(|e| to_js(&env, e))
+}
+
+/// `sha256:<hex>` of the canonical form of a JSON document given as text or bytes.
+#[napi]
+pub fn canonical_hash_json(env: Env, text: Either<String, Buffer>, options: Option<HashOptions>) -> Result<String> {
+    api::canonical_hash_json(bytes_of(&text), &hash_opts(options)).map_err(|e| to_js(&env, e))
+}
+
+/// `sha256:<hex>` of normalised text (no BOM, LF line ends).
+#[napi]
+pub fn hash_text(text: String, options: Option<HashOptions>) -> String {
+    api::hash_text(&text, &hash_opts(options))
+}
+
+/// `sha256:<hex>` of bytes as they are.
+#[napi]
+pub fn hash_bytes(data: Buffer) -> String {
+    api::hash_bytes(&data)
+}
+
+/// The tree digest of `{key: digest | text | JSON}`.
+#[napi]
+pub fn tree_digest(env: Env, entries: Value, options: Option<HashOptions>) -> Result<String> {
+    api::tree_digest(&entries, &hash_opts(options)).map_err(|e| to_js(&env, e))
+}
+
+/// Three-way drift of `{key: digest | text | JSON}` maps, as `twinsync status --json`.
+#[napi(ts_return_type = "DriftReport")]
+pub fn detect_drift(env: Env, base: Value, left: Value, right: Value, options: Option<HashOptions>) -> Result<Value> {
+    api::detect_drift(&base, &left, &right, &hash_opts(options)).map_err(|e| to_js(&env, e))
+}
+
+/// Options of `plan`.
+#[napi(object)]
+#[derive(Default)]
+pub struct PlanOptions {
+    /// Conflict policy as `--policy` takes it (default `manual`).
+    pub policy: Option<String>,
+    /// `left-to-right`, `right-to-left` or `both` (default).
+    pub direction: Option<String>,
+    /// Now in milliseconds since the epoch, for the operation hash (default: now).
+    pub now_ms: Option<i64>,
+    /// JSON Pointer patterns of volatile members to drop.
+    pub ignore: Option<Vec<String>>,
+    /// Integers beyond 2^53: `error` (default) or `string`.
+    #[napi(ts_type = "'error' | 'string'")]
+    pub big_integers: Option<String>,
+    /// Text: also strip spaces and tabs at line ends.
+    pub trim_trailing_whitespace: Option<bool>,
+}
+
+/// The plan a sync of three `{key: digest | text | JSON}` maps would run.
+#[napi(ts_return_type = "Record<string, any>")]
+pub fn plan(env: Env, base: Value, left: Value, right: Value, options: Option<PlanOptions>) -> Result<Value> {
+    let o = options.unwrap_or_default();
+    let opts = api::PlanOptions {
+        policy: o.policy,
+        direction: o.direction,
+        now_ms: o.now_ms,
+        hash: HashOptions {
+            ignore: o.ignore,
+            big_integers: o.big_integers,
+            max_depth: None,
+            trim_trailing_whitespace: o.trim_trailing_whitespace,
+        }
+        .api(),
+    };
+    api::plan(&base, &left, &right, &opts).map_err(|e| to_js(&env, e))
+}
+
+/// Options of `mergeText`.
+#[napi(object)]
+#[derive(Default)]
+pub struct MergeTextOptions {
+    /// Labels after the markers: `[left, base, right]`.
+    pub labels: Option<Vec<String>>,
+    /// Conflict style.
+    #[napi(ts_type = "'merge' | 'diff3' | 'zdiff3'")]
+    pub style: Option<String>,
+    /// Resolve conflicts instead of marking them.
+    #[napi(ts_type = "'none' | 'ours' | 'theirs' | 'union'")]
+    pub favor: Option<String>,
+    /// Marker length (default 7).
+    pub marker_size: Option<u32>,
+}
+
+/// diff3 merge of three texts: `{text, conflicts}`, markers as `git merge-file` writes them.
+#[napi(ts_return_type = "{ text: string; conflicts: number }")]
+pub fn merge_text(
+    env: Env,
+    base: String,
+    left: String,
+    right: String,
+    options: Option<MergeTextOptions>,
+) -> Result<Value> {
+    let o = options.unwrap_or_default();
+    let labels =
+        match o.labels {
+            None => None,
+            Some(l) => Some(<[String; 3]>::try_from(l).map_err(|l| {
+                invalid(&env, &format!("labels: expected 3 labels [left, base, right], got {}", l.len()))
+            })?),
+        };
+    let opts = api::MergeTextOptions {
+        labels,
+        style: o.style,
+        favor: o.favor,
+        marker_size: o.marker_size.map(|n| n as usize),
+    };
+    api::merge_text(&base, &left, &right, &opts).map_err(|e| to_js(&env, e))
+}
+
+/// Options of `mergeJson`.
+#[napi(object)]
+#[derive(Default)]
+pub struct MergeJsonOptions {
+    /// Field that identifies array elements (`id`), so arrays of objects merge per element.
+    pub array_id_field: Option<String>,
+}
+
+/// Structural merge of three JSON values: `{value, conflicts: [{pointer, base, left, right}]}`.
+#[napi(ts_return_type = "{ value: any; conflicts: Array<{ pointer: string; base: any; left: any; right: any }> }")]
+pub fn merge_json(
+    env: Env,
+    base: Value,
+    left: Value,
+    right: Value,
+    options: Option<MergeJsonOptions>,
+) -> Result<Value> {
+    let field = options.and_then(|o| o.array_id_field);
+    api::merge_json(&base, &left, &right, field.as_deref()).map_err(|e| to_js(&env, e))
+}
+
+/// Options of `coverage`.
+#[napi(object)]
+#[derive(Default)]
+pub struct CoverageOptions {
+    /// Most missing variants listed per component (default 20).
+    pub missing_limit: Option<u32>,
+    /// Test kinds every component should have (default interaction, visual, a11y).
+    #[napi(ts_type = "Array<'interaction' | 'visual' | 'a11y' | 'unit'>")]
+    pub required_kinds: Option<Vec<String>>,
+}
+
+/// Coverage of `{components, stories, tests}`, as `twinsync design coverage --json`.
+#[napi(ts_return_type = "Record<string, any>")]
+pub fn coverage(env: Env, input: Value, options: Option<CoverageOptions>) -> Result<Value> {
+    let mut opts = serde_json::Map::new();
+    if let Some(o) = options {
+        if let Some(n) = o.missing_limit {
+            opts.insert("missing_limit".into(), n.into());
+        }
+        if let Some(k) = o.required_kinds {
+            opts.insert("required_kinds".into(), k.into());
+        }
+    }
+    api::coverage(&input, &Value::Object(opts)).map_err(|e| to_js(&env, e))
+}
+
+/// Options of `open`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenOptions {
+    /// Who acts in history, audit and locks (default `TWINSYNC_OWNER`, else the OS user).
+    pub actor: Option<String>,
+}
+
+/// A project operation run on the libuv thread pool.
+pub enum ProjectOp {
+    /// Open a project.
+    Open(String, Option<String>),
+    /// Make a folder a project: dir, left, right, actor.
+    Init(String, String, String, Option<String>),
+    /// Drift of every item.
+    Status(Shared),
+    /// Sync or preview.
+    Sync(Shared, api::SyncOptions),
+    /// Undo.
+    Undo(Shared, Option<String>),
+}
+
+type Shared = Arc<Mutex<twinsync::Project>>;
+
+fn locked(p: &Shared) -> twinsync::Result<std::sync::MutexGuard<'_, twinsync::Project>> {
+    p.lock().map_err(|_| {
+        twinsync::Error::Core(twinsync::core::Error::InvalidInput(
+            "the project handle is unusable: an earlier call panicked while holding it".into(),
+        ))
+    })
+}
+
+/// What a finished [`ProjectOp`] hands back to the JS thread.
+pub enum ProjectOut {
+    /// An opened project.
+    Opened(Shared),
+    /// A JSON result.
+    Json(Value),
+}
+
+/// A JSON result handed to JS as a plain object.
+pub struct Json(Value);
+
+impl TypeName for Json {
+    fn type_name() -> &'static str {
+        "Object"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for Json {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        // SAFETY: forwarded unchanged from the caller, who holds the same contract.
+        unsafe { Value::to_napi_value(env, val.0) }
+    }
+}
+
+/// The task wrapper napi runs off the JS thread.
+pub struct ProjectTask(Option<ProjectOp>);
+
+impl Task for ProjectTask {
+    type Output = twinsync::Result<ProjectOut>;
+    type JsValue = Either<Project, Json>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let op = self.0.take().ok_or_else(|| Error::new(Status::GenericFailure, "task ran twice"))?;
+        Ok(match op {
+            ProjectOp::Open(dir, actor) => {
+                api::open(&dir, actor.as_deref()).map(|p| ProjectOut::Opened(Arc::new(Mutex::new(p))))
+            }
+            ProjectOp::Init(dir, l, r, actor) => {
+                api::init(&dir, &l, &r, actor.as_deref()).map(|p| ProjectOut::Opened(Arc::new(Mutex::new(p))))
+            }
+            ProjectOp::Status(p) => locked(&p).and_then(|mut p| api::status(&mut p)).map(ProjectOut::Json),
+            ProjectOp::Sync(p, o) => locked(&p).and_then(|mut p| api::sync(&mut p, &o)).map(ProjectOut::Json),
+            ProjectOp::Undo(p, id) => {
+                locked(&p).and_then(|mut p| api::undo(&mut p, id.as_deref())).map(ProjectOut::Json)
+            }
+        })
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        match output {
+            Ok(ProjectOut::Opened(inner)) => Ok(Either::A(Project { inner })),
+            Ok(ProjectOut::Json(v)) => Ok(Either::B(Json(v))),
+            Err(e) => Err(to_js(&env, e)),
+        }
+    }
+}
+
+/// Opens the project containing `dir` (it or its nearest parent with `.twinsync/`).
+#[napi(ts_return_type = "Promise<Project>")]
+pub fn open(dir: String, options: Option<OpenOptions>) -> AsyncTask<ProjectTask> {
+    AsyncTask::new(ProjectTask(Some(ProjectOp::Open(dir, options.and_then(|o| o.actor)))))
+}
+
+/// Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or `db`), as `twinsync init`.
+#[napi(ts_return_type = "Promise<Project>")]
+pub fn init(dir: String, left: String, right: String, options: Option<OpenOptions>) -> AsyncTask<ProjectTask> {
+    AsyncTask::new(ProjectTask(Some(ProjectOp::Init(dir, left, right, options.and_then(|o| o.actor)))))
+}
+
+/// Options of `Project.sync`.
+#[napi(object)]
+#[derive(Default)]
+pub struct SyncOptions {
+    /// Plan and diff only; change nothing.
+    pub dry_run: Option<bool>,
+    /// Overrides the configured policy (`prefer-left`, `merge:right`, ...).
+    pub policy: Option<String>,
+    /// Overrides the configured direction.
+    pub direction: Option<String>,
+    /// Lets a sync delete most of a replica.
+    pub allow_mass_delete: Option<bool>,
+}
+
+/// An open project: its replicas, store and locks.
+#[napi]
+pub struct Project {
+    inner: Shared,
+}
+
+#[napi]
+impl Project {
+    /// The project folder (the one holding `.twinsync/`).
+    #[napi(getter)]
+    pub fn dir(&self, env: Env) -> Result<String> {
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        Ok(p.dir().to_string_lossy().into_owned())
+    }
+
+    /// Who acts in history, audit and locks.
+    #[napi(getter)]
+    pub fn actor(&self, env: Env) -> Result<String> {
+        Ok(locked(&self.inner).map_err(|e| to_js(&env, e))?.actor().to_string())
+    }
+
+    /// The drift of every item (scans both replicas off the JS thread).
+    #[napi(ts_return_type = "Promise<DriftReport>")]
+    pub fn status(&self) -> AsyncTask<ProjectTask> {
+        AsyncTask::new(ProjectTask(Some(ProjectOp::Status(self.inner.clone()))))
+    }
+
+    /// Syncs the pair (or previews it with `dryRun`): the operation report, or `{plan, diffs}`.
+    #[napi(ts_return_type = "Promise<Record<string, any>>")]
+    pub fn sync(&self, options: Option<SyncOptions>) -> AsyncTask<ProjectTask> {
+        let o = options.unwrap_or_default();
+        let opts = api::SyncOptions {
+            dry_run: o.dry_run.unwrap_or(false),
+            policy: o.policy,
+            direction: o.direction,
+            allow_mass_delete: o.allow_mass_delete.unwrap_or(false),
+        };
+        AsyncTask::new(ProjectTask(Some(ProjectOp::Sync(self.inner.clone(), opts))))
+    }
+
+    /// Undoes an operation (the newest undoable one when `operationId` is omitted).
+    #[napi(
+        ts_return_type = "Promise<{ operation_id: string; restored: string[]; refused: Array<{ key: string; reason: string }>; at: string }>"
+    )]
+    pub fn undo(&self, operation_id: Option<String>) -> AsyncTask<ProjectTask> {
+        AsyncTask::new(ProjectTask(Some(ProjectOp::Undo(self.inner.clone(), operation_id))))
+    }
+
+    /// Recent operations, newest first: `{operations: [summary]}`.
+    #[napi(ts_return_type = "{ operations: OperationSummary[] }")]
+    pub fn history(&self, env: Env, limit: Option<u32>) -> Result<Value> {
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::history(&p, limit.unwrap_or(20) as usize).map_err(|e| to_js(&env, e))
+    }
+
+    /// Operations that can still be undone, the next `undo()` first: `{operations: [summary]}`.
+    #[napi(ts_return_type = "{ operations: OperationSummary[] }")]
+    pub fn undo_stack(&self, env: Env, limit: Option<u32>) -> Result<Value> {
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::undo_stack(&p, limit.unwrap_or(50) as usize).map_err(|e| to_js(&env, e))
+    }
+
+    /// The project lock: `acquire`, `renew`, `release`, `status`.
+    #[napi(getter)]
+    pub fn lock(&self) -> ProjectLock {
+        ProjectLock { inner: self.inner.clone() }
+    }
+}
+
+/// Options of `lock.acquire` and `lock.renew`.
+#[napi(object)]
+#[derive(Default)]
+pub struct LockOptions {
+    /// Lifetime in milliseconds (default: the project's `guard.lock_ttl_minutes`).
+    pub ttl_ms: Option<i64>,
+    /// Why it is taken (acquire only).
+    pub reason: Option<String>,
+}
+
+/// Options of `lock.release`.
+#[napi(object)]
+#[derive(Default)]
+pub struct ReleaseOptions {
+    /// Release whoever holds it; recorded in the audit log.
+    pub force: Option<bool>,
+    /// Why (recorded with a forced release).
+    pub reason: Option<String>,
+}
+
+/// The project lock of one project handle.
+#[napi]
+pub struct ProjectLock {
+    inner: Shared,
+}
+
+#[napi]
+impl ProjectLock {
+    /// Takes the lock for the project's actor: `{acquired, lock}` (the token appears only here).
+    #[napi(ts_return_type = "{ acquired: boolean; lock: LockInfo & { token: string } }")]
+    pub fn acquire(&self, env: Env, options: Option<LockOptions>) -> Result<Value> {
+        let o = options.unwrap_or_default();
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::lock_acquire(&mut p, o.ttl_ms, o.reason.as_deref()).map_err(|e| to_js(&env, e))
+    }
+
+    /// Extends the lock; `caller` is the owner name or the token: `{renewed, lock}`.
+    #[napi(ts_return_type = "{ renewed: boolean; lock: LockInfo }")]
+    pub fn renew(&self, env: Env, caller: String, options: Option<LockOptions>) -> Result<Value> {
+        let ttl = options.and_then(|o| o.ttl_ms);
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::lock_renew(&mut p, &caller, ttl).map_err(|e| to_js(&env, e))
+    }
+
+    /// Releases the lock (or, with `force`, whoever holds it): `{released, forced, lock}`.
+    #[napi(ts_return_type = "{ released: boolean; forced: boolean; lock: LockInfo | null }")]
+    pub fn release(&self, env: Env, caller: String, options: Option<ReleaseOptions>) -> Result<Value> {
+        let o = options.unwrap_or_default();
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::lock_release(&mut p, &caller, o.force.unwrap_or(false), o.reason.as_deref()).map_err(|e| to_js(&env, e))
+    }
+
+    /// Whether the lock is held, and by whom: `{held, lock}`.
+    #[napi(ts_return_type = "{ held: boolean; lock: LockInfo | null }")]
+    pub fn status(&self, env: Env) -> Result<Value> {
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::lock_status(&mut p).map_err(|e| to_js(&env, e))
+    }
+}
+
+/// The error codes, as `e.code` carries them.
+#[napi(ts_return_type = "string[]")]
+pub fn error_codes() -> Value {
+    json!(["INVALID_INPUT", "NOT_FOUND", "CONFLICT", "LOCKED", "EXPIRED", "UNSAFE", "IO"])
+}

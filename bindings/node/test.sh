@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds and tests the Node package from a clean checkout: installs the pinned npm
+# dependencies (@napi-rs/cli, TypeScript), builds the addon with the `bindings` cargo
+# profile, runs `node --test` and the TypeScript check, checks that the checked-in
+# generated files (native.js, native.d.ts) match the build, and prints a summary.
+set -euo pipefail
+cd "$(dirname "$0")"
+export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../../.. && pwd)/shared/conformance/jcs}"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+t0=$SECONDS
+# `npm ci` trips over npm 11 listing optional platform packages of @napi-rs/cli's own
+# dependencies as missing; `npm install` with the committed lock file installs the same tree.
+npm install --no-audit --no-fund --loglevel=error
+t1=$SECONDS
+npm run --silent build
+t2=$SECONDS
+if ! git diff --quiet -- native.js native.d.ts 2>/dev/null; then
+  git --no-pager diff --stat -- native.js native.d.ts
+  echo "node: the generated native.js / native.d.ts differ from the checked-in ones; commit the rebuilt files" >&2
+  exit 1
+fi
+status=0
+node --test __test__/ 2>&1 | tee "$log" || status=$?
+npm run --silent typecheck || status=$?
+t3=$SECONDS
+
+pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+echo "node bindings: npm install $((t1 - t0)) s, build $((t2 - t1)) s, tests $((t3 - t2)) s"
+echo "node: ${pass:-0} passed, ${fail:-0} failed"
+exit "$status"

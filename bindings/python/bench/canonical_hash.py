@@ -1,0 +1,93 @@
+"""canonical_hash against the usual Python peer, rfc8785 + hashlib SHA-256: 10,000 ~1 KB
+objects, and one large document. Prints medians and the ratios.
+
+Run in an environment with the twinsync wheel and ``rfc8785`` installed:
+``python bench/canonical_hash.py`` (REPS=n to change the repetitions).
+"""
+
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+
+import rfc8785
+
+import twinsync
+
+seed = 42
+
+
+def rnd() -> float:
+    global seed
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed / 2147483648
+
+
+def word() -> str:
+    n = int(rnd() * 1e9)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+def record(i: int) -> dict:
+    return {
+        "id": f"component-{i}",
+        "name": f"Button {word()}",
+        "updatedAt": f"2023-11-14T22:{i // 60 % 60:02d}:{i % 60:02d}.000Z",
+        "version": i % 17,
+        "weight": rnd() * 1000,
+        "enabled": i % 3 == 0,
+        "tags": [word(), word(), word(), "design-system"],
+        "variants": [
+            {"size": s, "figmaNodeId": f"{i}:{k}", "padding": [4 * k, 8 * k], "label": f"Label {word()} {word()}"}
+            for k, s in enumerate(["sm", "md", "lg", "xl"])
+        ],
+        "description": f"Primary action {word()} {word()} {word()} with unicode é ü 漢字",
+        "meta": {"owner": word(), "reviewed": None, "score": round(rnd() * 100) / 10},
+    }
+
+
+def peer(v: object) -> str:
+    return "sha256:" + hashlib.sha256(rfc8785.dumps(v)).hexdigest()
+
+
+def ours(v: object) -> str:
+    return twinsync.canonical_hash(v)
+
+
+def median_ms(fn, reps: int) -> float:
+    runs = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - t) * 1000)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    reps = int(os.environ.get("REPS", "5"))
+    small = [record(i) for i in range(10_000)]
+    avg = sum(len(json.dumps(o, ensure_ascii=False)) for o in small) / len(small)
+    for o in small:
+        assert ours(o) == peer(o), o["id"]
+    large = {"components": [record(i) for i in range(20_000)]}
+    size = len(json.dumps(large, ensure_ascii=False))
+    assert ours(large) == peer(large)
+    rows = [
+        ("10,000 objects", median_ms(lambda: [peer(o) for o in small], reps), median_ms(lambda: [ours(o) for o in small], reps)),
+        (f"one document ({size / 1e6:.1f} MB)", median_ms(lambda: peer(large), reps), median_ms(lambda: ours(large), reps)),
+    ]
+    print(f"python {sys.version.split()[0]}, rfc8785 {getattr(rfc8785, '__version__', '?')}; objects avg {avg:.0f} chars of JSON; median of {reps}")
+    for name, p, o in rows:
+        print(f"{name:<28} rfc8785+hashlib {p:9.1f} ms   twinsync {o:9.1f} ms   {p / o:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

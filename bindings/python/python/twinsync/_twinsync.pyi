@@ -1,0 +1,169 @@
+"""Type stubs of the native module (hand-written; checked by mypy in the tests)."""
+
+from typing import Any, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Union
+
+JSON = Any
+"""A JSON-shaped value: dict, list, tuple, str, int, float, bool or None."""
+
+BigIntegers = Literal["error", "string"]
+
+class TwinsyncError(Exception):
+    """Base class of every twinsync error; ``code`` says which kind."""
+
+    code: str
+
+class InvalidInput(TwinsyncError):
+    code: ClassVar[str]
+
+class NotFoundError(TwinsyncError):
+    code: ClassVar[str]
+
+class ConflictError(TwinsyncError):
+    code: ClassVar[str]
+
+class LockedError(TwinsyncError):
+    code: ClassVar[str]
+
+class ExpiredError(TwinsyncError):
+    code: ClassVar[str]
+
+class UnsafeError(TwinsyncError):
+    code: ClassVar[str]
+
+class TwinsyncIOError(TwinsyncError):
+    code: ClassVar[str]
+
+def canonicalize(
+    value: JSON,
+    *,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    max_depth: Optional[int] = None,
+) -> str:
+    """RFC 8785 canonical JSON text of a Python value."""
+
+def canonicalize_json(
+    text: Union[str, bytes],
+    *,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    max_depth: Optional[int] = None,
+) -> str:
+    """RFC 8785 canonical JSON text of a JSON document."""
+
+def canonical_hash(
+    value: JSON,
+    *,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    max_depth: Optional[int] = None,
+) -> str:
+    """``sha256:<hex>`` of the canonical JSON of a Python value."""
+
+def canonical_hash_json(
+    text: Union[str, bytes],
+    *,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    max_depth: Optional[int] = None,
+) -> str:
+    """``sha256:<hex>`` of the canonical form of a JSON document."""
+
+def hash_text(text: str, *, trim_trailing_whitespace: bool = False) -> str:
+    """``sha256:<hex>`` of normalised text (no BOM, LF line ends)."""
+
+def hash_bytes(data: bytes) -> str:
+    """``sha256:<hex>`` of bytes as they are."""
+
+def tree_digest(
+    entries: Mapping[str, JSON],
+    *,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    trim_trailing_whitespace: bool = False,
+) -> str:
+    """The tree digest of ``{key: digest | text | JSON}``."""
+
+def detect_drift(
+    base: Mapping[str, JSON],
+    left: Mapping[str, JSON],
+    right: Mapping[str, JSON],
+    *,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    trim_trailing_whitespace: bool = False,
+) -> Dict[str, Any]:
+    """Three-way drift: ``{"items", "counts", "in_sync"}`` as ``twinsync status --json``."""
+
+def plan(
+    base: Mapping[str, JSON],
+    left: Mapping[str, JSON],
+    right: Mapping[str, JSON],
+    *,
+    policy: Optional[str] = None,
+    direction: Optional[str] = None,
+    now_ms: Optional[int] = None,
+    ignore: Optional[Sequence[str]] = None,
+    big_integers: Optional[BigIntegers] = None,
+    trim_trailing_whitespace: bool = False,
+) -> Dict[str, Any]:
+    """The plan a sync of the three maps would run."""
+
+def merge_text(
+    base: str,
+    left: str,
+    right: str,
+    *,
+    labels: Optional[Sequence[str]] = None,
+    style: Optional[Literal["merge", "diff3", "zdiff3"]] = None,
+    favor: Optional[Literal["none", "ours", "theirs", "union"]] = None,
+    marker_size: Optional[int] = None,
+) -> Dict[str, Any]:
+    """diff3 merge: ``{"text", "conflicts"}``, markers as ``git merge-file`` writes them."""
+
+def merge_json(base: JSON, left: JSON, right: JSON, *, array_id_field: Optional[str] = None) -> Dict[str, Any]:
+    """Structural JSON merge: ``{"value", "conflicts"}``."""
+
+def coverage(
+    input: Mapping[str, Any],
+    *,
+    missing_limit: Optional[int] = None,
+    required_kinds: Optional[Sequence[Literal["interaction", "visual", "a11y", "unit"]]] = None,
+) -> Dict[str, Any]:
+    """Coverage of ``{components, stories, tests}``."""
+
+class ProjectLock:
+    """The project lock of one project handle."""
+
+    def acquire(self, *, ttl_ms: Optional[int] = None, reason: Optional[str] = None) -> Dict[str, Any]: ...
+    def renew(self, caller: str, *, ttl_ms: Optional[int] = None) -> Dict[str, Any]: ...
+    def release(self, caller: str, *, force: bool = False, reason: Optional[str] = None) -> Dict[str, Any]: ...
+    def status(self) -> Dict[str, Any]: ...
+
+class Project:
+    """An open project: its replicas, store and locks."""
+
+    @property
+    def dir(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def lock(self) -> ProjectLock: ...
+    def status(self) -> Dict[str, Any]: ...
+    def sync(
+        self,
+        *,
+        dry_run: bool = False,
+        policy: Optional[str] = None,
+        direction: Optional[str] = None,
+        allow_mass_delete: bool = False,
+    ) -> Dict[str, Any]: ...
+    def undo(self, operation_id: Optional[str] = None) -> Dict[str, Any]: ...
+    def history(self, limit: int = 20) -> Dict[str, List[Dict[str, Any]]]: ...
+    def undo_stack(self, limit: int = 50) -> Dict[str, List[Dict[str, Any]]]: ...
+
+def open(dir: str, *, actor: Optional[str] = None) -> Project:
+    """Opens the project containing ``dir``."""
+
+def init(dir: str, left: str, right: str, *, actor: Optional[str] = None) -> Project:
+    """Makes ``dir`` a project syncing ``left`` and ``right``."""

@@ -1,0 +1,48 @@
+"""The package is typed: mypy accepts the stubs and a realistic user script in strict mode."""
+
+import pathlib
+import subprocess
+import sys
+
+USER_SCRIPT = '''
+import twinsync
+
+digest: str = twinsync.canonical_hash({"a": 1}, ignore=["/updatedAt"], big_integers="string")
+drift = twinsync.detect_drift({}, {}, {"a.md": digest})
+items: list = drift["items"]
+merged = twinsync.merge_text("a", "b", "c", style="diff3", labels=["l", "b", "r"])
+p: twinsync.Project = twinsync.open(".", actor="ci")
+report = p.sync(dry_run=True, policy="prefer-left")
+token: str = p.lock.acquire(ttl_ms=1000)["lock"]["token"]
+try:
+    p.undo()
+except twinsync.ExpiredError as e:
+    code: str = e.code
+'''
+
+BAD_SCRIPT = '''
+import twinsync
+twinsync.merge_text("a", "b", "c", style="fancy")
+twinsync.canonical_hash({}, ignore="/x", unknown=1)
+'''
+
+
+def run_mypy(tmp_path: pathlib.Path, source: str) -> subprocess.CompletedProcess:
+    f = tmp_path / "script.py"
+    f.write_text(source)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"), str(f)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_stubs_accept_real_use(tmp_path):
+    r = run_mypy(tmp_path, USER_SCRIPT)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_stubs_reject_wrong_use(tmp_path):
+    r = run_mypy(tmp_path, BAD_SCRIPT)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert 'style' in r.stdout and 'unknown' in r.stdout, r.stdout
