@@ -181,3 +181,50 @@ pub fn parse_story_slug(c: &DesignComponent, story_id: &str) -> Option<Map<Strin
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{DesignComponent, Prop};
+
+    #[test]
+    fn words_split_as_storybook_does() {
+        assert_eq!(words("showLabel"), ["show", "label"]);
+        assert_eq!(words("Show label"), ["show", "label"]);
+        assert_eq!(words("show-label"), ["show", "label"]);
+        assert_eq!(words("HTMLInput2xl"), ["html", "input", "2", "xl"]);
+        assert_eq!(sanitize("Checkbox & Checkbox Group"), "checkbox-checkbox-group");
+        assert_eq!(sanitize("Example/Button"), "example-button");
+        assert_eq!(story_id("Forms/Text Field", "SizeLgDisabled"), "forms-text-field--size-lg-disabled");
+    }
+
+    #[test]
+    fn export_names_round_trip_through_story_ids() {
+        let mut size = Prop::variant("size", ["sm", "md", "2xl"]);
+        size.default = Some(json!("md"));
+        let c = DesignComponent::new(
+            "Button",
+            vec![size, Prop::boolean("disabled", None), Prop::boolean("Show label", Some(true))],
+        );
+        for a in 0..3 {
+            for b in 0..2 {
+                for d in 0..2 {
+                    let name = export_name(&c, &[a, b, d]);
+                    let args = parse_story_slug(&c, &story_id("Components/Button", &name)).unwrap();
+                    let full = |k: &str, i: usize| {
+                        let p = c.prop(k).unwrap();
+                        args.get(k).cloned().unwrap_or_else(|| p.options[p.default_index()].clone()) == p.options[i]
+                    };
+                    assert!(full("size", a) && full("disabled", b) && full("Show label", d), "{name}: {args:?}");
+                }
+            }
+        }
+        assert_eq!(export_name(&c, &[1, 1, 0]), "Default");
+        assert_eq!(export_name(&c, &[2, 0, 1]), "Size2XlDisabledShowLabelFalse");
+        // Hand-written names: an option alone; words naming nothing are no variant.
+        assert_eq!(parse_story_slug(&c, "button--2-xl").unwrap()["size"], json!("2xl"));
+        assert_eq!(parse_story_slug(&c, "button--with-tooltip"), None);
+    }
+}
