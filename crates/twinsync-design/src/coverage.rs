@@ -14,7 +14,7 @@ use twinsync_core::coverage::{self, CoverageInput, CoverageOptions, CoverageRepo
 
 use crate::error::Result;
 use crate::model::{normalise_name, DesignComponent};
-use crate::naming::parse_story_slug;
+use crate::naming::StoryReader;
 use crate::storybook::{IndexEntry, StoryIndex};
 
 /// A story that belongs to a component but whose name spells none of its variants.
@@ -88,6 +88,7 @@ pub fn coverage_input(
 ) -> (CoverageInput, Vec<UnmatchedStory>, Vec<String>) {
     let (by_title, by_path) = owner_tables(components);
     let mut stories = Vec::new();
+    let mut readers: Vec<Option<StoryReader<'_>>> = (0..components.len()).map(|_| None).collect();
     let mut unmatched = Vec::new();
     let mut orphans = Vec::new();
     for e in index.stories() {
@@ -96,7 +97,8 @@ pub fn coverage_input(
             continue;
         };
         let c = &components[owner];
-        let args = match parse_story_slug(c, &e.id) {
+        let reader = readers[owner].get_or_insert_with(|| StoryReader::new(c));
+        let args = match reader.parse(&e.id) {
             Some(a) => a,
             None => {
                 unmatched.push(UnmatchedStory {

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::coverage::{owner_of, owner_tables};
 use crate::error::Result;
 use crate::model::{normalise_name, option_text, value_key, DesignComponent, Prop, PropKind};
-use crate::naming::parse_story_slug;
+use crate::naming::StoryReader;
 use crate::storybook::StoryIndex;
 use crate::tokens::{TokenFormat, TokenSet};
 
@@ -677,6 +677,7 @@ fn variants_without_story(
     let reader = code.unwrap_or(design);
     let owner_name = normalise_name(&reader.name);
     let mut shown: BTreeSet<Vec<(String, String)>> = BTreeSet::new();
+    let story_reader = StoryReader::new(reader);
     for e in index.stories() {
         let owner = owner_of(e, &tables.0, &tables.1);
         let belongs = match owner {
@@ -689,7 +690,7 @@ fn variants_without_story(
         if !belongs {
             continue;
         }
-        if let Some(args) = parse_story_slug(reader, &e.id) {
+        if let Some(args) = story_reader.parse(&e.id) {
             shown.insert(full_assignment(reader, &args));
         }
     }

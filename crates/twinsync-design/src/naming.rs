@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::{option_text, DesignComponent, Prop};
+use crate::model::{option_text, DesignComponent, Prop, PropKind};
 
 /// Splits text into lower-case ASCII words at spaces, punctuation, camelCase humps and
 /// letter/digit boundaries (`showLabel` -> `show label`, `2xl` -> `2 xl`).
@@ -113,7 +113,7 @@ pub fn export_name(c: &DesignComponent, picks: &[usize]) -> String {
         }
         ws.extend(axis_words(p));
         let is_true = p.options[pick] == Value::Bool(true);
-        if !(p.kind == crate::model::PropKind::Boolean && is_true) {
+        if !(p.kind == PropKind::Boolean && is_true) {
             ws.extend(option_words(p, pick));
         }
     }
@@ -133,53 +133,89 @@ pub fn export_name(c: &DesignComponent, picks: &[usize]) -> String {
 /// hand-written ones that name options alone (`Large`, `Secondary`) where only one axis
 /// has that option.
 pub fn parse_story_slug(c: &DesignComponent, story_id: &str) -> Option<Map<String, Value>> {
-    let slug = story_id.rsplit_once("--").map_or(story_id, |(_, s)| s);
-    let ws: Vec<String> = slug.split('-').filter(|w| !w.is_empty()).map(str::to_string).collect();
-    let axes: Vec<&Prop> = c.props.iter().filter(|p| p.kind.is_axis()).collect();
-    let mut out = Map::new();
-    if ws == ["default"] {
-        return Some(out);
+    StoryReader::new(c).parse(story_id)
+}
+
+struct ReaderAxis<'c> {
+    prop: &'c Prop,
+    words: Vec<String>,
+    options: Vec<Vec<String>>,
+}
+
+/// A component's axes and options as words, computed once to read many story ids.
+pub struct StoryReader<'c> {
+    axes: Vec<ReaderAxis<'c>>,
+}
+
+fn starts_with(ws: &[&str], prefix: &[String]) -> bool {
+    ws.len() >= prefix.len() && prefix.iter().zip(ws).all(|(p, w)| p == w)
+}
+
+impl<'c> StoryReader<'c> {
+    /// Prepares to read story ids of `c`.
+    pub fn new(c: &'c DesignComponent) -> Self {
+        let axes = c
+            .props
+            .iter()
+            .filter(|p| p.kind.is_axis())
+            .map(|p| ReaderAxis {
+                prop: p,
+                words: axis_words(p),
+                options: (0..p.options.len()).map(|k| option_words(p, k)).collect(),
+            })
+            .collect();
+        StoryReader { axes }
     }
-    let mut i = 0;
-    'outer: while i < ws.len() {
-        // Axis words, then option words (or nothing, for a boolean meaning `true`).
-        for p in &axes {
-            let aw = axis_words(p);
-            if ws[i..].starts_with(&aw) {
-                let j = i + aw.len();
-                for k in 0..p.options.len() {
-                    let ow = option_words(p, k);
-                    if ws[j..].starts_with(&ow) {
-                        out.insert(p.name.clone(), p.options[k].clone());
-                        i = j + ow.len();
+
+    /// The variant `story_id` spells (see [`parse_story_slug`]).
+    pub fn parse(&self, story_id: &str) -> Option<Map<String, Value>> {
+        let slug = story_id.rsplit_once("--").map_or(story_id, |(_, s)| s);
+        let ws: Vec<&str> = slug.split('-').filter(|w| !w.is_empty()).collect();
+        let mut out = Map::new();
+        if ws == ["default"] {
+            return Some(out);
+        }
+        let mut i = 0;
+        'outer: while i < ws.len() {
+            // Axis words, then option words (or nothing, for a boolean meaning `true`).
+            for a in &self.axes {
+                if starts_with(&ws[i..], &a.words) {
+                    let j = i + a.words.len();
+                    for (k, ow) in a.options.iter().enumerate() {
+                        if starts_with(&ws[j..], ow) {
+                            out.insert(a.prop.name.clone(), a.prop.options[k].clone());
+                            i = j + ow.len();
+                            continue 'outer;
+                        }
+                    }
+                    if a.prop.kind == PropKind::Boolean {
+                        out.insert(a.prop.name.clone(), Value::Bool(true));
+                        i = j;
                         continue 'outer;
                     }
                 }
-                if p.kind == crate::model::PropKind::Boolean {
-                    out.insert(p.name.clone(), Value::Bool(true));
-                    i = j;
-                    continue 'outer;
-                }
             }
-        }
-        // An option alone, if exactly one axis has it.
-        let mut found = None;
-        for p in &axes {
-            for k in 0..p.options.len() {
-                let ow = option_words(p, k);
-                if p.kind != crate::model::PropKind::Boolean && ws[i..].starts_with(&ow) {
-                    if found.is_some() {
-                        return None;
+            // An option alone, if exactly one axis has it.
+            let mut found = None;
+            for a in &self.axes {
+                if a.prop.kind == PropKind::Boolean {
+                    continue;
+                }
+                for (k, ow) in a.options.iter().enumerate() {
+                    if starts_with(&ws[i..], ow) {
+                        if found.is_some() {
+                            return None;
+                        }
+                        found = Some((a, k, ow.len()));
                     }
-                    found = Some((p, k, ow.len()));
                 }
             }
+            let (a, k, n) = found?;
+            out.insert(a.prop.name.clone(), a.prop.options[k].clone());
+            i += n;
         }
-        let (p, k, n) = found?;
-        out.insert(p.name.clone(), p.options[k].clone());
-        i += n;
+        Some(out)
     }
-    Some(out)
 }
 
 #[cfg(test)]
