@@ -77,9 +77,10 @@ impl Project {
     }
 
     /// Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or
-    /// `db` for the embedded database replica) and opens it, acting as `actor`.
+    /// `db` for the embedded database replica), as `twinsync init` does, and opens it,
+    /// acting as `actor`. Named `create` because `init` is reserved in Swift.
     #[uniffi::constructor(default(actor = None))]
-    pub fn init(dir: String, left: String, right: String, actor: Option<String>) -> Result<Arc<Self>> {
+    pub fn create(dir: String, left: String, right: String, actor: Option<String>) -> Result<Arc<Self>> {
         let mut p = twinsync::Project::init(Path::new(&dir), &left, &right)?;
         if let Some(a) = actor {
             p.set_actor(a);

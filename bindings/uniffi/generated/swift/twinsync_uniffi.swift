@@ -747,12 +747,13 @@ open class Project: ProjectProtocol, @unchecked Sendable {
     
     /**
      * Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or
-     * `db` for the embedded database replica) and opens it, acting as `actor`.
+     * `db` for the embedded database replica), as `twinsync init` does, and opens it,
+     * acting as `actor`. Named `create` because `init` is reserved in Swift.
      */
-public static func `init`(dir: String, left: String, right: String, actor: String? = nil)throws  -> Project  {
+public static func create(dir: String, left: String, right: String, actor: String? = nil)throws  -> Project  {
     return try  FfiConverterTypeProject_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
         uniffiCallStatus in
-    uniffi_twinsync_uniffi_fn_constructor_project_init(
+    uniffi_twinsync_uniffi_fn_constructor_project_create(
         FfiConverterString.lower(dir),
         FfiConverterString.lower(left),
         FfiConverterString.lower(right),
@@ -5528,7 +5529,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twinsync_uniffi_checksum_method_project_undo_stack() != 46651) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twinsync_uniffi_checksum_constructor_project_init() != 26327) {
+    if (uniffi_twinsync_uniffi_checksum_constructor_project_create() != 58896) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_constructor_project_open() != 27592) {

@@ -253,9 +253,9 @@ uint64_t uniffi_twinsync_uniffi_fn_clone_project(uint64_t handle, RustCallStatus
 void uniffi_twinsync_uniffi_fn_free_project(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CONSTRUCTOR_PROJECT_INIT
-#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CONSTRUCTOR_PROJECT_INIT
-uint64_t uniffi_twinsync_uniffi_fn_constructor_project_init(RustBuffer dir, RustBuffer left, RustBuffer right, RustBuffer actor, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CONSTRUCTOR_PROJECT_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CONSTRUCTOR_PROJECT_CREATE
+uint64_t uniffi_twinsync_uniffi_fn_constructor_project_create(RustBuffer dir, RustBuffer left, RustBuffer right, RustBuffer actor, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CONSTRUCTOR_PROJECT_OPEN
@@ -798,9 +798,9 @@ uint16_t uniffi_twinsync_uniffi_checksum_method_project_undo_stack(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_INIT
-#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_INIT
-uint16_t uniffi_twinsync_uniffi_checksum_constructor_project_init(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_CREATE
+uint16_t uniffi_twinsync_uniffi_checksum_constructor_project_create(void
     
 );
 #endif

@@ -58,7 +58,7 @@ fun <T> withProject(body: (File, Project) -> T): T {
     try {
         File(dir, "left").mkdir()
         File(dir, "right").mkdir()
-        return Project.init(dir.path, "left", "right", "alice").use { body(dir, it) }
+        return Project.create(dir.path, "left", "right", "alice").use { body(dir, it) }
     } finally {
         dir.deleteRecursively()
     }
@@ -204,7 +204,7 @@ fun main() {
     }
 
     // --- the project handle ---
-    test("init, open, dir, actor") {
+    test("create, open, dir, actor") {
         withProject { dir, p ->
             eq(File(p.dir()).canonicalPath, dir.canonicalPath)
             eq(p.actor(), "alice")
@@ -215,8 +215,8 @@ fun main() {
                 eq(again.actor(), "carol")
                 throws<TwinsyncException.InvalidInput>("actor") { again.setActor(" ") }
             }
-            throws<TwinsyncException.InvalidInput>("already a twinsync project") { Project.init(dir.path, "left", "right") }
-            throws<TwinsyncException.InvalidInput>("not a folder") { Project.init(File(dir, "left").path, "x", "y") }
+            throws<TwinsyncException.InvalidInput>("already a twinsync project") { Project.create(dir.path, "left", "right") }
+            throws<TwinsyncException.InvalidInput>("not a folder") { Project.create(File(dir, "left").path, "x", "y") }
             throws<TwinsyncException.NotFound>("not a twinsync project") { Project.open(dir.parentFile.path) }
             throws<TwinsyncException.Io>("missing") { Project.open(File(dir, "missing").path) }
         }

@@ -300,7 +300,7 @@ def test_coverage_rejects_malformed_input():
 def project(tmp_path):
     (tmp_path / "left").mkdir()
     (tmp_path / "right").mkdir()
-    return ts.Project.init(str(tmp_path), "left", "right", "alice")
+    return ts.Project.create(str(tmp_path), "left", "right", "alice")
 
 
 def write(path, text):
@@ -308,7 +308,7 @@ def write(path, text):
     path.write_text(text)
 
 
-def test_init_open_dir_and_actor(tmp_path, project):
+def test_create_open_dir_and_actor(tmp_path, project):
     assert os.path.samefile(project.dir(), tmp_path)
     assert project.actor() == "alice"
     again = ts.Project.open(str(tmp_path / "left"), "bob")
@@ -318,14 +318,14 @@ def test_init_open_dir_and_actor(tmp_path, project):
     assert again.actor() == "carol"
 
 
-def test_init_twice_is_invalid_input(tmp_path, project):
+def test_create_twice_is_invalid_input(tmp_path, project):
     with raises(ts.TwinsyncError.InvalidInput, "already a twinsync project"):
-        ts.Project.init(str(tmp_path), "left", "right")
+        ts.Project.create(str(tmp_path), "left", "right")
 
 
-def test_init_with_a_missing_replica_folder_is_invalid_input(tmp_path):
+def test_create_with_a_missing_replica_folder_is_invalid_input(tmp_path):
     with raises(ts.TwinsyncError.InvalidInput, "not a folder"):
-        ts.Project.init(str(tmp_path), "left", "nowhere")
+        ts.Project.create(str(tmp_path), "left", "nowhere")
 
 
 def test_open_outside_a_project_is_not_found(tmp_path):

@@ -723,7 +723,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_undo_stack(
     ): Int
-    external fun uniffi_twinsync_uniffi_checksum_constructor_project_init(
+    external fun uniffi_twinsync_uniffi_checksum_constructor_project_create(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_constructor_project_open(
     ): Int
@@ -749,7 +749,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_twinsync_uniffi_fn_free_project(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_twinsync_uniffi_fn_constructor_project_init(`dir`: RustBuffer.ByValue,`left`: RustBuffer.ByValue,`right`: RustBuffer.ByValue,`actor`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_twinsync_uniffi_fn_constructor_project_create(`dir`: RustBuffer.ByValue,`left`: RustBuffer.ByValue,`right`: RustBuffer.ByValue,`actor`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_twinsync_uniffi_fn_constructor_project_open(`dir`: RustBuffer.ByValue,`actor`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -997,7 +997,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_undo_stack() != 46651) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if (lib.uniffi_twinsync_uniffi_checksum_constructor_project_init() != 26327) {
+    if (lib.uniffi_twinsync_uniffi_checksum_constructor_project_create() != 58896) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_constructor_project_open() != 27592) {
@@ -1871,12 +1871,13 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
         
     /**
      * Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or
-     * `db` for the embedded database replica) and opens it, acting as `actor`.
+     * `db` for the embedded database replica), as `twinsync init` does, and opens it,
+     * acting as `actor`. Named `create` because `init` is reserved in Swift.
      */
-    @Throws(TwinsyncException::class) fun `init`(`dir`: kotlin.String, `left`: kotlin.String, `right`: kotlin.String, `actor`: kotlin.String? = null): Project {
+    @Throws(TwinsyncException::class) fun `create`(`dir`: kotlin.String, `left`: kotlin.String, `right`: kotlin.String, `actor`: kotlin.String? = null): Project {
             return FfiConverterTypeProject.lift(
     uniffiRustCallWithError(TwinsyncException) { _status ->
-    UniffiLib.uniffi_twinsync_uniffi_fn_constructor_project_init(
+    UniffiLib.uniffi_twinsync_uniffi_fn_constructor_project_create(
     
         
         FfiConverterString.lower(`dir`),
