@@ -447,17 +447,27 @@ impl<'a> Syncer<'a> {
         if kind == Kind::Spec {
             return self.read_spec(id);
         }
-        let active = self.active_ids();
-        if active.contains(id) {
+        // One row only: look at its own folder, then the archive listing; never at every
+        // active change, so the watcher's path does not grow with the folder.
+        let changes = self.openspec.join("changes");
+        let is_change = |dir: &Path| CHANGE_MARKERS.iter().any(|m| dir.join(m).is_file());
+        if id != "archive" && is_change(&changes.join(id)) {
             return self.read_change(id, format!("changes/{id}"), None).map(Some);
         }
-        for (dir, aid) in self.archived_ids(&active) {
-            if aid == id {
-                let date = ArchiveName::parse(&dir).map(|a| a.date);
-                return self.read_change(id, format!("changes/archive/{dir}"), date).map(Some);
+        let dirs = dir_names(&changes.join("archive"));
+        // The first archive folder of this id gets the bare id (as in the full pass, where
+        // no active change holds it); a folder named exactly `id` is one whose id collided.
+        let found = dirs
+            .iter()
+            .find(|d| ArchiveName::parse(d).is_some_and(|a| a.id == id))
+            .or_else(|| dirs.iter().find(|d| d.as_str() == id));
+        match found {
+            Some(dir) => {
+                let date = ArchiveName::parse(dir).map(|a| a.date);
+                self.read_change(id, format!("changes/archive/{dir}"), date).map(Some)
             }
+            None => Ok(None),
         }
-        Ok(None)
     }
 
     // ---- reading the database ----------------------------------------------------
@@ -470,10 +480,13 @@ impl<'a> Syncer<'a> {
         {
             let mut stmt = db
                 .conn
-                .prepare_cached(
+                .prepare_cached(if only.is_some() {
                     "SELECT rowid, kind, id, path, status, deleted, deltas_digest FROM items \
-                     WHERE project = ?1 AND (?2 IS NULL OR (kind = ?2 AND id = ?3))",
-                )
+                         WHERE project = ?1 AND kind = ?2 AND id = ?3"
+                } else {
+                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest FROM items \
+                         WHERE project = ?1 AND ?2 IS NULL AND ?3 IS NULL"
+                })
                 .map_err(|e| db.err(e))?;
             let (k, i) = only.map(|(k, i)| (Some(k.as_str()), Some(i))).unwrap_or((None, None));
             let rows = stmt
@@ -508,10 +521,13 @@ impl<'a> Syncer<'a> {
         }
         let mut stmt = db
             .conn
-            .prepare_cached(
+            .prepare_cached(if only.is_some() {
+                "SELECT d.item, d.doc, d.db_digest, d.base_digest FROM doc_state d \
+                     WHERE d.item = ?2 AND ?1 IS NOT NULL"
+            } else {
                 "SELECT d.item, d.doc, d.db_digest, d.base_digest FROM doc_state d JOIN items i ON i.rowid = d.item \
-                 WHERE i.project = ?1 AND (?2 IS NULL OR i.rowid = ?2)",
-            )
+                     WHERE i.project = ?1 AND ?2 IS NULL"
+            })
             .map_err(|e| db.err(e))?;
         let one = if only.is_some() { states.values().next().map(|s| s.rowid) } else { None };
         if only.is_some() && one.is_none() {
