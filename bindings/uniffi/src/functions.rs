@@ -157,8 +157,9 @@ pub enum ConflictStyle {
 /// How text conflicts are resolved instead of being marked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Favor {
-    /// Write conflict markers.
-    None,
+    /// Write conflict markers (`none` in the other bindings; `.none` would clash with
+    /// Swift's `Optional.none`).
+    Markers,
     /// Take the left side of each conflict.
     Ours,
     /// Take the right side of each conflict.
@@ -176,7 +177,7 @@ pub struct MergeTextOptions {
     /// Conflict style (default `Merge`).
     #[uniffi(default = None)]
     pub style: Option<ConflictStyle>,
-    /// Resolution instead of markers (default `None`: markers).
+    /// Resolution instead of markers (default `Markers`).
     #[uniffi(default = None)]
     pub favor: Option<Favor>,
     /// Marker length (default 7).
@@ -210,7 +211,7 @@ pub fn merge_text(base: String, left: String, right: String, options: Option<Mer
         ConflictStyle::Zdiff3 => "zdiff3",
     });
     let favor = o.favor.map(|f| match f {
-        Favor::None => "none",
+        Favor::Markers => "none",
         Favor::Ours => "ours",
         Favor::Theirs => "theirs",
         Favor::Union => "union",

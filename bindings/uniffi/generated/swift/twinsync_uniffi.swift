@@ -2664,7 +2664,7 @@ public struct MergeTextOptions: Equatable, Hashable {
      */
     public var style: ConflictStyle?
     /**
-     * Resolution instead of markers (default `None`: markers).
+     * Resolution instead of markers (default `Markers`).
      */
     public var favor: Favor?
     /**
@@ -2682,7 +2682,7 @@ public struct MergeTextOptions: Equatable, Hashable {
          * Conflict style (default `Merge`).
          */style: ConflictStyle? = nil, 
         /**
-         * Resolution instead of markers (default `None`: markers).
+         * Resolution instead of markers (default `Markers`).
          */favor: Favor? = nil, 
         /**
          * Marker length (default 7).
@@ -4173,9 +4173,10 @@ public func FfiConverterTypeDriftClass_lower(_ value: DriftClass) -> RustBuffer 
 public enum Favor: Equatable, Hashable {
     
     /**
-     * Write conflict markers.
+     * Write conflict markers (`none` in the other bindings; `.none` would clash with
+     * Swift's `Optional.none`).
      */
-    case none
+    case markers
     /**
      * Take the left side of each conflict.
      */
@@ -4209,7 +4210,7 @@ public struct FfiConverterTypeFavor: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .none
+        case 1: return .markers
         
         case 2: return .ours
         
@@ -4225,7 +4226,7 @@ public struct FfiConverterTypeFavor: FfiConverterRustBuffer {
         switch value {
         
         
-        case .none:
+        case .markers:
             writeInt(&buf, Int32(1))
         
         

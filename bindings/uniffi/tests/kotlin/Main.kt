@@ -162,7 +162,7 @@ fun main() {
         eq(mergeText("x\n", "l\n", "r\n", MergeTextOptions(favor = Favor.OURS)).text, "l\n")
         eq(mergeText("x\n", "l\n", "r\n", MergeTextOptions(favor = Favor.UNION)).text, "l\nr\n")
         ok(mergeText("x\n", "l\n", "r\n", MergeTextOptions(markerSize = 3u, style = ConflictStyle.ZDIFF3)).text.startsWith("<<< left\n"), "marker size")
-        eq(mergeText("x\n", "l\n", "r\n", MergeTextOptions(favor = Favor.NONE, style = ConflictStyle.MERGE)).conflicts, 1uL)
+        eq(mergeText("x\n", "l\n", "r\n", MergeTextOptions(favor = Favor.MARKERS, style = ConflictStyle.MERGE)).conflicts, 1uL)
         throws<TwinsyncException.InvalidInput>("labels: expected 3") { mergeText("", "", "", MergeTextOptions(labels = listOf("a"))) }
     }
     test("mergeJson") {

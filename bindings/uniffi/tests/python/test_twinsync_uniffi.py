@@ -210,6 +210,7 @@ def test_merge_text_favor_and_marker_size():
     assert ts.merge_text("x\n", "l\n", "r\n", ts.MergeTextOptions(favor=ts.Favor.THEIRS)).text == "r\n"
     assert ts.merge_text("x\n", "l\n", "r\n", ts.MergeTextOptions(favor=ts.Favor.OURS)).text == "l\n"
     assert ts.merge_text("x\n", "l\n", "r\n", ts.MergeTextOptions(favor=ts.Favor.UNION)).text == "l\nr\n"
+    assert ts.merge_text("x\n", "l\n", "r\n", ts.MergeTextOptions(favor=ts.Favor.MARKERS)).conflicts == 1
     m = ts.merge_text("x\n", "l\n", "r\n", ts.MergeTextOptions(marker_size=3, style=ts.ConflictStyle.ZDIFF3))
     assert m.text.startswith("<<< left\n")
 

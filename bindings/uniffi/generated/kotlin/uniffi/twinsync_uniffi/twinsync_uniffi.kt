@@ -3137,7 +3137,7 @@ data class MergeTextOptions (
     var `style`: ConflictStyle? = null 
     , 
     /**
-     * Resolution instead of markers (default `None`: markers).
+     * Resolution instead of markers (default `Markers`).
      */
     var `favor`: Favor? = null 
     , 
@@ -4124,9 +4124,10 @@ public object FfiConverterTypeDriftClass: FfiConverterRustBuffer<DriftClass> {
 enum class Favor {
     
     /**
-     * Write conflict markers.
+     * Write conflict markers (`none` in the other bindings; `.none` would clash with
+     * Swift's `Optional.none`).
      */
-    NONE,
+    MARKERS,
     /**
      * Take the left side of each conflict.
      */
