@@ -108,6 +108,9 @@ struct CoverageArgs {
     /// Storybook's built index.json.
     #[arg(long, value_name = "FILE")]
     stories: PathBuf,
+    /// Folder searched for test files named after components (`Button.test.tsx`, `Button.a11y.spec.ts`).
+    #[arg(long, value_name = "DIR")]
+    tests: Option<PathBuf>,
     /// Write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "json")]
     html: Option<PathBuf>,
@@ -310,8 +313,11 @@ fn drift_text(r: &DriftReport, base: Option<&Path>) -> String {
 }
 
 fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
-    let (components, tests) =
+    let (components, mut tests) =
         twinsync_design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
+    if let Some(dir) = &a.tests {
+        tests.extend(twinsync_design::testfiles::scan_tests(&at(root, dir), &components).map_err(|e| e.to_string())?);
+    }
     let index = twinsync_design::inputs::load_index(&at(root, &a.stories)).map_err(|e| e.to_string())?;
     let opts = CoverageOptions { missing_limit: a.missing_limit, ..Default::default() };
     let cov = coverage_report(&components, &index, &tests, &opts).map_err(|e| e.to_string())?;

@@ -153,3 +153,36 @@ fn sync_records_a_base_and_undo_restores_it() {
     assert!(!std::fs::read_to_string(dir.path().join("components.json")).unwrap().contains("\"info\""));
     assert!(stdout(&drift(dir.path())).contains("Badge: changed in design"), "the base before the undone sync is back");
 }
+
+#[test]
+fn coverage_reads_test_kinds_from_test_files() {
+    let f = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Button.test.tsx"),
+        "await userEvent.click(b); expect(await axe(c)).toHaveNoViolations(); await expect(page).toHaveScreenshot();",
+    )
+    .unwrap();
+    let index = f.join("research/crayfisher-zari_digital-agency-design-system__index.v4.json");
+    let comps = f.join("code/components.json");
+    let o = twinsync(
+        dir.path(),
+        &[
+            "design",
+            "coverage",
+            "--components",
+            comps.to_str().unwrap(),
+            "--stories",
+            index.to_str().unwrap(),
+            "--tests",
+            ".",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let button = v["components"].as_array().unwrap().iter().find(|c| c["component"] == "Button").unwrap();
+    assert_eq!(button["missing_test_kinds"], serde_json::json!([]));
+    let badge = v["components"].as_array().unwrap().iter().find(|c| c["component"] == "Badge").unwrap();
+    assert_eq!(badge["missing_test_kinds"], serde_json::json!(["interaction", "visual", "a11y"]));
+}

@@ -21,6 +21,7 @@ pub mod pairwise;
 pub mod scaffold;
 pub mod storybook;
 pub mod sync;
+pub mod testfiles;
 pub mod tokens;
 
 pub use coverage::{coverage_report, coverage_report_files, html_report, DesignCoverage};
