@@ -383,14 +383,16 @@ fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, S
 fn scaffold_cmd(a: ScaffoldArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
     let (components, _) =
         twinsync_design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
-    let out = at(root, &a.out);
+    // Import paths in story files are relative; both ends absolute make them exact.
+    let absolute = |p: &Path| std::path::absolute(p).map_err(|e| format!("{}: {e}", p.display()));
+    let out = absolute(&at(root, &a.out))?;
     let state = a.state.as_deref().map_or_else(|| root.join(".twinsync/design/generated"), |s| at(root, s));
     let opts = ScaffoldOptions {
         pairwise: a.pairwise,
         max_full: a.max_full,
         play: !a.no_play,
         types_package: a.types_package,
-        root: root.to_path_buf(),
+        root: absolute(root)?,
     };
     let results = scaffold(&components, &out, &state, &opts, a.dry_run).map_err(|e| e.to_string())?;
     let conflicts = results.iter().filter(|r| r.outcome == Outcome::Conflict).count();

@@ -95,3 +95,11 @@ fn regeneration_keeps_hand_edits_and_marks_conflicts() {
     assert!(text.contains("<<<<<<< yours\n") && text.contains(">>>>>>> generated\n"), "{text}");
     assert!(text.contains("'custom'") && text.contains("'success'"), "both versions kept");
 }
+
+#[test]
+fn absurd_option_counts_are_refused_not_generated() {
+    let many: Vec<String> = (0..3000).map(|i| format!("o{i}")).collect();
+    let c = DesignComponent::new("Huge", vec![Prop::variant("a", many)]);
+    let err = generate(&c, &PathBuf::from("."), &ScaffoldOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("more than 2000"), "{err}");
+}
