@@ -28,6 +28,8 @@ t3=$SECONDS
 summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' "$work/pytest.log" | tail -1 | tr -d '=' | sed 's/^ *//; s/ in [0-9.]*s.*$//')
 pass=$(echo "$summary" | sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p')
 fail=$(echo "$summary" | sed -n 's/.*\b\([0-9][0-9]*\) failed.*/\1/p')
+errors=$(echo "$summary" | sed -n 's/.*\b\([0-9][0-9]*\) errors\{0,1\}\b.*/\1/p')
+fail=$(( ${fail:-0} + ${errors:-0} ))
 echo "python bindings: tools $((t1 - t0)) s, wheel $((t2 - t1)) s ($(basename "$work"/dist/*.whl)), tests $((t3 - t2)) s"
 echo "python: ${pass:-0} passed, ${fail:-0} failed"
 exit "$status"

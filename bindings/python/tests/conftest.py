@@ -15,7 +15,8 @@ def pair(tmp_path: pathlib.Path) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def jcs_dir() -> pathlib.Path:
-    default = pathlib.Path(__file__).resolve().parents[4] / "shared" / "conformance" / "jcs"
-    d = pathlib.Path(os.environ.get("TWINSYNC_JCS_DIR", default))
+    env = os.environ.get("TWINSYNC_JCS_DIR")
+    # Default: shared/ beside the checkout (tests/ -> python -> bindings -> checkout -> its parent).
+    d = pathlib.Path(env) if env else pathlib.Path(__file__).resolve().parents[4] / "shared" / "conformance" / "jcs"
     assert (d / "input").is_dir(), f"no JCS conformance data at {d} (set TWINSYNC_JCS_DIR)"
     return d

@@ -53,7 +53,7 @@ def test_bad_input_raises_invalid_input_naming_the_path():
     assert isinstance(e.value, twinsync.TwinsyncError)
     with pytest.raises(twinsync.InvalidInput, match="/a/1: a set is not JSON"):
         twinsync.canonical_hash({"a": [1, {2}]})
-    with pytest.raises(twinsync.InvalidInput, match="/x: nan is not a JSON number"):
+    with pytest.raises(twinsync.InvalidInput, match="/x: NaN is not a JSON number"):
         twinsync.canonical_hash({"x": float("nan")})
     with pytest.raises(twinsync.InvalidInput, match="keys must be strings"):
         twinsync.canonical_hash({1: "a"})

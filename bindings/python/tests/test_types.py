@@ -9,7 +9,7 @@ import twinsync
 
 digest: str = twinsync.canonical_hash({"a": 1}, ignore=["/updatedAt"], big_integers="string")
 drift = twinsync.detect_drift({}, {}, {"a.md": digest})
-items: list = drift["items"]
+items = drift["items"]
 merged = twinsync.merge_text("a", "b", "c", style="diff3", labels=["l", "b", "r"])
 p: twinsync.Project = twinsync.open(".", actor="ci")
 report = p.sync(dry_run=True, policy="prefer-left")
