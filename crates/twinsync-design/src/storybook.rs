@@ -216,9 +216,11 @@ pub fn parse_storybook_manifest(file: &str, v: &Value) -> Result<ComponentManife
         let name = req_str(file, &path, m, "name")?;
         let source = opt_str(file, &path, m, "path")?.map(str::to_string);
         let mut props = Vec::new();
-        let docgen = m.get("reactDocgen").or_else(|| m.get("docgen"));
-        if let Some(dg) = docgen {
-            let dpath = ptr(&path, if m.contains_key("reactDocgen") { "reactDocgen" } else { "docgen" });
+        // react-docgen, react-docgen-typescript, or a framework's own docgen member.
+        let docgen_key = ["reactDocgen", "reactDocgenTypescript", "docgen"].into_iter().find(|k| m.contains_key(*k));
+        if let Some(key) = docgen_key {
+            let dg = &m[key];
+            let dpath = ptr(&path, key);
             let dm = object(file, &dpath, dg)?;
             if let Some(pv) = dm.get("props") {
                 let ppath = ptr(&dpath, "props");

@@ -188,3 +188,17 @@ fn unknown_and_broken_files_are_errors_not_panics() {
     let err = twinsync_design::inputs::load_bytes("x.json", b"{not json").unwrap_err();
     assert!(err.to_string().starts_with("x.json: not valid JSON"), "{err}");
 }
+
+#[test]
+fn storybook_manifest_from_react_docgen_typescript_enums() {
+    let doc = json!({"v": 0, "components": {"tag": {"id": "tag", "name": "Tag", "path": "./src/Tag.tsx",
+    "reactDocgenTypescript": {"props": {
+        "tone": {"type": {"name": "enum", "raw": "\"info\" | \"warn\"", "value": [{"value": "\"info\""}, {"value": "\"warn\""}]},
+                 "defaultValue": {"value": "info"}},
+        "dismissible": {"type": {"name": "boolean"}, "defaultValue": null}
+    }}}}});
+    let Input::Components(m) = parse_input("components.json", &doc).unwrap() else { panic!() };
+    let t = &m.components[0];
+    assert_eq!(t.prop("tone").unwrap().options, [json!("info"), json!("warn")]);
+    assert_eq!(t.prop("dismissible").unwrap().kind, PropKind::Boolean);
+}
