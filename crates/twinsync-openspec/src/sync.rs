@@ -803,6 +803,7 @@ impl<'a> Syncer<'a> {
         Ok(tx.commit().map_err(|e| db.err(e))?)
     }
 
+    #[allow(clippy::too_many_arguments)] // one per column of the history row
     fn history(
         &self,
         kind: Kind,
