@@ -266,7 +266,12 @@ fn docgen_prop(file: &str, path: &str, name: &str, def: &Map<String, Value>) -> 
     let tpath = ptr(path, if def.contains_key("tsType") { "tsType" } else { "type" });
     let tm = object(file, &tpath, ty)?;
     let tname = req_str(file, &tpath, tm, "name")?;
-    let default = def.get("defaultValue").and_then(|d| d.get("value")).and_then(Value::as_str).and_then(docgen_literal);
+    let default = def
+        .get("defaultValue")
+        .and_then(|d| d.get("value"))
+        .and_then(Value::as_str)
+        // react-docgen quotes string defaults (`'md'`); react-docgen-typescript does not (`md`).
+        .map(|raw| docgen_literal(raw).unwrap_or_else(|| Value::String(raw.to_string())));
     let kind_options: Option<(PropKind, Vec<Value>)> = match tname {
         "boolean" | "bool" => Some((PropKind::Boolean, vec![Value::Bool(true), Value::Bool(false)])),
         "string" => Some((PropKind::Text, Vec::new())),

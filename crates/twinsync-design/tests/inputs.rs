@@ -200,5 +200,6 @@ fn storybook_manifest_from_react_docgen_typescript_enums() {
     let Input::Components(m) = parse_input("components.json", &doc).unwrap() else { panic!() };
     let t = &m.components[0];
     assert_eq!(t.prop("tone").unwrap().options, [json!("info"), json!("warn")]);
+    assert_eq!(t.prop("tone").unwrap().default, Some(json!("info")), "unquoted defaults are read as text");
     assert_eq!(t.prop("dismissible").unwrap().kind, PropKind::Boolean);
 }
