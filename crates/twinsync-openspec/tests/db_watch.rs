@@ -101,3 +101,48 @@ fn the_periodic_pass_picks_up_what_the_watcher_missed() {
     assert!(db.item("demo", Kind::Change, "old").unwrap().is_some());
     assert_eq!(fs::read_to_string(root.join("openspec/changes/add-login/proposal.md")).unwrap(), web);
 }
+
+#[test]
+fn a_failing_row_keeps_its_error_and_is_retried_with_backoff_until_it_syncs() {
+    let dir = fixture();
+    let root = dir.path();
+    let db = Db::open_in_memory().unwrap();
+    let clock = SystemClock;
+    let events = twinsync_core::event::CollectingTransport::new();
+    let syncer = Syncer::new(root, &db, &clock, config(root)).unwrap().with_transport(&events);
+    let opts = ScheduleOptions {
+        debounce: Duration::from_millis(50),
+        period: Duration::from_secs(3600),
+        retry_base: Duration::from_millis(100),
+        retry_max: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let (mut s, _) = Scheduler::start(syncer, opts).unwrap();
+    // A directory where a document should be: the row cannot be read.
+    fs::create_dir_all(root.join("openspec/changes/add-login/design.md")).unwrap();
+    let failing = |s: &Scheduler<'_>| s.pending_retries().iter().any(|(_, id, n)| id == "add-login" && *n >= 3);
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until && !failing(&s) {
+        s.step(Duration::from_millis(50)).unwrap();
+    }
+    assert!(failing(&s), "retried at least twice after the first failure: {:?}", s.pending_retries());
+    let row = db.item("demo", Kind::Change, "add-login").unwrap().unwrap();
+    let error = row.sync_error.expect("the last error is kept on the row");
+    assert!(error.contains("design.md"), "{error}");
+    let failed = db.history("demo", Some("add-login")).unwrap().into_iter().filter(|h| !h.success).count();
+    assert!(failed >= 3, "{failed}");
+    let sync_failed =
+        events.events().iter().filter(|e| e.category == twinsync_core::event::EventCategory::SyncFailed).count();
+    assert!(sync_failed >= 3);
+    // Fixed on disk: the next attempt succeeds and clears the error.
+    fs::remove_dir(root.join("openspec/changes/add-login/design.md")).unwrap();
+    write(root, "changes/add-login/design.md", "# Design\n");
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until && !s.pending_retries().is_empty() {
+        s.step(Duration::from_millis(50)).unwrap();
+    }
+    assert!(s.pending_retries().is_empty());
+    let row = db.item("demo", Kind::Change, "add-login").unwrap().unwrap();
+    assert_eq!(row.sync_error, None);
+    assert_eq!(row.design.as_deref(), Some("# Design\n"));
+}
