@@ -2,6 +2,7 @@
 // 10,000 ~1 KB objects, and one large document. Prints medians and the ratios.
 // Run from bindings/node after `npm run build`: `node bench/canonical_hash.mjs`.
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import canonicalize from 'canonicalize'
 import * as ts from '../index.mjs'
 
@@ -19,8 +20,8 @@ function record(i) {
     weight: rnd() * 1000,
     enabled: i % 3 === 0,
     tags: [word(), word(), word(), 'design-system'],
-    variants: Array.from({ length: 4 }, (_, k) => ({ size: ['sm', 'md', 'lg', 'xl'][k], figmaNodeId: `${i}:${k}`, padding: [4 * k, 8 * k], label: `Label ${word()} ${word()}` })),
-    description: `Primary action ${word()} ${word()} ${word()} with unicode é ü 漢字`,
+    variants: Array.from({ length: 6 }, (_, k) => ({ size: ['xs', 'sm', 'md', 'lg', 'xl', 'xxl'][k], figmaNodeId: `${i}:${k}`, padding: [4 * k, 8 * k], label: `Label ${word()} ${word()}` })),
+    description: `Primary action ${word()} ${word()} ${word()} with unicode é ü 漢字; shown in forms, dialogs and toolbars.`,
     meta: { owner: word(), reviewed: null, score: Math.round(rnd() * 100) / 10 },
   }
 }
@@ -52,7 +53,8 @@ const results = [
   ['10,000 objects', time(() => small.forEach(peer), reps), time(() => small.forEach(ours), reps)],
   [`one document (${(largeBytes / 1e6).toFixed(1)} MB)`, time(() => peer(large), reps), time(() => ours(large), reps)],
 ]
-console.log(`node ${process.version}, canonicalize ${(await import('canonicalize/package.json', { with: { type: 'json' } }).catch(() => ({ default: {} }))).default.version ?? ''}; objects avg ${avg.toFixed(0)} bytes of JSON; median of ${reps}`)
+const peerVersion = JSON.parse(readFileSync(new URL('../node_modules/canonicalize/package.json', import.meta.url))).version
+console.log(`node ${process.version}, canonicalize ${peerVersion}; objects avg ${avg.toFixed(0)} bytes of JSON; median of ${reps}`)
 for (const [name, p, o] of results) {
   console.log(`${name.padEnd(28)} canonicalize+crypto ${p.toFixed(1).padStart(8)} ms   twinsync ${o.toFixed(1).padStart(8)} ms   ${(p / o).toFixed(2)}x`)
 }

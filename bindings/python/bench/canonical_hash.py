@@ -47,9 +47,9 @@ def record(i: int) -> dict:
         "tags": [word(), word(), word(), "design-system"],
         "variants": [
             {"size": s, "figmaNodeId": f"{i}:{k}", "padding": [4 * k, 8 * k], "label": f"Label {word()} {word()}"}
-            for k, s in enumerate(["sm", "md", "lg", "xl"])
+            for k, s in enumerate(["xs", "sm", "md", "lg", "xl", "xxl"])
         ],
-        "description": f"Primary action {word()} {word()} {word()} with unicode é ü 漢字",
+        "description": f"Primary action {word()} {word()} {word()} with unicode é ü 漢字; shown in forms, dialogs and toolbars.",
         "meta": {"owner": word(), "reviewed": None, "score": round(rnd() * 100) / 10},
     }
 
