@@ -774,6 +774,23 @@ impl Db {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Inserts an empty row (no documents, never synced) at `path` under `openspec/`;
+    /// the next sync writes its folder. See [`crate::sync::Syncer::create`].
+    pub fn create_row(&self, project: &str, kind: Kind, id: &str, path: &str, now: Timestamp) -> Result<(), DbError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO items(kind, id, project, title, status, path, db_modified) VALUES (?1, ?2, ?3, ?2, ?4, ?5, ?6)",
+            params![kind.as_str(), id, project, Status::derive(kind, None, false, 0, 0).as_str(), path, now.0],
+        )
+        .map_err(|e| self.err(e))?;
+        let rowid = tx.last_insert_rowid();
+        for doc in kind.docs() {
+            tx.execute("INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, '')", params![rowid, doc])
+                .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     /// Sets the lifecycle status a person chose (approved, assigned, ...).
     pub fn set_status(
         &self,

@@ -232,6 +232,8 @@ struct DbState {
     docs: HashMap<String, (Option<Digest>, Option<Digest>)>,
     /// Digest of the delta files when the row was last synced.
     deltas_digest: Option<String>,
+    /// When the row was last synced (`None`: created in the database, never on disk).
+    last_synced: Option<i64>,
 }
 
 impl FsItem {
@@ -481,10 +483,10 @@ impl<'a> Syncer<'a> {
             let mut stmt = db
                 .conn
                 .prepare_cached(if only.is_some() {
-                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest FROM items \
+                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest, last_synced FROM items \
                          WHERE project = ?1 AND kind = ?2 AND id = ?3"
                 } else {
-                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest FROM items \
+                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest, last_synced FROM items \
                          WHERE project = ?1 AND ?2 IS NULL AND ?3 IS NULL"
                 })
                 .map_err(|e| db.err(e))?;
@@ -499,11 +501,12 @@ impl<'a> Syncer<'a> {
                         r.get::<_, String>(4)?,
                         r.get::<_, i64>(5)?,
                         r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<i64>>(7)?,
                     ))
                 })
                 .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| db.err(e))?;
-            for (rowid, kind, id, path, status, deleted, deltas_digest) in rows {
+            for (rowid, kind, id, path, status, deleted, deltas_digest, last_synced) in rows {
                 let kind = if kind == "spec" { Kind::Spec } else { Kind::Change };
                 by_rowid.insert(rowid, (kind, id.clone()));
                 states.insert(
@@ -515,6 +518,7 @@ impl<'a> Syncer<'a> {
                         deleted: deleted != 0,
                         docs: HashMap::new(),
                         deltas_digest,
+                        last_synced,
                     },
                 );
             }
@@ -653,8 +657,9 @@ impl<'a> Syncer<'a> {
                 continue;
             }
             report.checked += 1;
-            match self.soft_delete(kind, &id, &state, trigger, &corr) {
-                Ok(out) => report.items.push(out),
+            match self.gone_from_disk(kind, &id, &state, trigger, &corr) {
+                Ok(Some(out)) => report.items.push(out),
+                Ok(None) => {}
                 Err(e) => report.items.push(self.fail_item(kind, &id, &e, trigger, &corr)?),
             }
         }
@@ -688,7 +693,7 @@ impl<'a> Syncer<'a> {
                 match (&on_disk, &state) {
                     (None, None) => Err(SyncError::NotFound { kind: *kind, id: id.clone() }),
                     (None, Some(s)) if s.deleted => Ok(None),
-                    (None, Some(s)) => self.soft_delete(*kind, id, s, trigger, &corr).map(Some),
+                    (None, Some(s)) => self.gone_from_disk(*kind, id, s, trigger, &corr),
                     (Some(f), s) => {
                         let out = self.sync_item(Some(f), s.as_ref(), trigger, &corr)?;
                         if out.is_none() {
@@ -753,6 +758,34 @@ impl<'a> Syncer<'a> {
             out.push(PlannedRow { kind, id, path: s.path, row: "soft-delete".into(), docs: Vec::new() });
         }
         Ok(out)
+    }
+
+    /// Creates a change (or spec) in the database, as a web UI would, and writes its
+    /// folder (`changes/<id>/`, `specs/<id>/`) at once (`user_edit`). Refuses an id the
+    /// database or the disk already has.
+    pub fn create(&mut self, kind: Kind, id: &str, docs: &[(&str, &str)]) -> Result<SyncReport, SyncError> {
+        let path = match kind {
+            Kind::Change => format!("changes/{id}"),
+            Kind::Spec => format!("specs/{id}"),
+        };
+        let key_ok = Key::new(format!("{path}/x")).is_ok() && !id.is_empty() && !id.starts_with('.');
+        if !key_ok || (kind == Kind::Change && (id.contains('/') || id == "archive")) {
+            return Err(SyncError::Folder {
+                path: self.openspec.join(&path),
+                message: format!("{id:?} is not a valid {kind} id"),
+            });
+        }
+        if self.db.item(&self.config.project, kind, id)?.is_some() || self.openspec.join(&path).exists() {
+            return Err(SyncError::Folder {
+                path: self.openspec.join(&path),
+                message: format!("{kind} {id:?} already exists"),
+            });
+        }
+        self.db.create_row(&self.config.project, kind, id, &path, self.clock.now())?;
+        for (doc, text) in docs {
+            self.db.edit_document(&self.config.project, kind, id, doc, Some(text), self.clock.now())?;
+        }
+        self.sync_items(&[(kind, id.to_string())], Trigger::UserEdit)
     }
 
     /// Sets a document in the database and writes it through to disk at once (the
@@ -897,6 +930,32 @@ impl<'a> Syncer<'a> {
             error: Some(msg),
             resolved: 0,
         })
+    }
+
+    /// A row with no folder: written out when it was created in the database and never
+    /// synced; otherwise its folder was removed, so it is soft-deleted.
+    fn gone_from_disk(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        state: &DbState,
+        trigger: Trigger,
+        corr: &str,
+    ) -> Result<Option<ItemOutcome>, SyncError> {
+        if state.last_synced.is_some() {
+            return self.soft_delete(kind, id, state, trigger, corr).map(Some);
+        }
+        let empty = FsItem {
+            kind,
+            id: id.to_string(),
+            path: state.path.clone(),
+            archived_on: None,
+            docs: BTreeMap::new(),
+            modified: None,
+            deltas: Vec::new(),
+            deltas_digest: Digest::of_bytes(b"").to_hex(),
+        };
+        self.sync_item(Some(&empty), Some(state), trigger, corr)
     }
 
     fn soft_delete(

@@ -359,3 +359,26 @@ fn the_shared_corpus_syncs_with_the_parsers_task_counts_and_is_then_idle() {
     assert_eq!(archived.len(), ws.archived.len());
     assert!(s.sync_all(Trigger::Periodic).unwrap().items.is_empty());
 }
+
+#[test]
+fn a_change_created_in_the_database_gets_its_folder() {
+    let dir = fixture();
+    let root = dir.path();
+    let db = Db::open_in_memory().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut s = Syncer::new(root, &db, &clock, config(root, SyncPolicy::FsWins)).unwrap();
+    s.sync_all(Trigger::Manual).unwrap();
+    let r =
+        s.create(Kind::Change, "add-export", &[("proposal.md", "# Export\n"), ("tasks.md", "- [ ] csv\n")]).unwrap();
+    assert_eq!(r.items.len(), 1, "{r:?}");
+    assert_eq!(r.items[0].directions, vec![SyncDirection::DbToFs]);
+    assert_eq!(read(root, "changes/add-export/proposal.md"), "# Export\n");
+    assert_eq!(read(root, "changes/add-export/tasks.md"), "- [ ] csv\n");
+    let row = db.item("demo", Kind::Change, "add-export").unwrap().unwrap();
+    assert_eq!((row.title.as_str(), row.tasks_total, row.deleted), ("Export", 1, false));
+    assert!(s.sync_all(Trigger::Periodic).unwrap().items.is_empty());
+    // Ids that exist, or cannot be folders, are refused by name.
+    assert!(s.create(Kind::Change, "add-login", &[]).unwrap_err().to_string().contains("already exists"));
+    assert!(s.create(Kind::Change, "../x", &[]).unwrap_err().to_string().contains("not a valid"));
+    assert!(s.create(Kind::Change, "archive", &[]).is_err());
+}
