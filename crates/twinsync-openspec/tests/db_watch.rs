@@ -146,3 +146,30 @@ fn a_failing_row_keeps_its_error_and_is_retried_with_backoff_until_it_syncs() {
     assert_eq!(row.sync_error, None);
     assert_eq!(row.design.as_deref(), Some("# Design\n"));
 }
+
+#[test]
+fn archiving_an_active_change_is_synced_by_the_watcher_as_a_move() {
+    let dir = fixture();
+    let root = dir.path();
+    let db = Db::open_in_memory().unwrap();
+    let clock = SystemClock;
+    let syncer = Syncer::new(root, &db, &clock, config(root)).unwrap();
+    let opts = ScheduleOptions {
+        debounce: Duration::from_millis(100),
+        period: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let (mut s, _) = Scheduler::start(syncer, opts).unwrap();
+    fs::create_dir_all(root.join("openspec/changes/archive")).unwrap();
+    fs::rename(root.join("openspec/changes/add-login"), root.join("openspec/changes/archive/2025-03-04-add-login"))
+        .unwrap();
+    let reports = pump(&mut s, Duration::from_secs(10), |r| !r.is_empty());
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].trigger, "file_watcher");
+    assert_eq!(reports[0].items[0].outcome, "moved");
+    let row = db.item("demo", Kind::Change, "add-login").unwrap().unwrap();
+    assert_eq!(row.path, "changes/archive/2025-03-04-add-login");
+    assert!(!row.deleted);
+    let h = db.history("demo", Some("add-login")).unwrap();
+    assert!(h.iter().all(|h| h.outcome != "deleted"), "{h:?}");
+}
