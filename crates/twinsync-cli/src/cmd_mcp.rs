@@ -79,6 +79,16 @@ pub struct UndoArgs {
     pub operation_id: Option<String>,
 }
 
+/// Arguments of `design.coverageReport`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageArgs {
+    /// Components: our `components.json` or Storybook's `manifests/components.json` (relative to the project).
+    pub components: String,
+    /// Stories: Storybook's built `index.json` (relative to the project).
+    pub stories: String,
+}
+
 /// Arguments of `openspec.sync`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -198,8 +208,8 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "design.coverageReport",
         title: "Design coverage report",
-        description: "Which components have which variants and states. Not configured in this version: answers with an error saying so.",
-        input: schema::<NoArgs>,
+        description: "Story coverage per component, worst first: variants with a story, missing variants, missing test kinds (interaction, visual, a11y), warnings. Reads a components manifest and Storybook's index.json, as `twinsync design coverage --json` does.",
+        input: schema::<CoverageArgs>,
         read_only: true,
         destructive: false,
     },
@@ -429,10 +439,7 @@ impl Server {
             "design.sync" => self.with_project(name, parse::<SyncArgs>(name, args)?, design_sync),
             "design.driftReport" => self.with_project(name, parse::<NoArgs>(name, args)?, drift_report),
             "design.undo" => self.with_project(name, parse::<UndoArgs>(name, args)?, design_undo),
-            "design.coverageReport" => {
-                parse::<NoArgs>(name, args)?;
-                not_configured(name, "design coverage reports need a coverage source, which this twinsync does not configure yet; use design.driftReport for what differs")
-            }
+            "design.coverageReport" => self.with_project(name, parse::<CoverageArgs>(name, args)?, coverage_report),
             "openspec.sync" => {
                 let a = parse::<OpenspecSyncArgs>(name, args)?;
                 let what = match (&a.change, a.dry_run) {
@@ -536,6 +543,20 @@ fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<tw
     let not_found = |e: twinsync_openspec::WorkspaceError| ToolError { code: "NOT_FOUND", message: e.to_string() };
     let root = twinsync_openspec::find_root(p.dir()).map_err(not_found)?;
     twinsync_openspec::Workspace::load_parts(&root, parts).map_err(not_found)
+}
+
+/// `design.coverageReport`: the coverage report of a components manifest and a story index.
+fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Done, ToolError> {
+    let (components, stories) = (p.dir().join(&a.components), p.dir().join(&a.stories));
+    for f in [&components, &stories] {
+        if !f.is_file() {
+            return Err(ToolError { code: "NOT_FOUND", message: format!("{}: no such file", f.display()) });
+        }
+    }
+    let doc = twinsync_design::coverage_report_files(&components, &stories)
+        .map_err(|e| ToolError { code: "INVALID_INPUT", message: e.to_string() })?;
+    let n = doc["components"].as_array().map_or(0, Vec::len) as u64;
+    Ok(Done::ok(doc, vec![("components", n)]))
 }
 
 /// `openspec.list`: active changes with task progress, as `openspec list --json` prints them.

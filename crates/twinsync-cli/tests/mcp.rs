@@ -190,7 +190,9 @@ fn protocol_errors_and_version_negotiation() {
     }
 
     // A tool failure is a result, not a protocol error.
-    let r = s.ask(r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"design.coverageReport"}}"#);
+    let r = s.ask(
+        r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"design.coverageReport","arguments":{"components":"missing.json","stories":"index.json"}}}"#,
+    );
     assert_eq!(r["result"]["isError"], true, "{r}");
     assert_eq!(r["result"]["structuredContent"]["success"], false);
 }

@@ -105,8 +105,21 @@ async def main(binary, project):
             assert err and not env["success"] and "no-such-operation" in env["payload"]["error"]["message"], env
             env, err = await call(s, "design.sync", {"policy": "yolo"})
             assert err and "yolo" in env["payload"]["error"]["message"], env
-            env, err = await call(s, "design.coverageReport")
-            assert err and "not configured" in env["payload"]["error"]["message"], env
+            # Coverage reads a components manifest and Storybook's index.json.
+            (root / "components.json").write_text(json.dumps({"components": [{
+                "name": "Button", "source": "src/Button.tsx", "title": "Components/Button",
+                "props": [{"name": "size", "kind": "variant", "options": ["sm", "md", "lg"]}]}]}))
+            story = lambda v: {"id": f"components-button--{v}", "title": "Components/Button", "name": v.title(),
+                               "importPath": "./src/Button.stories.tsx", "type": "story", "tags": ["dev"]}
+            (root / "index.json").write_text(json.dumps({"v": 5, "entries": {
+                f"components-button--{v}": story(v) for v in ("sm", "md")}}))
+            env, err = await call(s, "design.coverageReport", {"components": "components.json", "stories": "index.json"})
+            assert not err and env["success"], env
+            (button,) = env["payload"]["components"]
+            assert (button["component"], button["covered_variants"], button["total_variants"]) == ("Button", 2, 3), env
+            assert button["missing_variants"] == [{"size": "lg"}], env
+            env, err = await call(s, "design.coverageReport", {"components": "nope.json", "stories": "index.json"})
+            assert err and "nope.json" in env["payload"]["error"]["message"], env
             # OpenSpec: list and show read openspec/ as the OpenSpec CLI does; sync is not built.
             env, err = await call(s, "openspec.list")
             assert not err and env["success"], env
