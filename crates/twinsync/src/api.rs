@@ -357,6 +357,42 @@ pub fn lock_status(p: &mut Project) -> Result<Value> {
     Ok(json!({"held": l.is_some(), "lock": l.as_ref().map(public)}))
 }
 
+fn openspec_workspace(dir: &str) -> Result<twinsync_openspec::Workspace> {
+    twinsync_openspec::Workspace::discover(Path::new(dir)).map_err(|e| match e {
+        twinsync_openspec::WorkspaceError::NotFound(_) => Error::Core(twinsync_core::Error::NotFound(e.to_string())),
+        twinsync_openspec::WorkspaceError::Io { path, source } => Error::Io { path, source },
+    })
+}
+
+/// OpenSpec `list --json` (or `list --specs --json`) of the `openspec/` folder found from `dir` upwards.
+pub fn openspec_list(dir: &str, specs: bool) -> Result<Value> {
+    let ws = openspec_workspace(dir)?;
+    Ok(if specs {
+        twinsync_openspec::list_specs_json(&ws)
+    } else {
+        twinsync_openspec::list_json(&ws, twinsync_openspec::Sort::Recent)
+    })
+}
+
+/// OpenSpec `show <id> --json` (`kind`: `change` or `spec`, else whichever `id` names).
+pub fn openspec_show(dir: &str, id: &str, kind: Option<&str>) -> Result<Value> {
+    let ws = openspec_workspace(dir)?;
+    twinsync_openspec::show_json(&ws, id, kind).map_err(|doc| {
+        let messages: Vec<&str> =
+            doc["status"].as_array().into_iter().flatten().filter_map(|s| s["message"].as_str()).collect();
+        Error::Core(twinsync_core::Error::NotFound(format!("openspec show {id}: {}", messages.join("; "))))
+    })
+}
+
+/// OpenSpec `validate --all --json` (`strict`: warnings fail too); `valid` says whether all passed.
+pub fn openspec_validate(dir: &str, strict: bool) -> Result<Value> {
+    let ws = openspec_workspace(dir)?;
+    let (mut doc, valid) =
+        twinsync_openspec::validate_json(&ws, twinsync_openspec::Scope { changes: true, specs: true }, strict);
+    doc["valid"] = valid.into();
+    Ok(doc)
+}
+
 /// The binding-level code of `e`: `INVALID_INPUT`, `NOT_FOUND`, `CONFLICT`, `LOCKED`,
 /// `EXPIRED`, `UNSAFE` or `IO`.
 pub fn error_code(e: &Error) -> &'static str {

@@ -185,3 +185,41 @@ fn project_handle_syncs_undoes_and_locks() {
         "INVALID_INPUT"
     );
 }
+
+#[test]
+fn openspec_list_show_validate_as_the_cli_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let change = dir.path().join("openspec/changes/add-login");
+    std::fs::create_dir_all(&change).unwrap();
+    std::fs::create_dir_all(dir.path().join("openspec/specs/auth")).unwrap();
+    std::fs::write(
+        change.join("proposal.md"),
+        "# Add login\n\n## Why\nUsers need accounts.\n\n## What Changes\n- **auth:** add a login form\n",
+    )
+    .unwrap();
+    std::fs::write(change.join("tasks.md"), "## 1. Build\n- [x] 1.1 Form\n- [ ] 1.2 Session\n").unwrap();
+    std::fs::write(
+        dir.path().join("openspec/specs/auth/spec.md"),
+        "# auth Specification\n\n## Purpose\nSign users in.\n\n## Requirements\n### Requirement: Login\nThe system SHALL let users sign in.\n\n#### Scenario: Good password\n- **WHEN** the password matches\n- **THEN** the user is signed in\n",
+    )
+    .unwrap();
+    let root = dir.path().join("openspec/changes");
+    let root = root.to_str().unwrap();
+
+    let list = api::openspec_list(root, false).unwrap();
+    assert_eq!(list["changes"][0]["name"], "add-login");
+    assert_eq!(
+        (list["changes"][0]["completedTasks"].clone(), list["changes"][0]["totalTasks"].clone()),
+        (json!(1), json!(2))
+    );
+    let specs = api::openspec_list(root, true).unwrap();
+    assert!(specs.to_string().contains("auth"), "{specs}");
+    let shown = api::openspec_show(root, "add-login", None).unwrap();
+    assert!(shown.to_string().contains("add-login"), "{shown}");
+    let e = api::openspec_show(root, "nope", None).unwrap_err();
+    assert_eq!(api::error_code(&e), "NOT_FOUND");
+    let v = api::openspec_validate(root, false).unwrap();
+    assert!(v["valid"].is_boolean(), "{v}");
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(code(api::openspec_list(empty.path().to_str().unwrap(), false)), "NOT_FOUND");
+}
