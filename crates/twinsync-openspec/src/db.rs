@@ -34,6 +34,16 @@ pub enum DbError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The file was written by a newer twinsync with a table layout this one does not know.
+    #[error("openspec database {path}: table layout version {found} is newer than this twinsync supports ({supported}); upgrade twinsync")]
+    NewerSchema {
+        /// The database file.
+        path: String,
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
     /// No row with this id.
     #[error("no {kind} {id:?} in project {project:?} in the openspec database")]
     NotFound {
@@ -382,6 +392,9 @@ pub struct Db {
     path: String,
 }
 
+/// Version of the table layout, kept in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS items(
     rowid INTEGER PRIMARY KEY,
@@ -581,7 +594,24 @@ impl Db {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
             )
             .map_err(|e| db.err(e))?;
+        let version: i64 = db.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| db.err(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(DbError::NewerSchema { path: db.path.clone(), found: version, supported: SCHEMA_VERSION });
+        }
         db.conn.execute_batch(SCHEMA).map_err(|e| db.err(e))?;
+        // Files from before the delta digest column: add it (NULL makes the next pass recount).
+        let has_deltas: bool = db
+            .conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM pragma_table_info('items') WHERE name = 'deltas_digest')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| db.err(e))?;
+        if !has_deltas {
+            db.conn.execute_batch("ALTER TABLE items ADD COLUMN deltas_digest TEXT").map_err(|e| db.err(e))?;
+        }
+        db.conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(|e| db.err(e))?;
         Ok(db)
     }
 
@@ -866,6 +896,21 @@ mod tests {
     fn search_text_is_quoted_for_fts() {
         assert_eq!(fts_query("  "), None);
         assert_eq!(fts_query("a \"b\" OR"), Some("\"a\" \"\"\"b\"\"\" \"OR\"".into()));
+    }
+
+    #[test]
+    fn older_files_gain_new_columns_and_newer_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("os.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&SCHEMA.replace("    deltas_digest TEXT,\n", "")).unwrap();
+        drop(old);
+        let db = Db::open(&path).unwrap();
+        db.conn.execute_batch("UPDATE items SET deltas_digest = 'x'").unwrap();
+        drop(db);
+        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        let e = Db::open(&path).unwrap_err().to_string();
+        assert!(e.contains("version 99") && e.contains("os.db"), "{e}");
     }
 
     #[test]
