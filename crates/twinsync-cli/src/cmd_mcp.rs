@@ -216,7 +216,7 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "openspec.sync",
         title: "Sync OpenSpec changes",
-        description: "Sync OpenSpec change folders with the database. Not built yet: answers with an error saying so.",
+        description: "Sync the project's openspec/ folder with its database (.twinsync/openspec.db): the files win conflicts, the losing version is kept; archived changes move, removed ones are soft-deleted. dry_run lists what would change.",
         input: schema::<OpenspecSyncArgs>,
         read_only: false,
         destructive: false,
@@ -414,7 +414,7 @@ impl Server {
                     "protocolVersion": version,
                     "capabilities": {"tools": {"listChanged": false}},
                     "serverInfo": {"name": "twinsync", "title": "twinsync", "version": env!("CARGO_PKG_VERSION")},
-                    "instructions": "Tools over the twinsync project in the server's folder: design.driftReport to see what differs, design.sync to apply it, design.undo to take a sync back, lock.* to keep others out while you work, history.list for what happened.",
+                    "instructions": "Tools over the twinsync project in the server's folder: design.driftReport to see what differs, design.sync to apply it, design.undo to take a sync back, lock.* to keep others out while you work, history.list for what happened, design.coverageReport for story coverage, openspec.list/show/sync for the openspec/ folder and its database.",
                 }))
             }
             "ping" => Ok(json!({})),
@@ -440,16 +440,7 @@ impl Server {
             "design.driftReport" => self.with_project(name, parse::<NoArgs>(name, args)?, drift_report),
             "design.undo" => self.with_project(name, parse::<UndoArgs>(name, args)?, design_undo),
             "design.coverageReport" => self.with_project(name, parse::<CoverageArgs>(name, args)?, coverage_report),
-            "openspec.sync" => {
-                let a = parse::<OpenspecSyncArgs>(name, args)?;
-                let what = match (&a.change, a.dry_run) {
-                    (Some(c), true) => format!("{name} (change {c:?}, dry run)"),
-                    (Some(c), false) => format!("{name} (change {c:?})"),
-                    (None, true) => format!("{name} (dry run)"),
-                    (None, false) => name.to_string(),
-                };
-                not_configured(&what, OPENSPEC)
-            }
+            "openspec.sync" => self.with_project(name, parse::<OpenspecSyncArgs>(name, args)?, openspec_sync),
             "openspec.list" => self.with_project(name, parse::<NoArgs>(name, args)?, openspec_list),
             "openspec.show" => self.with_project(name, parse::<OpenspecShowArgs>(name, args)?, openspec_show),
             "lock.acquire" => self.with_project(name, parse::<LockAcquireArgs>(name, args)?, lock_acquire),
@@ -535,9 +526,6 @@ impl Server {
     }
 }
 
-const OPENSPEC: &str =
-    "the OpenSpec files <-> database sync is not built yet; openspec.list and openspec.show read the files; nothing was changed";
-
 /// The `openspec/` folder of the project, found from the project folder as the OpenSpec CLI finds it.
 fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<twinsync_openspec::Workspace, ToolError> {
     let not_found = |e: twinsync_openspec::WorkspaceError| ToolError { code: "NOT_FOUND", message: e.to_string() };
@@ -557,6 +545,29 @@ fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Don
         .map_err(|e| ToolError { code: "INVALID_INPUT", message: e.to_string() })?;
     let n = doc["components"].as_array().map_or(0, Vec::len) as u64;
     Ok(Done::ok(doc, vec![("components", n)]))
+}
+
+/// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once.
+fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<Done, ToolError> {
+    let root =
+        twinsync_openspec::find_root(p.dir()).map_err(|e| ToolError { code: "NOT_FOUND", message: e.to_string() })?;
+    let req = twinsync_openspec::SyncRequest { change: a.change, dry_run: a.dry_run, ..Default::default() };
+    let answer =
+        twinsync_openspec::sync_folder(&root, &req).map_err(|e| ToolError { code: "IO", message: e.to_string() })?;
+    let counts = match &answer {
+        twinsync_openspec::SyncAnswer::Synced { report, .. } => vec![
+            ("checked", report.checked as u64),
+            ("changed", report.items.len() as u64),
+            ("conflicts", report.conflicts as u64),
+            ("failed", report.failed as u64),
+        ],
+        twinsync_openspec::SyncAnswer::Preview { rows, .. } => vec![("planned", rows.len() as u64)],
+    };
+    let failed = matches!(&answer, twinsync_openspec::SyncAnswer::Synced { report, .. } if report.failed > 0);
+    let doc = serde_json::to_value(&answer).expect("a sync answer always serialises");
+    let mut done = Done::ok(doc, counts);
+    done.success = !failed;
+    Ok(done)
 }
 
 /// `openspec.list`: active changes with task progress, as `openspec list --json` prints them.
@@ -580,10 +591,6 @@ fn openspec_show(p: &mut Project, a: OpenspecShowArgs, _owner: &str) -> Result<D
                 .map_or_else(|| format!("no change {:?}: {status}", a.change), str::to_string),
         }),
     }
-}
-
-fn not_configured(tool: &str, why: &str) -> Result<(Done, Option<String>), (ToolError, Option<String>)> {
-    Err((ToolError { code: "not_configured", message: format!("{tool} is not configured: {why}") }, None))
 }
 
 fn parse<A: DeserializeOwned>(tool: &str, args: Value) -> Result<A, RpcError> {

@@ -120,7 +120,7 @@ async def main(binary, project):
             assert button["missing_variants"] == [{"size": "lg"}], env
             env, err = await call(s, "design.coverageReport", {"components": "nope.json", "stories": "index.json"})
             assert err and "nope.json" in env["payload"]["error"]["message"], env
-            # OpenSpec: list and show read openspec/ as the OpenSpec CLI does; sync is not built.
+            # OpenSpec: list and show read openspec/ as the OpenSpec CLI does.
             env, err = await call(s, "openspec.list")
             assert not err and env["success"], env
             (change,) = env["payload"]["changes"]
@@ -129,8 +129,14 @@ async def main(binary, project):
             assert not err and env["payload"]["title"] == "Add login", env
             env, err = await call(s, "openspec.show", {"change": "nope"})
             assert err and "nope" in env["payload"]["error"]["message"], env
+            # openspec.sync puts the folder into .twinsync/openspec.db; a second pass has nothing to do.
             env, err = await call(s, "openspec.sync")
-            assert err and "not configured" in env["payload"]["error"]["message"], env
+            assert not err and env["success"] and env["payload"]["mode"] == "synced", env
+            assert env["metrics"]["checked"] >= 1 and env["metrics"]["failed"] == 0, env
+            assert any(i["id"] == "add-login" for i in env["payload"]["report"]["items"]), env
+            assert (root / ".twinsync/openspec.db").is_file()
+            env, err = await call(s, "openspec.sync", {"dry_run": True})
+            assert not err and env["payload"] == {"mode": "preview", "db": env["payload"]["db"], "rows": []}, env
 
             # Lock round trip: the token is shown to the acquirer only.
             env, err = await call(s, "lock.acquire", {"owner": "agent-1", "ttl_seconds": 120, "reason": "refactor"})
