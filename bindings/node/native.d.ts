@@ -136,6 +136,33 @@ export interface OpenOptions {
   actor?: string
 }
 
+/** OpenSpec `list --json` of the `openspec/` folder found from `dir` upwards (parsed off the JS thread). */
+export declare function openspecList(dir: string, options?: OpenspecListOptions | undefined | null): Promise<Record<string, any>>
+
+/** Options of `openspecList`. */
+export interface OpenspecListOptions {
+  /** List main specs instead of active changes. */
+  specs?: boolean
+}
+
+/** OpenSpec `show <id> --json`: a change with its deltas, or a spec with its requirements. */
+export declare function openspecShow(dir: string, id: string, options?: OpenspecShowOptions | undefined | null): Promise<Record<string, any>>
+
+/** Options of `openspecShow`. */
+export interface OpenspecShowOptions {
+  /** `change` or `spec` (default: whichever the id names). */
+  type?: 'change' | 'spec'
+}
+
+/** OpenSpec `validate --all --json`, plus `valid`: whether every change and spec passed. */
+export declare function openspecValidate(dir: string, options?: OpenspecValidateOptions | undefined | null): Promise<Record<string, any> & { valid: boolean }>
+
+/** Options of `openspecValidate`. */
+export interface OpenspecValidateOptions {
+  /** Warnings fail too. */
+  strict?: boolean
+}
+
 /** The plan a sync of three `{key: digest | text | JSON}` maps would run. */
 export declare function plan(base: any, left: any, right: any, options?: PlanOptions | undefined | null): Record<string, any>
 

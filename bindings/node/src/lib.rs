@@ -288,7 +288,7 @@ pub struct OpenOptions {
     pub actor: Option<String>,
 }
 
-/// A project operation run on the libuv thread pool.
+/// An operation run on the libuv thread pool (project I/O, OpenSpec folder parsing).
 pub enum ProjectOp {
     /// Open a project.
     Open(String, Option<String>),
@@ -300,6 +300,12 @@ pub enum ProjectOp {
     Sync(Shared, api::SyncOptions),
     /// Undo.
     Undo(Shared, Option<String>),
+    /// OpenSpec list: dir, specs instead of changes.
+    OpenspecList(String, bool),
+    /// OpenSpec show: dir, id, kind.
+    OpenspecShow(String, String, Option<String>),
+    /// OpenSpec validate: dir, strict.
+    OpenspecValidate(String, bool),
 }
 
 type Shared = Arc<Mutex<twinsync::Project>>;
@@ -357,6 +363,11 @@ impl Task for ProjectTask {
             }
             ProjectOp::Status(p) => locked(&p).and_then(|mut p| api::status(&mut p)).map(ProjectOut::Json),
             ProjectOp::Sync(p, o) => locked(&p).and_then(|mut p| api::sync(&mut p, &o)).map(ProjectOut::Json),
+            ProjectOp::OpenspecList(dir, specs) => api::openspec_list(&dir, specs).map(ProjectOut::Json),
+            ProjectOp::OpenspecShow(dir, id, kind) => {
+                api::openspec_show(&dir, &id, kind.as_deref()).map(ProjectOut::Json)
+            }
+            ProjectOp::OpenspecValidate(dir, strict) => api::openspec_validate(&dir, strict).map(ProjectOut::Json),
             ProjectOp::Undo(p, id) => {
                 locked(&p).and_then(|mut p| api::undo(&mut p, id.as_deref())).map(ProjectOut::Json)
             }
@@ -525,6 +536,52 @@ impl ProjectLock {
         let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
         api::lock_status(&mut p).map_err(|e| to_js(&env, e))
     }
+}
+
+/// Options of `openspecList`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecListOptions {
+    /// List main specs instead of active changes.
+    pub specs: Option<bool>,
+}
+
+/// OpenSpec `list --json` of the `openspec/` folder found from `dir` upwards (parsed off the JS thread).
+#[napi(ts_return_type = "Promise<Record<string, any>>")]
+pub fn openspec_list(dir: String, options: Option<OpenspecListOptions>) -> AsyncTask<ProjectTask> {
+    let specs = options.and_then(|o| o.specs).unwrap_or(false);
+    AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecList(dir, specs))))
+}
+
+/// Options of `openspecShow`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecShowOptions {
+    /// `change` or `spec` (default: whichever the id names).
+    #[napi(js_name = "type", ts_type = "'change' | 'spec'")]
+    pub kind: Option<String>,
+}
+
+/// OpenSpec `show <id> --json`: a change with its deltas, or a spec with its requirements.
+#[napi(ts_return_type = "Promise<Record<string, any>>")]
+pub fn openspec_show(dir: String, id: String, options: Option<OpenspecShowOptions>) -> AsyncTask<ProjectTask> {
+    let kind = options.and_then(|o| o.kind);
+    AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecShow(dir, id, kind))))
+}
+
+/// Options of `openspecValidate`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecValidateOptions {
+    /// Warnings fail too.
+    pub strict: Option<bool>,
+}
+
+/// OpenSpec `validate --all --json`, plus `valid`: whether every change and spec passed.
+#[napi(ts_return_type = "Promise<Record<string, any> & { valid: boolean }>")]
+pub fn openspec_validate(dir: String, options: Option<OpenspecValidateOptions>) -> AsyncTask<ProjectTask> {
+    let strict = options.and_then(|o| o.strict).unwrap_or(false);
+    AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecValidate(dir, strict))))
 }
 
 /// The error codes, as `e.code` carries them.
