@@ -107,12 +107,7 @@ impl From<twinsync_core::canonical::CanonicalError> for TwinsyncError {
 
 impl From<twinsync_core::coverage::CoverageError> for TwinsyncError {
     fn from(e: twinsync_core::coverage::CoverageError) -> Self {
-        use twinsync_core::coverage::CoverageError;
-        let code = match e {
-            CoverageError::Cache(_) => ErrorCode::Io,
-            _ => ErrorCode::InvalidInput,
-        };
-        TwinsyncError::new(code, e.to_string())
+        twinsync_core::Error::from(e).into()
     }
 }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::canonical::CanonicalError;
 use crate::content::ContentError;
+use crate::coverage::CoverageError;
 use crate::key::{Key, KeyError};
 use crate::lock::LockError;
 use crate::policy::ParseError;
@@ -39,6 +40,9 @@ pub enum Error {
     /// A lock refusal.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// Coverage input that cannot be computed from (or its cache failed).
+    #[error(transparent)]
+    Coverage(#[from] CoverageError),
     /// No such operation (or nothing to undo).
     #[error("{0}")]
     NotFound(String),
@@ -121,6 +125,8 @@ impl Error {
             Error::Store(StoreError::NotFound(_)) | Error::NotFound(_) => ErrorCode::NotFound,
             Error::Store(_) => ErrorCode::Io,
             Error::Lock(_) => ErrorCode::Locked,
+            Error::Coverage(CoverageError::Cache(_)) => ErrorCode::Io,
+            Error::Coverage(_) => ErrorCode::InvalidInput,
             Error::AlreadyUndone(_) | Error::Expired { .. } => ErrorCode::Expired,
             Error::MassDeletion { .. } => ErrorCode::Unsafe,
         }
@@ -129,3 +135,18 @@ impl Error {
 
 /// Result with the core error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::CoverageError;
+
+    #[test]
+    fn coverage_errors_are_bad_input_unless_the_cache_failed() {
+        let bad = Error::from(CoverageError::DuplicateComponent("Button".into()));
+        assert_eq!(bad.code(), ErrorCode::InvalidInput);
+        assert!(bad.to_string().contains("Button"), "{bad}");
+        let io = Error::from(CoverageError::Cache(StoreError::Backend("disk full".into())));
+        assert_eq!(io.code(), ErrorCode::Io);
+    }
+}
