@@ -532,6 +532,30 @@ fn init(py: Python<'_>, dir: String, left: String, right: String, actor: Option<
     py.detach(|| api::init(&dir, &left, &right, actor.as_deref())).map(project).map_err(|e| to_py_err(py, e))
 }
 
+/// OpenSpec `list --json` (or, with `specs`, `list --specs --json`) of the `openspec/` folder found from `dir` upwards.
+#[pyfunction]
+#[pyo3(signature = (dir, *, specs=false))]
+fn openspec_list<'py>(py: Python<'py>, dir: String, specs: bool) -> PyResult<Bound<'py, PyAny>> {
+    let out = py.detach(|| api::openspec_list(&dir, specs)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
+/// OpenSpec `show <id> --json`: a change with its deltas, or a spec with its requirements.
+#[pyfunction]
+#[pyo3(signature = (dir, id, *, kind=None))]
+fn openspec_show<'py>(py: Python<'py>, dir: String, id: String, kind: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+    let out = py.detach(|| api::openspec_show(&dir, &id, kind.as_deref())).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
+/// OpenSpec `validate --all --json`, plus `valid`: whether every change and spec passed.
+#[pyfunction]
+#[pyo3(signature = (dir, *, strict=false))]
+fn openspec_validate<'py>(py: Python<'py>, dir: String, strict: bool) -> PyResult<Bound<'py, PyAny>> {
+    let out = py.detach(|| api::openspec_validate(&dir, strict)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
 /// The native module; `twinsync/__init__.py` re-exports it.
 #[pymodule]
 mod _twinsync {
@@ -540,7 +564,8 @@ mod _twinsync {
     #[pymodule_export]
     use super::{
         canonical_hash, canonical_hash_json, canonicalize, canonicalize_json, coverage, detect_drift, hash_bytes,
-        hash_text, init, merge_json, merge_text, open, plan, tree_digest, Project, ProjectLock,
+        hash_text, init, merge_json, merge_text, open, openspec_list, openspec_show, openspec_validate, plan,
+        tree_digest, Project, ProjectLock,
     };
 
     #[pymodule_init]

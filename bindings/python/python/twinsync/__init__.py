@@ -28,6 +28,9 @@ from ._twinsync import (
     merge_json,
     merge_text,
     open,
+    openspec_list,
+    openspec_show,
+    openspec_validate,
     plan,
     tree_digest,
 )
@@ -55,6 +58,9 @@ __all__ = [
     "merge_json",
     "merge_text",
     "open",
+    "openspec_list",
+    "openspec_show",
+    "openspec_validate",
     "plan",
     "tree_digest",
 ]

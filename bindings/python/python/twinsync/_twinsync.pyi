@@ -167,3 +167,12 @@ def open(dir: str, *, actor: Optional[str] = None) -> Project:
 
 def init(dir: str, left: str, right: str, *, actor: Optional[str] = None) -> Project:
     """Makes ``dir`` a project syncing ``left`` and ``right``."""
+
+def openspec_list(dir: str, *, specs: bool = False) -> Dict[str, Any]:
+    """OpenSpec ``list --json`` of the ``openspec/`` folder found from ``dir`` upwards."""
+
+def openspec_show(dir: str, id: str, *, kind: Optional[Literal["change", "spec"]] = None) -> Dict[str, Any]:
+    """OpenSpec ``show <id> --json``."""
+
+def openspec_validate(dir: str, *, strict: bool = False) -> Dict[str, Any]:
+    """OpenSpec ``validate --all --json``, plus ``valid``."""
