@@ -624,6 +624,18 @@ impl Db {
         DbError::Sqlite { path: self.path.clone(), source }
     }
 
+    /// Every row `sql` selects, each made by `map`, with errors naming the database.
+    pub(crate) fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, DbError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params, map).and_then(|it| it.collect()).map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// One row, deleted or not.
     pub fn item(&self, project: &str, kind: Kind, id: &str) -> Result<Option<ItemRow>, DbError> {
         self.conn
@@ -663,25 +675,16 @@ impl Db {
         if let Some(n) = q.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args), item_from_row)
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+        self.rows(&sql, rusqlite::params_from_iter(args), item_from_row)
     }
 
     /// Sync history of one row (or of the whole project when `id` is `None`), oldest first.
     pub fn history(&self, project: &str, id: Option<&str>) -> Result<Vec<HistoryRow>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, project, kind, item_id, direction, trigger, success, outcome, error, files_changed, at \
+        self.rows(
+            "SELECT seq, project, kind, item_id, direction, trigger, success, outcome, error, files_changed, at \
                  FROM sync_history WHERE project = ?1 AND (?2 IS NULL OR item_id = ?2) ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![project, id], |r| {
+            params![project, id],
+            |r| {
                 let files: String = r.get(9)?;
                 Ok(HistoryRow {
                     seq: r.get(0)?,
@@ -700,23 +703,17 @@ impl Db {
                     files_changed: serde_json::from_str(&files).unwrap_or_default(),
                     at: Timestamp(r.get(10)?),
                 })
-            })
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Versions a sync replaced for one row, oldest first.
     pub fn versions(&self, project: &str, kind: Kind, id: &str) -> Result<Vec<VersionRow>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, item_id, doc, side, content, reason, at FROM versions \
+        self.rows(
+            "SELECT seq, item_id, doc, side, content, reason, at FROM versions \
                  WHERE project = ?1 AND kind = ?2 AND item_id = ?3 ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![project, kind.as_str(), id], |r| {
+            params![project, kind.as_str(), id],
+            |r| {
                 Ok(VersionRow {
                     seq: r.get(0)?,
                     item_id: r.get(1)?,
@@ -726,23 +723,17 @@ impl Db {
                     reason: r.get(5)?,
                     at: Timestamp(r.get(6)?),
                 })
-            })
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Conflicts found on one row, oldest first.
     pub fn conflicts(&self, project: &str, kind: Kind, id: &str) -> Result<Vec<ConflictRow>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, item_id, doc, fs_content, db_content, resolution, at FROM conflicts \
+        self.rows(
+            "SELECT seq, item_id, doc, fs_content, db_content, resolution, at FROM conflicts \
                  WHERE project = ?1 AND kind = ?2 AND item_id = ?3 ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![project, kind.as_str(), id], |r| {
+            params![project, kind.as_str(), id],
+            |r| {
                 Ok(ConflictRow {
                     seq: r.get(0)?,
                     item_id: r.get(1)?,
@@ -752,10 +743,8 @@ impl Db {
                     resolution: r.get(5)?,
                     at: Timestamp(r.get(6)?),
                 })
-            })
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            },
+        )
     }
 
     /// Sets a document's text in the database only (`None` removes it), as a web UI

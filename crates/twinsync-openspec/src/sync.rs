@@ -480,32 +480,26 @@ impl<'a> Syncer<'a> {
         let mut states: HashMap<(Kind, String), DbState> = HashMap::new();
         let mut by_rowid: HashMap<i64, (Kind, String)> = HashMap::new();
         {
-            let mut stmt = db
-                .conn
-                .prepare_cached(if only.is_some() {
-                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest, last_synced FROM items \
-                         WHERE project = ?1 AND kind = ?2 AND id = ?3"
-                } else {
-                    "SELECT rowid, kind, id, path, status, deleted, deltas_digest, last_synced FROM items \
-                         WHERE project = ?1 AND ?2 IS NULL AND ?3 IS NULL"
-                })
-                .map_err(|e| db.err(e))?;
+            let sql = if only.is_some() {
+                "SELECT rowid, kind, id, path, status, deleted, deltas_digest, last_synced FROM items \
+                     WHERE project = ?1 AND kind = ?2 AND id = ?3"
+            } else {
+                "SELECT rowid, kind, id, path, status, deleted, deltas_digest, last_synced FROM items \
+                     WHERE project = ?1 AND ?2 IS NULL AND ?3 IS NULL"
+            };
             let (k, i) = only.map(|(k, i)| (Some(k.as_str()), Some(i))).unwrap_or((None, None));
-            let rows = stmt
-                .query_map(params![project, k, i], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, Option<i64>>(7)?,
-                    ))
-                })
-                .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(|e| db.err(e))?;
+            let rows = db.rows(sql, params![project, k, i], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                ))
+            })?;
             for (rowid, kind, id, path, status, deleted, deltas_digest, last_synced) in rows {
                 let kind = if kind == "spec" { Kind::Spec } else { Kind::Change };
                 by_rowid.insert(rowid, (kind, id.clone()));
@@ -523,31 +517,25 @@ impl<'a> Syncer<'a> {
                 );
             }
         }
-        let mut stmt = db
-            .conn
-            .prepare_cached(if only.is_some() {
-                "SELECT d.item, d.doc, d.db_digest, d.base_digest FROM doc_state d \
-                     WHERE d.item = ?2 AND ?1 IS NOT NULL"
-            } else {
-                "SELECT d.item, d.doc, d.db_digest, d.base_digest FROM doc_state d JOIN items i ON i.rowid = d.item \
-                     WHERE i.project = ?1 AND ?2 IS NULL"
-            })
-            .map_err(|e| db.err(e))?;
+        let sql = if only.is_some() {
+            "SELECT d.item, d.doc, d.db_digest, d.base_digest FROM doc_state d \
+                 WHERE d.item = ?2 AND ?1 IS NOT NULL"
+        } else {
+            "SELECT d.item, d.doc, d.db_digest, d.base_digest FROM doc_state d JOIN items i ON i.rowid = d.item \
+                 WHERE i.project = ?1 AND ?2 IS NULL"
+        };
         let one = if only.is_some() { states.values().next().map(|s| s.rowid) } else { None };
         if only.is_some() && one.is_none() {
             return Ok(states);
         }
-        let rows = stmt
-            .query_map(params![project, one], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| db.err(e))?;
+        let rows = db.rows(sql, params![project, one], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
         let mut stale: Vec<(i64, String)> = Vec::new();
         for (item, doc, dbd, based) in rows {
             let Some(key) = by_rowid.get(&item) else { continue };
