@@ -234,7 +234,7 @@ pub fn coverage(input: &Value, options: &Value) -> Result<Value> {
     let input: CoverageInput = from_value("coverage input", input)?;
     let opts: CoverageOptions =
         if options.is_null() { CoverageOptions::default() } else { from_value("coverage options", options)? };
-    let report = coverage::compute(&input, &opts).map_err(|e| invalid(e.to_string()))?;
+    let report = coverage::compute(&input, &opts).map_err(twinsync_core::Error::from)?;
     to_json(&report)
 }
 
