@@ -5,10 +5,11 @@
 //! prints the ratios (coverage / parse, 10k / 1k) measured in the same run.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
+use twinsync_benches::median;
 use twinsync_core::coverage::{compute, compute_cached, CoverageInput, CoverageOptions, MemoryCoverageCache};
 
 const SIZES: [usize; 2] = [1_000, 10_000];
@@ -95,19 +96,6 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
-}
-
-/// Median wall time of `runs` calls of `f`.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
 }
 
 /// Ratios from one run, printed after criterion's own report.

@@ -7,10 +7,11 @@
 //! prints the ratios (coverage / parse, 10k / 2.5k) measured in the same run.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Map, Value};
+use twinsync_benches::median;
 use twinsync_core::coverage::CoverageOptions;
 use twinsync_design::inputs::load_bytes;
 use twinsync_design::naming::{export_name, story_id};
@@ -88,19 +89,6 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
-}
-
-/// Median wall time of `runs` calls of `f`.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
 }
 
 /// Ratios from one run, printed after criterion's own report.
