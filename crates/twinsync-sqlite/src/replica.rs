@@ -163,7 +163,7 @@ impl SqliteReplica {
             });
         }
         let conn = schema::open_file(path, Durability::Full).map_err(|e| match e {
-            OpenError::Corrupt(m) | OpenError::Backend(m) => {
+            OpenError::Corrupt(m) | OpenError::Busy(m) | OpenError::Backend(m) => {
                 ReplicaError::Unavailable { name: name.to_string(), reason: m }
             }
         })?;
@@ -173,7 +173,7 @@ impl SqliteReplica {
     /// A replica in an in-memory database of its own (for tests and scratch work).
     pub fn open_in_memory(name: &str, rules: HashRules) -> Result<SqliteReplica, ReplicaError> {
         let conn = schema::open_memory().map_err(|e| match e {
-            OpenError::Corrupt(m) | OpenError::Backend(m) => {
+            OpenError::Corrupt(m) | OpenError::Busy(m) | OpenError::Backend(m) => {
                 ReplicaError::Unavailable { name: name.to_string(), reason: m }
             }
         })?;

@@ -180,7 +180,9 @@ pub enum Durability {
 pub(crate) enum OpenError {
     /// The file is damaged, not a database, or of a newer schema.
     Corrupt(String),
-    /// Any other failure (permissions, a busy database, I/O).
+    /// Another connection holds a lock the open needs (retried by [`open_file`]).
+    Busy(String),
+    /// Any other failure (permissions, I/O).
     Backend(String),
 }
 
@@ -250,9 +252,13 @@ pub(crate) fn classify(label: &str, e: &rusqlite::Error) -> OpenError {
         Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
             OpenError::Corrupt(format!("{label}: {e}; left untouched"))
         }
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => OpenError::Busy(format!("{label}: {e}")),
         _ => OpenError::Backend(format!("{label}: {e}")),
     }
 }
+
+/// How long [`open_file`] keeps retrying an open that finds the database busy.
+const OPEN_RETRY_FOR: Duration = Duration::from_secs(5);
 
 /// Opens (creating if missing) the database at `path` with the settings every
 /// connection uses, and brings its schema up to [`SCHEMA_VERSION`].
@@ -260,9 +266,23 @@ pub(crate) fn open_file(path: &Path, durability: Durability) -> Result<Connectio
     check_file(path)?;
     let label = path.display().to_string();
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
-    configure(&mut conn, &label, true, durability)?;
-    Ok(conn)
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
+        // Switching a fresh file to WAL while other openers do the same can fail at once
+        // with SQLITE_BUSY, without the busy handler being consulted: start over (every
+        // step is idempotent, migrations run in one immediate transaction).
+        match configure(&mut conn, &label, true, durability) {
+            Err(OpenError::Busy(_)) if started.elapsed() < OPEN_RETRY_FOR => {
+                drop(conn);
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(conn),
+        }
+    }
 }
 
 /// An in-memory database with the same schema (gone when the connection closes).
@@ -333,6 +353,7 @@ pub(crate) fn migrate(conn: &mut Connection, label: &str) -> Result<(), OpenErro
             let inner = classify(label, &e);
             match inner {
                 OpenError::Corrupt(m) => OpenError::Corrupt(m),
+                OpenError::Busy(m) => OpenError::Busy(format!("migration {} failed: {m}", version + 1)),
                 OpenError::Backend(m) => OpenError::Backend(format!("migration {} failed: {m}", version + 1)),
             }
         })?;

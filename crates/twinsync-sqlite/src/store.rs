@@ -36,7 +36,7 @@ impl From<OpenError> for StoreError {
     fn from(e: OpenError) -> Self {
         match e {
             OpenError::Corrupt(m) => StoreError::Corrupt(m),
-            OpenError::Backend(m) => StoreError::Backend(m),
+            OpenError::Busy(m) | OpenError::Backend(m) => StoreError::Backend(m),
         }
     }
 }

@@ -281,7 +281,8 @@ fn a_commit_that_fails_midway_leaves_nothing_behind() {
 #[test]
 fn openers_racing_on_a_fresh_file_all_succeed() {
     let path = fresh_db("race");
-    let handles: Vec<_> = (0..6)
+    // Enough openers that some switch the fresh file to WAL at the same moment.
+    let handles: Vec<_> = (0..12)
         .map(|_| {
             let p = path.clone();
             std::thread::spawn(move || SqliteStore::open(&p).map(|s| s.schema_version()))
