@@ -568,6 +568,11 @@ fn fts_query(text: &str) -> Option<String> {
     }
 }
 
+/// Whether SQLite refused because another connection holds a lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 impl Db {
     /// Opens (creating if needed, with its folder) the database at `path`.
     pub fn open(path: &Path) -> Result<Db, DbError> {
@@ -575,8 +580,23 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
         }
         let name = path.display().to_string();
-        let conn = Connection::open(path).map_err(|source| DbError::Sqlite { path: name.clone(), source })?;
-        Db::init(conn, name)
+        // Openers racing on a fresh file (a watcher and a CLI call) can get SQLITE_BUSY at
+        // once, without the busy handler, while they switch it to WAL: start over then;
+        // every step of `init` is idempotent.
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(2);
+        loop {
+            let conn = Connection::open(path).map_err(|source| DbError::Sqlite { path: name.clone(), source })?;
+            match Db::init(conn, name.clone()) {
+                Err(DbError::Sqlite { source, .. })
+                    if is_busy(&source) && started.elapsed() < std::time::Duration::from_secs(5) =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// A database in memory (tests, benchmarks).
@@ -587,31 +607,39 @@ impl Db {
     }
 
     fn init(conn: Connection, path: String) -> Result<Db, DbError> {
-        let db = Db { conn, path };
+        let mut db = Db { conn, path };
         // WAL: a web UI can read while a sync writes; NORMAL is durable at each commit in WAL.
+        // The busy timeout first, so the switch to WAL already waits for other openers.
         db.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| db.err(e))?;
         let version: i64 = db.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| db.err(e))?;
         if version > SCHEMA_VERSION {
             return Err(DbError::NewerSchema { path: db.path.clone(), found: version, supported: SCHEMA_VERSION });
         }
-        db.conn.execute_batch(SCHEMA).map_err(|e| db.err(e))?;
-        // Files from before the delta digest column: add it (NULL makes the next pass recount).
-        let has_deltas: bool = db
+        // One opener at a time creates and upgrades the tables (two would both add the column).
+        let tx = db
             .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
+        tx.execute_batch(SCHEMA).map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
+        // Files from before the delta digest column: add it (NULL makes the next pass recount).
+        let has_deltas: bool = tx
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM pragma_table_info('items') WHERE name = 'deltas_digest')",
                 [],
                 |r| r.get(0),
             )
-            .map_err(|e| db.err(e))?;
+            .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
         if !has_deltas {
-            db.conn.execute_batch("ALTER TABLE items ADD COLUMN deltas_digest TEXT").map_err(|e| db.err(e))?;
+            tx.execute_batch("ALTER TABLE items ADD COLUMN deltas_digest TEXT")
+                .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
         }
-        db.conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(|e| db.err(e))?;
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
+        tx.commit().map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
         Ok(db)
     }
 

@@ -382,3 +382,23 @@ fn a_change_created_in_the_database_gets_its_folder() {
     assert!(s.create(Kind::Change, "../x", &[]).unwrap_err().to_string().contains("not a valid"));
     assert!(s.create(Kind::Change, "archive", &[]).is_err());
 }
+
+#[test]
+fn openers_racing_on_a_fresh_database_all_succeed() {
+    // A watcher and CLI calls may open the same new file at once; none may fail.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!(".twinsync/openspec-{round}.db"));
+        let openers: Vec<_> = (0..12)
+            .map(|_| {
+                let p = path.clone();
+                std::thread::spawn(move || Db::open(&p).map(|_| ()))
+            })
+            .collect();
+        for o in openers {
+            o.join().unwrap().unwrap();
+        }
+        let rows = rusqlite_update(&path, "UPDATE items SET deltas_digest = NULL");
+        assert_eq!(rows, 0, "the table exists, with its upgraded column, and holds no rows");
+    }
+}
