@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use twinsync_core::coverage::CoverageOptions;
 use twinsync_design::drift::{detect, Base, ComponentStatus, DriftReport, Sides};
-use twinsync_design::scaffold::{scaffold, Outcome, ScaffoldOptions};
+use twinsync_design::scaffold::{scaffold_files, scaffold_json, Outcome, ScaffoldOptions};
 use twinsync_design::storybook::StoryIndex;
 use twinsync_design::sync::{base_from, component_key, write_base, DesignDirection, ManifestReplica};
 use twinsync_design::tokens::TokenSet;
@@ -381,34 +381,18 @@ fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, S
 }
 
 fn scaffold_cmd(a: ScaffoldArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
-    let (components, _) =
-        twinsync_design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
-    // Import paths in story files are relative; both ends absolute make them exact.
-    let absolute = |p: &Path| std::path::absolute(p).map_err(|e| format!("{}: {e}", p.display()));
-    let out = absolute(&at(root, &a.out))?;
-    let state = a.state.as_deref().map_or_else(|| root.join(".twinsync/design/generated"), |s| at(root, s));
     let opts = ScaffoldOptions {
         pairwise: a.pairwise,
         max_full: a.max_full,
         play: !a.no_play,
         types_package: a.types_package,
-        root: absolute(root)?,
+        root: root.to_path_buf(),
     };
-    let results = scaffold(&components, &out, &state, &opts, a.dry_run).map_err(|e| e.to_string())?;
+    let results =
+        scaffold_files(&a.components, &a.out, a.state.as_deref(), &opts, a.dry_run).map_err(|e| e.to_string())?;
     let conflicts = results.iter().filter(|r| r.outcome == Outcome::Conflict).count();
     if common.json {
-        let rows: Vec<serde_json::Value> = results
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "component": r.file.component, "path": r.path, "outcome": r.outcome, "conflicts": r.conflicts,
-                    "stories": r.file.stories.len(), "total_variants": r.file.total_variants,
-                    "skipped": r.file.skipped, "pairwise": r.file.pairwise,
-                    "story_ids": r.file.stories.iter().map(|s| &s.story_id).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        print_json(&serde_json::json!({"dry_run": a.dry_run, "files": rows}))?;
+        print_json(&scaffold_json(&results, a.dry_run))?;
     } else {
         let mut s = String::new();
         for r in &results {

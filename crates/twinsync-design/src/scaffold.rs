@@ -408,3 +408,45 @@ pub fn scaffold(
     }
     Ok(results)
 }
+
+/// Where the last generated files are kept unless told otherwise, relative to the project root.
+pub const DEFAULT_STATE_DIR: &str = ".twinsync/design/generated";
+
+/// Scaffolds from a components file (twinsync components.json, Storybook manifest or
+/// Figma file): the one call `twinsync design scaffold` and the bindings make. Relative
+/// `components`, `out_dir` and `state_dir` are taken from `opts.root`; the state folder
+/// defaults to [`DEFAULT_STATE_DIR`] there.
+pub fn scaffold_files(
+    components: &Path,
+    out_dir: &Path,
+    state_dir: Option<&Path>,
+    opts: &ScaffoldOptions,
+    dry_run: bool,
+) -> Result<Vec<ScaffoldResult>> {
+    let (list, _) = crate::inputs::load_components(&opts.root.join(components))?;
+    // Import paths in story files are relative; both ends absolute make them exact.
+    let absolute =
+        |p: &Path| std::path::absolute(p).map_err(|source| DesignError::Io { path: p.to_path_buf(), source });
+    let out = absolute(&opts.root.join(out_dir))?;
+    let state = opts.root.join(state_dir.unwrap_or(Path::new(DEFAULT_STATE_DIR)));
+    let opts = ScaffoldOptions { root: absolute(&opts.root)?, ..opts.clone() };
+    scaffold(&list, &out, &state, &opts, dry_run)
+}
+
+/// A scaffold's JSON answer, as `twinsync design scaffold --json` prints it:
+/// `{"dry_run", "files": [{component, path, outcome, conflicts, stories, total_variants,
+/// skipped, pairwise, story_ids}]}`.
+pub fn scaffold_json(results: &[ScaffoldResult], dry_run: bool) -> Value {
+    let files: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "component": r.file.component, "path": r.path, "outcome": r.outcome, "conflicts": r.conflicts,
+                "stories": r.file.stories.len(), "total_variants": r.file.total_variants,
+                "skipped": r.file.skipped, "pairwise": r.file.pairwise,
+                "story_ids": r.file.stories.iter().map(|s| &s.story_id).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({"dry_run": dry_run, "files": files})
+}

@@ -357,11 +357,15 @@ pub fn lock_status(p: &mut Project) -> Result<Value> {
     Ok(json!({"held": l.is_some(), "lock": l.as_ref().map(public)}))
 }
 
-fn openspec_workspace(dir: &str) -> Result<twinsync_openspec::Workspace> {
-    twinsync_openspec::Workspace::discover(Path::new(dir)).map_err(|e| match e {
+fn workspace_error(e: twinsync_openspec::WorkspaceError) -> Error {
+    match e {
         twinsync_openspec::WorkspaceError::NotFound(_) => Error::Core(twinsync_core::Error::NotFound(e.to_string())),
         twinsync_openspec::WorkspaceError::Io { path, source } => Error::Io { path, source },
-    })
+    }
+}
+
+fn openspec_workspace(dir: &str) -> Result<twinsync_openspec::Workspace> {
+    twinsync_openspec::Workspace::discover(Path::new(dir)).map_err(workspace_error)
 }
 
 /// OpenSpec `list --json` (or `list --specs --json`) of the `openspec/` folder found from `dir` upwards.
@@ -391,6 +395,95 @@ pub fn openspec_validate(dir: &str, strict: bool) -> Result<Value> {
         twinsync_openspec::validate_json(&ws, twinsync_openspec::Scope { changes: true, specs: true }, strict);
     doc["valid"] = valid.into();
     Ok(doc)
+}
+
+/// What [`openspec_sync`] should do: the options of `twinsync openspec sync`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OpenspecSyncOptions {
+    /// Only this change (every change and spec when `None`).
+    pub change: Option<String>,
+    /// Plan only: report what would change, change nothing.
+    pub dry_run: bool,
+    /// `fs-wins` (default), `merge` or `manual`.
+    pub policy: Option<String>,
+}
+
+/// A failed row-level or database error as a binding error: a missing change is
+/// `NOT_FOUND`, everything else (database, files) `IO`.
+fn openspec_sync_error(root: &Path, e: twinsync_openspec::SyncError) -> Error {
+    use twinsync_openspec::{DbError, SyncError};
+    match e {
+        SyncError::NotFound { .. } | SyncError::Deleted { .. } | SyncError::Db(DbError::NotFound { .. }) => {
+            Error::Core(twinsync_core::Error::NotFound(e.to_string()))
+        }
+        SyncError::Db(DbError::Io { path, source }) => Error::Io { path, source },
+        e => Error::Io { path: root.to_path_buf(), source: std::io::Error::other(e.to_string()) },
+    }
+}
+
+/// OpenSpec `sync --json`: syncs the `openspec/` folder found from `dir` upwards with its
+/// database (`.twinsync/openspec.db`): `{"mode": "synced", db, report}` or, with
+/// `dry_run`, `{"mode": "preview", db, rows}`.
+pub fn openspec_sync(dir: &str, opts: &OpenspecSyncOptions) -> Result<Value> {
+    let policy = match opts.policy.as_deref() {
+        None => twinsync_openspec::SyncPolicy::default(),
+        Some(p) => p.parse().map_err(|e: twinsync_openspec::sync::UnknownPolicy| invalid(format!("policy: {e}")))?,
+    };
+    let root = twinsync_openspec::find_root(Path::new(dir)).map_err(workspace_error)?;
+    let req = twinsync_openspec::SyncRequest {
+        change: opts.change.clone(),
+        dry_run: opts.dry_run,
+        policy,
+        ..Default::default()
+    };
+    to_json(&twinsync_openspec::sync_folder(&root, &req).map_err(|e| openspec_sync_error(&root, e))?)
+}
+
+/// A design error as a binding error: a missing file is `NOT_FOUND`, a file that is not
+/// what it should be `INVALID_INPUT`, any other failure `IO`.
+fn design_error(e: twinsync_design::DesignError) -> Error {
+    use twinsync_design::DesignError;
+    match e {
+        DesignError::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Core(twinsync_core::Error::NotFound(format!("{}: {source}", path.display())))
+        }
+        DesignError::Io { path, source } => Error::Io { path, source },
+        DesignError::Sync(_) => Error::Io { path: Default::default(), source: std::io::Error::other(e.to_string()) },
+        e => invalid(e.to_string()),
+    }
+}
+
+/// Story coverage of a components file (twinsync components.json, Storybook manifest or
+/// Figma file) by a Storybook `index.json`, as `twinsync design coverage --json`.
+pub fn design_coverage(components_path: &str, stories_path: &str) -> Result<Value> {
+    twinsync_design::coverage_report_files(Path::new(components_path), Path::new(stories_path)).map_err(design_error)
+}
+
+/// What [`design_scaffold`] should do beyond the CLI's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DesignScaffoldOptions {
+    /// Pairwise covering set for components with three or more axes.
+    pub pairwise: bool,
+    /// Report what would be written; write nothing.
+    pub dry_run: bool,
+    /// Project root: component `source` paths and relative paths are taken from it, and the
+    /// last generation is kept under its `.twinsync/design/generated` (default: the current folder).
+    pub root: Option<String>,
+}
+
+/// CSF3 story files for a components file into `out_dir`, merging with hand edits, as
+/// `twinsync design scaffold --json` run in `root`: `{"dry_run", "files": [..]}`.
+pub fn design_scaffold(components_path: &str, out_dir: &str, opts: &DesignScaffoldOptions) -> Result<Value> {
+    use twinsync_design::scaffold::{scaffold_files, scaffold_json, ScaffoldOptions};
+    let mut so = ScaffoldOptions { pairwise: opts.pairwise, ..Default::default() };
+    if let Some(root) = &opts.root {
+        so.root = root.into();
+    }
+    let results = scaffold_files(Path::new(components_path), Path::new(out_dir), None, &so, opts.dry_run)
+        .map_err(design_error)?;
+    Ok(scaffold_json(&results, opts.dry_run))
 }
 
 /// The binding-level code of `e`: `INVALID_INPUT`, `NOT_FOUND`, `CONFLICT`, `LOCKED`,

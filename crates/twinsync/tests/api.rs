@@ -223,3 +223,91 @@ fn openspec_list_show_validate_as_the_cli_prints_them() {
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(code(api::openspec_list(empty.path().to_str().unwrap(), false)), "NOT_FOUND");
 }
+
+#[test]
+fn openspec_sync_copies_the_folder_into_its_database_and_previews_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let change = dir.path().join("openspec/changes/add-login");
+    std::fs::create_dir_all(&change).unwrap();
+    std::fs::write(change.join("proposal.md"), "# Add login\n\n## Why\nUsers need accounts.\n").unwrap();
+    let root = dir.path().to_str().unwrap();
+
+    let dry = api::OpenspecSyncOptions { dry_run: true, ..Default::default() };
+    let preview = api::openspec_sync(root, &dry).unwrap();
+    assert_eq!(preview["mode"], "preview", "{preview}");
+    assert_eq!(preview["rows"][0]["id"], "add-login", "{preview}");
+
+    let synced = api::openspec_sync(root, &api::OpenspecSyncOptions::default()).unwrap();
+    assert_eq!(synced["mode"], "synced", "{synced}");
+    assert_eq!(synced["report"]["policy"], "fs-wins", "{synced}");
+    assert_eq!(synced["report"]["items"][0]["id"], "add-login", "{synced}");
+    assert!(synced["report"]["items"][0]["outcome"].as_str().unwrap().contains("created"), "{synced}");
+    // Nothing changed since: a second sync has nothing to do.
+    let again = api::openspec_sync(root, &api::OpenspecSyncOptions::default()).unwrap();
+    assert_eq!(again["report"]["items"], json!([]), "{again}");
+
+    let bad = api::OpenspecSyncOptions { policy: Some("yolo".into()), ..Default::default() };
+    let e = api::openspec_sync(root, &bad).unwrap_err();
+    assert_eq!((api::error_code(&e), e.to_string().contains("yolo")), ("INVALID_INPUT", true), "{e}");
+    let missing = api::OpenspecSyncOptions { change: Some("nope".into()), ..Default::default() };
+    assert_eq!(code(api::openspec_sync(root, &missing)), "NOT_FOUND");
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(code(api::openspec_sync(empty.path().to_str().unwrap(), &Default::default())), "NOT_FOUND");
+}
+
+/// A Button with size sm|md|lg and stories for sm and md.
+fn design_fixture(dir: &std::path::Path) {
+    let components = json!({"components": [{
+        "name": "Button", "source": "src/Button.tsx", "title": "Components/Button",
+        "props": [{"name": "size", "kind": "variant", "options": ["sm", "md", "lg"]}]}]});
+    std::fs::write(dir.join("components.json"), components.to_string()).unwrap();
+    let story = |v: &str| {
+        json!({"id": format!("components-button--{v}"), "title": "Components/Button", "name": v,
+               "importPath": "./src/Button.stories.tsx", "type": "story", "tags": ["dev"]})
+    };
+    let index =
+        json!({"v": 5, "entries": {"components-button--sm": story("sm"), "components-button--md": story("md")}});
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+}
+
+#[test]
+fn design_coverage_reads_components_and_a_storybook_index() {
+    let dir = tempfile::tempdir().unwrap();
+    design_fixture(dir.path());
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let report = api::design_coverage(&p("components.json"), &p("index.json")).unwrap();
+    let button = &report["components"][0];
+    assert_eq!((button["component"].clone(), button["covered_variants"].clone()), (json!("Button"), json!(2)));
+    assert_eq!(button["total_variants"], 3);
+    assert_eq!(button["missing_variants"], json!([{"size": "lg"}]));
+
+    let e = api::design_coverage(&p("nope.json"), &p("index.json")).unwrap_err();
+    assert_eq!((api::error_code(&e), e.to_string().contains("nope.json")), ("NOT_FOUND", true), "{e}");
+    // The files swapped: an index where components belong is the wrong input.
+    assert_eq!(code(api::design_coverage(&p("index.json"), &p("components.json"))), "INVALID_INPUT");
+}
+
+#[test]
+fn design_scaffold_writes_one_story_file_per_component_unless_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    design_fixture(dir.path());
+    let components = dir.path().join("components.json");
+    let out = dir.path().join("stories");
+    let (components, out_s) = (components.to_str().unwrap(), out.to_str().unwrap());
+
+    let root = Some(dir.path().to_str().unwrap().to_string());
+    let dry = api::DesignScaffoldOptions { dry_run: true, root: root.clone(), ..Default::default() };
+    let write = api::DesignScaffoldOptions { root, ..Default::default() };
+    let planned = api::design_scaffold(components, out_s, &dry).unwrap();
+    assert_eq!((planned["dry_run"].clone(), planned["files"][0]["outcome"].clone()), (json!(true), json!("created")));
+    assert_eq!(planned["files"][0]["stories"], 3, "{planned}");
+    assert!(!out.exists(), "a dry run wrote {}", out.display());
+
+    let written = api::design_scaffold(components, out_s, &write).unwrap();
+    let path = written["files"][0]["path"].as_str().unwrap();
+    assert!(std::fs::read_to_string(path).unwrap().contains("Components/Button"), "{written}");
+    assert_eq!(api::design_scaffold(components, out_s, &write).unwrap()["files"][0]["outcome"], "unchanged");
+
+    let missing = dir.path().join("nope.json");
+    assert_eq!(code(api::design_scaffold(missing.to_str().unwrap(), out_s, &dry)), "NOT_FOUND");
+}
