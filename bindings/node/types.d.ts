@@ -47,3 +47,49 @@ export interface LockInfo {
   acquired_at: string
   expires_at: string
 }
+
+/** One change or spec an OpenSpec sync touched. */
+export interface OpenspecSyncItem {
+  kind: 'change' | 'spec'
+  id: string
+  directions: string[]
+  /** `created`, `updated`, `merged`, `moved`, `deleted`, `restored`, `conflict`, `failed`, joined by `+`. */
+  outcome: string
+  files: string[]
+  conflicts: string[]
+  error: string | null
+  resolved: number
+}
+
+/** What `openspecSync` did, or with `dryRun` the rows it would change (`docs`: [document, planned action]). */
+export type OpenspecSyncAnswer =
+  | {
+      mode: 'synced'
+      db: string
+      report: {
+        trigger: string
+        policy: 'fs-wins' | 'merge' | 'manual'
+        checked: number
+        items: OpenspecSyncItem[]
+        conflicts: number
+        failed: number
+        duration_ms: number
+      }
+    }
+  | { mode: 'preview'; db: string; rows: { kind: 'change' | 'spec'; id: string; path: string; row: string; docs: [string, string][] }[] }
+
+/** What `designScaffold` wrote (or, with `dryRun`, would write), one story file per component. */
+export interface DesignScaffoldAnswer {
+  dry_run: boolean
+  files: {
+    component: string
+    path: string
+    outcome: 'created' | 'unchanged' | 'merged' | 'conflict'
+    conflicts: number
+    stories: number
+    total_variants: number
+    skipped: number
+    pairwise: boolean
+    story_ids: string[]
+  }[]
+}

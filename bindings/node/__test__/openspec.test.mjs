@@ -45,3 +45,24 @@ test('openspecList, openspecShow and openspecValidate answer as the OpenSpec CLI
     rmSync(empty, { recursive: true, force: true })
   }
 })
+
+test('openspecSync previews, then copies the folder into .twinsync/openspec.db', async () => {
+  const dir = workspace()
+  try {
+    const pending = ts.openspecSync(dir, { dryRun: true })
+    assert.ok(pending instanceof Promise)
+    const preview = await pending
+    assert.equal(preview.mode, 'preview')
+    assert.deepEqual(preview.rows.map((r) => r.id).sort(), ['add-login', 'auth'])
+    const synced = await ts.openspecSync(dir, { policy: 'merge' })
+    assert.equal(synced.mode, 'synced')
+    assert.equal(synced.report.policy, 'merge')
+    assert.deepEqual(synced.report.items.map((i) => [i.id, i.outcome]).sort(), [['add-login', 'created'], ['auth', 'created']])
+    const again = await ts.openspecSync(dir)
+    assert.deepEqual(again.report.items, [])
+    await assert.rejects(ts.openspecSync(dir, { policy: 'yolo' }), (e) => e instanceof ts.InvalidInputError && /yolo/.test(e.message))
+    await assert.rejects(ts.openspecSync(dir, { change: 'nope' }), (e) => e instanceof ts.NotFoundError && /nope/.test(e.message))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -1,7 +1,7 @@
 // Compiled by `tsc --noEmit` in `npm test`: the checked-in declarations describe the
 // API as users call it, and wrong calls do not type-check.
 import * as ts from '../index.js'
-import type { DriftReport, OperationSummary, TwinsyncError, ErrorCode } from '../index.js'
+import type { DriftReport, OperationSummary, TwinsyncError, ErrorCode, DesignScaffoldAnswer } from '../index.js'
 
 const hash: string = ts.canonicalHash({ a: 1 }, { ignore: ['/updatedAt'], bigIntegers: 'string' })
 const canon: string = ts.canonicalizeJson(Buffer.from('{}'))
@@ -33,9 +33,20 @@ async function project(dir: string): Promise<void> {
   void s, report, ops, undoable, held
 }
 
+async function openspecAndDesign(dir: string): Promise<void> {
+  const answer = await ts.openspecSync(dir, { dryRun: true, policy: 'manual', change: 'add-login' })
+  const ids: string[] = answer.mode === 'preview' ? answer.rows.map((r) => r.id) : answer.report.items.map((i) => i.id)
+  const coverage: Record<string, any> = await ts.designCoverage('components.json', 'index.json')
+  const scaffold: DesignScaffoldAnswer = await ts.designScaffold('components.json', 'stories', { pairwise: true, root: dir })
+  const outcome: 'created' | 'unchanged' | 'merged' | 'conflict' | undefined = scaffold.files[0]?.outcome
+  void ids, coverage, outcome
+}
+
+// @ts-expect-error: a policy OpenSpec sync does not have
+ts.openspecSync('.', { policy: 'prefer-left' })
 // @ts-expect-error: options are checked
 ts.canonicalHash({}, { ignore: '/x' })
 // @ts-expect-error: a style that does not exist
 ts.mergeText('a', 'b', 'c', { style: 'fancy' })
 
-void canon, text, first, merged, pointer, project
+void canon, text, first, merged, pointer, project, openspecAndDesign

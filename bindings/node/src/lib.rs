@@ -306,6 +306,12 @@ pub enum ProjectOp {
     OpenspecShow(String, String, Option<String>),
     /// OpenSpec validate: dir, strict.
     OpenspecValidate(String, bool),
+    /// OpenSpec sync: dir, options.
+    OpenspecSync(String, api::OpenspecSyncOptions),
+    /// Design coverage: components file, Storybook index.
+    DesignCoverage(String, String),
+    /// Design scaffold: components file, output folder, options.
+    DesignScaffold(String, String, api::DesignScaffoldOptions),
 }
 
 type Shared = Arc<Mutex<twinsync::Project>>;
@@ -368,6 +374,9 @@ impl Task for ProjectTask {
                 api::openspec_show(&dir, &id, kind.as_deref()).map(ProjectOut::Json)
             }
             ProjectOp::OpenspecValidate(dir, strict) => api::openspec_validate(&dir, strict).map(ProjectOut::Json),
+            ProjectOp::OpenspecSync(dir, o) => api::openspec_sync(&dir, &o).map(ProjectOut::Json),
+            ProjectOp::DesignCoverage(c, s) => api::design_coverage(&c, &s).map(ProjectOut::Json),
+            ProjectOp::DesignScaffold(c, out, o) => api::design_scaffold(&c, &out, &o).map(ProjectOut::Json),
             ProjectOp::Undo(p, id) => {
                 locked(&p).and_then(|mut p| api::undo(&mut p, id.as_deref())).map(ProjectOut::Json)
             }
@@ -582,6 +591,65 @@ pub struct OpenspecValidateOptions {
 pub fn openspec_validate(dir: String, options: Option<OpenspecValidateOptions>) -> AsyncTask<ProjectTask> {
     let strict = options.and_then(|o| o.strict).unwrap_or(false);
     AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecValidate(dir, strict))))
+}
+
+/// Options of `openspecSync`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecSyncOptions {
+    /// Only this change (default: every change and spec).
+    pub change: Option<String>,
+    /// Report what would change; change nothing.
+    pub dry_run: Option<bool>,
+    /// Who wins a document edited on disk and in the database since the last sync (default `fs-wins`).
+    #[napi(ts_type = "'fs-wins' | 'merge' | 'manual'")]
+    pub policy: Option<String>,
+}
+
+/// OpenSpec `sync --json`: syncs the `openspec/` folder found from `dir` upwards with
+/// `.twinsync/openspec.db` (off the JS thread).
+#[napi(ts_return_type = "Promise<OpenspecSyncAnswer>")]
+pub fn openspec_sync(dir: String, options: Option<OpenspecSyncOptions>) -> AsyncTask<ProjectTask> {
+    let o = options.unwrap_or_default();
+    let opts = api::OpenspecSyncOptions { change: o.change, dry_run: o.dry_run.unwrap_or(false), policy: o.policy };
+    AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecSync(dir, opts))))
+}
+
+/// Story coverage of a components file by a Storybook `index.json`, as
+/// `twinsync design coverage --json` (read off the JS thread).
+#[napi(ts_return_type = "Promise<Record<string, any>>")]
+pub fn design_coverage(components: String, stories: String) -> AsyncTask<ProjectTask> {
+    AsyncTask::new(ProjectTask(Some(ProjectOp::DesignCoverage(components, stories))))
+}
+
+/// Options of `designScaffold`.
+#[napi(object)]
+#[derive(Default)]
+pub struct DesignScaffoldOptions {
+    /// Pairwise covering set for components with three or more axes.
+    pub pairwise: Option<bool>,
+    /// Report what would be written; write nothing.
+    pub dry_run: Option<bool>,
+    /// Project root: relative paths and component sources are taken from it, and the last
+    /// generation is kept under its `.twinsync/design/generated` (default: the current folder).
+    pub root: Option<String>,
+}
+
+/// CSF3 story files for a components file into `outDir`, merging with hand edits, as
+/// `twinsync design scaffold --json` (off the JS thread).
+#[napi(ts_return_type = "Promise<DesignScaffoldAnswer>")]
+pub fn design_scaffold(
+    components: String,
+    out_dir: String,
+    options: Option<DesignScaffoldOptions>,
+) -> AsyncTask<ProjectTask> {
+    let o = options.unwrap_or_default();
+    let opts = api::DesignScaffoldOptions {
+        pairwise: o.pairwise.unwrap_or(false),
+        dry_run: o.dry_run.unwrap_or(false),
+        root: o.root,
+    };
+    AsyncTask::new(ProjectTask(Some(ProjectOp::DesignScaffold(components, out_dir, opts))))
 }
 
 /// The error codes, as `e.code` carries them.

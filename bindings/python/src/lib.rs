@@ -556,6 +556,46 @@ fn openspec_validate<'py>(py: Python<'py>, dir: String, strict: bool) -> PyResul
     from_value(py, &out)
 }
 
+/// OpenSpec `sync --json`: syncs the `openspec/` folder found from `dir` upwards with
+/// `.twinsync/openspec.db`; with `dry_run`, the rows that would change.
+#[pyfunction]
+#[pyo3(signature = (dir, *, change=None, dry_run=false, policy=None))]
+fn openspec_sync<'py>(
+    py: Python<'py>,
+    dir: String,
+    change: Option<String>,
+    dry_run: bool,
+    policy: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = api::OpenspecSyncOptions { change, dry_run, policy };
+    let out = py.detach(|| api::openspec_sync(&dir, &opts)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
+/// Story coverage of a components file by a Storybook `index.json`, as `twinsync design coverage --json`.
+#[pyfunction]
+fn design_coverage<'py>(py: Python<'py>, components: String, stories: String) -> PyResult<Bound<'py, PyAny>> {
+    let out = py.detach(|| api::design_coverage(&components, &stories)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
+/// CSF3 story files for a components file into `out_dir`, merging with hand edits, as
+/// `twinsync design scaffold --json`.
+#[pyfunction]
+#[pyo3(signature = (components, out_dir, *, pairwise=false, dry_run=false, root=None))]
+fn design_scaffold<'py>(
+    py: Python<'py>,
+    components: String,
+    out_dir: String,
+    pairwise: bool,
+    dry_run: bool,
+    root: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = api::DesignScaffoldOptions { pairwise, dry_run, root };
+    let out = py.detach(|| api::design_scaffold(&components, &out_dir, &opts)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
 /// The native module; `twinsync/__init__.py` re-exports it.
 #[pymodule]
 mod _twinsync {
@@ -563,9 +603,9 @@ mod _twinsync {
 
     #[pymodule_export]
     use super::{
-        canonical_hash, canonical_hash_json, canonicalize, canonicalize_json, coverage, detect_drift, hash_bytes,
-        hash_text, init, merge_json, merge_text, open, openspec_list, openspec_show, openspec_validate, plan,
-        tree_digest, Project, ProjectLock,
+        canonical_hash, canonical_hash_json, canonicalize, canonicalize_json, coverage, design_coverage,
+        design_scaffold, detect_drift, hash_bytes, hash_text, init, merge_json, merge_text, open, openspec_list,
+        openspec_show, openspec_sync, openspec_validate, plan, tree_digest, Project, ProjectLock,
     };
 
     #[pymodule_init]

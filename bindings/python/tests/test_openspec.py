@@ -45,3 +45,23 @@ def test_list_show_validate_as_the_openspec_cli(workspace):
 def test_no_openspec_folder_is_not_found(tmp_path):
     with pytest.raises(twinsync.NotFoundError, match="openspec"):
         twinsync.openspec_list(str(tmp_path))
+
+
+def test_sync_previews_then_copies_the_folder_into_its_database(workspace):
+    preview = twinsync.openspec_sync(str(workspace), dry_run=True)
+    assert preview["mode"] == "preview"
+    assert sorted(r["id"] for r in preview["rows"]) == ["add-login", "auth"]
+    synced = twinsync.openspec_sync(str(workspace), policy="manual")
+    assert (synced["mode"], synced["report"]["policy"]) == ("synced", "manual")
+    assert sorted((i["id"], i["outcome"]) for i in synced["report"]["items"]) == [("add-login", "created"), ("auth", "created")]
+    assert (workspace / ".twinsync" / "openspec.db").is_file()
+    assert twinsync.openspec_sync(str(workspace))["report"]["items"] == []
+
+
+def test_sync_errors_name_the_problem(workspace, tmp_path_factory):
+    with pytest.raises(twinsync.InvalidInput, match="yolo"):
+        twinsync.openspec_sync(str(workspace), policy="yolo")  # type: ignore[arg-type]
+    with pytest.raises(twinsync.NotFoundError, match="nope"):
+        twinsync.openspec_sync(str(workspace), change="nope")
+    with pytest.raises(twinsync.NotFoundError, match="openspec"):
+        twinsync.openspec_sync(str(tmp_path_factory.mktemp("empty")))

@@ -18,12 +18,17 @@ try:
     p.undo()
 except twinsync.ExpiredError as e:
     code: str = e.code
+synced = twinsync.openspec_sync(".", change="add-login", dry_run=True, policy="merge")
+mode: str = synced["mode"]
+covered: int = twinsync.design_coverage("components.json", "index.json")["totals"]["covered_variants"]
+files = twinsync.design_scaffold("components.json", "stories", pairwise=True, dry_run=True, root=".")["files"]
 '''
 
 BAD_SCRIPT = '''
 import twinsync
 twinsync.merge_text("a", "b", "c", style="fancy")
 twinsync.canonical_hash({}, ignore="/x", unknown=1)
+twinsync.openspec_sync(".", policy="prefer-left")
 '''
 
 
@@ -45,4 +50,4 @@ def test_stubs_accept_real_use(tmp_path):
 def test_stubs_reject_wrong_use(tmp_path):
     r = run_mypy(tmp_path, BAD_SCRIPT)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert 'style' in r.stdout and 'unknown' in r.stdout, r.stdout
+    assert 'style' in r.stdout and 'unknown' in r.stdout and 'policy' in r.stdout, r.stdout

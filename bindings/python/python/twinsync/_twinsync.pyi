@@ -176,3 +176,25 @@ def openspec_show(dir: str, id: str, *, kind: Optional[Literal["change", "spec"]
 
 def openspec_validate(dir: str, *, strict: bool = False) -> Dict[str, Any]:
     """OpenSpec ``validate --all --json``, plus ``valid``."""
+
+def openspec_sync(
+    dir: str,
+    *,
+    change: Optional[str] = None,
+    dry_run: bool = False,
+    policy: Optional[Literal["fs-wins", "merge", "manual"]] = None,
+) -> Dict[str, Any]:
+    """OpenSpec ``sync --json``: ``{"mode": "synced", db, report}`` or, with ``dry_run``, ``{"mode": "preview", db, rows}``."""
+
+def design_coverage(components: str, stories: str) -> Dict[str, Any]:
+    """Story coverage of a components file by a Storybook ``index.json``, as ``twinsync design coverage --json``."""
+
+def design_scaffold(
+    components: str,
+    out_dir: str,
+    *,
+    pairwise: bool = False,
+    dry_run: bool = False,
+    root: Optional[str] = None,
+) -> Dict[str, Any]:
+    """CSF3 story files into ``out_dir``, as ``twinsync design scaffold --json``: ``{"dry_run", "files"}``."""
