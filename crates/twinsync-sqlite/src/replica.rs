@@ -85,12 +85,20 @@ impl Meta {
         parse_kind(kind).ok_or_else(|| self.io(key, format!("documents row has unknown kind {kind:?}")))
     }
 
+    /// The stored digest of a row, when it was made with these rules.
+    fn stored_digest(&self, key: &Key, row: &Row) -> Result<Option<Digest>, ReplicaError> {
+        match (&row.digest, &row.rules) {
+            (Some(d), Some(rules)) if *rules == self.fingerprint => {
+                Digest::from_hex(d).map(Some).map_err(|e| self.io(key, format!("documents row has a bad digest: {e}")))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The digest of a row: the stored one when made with these rules, else computed.
     fn row_digest(&self, key: &Key, row: &Row) -> Result<Digest, ReplicaError> {
-        if let (Some(d), Some(rules)) = (&row.digest, &row.rules) {
-            if *rules == self.fingerprint {
-                return Digest::from_hex(d).map_err(|e| self.io(key, format!("documents row has a bad digest: {e}")));
-            }
+        if let Some(d) = self.stored_digest(key, row)? {
+            return Ok(d);
         }
         let kind = self.kind_of(key, &row.kind)?;
         self.rules
@@ -233,36 +241,45 @@ impl Replica for SqliteReplica {
 
     fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
         let m = &self.meta;
+        // Served by the covering index `documents_scan`: no document is read here. Rows
+        // whose stored digest cannot be used (edited in SQL, other rules) are read after.
         let mut stmt = self
             .conn
             .prepare_cached(
-                // The content only where the stored digest cannot be used (the same test as
-                // `row_digest`): a scan of unchanged rows then copies no documents.
-                "SELECT key, kind, \
-                     CASE WHEN digest IS NOT NULL AND rules = ?2 THEN x'' ELSE content END, \
-                     digest, rules, size, modified \
-                 FROM documents WHERE replica = ?1 ORDER BY key",
+                "SELECT key, kind, digest, rules, size, modified FROM documents WHERE replica = ?1 ORDER BY key",
             )
             .map_err(|e| m.io("(scan)", e))?;
         let rows = stmt
-            .query_map(params![m.name, m.fingerprint], |r| Ok((r.get::<_, String>(0)?, row_from(r, 1)?)))
+            .query_map([&m.name], |r| {
+                let row = Row {
+                    kind: r.get(1)?,
+                    content: Vec::new(),
+                    digest: r.get(2)?,
+                    rules: r.get(3)?,
+                    size: r.get(4)?,
+                    modified: r.get(5)?,
+                };
+                Ok((r.get::<_, String>(0)?, row))
+            })
             .map_err(|e| m.io("(scan)", e))?;
-        let mut snapshot = Snapshot::new();
+        let mut entries = Vec::new();
         for row in rows {
             let (raw, row) = row.map_err(|e| m.io("(scan)", e))?;
             // A row written straight into the table can hold any string: a traversal
             // such as `../x` must stop the scan rather than reach a file replica.
             let key = Key::new(&raw)?;
-            let digest = m.row_digest(&key, &row)?;
-            let entry = Entry {
-                key: key.clone(),
-                digest,
-                size: u64::try_from(row.size).unwrap_or(row.content.len() as u64),
-                modified: row.modified.map(Timestamp::from_millis),
+            let digest = match m.stored_digest(&key, &row)? {
+                Some(d) => d,
+                None => match m.row(&self.conn, &key)? {
+                    Some(full) => m.row_digest(&key, &full)?,
+                    None => continue, // deleted since the first read
+                },
             };
-            snapshot.insert(key, entry);
+            let size = u64::try_from(row.size).unwrap_or(0);
+            let modified = row.modified.map(Timestamp::from_millis);
+            entries.push((key.clone(), Entry { key, digest, size, modified }));
         }
-        Ok(snapshot)
+        Ok(entries.into_iter().collect())
     }
 
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {

@@ -155,6 +155,11 @@ BEGIN
     UPDATE documents SET digest = NULL, rules = NULL WHERE replica = NEW.replica AND key = NEW.key;
 END;
 "#,
+    // 2: a scan reads keys and digests from this index alone, never the documents' pages
+    // (at 100k documents: ~20 MB instead of ~165 MB read per status).
+    r#"
+CREATE INDEX documents_scan ON documents (replica, key, kind, digest, rules, size, modified);
+"#,
 ];
 
 /// The schema version this build writes and understands.
