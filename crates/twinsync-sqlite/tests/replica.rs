@@ -183,3 +183,28 @@ fn opening_a_foreign_file_as_a_replica_is_refused() {
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
     assert_eq!(std::fs::read(&path).unwrap(), b"hello, I am a text file\n");
 }
+
+#[test]
+fn a_version_1_file_gains_the_scan_index_and_keeps_its_documents() {
+    let path = fresh_db("v1-documents");
+    {
+        let mut r = SqliteReplica::open(&path, "db", HashRules::default()).unwrap();
+        r.put(&key("a.md"), &text("hello")).unwrap();
+    }
+    // What a build with only migration 1 left behind.
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch("DROP INDEX documents_scan; PRAGMA user_version = 1;").unwrap();
+    drop(raw);
+    let mut r = SqliteReplica::open(&path, "db", HashRules::default()).unwrap();
+    let snap = r.scan().unwrap();
+    assert_eq!(snap[&key("a.md")].digest, HashRules::default().digest(&text("hello")).unwrap());
+    let raw = Connection::open(&path).unwrap();
+    let plan: String = raw
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT key, kind, digest, rules, size, modified FROM documents WHERE replica = 'db' ORDER BY key",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("COVERING INDEX documents_scan"), "{plan}");
+}
