@@ -536,35 +536,29 @@ fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<tw
 /// `design.coverageReport`: the coverage report of a components manifest and a story index.
 fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Done, ToolError> {
     let (components, stories) = (p.dir().join(&a.components), p.dir().join(&a.stories));
-    for f in [&components, &stories] {
-        if !f.is_file() {
-            return Err(ToolError { code: "NOT_FOUND", message: format!("{}: no such file", f.display()) });
-        }
-    }
-    let doc = twinsync_design::coverage_report_files(&components, &stories)
-        .map_err(|e| ToolError { code: "INVALID_INPUT", message: e.to_string() })?;
+    let doc = twinsync::api::design_coverage(&components.to_string_lossy(), &stories.to_string_lossy())?;
     let n = doc["components"].as_array().map_or(0, Vec::len) as u64;
     Ok(Done::ok(doc, vec![("components", n)]))
 }
 
-/// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once.
+/// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once,
+/// through the same call the bindings make.
 fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<Done, ToolError> {
-    let root =
-        twinsync_openspec::find_root(p.dir()).map_err(|e| ToolError { code: "NOT_FOUND", message: e.to_string() })?;
-    let req = twinsync_openspec::SyncRequest { change: a.change, dry_run: a.dry_run, ..Default::default() };
-    let answer =
-        twinsync_openspec::sync_folder(&root, &req).map_err(|e| ToolError { code: "IO", message: e.to_string() })?;
-    let counts = match &answer {
-        twinsync_openspec::SyncAnswer::Synced { report, .. } => vec![
-            ("checked", report.checked as u64),
-            ("changed", report.items.len() as u64),
-            ("conflicts", report.conflicts as u64),
-            ("failed", report.failed as u64),
-        ],
-        twinsync_openspec::SyncAnswer::Preview { rows, .. } => vec![("planned", rows.len() as u64)],
+    let opts = twinsync::api::OpenspecSyncOptions { change: a.change, dry_run: a.dry_run, policy: None };
+    let doc = twinsync::api::openspec_sync(&p.dir().to_string_lossy(), &opts)?;
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    let report = &doc["report"];
+    let counts = if doc["mode"] == "preview" {
+        vec![("planned", doc["rows"].as_array().map_or(0, Vec::len) as u64)]
+    } else {
+        vec![
+            ("checked", n(&report["checked"])),
+            ("changed", report["items"].as_array().map_or(0, Vec::len) as u64),
+            ("conflicts", n(&report["conflicts"])),
+            ("failed", n(&report["failed"])),
+        ]
     };
-    let failed = matches!(&answer, twinsync_openspec::SyncAnswer::Synced { report, .. } if report.failed > 0);
-    let doc = serde_json::to_value(&answer).expect("a sync answer always serialises");
+    let failed = n(&report["failed"]) > 0;
     let mut done = Done::ok(doc, counts);
     done.success = !failed;
     Ok(done)
