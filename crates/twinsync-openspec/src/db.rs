@@ -568,11 +568,6 @@ fn fts_query(text: &str) -> Option<String> {
     }
 }
 
-/// Whether SQLite refused because another connection holds a lock.
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
-}
-
 impl Db {
     /// Opens (creating if needed, with its folder) the database at `path`.
     pub fn open(path: &Path) -> Result<Db, DbError> {
@@ -580,23 +575,15 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
         }
         let name = path.display().to_string();
-        // Openers racing on a fresh file (a watcher and a CLI call) can get SQLITE_BUSY at
-        // once, without the busy handler, while they switch it to WAL: start over then;
-        // every step of `init` is idempotent.
-        let started = std::time::Instant::now();
-        let mut pause = std::time::Duration::from_millis(2);
-        loop {
-            let conn = Connection::open(path).map_err(|source| DbError::Sqlite { path: name.clone(), source })?;
-            match Db::init(conn, name.clone()) {
-                Err(DbError::Sqlite { source, .. })
-                    if is_busy(&source) && started.elapsed() < std::time::Duration::from_secs(5) =>
-                {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(std::time::Duration::from_millis(100));
-                }
-                other => return other,
-            }
-        }
+        // A watcher and a CLI call may open a fresh file at once; every step of `init` is
+        // idempotent, so an open that finds it busy starts over.
+        twinsync_sqlite::retry_while_busy(
+            || {
+                let conn = Connection::open(path).map_err(|source| DbError::Sqlite { path: name.clone(), source })?;
+                Db::init(conn, name.clone())
+            },
+            |e| matches!(e, DbError::Sqlite { source, .. } if twinsync_sqlite::is_busy(source)),
+        )
     }
 
     /// A database in memory (tests, benchmarks).

@@ -33,5 +33,5 @@ mod schema;
 mod store;
 
 pub use replica::SqliteReplica;
-pub use schema::{Durability, MIGRATIONS, SCHEMA_VERSION};
+pub use schema::{is_busy, retry_while_busy, Durability, MIGRATIONS, SCHEMA_VERSION};
 pub use store::SqliteStore;

@@ -257,13 +257,36 @@ pub(crate) fn classify(label: &str, e: &rusqlite::Error) -> OpenError {
         Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
             OpenError::Corrupt(format!("{label}: {e}; left untouched"))
         }
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => OpenError::Busy(format!("{label}: {e}")),
+        _ if is_busy(e) => OpenError::Busy(format!("{label}: {e}")),
         _ => OpenError::Backend(format!("{label}: {e}")),
     }
 }
 
-/// How long [`open_file`] keeps retrying an open that finds the database busy.
+/// How long [`retry_while_busy`] keeps starting an open over.
 const OPEN_RETRY_FOR: Duration = Duration::from_secs(5);
+
+/// Whether SQLite refused because another connection holds a lock.
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// Runs `open` again, with a growing pause, for up to 5 s while `busy` says its error is
+/// a lock held by another connection. Openers racing on a fresh file can get
+/// SQLITE_BUSY at once, without the busy handler being consulted, while they switch it
+/// to WAL; `open` must be idempotent (each try opens its own connection).
+pub fn retry_while_busy<T, E>(mut open: impl FnMut() -> Result<T, E>, busy: impl Fn(&E) -> bool) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match open() {
+            Err(e) if busy(&e) && started.elapsed() < OPEN_RETRY_FOR => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            result => return result,
+        }
+    }
+}
 
 /// Opens (creating if missing) the database at `path` with the settings every
 /// connection uses, and brings its schema up to [`SCHEMA_VERSION`].
@@ -271,23 +294,14 @@ pub(crate) fn open_file(path: &Path, durability: Durability) -> Result<Connectio
     check_file(path)?;
     let label = path.display().to_string();
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let started = std::time::Instant::now();
-    let mut pause = Duration::from_millis(2);
-    loop {
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
-        // Switching a fresh file to WAL while other openers do the same can fail at once
-        // with SQLITE_BUSY, without the busy handler being consulted: start over (every
-        // step is idempotent, migrations run in one immediate transaction).
-        match configure(&mut conn, &label, true, durability) {
-            Err(OpenError::Busy(_)) if started.elapsed() < OPEN_RETRY_FOR => {
-                drop(conn);
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(100));
-            }
-            Err(e) => return Err(e),
-            Ok(()) => return Ok(conn),
-        }
-    }
+    retry_while_busy(
+        || {
+            let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
+            configure(&mut conn, &label, true, durability)?;
+            Ok(conn)
+        },
+        |e| matches!(e, OpenError::Busy(_)),
+    )
 }
 
 /// An in-memory database with the same schema (gone when the connection closes).
