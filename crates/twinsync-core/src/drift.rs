@@ -1,4 +1,10 @@
 //! Three-way drift: every key of base, left and right classified against the base.
+//!
+//! [`detect`] returns a [`DriftView`] that borrows keys and digests from the three maps:
+//! no key is cloned and nothing is left to drop but one vector, which keeps a million-item
+//! walk close to the cost of reading the maps. [`Drift`] is the owned form, for results
+//! that outlive the maps (an engine scan, `status`); [`DriftSource`] lets planning and
+//! reporting read either.
 
 use std::collections::BTreeMap;
 
@@ -146,7 +152,7 @@ impl std::fmt::Display for DriftClass {
     }
 }
 
-/// One key's drift: its class and the digest each place holds.
+/// One key's drift, owned: its class and the digest each place holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftItem {
     /// The item.
@@ -159,6 +165,49 @@ pub struct DriftItem {
     pub left: Option<Digest>,
     /// Digest on the right, if present.
     pub right: Option<Digest>,
+}
+
+impl DriftItem {
+    /// The item as a borrowed [`DriftRef`].
+    pub fn view(&self) -> DriftRef<'_> {
+        DriftRef {
+            key: &self.key,
+            class: self.class,
+            base: self.base.as_ref(),
+            left: self.left.as_ref(),
+            right: self.right.as_ref(),
+        }
+    }
+}
+
+/// One key's drift, borrowed from the maps it was detected in (or from a [`DriftItem`]).
+///
+/// Serialises exactly as [`DriftItem`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DriftRef<'a> {
+    /// The item.
+    pub key: &'a Key,
+    /// How it differs.
+    pub class: DriftClass,
+    /// Digest in the base, if any.
+    pub base: Option<&'a Digest>,
+    /// Digest on the left, if present.
+    pub left: Option<&'a Digest>,
+    /// Digest on the right, if present.
+    pub right: Option<&'a Digest>,
+}
+
+impl DriftRef<'_> {
+    /// The item with its key and digests copied out of the maps.
+    pub fn to_owned_item(&self) -> DriftItem {
+        DriftItem {
+            key: self.key.clone(),
+            class: self.class,
+            base: self.base.copied(),
+            left: self.left.copied(),
+            right: self.right.copied(),
+        }
+    }
 }
 
 /// Number of items in each class.
@@ -192,7 +241,7 @@ impl DriftCounts {
     }
 }
 
-/// The drift of a whole pair: every key, in key order, with counts per class.
+/// The drift of a whole pair, owned: every key, in key order, with counts per class.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {
     /// Every key seen in base, left or right, sorted by key.
@@ -209,6 +258,59 @@ impl Drift {
     /// True when every item is in sync.
     pub fn is_clean(&self) -> bool {
         self.counts.drifted() == 0
+    }
+}
+
+/// The drift of a whole pair, borrowing keys and digests from the three maps: what
+/// [`detect`] returns. [`DriftView::into_owned`] makes a [`Drift`] that outlives them.
+///
+/// Serialises exactly as [`Drift`] does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DriftView<'a> {
+    /// Every key seen in base, left or right, sorted by key.
+    pub items: Vec<DriftRef<'a>>,
+    /// Items per class.
+    pub counts: DriftCounts,
+}
+
+impl DriftView<'_> {
+    /// The items that are not in sync.
+    pub fn drifted(&self) -> impl Iterator<Item = &DriftRef<'_>> {
+        self.items.iter().filter(|i| i.class != DriftClass::InSync)
+    }
+    /// True when every item is in sync.
+    pub fn is_clean(&self) -> bool {
+        self.counts.drifted() == 0
+    }
+    /// The owned drift: keys and digests copied out of the maps.
+    pub fn into_owned(self) -> Drift {
+        Drift { items: self.items.iter().map(DriftRef::to_owned_item).collect(), counts: self.counts }
+    }
+}
+
+/// What planning and reporting read from a drift, owned ([`Drift`]) or borrowed ([`DriftView`]).
+pub trait DriftSource {
+    /// Items per class.
+    fn counts(&self) -> &DriftCounts;
+    /// The items that are not in sync, in key order.
+    fn drifted_items(&self) -> impl Iterator<Item = DriftRef<'_>>;
+}
+
+impl DriftSource for Drift {
+    fn counts(&self) -> &DriftCounts {
+        &self.counts
+    }
+    fn drifted_items(&self) -> impl Iterator<Item = DriftRef<'_>> {
+        self.drifted().map(DriftItem::view)
+    }
+}
+
+impl DriftSource for DriftView<'_> {
+    fn counts(&self) -> &DriftCounts {
+        &self.counts
+    }
+    fn drifted_items(&self) -> impl Iterator<Item = DriftRef<'_>> {
+        self.drifted().copied()
     }
 }
 
@@ -230,15 +332,38 @@ impl HasDigest for Entry {
     }
 }
 
-/// Three-way classification of every key in `base`, `left` and `right`.
+/// Three-way classification of every key in `base`, `left` and `right`, borrowing from them.
 ///
 /// One merge walk over the three sorted maps: O(n) in items, deterministic key order.
-pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
+pub fn detect<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
+    base: &'a BTreeMap<Key, B>,
+    left: &'a BTreeMap<Key, L>,
+    right: &'a BTreeMap<Key, R>,
+) -> DriftView<'a> {
+    let mut items = Vec::with_capacity(base.len().max(left.len()).max(right.len()));
+    let tally = walk(base, left, right, |item| items.push(item));
+    DriftView { items, counts: DriftCounts::from_tally(tally) }
+}
+
+/// [`detect`], owned: for a result that outlives the maps, built in the same single walk.
+pub fn detect_owned<B: HasDigest, L: HasDigest, R: HasDigest>(
     base: &BTreeMap<Key, B>,
     left: &BTreeMap<Key, L>,
     right: &BTreeMap<Key, R>,
 ) -> Drift {
     let mut items = Vec::with_capacity(base.len().max(left.len()).max(right.len()));
+    let tally = walk(base, left, right, |item| items.push(item.to_owned_item()));
+    Drift { items, counts: DriftCounts::from_tally(tally) }
+}
+
+/// The merge walk: calls `emit` once per key in key order; returns the tally per class.
+#[inline]
+fn walk<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
+    base: &'a BTreeMap<Key, B>,
+    left: &'a BTreeMap<Key, L>,
+    right: &'a BTreeMap<Key, R>,
+    mut emit: impl FnMut(DriftRef<'a>),
+) -> [usize; 14] {
     let mut tally = [0usize; 14];
     let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
     loop {
@@ -254,9 +379,9 @@ pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
                 (k, [bh.map(|e| e.0) == Some(k), lh.map(|e| e.0) == Some(k), rh.map(|e| e.0) == Some(k)])
             }
         };
-        let b = bh.filter(|_| at[0]).map(|e| *e.1.digest());
-        let l = lh.filter(|_| at[1]).map(|e| *e.1.digest());
-        let r = rh.filter(|_| at[2]).map(|e| *e.1.digest());
+        let b = bh.filter(|_| at[0]).map(|e| e.1.digest());
+        let l = lh.filter(|_| at[1]).map(|e| e.1.digest());
+        let r = rh.filter(|_| at[2]).map(|e| e.1.digest());
         if at[0] {
             bi.next();
         }
@@ -266,11 +391,11 @@ pub fn detect<B: HasDigest, L: HasDigest, R: HasDigest>(
         if at[2] {
             ri.next();
         }
-        let class = DriftClass::classify(b.as_ref(), l.as_ref(), r.as_ref());
+        let class = DriftClass::classify(b, l, r);
         tally[class as usize] += 1;
-        items.push(DriftItem { key: key.clone(), class, base: b, left: l, right: r });
+        emit(DriftRef { key, class, base: b, left: l, right: r });
     }
-    Drift { items, counts: DriftCounts::from_tally(tally) }
+    tally
 }
 
 #[cfg(test)]
@@ -352,6 +477,62 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted, "items come out in key order");
+    }
+
+    fn fixture() -> [BTreeMap<Key, Digest>; 3] {
+        [
+            map(&[("same", "1"), ("cl", "1"), ("mm", "1"), ("md", "1"), ("db", "1")]),
+            map(&[("same", "1"), ("cl", "2"), ("mm", "2"), ("md", "2"), ("al", "1")]),
+            map(&[("same", "1"), ("cl", "1"), ("mm", "3"), ("ar", "1")]),
+        ]
+    }
+
+    #[test]
+    fn owned_and_borrowed_results_agree_and_serialise_alike() {
+        let [b, l, r] = fixture();
+        let view = detect(&b, &l, &r);
+        let owned = detect_owned(&b, &l, &r);
+        assert_eq!(view.clone().into_owned(), owned);
+        assert_eq!(view.items.len(), 7);
+        for (v, o) in view.items.iter().zip(&owned.items) {
+            assert_eq!(*v, o.view());
+            assert_eq!((v.base, v.left, v.right), (b.get(v.key), l.get(v.key), r.get(v.key)), "{}", v.key);
+        }
+        let (vj, oj) = (serde_json::to_value(&view).unwrap(), serde_json::to_value(&owned).unwrap());
+        assert_eq!(vj, oj);
+        assert_eq!(serde_json::from_value::<Drift>(vj).unwrap(), owned, "a serialised view reads back as a Drift");
+        let drifted: Vec<&str> = view.drifted().map(|i| i.key.as_str()).collect();
+        assert_eq!(drifted, ["al", "ar", "cl", "db", "md", "mm"]);
+        assert_eq!(owned.drifted().map(|i| i.key.as_str()).collect::<Vec<_>>(), drifted);
+        assert!(!view.is_clean() && !owned.is_clean());
+        assert!(detect(&b, &b, &b).is_clean());
+    }
+
+    #[test]
+    fn plans_from_owned_and_borrowed_drift_are_equal() {
+        use crate::plan::{plan, PlanContext};
+        use crate::policy::{Directions, Policy};
+        let [b, l, r] = fixture();
+        let ctx = PlanContext::at(crate::clock::Timestamp(90_000));
+        for policy in [Policy::manual(), "prefer-left".parse().unwrap(), "merge:right".parse().unwrap()] {
+            let from_view = plan(&detect(&b, &l, &r), &Directions::default(), &policy, &ctx);
+            let from_owned = plan(&detect_owned(&b, &l, &r), &Directions::default(), &policy, &ctx);
+            assert_eq!(from_view, from_owned);
+            assert_eq!(from_view.actions.len(), 6);
+        }
+    }
+
+    #[test]
+    fn scanned_entries_classify_by_their_digest() {
+        let [b, l, _] = fixture();
+        let entries = |m: &BTreeMap<Key, Digest>| -> crate::replica::Snapshot {
+            m.iter().map(|(k, d)| (k.clone(), Entry { key: k.clone(), digest: *d, size: 1, modified: None })).collect()
+        };
+        let (le, re) = (entries(&l), entries(&b));
+        let drift = detect(&b, &le, &re);
+        assert_eq!(drift.items.iter().find(|i| i.key.as_str() == "cl").unwrap().class, DriftClass::ChangedLeft);
+        assert_eq!(drift.items.iter().find(|i| i.key.as_str() == "same").unwrap().left, Some(&d("1")));
+        assert_eq!(drift.into_owned(), detect_owned(&b, &l, &b));
     }
 
     #[test]

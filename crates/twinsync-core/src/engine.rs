@@ -9,7 +9,7 @@ use crate::audit::AuditRecord;
 use crate::clock::Clock;
 use crate::content::Content;
 use crate::digest::Digest;
-use crate::drift::{detect, Drift};
+use crate::drift::{detect_owned, Drift};
 use crate::error::{Error, Result};
 use crate::event::{EventCategory, EventEnvelope, NotificationStatus, Transport};
 use crate::key::Key;
@@ -158,7 +158,7 @@ impl<'a> Engine<'a> {
         let base = self.store.load_base(&self.config.scope)?;
         let l = left.scan()?;
         let r = right.scan()?;
-        let drift = detect(&base, &l, &r);
+        let drift = detect_owned(&base, &l, &r);
         Ok(Scan { base, left: l, right: r, drift })
     }
 

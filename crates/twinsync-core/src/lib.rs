@@ -60,7 +60,7 @@ pub mod store_conformance;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use content::{Content, ContentKind, HashRules};
 pub use digest::{tree_digest, Digest};
-pub use drift::{detect, Drift, DriftClass, DriftItem};
+pub use drift::{detect, detect_owned, Drift, DriftClass, DriftItem, DriftRef, DriftSource, DriftView};
 pub use engine::{Engine, EngineConfig, Preview, SyncOptions};
 pub use error::{Error, ErrorCode, Result};
 pub use key::Key;

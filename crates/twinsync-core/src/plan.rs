@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 use crate::canonical::{self, CanonicalOptions};
 use crate::clock::Timestamp;
 use crate::digest::Digest;
-use crate::drift::{Drift, DriftClass, DriftCounts, DriftItem};
+use crate::drift::{DriftClass, DriftCounts, DriftRef, DriftSource};
 use crate::key::Key;
 use crate::policy::{Direction, Directions, Policy, Side, Strategy};
 use crate::replica::Snapshot;
@@ -146,18 +146,18 @@ impl PlanContext<'_> {
 }
 
 /// Plans a sync. Pure: the same inputs give the same plan.
-pub fn plan(drift: &Drift, directions: &Directions, policy: &Policy, ctx: &PlanContext<'_>) -> Plan {
+pub fn plan(drift: &impl DriftSource, directions: &Directions, policy: &Policy, ctx: &PlanContext<'_>) -> Plan {
     let actions: Vec<Action> = drift
-        .drifted()
+        .drifted_items()
         .map(|item| {
-            let (kind, reason) = decide(item, directions.for_key(&item.key), policy, ctx);
+            let (kind, reason) = decide(&item, directions.for_key(item.key), policy, ctx);
             Action {
                 key: item.key.clone(),
                 class: item.class,
                 kind,
-                base: item.base,
-                left: item.left,
-                right: item.right,
+                base: item.base.copied(),
+                left: item.left.copied(),
+                right: item.right.copied(),
                 reason,
             }
         })
@@ -167,11 +167,11 @@ pub fn plan(drift: &Drift, directions: &Directions, policy: &Policy, ctx: &PlanC
         policy: *policy,
         directions: directions.clone(),
         actions,
-        counts: drift.counts.clone(),
+        counts: drift.counts().clone(),
     }
 }
 
-fn decide(item: &DriftItem, direction: Direction, policy: &Policy, ctx: &PlanContext<'_>) -> (ActionKind, String) {
+fn decide(item: &DriftRef<'_>, direction: Direction, policy: &Policy, ctx: &PlanContext<'_>) -> (ActionKind, String) {
     use DriftClass::*;
     let flows = |from: Side| direction.source().is_none_or(|s| s == from);
     let one_way = |from: Side, kind: ActionKind| {
@@ -214,7 +214,7 @@ fn decide(item: &DriftItem, direction: Direction, policy: &Policy, ctx: &PlanCon
 }
 
 fn resolve_conflict(
-    item: &DriftItem,
+    item: &DriftRef<'_>,
     direction: Direction,
     policy: &Policy,
     ctx: &PlanContext<'_>,
@@ -256,7 +256,7 @@ fn resolve_conflict(
 
 /// SHA-256 over the canonical JSON of the drifted items (key and the digest base, left
 /// and right hold), the directions, the policy and the time bucket.
-fn operation_hash(drift: &Drift, directions: &Directions, policy: &Policy, ctx: &PlanContext<'_>) -> Digest {
+fn operation_hash(drift: &impl DriftSource, directions: &Directions, policy: &Policy, ctx: &PlanContext<'_>) -> Digest {
     let opts = CanonicalOptions::default();
     let canon = |v: serde_json::Value| canonical::canonicalize_value(&v, &opts).expect("plan metadata is plain JSON");
     let bucket = ctx.now.millis().div_euclid(ctx.bucket_ms.max(1));
@@ -266,7 +266,7 @@ fn operation_hash(drift: &Drift, directions: &Directions, policy: &Policy, ctx: 
     buf.extend_from_slice(format!("{{\"bucket\":{bucket},\"directions\":").as_bytes());
     buf.extend(canon(serde_json::to_value(directions).expect("directions serialise")));
     buf.extend_from_slice(b",\"items\":[");
-    let digest = |buf: &mut Vec<u8>, d: Option<Digest>| match d {
+    let digest = |buf: &mut Vec<u8>, d: Option<&Digest>| match d {
         Some(d) => {
             buf.push(b'"');
             buf.extend_from_slice(d.to_string().as_bytes());
@@ -274,7 +274,7 @@ fn operation_hash(drift: &Drift, directions: &Directions, policy: &Policy, ctx: 
         }
         None => buf.extend_from_slice(b"null"),
     };
-    for (i, item) in drift.drifted().enumerate() {
+    for (i, item) in drift.drifted_items().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -300,7 +300,7 @@ fn operation_hash(drift: &Drift, directions: &Directions, policy: &Policy, ctx: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drift::detect;
+    use crate::drift::{detect_owned, Drift};
     use std::collections::BTreeMap;
 
     fn d(s: &str) -> Digest {
@@ -317,7 +317,7 @@ mod tests {
         let base = map(&[("mm", "1"), ("md", "1"), ("dm", "1"), ("cl", "1"), ("cr", "1")]);
         let left = map(&[("mm", "2"), ("md", "2"), ("cl", "2"), ("cr", "1"), ("aa", "x")]);
         let right = map(&[("mm", "3"), ("dm", "2"), ("cl", "1"), ("cr", "2"), ("aa", "y")]);
-        detect(&base, &left, &right)
+        detect_owned(&base, &left, &right)
     }
 
     #[test]
@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(h(60_000, &drift), h(119_999, &drift));
         assert_ne!(h(60_000, &drift), h(120_000, &drift));
         let base = map(&[("mm", "1")]);
-        let other = detect(&base, &map(&[("mm", "2")]), &map(&[("mm", "4")]));
+        let other = detect_owned(&base, &map(&[("mm", "2")]), &map(&[("mm", "4")]));
         assert_ne!(h(60_000, &drift), h(60_000, &other));
         assert_ne!(
             h(0, &drift),

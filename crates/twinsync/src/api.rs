@@ -18,7 +18,7 @@ use twinsync_core::coverage::{self, CoverageInput, CoverageOptions};
 use twinsync_core::lock::Lock;
 use twinsync_core::merge::{self, ConflictStyle, Favor, JsonMergeOptions, TextMergeOptions};
 use twinsync_core::plan::PlanContext;
-use twinsync_core::{Digest, Direction, Directions, Drift, DriftClass, Key, Policy, Timestamp};
+use twinsync_core::{Digest, Direction, Directions, DriftClass, DriftSource, Key, Policy, Timestamp};
 
 pub use twinsync_core::ErrorCode;
 
@@ -140,15 +140,15 @@ pub fn tree_digest(entries: &Value, opts: &HashOptions) -> Result<String> {
 
 /// Drift as `twinsync status --json` prints it, with each item's digests:
 /// `{"items": [{key, class, base, left, right}], "counts": {class: n}, "in_sync": n}`.
-pub fn drift_json(drift: &Drift) -> Value {
-    let items: Vec<&twinsync_core::DriftItem> = drift.drifted().collect();
+pub fn drift_json(drift: &impl DriftSource) -> Value {
+    let items: Vec<twinsync_core::DriftRef<'_>> = drift.drifted_items().collect();
     let counts: serde_json::Map<String, Value> = drift
-        .counts
+        .counts()
         .iter()
         .filter(|(c, _)| *c != DriftClass::InSync)
         .map(|(c, n)| (c.as_str().into(), n.into()))
         .collect();
-    json!({"items": items, "counts": counts, "in_sync": drift.counts.get(DriftClass::InSync)})
+    json!({"items": items, "counts": counts, "in_sync": drift.counts().get(DriftClass::InSync)})
 }
 
 /// Three-way drift of maps `{key: digest-or-content}` (base, left, right), shaped as [`drift_json`].
