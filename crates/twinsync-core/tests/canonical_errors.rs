@@ -159,3 +159,24 @@ fn ignore_rules_drop_the_named_members_only() {
     let d2 = canonical::hash_json(br#"{"updatedAt": "2025-02-02", "v": 1}"#, &opts).unwrap();
     assert_eq!(d1, d2);
 }
+
+#[test]
+fn unbalanced_documents_are_reported_where_the_grammar_breaks() {
+    // Brackets that do not pair up: the error names the innermost open value.
+    let e = err(br#"{"a": {"b": [1, 2}}"#);
+    assert!(matches!(e.kind, ErrorKind::Syntax(_)), "{e}");
+    assert_eq!((e.path.as_str(), e.offset), ("/a/b/1", Some(17)));
+    let e = err(br#"{"a": [1, {"c": 2]}"#);
+    assert_eq!((e.path.as_str(), e.offset), ("/a/1/c", Some(17)));
+    // Errors before the unbalanced part come first, in document order.
+    let e = err(br#"{"z": [1e999], "a": [1, 2}"#);
+    assert_eq!((e.kind, e.path.as_str()), (ErrorKind::NonFinite, "/z/0"));
+    let e = err(br#"[{"a": "\x"}, ["#);
+    assert_eq!((e.path.as_str(), e.offset), ("/0/a", Some(8)));
+    // A string that never ends, deep inside.
+    let e = err(br#"{"a": [{"b": "abc]}"#);
+    assert_eq!((e.path.as_str(), e.offset), ("/a/0/b", Some(13)));
+    // Stray closers.
+    assert_eq!(err(b"[1]]").offset, Some(3));
+    assert_eq!(err(b"}").offset, Some(0));
+}

@@ -12,6 +12,7 @@
 mod ignore;
 mod number;
 mod parse;
+mod structure;
 mod text;
 
 pub use ignore::IgnoreRules;
@@ -163,15 +164,7 @@ pub fn hash_value(v: &serde_json::Value, opts: &CanonicalOptions) -> Result<Dige
 /// Appends `s` as a JCS string literal (quotes, minimal escaping).
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        if (c as u32) < 0x20 || c == '"' || c == '\\' {
-            out.extend_from_slice(&s.as_bytes()[plain..i]);
-            parse::push_char(out, c);
-            plain = i + 1;
-        }
-    }
-    out.extend_from_slice(&s.as_bytes()[plain..]);
+    parse::write_escaped(out, s.as_bytes());
     out.push(b'"');
 }
 

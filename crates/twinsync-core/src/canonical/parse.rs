@@ -1,18 +1,14 @@
-//! The streaming canonicaliser: one pass over the input bytes, emitting RFC 8785
-//! bytes without building a value tree.
+//! The canonical walk: reads a JSON document once and writes its RFC 8785 form in
+//! final order, so that the output can go to SHA-256 as it is produced.
 //!
-//! Arrays, strings and numbers are written out as they are read. An object's members
-//! must come out sorted, so each member's canonical text (`"key":value`) is written
-//! into the output buffer as it arrives and only its range is remembered; when the
-//! object closes and the keys were not already in order, the ranges are sorted and
-//! the members copied back in order (one `memcpy` each). Keys are compared in place:
-//! in the input when they had no escapes, else in a small arena of decoded keys.
-//! Nothing is allocated per member; every buffer lives in [`Canonicalizer`] and is
-//! reused across documents.
+//! Arrays, strings and numbers are written as they are read. An object takes two
+//! steps: its members are listed first (keys decoded for comparison, scalar values
+//! already put in canonical form in a small arena, nested containers stepped over
+//! with the extents found beforehand by [`super::structure`]); then the list is
+//! sorted by key and written out, each nested container walked in its turn. No output
+//! byte moves after it is written, so a document of any size is hashed in 64 KiB
+//! pieces, and every buffer lives in [`Canonicalizer`], reused across documents.
 //!
-//! While no object is open (e.g. inside a top-level array) the output is handed to
-//! SHA-256 as it grows, so hashing a huge array needs little memory; a large
-//! out-of-order root object is hashed member by member rather than laid out sorted.
 //! Only strings with non-ASCII bytes are checked for UTF-8 (the grammar rejects such
 //! bytes anywhere else), and number literals already in canonical form are copied.
 
@@ -22,80 +18,52 @@ use sha2::{Digest as _, Sha256};
 
 use super::ignore::{self, Segment, State};
 use super::number::{self, Literal, NumberProblem};
+use super::structure::{find_extents, Extent};
 use super::{BigIntPolicy, CanonicalError, CanonicalOptions, ErrorKind};
 use crate::digest::Digest;
 
-/// Where a key's decoded UTF-8 bytes live: in the input (no escapes) or the arena.
+/// One member of an object, listed before the object is written.
 #[derive(Debug, Clone, Copy)]
-struct KeyRef {
-    start: usize,
-    len: usize,
-    in_arena: bool,
-}
-
-/// One member of an open object: its key and its `"key":value` bytes in the output.
-#[derive(Debug, Clone, Copy)]
-struct Member {
-    key: KeyRef,
-    /// The key's first eight bytes, big-endian, zero-padded: most comparisons end here.
+struct Entry {
+    /// The key's first eight bytes in UTF-16 order: most comparisons end here.
     prefix: u64,
-    /// Input offset of the key, for error messages.
-    at: usize,
-    start: usize,
-    end: usize,
-}
-
-/// An open array or object.
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    is_object: bool,
-    /// Output position just after the `{` or `[`.
-    body_start: usize,
-    /// Arrays: index of the current element. Objects: members kept so far.
-    count: usize,
-    /// Objects: first entry in the member stack.
-    members_start: usize,
-    /// Objects: arena length when the object opened.
-    keys_start: usize,
-    /// Objects: every key so far came in canonical order.
-    sorted: bool,
-    /// Objects: the key being read, once there is one.
-    key: Option<KeyRef>,
-    /// Objects: input offset of that key.
-    key_pos: usize,
-    /// Objects: that key's [`Member::prefix`].
-    key_prefix: u64,
-    /// Objects: the current member matches an ignore rule.
-    dropping: bool,
-    /// Objects: output position where the current member (with its comma) began.
-    member_start: usize,
-    /// Ignore-rule states that apply to this container's children.
-    states: (u32, u32),
+    /// The decoded key is `input[key..key + key_len]`, or the arena's if `key_in_arena`.
+    key: u32,
+    key_len: u32,
+    /// Input offset of the key's opening quote.
+    at: u32,
+    /// A scalar's canonical bytes are `input[value..value + value_len]`, or the
+    /// arena's if `value_in_arena`; a container starts at input offset `value` and
+    /// is number `ordinal`.
+    value: u32,
+    value_len: u32,
+    ordinal: u32,
+    key_in_arena: bool,
+    value_in_arena: bool,
+    container: bool,
 }
 
 /// Reusable buffers, so that hashing many documents allocates once.
 #[derive(Debug, Default)]
 pub(crate) struct Buffers {
     out: Vec<u8>,
-    keys: Vec<u8>,
-    members: Vec<Member>,
-    scratch: Vec<u8>,
-    /// Sort keys of an out-of-order object: (key prefix, member index).
-    order: Vec<(u64, usize)>,
-    stack: Vec<Frame>,
+    /// Decoded keys with escapes, and the canonical scalars of objects being listed.
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
     states: Vec<State>,
+    extents: Vec<Extent>,
+    open: Vec<u32>,
 }
 
 impl Buffers {
     /// Bytes held, roughly.
     pub(crate) fn capacity(&self) -> usize {
         self.out.capacity()
-            + self.keys.capacity()
-            + self.scratch.capacity()
-            + self.members.capacity() * std::mem::size_of::<Member>()
-            + self.order.capacity() * std::mem::size_of::<(u64, usize)>()
-            + self.stack.capacity() * std::mem::size_of::<Frame>()
+            + self.arena.capacity()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.states.capacity() * std::mem::size_of::<State>()
+            + self.extents.capacity() * std::mem::size_of::<Extent>()
+            + self.open.capacity() * 4
     }
 }
 
@@ -109,24 +77,55 @@ pub struct Canonicalizer<'o> {
     buf: Buffers,
 }
 
-/// An internal failure: what, where in the input, and an extra key for the path.
+/// A step of the path to a failure.
+enum Seg {
+    Key(Vec<u8>),
+    Index(usize),
+}
+
+/// An internal failure: what, where in the input, and the path, innermost first
+/// (each level of the walk adds its step as the error passes through it).
 struct Fail {
     kind: ErrorKind,
     offset: usize,
-    /// A key of the innermost object that the path should name instead of its current one.
-    key: Option<KeyRef>,
+    path: Vec<Seg>,
 }
 
-fn fail(kind: ErrorKind, offset: usize) -> Fail {
-    Fail { kind, offset, key: None }
+/// Boxed, so that a result stays two words wide on the hot path.
+type Res<T> = Result<T, Box<Fail>>;
+
+fn fail(kind: ErrorKind, offset: usize) -> Box<Fail> {
+    Box::new(Fail { kind, offset, path: Vec::new() })
 }
 
-fn syntax(msg: &str, offset: usize) -> Fail {
+fn syntax(msg: &str, offset: usize) -> Box<Fail> {
     fail(ErrorKind::Syntax(msg.to_string()), offset)
 }
 
-/// Output size at which an unbuffered stretch is handed to the hasher.
+fn in_index(mut f: Box<Fail>, i: usize) -> Box<Fail> {
+    f.path.push(Seg::Index(i));
+    f
+}
+
+fn in_key(mut f: Box<Fail>, key: &[u8]) -> Box<Fail> {
+    f.path.push(Seg::Key(key.to_vec()));
+    f
+}
+
+/// Output size at which the output is handed to the hasher.
 const FLUSH_AT: usize = 1 << 16;
+
+/// Arrays at least this large (in input bytes) are walked in parts on several
+/// threads: starting a thread costs tens of microseconds, a mebibyte of JSON
+/// several milliseconds.
+const SPLIT_AT: usize = 1 << 20;
+
+/// Threads beside the caller's that may walk parts of a large array: one per
+/// further core, at most three.
+fn spare_threads() -> usize {
+    static SPARE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SPARE.get_or_init(|| std::thread::available_parallelism().map_or(0, |n| n.get().min(4) - 1))
+}
 
 impl<'o> Canonicalizer<'o> {
     /// A canonicaliser applying `opts`.
@@ -148,6 +147,9 @@ impl<'o> Canonicalizer<'o> {
     /// On error `out` is left as it was.
     pub fn canonicalize_into(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CanonicalError> {
         let before = out.len();
+        // The canonical form is rarely longer than the input; growing once is cheaper
+        // than doubling (and copying) a large buffer several times.
+        out.reserve(input.len() + 16);
         std::mem::swap(out, &mut self.buf.out);
         let r = self.run(input, None);
         std::mem::swap(out, &mut self.buf.out);
@@ -165,8 +167,11 @@ impl<'o> Canonicalizer<'o> {
     }
 
     /// Feeds the canonical form of `input` to a running SHA-256.
+    ///
+    /// On error the hasher may have been fed part of the document.
     pub fn hash_into(&mut self, input: &[u8], hasher: &mut Sha256) -> Result<(), CanonicalError> {
         self.buf.out.clear();
+        self.buf.out.reserve(input.len().min(2 * FLUSH_AT) + 64);
         let r = self.run(input, Some(hasher));
         if r.is_ok() {
             hasher.update(&self.buf.out);
@@ -177,34 +182,25 @@ impl<'o> Canonicalizer<'o> {
 
     fn run(&mut self, input: &[u8], hasher: Option<&mut Sha256>) -> Result<(), CanonicalError> {
         let b = &mut self.buf;
-        b.keys.clear();
-        b.members.clear();
-        b.stack.clear();
+        b.arena.clear();
+        b.entries.clear();
         b.states.clear();
         let rules = self.opts.ignore.compiled();
-        match parse(input, self.opts, rules, b, hasher) {
-            Ok(()) => Ok(()),
-            Err(f) => {
-                let mut path = String::new();
-                let last = b.stack.len().wrapping_sub(1);
-                for (i, fr) in b.stack.iter().enumerate() {
-                    if fr.is_object {
-                        // A failure may name a different key of the innermost object
-                        // (a duplicate found after sorting).
-                        let key = if i == last { f.key.or(fr.key) } else { fr.key };
-                        if let Some(k) = key {
-                            push_segment(&mut path, key_bytes(input, &b.keys, k));
-                        }
-                    } else {
+        parse(input, self.opts, rules, b, hasher).map_err(|f| {
+            let mut path = String::new();
+            for seg in f.path.iter().rev() {
+                match seg {
+                    Seg::Key(k) => push_segment(&mut path, k),
+                    Seg::Index(i) => {
                         path.push('/');
-                        path.push_str(&fr.count.to_string());
+                        path.push_str(&i.to_string());
                     }
                 }
-                let mut e = CanonicalError::new(path, f.kind);
-                e.offset = Some(f.offset);
-                Err(e)
             }
-        }
+            let mut e = CanonicalError::new(path, f.kind);
+            e.offset = Some(f.offset);
+            e
+        })
     }
 }
 
@@ -219,12 +215,24 @@ fn push_segment(path: &mut String, key: &[u8]) {
     }
 }
 
-#[inline]
-fn key_bytes<'a>(input: &'a [u8], arena: &'a [u8], k: KeyRef) -> &'a [u8] {
-    if k.in_arena {
-        &arena[k.start..k.start + k.len]
+/// The decoded key of an entry.
+#[inline(always)]
+fn key_of<'a>(input: &'a [u8], arena: &'a [u8], e: &Entry) -> &'a [u8] {
+    let (s, n) = (e.key as usize, e.key_len as usize);
+    if e.key_in_arena {
+        &arena[s..s + n]
     } else {
-        &input[k.start..k.start + k.len]
+        &input[s..s + n]
+    }
+}
+
+/// Key order: RFC 8785's, then arrival, so that of two equal keys the later one
+/// comes second (and is the one reported).
+#[inline(always)]
+fn entry_order(input: &[u8], arena: &[u8], a: &Entry, b: &Entry) -> Ordering {
+    match a.prefix.cmp(&b.prefix) {
+        Ordering::Equal => cmp_utf16(key_of(input, arena, a), key_of(input, arena, b)).then(a.at.cmp(&b.at)),
+        other => other,
     }
 }
 
@@ -252,20 +260,29 @@ pub fn cmp_utf16(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
-/// The key's first eight bytes as a big-endian number whose order is UTF-16 order:
-/// lead bytes of supplementary characters (F0..F4) are moved below those of
-/// U+E000..U+FFFF (EE, EF). Neither ever occurs as a continuation byte, so the
-/// remap cannot disturb comparisons inside a character.
-#[inline]
-fn key_prefix(k: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = k.len().min(8);
-    b[..n].copy_from_slice(&k[..n]);
-    let v = u64::from_be_bytes(b);
+/// The first eight bytes of the key `src[start..start + len]` as a big-endian
+/// number whose order is UTF-16 order: lead bytes of supplementary characters
+/// (F0..F4) are moved below those of U+E000..U+FFFF (EE, EF). Neither ever occurs as
+/// a continuation byte, so the remap cannot disturb comparisons inside a character.
+#[inline(always)]
+fn key_prefix(src: &[u8], start: usize, len: usize) -> u64 {
+    let n = len.min(8);
+    let v = match src.get(start..start + 8) {
+        // One load, the bytes past the key masked off (`len` 0 masks everything).
+        Some(b) => {
+            u64::from_be_bytes(b.try_into().expect("8 bytes")) & !(u64::MAX.checked_shr(n as u32 * 8).unwrap_or(0))
+        }
+        None => {
+            let mut b = [0u8; 8];
+            b[..n].copy_from_slice(&src[start..start + n]);
+            u64::from_be_bytes(b)
+        }
+    };
     if v & 0x8080_8080_8080_8080 == 0 {
         // ASCII: nothing to remap.
         return v;
     }
+    let mut b = v.to_be_bytes();
     for x in &mut b[..n] {
         *x = match *x {
             0xEE | 0xEF => *x + 5,
@@ -276,21 +293,16 @@ fn key_prefix(k: &[u8]) -> u64 {
     u64::from_be_bytes(b)
 }
 
-/// [`cmp_utf16`] of two members' keys, decided by the prefixes when they differ.
-#[inline(always)]
-fn cmp_members(input: &[u8], arena: &[u8], a: &Member, b: &Member) -> Ordering {
-    match a.prefix.cmp(&b.prefix) {
-        Ordering::Equal => cmp_utf16(key_bytes(input, arena, a.key), key_bytes(input, arena, b.key)),
-        other => other,
-    }
-}
-
 #[inline]
 fn skip_ws(input: &[u8], mut pos: usize) -> usize {
     match input.get(pos) {
         Some(&c) if c > b' ' => return pos,
         None => return pos,
         _ => {}
+    }
+    // A single space, as after a colon in pretty-printed JSON.
+    if input[pos] == b' ' && input.get(pos + 1).is_some_and(|&c| c > b' ') {
+        return pos + 1;
     }
     // Pretty-printed documents are half indentation, so runs are skipped 16 bytes
     // at a time.
@@ -368,7 +380,7 @@ fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
     (i, high)
 }
 
-fn check_utf8(seg: &[u8], offset: usize) -> Result<(), Fail> {
+fn check_utf8(seg: &[u8], offset: usize) -> Res<()> {
     if utf8_ok(seg) {
         return Ok(());
     }
@@ -457,7 +469,7 @@ pub(crate) fn push_char(out: &mut Vec<u8>, c: char) {
     }
 }
 
-fn hex4(input: &[u8], pos: usize) -> Result<u32, Fail> {
+fn hex4(input: &[u8], pos: usize) -> Res<u32> {
     let Some(h) = input.get(pos..pos + 4) else {
         return Err(syntax("truncated \\u escape", pos));
     };
@@ -494,57 +506,82 @@ fn append(dst: &mut Vec<u8>, src: &[u8], from: usize, to: usize) {
     }
 }
 
-/// Reads the string starting at the quote at `pos` and writes its canonical form.
-/// For keys, also returns where its decoded bytes are. Returns the position after
-/// the closing quote.
+/// Appends `s` (UTF-8) with JCS's minimal escaping, without the quotes.
+pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    let mut plain = 0;
+    for (i, &c) in s.iter().enumerate() {
+        // Every byte that needs an escape is ASCII, so bytes can be looked at alone.
+        if c < 0x20 || c == b'"' || c == b'\\' {
+            out.extend_from_slice(&s[plain..i]);
+            push_char(out, c as char);
+            plain = i + 1;
+        }
+    }
+    out.extend_from_slice(&s[plain..]);
+}
+
+/// Reads the string starting at the quote at `pos`; returns the position after the
+/// closing quote, and whether its canonical form differs from the input (and was
+/// then appended to `out`).
 #[inline]
-fn parse_string(
-    input: &[u8],
-    pos: usize,
-    out: &mut Vec<u8>,
-    arena: Option<&mut Vec<u8>>,
-) -> Result<(usize, KeyRef), Fail> {
+fn parse_string(input: &[u8], pos: usize, out: &mut Vec<u8>) -> Res<(usize, bool)> {
     let start = pos + 1;
     let (end, high) = scan_plain(input, start);
     if input.get(end) == Some(&b'"') {
-        // Fast path: nothing to escape, copied verbatim.
+        // Nothing to escape: the input is canonical.
         if high {
             check_utf8(&input[start..end], start)?;
         }
-        append(out, input, pos, end + 1);
-        return Ok((end + 1, KeyRef { start, len: end - start, in_arena: false }));
+        return Ok((end + 1, false));
     }
-    parse_string_slow(input, start, end, high, out, arena)
+    out.push(b'"');
+    Ok((string_slow(input, start, end, high, true, out)?, true))
 }
 
+/// Reads the key starting at the quote at `pos`. Its decoded bytes stay in the
+/// input when it has no escapes, else they are appended to `arena`. Returns the
+/// position after the closing quote, where the key is, and whether in the arena.
+#[inline]
+fn parse_key(input: &[u8], pos: usize, arena: &mut Vec<u8>) -> Res<(usize, usize, usize, bool)> {
+    let start = pos + 1;
+    let (end, high) = scan_plain(input, start);
+    if input.get(end) == Some(&b'"') {
+        if high {
+            check_utf8(&input[start..end], start)?;
+        }
+        return Ok((end + 1, start, end - start, false));
+    }
+    let from = arena.len();
+    let after = string_slow(input, start, end, high, false, arena)?;
+    Ok((after, from, arena.len() - from, true))
+}
+
+/// The rest of a string from `end`, the first byte the fast scan stopped at: writes
+/// the canonical form (closing quote included) or, for keys, the decoded bytes.
 #[cold]
-fn parse_string_slow(
+fn string_slow(
     input: &[u8],
     start: usize,
     mut end: usize,
     mut high: bool,
-    out: &mut Vec<u8>,
-    mut arena: Option<&mut Vec<u8>>,
-) -> Result<(usize, KeyRef), Fail> {
-    let arena_start = arena.as_ref().map_or(0, |a| a.len());
-    out.push(b'"');
+    canonical: bool,
+    dst: &mut Vec<u8>,
+) -> Res<usize> {
     let mut seg = start;
     loop {
         if high {
             check_utf8(&input[seg..end], seg)?;
         }
-        out.extend_from_slice(&input[seg..end]);
-        if let Some(a) = arena.as_deref_mut() {
-            a.extend_from_slice(&input[seg..end]);
-        }
+        dst.extend_from_slice(&input[seg..end]);
         let Some(&c) = input.get(end) else {
             return Err(syntax("unterminated string", start - 1));
         };
         match c {
             b'"' => {
-                out.push(b'"');
-                let len = arena.as_ref().map_or(0, |a| a.len() - arena_start);
-                return Ok((end + 1, KeyRef { start: arena_start, len, in_arena: true }));
+                if canonical {
+                    dst.push(b'"');
+                }
+                return Ok(end + 1);
             }
             b'\\' => {
                 let esc_at = end;
@@ -583,10 +620,11 @@ fn parse_string_slow(
                     }
                     _ => return Err(syntax("invalid escape", esc_at)),
                 };
-                push_char(out, ch);
-                if let Some(a) = arena.as_deref_mut() {
+                if canonical {
+                    push_char(dst, ch);
+                } else {
                     let mut tmp = [0u8; 4];
-                    a.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                    dst.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
                 }
                 seg = next;
             }
@@ -596,9 +634,43 @@ fn parse_string_slow(
     }
 }
 
-/// Reads the number at `pos` and writes its canonical form; returns the end.
+/// Reads the string, number or literal at `pos`; returns its end, and whether its
+/// canonical form differs from the input (and was then appended to `dst`).
 #[inline]
-fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) -> Result<usize, Fail> {
+fn scalar_at(input: &[u8], pos: usize, opts: &CanonicalOptions, dst: &mut Vec<u8>) -> Res<(usize, bool)> {
+    match input.get(pos) {
+        Some(b'"') => parse_string(input, pos, dst),
+        Some(b'-' | b'0'..=b'9') => parse_number(input, pos, opts, dst),
+        Some(&c @ (b't' | b'f' | b'n')) => {
+            let word: &[u8] = match c {
+                b't' => b"true",
+                b'f' => b"false",
+                _ => b"null",
+            };
+            if !input[pos..].starts_with(word) {
+                return Err(syntax("expected a value", pos));
+            }
+            Ok((pos + word.len(), false))
+        }
+        None => Err(syntax("expected a value, found the end of the input", pos)),
+        Some(_) => Err(syntax("expected a value", pos)),
+    }
+}
+
+/// Reads the scalar at `pos` and writes its canonical form to `out`; returns its end.
+#[inline]
+fn scalar(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) -> Res<usize> {
+    let (end, rewritten) = scalar_at(input, pos, opts, out)?;
+    if !rewritten {
+        append(out, input, pos, end);
+    }
+    Ok(end)
+}
+
+/// Reads the number at `pos`; returns its end, and whether its canonical form
+/// differs from the input (and was then appended to `out`).
+#[inline]
+fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) -> Res<(usize, bool)> {
     let mut i = pos;
     let neg = input[i] == b'-';
     if neg {
@@ -662,38 +734,23 @@ fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec
     }
     let lit = Literal { text: &input[pos..i], neg, int, frac, is_integer, exp };
     if number::is_canonical(&lit) {
-        append(out, input, pos, i);
-        return Ok(i);
+        return Ok((i, false));
     }
     match number::write_literal(out, &lit) {
-        Ok(()) => Ok(i),
+        Ok(()) => Ok((i, true)),
         Err(NumberProblem::NonFinite) => Err(fail(ErrorKind::NonFinite, pos)),
         Err(NumberProblem::BigInteger) => match opts.big_integers {
             BigIntPolicy::KeepAsString => {
                 out.push(b'"');
                 out.extend_from_slice(lit.text);
                 out.push(b'"');
-                Ok(i)
+                Ok((i, true))
             }
             BigIntPolicy::Error => {
                 Err(fail(ErrorKind::BigInteger(String::from_utf8_lossy(lit.text).into_owned()), pos))
             }
         },
     }
-}
-
-/// Steps the ignore states of the container `fr` over one child segment; returns the
-/// child's states and whether the child itself is ignored.
-#[inline]
-fn step_states(rules: &[Vec<Segment>], states: &mut Vec<State>, fr: &Frame, seg: &[u8]) -> ((u32, u32), bool) {
-    let (a, z) = fr.states;
-    if a == z {
-        let l = states.len() as u32;
-        return ((l, l), false);
-    }
-    let from = states.len();
-    let hit = ignore::step(rules, states, a as usize..z as usize, seg);
-    ((from as u32, states.len() as u32), hit)
 }
 
 fn index_segment(i: usize, buf: &mut [u8; 20]) -> &[u8] {
@@ -710,335 +767,461 @@ fn index_segment(i: usize, buf: &mut [u8; 20]) -> &[u8] {
     &buf[p..]
 }
 
+/// Steps the ignore states `range` over one child segment; returns the child's
+/// states and whether the child itself is ignored.
+#[inline(always)]
+fn step_states(rules: &[Vec<Segment>], states: &mut Vec<State>, range: (u32, u32), seg: &[u8]) -> ((u32, u32), bool) {
+    let (a, z) = range;
+    if a == z {
+        let l = states.len() as u32;
+        return ((l, l), false);
+    }
+    let from = states.len();
+    let hit = ignore::step(rules, states, a as usize..z as usize, seg);
+    ((from as u32, states.len() as u32), hit)
+}
+
 fn parse(
     input: &[u8],
     opts: &CanonicalOptions,
     rules: &[Vec<Segment>],
     b: &mut Buffers,
-    mut hasher: Option<&mut Sha256>,
-) -> Result<(), Fail> {
-    let Buffers { out, keys, members, scratch, order, stack, states } = b;
-    let has_rules = !rules.is_empty();
-    // The canonical form is rarely longer than the input; growing once is cheaper
-    // than doubling (and copying) a large buffer several times.
-    out.reserve(input.len() + 16);
-    // Only strings can hold non-ASCII bytes (the grammar rejects them elsewhere), and
-    // few do: checking just those, as the SIMD scan flags them, beats a pass over
-    // the whole input.
-    let mut pos = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    // States that apply to the value about to be read.
-    let mut child: (u32, u32) = (0, 0);
-    if has_rules {
-        ignore::start(rules, states);
-        child = (0, states.len() as u32);
+    hasher: Option<&mut Sha256>,
+) -> Res<()> {
+    if input.len() >= u32::MAX as usize {
+        return Err(syntax("documents of 4 GiB or more are not supported", 0));
     }
-    let mut objects_open = 0usize;
+    let Buffers { out, arena, entries, states, extents, open } = b;
+    let balanced = find_extents(input, extents, open);
+    let mut root = (0, 0);
+    if !rules.is_empty() {
+        ignore::start(rules, states);
+        root = (0, states.len() as u32);
+    }
+    let mut walk = Walk {
+        input,
+        opts,
+        rules,
+        extents: if balanced { extents } else { &[] },
+        out,
+        arena,
+        entries,
+        states,
+        hasher,
+        depth: 0,
+        discarding: 0,
+        spare_threads: if input.len() >= SPLIT_AT { spare_threads() } else { 0 },
+    };
+    let start = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let end = walk.value(skip_ws(input, start), 0, root)?;
+    let end = skip_ws(input, end);
+    if end != input.len() {
+        return Err(syntax("unexpected data after the document", end));
+    }
+    Ok(())
+}
 
-    'value: loop {
-        pos = skip_ws(input, pos);
-        let Some(&c) = input.get(pos) else {
-            return Err(syntax("expected a value, found the end of the input", pos));
-        };
-        // A scalar or an empty container falls through to the after-value loop; a
-        // non-empty container pushes a frame and `continue`s.
-        match c {
-            b'{' | b'[' => {
-                if stack.len() >= opts.max_depth {
-                    return Err(fail(ErrorKind::TooDeep(opts.max_depth), pos));
-                }
-                let is_object = c == b'{';
-                out.push(c);
-                pos = skip_ws(input, pos + 1);
-                let close = if is_object { b'}' } else { b']' };
-                if input.get(pos) == Some(&close) {
-                    out.push(close);
-                    pos += 1;
-                    states.truncate(child.0 as usize);
-                } else {
-                    let fr = Frame {
-                        is_object,
-                        body_start: out.len(),
-                        count: 0,
-                        members_start: members.len(),
-                        keys_start: keys.len(),
-                        sorted: true,
-                        key: None,
-                        key_pos: 0,
-                        key_prefix: 0,
-                        dropping: false,
-                        member_start: 0,
-                        states: child,
-                    };
-                    stack.push(fr);
-                    if is_object {
-                        objects_open += 1;
-                        pos = start_member(input, pos, out, keys, stack, rules, states, &mut child)?;
-                    } else if has_rules {
-                        let mut ib = [0u8; 20];
-                        child = step_states(rules, states, &fr, index_segment(0, &mut ib)).0;
-                    }
-                    continue 'value;
-                }
-            }
-            b'"' => {
-                pos = parse_string(input, pos, out, None)?.0;
-                states.truncate(child.0 as usize);
-            }
-            b'-' | b'0'..=b'9' => {
-                pos = parse_number(input, pos, opts, out)?;
-                states.truncate(child.0 as usize);
-            }
-            b't' | b'f' | b'n' => {
-                let word: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                if !input[pos..].starts_with(word) {
-                    return Err(syntax("expected a value", pos));
-                }
-                out.extend_from_slice(word);
-                pos += word.len();
-                states.truncate(child.0 as usize);
-            }
-            _ => return Err(syntax("expected a value", pos)),
+/// The walk over one document.
+struct Walk<'a, 'h> {
+    input: &'a [u8],
+    opts: &'a CanonicalOptions,
+    rules: &'a [Vec<Segment>],
+    /// Every container's extent; empty when the brackets do not pair up, and then
+    /// containers are stepped over by walking them.
+    extents: &'a [Extent],
+    out: &'a mut Vec<u8>,
+    arena: &'a mut Vec<u8>,
+    entries: &'a mut Vec<Entry>,
+    states: &'a mut Vec<State>,
+    hasher: Option<&'h mut Sha256>,
+    /// Containers open around the current position.
+    depth: usize,
+    /// Above zero while walking a value only to check it (a dropped member): its
+    /// output is taken back afterwards, so it must not reach the hasher.
+    discarding: usize,
+    /// Threads that may still be started to walk the parts of a large array.
+    spare_threads: usize,
+}
+
+impl Walk<'_, '_> {
+    /// Walks the value at `pos`, which is container number `ord` if it is one;
+    /// `states` are the ignore states for its children. Returns its end.
+    fn value(&mut self, pos: usize, ord: u32, states: (u32, u32)) -> Res<usize> {
+        match self.input.get(pos) {
+            Some(b'{') => self.object(pos, ord, states),
+            Some(b'[') => self.array(pos, ord, states),
+            _ => scalar(self.input, pos, self.opts, self.out),
         }
+    }
 
-        // A value just ended: continue in the enclosing containers.
+    /// Checks the value at `pos` without keeping its output; returns its end.
+    fn check(&mut self, pos: usize, ord: u32) -> Res<usize> {
+        let mark = self.out.len();
+        self.discarding += 1;
+        let r = self.value(pos, ord, (0, 0));
+        self.discarding -= 1;
+        self.out.truncate(mark);
+        r
+    }
+
+    /// The number of the first container after container `ord`.
+    #[inline]
+    fn after(&self, ord: u32) -> u32 {
+        self.extents.get(ord as usize).map_or(0, |e| e.next)
+    }
+
+    #[inline]
+    fn enter(&mut self, pos: usize) -> Res<()> {
+        if self.depth >= self.opts.max_depth {
+            return Err(fail(ErrorKind::TooDeep(self.opts.max_depth), pos));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Hands the output so far to the hasher once there is enough of it.
+    #[inline]
+    fn flush(&mut self) {
+        if self.out.len() >= FLUSH_AT && self.discarding == 0 {
+            if let Some(h) = self.hasher.as_deref_mut() {
+                h.update(&self.out[..]);
+                self.out.clear();
+            }
+        }
+    }
+
+    fn array(&mut self, open: usize, ord: u32, states: (u32, u32)) -> Res<usize> {
+        self.enter(open)?;
+        let input = self.input;
+        self.out.push(b'[');
+        let pos = skip_ws(input, open + 1);
+        if input.get(pos) == Some(&b']') {
+            self.out.push(b']');
+            self.depth -= 1;
+            return Ok(pos + 1);
+        }
+        let next = ord.wrapping_add(1);
+        let large = self.extents.get(ord as usize).is_some_and(|e| e.close as usize - open >= SPLIT_AT);
+        let end = if large && self.spare_threads > 0 && self.discarding == 0 {
+            self.elements_in_parallel(pos, next, states)?
+        } else {
+            self.elements(pos, next, 0, usize::MAX, states)?
+        };
+        self.depth -= 1;
+        Ok(end)
+    }
+
+    /// Walks array elements from `pos`, element number `i` (with `next` the number
+    /// of the first container from there), until the array ends or `count` elements
+    /// are done; returns the position after the `]`, or after the last element's `,`.
+    fn elements(
+        &mut self,
+        mut pos: usize,
+        mut next: u32,
+        mut i: usize,
+        count: usize,
+        states: (u32, u32),
+    ) -> Res<usize> {
+        let input = self.input;
+        let stop = i.saturating_add(count);
         loop {
-            let Some(fr) = stack.last_mut() else {
-                pos = skip_ws(input, pos);
-                if pos != input.len() {
-                    return Err(syntax("unexpected data after the document", pos));
-                }
-                return Ok(());
-            };
-            pos = skip_ws(input, pos);
-            let next = input.get(pos).copied();
-            if fr.is_object {
-                // Finish the member just read.
-                let key = fr.key.expect("a member has a key");
-                if fr.dropping {
-                    out.truncate(fr.member_start);
+            let r = if matches!(input.get(pos), Some(b'{' | b'[')) {
+                let mark = self.states.len();
+                let child = if states.0 == states.1 {
+                    (mark as u32, mark as u32)
                 } else {
-                    if fr.count > 0 {
-                        let prev = members.last().expect("count > 0");
-                        let cur = Member { key, prefix: fr.key_prefix, at: 0, start: 0, end: 0 };
-                        match cmp_members(input, keys, prev, &cur) {
-                            Ordering::Less => {}
-                            Ordering::Equal => {
-                                let k = key_bytes(input, keys, key);
-                                return Err(fail(
-                                    ErrorKind::DuplicateKey(String::from_utf8_lossy(k).into_owned()),
-                                    fr.key_pos,
-                                ));
-                            }
-                            Ordering::Greater => fr.sorted = false,
-                        }
+                    let mut ib = [0u8; 20];
+                    step_states(self.rules, self.states, states, index_segment(i, &mut ib)).0
+                };
+                let r = self.value(pos, next, child);
+                self.states.truncate(mark);
+                next = self.after(next);
+                r
+            } else {
+                scalar(input, pos, self.opts, self.out)
+            };
+            pos = match r {
+                Ok(end) => skip_ws(input, end),
+                Err(f) => return Err(in_index(f, i)),
+            };
+            match input.get(pos) {
+                Some(b',') => {
+                    self.out.push(b',');
+                    self.flush();
+                    pos = skip_ws(input, pos + 1);
+                    i += 1;
+                    if i == stop {
+                        return Ok(pos);
                     }
-                    let body = fr.member_start + usize::from(fr.count > 0);
-                    members.push(Member { key, prefix: fr.key_prefix, at: fr.key_pos, start: body, end: out.len() });
-                    fr.count += 1;
                 }
-                match next {
-                    Some(b',') => {
-                        pos = start_member(input, pos + 1, out, keys, stack, rules, states, &mut child)?;
-                        continue 'value;
+                Some(b']') => {
+                    self.out.push(b']');
+                    return Ok(pos + 1);
+                }
+                _ => return Err(in_index(syntax("expected `,` or `]` after an array element", pos), i)),
+            }
+        }
+    }
+
+    /// Walks the elements of a large array in parts of about equal size, one per
+    /// spare thread, and writes their outputs in order. Every part is walked as
+    /// [`Walk::elements`] would; an error is the one the first failing part found,
+    /// so the same as a single thread reports.
+    fn elements_in_parallel(&mut self, pos: usize, next: u32, states: (u32, u32)) -> Res<usize> {
+        let input = self.input;
+        let parts = self.spare_threads + 1;
+        // Where each part starts: (position, first container number, element number),
+        // found by stepping over elements (containers through their extents).
+        let mut starts = vec![(pos, next, 0usize)];
+        let close = self.extents.get(next.wrapping_sub(1) as usize).map_or(pos, |e| e.close as usize);
+        let share = (close - pos) / parts;
+        let (mut p, mut o, mut i) = (pos, next, 0);
+        let mut scratch = Vec::new();
+        while starts.len() < parts {
+            let end = match input.get(p) {
+                Some(b'{' | b'[') => match self.extents.get(o as usize) {
+                    Some(x) => {
+                        o = x.next;
+                        x.close as usize + 1
                     }
-                    Some(b'}') => {
-                        pos += 1;
-                        let fr = *fr;
-                        // A large root object of a hashed document need not be laid
-                        // out sorted: its members go to the hasher in order, saving a
-                        // copy (and fresh pages) of the whole output. Small ones are
-                        // cheaper to copy than to feed to the hasher piece by piece.
-                        let big = stack.len() == 1 && out.len() >= FLUSH_AT;
-                        let h = if big { hasher.as_deref_mut() } else { None };
-                        close_object(input, out, keys, members, scratch, order, &fr, h)?;
-                        stack.pop();
-                        objects_open -= 1;
-                        states.truncate(fr.states.0 as usize);
+                    None => break,
+                },
+                _ => match scalar_at(input, p, self.opts, &mut scratch) {
+                    Ok((end, _)) => end,
+                    // Left for the walk to report, in its place.
+                    Err(_) => break,
+                },
+            };
+            scratch.clear();
+            let q = skip_ws(input, end);
+            if input.get(q) != Some(&b',') {
+                break;
+            }
+            p = skip_ws(input, q + 1);
+            i += 1;
+            if p - pos >= share * starts.len() {
+                starts.push((p, o, i));
+            }
+        }
+        if starts.len() < 2 {
+            return self.elements(pos, next, 0, usize::MAX, states);
+        }
+        let (opts, rules, extents, depth) = (self.opts, self.rules, self.extents, self.depth);
+        // Each part gets the ignore states the elements step from.
+        let buffers: Vec<Buffers> = (1..starts.len())
+            .map(|_| Buffers { states: self.states[..states.1 as usize].to_vec(), ..Default::default() })
+            .collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = buffers
+                .into_iter()
+                .enumerate()
+                .map(|(k, mut b)| {
+                    let (p, o, i) = starts[k + 1];
+                    let count = starts.get(k + 2).map_or(usize::MAX, |s| s.2 - i);
+                    scope.spawn(move || {
+                        let Buffers { out, arena, entries, states: st, .. } = &mut b;
+                        let mut w = Walk {
+                            input,
+                            opts,
+                            rules,
+                            extents,
+                            out,
+                            arena,
+                            entries,
+                            states: st,
+                            hasher: None,
+                            depth,
+                            discarding: 0,
+                            spare_threads: 0,
+                        };
+                        let r = w.elements(p, o, i, count, states);
+                        (r, b.out)
+                    })
+                })
+                .collect();
+            let spare = std::mem::replace(&mut self.spare_threads, 0);
+            let first = self.elements(pos, next, 0, starts[1].2, states);
+            self.spare_threads = spare;
+            let mut end = first?;
+            for w in workers {
+                let (r, out) = w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                end = r?;
+                match self.hasher.as_deref_mut() {
+                    Some(h) => {
+                        h.update(&self.out[..]);
+                        self.out.clear();
+                        h.update(&out);
                     }
-                    _ => return Err(syntax("expected `,` or `}` after an object member", pos)),
+                    None => self.out.extend_from_slice(&out),
+                }
+            }
+            Ok(end)
+        })
+    }
+
+    fn object(&mut self, open: usize, ord: u32, states: (u32, u32)) -> Res<usize> {
+        self.enter(open)?;
+        let input = self.input;
+        let pos = skip_ws(input, open + 1);
+        if input.get(pos) == Some(&b'}') {
+            self.out.extend_from_slice(b"{}");
+            self.depth -= 1;
+            return Ok(pos + 1);
+        }
+        let first = self.entries.len();
+        let arena_mark = self.arena.len();
+        let end = self.list_members(pos, ord)?;
+        let last = self.entries.len();
+        self.sort_members(first)?;
+
+        self.out.push(b'{');
+        let mut written = 0;
+        for i in first..last {
+            let e = self.entries[i];
+            let mark = self.states.len();
+            let key = key_of(input, self.arena, &e);
+            let (child, dropped) = step_states(self.rules, self.states, states, key);
+            if dropped {
+                // Scalars were checked while listing; a container is checked now.
+                if e.container {
+                    self.check(e.value as usize, e.ordinal).map_err(|f| in_key(f, key_of(input, self.arena, &e)))?;
+                }
+                self.states.truncate(mark);
+                continue;
+            }
+            if written > 0 {
+                self.out.push(b',');
+            }
+            written += 1;
+            if e.key_in_arena {
+                self.out.push(b'"');
+                write_escaped(self.out, key_of(input, self.arena, &e));
+                self.out.extend_from_slice(b"\":");
+            } else {
+                append(self.out, input, e.at as usize, (e.key + e.key_len) as usize + 1);
+                self.out.push(b':');
+            }
+            if e.container {
+                if let Err(f) = self.value(e.value as usize, e.ordinal, child) {
+                    return Err(in_key(f, key_of(input, self.arena, &e)));
                 }
             } else {
-                match next {
-                    Some(b',') => {
-                        pos += 1;
-                        out.push(b',');
-                        fr.count += 1;
-                        if has_rules {
-                            let mut ib = [0u8; 20];
-                            let fr = *fr;
-                            child = step_states(rules, states, &fr, index_segment(fr.count, &mut ib)).0;
-                        }
-                        if objects_open == 0 && out.len() >= FLUSH_AT {
-                            if let Some(h) = hasher.as_deref_mut() {
-                                h.update(&out[..]);
-                                out.clear();
-                            }
-                        }
-                        continue 'value;
+                let src: &[u8] = if e.value_in_arena { self.arena } else { input };
+                append(self.out, src, e.value as usize, (e.value + e.value_len) as usize);
+            }
+            self.states.truncate(mark);
+            self.flush();
+        }
+        self.out.push(b'}');
+        self.entries.truncate(first);
+        self.arena.truncate(arena_mark);
+        self.depth -= 1;
+        Ok(end)
+    }
+
+    /// Lists the members of the object whose first key is at `pos`: keys decoded,
+    /// scalars canonical in the arena, containers stepped over. Returns the end of
+    /// the object.
+    fn list_members(&mut self, mut pos: usize, ord: u32) -> Res<usize> {
+        let input = self.input;
+        let mut next = ord.wrapping_add(1);
+        loop {
+            if input.get(pos) != Some(&b'"') {
+                return Err(syntax("expected a string key", pos));
+            }
+            let (after, key, key_len, key_in_arena) = parse_key(input, pos, self.arena)?;
+            let mut e = Entry {
+                prefix: 0,
+                key: key as u32,
+                key_len: key_len as u32,
+                at: pos as u32,
+                value: 0,
+                value_len: 0,
+                ordinal: 0,
+                key_in_arena,
+                value_in_arena: false,
+                container: false,
+            };
+            e.prefix =
+                if key_in_arena { key_prefix(self.arena, key, key_len) } else { key_prefix(input, key, key_len) };
+            pos = skip_ws(input, after);
+            if input.get(pos) != Some(&b':') {
+                let f = syntax("expected `:` after an object key", pos);
+                return Err(in_key(f, key_of(input, self.arena, &e)));
+            }
+            pos = skip_ws(input, pos + 1);
+            let r = if matches!(input.get(pos), Some(b'{' | b'[')) {
+                e.container = true;
+                e.value = pos as u32;
+                e.ordinal = next;
+                match self.extents.get(next as usize) {
+                    Some(x) => {
+                        next = x.next;
+                        Ok(x.close as usize + 1)
                     }
-                    Some(b']') => {
-                        pos += 1;
-                        out.push(b']');
-                        let fr = stack.pop().expect("frame");
-                        states.truncate(fr.states.0 as usize);
-                    }
-                    _ => return Err(syntax("expected `,` or `]` after an array element", pos)),
+                    // No extents: the document is invalid somewhere, and walking
+                    // the value is what finds out where.
+                    None => self.check(pos, next),
+                }
+            } else {
+                let from = self.arena.len();
+                scalar_at(input, pos, self.opts, self.arena).map(|(end, rewritten)| {
+                    (e.value, e.value_len) = if rewritten {
+                        (from as u32, (self.arena.len() - from) as u32)
+                    } else {
+                        (pos as u32, (end - pos) as u32)
+                    };
+                    e.value_in_arena = rewritten;
+                    end
+                })
+            };
+            pos = match r {
+                Ok(end) => skip_ws(input, end),
+                Err(f) => return Err(in_key(f, key_of(input, self.arena, &e))),
+            };
+            self.entries.push(e);
+            match input.get(pos) {
+                Some(b',') => pos = skip_ws(input, pos + 1),
+                Some(b'}') => return Ok(pos + 1),
+                _ => {
+                    let f = syntax("expected `,` or `}` after an object member", pos);
+                    return Err(in_key(f, key_of(input, self.arena, &e)));
                 }
             }
         }
     }
-}
 
-/// Reads `"key":` of the next member of the innermost (object) frame; returns the
-/// position of its value.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn start_member(
-    input: &[u8],
-    pos: usize,
-    out: &mut Vec<u8>,
-    keys: &mut Vec<u8>,
-    stack: &mut [Frame],
-    rules: &[Vec<Segment>],
-    states: &mut Vec<State>,
-    child: &mut (u32, u32),
-) -> Result<usize, Fail> {
-    let pos = skip_ws(input, pos);
-    let fr = stack.last_mut().expect("inside an object");
-    if input.get(pos) != Some(&b'"') {
-        return Err(syntax("expected a string key", pos));
-    }
-    fr.member_start = out.len();
-    if fr.count > 0 {
-        out.push(b',');
-    }
-    let (after, key) = parse_string(input, pos, out, Some(&mut *keys))?;
-    fr.key = Some(key);
-    fr.key_pos = pos;
-    fr.key_prefix = key_prefix(key_bytes(input, keys, key));
-    let after = skip_ws(input, after);
-    if input.get(after) != Some(&b':') {
-        return Err(syntax("expected `:` after an object key", after));
-    }
-    out.push(b':');
-    if !rules.is_empty() {
-        let f = *fr;
-        let (c, hit) = step_states(rules, states, &f, key_bytes(input, keys, key));
-        *child = c;
-        fr.dropping = hit;
-    }
-    Ok(after + 1)
-}
-
-/// Emits the closing brace, sorting the members first when they arrived out of order;
-/// given a hasher (the root object), feeds it the sorted object instead of `out`.
-#[allow(clippy::too_many_arguments)]
-fn close_object(
-    input: &[u8],
-    out: &mut Vec<u8>,
-    keys: &mut Vec<u8>,
-    members: &mut Vec<Member>,
-    scratch: &mut Vec<u8>,
-    order: &mut Vec<(u64, usize)>,
-    fr: &Frame,
-    hasher: Option<&mut Sha256>,
-) -> Result<(), Fail> {
-    if !fr.sorted {
-        let arena: &[u8] = keys;
-        let all = &members[fr.members_start..];
-        // Sorting 16-byte (prefix, index) pairs moves a quarter of the bytes that
-        // sorting whole members would; equal keys (an error) fall back to arrival
-        // order, so the second occurrence is the one reported.
-        order.clear();
-        order.extend(all.iter().enumerate().map(|(i, m)| (m.prefix, i)));
-        let before = |a: &(u64, usize), b: &(u64, usize)| {
-            a.0.cmp(&b.0)
-                .then_with(|| cmp_utf16(key_bytes(input, arena, all[a.1].key), key_bytes(input, arena, all[b.1].key)))
-                .then(a.1.cmp(&b.1))
-        };
-        if order.len() <= 24 {
-            // Most objects are small: a plain insertion sort, deciding on the prefix
-            // inline, beats the library sort's setup and closure calls.
-            for i in 1..order.len() {
-                let cur = order[i];
+    /// Sorts the entries from `first` on by key; a key given twice is an error
+    /// naming its later occurrence.
+    fn sort_members(&mut self, first: usize) -> Res<()> {
+        let (input, arena) = (self.input, &self.arena[..]);
+        let list = &mut self.entries[first..];
+        let before = |a: &Entry, b: &Entry| entry_order(input, arena, a, b) == Ordering::Less;
+        if list.windows(2).all(|w| before(&w[0], &w[1])) {
+            // Already in order (duplicates included: arrival order breaks their tie).
+        } else if list.len() <= 24 {
+            // Most objects are small: an insertion sort beats the library's setup.
+            for i in 1..list.len() {
+                let cur = list[i];
                 let mut j = i;
-                while j > 0 {
-                    let prev = order[j - 1];
-                    let less = cur.0 < prev.0 || (cur.0 == prev.0 && before(&cur, &prev) == Ordering::Less);
-                    if !less {
-                        break;
-                    }
-                    order[j] = prev;
+                while j > 0 && before(&cur, &list[j - 1]) {
+                    list[j] = list[j - 1];
                     j -= 1;
                 }
-                order[j] = cur;
+                list[j] = cur;
             }
         } else {
-            order.sort_unstable_by(before);
+            list.sort_unstable_by(|a, b| entry_order(input, arena, a, b));
         }
-        for w in order.windows(2) {
-            let (first, second) = (&all[w[0].1], &all[w[1].1]);
-            if w[0].0 == w[1].0 && key_bytes(input, arena, first.key) == key_bytes(input, arena, second.key) {
-                let second = *second;
-                let k = key_bytes(input, arena, second.key);
-                return Err(Fail {
-                    kind: ErrorKind::DuplicateKey(String::from_utf8_lossy(k).into_owned()),
-                    offset: second.at,
-                    key: Some(second.key),
-                });
+        for w in list.windows(2) {
+            if w[0].prefix == w[1].prefix && key_of(input, arena, &w[0]) == key_of(input, arena, &w[1]) {
+                let k = key_of(input, arena, &w[1]);
+                let f = fail(ErrorKind::DuplicateKey(String::from_utf8_lossy(k).into_owned()), w[1].at as usize);
+                return Err(in_key(f, k));
             }
         }
-        let base = fr.body_start;
-        if let Some(h) = hasher {
-            h.update(&out[..base]);
-            for (i, &(_, j)) in order.iter().enumerate() {
-                let m = &all[j];
-                if i > 0 {
-                    h.update(b",");
-                }
-                h.update(&out[m.start..m.end]);
-            }
-            h.update(b"}");
-            out.clear();
-            members.truncate(fr.members_start);
-            keys.truncate(fr.keys_start);
-            return Ok(());
-        }
-        if base < out.len() - base {
-            // Little precedes the object (e.g. it is the root): build the whole
-            // buffer afresh in `scratch` and swap, one copy instead of two.
-            scratch.clear();
-            scratch.reserve(out.len() + 1);
-            scratch.extend_from_slice(&out[..base]);
-            for (i, &(_, j)) in order.iter().enumerate() {
-                let m = &all[j];
-                if i > 0 {
-                    scratch.push(b',');
-                }
-                append(scratch, out, m.start, m.end);
-            }
-            std::mem::swap(out, scratch);
-        } else {
-            scratch.clear();
-            scratch.extend_from_slice(&out[base..]);
-            out.truncate(base);
-            for (i, &(_, j)) in order.iter().enumerate() {
-                let m = &all[j];
-                if i > 0 {
-                    out.push(b',');
-                }
-                append(out, scratch, m.start - base, m.end - base);
-            }
-        }
+        Ok(())
     }
-    out.push(b'}');
-    members.truncate(fr.members_start);
-    keys.truncate(fr.keys_start);
-    Ok(())
 }
 
 #[cfg(test)]
