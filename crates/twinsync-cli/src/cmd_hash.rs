@@ -140,9 +140,16 @@ pub fn hash(a: HashArgs) -> Result<ExitCode, String> {
             }
         };
         if a.jsonl {
-            if let Err(e) = hash_lines(&mut canon, path, &data, &mut out, &mut line) {
+            let lines = canonical::hash_lines(&data, &opts);
+            for d in &lines.digests {
+                line.clear();
+                push_digest(&mut line, d);
+                line.push(b'\n');
+                out.write_all(&line).map_err(write_err)?;
+            }
+            if let Some(e) = lines.error {
                 out.flush().map_err(write_err)?;
-                eprintln!("twinsync: {e}");
+                eprintln!("twinsync: {}:{}: {}", path.display(), e.line, e.error);
                 failed = true;
             }
             continue;
@@ -185,86 +192,5 @@ fn sniff(path: &Path, data: &[u8]) -> HashAs {
         HashAs::Text
     } else {
         HashAs::Bytes
-    }
-}
-
-/// One digest per JSON Lines record; stops at the first bad record, naming its line.
-/// Blank lines are not records.
-fn hash_lines(
-    canon: &mut Canonicalizer<'_>,
-    path: &Path,
-    data: &[u8],
-    out: &mut impl Write,
-    line: &mut Vec<u8>,
-) -> Result<(), String> {
-    let mut start = 0;
-    let mut n = 0;
-    while start < data.len() {
-        let end = find_newline(data, start);
-        let record = &data[start..end];
-        start = end + 1;
-        n += 1;
-        if record.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        let d = canon.hash(record).map_err(|e| format!("{}:{n}: {e}", path.display()))?;
-        line.clear();
-        push_digest(line, &d);
-        line.push(b'\n');
-        out.write_all(line).map_err(|e| format!("writing output: {e}"))?;
-    }
-    Ok(())
-}
-
-/// Position of the next `\n` at or after `from` (or the end), 16 or eight bytes at a
-/// time.
-fn find_newline(data: &[u8], mut from: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::*;
-        // SAFETY: SSE2 is part of the x86_64 baseline; every load is unaligned and
-        // reads 16 bytes that lie inside `data`.
-        unsafe {
-            let nl = _mm_set1_epi8(b'\n' as i8);
-            while from + 16 <= data.len() {
-                let v = _mm_loadu_si128(data.as_ptr().add(from) as *const __m128i);
-                let m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) as u32;
-                if m != 0 {
-                    return from + m.trailing_zeros() as usize;
-                }
-                from += 16;
-            }
-        }
-    }
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    while from + 8 <= data.len() {
-        let w = u64::from_le_bytes(data[from..from + 8].try_into().expect("8 bytes")) ^ (ONES * b'\n' as u64);
-        // The lowest flagged byte is exact: borrows only run towards higher bytes.
-        let zero = w.wrapping_sub(ONES) & !w & (ONES << 7);
-        if zero != 0 {
-            return from + (zero.trailing_zeros() / 8) as usize;
-        }
-        from += 8;
-    }
-    data[from..].iter().position(|&b| b == b'\n').map_or(data.len(), |i| from + i)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_newline;
-
-    #[test]
-    fn finds_every_newline_position_across_the_wide_and_narrow_scans() {
-        for len in 0..70 {
-            for at in 0..=len {
-                let mut data = vec![b'x'; len];
-                if at < len {
-                    data[at] = b'\n';
-                }
-                for from in 0..=at.min(len) {
-                    assert_eq!(find_newline(&data, from), at, "len {len}, newline at {at}, from {from}");
-                }
-            }
-        }
     }
 }

@@ -3,7 +3,7 @@
 //! that runs nothing but the canonicaliser.
 //!
 //! `cargo run --release -p twinsync-core --example hash_file -- FILE [--lines] [N]`
-use twinsync_core::canonical::{CanonicalOptions, Canonicalizer};
+use twinsync_core::canonical::{self, CanonicalOptions, Canonicalizer};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,9 +16,7 @@ fn main() {
     let mut last = None;
     for _ in 0..n {
         if lines {
-            for l in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                last = Some(c.hash(l).unwrap());
-            }
+            last = canonical::hash_lines(&data, &opts).digests.pop();
         } else {
             last = Some(c.hash(&data).unwrap());
         }

@@ -10,12 +10,14 @@
 //! UTF-8, and syntax errors (with their byte offset).
 
 mod ignore;
+mod lines;
 mod number;
 mod parse;
 mod structure;
 mod text;
 
 pub use ignore::IgnoreRules;
+pub use lines::{hash_lines, LineDigests, LineError};
 pub use number::write_f64;
 pub use parse::{cmp_utf16, Canonicalizer};
 pub use text::{hash_text, normalize_text, TextOptions};

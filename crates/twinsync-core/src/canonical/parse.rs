@@ -122,7 +122,7 @@ const SPLIT_AT: usize = 1 << 20;
 
 /// Threads beside the caller's that may walk parts of a large array: one per
 /// further core, at most three.
-fn spare_threads() -> usize {
+pub(crate) fn spare_threads() -> usize {
     static SPARE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *SPARE.get_or_init(|| std::thread::available_parallelism().map_or(0, |n| n.get().min(4) - 1))
 }
