@@ -636,7 +636,7 @@ fn string_slow(
 
 /// Reads the string, number or literal at `pos`; returns its end, and whether its
 /// canonical form differs from the input (and was then appended to `dst`).
-#[inline]
+#[inline(always)]
 fn scalar_at(input: &[u8], pos: usize, opts: &CanonicalOptions, dst: &mut Vec<u8>) -> Res<(usize, bool)> {
     match input.get(pos) {
         Some(b'"') => parse_string(input, pos, dst),
@@ -880,7 +880,7 @@ impl Walk<'_, '_> {
     }
 
     /// Hands the output so far to the hasher once there is enough of it.
-    #[inline]
+    #[inline(always)]
     fn flush(&mut self) {
         if self.out.len() >= FLUSH_AT && self.discarding == 0 {
             if let Some(h) = self.hasher.as_deref_mut() {
