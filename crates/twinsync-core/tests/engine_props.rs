@@ -64,8 +64,8 @@ proptest! {
         let [b, l, r] = maps(&t);
         let drift = detect(&b, &l, &r);
         let keys: BTreeSet<&Key> = b.keys().chain(l.keys()).chain(r.keys()).collect();
-        prop_assert_eq!(drift.items.len(), keys.len());
-        for item in &drift.items {
+        prop_assert_eq!(drift.len(), keys.len());
+        for item in drift.items() {
             let want = oracle(b.get(item.key).copied(), l.get(item.key).copied(), r.get(item.key).copied());
             prop_assert_eq!(item.class, want, "key {}", item.key);
             prop_assert_eq!((item.base, item.left, item.right), (b.get(item.key), l.get(item.key), r.get(item.key)));
