@@ -7,8 +7,6 @@
 //! a matter of layout; no float conversion is needed. Longer literals are parsed
 //! into an `f64` and formatted from its shortest round-trip digits.
 
-use std::io::Write as _;
-
 /// Largest integer magnitude an IEEE double holds exactly together with all
 /// smaller ones: 2^53.
 pub(crate) const MAX_SAFE_DIGITS: &[u8] = b"9007199254740992";
@@ -42,101 +40,50 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) -> bool {
 }
 
 /// The ECMAScript digits of a finite, non-zero `v`: sign, digit count (written to
-/// `d`, no trailing zeros) and `n` such that `v ≈ 0.d × 10^n`.
+/// `d`, no leading or trailing zeros) and `n` such that `v ≈ 0.d × 10^n`.
+///
+/// serde_json prints a double with Ryū: the shortest digits that read back as `v`
+/// and, among those, the closest to `v` (the even one on a tie), which is what
+/// ECMAScript asks for. Only the layout differs, so the digits are read back out of
+/// its text (`-1.2345e-7`, `123.0`, `0.001`).
 fn es_digits(v: f64, d: &mut [u8; 20]) -> (bool, usize, i32) {
-    // `{:e}` prints the shortest digits that round-trip, e.g. "-1.2345e-7".
     let mut buf = [0u8; 40];
-    let (neg, digits, exp) = exp_form(&mut buf, v, None);
-    let k = digits.len();
-    d[..k].copy_from_slice(digits);
-    // ECMAScript wants, among the shortest digit strings, the one closest to the
-    // value (the even one on a tie). `{:e}` rounds ties up, so compare with the
-    // correctly rounded (half-even) string of the same length, and take that when
-    // it differs and still reads back as the same double.
-    if k > 1 && tie_possible(v) {
-        let mut buf2 = [0u8; 40];
-        let (_, digits2, exp2) = exp_form(&mut buf2, v, Some(k - 1));
-        if (digits2 != &d[..k] || exp2 != exp) && round_trips(neg, digits2, exp2, v) {
-            let t = strip_zeros(digits2);
-            d[..t.len()].copy_from_slice(t);
-            return (neg, t.len(), exp2 + 1);
+    let len = {
+        let mut w = &mut buf[..];
+        serde_json::to_writer(&mut w, &v).expect("40 bytes hold any f64");
+        40 - w.len()
+    };
+    let s = &buf[..len];
+    let neg = s[0] == b'-';
+    let (mantissa, exp) = match s.iter().position(|&b| b == b'e') {
+        Some(e) => (&s[usize::from(neg)..e], parse_small_exp(&s[e + 1..])),
+        None => (&s[usize::from(neg)..], 0),
+    };
+    // value = 0.<digits> × 10^n, with n the count of digits before the point; each
+    // leading zero dropped (as in 0.001) moves the point one place left.
+    let mut n = mantissa.iter().position(|&c| c == b'.').unwrap_or(mantissa.len()) as i32;
+    let mut k = 0;
+    for &c in mantissa {
+        if c == b'.' {
+            continue;
+        }
+        if k == 0 && c == b'0' {
+            n -= 1;
+        } else {
+            d[k] = c;
+            k += 1;
         }
     }
-    (neg, k, exp + 1)
-}
-
-/// Whether `v` lies exactly halfway between two decimals of at most 17 significant
-/// digits, the only case where `{:e}` may pick a different shortest string than
-/// ECMAScript. Such a value has a short exact decimal expansion: with `v = m × 2^q`
-/// and `m` odd, either `q ≥ 0` and `5^(q+1)` divides `m`, or `q < 0` and
-/// `m × 5^-q` (the expansion's digits) has at most 18 digits.
-fn tie_possible(v: f64) -> bool {
-    let bits = v.to_bits();
-    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1u64 << 52) - 1);
-    let (mut m, mut q) = if exp_bits == 0 { (frac, -1074) } else { (frac | 1u64 << 52, exp_bits - 1075) };
-    if m == 0 {
-        return false;
-    }
-    let tz = m.trailing_zeros();
-    m >>= tz;
-    q += tz as i32;
-    if q >= 0 {
-        q <= 22 && m % 5u64.pow(q as u32 + 1) == 0
-    } else {
-        -q <= 26 && (m as u128) * 5u128.pow((-q) as u32) < 1_000_000_000_000_000_000
-    }
-}
-
-fn strip_zeros(d: &[u8]) -> &[u8] {
-    let mut k = d.len();
     while k > 1 && d[k - 1] == b'0' {
         k -= 1;
     }
-    &d[..k]
-}
-
-fn round_trips(neg: bool, digits: &[u8], exp: i32, v: f64) -> bool {
-    let mut s = Vec::with_capacity(32);
-    if neg {
-        s.push(b'-');
-    }
-    s.extend_from_slice(digits);
-    s.push(b'e');
-    s.extend_from_slice((exp - digits.len() as i32 + 1).to_string().as_bytes());
-    std::str::from_utf8(&s).ok().and_then(|t| t.parse::<f64>().ok()) == Some(v)
-}
-
-/// Prints `v` in exponent form (shortest, or with `prec` digits after the point)
-/// and splits it into sign, digits without the point, and decimal exponent.
-fn exp_form(buf: &mut [u8; 40], v: f64, prec: Option<usize>) -> (bool, &[u8], i32) {
-    let len = {
-        let mut cur = std::io::Cursor::new(&mut buf[..]);
-        match prec {
-            None => write!(cur, "{v:e}"),
-            Some(p) => write!(cur, "{v:.p$e}"),
-        }
-        .expect("40 bytes hold any f64 in exponent form");
-        cur.position() as usize
-    };
-    let s = &mut buf[..len];
-    let neg = s[0] == b'-';
-    let body_start = usize::from(neg);
-    let e_at = s.iter().position(|&b| b == b'e').expect("exponent form has an 'e'");
-    let exp = parse_small_exp(&s[e_at + 1..]);
-    // Drop the point by shifting the first digit right by one.
-    let digits: &[u8] = if e_at > body_start + 1 {
-        s[body_start + 1] = s[body_start];
-        &s[body_start + 1..e_at]
-    } else {
-        &s[body_start..e_at]
-    };
-    (neg, digits, exp)
+    (neg, k, n + exp)
 }
 
 fn parse_small_exp(s: &[u8]) -> i32 {
     let (neg, s) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
         _ => (false, s),
     };
     let mut e = 0i32;
@@ -379,8 +326,6 @@ mod tests {
         assert_eq!(fmt(0.1 + 0.2), "0.30000000000000004");
         // A tie between two 17-digit strings: ECMAScript takes the even one.
         assert_eq!(fmt(f64::from_bits(0x43143ff3c1cb0959)), "1424953923781206.2");
-        assert!(tie_possible(f64::from_bits(0x43143ff3c1cb0959)));
-        assert!(!tie_possible(0.1));
         assert!(!write_f64(&mut Vec::new(), f64::NAN));
         assert!(!write_f64(&mut Vec::new(), f64::INFINITY));
     }
