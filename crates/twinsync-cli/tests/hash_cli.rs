@@ -96,3 +96,38 @@ fn jsonl_prints_one_digest_per_record_and_names_the_bad_line() {
     assert_eq!(stdout(&o), format!("{}\n{}\n", sha(b"[1]"), sha(b"[2]")));
     assert!(stderr(&o).contains("bad.jsonl:3: at /x"), "{}", stderr(&o));
 }
+
+#[test]
+fn large_files_hash_as_small_ones_do() {
+    // Above the size at which files are mapped instead of read, and at which arrays
+    // and JSON Lines are split across threads.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let records: Vec<String> =
+        (0..40_000).map(|i| format!("{{\"name\": \"item {i}\", \"id\": {i}, \"w\": {i}.50}}")).collect();
+    let array = format!("[\n  {}\n]\n", records.join(",\n  "));
+    assert!(array.len() > 2 << 20);
+    std::fs::write(p.join("big.json"), &array).unwrap();
+    let canonical: Vec<String> =
+        (0..40_000).map(|i| format!("{{\"id\":{i},\"name\":\"item {i}\",\"w\":{i}.5}}")).collect();
+    let want = sha(format!("[{}]", canonical.join(",")).as_bytes());
+    let o = twinsync(&["hash", "big.json"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{want}  big.json\n"));
+    let o = twinsync(&["canonicalize", "big.json"], p);
+    assert_eq!(sha(&o.stdout), want);
+
+    std::fs::write(p.join("big.jsonl"), records.join("\n")).unwrap();
+    let o = twinsync(&["hash", "--jsonl", "big.jsonl"], p);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<String> = canonical.iter().map(|c| sha(c.as_bytes())).collect();
+    assert_eq!(stdout(&o), format!("{}\n", lines.join("\n")));
+    // A bad record deep in the second half: the digests before it, then its line.
+    let mut bad = records.clone();
+    bad[35_000] = "{\"id\": 1e999}".into();
+    std::fs::write(p.join("bad.jsonl"), bad.join("\n")).unwrap();
+    let o = twinsync(&["hash", "--jsonl", "bad.jsonl"], p);
+    assert!(!o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 35_000);
+    assert!(stderr(&o).contains("bad.jsonl:35001: at /id"), "{}", stderr(&o));
+}
