@@ -792,7 +792,8 @@ fn parse(
         return Err(syntax("documents of 4 GiB or more are not supported", 0));
     }
     let Buffers { out, arena, entries, states, extents, open } = b;
-    let balanced = find_extents(input, extents, open);
+    let spare = if input.len() >= SPLIT_AT { spare_threads() } else { 0 };
+    let balanced = find_extents(input, extents, open, spare);
     let mut root = (0, 0);
     if !rules.is_empty() {
         ignore::start(rules, states);
@@ -810,7 +811,7 @@ fn parse(
         hasher,
         depth: 0,
         discarding: 0,
-        spare_threads: if input.len() >= SPLIT_AT { spare_threads() } else { 0 },
+        spare_threads: spare,
     };
     let start = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let end = walk.value(skip_ws(input, start), 0, root)?;

@@ -22,34 +22,60 @@ pub(crate) struct Extent {
     pub next: u32,
 }
 
+/// Inputs at least this large are scanned in two halves at once.
+const SPLIT_AT: usize = 4 << 20;
+
 /// Fills `extents` with every container of `input`, in order of their opening
 /// brackets. Returns false when the brackets outside strings do not pair up, a string
 /// is not terminated, or the input is too large for 32-bit offsets.
-pub(crate) fn find_extents(input: &[u8], extents: &mut Vec<Extent>, open: &mut Vec<u32>) -> bool {
+pub(crate) fn find_extents(input: &[u8], extents: &mut Vec<Extent>, open: &mut Vec<u32>, spare_threads: usize) -> bool {
     extents.clear();
     open.clear();
     if input.len() >= u32::MAX as usize {
         return false;
     }
+    if input.len() >= SPLIT_AT && spare_threads > 0 {
+        if let Some(ok) = find_extents_in_halves(input, extents, open) {
+            return ok;
+        }
+        extents.clear();
+        open.clear();
+    }
     let mut carry = Carry::default();
-    let mut blocks = input.chunks_exact(64);
-    let mut base = 0u32;
-    for block in &mut blocks {
-        let block: &[u8; 64] = block.try_into().expect("64 bytes");
-        if !step(input, block, base, &mut carry, extents, open) {
-            return false;
+    scan(input, 0, &mut carry, |at| pair(input, at, extents, open)) && open.is_empty() && carry.in_string == 0
+}
+
+/// The same, scanning the second half on another thread. A raw newline never occurs
+/// inside a string or after a backslash in valid JSON, so the half that starts after
+/// one starts outside any string; when the first half does not end that way the
+/// document is invalid and `None` asks for the one-thread scan to say so.
+fn find_extents_in_halves(input: &[u8], extents: &mut Vec<Extent>, open: &mut Vec<u32>) -> Option<bool> {
+    let mid = input.len() / 2;
+    let cut = mid + input[mid..].iter().position(|&c| c == b'\n')? + 1;
+    let (head, tail) = input.split_at(cut);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(move || {
+            let mut found = Vec::new();
+            let mut carry = Carry::default();
+            scan(tail, cut as u32, &mut carry, |at| {
+                found.push(at);
+                true
+            });
+            (found, carry)
+        });
+        let mut carry = Carry::default();
+        let first_ok = scan(head, 0, &mut carry, |at| pair(input, at, extents, open));
+        let (found, tail_carry) = second.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        if carry.in_string != 0 || carry.escaped != 0 {
+            return None;
         }
-        base += 64;
-    }
-    let rest = blocks.remainder();
-    if !rest.is_empty() {
-        let mut last = [b' '; 64];
-        last[..rest.len()].copy_from_slice(rest);
-        if !step(input, &last, base, &mut carry, extents, open) {
-            return false;
-        }
-    }
-    open.is_empty() && carry.in_string == 0
+        Some(
+            first_ok
+                && found.into_iter().all(|at| pair(input, at, extents, open))
+                && open.is_empty()
+                && tail_carry.in_string == 0,
+        )
+    })
 }
 
 /// State carried from one 64-byte block to the next.
@@ -61,15 +87,29 @@ struct Carry {
     in_string: u64,
 }
 
+/// Calls `bracket` with the input offset (`base` + position in `part`) of every
+/// bracket outside strings, in order, until it returns false.
 #[inline(always)]
-fn step(
-    input: &[u8],
-    block: &[u8; 64],
-    base: u32,
-    carry: &mut Carry,
-    ext: &mut Vec<Extent>,
-    open: &mut Vec<u32>,
-) -> bool {
+fn scan(part: &[u8], base: u32, carry: &mut Carry, mut bracket: impl FnMut(u32) -> bool) -> bool {
+    let mut blocks = part.chunks_exact(64);
+    let mut at = base;
+    for block in &mut blocks {
+        if !step(block.try_into().expect("64 bytes"), at, carry, &mut bracket) {
+            return false;
+        }
+        at += 64;
+    }
+    let rest = blocks.remainder();
+    if rest.is_empty() {
+        return true;
+    }
+    let mut last = [b' '; 64];
+    last[..rest.len()].copy_from_slice(rest);
+    step(&last, at, carry, &mut bracket)
+}
+
+#[inline(always)]
+fn step(block: &[u8; 64], base: u32, carry: &mut Carry, bracket: &mut impl FnMut(u32) -> bool) -> bool {
     let (quotes, backslashes, brackets) = classify(block);
     let escaped = escaped_bytes(backslashes, &mut carry.escaped);
     let quotes = quotes & !escaped;
@@ -77,25 +117,35 @@ fn step(
     carry.in_string = ((in_string as i64) >> 63) as u64;
     let mut m = brackets & !in_string & !escaped;
     while m != 0 {
-        let at = base + m.trailing_zeros();
-        m &= m - 1;
-        match input[at as usize] {
-            b'{' | b'[' => {
-                open.push(ext.len() as u32);
-                ext.push(Extent { close: at, next: 0 });
-            }
-            close => {
-                let Some(o) = open.pop() else { return false };
-                // `{` pairs with `}`, `[` with `]`: they differ by 2 in ASCII.
-                if input[ext[o as usize].close as usize] + 2 != close {
-                    return false;
-                }
-                let next = ext.len() as u32;
-                ext[o as usize] = Extent { close: at, next };
-            }
+        if !bracket(base + m.trailing_zeros()) {
+            return false;
         }
+        m &= m - 1;
     }
     true
+}
+
+/// Opens a container at the bracket at `at`, or closes the innermost open one;
+/// false when it does not pair up.
+#[inline(always)]
+fn pair(input: &[u8], at: u32, ext: &mut Vec<Extent>, open: &mut Vec<u32>) -> bool {
+    match input[at as usize] {
+        b'{' | b'[' => {
+            open.push(ext.len() as u32);
+            ext.push(Extent { close: at, next: 0 });
+            true
+        }
+        close => {
+            let Some(o) = open.pop() else { return false };
+            // `{` pairs with `}`, `[` with `]`: they differ by 2 in ASCII.
+            if input[ext[o as usize].close as usize] + 2 != close {
+                return false;
+            }
+            let next = ext.len() as u32;
+            ext[o as usize] = Extent { close: at, next };
+            true
+        }
+    }
 }
 
 /// Bit masks of the quotes, backslashes and brackets (`{}[]`) in a block.
@@ -232,7 +282,7 @@ mod tests {
                 })
                 .collect();
             let want = reference(&doc);
-            let ok = find_extents(&doc, &mut ext, &mut open);
+            let ok = find_extents(&doc, &mut ext, &mut open, 0);
             assert_eq!(ok, want.is_some(), "{:?}", String::from_utf8_lossy(&doc));
             if let Some(want) = want {
                 let got: Vec<(u32, u32)> = ext.iter().map(|e| (e.close, e.next)).collect();
@@ -251,12 +301,35 @@ mod tests {
             for run in 1..5 {
                 let doc = format!("[\"{}{}\"]", "x".repeat(pad), "\\".repeat(run));
                 let mut ext = Vec::new();
-                let ok = find_extents(doc.as_bytes(), &mut ext, &mut Vec::new());
+                let ok = find_extents(doc.as_bytes(), &mut ext, &mut Vec::new(), 0);
                 // An even run of backslashes leaves the quote closing the string.
                 assert_eq!(ok, run % 2 == 0, "{doc}");
                 let closed = format!("{doc}\"]");
-                assert_eq!(find_extents(closed.as_bytes(), &mut ext, &mut Vec::new()), run % 2 == 1, "{closed}");
+                assert_eq!(find_extents(closed.as_bytes(), &mut ext, &mut Vec::new(), 0), run % 2 == 1, "{closed}");
             }
         }
+    }
+
+    #[test]
+    fn two_halves_find_what_one_scan_finds() {
+        let item = "  {\"s\": \"a [quoted] \\\" { string\", \"l\": [1, [2, {}]], \"t\": \"\\\\\"}";
+        let n = (SPLIT_AT / item.len()) * 2;
+        let doc = format!("[\n{}\n]", vec![item; n].join(",\n"));
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        assert!(find_extents(doc.as_bytes(), &mut one, &mut Vec::new(), 0));
+        assert!(find_extents(doc.as_bytes(), &mut two, &mut Vec::new(), 1));
+        let pairs = |e: &[Extent]| e.iter().map(|x| (x.close, x.next)).collect::<Vec<_>>();
+        assert_eq!(pairs(&one), pairs(&two));
+        assert_eq!(one.len(), 1 + 4 * n);
+        // Unbalanced in the second half, or a raw newline inside a string where the
+        // halves meet: both ways say no.
+        let unbalanced = format!("{}]", doc);
+        assert!(!find_extents(unbalanced.as_bytes(), &mut two, &mut Vec::new(), 1));
+        let mid = doc.len() / 2;
+        let broken = format!("{}\"x\n{}", &doc[..mid], &doc[mid..]);
+        assert_eq!(
+            find_extents(broken.as_bytes(), &mut two, &mut Vec::new(), 1),
+            find_extents(broken.as_bytes(), &mut one, &mut Vec::new(), 0)
+        );
     }
 }
