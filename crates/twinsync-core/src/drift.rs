@@ -1,7 +1,7 @@
 //! Three-way drift: every key of base, left and right classified against the base.
 //!
 //! [`detect`] returns a [`DriftView`] that borrows keys and digests from the three maps:
-//! no key is cloned and nothing is left to drop but one vector, which keeps a million-item
+//! no key is cloned and nothing is left to drop but three flat vectors, which keeps a million-item
 //! walk close to the cost of reading the maps. [`Drift`] is the owned form, for results
 //! that outlive the maps (an engine scan, `status`); [`DriftSource`] lets planning and
 //! reporting read either.
