@@ -86,6 +86,13 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("hash_lines (records split across cores)", |b| {
+        b.iter(|| {
+            let r = canonical::hash_lines(black_box(&small), &opts);
+            assert_eq!(r.digests.len(), records.len());
+            r
+        })
+    });
     g.bench_function("hash_json each record (free function)", |b| {
         b.iter(|| {
             for r in &records {
