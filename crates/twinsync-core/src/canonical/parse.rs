@@ -667,6 +667,31 @@ fn scalar(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) 
     Ok(end)
 }
 
+/// The position of the first byte at or after `i` that is not an ASCII digit,
+/// looking at eight bytes at a time: numbers are short, and a loop that stops at an
+/// unpredictable length costs a mispredicted branch per run of digits.
+#[inline(always)]
+fn skip_digits(input: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(b) = input.get(i..i + 8) {
+        let v = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        // A digit is 0x30..=0x39: high nibble 3, and still 3 after adding 6. A carry
+        // out of a byte (only from 0xFA and up, not a digit) can only disturb the
+        // bytes after the first non-digit, which are not looked at.
+        let high = v & (ONES * 0xF0);
+        let bumped = v.wrapping_add(ONES * 0x06) & (ONES * 0xF0);
+        let not_digit = (high ^ (ONES * 0x30)) | (bumped ^ (ONES * 0x30));
+        if not_digit != 0 {
+            return i + (not_digit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while matches!(input.get(i), Some(b'0'..=b'9')) {
+        i += 1;
+    }
+    i
+}
+
 /// Reads the number at `pos`; returns its end, and whether its canonical form
 /// differs from the input (and was then appended to `out`).
 #[inline]
@@ -679,11 +704,7 @@ fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec
     let int_start = i;
     match input.get(i) {
         Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while matches!(input.get(i), Some(b'0'..=b'9')) {
-                i += 1;
-            }
-        }
+        Some(b'1'..=b'9') => i = skip_digits(input, i + 1),
         _ => return Err(syntax("expected a digit", i)),
     }
     let int = &input[int_start..i];
@@ -695,9 +716,7 @@ fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec
     if input.get(i) == Some(&b'.') {
         i += 1;
         let fs = i;
-        while matches!(input.get(i), Some(b'0'..=b'9')) {
-            i += 1;
-        }
+        i = skip_digits(input, i);
         if i == fs {
             return Err(syntax("expected a digit after the decimal point", i));
         }
@@ -1230,7 +1249,20 @@ impl Walk<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::utf8_ok;
+    use super::{skip_digits, utf8_ok};
+
+    #[test]
+    fn digit_runs_end_at_the_first_non_digit_byte() {
+        for len in 0..20 {
+            for stop in 0..=255u8 {
+                let mut s = vec![b'7'; len];
+                s.push(stop);
+                s.extend_from_slice(b"123456789");
+                let want = if stop.is_ascii_digit() { len + 1 + 9 } else { len };
+                assert_eq!(skip_digits(&s, 0), want, "{len} digits then {stop:#x}");
+            }
+        }
+    }
 
     #[test]
     fn utf8_check_agrees_with_the_library_on_every_boundary_sequence() {
