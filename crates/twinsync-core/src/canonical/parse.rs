@@ -1030,9 +1030,15 @@ impl Walk<'_, '_> {
             return self.elements(pos, next, 0, usize::MAX, states);
         }
         let (opts, rules, extents, depth) = (self.opts, self.rules, self.extents, self.depth);
-        // Each part gets the ignore states the elements step from.
+        // Each part gets the ignore states its elements step from, and room for its
+        // output (rarely longer than its input; memory is only committed as written),
+        // so that the output does not move as it grows.
         let buffers: Vec<Buffers> = (1..starts.len())
-            .map(|_| Buffers { states: self.states[..states.1 as usize].to_vec(), ..Default::default() })
+            .map(|k| Buffers {
+                states: self.states[..states.1 as usize].to_vec(),
+                out: Vec::with_capacity(starts.get(k + 1).map_or(close, |s| s.0) - starts[k].0 + 64),
+                ..Default::default()
+            })
             .collect();
         std::thread::scope(|scope| {
             let workers: Vec<_> = buffers
