@@ -1,5 +1,7 @@
 //! JSON Lines: one digest per record, records hashed on every core.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::parse::spare_threads;
 use super::{CanonicalError, CanonicalOptions, Canonicalizer};
 use crate::digest::Digest;
@@ -26,34 +28,53 @@ pub struct LineDigests {
 /// Inputs at least this large are split between threads.
 const SPLIT_AT: usize = 256 << 10;
 
+/// Records are handed to threads in pieces of about this many bytes, taken in turn,
+/// so that a thread on a busier core simply takes fewer of them.
+const PIECE: usize = 128 << 10;
+
 /// Hashes every record of a JSON Lines document, like [`super::hash_json`] would one
-/// by one. Large inputs are cut at line ends into one part per core, hashed on
-/// threads; the answer is the same as from one thread.
+/// by one. Large inputs are cut at line ends into pieces that every core takes in
+/// turn; the answer is the same as from one thread.
 pub fn hash_lines(data: &[u8], opts: &CanonicalOptions) -> LineDigests {
     let spare = if data.len() >= SPLIT_AT { spare_threads() } else { 0 };
     if spare == 0 {
-        return hash_part(data, opts).0;
+        return hash_part(data, &mut Canonicalizer::new(opts)).0;
     }
-    let parts = spare + 1;
     let mut bounds = vec![0];
-    for k in 1..parts {
-        let cut = (find_newline(data, data.len() * k / parts) + 1).min(data.len());
-        if cut > *bounds.last().expect("not empty") {
-            bounds.push(cut);
-        }
+    while let Some(&last) = bounds.last().filter(|&&b| b < data.len()) {
+        bounds.push((find_newline(data, (last + PIECE).min(data.len())) + 1).min(data.len()));
     }
-    bounds.push(data.len());
-    let results: Vec<(LineDigests, usize)> = std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            bounds[1..].windows(2).map(|w| scope.spawn(move || hash_part(&data[w[0]..w[1]], opts))).collect();
-        let first = hash_part(&data[..bounds[1]], opts);
-        let mut all = vec![first];
-        all.extend(workers.into_iter().map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
+    let pieces = bounds.len() - 1;
+    let next = AtomicUsize::new(0);
+    // Pieces after one with a bad record need not be hashed.
+    let first_bad = AtomicUsize::new(usize::MAX);
+    let work = || {
+        let mut canon = Canonicalizer::new(opts);
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= pieces || k > first_bad.load(Ordering::Relaxed) {
+                return done;
+            }
+            let part = hash_part(&data[bounds[k]..bounds[k + 1]], &mut canon);
+            if part.0.error.is_some() {
+                first_bad.fetch_min(k, Ordering::Relaxed);
+            }
+            done.push((k, part));
+        }
+    };
+    let mut results = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..spare).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for w in workers {
+            all.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
         all
     });
+    results.sort_unstable_by_key(|r| r.0);
     let mut out = LineDigests::default();
     let mut lines_before = 0;
-    for (mut part, lines) in results {
+    for (_, (mut part, lines)) in results {
         out.digests.append(&mut part.digests);
         if let Some(mut e) = part.error {
             e.line += lines_before;
@@ -66,8 +87,7 @@ pub fn hash_lines(data: &[u8], opts: &CanonicalOptions) -> LineDigests {
 }
 
 /// Hashes the records of `data`; returns the digests and the number of lines read.
-fn hash_part(data: &[u8], opts: &CanonicalOptions) -> (LineDigests, usize) {
-    let mut canon = Canonicalizer::new(opts);
+fn hash_part(data: &[u8], canon: &mut Canonicalizer<'_>) -> (LineDigests, usize) {
     let mut out = LineDigests::default();
     let (mut start, mut n) = (0, 0);
     while start < data.len() {
@@ -143,7 +163,7 @@ mod tests {
 
     /// One thread's answer, record by record, to compare the split one with.
     fn one_by_one(data: &[u8], opts: &CanonicalOptions) -> LineDigests {
-        hash_part(data, opts).0
+        hash_part(data, &mut Canonicalizer::new(opts)).0
     }
 
     #[test]
