@@ -13,6 +13,8 @@
 //! bytes anywhere else), and number literals already in canonical form are copied.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Mutex;
 
 use sha2::{Digest as _, Sha256};
 
@@ -119,6 +121,9 @@ const FLUSH_AT: usize = 1 << 16;
 /// threads: starting a thread costs tens of microseconds, a mebibyte of JSON
 /// several milliseconds.
 const SPLIT_AT: usize = 1 << 20;
+
+/// A large array is cut into this many pieces per thread, taken in turn.
+const PIECES_PER_THREAD: usize = 4;
 
 /// Threads beside the caller's that may walk parts of a large array: one per
 /// further core, at most three.
@@ -983,24 +988,22 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// Walks the elements of a large array in parts of about equal size, one per
-    /// spare thread, and writes their outputs in order. Every part is walked as
-    /// [`Walk::elements`] would; an error is the one the first failing part found,
-    /// so the same as a single thread reports.
+    /// Walks the elements of a large array in pieces that every core takes in turn
+    /// (so that a thread on a busier core simply takes fewer), and writes their
+    /// outputs in order, as soon as each is done. Every piece is walked as
+    /// [`Walk::elements`] would; an error is the one of the first failing piece, so
+    /// the same as a single thread reports.
     fn elements_in_parallel(&mut self, pos: usize, next: u32, states: (u32, u32)) -> Res<usize> {
         let input = self.input;
-        let parts = self.spare_threads + 1;
-        // Where each part starts: (position, first container number, element number),
+        let wanted = (self.spare_threads + 1) * PIECES_PER_THREAD;
+        // Where each piece starts: (position, first container number, element number),
         // found by stepping over elements (containers through their extents).
         let mut starts = vec![(pos, next, 0usize)];
         let close = self.extents.get(next.wrapping_sub(1) as usize).map_or(pos, |e| e.close as usize);
-        // The caller's thread also hashes its own part and, after it, the others'
-        // output: it takes a tenth less than an equal share.
-        let share = (close - pos) / parts;
-        let lead = share / 10;
+        let share = (close - pos) / wanted;
         let (mut p, mut o, mut i) = (pos, next, 0);
         let mut scratch = Vec::new();
-        while starts.len() < parts {
+        while starts.len() < wanted {
             let end = match input.get(p) {
                 Some(b'{' | b'[') => match self.extents.get(o as usize) {
                     Some(x) => {
@@ -1022,70 +1025,116 @@ impl Walk<'_, '_> {
             }
             p = skip_ws(input, q + 1);
             i += 1;
-            if p - pos + lead >= share * starts.len() {
+            if p - pos >= share * starts.len() {
                 starts.push((p, o, i));
             }
         }
         if starts.len() < 2 {
             return self.elements(pos, next, 0, usize::MAX, states);
         }
+        let pieces = starts.len();
         let (opts, rules, extents, depth) = (self.opts, self.rules, self.extents, self.depth);
-        // Each part gets the ignore states its elements step from, and room for its
-        // output (rarely longer than its input; memory is only committed as written),
-        // so that the output does not move as it grows.
-        let buffers: Vec<Buffers> = (1..starts.len())
-            .map(|k| Buffers {
-                states: self.states[..states.1 as usize].to_vec(),
-                out: Vec::with_capacity(starts.get(k + 1).map_or(close, |s| s.0) - starts[k].0 + 64),
-                ..Default::default()
-            })
-            .collect();
+        // Every piece's elements step from the ignore states of this array's children.
+        let inherited: Vec<State> = self.states[..states.1 as usize].to_vec();
+        let done: Vec<Mutex<Option<(Res<usize>, Vec<u8>)>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
+        let taken = AtomicUsize::new(0);
+        // Pieces after a failing one need not be walked.
+        let first_bad = AtomicUsize::new(usize::MAX);
+        // Takes the next piece, if any is left, walks it and files its output.
+        let take = |b: &mut Buffers| -> bool {
+            let k = taken.fetch_add(1, AtomicOrdering::Relaxed);
+            if k >= pieces || k > first_bad.load(AtomicOrdering::Relaxed) {
+                return false;
+            }
+            let (p, o, i) = starts[k];
+            let count = starts.get(k + 1).map_or(usize::MAX, |s| s.2 - i);
+            b.states.clear();
+            b.states.extend_from_slice(&inherited);
+            // Room for the output up front (rarely longer than the input; memory is
+            // only committed as written), so that it does not move as it grows.
+            let mut out = Vec::with_capacity(starts.get(k + 1).map_or(close, |s| s.0) - p + 64);
+            let Buffers { arena, entries, states: st, .. } = b;
+            let mut w = Walk {
+                input,
+                opts,
+                rules,
+                extents,
+                out: &mut out,
+                arena,
+                entries,
+                states: st,
+                hasher: None,
+                depth,
+                discarding: 0,
+                spare_threads: 0,
+            };
+            let r = w.elements(p, o, i, count, states);
+            if r.is_err() {
+                first_bad.fetch_min(k, AtomicOrdering::Relaxed);
+            }
+            *done[k].lock().unwrap_or_else(|e| e.into_inner()) = Some((r, out));
+            true
+        };
         std::thread::scope(|scope| {
-            let workers: Vec<_> = buffers
-                .into_iter()
-                .enumerate()
-                .map(|(k, mut b)| {
-                    let (p, o, i) = starts[k + 1];
-                    let count = starts.get(k + 2).map_or(usize::MAX, |s| s.2 - i);
+            let take = &take;
+            let workers: Vec<_> = (0..self.spare_threads)
+                .map(|_| {
                     scope.spawn(move || {
-                        let Buffers { out, arena, entries, states: st, .. } = &mut b;
-                        let mut w = Walk {
-                            input,
-                            opts,
-                            rules,
-                            extents,
-                            out,
-                            arena,
-                            entries,
-                            states: st,
-                            hasher: None,
-                            depth,
-                            discarding: 0,
-                            spare_threads: 0,
-                        };
-                        let r = w.elements(p, o, i, count, states);
-                        (r, b.out)
+                        let mut b = Buffers::default();
+                        while take(&mut b) {}
                     })
                 })
                 .collect();
-            let spare = std::mem::replace(&mut self.spare_threads, 0);
-            let first = self.elements(pos, next, 0, starts[1].2, states);
-            self.spare_threads = spare;
-            let mut end = first?;
-            for w in workers {
-                let (r, out) = w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                end = r?;
-                match self.hasher.as_deref_mut() {
-                    Some(h) => {
-                        h.update(&self.out[..]);
-                        self.out.clear();
-                        h.update(&out);
-                    }
-                    None => self.out.extend_from_slice(&out),
+            let mut b = Buffers::default();
+            let (mut handed, mut end) = (0, pos);
+            loop {
+                let more = take(&mut b);
+                // Hand on, in order, every piece that is done.
+                while handed < pieces {
+                    let Some((r, out)) = done[handed].lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                        break;
+                    };
+                    end = r?;
+                    self.write_piece(&out);
+                    handed += 1;
                 }
+                if handed == pieces {
+                    return Ok(end);
+                }
+                if !more {
+                    // Nothing left to take: wait for the pieces still being walked.
+                    for w in workers {
+                        w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    }
+                    break;
+                }
+            }
+            // Every piece up to the first failing one is done now.
+            while handed < pieces {
+                let (r, out) = done[handed]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .expect("every piece before a failing one is walked");
+                end = r?;
+                self.write_piece(&out);
+                handed += 1;
             }
             Ok(end)
         })
+    }
+
+    /// Appends the output of a piece walked on its own (straight to the hasher when
+    /// hashing, after what is pending).
+    fn write_piece(&mut self, piece: &[u8]) {
+        match self.hasher.as_deref_mut() {
+            Some(h) => {
+                h.update(&self.out[..]);
+                self.out.clear();
+                h.update(piece);
+            }
+            None => self.out.extend_from_slice(piece),
+        }
     }
 
     fn object(&mut self, open: usize, ord: u32, states: (u32, u32)) -> Res<usize> {
