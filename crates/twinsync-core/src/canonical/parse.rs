@@ -1087,8 +1087,15 @@ impl Walk<'_, '_> {
                 .collect();
             let mut b = Buffers::default();
             let (mut handed, mut end) = (0, pos);
+            let mut workers = Some(workers);
             loop {
                 let more = take(&mut b);
+                if !more {
+                    // Nothing left to take: wait for the pieces still being walked.
+                    for w in workers.take().into_iter().flatten() {
+                        w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    }
+                }
                 // Hand on, in order, every piece that is done.
                 while handed < pieces {
                     let Some((r, out)) = done[handed].lock().unwrap_or_else(|e| e.into_inner()).take() else {
@@ -1101,26 +1108,10 @@ impl Walk<'_, '_> {
                 if handed == pieces {
                     return Ok(end);
                 }
-                if !more {
-                    // Nothing left to take: wait for the pieces still being walked.
-                    for w in workers {
-                        w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    }
-                    break;
-                }
+                // Once all workers are joined, every piece up to the first failing one
+                // is done, and the failing one returned above.
+                assert!(more, "a piece before the first failing one was not walked");
             }
-            // Every piece up to the first failing one is done now.
-            while handed < pieces {
-                let (r, out) = done[handed]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .expect("every piece before a failing one is walked");
-                end = r?;
-                self.write_piece(&out);
-                handed += 1;
-            }
-            Ok(end)
         })
     }
 
