@@ -1,11 +1,12 @@
 """Design from Python: story coverage and CSF3 scaffolds from a components file."""
 
 import json
-import threading
 
 import pytest
 
 import twinsync
+
+from conftest import run_beside_a_counter
 
 
 @pytest.fixture
@@ -56,22 +57,7 @@ def test_scaffold_releases_the_gil(tmp_path):
                              {"name": "tone", "kind": "variant", "options": ["plain", "loud"]}]}
                   for i in range(300)]
     (tmp_path / "components.json").write_text(json.dumps({"components": components}))
-    done = threading.Event()
-    ticks = 0
-
-    def count() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-
-    t = threading.Thread(target=count)
-    t.start()
-    try:
-        before = ticks
-        result = twinsync.design_scaffold("components.json", "stories", root=str(tmp_path))
-        during = ticks - before
-    finally:
-        done.set()
-        t.join()
+    result, during = run_beside_a_counter(
+        lambda: twinsync.design_scaffold("components.json", "stories", root=str(tmp_path)))
     assert len(result["files"]) == 300 and all(f["stories"] == 6 for f in result["files"])
     assert during > 0, "another Python thread ran while the scaffold did"

@@ -1,10 +1,11 @@
 """The project handle on a real folder pair and the embedded SQLite store."""
 
-import threading
 
 import pytest
 
 import twinsync
+
+from conftest import run_beside_a_counter
 
 
 def test_init_status_sync_history_undo(pair):
@@ -108,22 +109,6 @@ def test_sync_releases_the_gil(pair):
     for i in range(300):
         (pair / "design" / f"f{i}.md").write_text(f"item {i}\n" * 50)
     p = twinsync.init(str(pair), "design", "code")
-    done = threading.Event()
-    ticks = 0
-
-    def count() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-
-    t = threading.Thread(target=count)
-    t.start()
-    try:
-        before = ticks
-        report = p.sync()
-        during = ticks - before
-    finally:
-        done.set()
-        t.join()
+    report, during = run_beside_a_counter(p.sync)
     assert report["counts"]["applied"] == 300
     assert during > 0, "another Python thread ran while the sync did"
