@@ -108,6 +108,44 @@ fn invalid_utf8_and_syntax_errors_give_the_byte_offset() {
     }
 }
 
+/// The whole input is checked for UTF-8 before the walk; a failure there must still
+/// be reported at the first bad byte with its path, wherever it is: in a key, after
+/// an escape, at the very end, or deep in a large array walked on several threads.
+#[test]
+fn bad_utf8_anywhere_is_found_where_it_is() {
+    let filler = "{\"name\": \"Zoë Ångström 🎨\", \"n\": [1.5, \"中文\"]}";
+    let big = format!("[{}]", vec![filler; 40_000].join(", "));
+    let cases: Vec<(Vec<u8>, &str, usize)> = vec![
+        // A lone continuation byte, an overlong form, a UTF-16 surrogate spelled in
+        // UTF-8, a code point beyond U+10FFFF, a sequence cut short by a quote.
+        (b"{\"k\": [\"\xc3\xa9\", \"x\x80\"]}".to_vec(), "/k/1", 15),
+        (b"{\"k\": \"\xc0\xaf\"}".to_vec(), "/k", 7),
+        (b"{\"k\": \"ab\\n\xed\xa0\x80\"}".to_vec(), "/k", 11),
+        (b"{\"k\xf4\x90\x80\x80\": 1}".to_vec(), "", 3),
+        (b"[\"\xe4\xb8\"]".to_vec(), "/0", 2),
+        // The same bytes past the 64-byte blocks of the first pass.
+        ([&b"[\""[..], &[b'a'; 70], b"\xe4\xb8\"]"].concat(), "/0", 72),
+    ];
+    for (doc, path, offset) in cases {
+        let e = err(&doc);
+        assert_eq!((&e.kind, e.path.as_str(), e.offset), (&ErrorKind::InvalidUtf8, path, Some(offset)), "{doc:?}");
+    }
+    // Deep in a document large enough to be walked in parts.
+    let at = big.len() * 3 / 4;
+    let at = at + big[at..].find('ë').unwrap();
+    let mut doc = big.clone().into_bytes();
+    doc[at + 1] = b'x';
+    let e = err(&doc);
+    assert_eq!((e.kind, e.offset), (ErrorKind::InvalidUtf8, Some(at)));
+    let element = big[..at].matches(filler).count();
+    assert_eq!(e.path, format!("/{element}/name"));
+    // Valid text outside a string is still not JSON.
+    let e = err("[1, é]".as_bytes());
+    assert!(matches!(e.kind, ErrorKind::Syntax(_)), "{e}");
+    // And the valid document comes out as its elements do alone.
+    assert_eq!(canon(&big), format!("[{}]", vec![canon(filler); 40_000].join(",")));
+}
+
 #[test]
 fn strings_and_numbers_come_out_canonical() {
     assert_eq!(

@@ -4,10 +4,11 @@
 //! JSON is canonicalised by a parser of its own ([`Canonicalizer`]) that writes
 //! canonical bytes straight from the input in their final order, or feeds them to
 //! SHA-256 as they come, without building a value tree: a first pass finds where
-//! every array and object ends (`structure`), so that the walk (`parse`) can list an
-//! object's keys, sort them and write each member once. Arrays of a mebibyte or more,
-//! and large JSON Lines inputs ([`hash_lines`]), are processed on every core, with the
-//! same result and the same errors as one thread. Anything JCS cannot represent exactly is an error that
+//! every array and object ends (`structure`), checking on the way that the input is
+//! UTF-8 (`utf8`), so that the walk (`parse`) can list an object's keys, sort them
+//! and write each member once. Arrays of a mebibyte or more, and large JSON Lines
+//! inputs ([`hash_lines`]), are processed on every core, with the same result and the
+//! same errors as one thread. Anything JCS cannot represent exactly is an error that
 //! names the JSON Pointer of the value at fault: duplicate keys, numbers beyond the
 //! range of a double, lone surrogates, integers beyond 2^53 (unless
 //! [`BigIntPolicy::KeepAsString`]), nesting deeper than the limit, bytes that are not
@@ -19,6 +20,7 @@ mod number;
 mod parse;
 mod structure;
 mod text;
+mod utf8;
 
 pub use ignore::IgnoreRules;
 pub use lines::{hash_lines, LineDigests, LineError};

@@ -9,8 +9,9 @@
 //! byte moves after it is written, so a document of any size is hashed in 64 KiB
 //! pieces, and every buffer lives in [`Canonicalizer`], reused across documents.
 //!
-//! Only strings with non-ASCII bytes are checked for UTF-8 (the grammar rejects such
-//! bytes anywhere else), and number literals already in canonical form are copied.
+//! Strings are checked for UTF-8 only when the first pass could not vouch for the
+//! whole input (and then only those with non-ASCII bytes: the grammar rejects such
+//! bytes anywhere else); number literals already in canonical form are copied.
 
 use std::cmp::Ordering;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -385,7 +386,7 @@ fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
     (i, high)
 }
 
-fn check_utf8(seg: &[u8], offset: usize) -> Res<()> {
+fn check_utf8_at(seg: &[u8], offset: usize) -> Res<()> {
     if utf8_ok(seg) {
         return Ok(());
     }
@@ -474,21 +475,36 @@ pub(crate) fn push_char(out: &mut Vec<u8>, c: char) {
     }
 }
 
+/// The value of each byte as a hex digit, or 0xFF.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The four hex digits at `pos`, looked up rather than matched: in text full of
+/// `\u` escapes a branch per digit class is a coin toss.
+#[inline]
 fn hex4(input: &[u8], pos: usize) -> Res<u32> {
     let Some(h) = input.get(pos..pos + 4) else {
         return Err(syntax("truncated \\u escape", pos));
     };
-    let mut v = 0u32;
-    for (i, &c) in h.iter().enumerate() {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return Err(syntax("\\u must be followed by four hex digits", pos + i)),
-        };
-        v = v << 4 | d as u32;
+    let [a, b, c, d] = [h[0], h[1], h[2], h[3]].map(|x| HEX_VALUE[x as usize]);
+    if (a | b | c | d) & 0xF0 != 0 {
+        let i = [a, b, c, d].iter().position(|&v| v == 0xFF).unwrap_or(0);
+        return Err(syntax("\\u must be followed by four hex digits", pos + i));
     }
-    Ok(v)
+    Ok(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(d))
 }
 
 /// Appends `src[from..to]`. Most strings and members are short, and a fixed-size
@@ -529,35 +545,35 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
 /// closing quote, and whether its canonical form differs from the input (and was
 /// then appended to `out`).
 #[inline]
-fn parse_string(input: &[u8], pos: usize, out: &mut Vec<u8>) -> Res<(usize, bool)> {
+fn parse_string(input: &[u8], pos: usize, check_utf8: bool, out: &mut Vec<u8>) -> Res<(usize, bool)> {
     let start = pos + 1;
     let (end, high) = scan_plain(input, start);
     if input.get(end) == Some(&b'"') {
         // Nothing to escape: the input is canonical.
-        if high {
-            check_utf8(&input[start..end], start)?;
+        if high && check_utf8 {
+            check_utf8_at(&input[start..end], start)?;
         }
         return Ok((end + 1, false));
     }
     out.push(b'"');
-    Ok((string_slow(input, start, end, high, true, out)?, true))
+    Ok((string_slow(input, start, end, high && check_utf8, check_utf8, true, out)?, true))
 }
 
 /// Reads the key starting at the quote at `pos`. Its decoded bytes stay in the
 /// input when it has no escapes, else they are appended to `arena`. Returns the
 /// position after the closing quote, where the key is, and whether in the arena.
 #[inline]
-fn parse_key(input: &[u8], pos: usize, arena: &mut Vec<u8>) -> Res<(usize, usize, usize, bool)> {
+fn parse_key(input: &[u8], pos: usize, check_utf8: bool, arena: &mut Vec<u8>) -> Res<(usize, usize, usize, bool)> {
     let start = pos + 1;
     let (end, high) = scan_plain(input, start);
     if input.get(end) == Some(&b'"') {
-        if high {
-            check_utf8(&input[start..end], start)?;
+        if high && check_utf8 {
+            check_utf8_at(&input[start..end], start)?;
         }
         return Ok((end + 1, start, end - start, false));
     }
     let from = arena.len();
-    let after = string_slow(input, start, end, high, false, arena)?;
+    let after = string_slow(input, start, end, high && check_utf8, check_utf8, false, arena)?;
     Ok((after, from, arena.len() - from, true))
 }
 
@@ -569,13 +585,14 @@ fn string_slow(
     start: usize,
     mut end: usize,
     mut high: bool,
+    check_utf8: bool,
     canonical: bool,
     dst: &mut Vec<u8>,
 ) -> Res<usize> {
     let mut seg = start;
     loop {
         if high {
-            check_utf8(&input[seg..end], seg)?;
+            check_utf8_at(&input[seg..end], seg)?;
         }
         dst.extend_from_slice(&input[seg..end]);
         let Some(&c) = input.get(end) else {
@@ -636,15 +653,22 @@ fn string_slow(
             _ => return Err(syntax("control character in string must be escaped", end)),
         }
         (end, high) = scan_plain(input, seg);
+        high &= check_utf8;
     }
 }
 
 /// Reads the string, number or literal at `pos`; returns its end, and whether its
 /// canonical form differs from the input (and was then appended to `dst`).
 #[inline(always)]
-fn scalar_at(input: &[u8], pos: usize, opts: &CanonicalOptions, dst: &mut Vec<u8>) -> Res<(usize, bool)> {
+fn scalar_at(
+    input: &[u8],
+    pos: usize,
+    opts: &CanonicalOptions,
+    check_utf8: bool,
+    dst: &mut Vec<u8>,
+) -> Res<(usize, bool)> {
     match input.get(pos) {
-        Some(b'"') => parse_string(input, pos, dst),
+        Some(b'"') => parse_string(input, pos, check_utf8, dst),
         Some(b'-' | b'0'..=b'9') => parse_number(input, pos, opts, dst),
         Some(&c @ (b't' | b'f' | b'n')) => {
             let word: &[u8] = match c {
@@ -664,8 +688,8 @@ fn scalar_at(input: &[u8], pos: usize, opts: &CanonicalOptions, dst: &mut Vec<u8
 
 /// Reads the scalar at `pos` and writes its canonical form to `out`; returns its end.
 #[inline]
-fn scalar(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) -> Res<usize> {
-    let (end, rewritten) = scalar_at(input, pos, opts, out)?;
+fn scalar(input: &[u8], pos: usize, opts: &CanonicalOptions, check_utf8: bool, out: &mut Vec<u8>) -> Res<usize> {
+    let (end, rewritten) = scalar_at(input, pos, opts, check_utf8, out)?;
     if !rewritten {
         append(out, input, pos, end);
     }
@@ -817,7 +841,7 @@ fn parse(
     }
     let Buffers { out, arena, entries, states, extents, open } = b;
     let spare = if input.len() >= SPLIT_AT { spare_threads() } else { 0 };
-    let balanced = find_extents(input, extents, open, spare);
+    let found = find_extents(input, extents, open, spare);
     let mut root = (0, 0);
     if !rules.is_empty() {
         ignore::start(rules, states);
@@ -827,7 +851,8 @@ fn parse(
         input,
         opts,
         rules,
-        extents: if balanced { extents } else { &[] },
+        extents: if found.balanced { extents } else { &[] },
+        check_utf8: !found.utf8,
         out,
         arena,
         entries,
@@ -854,6 +879,9 @@ struct Walk<'a, 'h> {
     /// Every container's extent; empty when the brackets do not pair up, and then
     /// containers are stepped over by walking them.
     extents: &'a [Extent],
+    /// Whether strings must be checked for UTF-8 (the structure pass could not
+    /// vouch for the whole input).
+    check_utf8: bool,
     out: &'a mut Vec<u8>,
     arena: &'a mut Vec<u8>,
     entries: &'a mut Vec<Entry>,
@@ -875,7 +903,7 @@ impl Walk<'_, '_> {
         match self.input.get(pos) {
             Some(b'{') => self.object(pos, ord, states),
             Some(b'[') => self.array(pos, ord, states),
-            _ => scalar(self.input, pos, self.opts, self.out),
+            _ => scalar(self.input, pos, self.opts, self.check_utf8, self.out),
         }
     }
 
@@ -963,7 +991,7 @@ impl Walk<'_, '_> {
                 next = self.after(next);
                 r
             } else {
-                scalar(input, pos, self.opts, self.out)
+                scalar(input, pos, self.opts, self.check_utf8, self.out)
             };
             pos = match r {
                 Ok(end) => skip_ws(input, end),
@@ -1012,7 +1040,7 @@ impl Walk<'_, '_> {
                     }
                     None => break,
                 },
-                _ => match scalar_at(input, p, self.opts, &mut scratch) {
+                _ => match scalar_at(input, p, self.opts, self.check_utf8, &mut scratch) {
                     Ok((end, _)) => end,
                     // Left for the walk to report, in its place.
                     Err(_) => break,
@@ -1033,7 +1061,8 @@ impl Walk<'_, '_> {
             return self.elements(pos, next, 0, usize::MAX, states);
         }
         let pieces = starts.len();
-        let (opts, rules, extents, depth) = (self.opts, self.rules, self.extents, self.depth);
+        let (opts, rules, extents, depth, check_utf8) =
+            (self.opts, self.rules, self.extents, self.depth, self.check_utf8);
         // Every piece's elements step from the ignore states of this array's children.
         let inherited: Vec<State> = self.states[..states.1 as usize].to_vec();
         let done: Vec<Mutex<Option<(Res<usize>, Vec<u8>)>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
@@ -1059,6 +1088,7 @@ impl Walk<'_, '_> {
                 opts,
                 rules,
                 extents,
+                check_utf8,
                 out: &mut out,
                 arena,
                 entries,
@@ -1198,7 +1228,7 @@ impl Walk<'_, '_> {
             if input.get(pos) != Some(&b'"') {
                 return Err(syntax("expected a string key", pos));
             }
-            let (after, key, key_len, key_in_arena) = parse_key(input, pos, self.arena)?;
+            let (after, key, key_len, key_in_arena) = parse_key(input, pos, self.check_utf8, self.arena)?;
             let mut e = Entry {
                 prefix: 0,
                 key: key as u32,
@@ -1234,7 +1264,7 @@ impl Walk<'_, '_> {
                 }
             } else {
                 let from = self.arena.len();
-                scalar_at(input, pos, self.opts, self.arena).map(|(end, rewritten)| {
+                scalar_at(input, pos, self.opts, self.check_utf8, self.arena).map(|(end, rewritten)| {
                     (e.value, e.value_len) = if rewritten {
                         (from as u32, (self.arena.len() - from) as u32)
                     } else {

@@ -13,6 +13,8 @@
 //! grammar. When the brackets do not pair up (or a string never ends) the document is
 //! invalid, and the walk runs without the shortcut to find the error and its path.
 
+use super::utf8::Utf8Check;
+
 /// One container, numbered in document order.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Extent {
@@ -25,31 +27,48 @@ pub(crate) struct Extent {
 /// Inputs at least this large are scanned in two halves at once.
 const SPLIT_AT: usize = 4 << 20;
 
+/// What the pass found besides the extents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The brackets outside strings pair up, every string ends, and the input fits
+    /// 32-bit offsets: the extents are complete.
+    pub balanced: bool,
+    /// Balanced, and the whole input is known to be UTF-8 (see [`super::utf8`]).
+    pub utf8: bool,
+}
+
 /// Fills `extents` with every container of `input`, in order of their opening
-/// brackets. Returns false when the brackets outside strings do not pair up, a string
-/// is not terminated, or the input is too large for 32-bit offsets.
-pub(crate) fn find_extents(input: &[u8], extents: &mut Vec<Extent>, open: &mut Vec<u32>, spare_threads: usize) -> bool {
+/// brackets, and checks that the input is UTF-8 on the way.
+pub(crate) fn find_extents(
+    input: &[u8],
+    extents: &mut Vec<Extent>,
+    open: &mut Vec<u32>,
+    spare_threads: usize,
+) -> Found {
     extents.clear();
     open.clear();
     if input.len() >= u32::MAX as usize {
-        return false;
+        return Found { balanced: false, utf8: false };
     }
     if input.len() >= SPLIT_AT && spare_threads > 0 {
-        if let Some(ok) = find_extents_in_halves(input, extents, open) {
-            return ok;
+        if let Some(found) = find_extents_in_halves(input, extents, open) {
+            return found;
         }
         extents.clear();
         open.clear();
     }
     let mut carry = Carry::default();
-    scan(input, 0, &mut carry, |at| pair(input, at, extents, open)) && open.is_empty() && carry.in_string == 0
+    let balanced =
+        scan(input, 0, &mut carry, |at| pair(input, at, extents, open)) && open.is_empty() && carry.in_string == 0;
+    Found { balanced, utf8: balanced && carry.utf8.valid() }
 }
 
 /// The same, scanning the second half on another thread. A raw newline never occurs
 /// inside a string or after a backslash in valid JSON, so the half that starts after
-/// one starts outside any string; when the first half does not end that way the
-/// document is invalid and `None` asks for the one-thread scan to say so.
-fn find_extents_in_halves(input: &[u8], extents: &mut Vec<Extent>, open: &mut Vec<u32>) -> Option<bool> {
+/// one starts outside any string (and outside any UTF-8 sequence); when the first half
+/// does not end that way the document is invalid and `None` asks for the one-thread
+/// scan to say so.
+fn find_extents_in_halves(input: &[u8], extents: &mut Vec<Extent>, open: &mut Vec<u32>) -> Option<Found> {
     let mid = input.len() / 2;
     let cut = mid + input[mid..].iter().position(|&c| c == b'\n')? + 1;
     let (head, tail) = input.split_at(cut);
@@ -69,18 +88,18 @@ fn find_extents_in_halves(input: &[u8], extents: &mut Vec<Extent>, open: &mut Ve
         if carry.in_string != 0 || carry.escaped != 0 {
             return None;
         }
-        Some(
-            first_ok
-                && found.into_iter().all(|at| pair(input, at, extents, open))
-                && open.is_empty()
-                && tail_carry.in_string == 0,
-        )
+        let balanced = first_ok
+            && found.into_iter().all(|at| pair(input, at, extents, open))
+            && open.is_empty()
+            && tail_carry.in_string == 0;
+        Some(Found { balanced, utf8: balanced && carry.utf8.valid() && tail_carry.utf8.valid() })
     })
 }
 
 /// State carried from one 64-byte block to the next.
 #[derive(Default)]
 struct Carry {
+    utf8: Utf8Check,
     /// The first byte of the next block is escaped by a backslash.
     escaped: u64,
     /// All ones while inside a string.
@@ -110,7 +129,8 @@ fn scan(part: &[u8], base: u32, carry: &mut Carry, mut bracket: impl FnMut(u32) 
 
 #[inline(always)]
 fn step(block: &[u8; 64], base: u32, carry: &mut Carry, bracket: &mut impl FnMut(u32) -> bool) -> bool {
-    let (quotes, backslashes, brackets) = classify(block);
+    let (quotes, backslashes, brackets, high) = classify(block);
+    carry.utf8.block(block, high != 0);
     let escaped = escaped_bytes(backslashes, &mut carry.escaped);
     let quotes = quotes & !escaped;
     let in_string = prefix_xor(quotes) ^ carry.in_string;
@@ -148,13 +168,14 @@ fn pair(input: &[u8], at: u32, ext: &mut Vec<Extent>, open: &mut Vec<u32>) -> bo
     }
 }
 
-/// Bit masks of the quotes, backslashes and brackets (`{}[]`) in a block.
+/// Bit masks of the quotes, backslashes, brackets (`{}[]`) and bytes of 0x80 or
+/// more in a block.
 #[inline(always)]
-fn classify(block: &[u8; 64]) -> (u64, u64, u64) {
+fn classify(block: &[u8; 64]) -> (u64, u64, u64, u64) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
-        let (mut q, mut b, mut br) = (0u64, 0u64, 0u64);
+        let (mut q, mut b, mut br, mut hi) = (0u64, 0u64, 0u64, 0u64);
         // SAFETY: SSE2 is part of the x86_64 baseline; each unaligned load reads 16
         // bytes inside the 64-byte block.
         unsafe {
@@ -169,19 +190,21 @@ fn classify(block: &[u8; 64]) -> (u64, u64, u64) {
                 q |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) as u16 as u64) << (16 * i);
                 b |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash)) as u16 as u64) << (16 * i);
                 br |= (_mm_movemask_epi8(bracket) as u16 as u64) << (16 * i);
+                hi |= (_mm_movemask_epi8(v) as u16 as u64) << (16 * i);
             }
         }
-        (q, b, br)
+        (q, b, br, hi)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let (mut q, mut b, mut br) = (0u64, 0u64, 0u64);
+        let (mut q, mut b, mut br, mut hi) = (0u64, 0u64, 0u64, 0u64);
         for (i, &c) in block.iter().enumerate() {
             q |= ((c == b'"') as u64) << i;
             b |= ((c == b'\\') as u64) << i;
             br |= (matches!(c | 0x20, b'{' | b'}') as u64) << i;
+            hi |= ((c >= 0x80) as u64) << i;
         }
-        (q, b, br)
+        (q, b, br, hi)
     }
 }
 
@@ -282,7 +305,7 @@ mod tests {
                 })
                 .collect();
             let want = reference(&doc);
-            let ok = find_extents(&doc, &mut ext, &mut open, 0);
+            let ok = find_extents(&doc, &mut ext, &mut open, 0).balanced;
             assert_eq!(ok, want.is_some(), "{:?}", String::from_utf8_lossy(&doc));
             if let Some(want) = want {
                 let got: Vec<(u32, u32)> = ext.iter().map(|e| (e.close, e.next)).collect();
@@ -301,11 +324,15 @@ mod tests {
             for run in 1..5 {
                 let doc = format!("[\"{}{}\"]", "x".repeat(pad), "\\".repeat(run));
                 let mut ext = Vec::new();
-                let ok = find_extents(doc.as_bytes(), &mut ext, &mut Vec::new(), 0);
+                let ok = find_extents(doc.as_bytes(), &mut ext, &mut Vec::new(), 0).balanced;
                 // An even run of backslashes leaves the quote closing the string.
                 assert_eq!(ok, run % 2 == 0, "{doc}");
                 let closed = format!("{doc}\"]");
-                assert_eq!(find_extents(closed.as_bytes(), &mut ext, &mut Vec::new(), 0), run % 2 == 1, "{closed}");
+                assert_eq!(
+                    find_extents(closed.as_bytes(), &mut ext, &mut Vec::new(), 0).balanced,
+                    run % 2 == 1,
+                    "{closed}"
+                );
             }
         }
     }
@@ -316,20 +343,20 @@ mod tests {
         let n = (SPLIT_AT / item.len()) * 2;
         let doc = format!("[\n{}\n]", vec![item; n].join(",\n"));
         let (mut one, mut two) = (Vec::new(), Vec::new());
-        assert!(find_extents(doc.as_bytes(), &mut one, &mut Vec::new(), 0));
-        assert!(find_extents(doc.as_bytes(), &mut two, &mut Vec::new(), 1));
+        assert!(find_extents(doc.as_bytes(), &mut one, &mut Vec::new(), 0).balanced);
+        assert!(find_extents(doc.as_bytes(), &mut two, &mut Vec::new(), 1).balanced);
         let pairs = |e: &[Extent]| e.iter().map(|x| (x.close, x.next)).collect::<Vec<_>>();
         assert_eq!(pairs(&one), pairs(&two));
         assert_eq!(one.len(), 1 + 4 * n);
         // Unbalanced in the second half, or a raw newline inside a string where the
         // halves meet: both ways say no.
         let unbalanced = format!("{}]", doc);
-        assert!(!find_extents(unbalanced.as_bytes(), &mut two, &mut Vec::new(), 1));
+        assert!(!find_extents(unbalanced.as_bytes(), &mut two, &mut Vec::new(), 1).balanced);
         let mid = doc.len() / 2;
         let broken = format!("{}\"x\n{}", &doc[..mid], &doc[mid..]);
         assert_eq!(
-            find_extents(broken.as_bytes(), &mut two, &mut Vec::new(), 1),
-            find_extents(broken.as_bytes(), &mut one, &mut Vec::new(), 0)
+            find_extents(broken.as_bytes(), &mut two, &mut Vec::new(), 1).balanced,
+            find_extents(broken.as_bytes(), &mut one, &mut Vec::new(), 0).balanced
         );
     }
 }
