@@ -344,10 +344,20 @@ fn skip_ws(input: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// Finds the first `"`, `\` or control byte at or after `i`; also says whether a
-/// non-ASCII byte may occur before it.
-#[inline]
-fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
+/// Finds the first `"`, `\` or control byte at or after `i`; also says, when strings
+/// are checked for UTF-8, whether a non-ASCII byte may occur before it.
+#[inline(always)]
+fn scan_plain(input: &[u8], i: usize, check_utf8: bool) -> (usize, bool) {
+    // Two copies, so that the unchecked one does not track non-ASCII bytes.
+    if check_utf8 {
+        scan_plain_::<true>(input, i)
+    } else {
+        scan_plain_::<false>(input, i)
+    }
+}
+
+#[inline(always)]
+fn scan_plain_<const HIGH: bool>(input: &[u8], mut i: usize) -> (usize, bool) {
     let mut high = false;
     #[cfg(target_arch = "x86_64")]
     {
@@ -368,10 +378,10 @@ fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
                 let h = _mm_movemask_epi8(v) as u32;
                 if m != 0 {
                     let idx = m.trailing_zeros();
-                    high |= h & ((1u32 << idx) - 1) != 0;
+                    high |= HIGH && h & ((1u32 << idx) - 1) != 0;
                     return (i + idx as usize, high);
                 }
-                high |= h != 0;
+                high |= HIGH && h != 0;
                 i += 16;
             }
         }
@@ -380,7 +390,7 @@ fn scan_plain(input: &[u8], mut i: usize) -> (usize, bool) {
         if c == b'"' || c == b'\\' || c < 0x20 {
             break;
         }
-        high |= c >= 0x80;
+        high |= HIGH && c >= 0x80;
         i += 1;
     }
     (i, high)
@@ -547,16 +557,16 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
 #[inline]
 fn parse_string(input: &[u8], pos: usize, check_utf8: bool, out: &mut Vec<u8>) -> Res<(usize, bool)> {
     let start = pos + 1;
-    let (end, high) = scan_plain(input, start);
+    let (end, high) = scan_plain(input, start, check_utf8);
     if input.get(end) == Some(&b'"') {
         // Nothing to escape: the input is canonical.
-        if high && check_utf8 {
+        if high {
             check_utf8_at(&input[start..end], start)?;
         }
         return Ok((end + 1, false));
     }
     out.push(b'"');
-    Ok((string_slow(input, start, end, high && check_utf8, check_utf8, true, out)?, true))
+    Ok((string_slow(input, start, end, high, check_utf8, true, out)?, true))
 }
 
 /// Reads the key starting at the quote at `pos`. Its decoded bytes stay in the
@@ -565,15 +575,15 @@ fn parse_string(input: &[u8], pos: usize, check_utf8: bool, out: &mut Vec<u8>) -
 #[inline]
 fn parse_key(input: &[u8], pos: usize, check_utf8: bool, arena: &mut Vec<u8>) -> Res<(usize, usize, usize, bool)> {
     let start = pos + 1;
-    let (end, high) = scan_plain(input, start);
+    let (end, high) = scan_plain(input, start, check_utf8);
     if input.get(end) == Some(&b'"') {
-        if high && check_utf8 {
+        if high {
             check_utf8_at(&input[start..end], start)?;
         }
         return Ok((end + 1, start, end - start, false));
     }
     let from = arena.len();
-    let after = string_slow(input, start, end, high && check_utf8, check_utf8, false, arena)?;
+    let after = string_slow(input, start, end, high, check_utf8, false, arena)?;
     Ok((after, from, arena.len() - from, true))
 }
 
@@ -652,8 +662,7 @@ fn string_slow(
             }
             _ => return Err(syntax("control character in string must be escaped", end)),
         }
-        (end, high) = scan_plain(input, seg);
-        high &= check_utf8;
+        (end, high) = scan_plain(input, seg, check_utf8);
     }
 }
 
