@@ -234,7 +234,7 @@ fn resolve_conflict(
         Strategy::Manual => unreachable!("handled above"),
         Strategy::Prefer { side } => win(side, format!("policy prefers the {side}")),
         Strategy::NewestWins { tie } => {
-            let (l, r) = (ctx.modified(Side::Left, &item.key), ctx.modified(Side::Right, &item.key));
+            let (l, r) = (ctx.modified(Side::Left, item.key), ctx.modified(Side::Right, item.key));
             match (l, r) {
                 (Some(l), Some(r)) if l > r => win(Side::Left, "the left is newer".into()),
                 (Some(l), Some(r)) if r > l => win(Side::Right, "the right is newer".into()),

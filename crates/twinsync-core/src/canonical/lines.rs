@@ -174,7 +174,7 @@ mod tests {
         for i in 0..N {
             // Blank lines and CRLF endings count as lines but are not records.
             match i % 7 {
-                0 => data.push_str("\n"),
+                0 => data.push('\n'),
                 1 => data.push_str(&format!("{{\"b\": {i}, \"a\": [\"x\\u00e9\", {i}.0]}}\r\n")),
                 _ => data.push_str(&format!("{{\"k{}\": \"v\", \"id\": {i}}}\n", i % 13)),
             }
@@ -182,7 +182,7 @@ mod tests {
         assert!(data.len() > 2 * SPLIT_AT);
         let got = hash_lines(data.as_bytes(), &opts);
         assert_eq!(got, one_by_one(data.as_bytes(), &opts));
-        assert_eq!(got.digests.len(), N - (N + 6) / 7);
+        assert_eq!(got.digests.len(), N - N.div_ceil(7));
         assert!(got.error.is_none());
         // A bad record late in the input: digests up to it, and its line number.
         let mut lines: Vec<&str> = data.split('\n').collect();

@@ -97,6 +97,9 @@ struct Fail {
 /// Boxed, so that a result stays two words wide on the hot path.
 type Res<T> = Result<T, Box<Fail>>;
 
+/// A piece of a large array, walked on its own: where it ended, and its output.
+type Walked = (Res<usize>, Vec<u8>);
+
 fn fail(kind: ErrorKind, offset: usize) -> Box<Fail> {
     Box::new(Fail { kind, offset, path: Vec::new() })
 }
@@ -1074,7 +1077,7 @@ impl Walk<'_, '_> {
             (self.opts, self.rules, self.extents, self.depth, self.check_utf8);
         // Every piece's elements step from the ignore states of this array's children.
         let inherited: Vec<State> = self.states[..states.1 as usize].to_vec();
-        let done: Vec<Mutex<Option<(Res<usize>, Vec<u8>)>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
+        let done: Vec<Mutex<Option<Walked>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
         let taken = AtomicUsize::new(0);
         // Pieces after a failing one need not be walked.
         let first_bad = AtomicUsize::new(usize::MAX);
