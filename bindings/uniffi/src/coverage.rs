@@ -130,6 +130,46 @@ pub struct CoverageReport {
     pub warnings: Vec<CoverageWarning>,
 }
 
+impl From<cov::CoverageReport> for CoverageReport {
+    fn from(r: cov::CoverageReport) -> Self {
+        let t = r.totals;
+        CoverageReport {
+            totals: CoverageTotals {
+                components: t.components as u64,
+                total_variants: t.total_variants,
+                covered_variants: t.covered_variants,
+                percent: t.percent,
+                stories: t.stories as u64,
+                fully_covered_components: t.fully_covered_components as u64,
+                components_missing_test_kinds: t.components_missing_test_kinds as u64,
+                warnings: t.warnings as u64,
+            },
+            components: r
+                .components
+                .into_iter()
+                .map(|c| ComponentCoverage {
+                    missing_variants: c
+                        .missing_variants
+                        .iter()
+                        .map(|v| serde_json::Value::Object(v.to_map()).to_string())
+                        .collect(),
+                    component: c.component,
+                    source: c.source,
+                    total_variants: c.total_variants,
+                    covered_variants: c.covered_variants,
+                    percent: c.percent,
+                    stories: c.stories as u64,
+                    missing_variants_total: c.missing_variants_total,
+                    test_kinds: kinds(c.test_kinds),
+                    missing_test_kinds: kinds(c.missing_test_kinds),
+                    warnings: c.warnings.iter().map(Into::into).collect(),
+                })
+                .collect(),
+            warnings: r.warnings.iter().map(Into::into).collect(),
+        }
+    }
+}
+
 fn kinds(k: cov::TestKinds) -> Vec<TestKind> {
     k.iter().map(Into::into).collect()
 }
@@ -150,39 +190,5 @@ pub fn coverage(input_json: String, options: Option<CoverageOptions>) -> Result<
         }
     }
     let r: cov::CoverageReport = decode("coverage", api::coverage(&input, &serde_json::Value::Object(o))?)?;
-    let t = r.totals;
-    Ok(CoverageReport {
-        totals: CoverageTotals {
-            components: t.components as u64,
-            total_variants: t.total_variants,
-            covered_variants: t.covered_variants,
-            percent: t.percent,
-            stories: t.stories as u64,
-            fully_covered_components: t.fully_covered_components as u64,
-            components_missing_test_kinds: t.components_missing_test_kinds as u64,
-            warnings: t.warnings as u64,
-        },
-        components: r
-            .components
-            .into_iter()
-            .map(|c| ComponentCoverage {
-                missing_variants: c
-                    .missing_variants
-                    .iter()
-                    .map(|v| serde_json::Value::Object(v.to_map()).to_string())
-                    .collect(),
-                component: c.component,
-                source: c.source,
-                total_variants: c.total_variants,
-                covered_variants: c.covered_variants,
-                percent: c.percent,
-                stories: c.stories as u64,
-                missing_variants_total: c.missing_variants_total,
-                test_kinds: kinds(c.test_kinds),
-                missing_test_kinds: kinds(c.missing_test_kinds),
-                warnings: c.warnings.iter().map(Into::into).collect(),
-            })
-            .collect(),
-        warnings: r.warnings.iter().map(Into::into).collect(),
-    })
+    Ok(r.into())
 }

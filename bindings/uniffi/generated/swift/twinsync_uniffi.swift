@@ -1761,6 +1761,189 @@ public func FfiConverterTypeCoverageWarning_lower(_ value: CoverageWarning) -> R
 
 
 /**
+ * Story coverage of a components file: the report of [`crate::coverage()`] plus what
+ * only the story index tells.
+ */
+public struct DesignCoverageReport: Equatable, Hashable {
+    /**
+     * Figures over all components.
+     */
+    public var totals: CoverageTotals
+    /**
+     * Per component, worst first.
+     */
+    public var components: [ComponentCoverage]
+    /**
+     * Problems not tied to a known component.
+     */
+    public var warnings: [CoverageWarning]
+    /**
+     * Stories of known components that show no variant.
+     */
+    public var unmatchedStories: [UnmatchedStory]
+    /**
+     * Ids of stories whose title names no known component.
+     */
+    public var orphanStories: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Figures over all components.
+         */totals: CoverageTotals, 
+        /**
+         * Per component, worst first.
+         */components: [ComponentCoverage], 
+        /**
+         * Problems not tied to a known component.
+         */warnings: [CoverageWarning], 
+        /**
+         * Stories of known components that show no variant.
+         */unmatchedStories: [UnmatchedStory], 
+        /**
+         * Ids of stories whose title names no known component.
+         */orphanStories: [String]) {
+        self.totals = totals
+        self.components = components
+        self.warnings = warnings
+        self.unmatchedStories = unmatchedStories
+        self.orphanStories = orphanStories
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DesignCoverageReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesignCoverageReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DesignCoverageReport {
+        return
+            try DesignCoverageReport(
+                totals: FfiConverterTypeCoverageTotals.read(from: &buf), 
+                components: FfiConverterSequenceTypeComponentCoverage.read(from: &buf), 
+                warnings: FfiConverterSequenceTypeCoverageWarning.read(from: &buf), 
+                unmatchedStories: FfiConverterSequenceTypeUnmatchedStory.read(from: &buf), 
+                orphanStories: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DesignCoverageReport, into buf: inout [UInt8]) {
+        FfiConverterTypeCoverageTotals.write(value.totals, into: &buf)
+        FfiConverterSequenceTypeComponentCoverage.write(value.components, into: &buf)
+        FfiConverterSequenceTypeCoverageWarning.write(value.warnings, into: &buf)
+        FfiConverterSequenceTypeUnmatchedStory.write(value.unmatchedStories, into: &buf)
+        FfiConverterSequenceString.write(value.orphanStories, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignCoverageReport_lift(_ buf: RustBuffer) throws -> DesignCoverageReport {
+    return try FfiConverterTypeDesignCoverageReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignCoverageReport_lower(_ value: DesignCoverageReport) -> RustBuffer {
+    return FfiConverterTypeDesignCoverageReport.lower(value)
+}
+
+
+/**
+ * What a scaffold should do beyond the CLI's defaults; every field may be left out.
+ */
+public struct DesignScaffoldOptions: Equatable, Hashable {
+    /**
+     * Use a pairwise covering set for components with three or more axes.
+     */
+    public var pairwise: Bool
+    /**
+     * Report what would be written; write nothing.
+     */
+    public var dryRun: Bool
+    /**
+     * Project root: relative paths and component sources are taken from it, and the last
+     * generation (the merge base for hand edits) is kept under its
+     * `.twinsync/design/generated` (default: the process's current folder).
+     */
+    public var root: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Use a pairwise covering set for components with three or more axes.
+         */pairwise: Bool = false, 
+        /**
+         * Report what would be written; write nothing.
+         */dryRun: Bool = false, 
+        /**
+         * Project root: relative paths and component sources are taken from it, and the last
+         * generation (the merge base for hand edits) is kept under its
+         * `.twinsync/design/generated` (default: the process's current folder).
+         */root: String? = nil) {
+        self.pairwise = pairwise
+        self.dryRun = dryRun
+        self.root = root
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DesignScaffoldOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesignScaffoldOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DesignScaffoldOptions {
+        return
+            try DesignScaffoldOptions(
+                pairwise: FfiConverterBool.read(from: &buf), 
+                dryRun: FfiConverterBool.read(from: &buf), 
+                root: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DesignScaffoldOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.pairwise, into: &buf)
+        FfiConverterBool.write(value.dryRun, into: &buf)
+        FfiConverterOptionString.write(value.root, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignScaffoldOptions_lift(_ buf: RustBuffer) throws -> DesignScaffoldOptions {
+    return try FfiConverterTypeDesignScaffoldOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignScaffoldOptions_lower(_ value: DesignScaffoldOptions) -> RustBuffer {
+    return FfiConverterTypeDesignScaffoldOptions.lower(value)
+}
+
+
+/**
  * Drift as `twinsync status --json` prints it: the drifted items, and counts.
  */
 public struct Drift: Equatable, Hashable {
@@ -2741,6 +2924,631 @@ public func FfiConverterTypeMergeTextOptions_lower(_ value: MergeTextOptions) ->
 
 
 /**
+ * One document a sync would change, and how.
+ */
+public struct OpenspecPlannedDoc: Equatable, Hashable {
+    /**
+     * The document (`proposal.md`, `tasks.md`, `spec.md`, ...).
+     */
+    public var doc: String
+    /**
+     * The planned action and why (`CopyToRight: left changed`).
+     */
+    public var action: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The document (`proposal.md`, `tasks.md`, `spec.md`, ...).
+         */doc: String, 
+        /**
+         * The planned action and why (`CopyToRight: left changed`).
+         */action: String) {
+        self.doc = doc
+        self.action = action
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecPlannedDoc: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecPlannedDoc: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecPlannedDoc {
+        return
+            try OpenspecPlannedDoc(
+                doc: FfiConverterString.read(from: &buf), 
+                action: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecPlannedDoc, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.doc, into: &buf)
+        FfiConverterString.write(value.action, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecPlannedDoc_lift(_ buf: RustBuffer) throws -> OpenspecPlannedDoc {
+    return try FfiConverterTypeOpenspecPlannedDoc.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecPlannedDoc_lower(_ value: OpenspecPlannedDoc) -> RustBuffer {
+    return FfiConverterTypeOpenspecPlannedDoc.lower(value)
+}
+
+
+/**
+ * One change or spec a sync would change.
+ */
+public struct OpenspecPlannedRow: Equatable, Hashable {
+    /**
+     * Change or spec.
+     */
+    public var kind: OpenspecKind
+    /**
+     * Its id.
+     */
+    public var id: String
+    /**
+     * Its folder under `openspec/`.
+     */
+    public var path: String
+    /**
+     * What happens to its database row: `create`, `update`, `move`, `restore` or `soft-delete`.
+     */
+    public var row: String
+    /**
+     * The documents that differ.
+     */
+    public var docs: [OpenspecPlannedDoc]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Change or spec.
+         */kind: OpenspecKind, 
+        /**
+         * Its id.
+         */id: String, 
+        /**
+         * Its folder under `openspec/`.
+         */path: String, 
+        /**
+         * What happens to its database row: `create`, `update`, `move`, `restore` or `soft-delete`.
+         */row: String, 
+        /**
+         * The documents that differ.
+         */docs: [OpenspecPlannedDoc]) {
+        self.kind = kind
+        self.id = id
+        self.path = path
+        self.row = row
+        self.docs = docs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecPlannedRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecPlannedRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecPlannedRow {
+        return
+            try OpenspecPlannedRow(
+                kind: FfiConverterTypeOpenspecKind.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                row: FfiConverterString.read(from: &buf), 
+                docs: FfiConverterSequenceTypeOpenspecPlannedDoc.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecPlannedRow, into buf: inout [UInt8]) {
+        FfiConverterTypeOpenspecKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterString.write(value.row, into: &buf)
+        FfiConverterSequenceTypeOpenspecPlannedDoc.write(value.docs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecPlannedRow_lift(_ buf: RustBuffer) throws -> OpenspecPlannedRow {
+    return try FfiConverterTypeOpenspecPlannedRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecPlannedRow_lower(_ value: OpenspecPlannedRow) -> RustBuffer {
+    return FfiConverterTypeOpenspecPlannedRow.lower(value)
+}
+
+
+/**
+ * The answer of [`openspec_preview`]: what a sync would do. Nothing was changed.
+ */
+public struct OpenspecPreview: Equatable, Hashable {
+    /**
+     * The database file a sync would use.
+     */
+    public var db: String
+    /**
+     * The rows a sync would change, in folder order.
+     */
+    public var rows: [OpenspecPlannedRow]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The database file a sync would use.
+         */db: String, 
+        /**
+         * The rows a sync would change, in folder order.
+         */rows: [OpenspecPlannedRow]) {
+        self.db = db
+        self.rows = rows
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecPreview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecPreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecPreview {
+        return
+            try OpenspecPreview(
+                db: FfiConverterString.read(from: &buf), 
+                rows: FfiConverterSequenceTypeOpenspecPlannedRow.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecPreview, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.db, into: &buf)
+        FfiConverterSequenceTypeOpenspecPlannedRow.write(value.rows, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecPreview_lift(_ buf: RustBuffer) throws -> OpenspecPreview {
+    return try FfiConverterTypeOpenspecPreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecPreview_lower(_ value: OpenspecPreview) -> RustBuffer {
+    return FfiConverterTypeOpenspecPreview.lower(value)
+}
+
+
+/**
+ * The answer of [`openspec_sync`]: `openspec sync --json` without its `mode`.
+ */
+public struct OpenspecSync: Equatable, Hashable {
+    /**
+     * The database file used.
+     */
+    public var db: String
+    /**
+     * What the sync did.
+     */
+    public var report: OpenspecSyncReport
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The database file used.
+         */db: String, 
+        /**
+         * What the sync did.
+         */report: OpenspecSyncReport) {
+        self.db = db
+        self.report = report
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecSync: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecSync: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecSync {
+        return
+            try OpenspecSync(
+                db: FfiConverterString.read(from: &buf), 
+                report: FfiConverterTypeOpenspecSyncReport.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecSync, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.db, into: &buf)
+        FfiConverterTypeOpenspecSyncReport.write(value.report, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSync_lift(_ buf: RustBuffer) throws -> OpenspecSync {
+    return try FfiConverterTypeOpenspecSync.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSync_lower(_ value: OpenspecSync) -> RustBuffer {
+    return FfiConverterTypeOpenspecSync.lower(value)
+}
+
+
+/**
+ * What a sync did to one change or spec.
+ */
+public struct OpenspecSyncItem: Equatable, Hashable {
+    /**
+     * Change or spec.
+     */
+    public var kind: OpenspecKind
+    /**
+     * Its id.
+     */
+    public var id: String
+    /**
+     * Directions it was copied in: `fs->db` (files into the database), `db->fs`.
+     */
+    public var directions: [String]
+    /**
+     * `created`, `updated`, `merged`, `moved`, `deleted`, `restored`, `conflict` or
+     * `failed`, joined by `+` when several happened.
+     */
+    public var outcome: String
+    /**
+     * Files (relative to `openspec/`) read into or written from the database.
+     */
+    public var files: [String]
+    /**
+     * Documents left in conflict (manual policy).
+     */
+    public var conflicts: [String]
+    /**
+     * The error, when it failed.
+     */
+    public var error: String?
+    /**
+     * Conflicts found on its documents, resolved by policy or left open.
+     */
+    public var resolved: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Change or spec.
+         */kind: OpenspecKind, 
+        /**
+         * Its id.
+         */id: String, 
+        /**
+         * Directions it was copied in: `fs->db` (files into the database), `db->fs`.
+         */directions: [String], 
+        /**
+         * `created`, `updated`, `merged`, `moved`, `deleted`, `restored`, `conflict` or
+         * `failed`, joined by `+` when several happened.
+         */outcome: String, 
+        /**
+         * Files (relative to `openspec/`) read into or written from the database.
+         */files: [String], 
+        /**
+         * Documents left in conflict (manual policy).
+         */conflicts: [String], 
+        /**
+         * The error, when it failed.
+         */error: String?, 
+        /**
+         * Conflicts found on its documents, resolved by policy or left open.
+         */resolved: UInt64) {
+        self.kind = kind
+        self.id = id
+        self.directions = directions
+        self.outcome = outcome
+        self.files = files
+        self.conflicts = conflicts
+        self.error = error
+        self.resolved = resolved
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecSyncItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecSyncItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecSyncItem {
+        return
+            try OpenspecSyncItem(
+                kind: FfiConverterTypeOpenspecKind.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                directions: FfiConverterSequenceString.read(from: &buf), 
+                outcome: FfiConverterString.read(from: &buf), 
+                files: FfiConverterSequenceString.read(from: &buf), 
+                conflicts: FfiConverterSequenceString.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf), 
+                resolved: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecSyncItem, into buf: inout [UInt8]) {
+        FfiConverterTypeOpenspecKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterSequenceString.write(value.directions, into: &buf)
+        FfiConverterString.write(value.outcome, into: &buf)
+        FfiConverterSequenceString.write(value.files, into: &buf)
+        FfiConverterSequenceString.write(value.conflicts, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+        FfiConverterUInt64.write(value.resolved, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSyncItem_lift(_ buf: RustBuffer) throws -> OpenspecSyncItem {
+    return try FfiConverterTypeOpenspecSyncItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSyncItem_lower(_ value: OpenspecSyncItem) -> RustBuffer {
+    return FfiConverterTypeOpenspecSyncItem.lower(value)
+}
+
+
+/**
+ * What an OpenSpec sync or preview should do; every field may be left out.
+ */
+public struct OpenspecSyncOptions: Equatable, Hashable {
+    /**
+     * Only this change (default: every change and spec).
+     */
+    public var change: String?
+    /**
+     * `fs-wins` (default), `merge` or `manual`, as the CLI's `--policy` takes it.
+     */
+    public var policy: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only this change (default: every change and spec).
+         */change: String? = nil, 
+        /**
+         * `fs-wins` (default), `merge` or `manual`, as the CLI's `--policy` takes it.
+         */policy: String? = nil) {
+        self.change = change
+        self.policy = policy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecSyncOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecSyncOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecSyncOptions {
+        return
+            try OpenspecSyncOptions(
+                change: FfiConverterOptionString.read(from: &buf), 
+                policy: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecSyncOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.change, into: &buf)
+        FfiConverterOptionString.write(value.policy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSyncOptions_lift(_ buf: RustBuffer) throws -> OpenspecSyncOptions {
+    return try FfiConverterTypeOpenspecSyncOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSyncOptions_lower(_ value: OpenspecSyncOptions) -> RustBuffer {
+    return FfiConverterTypeOpenspecSyncOptions.lower(value)
+}
+
+
+/**
+ * What a sync did over the whole folder.
+ */
+public struct OpenspecSyncReport: Equatable, Hashable {
+    /**
+     * What set it off (`manual`).
+     */
+    public var trigger: String
+    /**
+     * The conflict policy (`fs-wins`, `merge`, `manual`).
+     */
+    public var policy: String
+    /**
+     * Changes and specs looked at.
+     */
+    public var checked: UInt64
+    /**
+     * Those that changed (or failed), in order; empty when everything was in step.
+     */
+    public var items: [OpenspecSyncItem]
+    /**
+     * Conflicts found, resolved by policy or left open.
+     */
+    public var conflicts: UInt64
+    /**
+     * Items that failed.
+     */
+    public var failed: UInt64
+    /**
+     * Wall time in milliseconds.
+     */
+    public var durationMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What set it off (`manual`).
+         */trigger: String, 
+        /**
+         * The conflict policy (`fs-wins`, `merge`, `manual`).
+         */policy: String, 
+        /**
+         * Changes and specs looked at.
+         */checked: UInt64, 
+        /**
+         * Those that changed (or failed), in order; empty when everything was in step.
+         */items: [OpenspecSyncItem], 
+        /**
+         * Conflicts found, resolved by policy or left open.
+         */conflicts: UInt64, 
+        /**
+         * Items that failed.
+         */failed: UInt64, 
+        /**
+         * Wall time in milliseconds.
+         */durationMs: Int64) {
+        self.trigger = trigger
+        self.policy = policy
+        self.checked = checked
+        self.items = items
+        self.conflicts = conflicts
+        self.failed = failed
+        self.durationMs = durationMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecSyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecSyncReport {
+        return
+            try OpenspecSyncReport(
+                trigger: FfiConverterString.read(from: &buf), 
+                policy: FfiConverterString.read(from: &buf), 
+                checked: FfiConverterUInt64.read(from: &buf), 
+                items: FfiConverterSequenceTypeOpenspecSyncItem.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf), 
+                failed: FfiConverterUInt64.read(from: &buf), 
+                durationMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecSyncReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.trigger, into: &buf)
+        FfiConverterString.write(value.policy, into: &buf)
+        FfiConverterUInt64.write(value.checked, into: &buf)
+        FfiConverterSequenceTypeOpenspecSyncItem.write(value.items, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
+        FfiConverterUInt64.write(value.failed, into: &buf)
+        FfiConverterInt64.write(value.durationMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSyncReport_lift(_ buf: RustBuffer) throws -> OpenspecSyncReport {
+    return try FfiConverterTypeOpenspecSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecSyncReport_lower(_ value: OpenspecSyncReport) -> RustBuffer {
+    return FfiConverterTypeOpenspecSyncReport.lower(value)
+}
+
+
+/**
  * The report of one sync operation.
  */
 public struct OperationReport: Equatable, Hashable {
@@ -3515,6 +4323,214 @@ public func FfiConverterTypeReportCounts_lower(_ value: ReportCounts) -> RustBuf
 
 
 /**
+ * The story file of one component.
+ */
+public struct ScaffoldFile: Equatable, Hashable {
+    /**
+     * The component.
+     */
+    public var component: String
+    /**
+     * Path of the story file.
+     */
+    public var path: String
+    /**
+     * What happened to it.
+     */
+    public var outcome: ScaffoldOutcome
+    /**
+     * Conflict hunks written (0 unless the outcome is `Conflict`).
+     */
+    public var conflicts: UInt64
+    /**
+     * Stories in the file.
+     */
+    public var stories: UInt64
+    /**
+     * Every combination of the component's axes.
+     */
+    public var totalVariants: UInt64
+    /**
+     * Combinations left out by a pairwise selection.
+     */
+    public var skipped: UInt64
+    /**
+     * Whether a pairwise set was used.
+     */
+    public var pairwise: Bool
+    /**
+     * The story ids Storybook will derive, in file order.
+     */
+    public var storyIds: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The component.
+         */component: String, 
+        /**
+         * Path of the story file.
+         */path: String, 
+        /**
+         * What happened to it.
+         */outcome: ScaffoldOutcome, 
+        /**
+         * Conflict hunks written (0 unless the outcome is `Conflict`).
+         */conflicts: UInt64, 
+        /**
+         * Stories in the file.
+         */stories: UInt64, 
+        /**
+         * Every combination of the component's axes.
+         */totalVariants: UInt64, 
+        /**
+         * Combinations left out by a pairwise selection.
+         */skipped: UInt64, 
+        /**
+         * Whether a pairwise set was used.
+         */pairwise: Bool, 
+        /**
+         * The story ids Storybook will derive, in file order.
+         */storyIds: [String]) {
+        self.component = component
+        self.path = path
+        self.outcome = outcome
+        self.conflicts = conflicts
+        self.stories = stories
+        self.totalVariants = totalVariants
+        self.skipped = skipped
+        self.pairwise = pairwise
+        self.storyIds = storyIds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScaffoldFile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScaffoldFile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScaffoldFile {
+        return
+            try ScaffoldFile(
+                component: FfiConverterString.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                outcome: FfiConverterTypeScaffoldOutcome.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf), 
+                stories: FfiConverterUInt64.read(from: &buf), 
+                totalVariants: FfiConverterUInt64.read(from: &buf), 
+                skipped: FfiConverterUInt64.read(from: &buf), 
+                pairwise: FfiConverterBool.read(from: &buf), 
+                storyIds: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScaffoldFile, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.component, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterTypeScaffoldOutcome.write(value.outcome, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
+        FfiConverterUInt64.write(value.stories, into: &buf)
+        FfiConverterUInt64.write(value.totalVariants, into: &buf)
+        FfiConverterUInt64.write(value.skipped, into: &buf)
+        FfiConverterBool.write(value.pairwise, into: &buf)
+        FfiConverterSequenceString.write(value.storyIds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScaffoldFile_lift(_ buf: RustBuffer) throws -> ScaffoldFile {
+    return try FfiConverterTypeScaffoldFile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScaffoldFile_lower(_ value: ScaffoldFile) -> RustBuffer {
+    return FfiConverterTypeScaffoldFile.lower(value)
+}
+
+
+/**
+ * The answer of [`design_scaffold`], as `twinsync design scaffold --json`.
+ */
+public struct ScaffoldReport: Equatable, Hashable {
+    /**
+     * Whether this was a dry run (nothing written).
+     */
+    public var dryRun: Bool
+    /**
+     * One story file per component.
+     */
+    public var files: [ScaffoldFile]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether this was a dry run (nothing written).
+         */dryRun: Bool, 
+        /**
+         * One story file per component.
+         */files: [ScaffoldFile]) {
+        self.dryRun = dryRun
+        self.files = files
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScaffoldReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScaffoldReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScaffoldReport {
+        return
+            try ScaffoldReport(
+                dryRun: FfiConverterBool.read(from: &buf), 
+                files: FfiConverterSequenceTypeScaffoldFile.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScaffoldReport, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.dryRun, into: &buf)
+        FfiConverterSequenceTypeScaffoldFile.write(value.files, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScaffoldReport_lift(_ buf: RustBuffer) throws -> ScaffoldReport {
+    return try FfiConverterTypeScaffoldReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScaffoldReport_lower(_ value: ScaffoldReport) -> RustBuffer {
+    return FfiConverterTypeScaffoldReport.lower(value)
+}
+
+
+/**
  * What a sync should do beyond the project's configured defaults; every field may be left out.
  */
 public struct SyncOptions: Equatable, Hashable {
@@ -3748,6 +4764,85 @@ public func FfiConverterTypeUndoReport_lift(_ buf: RustBuffer) throws -> UndoRep
 #endif
 public func FfiConverterTypeUndoReport_lower(_ value: UndoReport) -> RustBuffer {
     return FfiConverterTypeUndoReport.lower(value)
+}
+
+
+/**
+ * A story of a known component whose name spells none of its variants (it covers nothing).
+ */
+public struct UnmatchedStory: Equatable, Hashable {
+    /**
+     * The component.
+     */
+    public var component: String
+    /**
+     * The story id (`example-button--secondary`).
+     */
+    public var storyId: String
+    /**
+     * Its display name.
+     */
+    public var name: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The component.
+         */component: String, 
+        /**
+         * The story id (`example-button--secondary`).
+         */storyId: String, 
+        /**
+         * Its display name.
+         */name: String) {
+        self.component = component
+        self.storyId = storyId
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UnmatchedStory: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnmatchedStory: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnmatchedStory {
+        return
+            try UnmatchedStory(
+                component: FfiConverterString.read(from: &buf), 
+                storyId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UnmatchedStory, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.component, into: &buf)
+        FfiConverterString.write(value.storyId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnmatchedStory_lift(_ buf: RustBuffer) throws -> UnmatchedStory {
+    return try FfiConverterTypeUnmatchedStory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnmatchedStory_lower(_ value: UnmatchedStory) -> RustBuffer {
+    return FfiConverterTypeUnmatchedStory.lower(value)
 }
 
 
@@ -4263,6 +5358,81 @@ public func FfiConverterTypeFavor_lower(_ value: Favor) -> RustBuffer {
 
 
 /**
+ * What an OpenSpec id names: a change or a main spec.
+ */
+
+public enum OpenspecKind: Equatable, Hashable {
+    
+    /**
+     * A change (`changes/<id>/`, or archived under `changes/archive/`).
+     */
+    case change
+    /**
+     * A main spec (`specs/<id>/spec.md`).
+     */
+    case spec
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OpenspecKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecKind: FfiConverterRustBuffer {
+    typealias SwiftType = OpenspecKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .change
+        
+        case 2: return .spec
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OpenspecKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .change:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .spec:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecKind_lift(_ buf: RustBuffer) throws -> OpenspecKind {
+    return try FfiConverterTypeOpenspecKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecKind_lower(_ value: OpenspecKind) -> RustBuffer {
+    return FfiConverterTypeOpenspecKind.lower(value)
+}
+
+
+
+/**
  * What happened to one planned item.
  */
 
@@ -4353,6 +5523,101 @@ public func FfiConverterTypeOutcome_lift(_ buf: RustBuffer) throws -> Outcome {
 #endif
 public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
     return FfiConverterTypeOutcome.lower(value)
+}
+
+
+
+/**
+ * What writing one story file did, or would do in a dry run.
+ */
+
+public enum ScaffoldOutcome: Equatable, Hashable {
+    
+    /**
+     * The file did not exist and was written.
+     */
+    case created
+    /**
+     * The file already held this generation, or the generation did not change.
+     */
+    case unchanged
+    /**
+     * The new generation was merged with hand edits, cleanly.
+     */
+    case merged
+    /**
+     * The merge conflicted: the file holds conflict markers.
+     */
+    case conflict
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScaffoldOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScaffoldOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = ScaffoldOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScaffoldOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .created
+        
+        case 2: return .unchanged
+        
+        case 3: return .merged
+        
+        case 4: return .conflict
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScaffoldOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .created:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unchanged:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .merged:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .conflict:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScaffoldOutcome_lift(_ buf: RustBuffer) throws -> ScaffoldOutcome {
+    return try FfiConverterTypeScaffoldOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScaffoldOutcome_lower(_ value: ScaffoldOutcome) -> RustBuffer {
+    return FfiConverterTypeScaffoldOutcome.lower(value)
 }
 
 
@@ -4722,6 +5987,30 @@ fileprivate struct FfiConverterOptionTypeCoverageOptions: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDesignScaffoldOptions: FfiConverterRustBuffer {
+    typealias SwiftType = DesignScaffoldOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDesignScaffoldOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDesignScaffoldOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeHashOptions: FfiConverterRustBuffer {
     typealias SwiftType = HashOptions?
 
@@ -4786,6 +6075,30 @@ fileprivate struct FfiConverterOptionTypeMergeTextOptions: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeMergeTextOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOpenspecSyncOptions: FfiConverterRustBuffer {
+    typealias SwiftType = OpenspecSyncOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOpenspecSyncOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOpenspecSyncOptions.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4882,6 +6195,30 @@ fileprivate struct FfiConverterOptionTypeFavor: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeFavor.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOpenspecKind: FfiConverterRustBuffer {
+    typealias SwiftType = OpenspecKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOpenspecKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOpenspecKind.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5163,6 +6500,81 @@ fileprivate struct FfiConverterSequenceTypeJsonConflict: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeOpenspecPlannedDoc: FfiConverterRustBuffer {
+    typealias SwiftType = [OpenspecPlannedDoc]
+
+    public static func write(_ value: [OpenspecPlannedDoc], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenspecPlannedDoc.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OpenspecPlannedDoc] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OpenspecPlannedDoc]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenspecPlannedDoc.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenspecPlannedRow: FfiConverterRustBuffer {
+    typealias SwiftType = [OpenspecPlannedRow]
+
+    public static func write(_ value: [OpenspecPlannedRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenspecPlannedRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OpenspecPlannedRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OpenspecPlannedRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenspecPlannedRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenspecSyncItem: FfiConverterRustBuffer {
+    typealias SwiftType = [OpenspecSyncItem]
+
+    public static func write(_ value: [OpenspecSyncItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenspecSyncItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OpenspecSyncItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OpenspecSyncItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenspecSyncItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOperationSummary: FfiConverterRustBuffer {
     typealias SwiftType = [OperationSummary]
 
@@ -5205,6 +6617,56 @@ fileprivate struct FfiConverterSequenceTypeRefusedItem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRefusedItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeScaffoldFile: FfiConverterRustBuffer {
+    typealias SwiftType = [ScaffoldFile]
+
+    public static func write(_ value: [ScaffoldFile], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeScaffoldFile.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ScaffoldFile] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ScaffoldFile]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeScaffoldFile.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUnmatchedStory: FfiConverterRustBuffer {
+    typealias SwiftType = [UnmatchedStory]
+
+    public static func write(_ value: [UnmatchedStory], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUnmatchedStory.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UnmatchedStory] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UnmatchedStory]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUnmatchedStory.read(from: &buf))
         }
         return seq
     }
@@ -5296,6 +6758,35 @@ public func coverage(inputJson: String, options: CoverageOptions? = nil)throws  
     uniffi_twinsync_uniffi_fn_func_coverage(
         FfiConverterString.lower(inputJson),
         FfiConverterOptionTypeCoverageOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * Story coverage of the components in `components` (a twinsync `components.json`, a
+ * Storybook components manifest or a Figma file) by the Storybook `index.json` (or
+ * legacy `stories.json`) at `stories`, as `twinsync design coverage --json`.
+ */
+public func designCoverage(components: String, stories: String)throws  -> DesignCoverageReport  {
+    return try  FfiConverterTypeDesignCoverageReport_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_design_coverage(
+        FfiConverterString.lower(components),
+        FfiConverterString.lower(stories),uniffiCallStatus
+    )
+})
+}
+/**
+ * Writes a CSF3 story file per component of `components` into `out_dir`, one story per
+ * variant, merging a new generation with hand edits, as `twinsync design scaffold` run in
+ * `root`. A second run over unchanged components leaves every file untouched.
+ */
+public func designScaffold(components: String, outDir: String, options: DesignScaffoldOptions? = nil)throws  -> ScaffoldReport  {
+    return try  FfiConverterTypeScaffoldReport_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_design_scaffold(
+        FfiConverterString.lower(components),
+        FfiConverterString.lower(outDir),
+        FfiConverterOptionTypeDesignScaffoldOptions.lower(options),uniffiCallStatus
     )
 })
 }
@@ -5439,6 +6930,73 @@ public func treeDigest(entries: [String: String], options: HashOptions? = nil)th
     )
 })
 }
+/**
+ * `openspec list --json` (with `specs`, `list --specs --json`) of the `openspec/` folder
+ * found from `dir` upwards, as JSON text.
+ */
+public func openspecList(dir: String, specs: Bool = false)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_list(
+        FfiConverterString.lower(dir),
+        FfiConverterBool.lower(specs),uniffiCallStatus
+    )
+})
+}
+/**
+ * A dry run of [`openspec_sync`] (`openspecSync` with `dryRun` in Node and Python): the
+ * rows a sync would change and why. Changes no file; the database is created if missing.
+ */
+public func openspecPreview(dir: String, options: OpenspecSyncOptions? = nil)throws  -> OpenspecPreview  {
+    return try  FfiConverterTypeOpenspecPreview_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_preview(
+        FfiConverterString.lower(dir),
+        FfiConverterOptionTypeOpenspecSyncOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * `openspec show <id> --json` as JSON text; `kind` picks a change or a spec when both
+ * share the id (default: whichever `id` names).
+ */
+public func openspecShow(dir: String, id: String, kind: OpenspecKind? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_show(
+        FfiConverterString.lower(dir),
+        FfiConverterString.lower(id),
+        FfiConverterOptionTypeOpenspecKind.lower(kind),uniffiCallStatus
+    )
+})
+}
+/**
+ * Syncs the `openspec/` folder found from `dir` upwards with its database
+ * (`.twinsync/openspec.db` beside `openspec/`, created on first use), as
+ * `twinsync openspec sync --json`.
+ */
+public func openspecSync(dir: String, options: OpenspecSyncOptions? = nil)throws  -> OpenspecSync  {
+    return try  FfiConverterTypeOpenspecSync_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_sync(
+        FfiConverterString.lower(dir),
+        FfiConverterOptionTypeOpenspecSyncOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * `openspec validate --all --json` as JSON text, plus `"valid"`: whether every item
+ * passed (with `strict`, warnings fail too).
+ */
+public func openspecValidate(dir: String, strict: Bool = false)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_validate(
+        FfiConverterString.lower(dir),
+        FfiConverterBool.lower(strict),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -5456,6 +7014,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_coverage() != 42359) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_design_coverage() != 37062) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_design_scaffold() != 57332) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_canonical_hash() != 7525) {
@@ -5489,6 +7053,21 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_tree_digest() != 45871) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_list() != 65445) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_preview() != 26726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_show() != 58600) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_sync() != 5681) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_validate() != 19220) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_method_project_actor() != 16210) {

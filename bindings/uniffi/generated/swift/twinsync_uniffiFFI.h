@@ -333,6 +333,16 @@ RustBuffer uniffi_twinsync_uniffi_fn_method_project_undo_stack(uint64_t ptr, uin
 RustBuffer uniffi_twinsync_uniffi_fn_func_coverage(RustBuffer input_json, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_DESIGN_COVERAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_DESIGN_COVERAGE
+RustBuffer uniffi_twinsync_uniffi_fn_func_design_coverage(RustBuffer components, RustBuffer stories, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_DESIGN_SCAFFOLD
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_DESIGN_SCAFFOLD
+RustBuffer uniffi_twinsync_uniffi_fn_func_design_scaffold(RustBuffer components, RustBuffer out_dir, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_CANONICAL_HASH
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_CANONICAL_HASH
 RustBuffer uniffi_twinsync_uniffi_fn_func_canonical_hash(RustBuffer json, RustBuffer options, RustCallStatus *_Nonnull out_status
@@ -386,6 +396,31 @@ RustBuffer uniffi_twinsync_uniffi_fn_func_plan(RustBuffer base, RustBuffer left,
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_TREE_DIGEST
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_TREE_DIGEST
 RustBuffer uniffi_twinsync_uniffi_fn_func_tree_digest(RustBuffer entries, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_LIST
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_list(RustBuffer dir, int8_t specs, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_PREVIEW
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_preview(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SHOW
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SHOW
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_show(RustBuffer dir, RustBuffer id, RustBuffer kind, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SYNC
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_sync(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_VALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_VALIDATE
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_validate(RustBuffer dir, int8_t strict, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_TWINSYNC_UNIFFI_RUSTBUFFER_ALLOC
@@ -654,6 +689,18 @@ uint16_t uniffi_twinsync_uniffi_checksum_func_coverage(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_DESIGN_COVERAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_DESIGN_COVERAGE
+uint16_t uniffi_twinsync_uniffi_checksum_func_design_coverage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_DESIGN_SCAFFOLD
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_DESIGN_SCAFFOLD
+uint16_t uniffi_twinsync_uniffi_checksum_func_design_scaffold(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_CANONICAL_HASH
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_CANONICAL_HASH
 uint16_t uniffi_twinsync_uniffi_checksum_func_canonical_hash(void
@@ -717,6 +764,36 @@ uint16_t uniffi_twinsync_uniffi_checksum_func_plan(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_TREE_DIGEST
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_TREE_DIGEST
 uint16_t uniffi_twinsync_uniffi_checksum_func_tree_digest(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_LIST
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_PREVIEW
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_preview(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_SHOW
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_SHOW
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_show(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_SYNC
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_VALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_VALIDATE
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_validate(void
     
 );
 #endif

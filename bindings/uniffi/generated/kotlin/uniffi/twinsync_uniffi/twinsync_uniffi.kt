@@ -675,6 +675,10 @@ internal object IntegrityCheckingUniffiLib {
     }
     external fun uniffi_twinsync_uniffi_checksum_func_coverage(
     ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_design_coverage(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_design_scaffold(
+    ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_canonical_hash(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_canonical_hash_json(
@@ -696,6 +700,16 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_twinsync_uniffi_checksum_func_plan(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_tree_digest(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_list(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_preview(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_show(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_sync(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_validate(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_actor(
     ): Int
@@ -781,6 +795,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_coverage(`inputJson`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_design_coverage(`components`: RustBuffer.ByValue,`stories`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_design_scaffold(`components`: RustBuffer.ByValue,`outDir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_canonical_hash(`json`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_canonical_hash_json(`json`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -802,6 +820,16 @@ internal object UniffiLib {
     external fun uniffi_twinsync_uniffi_fn_func_plan(`base`: RustBuffer.ByValue,`left`: RustBuffer.ByValue,`right`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_tree_digest(`entries`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_list(`dir`: RustBuffer.ByValue,`specs`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_preview(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_show(`dir`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_sync(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_validate(`dir`: RustBuffer.ByValue,`strict`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_twinsync_uniffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -925,6 +953,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if (lib.uniffi_twinsync_uniffi_checksum_func_coverage() != 42359) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_design_coverage() != 37062) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_design_scaffold() != 57332) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if (lib.uniffi_twinsync_uniffi_checksum_func_canonical_hash() != 7525) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -956,6 +990,21 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_func_tree_digest() != 45871) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_list() != 65445) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_preview() != 26726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_show() != 58600) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_sync() != 5681) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_validate() != 19220) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_actor() != 16210) {
@@ -2492,6 +2541,135 @@ public object FfiConverterTypeCoverageWarning: FfiConverterRustBuffer<CoverageWa
 
 
 /**
+ * Story coverage of a components file: the report of [`crate::coverage()`] plus what
+ * only the story index tells.
+ */
+data class DesignCoverageReport (
+    /**
+     * Figures over all components.
+     */
+    var `totals`: CoverageTotals
+    , 
+    /**
+     * Per component, worst first.
+     */
+    var `components`: List<ComponentCoverage>
+    , 
+    /**
+     * Problems not tied to a known component.
+     */
+    var `warnings`: List<CoverageWarning>
+    , 
+    /**
+     * Stories of known components that show no variant.
+     */
+    var `unmatchedStories`: List<UnmatchedStory>
+    , 
+    /**
+     * Ids of stories whose title names no known component.
+     */
+    var `orphanStories`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDesignCoverageReport: FfiConverterRustBuffer<DesignCoverageReport> {
+    override fun read(buf: ByteBuffer): DesignCoverageReport {
+        return DesignCoverageReport(
+            FfiConverterTypeCoverageTotals.read(buf),
+            FfiConverterSequenceTypeComponentCoverage.read(buf),
+            FfiConverterSequenceTypeCoverageWarning.read(buf),
+            FfiConverterSequenceTypeUnmatchedStory.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DesignCoverageReport) = (
+            FfiConverterTypeCoverageTotals.allocationSize(value.`totals`) +
+            FfiConverterSequenceTypeComponentCoverage.allocationSize(value.`components`) +
+            FfiConverterSequenceTypeCoverageWarning.allocationSize(value.`warnings`) +
+            FfiConverterSequenceTypeUnmatchedStory.allocationSize(value.`unmatchedStories`) +
+            FfiConverterSequenceString.allocationSize(value.`orphanStories`)
+    )
+
+    override fun write(value: DesignCoverageReport, buf: ByteBuffer) {
+            FfiConverterTypeCoverageTotals.write(value.`totals`, buf)
+            FfiConverterSequenceTypeComponentCoverage.write(value.`components`, buf)
+            FfiConverterSequenceTypeCoverageWarning.write(value.`warnings`, buf)
+            FfiConverterSequenceTypeUnmatchedStory.write(value.`unmatchedStories`, buf)
+            FfiConverterSequenceString.write(value.`orphanStories`, buf)
+    }
+}
+
+
+
+/**
+ * What a scaffold should do beyond the CLI's defaults; every field may be left out.
+ */
+data class DesignScaffoldOptions (
+    /**
+     * Use a pairwise covering set for components with three or more axes.
+     */
+    var `pairwise`: kotlin.Boolean = false 
+    , 
+    /**
+     * Report what would be written; write nothing.
+     */
+    var `dryRun`: kotlin.Boolean = false 
+    , 
+    /**
+     * Project root: relative paths and component sources are taken from it, and the last
+     * generation (the merge base for hand edits) is kept under its
+     * `.twinsync/design/generated` (default: the process's current folder).
+     */
+    var `root`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDesignScaffoldOptions: FfiConverterRustBuffer<DesignScaffoldOptions> {
+    override fun read(buf: ByteBuffer): DesignScaffoldOptions {
+        return DesignScaffoldOptions(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DesignScaffoldOptions) = (
+            FfiConverterBoolean.allocationSize(value.`pairwise`) +
+            FfiConverterBoolean.allocationSize(value.`dryRun`) +
+            FfiConverterOptionalString.allocationSize(value.`root`)
+    )
+
+    override fun write(value: DesignScaffoldOptions, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`pairwise`, buf)
+            FfiConverterBoolean.write(value.`dryRun`, buf)
+            FfiConverterOptionalString.write(value.`root`, buf)
+    }
+}
+
+
+
+/**
  * Drift as `twinsync status --json` prints it: the drifted items, and counts.
  */
 data class Drift (
@@ -3186,6 +3364,448 @@ public object FfiConverterTypeMergeTextOptions: FfiConverterRustBuffer<MergeText
 
 
 /**
+ * One document a sync would change, and how.
+ */
+data class OpenspecPlannedDoc (
+    /**
+     * The document (`proposal.md`, `tasks.md`, `spec.md`, ...).
+     */
+    var `doc`: kotlin.String
+    , 
+    /**
+     * The planned action and why (`CopyToRight: left changed`).
+     */
+    var `action`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecPlannedDoc: FfiConverterRustBuffer<OpenspecPlannedDoc> {
+    override fun read(buf: ByteBuffer): OpenspecPlannedDoc {
+        return OpenspecPlannedDoc(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecPlannedDoc) = (
+            FfiConverterString.allocationSize(value.`doc`) +
+            FfiConverterString.allocationSize(value.`action`)
+    )
+
+    override fun write(value: OpenspecPlannedDoc, buf: ByteBuffer) {
+            FfiConverterString.write(value.`doc`, buf)
+            FfiConverterString.write(value.`action`, buf)
+    }
+}
+
+
+
+/**
+ * One change or spec a sync would change.
+ */
+data class OpenspecPlannedRow (
+    /**
+     * Change or spec.
+     */
+    var `kind`: OpenspecKind
+    , 
+    /**
+     * Its id.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * Its folder under `openspec/`.
+     */
+    var `path`: kotlin.String
+    , 
+    /**
+     * What happens to its database row: `create`, `update`, `move`, `restore` or `soft-delete`.
+     */
+    var `row`: kotlin.String
+    , 
+    /**
+     * The documents that differ.
+     */
+    var `docs`: List<OpenspecPlannedDoc>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecPlannedRow: FfiConverterRustBuffer<OpenspecPlannedRow> {
+    override fun read(buf: ByteBuffer): OpenspecPlannedRow {
+        return OpenspecPlannedRow(
+            FfiConverterTypeOpenspecKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeOpenspecPlannedDoc.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecPlannedRow) = (
+            FfiConverterTypeOpenspecKind.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterString.allocationSize(value.`row`) +
+            FfiConverterSequenceTypeOpenspecPlannedDoc.allocationSize(value.`docs`)
+    )
+
+    override fun write(value: OpenspecPlannedRow, buf: ByteBuffer) {
+            FfiConverterTypeOpenspecKind.write(value.`kind`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterString.write(value.`row`, buf)
+            FfiConverterSequenceTypeOpenspecPlannedDoc.write(value.`docs`, buf)
+    }
+}
+
+
+
+/**
+ * The answer of [`openspec_preview`]: what a sync would do. Nothing was changed.
+ */
+data class OpenspecPreview (
+    /**
+     * The database file a sync would use.
+     */
+    var `db`: kotlin.String
+    , 
+    /**
+     * The rows a sync would change, in folder order.
+     */
+    var `rows`: List<OpenspecPlannedRow>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecPreview: FfiConverterRustBuffer<OpenspecPreview> {
+    override fun read(buf: ByteBuffer): OpenspecPreview {
+        return OpenspecPreview(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeOpenspecPlannedRow.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecPreview) = (
+            FfiConverterString.allocationSize(value.`db`) +
+            FfiConverterSequenceTypeOpenspecPlannedRow.allocationSize(value.`rows`)
+    )
+
+    override fun write(value: OpenspecPreview, buf: ByteBuffer) {
+            FfiConverterString.write(value.`db`, buf)
+            FfiConverterSequenceTypeOpenspecPlannedRow.write(value.`rows`, buf)
+    }
+}
+
+
+
+/**
+ * The answer of [`openspec_sync`]: `openspec sync --json` without its `mode`.
+ */
+data class OpenspecSync (
+    /**
+     * The database file used.
+     */
+    var `db`: kotlin.String
+    , 
+    /**
+     * What the sync did.
+     */
+    var `report`: OpenspecSyncReport
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecSync: FfiConverterRustBuffer<OpenspecSync> {
+    override fun read(buf: ByteBuffer): OpenspecSync {
+        return OpenspecSync(
+            FfiConverterString.read(buf),
+            FfiConverterTypeOpenspecSyncReport.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecSync) = (
+            FfiConverterString.allocationSize(value.`db`) +
+            FfiConverterTypeOpenspecSyncReport.allocationSize(value.`report`)
+    )
+
+    override fun write(value: OpenspecSync, buf: ByteBuffer) {
+            FfiConverterString.write(value.`db`, buf)
+            FfiConverterTypeOpenspecSyncReport.write(value.`report`, buf)
+    }
+}
+
+
+
+/**
+ * What a sync did to one change or spec.
+ */
+data class OpenspecSyncItem (
+    /**
+     * Change or spec.
+     */
+    var `kind`: OpenspecKind
+    , 
+    /**
+     * Its id.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * Directions it was copied in: `fs->db` (files into the database), `db->fs`.
+     */
+    var `directions`: List<kotlin.String>
+    , 
+    /**
+     * `created`, `updated`, `merged`, `moved`, `deleted`, `restored`, `conflict` or
+     * `failed`, joined by `+` when several happened.
+     */
+    var `outcome`: kotlin.String
+    , 
+    /**
+     * Files (relative to `openspec/`) read into or written from the database.
+     */
+    var `files`: List<kotlin.String>
+    , 
+    /**
+     * Documents left in conflict (manual policy).
+     */
+    var `conflicts`: List<kotlin.String>
+    , 
+    /**
+     * The error, when it failed.
+     */
+    var `error`: kotlin.String?
+    , 
+    /**
+     * Conflicts found on its documents, resolved by policy or left open.
+     */
+    var `resolved`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecSyncItem: FfiConverterRustBuffer<OpenspecSyncItem> {
+    override fun read(buf: ByteBuffer): OpenspecSyncItem {
+        return OpenspecSyncItem(
+            FfiConverterTypeOpenspecKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecSyncItem) = (
+            FfiConverterTypeOpenspecKind.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterSequenceString.allocationSize(value.`directions`) +
+            FfiConverterString.allocationSize(value.`outcome`) +
+            FfiConverterSequenceString.allocationSize(value.`files`) +
+            FfiConverterSequenceString.allocationSize(value.`conflicts`) +
+            FfiConverterOptionalString.allocationSize(value.`error`) +
+            FfiConverterULong.allocationSize(value.`resolved`)
+    )
+
+    override fun write(value: OpenspecSyncItem, buf: ByteBuffer) {
+            FfiConverterTypeOpenspecKind.write(value.`kind`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterSequenceString.write(value.`directions`, buf)
+            FfiConverterString.write(value.`outcome`, buf)
+            FfiConverterSequenceString.write(value.`files`, buf)
+            FfiConverterSequenceString.write(value.`conflicts`, buf)
+            FfiConverterOptionalString.write(value.`error`, buf)
+            FfiConverterULong.write(value.`resolved`, buf)
+    }
+}
+
+
+
+/**
+ * What an OpenSpec sync or preview should do; every field may be left out.
+ */
+data class OpenspecSyncOptions (
+    /**
+     * Only this change (default: every change and spec).
+     */
+    var `change`: kotlin.String? = null 
+    , 
+    /**
+     * `fs-wins` (default), `merge` or `manual`, as the CLI's `--policy` takes it.
+     */
+    var `policy`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecSyncOptions: FfiConverterRustBuffer<OpenspecSyncOptions> {
+    override fun read(buf: ByteBuffer): OpenspecSyncOptions {
+        return OpenspecSyncOptions(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecSyncOptions) = (
+            FfiConverterOptionalString.allocationSize(value.`change`) +
+            FfiConverterOptionalString.allocationSize(value.`policy`)
+    )
+
+    override fun write(value: OpenspecSyncOptions, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`change`, buf)
+            FfiConverterOptionalString.write(value.`policy`, buf)
+    }
+}
+
+
+
+/**
+ * What a sync did over the whole folder.
+ */
+data class OpenspecSyncReport (
+    /**
+     * What set it off (`manual`).
+     */
+    var `trigger`: kotlin.String
+    , 
+    /**
+     * The conflict policy (`fs-wins`, `merge`, `manual`).
+     */
+    var `policy`: kotlin.String
+    , 
+    /**
+     * Changes and specs looked at.
+     */
+    var `checked`: kotlin.ULong
+    , 
+    /**
+     * Those that changed (or failed), in order; empty when everything was in step.
+     */
+    var `items`: List<OpenspecSyncItem>
+    , 
+    /**
+     * Conflicts found, resolved by policy or left open.
+     */
+    var `conflicts`: kotlin.ULong
+    , 
+    /**
+     * Items that failed.
+     */
+    var `failed`: kotlin.ULong
+    , 
+    /**
+     * Wall time in milliseconds.
+     */
+    var `durationMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecSyncReport: FfiConverterRustBuffer<OpenspecSyncReport> {
+    override fun read(buf: ByteBuffer): OpenspecSyncReport {
+        return OpenspecSyncReport(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeOpenspecSyncItem.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecSyncReport) = (
+            FfiConverterString.allocationSize(value.`trigger`) +
+            FfiConverterString.allocationSize(value.`policy`) +
+            FfiConverterULong.allocationSize(value.`checked`) +
+            FfiConverterSequenceTypeOpenspecSyncItem.allocationSize(value.`items`) +
+            FfiConverterULong.allocationSize(value.`conflicts`) +
+            FfiConverterULong.allocationSize(value.`failed`) +
+            FfiConverterLong.allocationSize(value.`durationMs`)
+    )
+
+    override fun write(value: OpenspecSyncReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`trigger`, buf)
+            FfiConverterString.write(value.`policy`, buf)
+            FfiConverterULong.write(value.`checked`, buf)
+            FfiConverterSequenceTypeOpenspecSyncItem.write(value.`items`, buf)
+            FfiConverterULong.write(value.`conflicts`, buf)
+            FfiConverterULong.write(value.`failed`, buf)
+            FfiConverterLong.write(value.`durationMs`, buf)
+    }
+}
+
+
+
+/**
  * The report of one sync operation.
  */
 data class OperationReport (
@@ -3748,6 +4368,156 @@ public object FfiConverterTypeReportCounts: FfiConverterRustBuffer<ReportCounts>
 
 
 /**
+ * The story file of one component.
+ */
+data class ScaffoldFile (
+    /**
+     * The component.
+     */
+    var `component`: kotlin.String
+    , 
+    /**
+     * Path of the story file.
+     */
+    var `path`: kotlin.String
+    , 
+    /**
+     * What happened to it.
+     */
+    var `outcome`: ScaffoldOutcome
+    , 
+    /**
+     * Conflict hunks written (0 unless the outcome is `Conflict`).
+     */
+    var `conflicts`: kotlin.ULong
+    , 
+    /**
+     * Stories in the file.
+     */
+    var `stories`: kotlin.ULong
+    , 
+    /**
+     * Every combination of the component's axes.
+     */
+    var `totalVariants`: kotlin.ULong
+    , 
+    /**
+     * Combinations left out by a pairwise selection.
+     */
+    var `skipped`: kotlin.ULong
+    , 
+    /**
+     * Whether a pairwise set was used.
+     */
+    var `pairwise`: kotlin.Boolean
+    , 
+    /**
+     * The story ids Storybook will derive, in file order.
+     */
+    var `storyIds`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScaffoldFile: FfiConverterRustBuffer<ScaffoldFile> {
+    override fun read(buf: ByteBuffer): ScaffoldFile {
+        return ScaffoldFile(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeScaffoldOutcome.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ScaffoldFile) = (
+            FfiConverterString.allocationSize(value.`component`) +
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterTypeScaffoldOutcome.allocationSize(value.`outcome`) +
+            FfiConverterULong.allocationSize(value.`conflicts`) +
+            FfiConverterULong.allocationSize(value.`stories`) +
+            FfiConverterULong.allocationSize(value.`totalVariants`) +
+            FfiConverterULong.allocationSize(value.`skipped`) +
+            FfiConverterBoolean.allocationSize(value.`pairwise`) +
+            FfiConverterSequenceString.allocationSize(value.`storyIds`)
+    )
+
+    override fun write(value: ScaffoldFile, buf: ByteBuffer) {
+            FfiConverterString.write(value.`component`, buf)
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterTypeScaffoldOutcome.write(value.`outcome`, buf)
+            FfiConverterULong.write(value.`conflicts`, buf)
+            FfiConverterULong.write(value.`stories`, buf)
+            FfiConverterULong.write(value.`totalVariants`, buf)
+            FfiConverterULong.write(value.`skipped`, buf)
+            FfiConverterBoolean.write(value.`pairwise`, buf)
+            FfiConverterSequenceString.write(value.`storyIds`, buf)
+    }
+}
+
+
+
+/**
+ * The answer of [`design_scaffold`], as `twinsync design scaffold --json`.
+ */
+data class ScaffoldReport (
+    /**
+     * Whether this was a dry run (nothing written).
+     */
+    var `dryRun`: kotlin.Boolean
+    , 
+    /**
+     * One story file per component.
+     */
+    var `files`: List<ScaffoldFile>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScaffoldReport: FfiConverterRustBuffer<ScaffoldReport> {
+    override fun read(buf: ByteBuffer): ScaffoldReport {
+        return ScaffoldReport(
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeScaffoldFile.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ScaffoldReport) = (
+            FfiConverterBoolean.allocationSize(value.`dryRun`) +
+            FfiConverterSequenceTypeScaffoldFile.allocationSize(value.`files`)
+    )
+
+    override fun write(value: ScaffoldReport, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`dryRun`, buf)
+            FfiConverterSequenceTypeScaffoldFile.write(value.`files`, buf)
+    }
+}
+
+
+
+/**
  * What a sync should do beyond the project's configured defaults; every field may be left out.
  */
 data class SyncOptions (
@@ -3907,6 +4677,61 @@ public object FfiConverterTypeUndoReport: FfiConverterRustBuffer<UndoReport> {
             FfiConverterSequenceString.write(value.`restored`, buf)
             FfiConverterSequenceTypeRefusedItem.write(value.`refused`, buf)
             FfiConverterString.write(value.`at`, buf)
+    }
+}
+
+
+
+/**
+ * A story of a known component whose name spells none of its variants (it covers nothing).
+ */
+data class UnmatchedStory (
+    /**
+     * The component.
+     */
+    var `component`: kotlin.String
+    , 
+    /**
+     * The story id (`example-button--secondary`).
+     */
+    var `storyId`: kotlin.String
+    , 
+    /**
+     * Its display name.
+     */
+    var `name`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUnmatchedStory: FfiConverterRustBuffer<UnmatchedStory> {
+    override fun read(buf: ByteBuffer): UnmatchedStory {
+        return UnmatchedStory(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UnmatchedStory) = (
+            FfiConverterString.allocationSize(value.`component`) +
+            FfiConverterString.allocationSize(value.`storyId`) +
+            FfiConverterString.allocationSize(value.`name`)
+    )
+
+    override fun write(value: UnmatchedStory, buf: ByteBuffer) {
+            FfiConverterString.write(value.`component`, buf)
+            FfiConverterString.write(value.`storyId`, buf)
+            FfiConverterString.write(value.`name`, buf)
     }
 }
 
@@ -4170,6 +4995,49 @@ public object FfiConverterTypeFavor: FfiConverterRustBuffer<Favor> {
 
 
 /**
+ * What an OpenSpec id names: a change or a main spec.
+ */
+
+enum class OpenspecKind {
+    
+    /**
+     * A change (`changes/<id>/`, or archived under `changes/archive/`).
+     */
+    CHANGE,
+    /**
+     * A main spec (`specs/<id>/spec.md`).
+     */
+    SPEC;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecKind: FfiConverterRustBuffer<OpenspecKind> {
+    override fun read(buf: ByteBuffer) = try {
+        OpenspecKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: OpenspecKind) = 4UL
+
+    override fun write(value: OpenspecKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What happened to one planned item.
  */
 
@@ -4212,6 +5080,57 @@ public object FfiConverterTypeOutcome: FfiConverterRustBuffer<Outcome> {
     override fun allocationSize(value: Outcome) = 4UL
 
     override fun write(value: Outcome, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What writing one story file did, or would do in a dry run.
+ */
+
+enum class ScaffoldOutcome {
+    
+    /**
+     * The file did not exist and was written.
+     */
+    CREATED,
+    /**
+     * The file already held this generation, or the generation did not change.
+     */
+    UNCHANGED,
+    /**
+     * The new generation was merged with hand edits, cleanly.
+     */
+    MERGED,
+    /**
+     * The merge conflicted: the file holds conflict markers.
+     */
+    CONFLICT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScaffoldOutcome: FfiConverterRustBuffer<ScaffoldOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        ScaffoldOutcome.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ScaffoldOutcome) = 4UL
+
+    override fun write(value: ScaffoldOutcome, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -4544,6 +5463,38 @@ public object FfiConverterOptionalTypeCoverageOptions: FfiConverterRustBuffer<Co
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDesignScaffoldOptions: FfiConverterRustBuffer<DesignScaffoldOptions?> {
+    override fun read(buf: ByteBuffer): DesignScaffoldOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDesignScaffoldOptions.read(buf)
+    }
+
+    override fun allocationSize(value: DesignScaffoldOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDesignScaffoldOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DesignScaffoldOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDesignScaffoldOptions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeHashOptions: FfiConverterRustBuffer<HashOptions?> {
     override fun read(buf: ByteBuffer): HashOptions? {
         if (buf.get().toInt() == 0) {
@@ -4630,6 +5581,38 @@ public object FfiConverterOptionalTypeMergeTextOptions: FfiConverterRustBuffer<M
         } else {
             buf.put(1)
             FfiConverterTypeMergeTextOptions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeOpenspecSyncOptions: FfiConverterRustBuffer<OpenspecSyncOptions?> {
+    override fun read(buf: ByteBuffer): OpenspecSyncOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeOpenspecSyncOptions.read(buf)
+    }
+
+    override fun allocationSize(value: OpenspecSyncOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeOpenspecSyncOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: OpenspecSyncOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeOpenspecSyncOptions.write(value, buf)
         }
     }
 }
@@ -4758,6 +5741,38 @@ public object FfiConverterOptionalTypeFavor: FfiConverterRustBuffer<Favor?> {
         } else {
             buf.put(1)
             FfiConverterTypeFavor.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeOpenspecKind: FfiConverterRustBuffer<OpenspecKind?> {
+    override fun read(buf: ByteBuffer): OpenspecKind? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeOpenspecKind.read(buf)
+    }
+
+    override fun allocationSize(value: OpenspecKind?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeOpenspecKind.allocationSize(value)
+        }
+    }
+
+    override fun write(value: OpenspecKind?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeOpenspecKind.write(value, buf)
         }
     }
 }
@@ -5084,6 +6099,90 @@ public object FfiConverterSequenceTypeJsonConflict: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeOpenspecPlannedDoc: FfiConverterRustBuffer<List<OpenspecPlannedDoc>> {
+    override fun read(buf: ByteBuffer): List<OpenspecPlannedDoc> {
+        val len = buf.getInt()
+        return List<OpenspecPlannedDoc>(len) {
+            FfiConverterTypeOpenspecPlannedDoc.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OpenspecPlannedDoc>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenspecPlannedDoc.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OpenspecPlannedDoc>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenspecPlannedDoc.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenspecPlannedRow: FfiConverterRustBuffer<List<OpenspecPlannedRow>> {
+    override fun read(buf: ByteBuffer): List<OpenspecPlannedRow> {
+        val len = buf.getInt()
+        return List<OpenspecPlannedRow>(len) {
+            FfiConverterTypeOpenspecPlannedRow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OpenspecPlannedRow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenspecPlannedRow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OpenspecPlannedRow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenspecPlannedRow.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenspecSyncItem: FfiConverterRustBuffer<List<OpenspecSyncItem>> {
+    override fun read(buf: ByteBuffer): List<OpenspecSyncItem> {
+        val len = buf.getInt()
+        return List<OpenspecSyncItem>(len) {
+            FfiConverterTypeOpenspecSyncItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OpenspecSyncItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenspecSyncItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OpenspecSyncItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenspecSyncItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeOperationSummary: FfiConverterRustBuffer<List<OperationSummary>> {
     override fun read(buf: ByteBuffer): List<OperationSummary> {
         val len = buf.getInt()
@@ -5130,6 +6229,62 @@ public object FfiConverterSequenceTypeRefusedItem: FfiConverterRustBuffer<List<R
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRefusedItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeScaffoldFile: FfiConverterRustBuffer<List<ScaffoldFile>> {
+    override fun read(buf: ByteBuffer): List<ScaffoldFile> {
+        val len = buf.getInt()
+        return List<ScaffoldFile>(len) {
+            FfiConverterTypeScaffoldFile.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ScaffoldFile>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeScaffoldFile.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ScaffoldFile>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeScaffoldFile.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeUnmatchedStory: FfiConverterRustBuffer<List<UnmatchedStory>> {
+    override fun read(buf: ByteBuffer): List<UnmatchedStory> {
+        val len = buf.getInt()
+        return List<UnmatchedStory>(len) {
+            FfiConverterTypeUnmatchedStory.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<UnmatchedStory>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeUnmatchedStory.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<UnmatchedStory>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeUnmatchedStory.write(it, buf)
         }
     }
 }
@@ -5251,6 +6406,43 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         
         FfiConverterString.lower(`inputJson`),
         FfiConverterOptionalTypeCoverageOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Story coverage of the components in `components` (a twinsync `components.json`, a
+         * Storybook components manifest or a Figma file) by the Storybook `index.json` (or
+         * legacy `stories.json`) at `stories`, as `twinsync design coverage --json`.
+         */
+    @Throws(TwinsyncException::class) fun `designCoverage`(`components`: kotlin.String, `stories`: kotlin.String): DesignCoverageReport {
+            return FfiConverterTypeDesignCoverageReport.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_design_coverage(
+    
+        
+        FfiConverterString.lower(`components`),
+        FfiConverterString.lower(`stories`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Writes a CSF3 story file per component of `components` into `out_dir`, one story per
+         * variant, merging a new generation with hand edits, as `twinsync design scaffold` run in
+         * `root`. A second run over unchanged components leaves every file untouched.
+         */
+    @Throws(TwinsyncException::class) fun `designScaffold`(`components`: kotlin.String, `outDir`: kotlin.String, `options`: DesignScaffoldOptions? = null): ScaffoldReport {
+            return FfiConverterTypeScaffoldReport.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_design_scaffold(
+    
+        
+        FfiConverterString.lower(`components`),
+        FfiConverterString.lower(`outDir`),
+        FfiConverterOptionalTypeDesignScaffoldOptions.lower(`options`),_status)
 }
     )
     }
@@ -5433,6 +6625,93 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         
         FfiConverterMapStringString.lower(`entries`),
         FfiConverterOptionalTypeHashOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `openspec list --json` (with `specs`, `list --specs --json`) of the `openspec/` folder
+         * found from `dir` upwards, as JSON text.
+         */
+    @Throws(TwinsyncException::class) fun `openspecList`(`dir`: kotlin.String, `specs`: kotlin.Boolean = false): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_list(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterBoolean.lower(`specs`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A dry run of [`openspec_sync`] (`openspecSync` with `dryRun` in Node and Python): the
+         * rows a sync would change and why. Changes no file; the database is created if missing.
+         */
+    @Throws(TwinsyncException::class) fun `openspecPreview`(`dir`: kotlin.String, `options`: OpenspecSyncOptions? = null): OpenspecPreview {
+            return FfiConverterTypeOpenspecPreview.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_preview(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterOptionalTypeOpenspecSyncOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `openspec show <id> --json` as JSON text; `kind` picks a change or a spec when both
+         * share the id (default: whichever `id` names).
+         */
+    @Throws(TwinsyncException::class) fun `openspecShow`(`dir`: kotlin.String, `id`: kotlin.String, `kind`: OpenspecKind? = null): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_show(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeOpenspecKind.lower(`kind`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Syncs the `openspec/` folder found from `dir` upwards with its database
+         * (`.twinsync/openspec.db` beside `openspec/`, created on first use), as
+         * `twinsync openspec sync --json`.
+         */
+    @Throws(TwinsyncException::class) fun `openspecSync`(`dir`: kotlin.String, `options`: OpenspecSyncOptions? = null): OpenspecSync {
+            return FfiConverterTypeOpenspecSync.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_sync(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterOptionalTypeOpenspecSyncOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `openspec validate --all --json` as JSON text, plus `"valid"`: whether every item
+         * passed (with `strict`, warnings fail too).
+         */
+    @Throws(TwinsyncException::class) fun `openspecValidate`(`dir`: kotlin.String, `strict`: kotlin.Boolean = false): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_validate(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterBoolean.lower(`strict`),_status)
 }
     )
     }

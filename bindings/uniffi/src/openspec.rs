@@ -1,0 +1,197 @@
+//! OpenSpec folders: `list`, `show` and `validate` as the OpenSpec CLI's JSON documents
+//! (JSON text, camelCase keys as that CLI writes them), and the folder's sync with its
+//! database (`.twinsync/openspec.db`) as records.
+
+use serde::Deserialize;
+use twinsync::api;
+
+use crate::error::Result;
+use crate::functions::decode;
+
+/// What an OpenSpec id names: a change or a main spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenspecKind {
+    /// A change (`changes/<id>/`, or archived under `changes/archive/`).
+    Change,
+    /// A main spec (`specs/<id>/spec.md`).
+    Spec,
+}
+
+impl OpenspecKind {
+    /// The name the OpenSpec CLI's `--type` takes.
+    fn as_str(self) -> &'static str {
+        match self {
+            OpenspecKind::Change => "change",
+            OpenspecKind::Spec => "spec",
+        }
+    }
+}
+
+/// `openspec list --json` (with `specs`, `list --specs --json`) of the `openspec/` folder
+/// found from `dir` upwards, as JSON text.
+#[uniffi::export(default(specs = false))]
+pub fn openspec_list(dir: String, specs: bool) -> Result<String> {
+    Ok(api::openspec_list(&dir, specs)?.to_string())
+}
+
+/// `openspec show <id> --json` as JSON text; `kind` picks a change or a spec when both
+/// share the id (default: whichever `id` names).
+#[uniffi::export(default(kind = None))]
+pub fn openspec_show(dir: String, id: String, kind: Option<OpenspecKind>) -> Result<String> {
+    Ok(api::openspec_show(&dir, &id, kind.map(OpenspecKind::as_str))?.to_string())
+}
+
+/// `openspec validate --all --json` as JSON text, plus `"valid"`: whether every item
+/// passed (with `strict`, warnings fail too).
+#[uniffi::export(default(strict = false))]
+pub fn openspec_validate(dir: String, strict: bool) -> Result<String> {
+    Ok(api::openspec_validate(&dir, strict)?.to_string())
+}
+
+/// What an OpenSpec sync or preview should do; every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct OpenspecSyncOptions {
+    /// Only this change (default: every change and spec).
+    #[uniffi(default = None)]
+    pub change: Option<String>,
+    /// `fs-wins` (default), `merge` or `manual`, as the CLI's `--policy` takes it.
+    #[uniffi(default = None)]
+    pub policy: Option<String>,
+}
+
+impl OpenspecSyncOptions {
+    fn api(options: Option<OpenspecSyncOptions>, dry_run: bool) -> api::OpenspecSyncOptions {
+        let o = options.unwrap_or_default();
+        api::OpenspecSyncOptions { change: o.change, dry_run, policy: o.policy }
+    }
+}
+
+/// What a sync did to one change or spec.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, uniffi::Record)]
+pub struct OpenspecSyncItem {
+    /// Change or spec.
+    pub kind: OpenspecKind,
+    /// Its id.
+    pub id: String,
+    /// Directions it was copied in: `fs->db` (files into the database), `db->fs`.
+    pub directions: Vec<String>,
+    /// `created`, `updated`, `merged`, `moved`, `deleted`, `restored`, `conflict` or
+    /// `failed`, joined by `+` when several happened.
+    pub outcome: String,
+    /// Files (relative to `openspec/`) read into or written from the database.
+    pub files: Vec<String>,
+    /// Documents left in conflict (manual policy).
+    pub conflicts: Vec<String>,
+    /// The error, when it failed.
+    pub error: Option<String>,
+    /// Conflicts found on its documents, resolved by policy or left open.
+    pub resolved: u64,
+}
+
+/// What a sync did over the whole folder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, uniffi::Record)]
+pub struct OpenspecSyncReport {
+    /// What set it off (`manual`).
+    pub trigger: String,
+    /// The conflict policy (`fs-wins`, `merge`, `manual`).
+    pub policy: String,
+    /// Changes and specs looked at.
+    pub checked: u64,
+    /// Those that changed (or failed), in order; empty when everything was in step.
+    pub items: Vec<OpenspecSyncItem>,
+    /// Conflicts found, resolved by policy or left open.
+    pub conflicts: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Wall time in milliseconds.
+    pub duration_ms: i64,
+}
+
+/// The answer of [`openspec_sync`]: `openspec sync --json` without its `mode`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, uniffi::Record)]
+pub struct OpenspecSync {
+    /// The database file used.
+    pub db: String,
+    /// What the sync did.
+    pub report: OpenspecSyncReport,
+}
+
+/// One document a sync would change, and how.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OpenspecPlannedDoc {
+    /// The document (`proposal.md`, `tasks.md`, `spec.md`, ...).
+    pub doc: String,
+    /// The planned action and why (`CopyToRight: left changed`).
+    pub action: String,
+}
+
+/// One change or spec a sync would change.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OpenspecPlannedRow {
+    /// Change or spec.
+    pub kind: OpenspecKind,
+    /// Its id.
+    pub id: String,
+    /// Its folder under `openspec/`.
+    pub path: String,
+    /// What happens to its database row: `create`, `update`, `move`, `restore` or `soft-delete`.
+    pub row: String,
+    /// The documents that differ.
+    pub docs: Vec<OpenspecPlannedDoc>,
+}
+
+/// The answer of [`openspec_preview`]: what a sync would do. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OpenspecPreview {
+    /// The database file a sync would use.
+    pub db: String,
+    /// The rows a sync would change, in folder order.
+    pub rows: Vec<OpenspecPlannedRow>,
+}
+
+/// `{"mode": "preview", "db", "rows"}` as the API returns it; documents are `[doc, action]` pairs.
+#[derive(Deserialize)]
+struct PreviewJson {
+    db: String,
+    rows: Vec<PlannedRowJson>,
+}
+
+#[derive(Deserialize)]
+struct PlannedRowJson {
+    kind: OpenspecKind,
+    id: String,
+    path: String,
+    row: String,
+    docs: Vec<(String, String)>,
+}
+
+/// Syncs the `openspec/` folder found from `dir` upwards with its database
+/// (`.twinsync/openspec.db` beside `openspec/`, created on first use), as
+/// `twinsync openspec sync --json`.
+#[uniffi::export(default(options = None))]
+pub fn openspec_sync(dir: String, options: Option<OpenspecSyncOptions>) -> Result<OpenspecSync> {
+    decode("openspec sync", api::openspec_sync(&dir, &OpenspecSyncOptions::api(options, false))?)
+}
+
+/// A dry run of [`openspec_sync`] (`openspecSync` with `dryRun` in Node and Python): the
+/// rows a sync would change and why. Changes no file; the database is created if missing.
+#[uniffi::export(default(options = None))]
+pub fn openspec_preview(dir: String, options: Option<OpenspecSyncOptions>) -> Result<OpenspecPreview> {
+    let p: PreviewJson =
+        decode("openspec preview", api::openspec_sync(&dir, &OpenspecSyncOptions::api(options, true))?)?;
+    Ok(OpenspecPreview {
+        db: p.db,
+        rows: p
+            .rows
+            .into_iter()
+            .map(|r| OpenspecPlannedRow {
+                kind: r.kind,
+                id: r.id,
+                path: r.path,
+                row: r.row,
+                docs: r.docs.into_iter().map(|(doc, action)| OpenspecPlannedDoc { doc, action }).collect(),
+            })
+            .collect(),
+    })
+}
