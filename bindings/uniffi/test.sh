@@ -20,6 +20,10 @@ JNA_JAR=/usr/share/java/jna.jar
 status=0
 # RFC 8785 conformance data shared by every binding's suite.
 export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd "$root/.." && pwd)/shared/conformance/jcs}"
+# The OpenSpec project's own openspec/ folder and what the real OpenSpec CLI printed for it.
+export TWINSYNC_OPENSPEC_DIR="${TWINSYNC_OPENSPEC_DIR:-$(cd "$root/.." && pwd)/shared/conformance/openspec}"
+# A real Storybook index.json (public; see SOURCES.md beside it) for the design tests.
+export TWINSYNC_STORYBOOK_INDEX="${TWINSYNC_STORYBOOK_INDEX:-$root/crates/twinsync-design/tests/fixtures/research/crayfisher-zari_digital-agency-design-system__index.v4.json}"
 
 step() { echo "== $*" >&2; }
 fail() { echo "FAILED: $*" >&2; status=1; }

@@ -203,6 +203,169 @@ fun main() {
         throws<TwinsyncException.InvalidInput>("more than once") { coverage("{\"components\": [{\"name\":\"A\"},{\"name\":\"A\"}]}") }
     }
 
+    // --- OpenSpec, on the shared corpus (the OpenSpec project's own folder) ---
+    val corpus = File(System.getenv("TWINSYNC_OPENSPEC_DIR") ?: "../shared/conformance/openspec")
+    fun expected(name: String) = File(corpus, "expected/$name").readText()
+    // What depends on the machine or the clock, as the corpus README says.
+    val scrub = HashOptions(ignore = listOf("/root", "/**/lastModified", "/**/durationMs", "/valid"))
+    fun sameDoc(ours: String, theirs: String) = eq(canonicalHash(ours, scrub), canonicalHash(theirs, scrub))
+    test("OpenSpec corpus is present") { ok(File(corpus, "openspec/changes").isDirectory, "no corpus at $corpus (set TWINSYNC_OPENSPEC_DIR)") }
+    test("openspecList") {
+        // The default order follows file times, which differ between checkouts: compare entries as a set.
+        fun entries(doc: String) = Regex("\\{[^{}]*\\}").findAll(canonicalize(doc, scrub)).map { it.value }.sorted().toList()
+        val ours = openspecList(corpus.path)
+        eq(entries(ours).size, 22)
+        eq(entries(ours), entries(expected("list.json")))
+        sameDoc(openspecList(File(corpus, "openspec/specs").path, specs = true), expected("list-specs.json"))
+    }
+    test("openspecShow") {
+        val change = openspecShow(corpus.path, "add-update-workflow", OpenspecKind.CHANGE)
+        sameDoc(change, expected("show-change/add-update-workflow.json"))
+        ok(canonicalize(change).contains("\"deltaCount\":5"), "five deltas")
+        eq(openspecShow(corpus.path, "add-update-workflow"), change)
+        sameDoc(openspecShow(corpus.path, "cli-list", kind = OpenspecKind.SPEC), expected("show-spec/cli-list.json"))
+        throws<TwinsyncException.NotFound>("no-such-change") { openspecShow(corpus.path, "no-such-change") }
+        throws<TwinsyncException.NotFound>("add-update-workflow") { openspecShow(corpus.path, "add-update-workflow", OpenspecKind.SPEC) }
+    }
+    test("openspecValidate") {
+        val v = openspecValidate(corpus.path)
+        sameDoc(v, expected("validate.json"))
+        val top = HashOptions(ignore = listOf("/items", "/summary", "/root", "/version"))
+        eq(canonicalize(v, top), "{\"valid\":false}")
+        // Without their issues and the summary, the items are the innermost objects.
+        val items = HashOptions(ignore = listOf("/root", "/summary", "/items/*/issues"))
+        val failed = Regex("\\{[^{}]*\\}").findAll(canonicalize(v, items)).map { it.value }
+            .filter { it.contains("\"valid\":false") }.map { Regex("\"id\":\"([^\"]+)\"").find(it)!!.groupValues[1] }.toList()
+        eq(failed.sorted(), listOf("add-global-install-scope", "add-skill-cli-auto-approval", "fix-opencode-commands-directory",
+            "make-codex-skills-only", "schema-alias-support"))
+        val strict = openspecValidate(corpus.path, strict = true)
+        sameDoc(strict, expected("validate-strict.json"))
+        eq(canonicalize(strict, top), "{\"valid\":false}")
+    }
+    test("openspec errors name the folder") {
+        val empty = Files.createTempDirectory("twinsync-kt-empty").toFile()
+        try {
+            throws<TwinsyncException.NotFound>(empty.path) { openspecList(empty.path) }
+            throws<TwinsyncException.NotFound>(empty.path) { openspecValidate(File(empty, "missing").path) }
+            throws<TwinsyncException.NotFound>(empty.path) { openspecSync(empty.path) }
+            ok(!File(empty, ".twinsync").exists(), "nothing written where no openspec/ was found")
+        } finally {
+            empty.deleteRecursively()
+        }
+    }
+    /** A copy of the corpus's openspec/ folder: syncing writes beside it. */
+    fun withOpenspecCopy(body: (File) -> Unit) {
+        val dir = Files.createTempDirectory("twinsync-kt-openspec").toFile()
+        try {
+            File(corpus, "openspec").copyRecursively(File(dir, "openspec"))
+            body(dir)
+        } finally {
+            dir.deleteRecursively()
+        }
+    }
+    test("openspecPreview, openspecSync") {
+        withOpenspecCopy { dir ->
+            val db = File(dir, ".twinsync/openspec.db")
+            val preview = openspecPreview(dir.path)
+            eq(preview.rows.size, 22 + 83 + 36)
+            eq(preview.rows.map { it.row }.toSet(), setOf("create"))
+            val row = preview.rows.first { it.id == "add-update-workflow" }
+            eq(row.kind to row.path, OpenspecKind.CHANGE to "changes/add-update-workflow")
+            eq(row.docs.map { it.doc }.toSet(), setOf("proposal.md", "tasks.md", "design.md"))
+
+            val first = openspecSync(dir.path)
+            ok(db.isFile, "sync created $db")
+            eq(File(first.db).canonicalPath, db.canonicalPath)
+            val r = first.report
+            eq(listOf(r.trigger, r.policy), listOf("manual", "fs-wins"))
+            eq(listOf(r.checked, r.failed, r.conflicts), listOf(141uL, 0uL, 0uL))
+            eq(r.items.size, 141)
+            eq(r.items.map { it.outcome to it.directions }.toSet(), setOf("created" to listOf("fs->db")))
+            eq(r.items.first { it.id == "cli-list" }.files, listOf("specs/cli-list/spec.md"))
+
+            val again = openspecSync(dir.path).report
+            eq(again.checked to again.items, 141uL to listOf<OpenspecSyncItem>())
+
+            val spec = File(dir, "openspec/specs/cli-list/spec.md")
+            spec.appendText("\nEdited on disk.\n")
+            eq(openspecPreview(dir.path).rows.map { Triple(it.id, it.row, it.docs.map { d -> d.doc }) },
+                listOf(Triple("cli-list", "update", listOf("spec.md"))))
+            val edited = openspecSync(dir.path).report.items.single()
+            eq(listOf(edited.id, edited.outcome), listOf("cli-list", "updated"))
+            eq(edited.directions to edited.files, listOf("fs->db") to listOf("specs/cli-list/spec.md"))
+            eq(openspecSync(dir.path).report.items, listOf<OpenspecSyncItem>())
+        }
+    }
+    test("openspecSync options and errors") {
+        withOpenspecCopy { dir ->
+            val one = openspecSync(dir.path, OpenspecSyncOptions(change = "add-update-workflow", policy = "manual")).report
+            eq(one.policy, "manual")
+            eq(one.items.map { Triple(it.kind, it.id, it.outcome) }, listOf(Triple(OpenspecKind.CHANGE, "add-update-workflow", "created")))
+            eq(openspecPreview(dir.path).rows.size, 140)
+            throws<TwinsyncException.InvalidInput>("yolo") { openspecSync(dir.path, OpenspecSyncOptions(policy = "yolo")) }
+            throws<TwinsyncException.InvalidInput>("yolo") { openspecPreview(dir.path, OpenspecSyncOptions(policy = "yolo")) }
+            throws<TwinsyncException.NotFound>("no-such-change") { openspecSync(dir.path, OpenspecSyncOptions(change = "no-such-change")) }
+        }
+    }
+
+    // --- design files: a real Storybook index (a Storybook 7.6 build's sample project) ---
+    val index = File(System.getenv("TWINSYNC_STORYBOOK_INDEX")
+        ?: "crates/twinsync-design/tests/fixtures/research/crayfisher-zari_digital-agency-design-system__index.v4.json")
+    /** A folder holding the sample Button as a twinsync components.json. */
+    fun withComponents(body: (File, File) -> Unit) {
+        val dir = Files.createTempDirectory("twinsync-kt-design").toFile()
+        try {
+            val components = File(dir, "components.json")
+            components.writeText("""{"components": [{"name": "Button", "source": "./src/stories/Button.vue", "title": "Example/Button",
+                "props": [{"name": "primary", "kind": "boolean", "default": false},
+                          {"name": "size", "kind": "variant", "options": ["small", "medium", "large"], "default": "medium"}]}]}""")
+            body(dir, components)
+        } finally {
+            dir.deleteRecursively()
+        }
+    }
+    test("designCoverage") {
+        withComponents { dir, components ->
+            ok(index.isFile, "no Storybook index at $index (set TWINSYNC_STORYBOOK_INDEX)")
+            val r = designCoverage(components.path, index.path)
+            eq(r.totals, CoverageTotals(1uL, 6uL, 3uL, 50.0, 3uL, 0uL, 1uL, 0uL))
+            val b = r.components.single()
+            eq(Triple(b.component, b.source, b.coveredVariants), Triple("Button", "./src/stories/Button.vue", 3uL))
+            eq(b.missingVariants.filter { it.contains("\"primary\":true") }.sorted(),
+                listOf("{\"primary\":true,\"size\":\"large\"}", "{\"primary\":true,\"size\":\"small\"}"))
+            eq(r.unmatchedStories, listOf(UnmatchedStory("Button", "example-button--secondary", "Secondary")))
+            eq(r.orphanStories.sorted(), listOf("example-header--logged-in", "example-header--logged-out",
+                "example-page--logged-in", "example-page--logged-out"))
+            throws<TwinsyncException.NotFound>("nope.json") { designCoverage(File(dir, "nope.json").path, index.path) }
+            throws<TwinsyncException.InvalidInput>("found Storybook index") { designCoverage(index.path, components.path) }
+        }
+    }
+    test("designScaffold") {
+        withComponents { dir, components ->
+            val out = File(dir, "stories")
+            val planned = designScaffold(components.path, out.path, DesignScaffoldOptions(dryRun = true, root = dir.path))
+            val f = planned.files.single()
+            eq(planned.dryRun to f.outcome, true to ScaffoldOutcome.CREATED)
+            eq(listOf(f.stories, f.totalVariants, f.skipped), listOf(6uL, 6uL, 0uL))
+            ok(!out.exists() && !File(dir, ".twinsync").exists(), "a dry run writes nothing")
+
+            val w = designScaffold("components.json", "stories", DesignScaffoldOptions(root = dir.path)).files.single()
+            eq(w.outcome to w.storyIds, ScaffoldOutcome.CREATED to f.storyIds)
+            val story = File(w.path)
+            eq(story.parentFile.canonicalPath, out.canonicalPath)
+            ok(story.readText().contains("Example/Button"), "the story file names its title")
+            val edited = story.readText() + "\n// kept by hand\n"
+            story.writeText(edited)
+            val again = designScaffold("components.json", "stories", DesignScaffoldOptions(root = dir.path))
+            eq(again.files.map { it.outcome }, listOf(ScaffoldOutcome.UNCHANGED))
+            eq(story.readText(), edited)
+
+            val pw = designScaffold(components.path, out.path, DesignScaffoldOptions(pairwise = true, dryRun = true, root = dir.path))
+            eq(pw.files.single().pairwise, false) // two axes: the full product is already pairwise
+            throws<TwinsyncException.NotFound>("nope.json") { designScaffold(File(dir, "nope.json").path, out.path) }
+        }
+    }
+
     // --- the project handle ---
     test("create, open, dir, actor") {
         withProject { dir, p ->
