@@ -136,3 +136,63 @@ pub fn design_scaffold(
     let opts = api::DesignScaffoldOptions { pairwise: o.pairwise, dry_run: o.dry_run, root: o.root };
     decode("design scaffold", api::design_scaffold(&components, &out_dir, &opts)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TwinsyncError;
+
+    /// The sample Button of a Storybook 7.6 project and that project's real `index.json`.
+    fn button(dir: &std::path::Path) -> (String, String) {
+        let components = dir.join("components.json");
+        std::fs::write(
+            &components,
+            r#"{"components": [{"name": "Button", "source": "./src/stories/Button.vue", "title": "Example/Button",
+                "props": [{"name": "primary", "kind": "boolean", "default": false},
+                          {"name": "size", "kind": "variant", "options": ["small", "medium", "large"], "default": "medium"}]}]}"#,
+        )
+        .unwrap();
+        let index = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../crates/twinsync-design/tests/fixtures/research")
+            .join("crayfisher-zari_digital-agency-design-system__index.v4.json");
+        (components.display().to_string(), index.display().to_string())
+    }
+
+    #[test]
+    fn coverage_keeps_the_core_report_and_the_stories_only_the_index_tells() {
+        let dir = tempfile::tempdir().unwrap();
+        let (components, index) = button(dir.path());
+        let r = design_coverage(components, index).unwrap();
+        assert_eq!((r.totals.total_variants, r.totals.covered_variants, r.totals.percent), (6, 3, 50.0));
+        assert_eq!(r.components[0].component, "Button");
+        let unmatched: Vec<&str> = r.unmatched_stories.iter().map(|s| s.story_id.as_str()).collect();
+        assert_eq!(unmatched, ["example-button--secondary"]);
+        assert_eq!(r.orphan_stories.len(), 4);
+    }
+
+    #[test]
+    fn scaffold_reports_each_file_and_a_missing_file_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let (components, _) = button(dir.path());
+        let root = Some(dir.path().display().to_string());
+        let out = dir.path().join("stories").display().to_string();
+        let dry = DesignScaffoldOptions { dry_run: true, root: root.clone(), ..Default::default() };
+        let r = design_scaffold(components.clone(), out.clone(), Some(dry)).unwrap();
+        assert!(r.dry_run);
+        assert_eq!(
+            (r.files[0].outcome, r.files[0].stories, r.files[0].story_ids.len()),
+            (ScaffoldOutcome::Created, 6, 6)
+        );
+        let wet = DesignScaffoldOptions { root: root.clone(), ..Default::default() };
+        assert_eq!(
+            design_scaffold(components.clone(), out.clone(), Some(wet.clone())).unwrap().files[0].outcome,
+            ScaffoldOutcome::Created
+        );
+        assert_eq!(
+            design_scaffold(components, out.clone(), Some(wet)).unwrap().files[0].outcome,
+            ScaffoldOutcome::Unchanged
+        );
+        let e = design_scaffold(dir.path().join("nope.json").display().to_string(), out, None).unwrap_err();
+        assert!(matches!(&e, TwinsyncError::NotFound { reason } if reason.contains("nope.json")), "{e:?}");
+    }
+}

@@ -195,3 +195,61 @@ pub fn openspec_preview(dir: String, options: Option<OpenspecSyncOptions>) -> Re
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TwinsyncError;
+
+    /// A folder with one change and one spec, as `openspec init` and a proposal leave it.
+    fn workspace() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let change = dir.path().join("openspec/changes/add-login");
+        std::fs::create_dir_all(&change).unwrap();
+        std::fs::create_dir_all(dir.path().join("openspec/specs/auth")).unwrap();
+        std::fs::write(
+            change.join("proposal.md"),
+            "# Add login\n\n## Why\nAccounts.\n\n## What Changes\n- **auth:** login\n",
+        )
+        .unwrap();
+        std::fs::write(change.join("tasks.md"), "## 1. Build\n- [x] 1.1 Form\n- [ ] 1.2 Session\n").unwrap();
+        std::fs::write(
+            dir.path().join("openspec/specs/auth/spec.md"),
+            "# auth\n\n## Purpose\nSign in.\n\n## Requirements\n### Requirement: Login\nThe system SHALL sign users in.\n\n\
+             #### Scenario: Good password\n- **WHEN** it matches\n- **THEN** signed in\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn preview_and_sync_answers_read_into_records() {
+        let ws = workspace();
+        let dir = ws.path().display().to_string();
+        let p = openspec_preview(dir.clone(), None).unwrap();
+        let rows: Vec<_> = p.rows.iter().map(|r| (r.kind, r.id.as_str(), r.row.as_str())).collect();
+        assert_eq!(rows, [(OpenspecKind::Change, "add-login", "create"), (OpenspecKind::Spec, "auth", "create")]);
+        let docs: Vec<&str> = p.rows[0].docs.iter().map(|d| d.doc.as_str()).collect();
+        assert_eq!(docs, ["proposal.md", "tasks.md"]);
+
+        let s = openspec_sync(dir.clone(), Some(OpenspecSyncOptions { change: None, policy: Some("merge".into()) }))
+            .unwrap();
+        assert_eq!((s.report.policy.as_str(), s.report.checked, s.report.items.len()), ("merge", 2, 2));
+        assert_eq!(s.report.items[0].directions, ["fs->db"]);
+        assert!(openspec_sync(dir, None).unwrap().report.items.is_empty());
+    }
+
+    #[test]
+    fn errors_keep_their_case_and_name_the_item() {
+        let ws = workspace();
+        let dir = ws.path().display().to_string();
+        let e = openspec_show(dir.clone(), "add-login".into(), Some(OpenspecKind::Spec)).unwrap_err();
+        assert!(matches!(&e, TwinsyncError::NotFound { reason } if reason.contains("add-login")), "{e:?}");
+        let bad = OpenspecSyncOptions { change: None, policy: Some("yolo".into()) };
+        let e = openspec_sync(dir, Some(bad)).unwrap_err();
+        assert!(matches!(&e, TwinsyncError::InvalidInput { reason } if reason.contains("yolo")), "{e:?}");
+        let empty = tempfile::tempdir().unwrap();
+        let e = openspec_list(empty.path().display().to_string(), false).unwrap_err();
+        assert!(matches!(&e, TwinsyncError::NotFound { reason } if reason.contains("no openspec/ folder")), "{e:?}");
+    }
+}
