@@ -125,25 +125,7 @@ impl Syncer<'_> {
         let tx = Savepoint::new(&db.conn).map_err(|e| db.err(e))?;
         let rowid = match state {
             Some(s) => s.rowid,
-            None => {
-                tx.execute(
-                    "INSERT INTO items(kind, id, project, title, status, path) VALUES (?1, ?2, ?3, ?2, ?4, ?5)",
-                    params![
-                        kind.as_str(),
-                        item.id,
-                        self.config.project,
-                        Status::derive(kind, None, false, 0, 0).as_str(),
-                        item.path
-                    ],
-                )
-                .map_err(|e| db.err(e))?;
-                let rowid = tx.last_insert_rowid();
-                for doc in kind.docs() {
-                    tx.execute("INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, '')", params![rowid, doc])
-                        .map_err(|e| db.err(e))?;
-                }
-                rowid
-            }
+            None => self.insert_row(&tx, item)?,
         };
         // The documents as they end up on disk (for title, progress, status).
         let mut final_docs: BTreeMap<&str, Option<String>> =
@@ -266,34 +248,8 @@ impl Syncer<'_> {
             }
         }
         // Derived fields from the documents as they now stand on disk.
-        let (done, total) = match final_docs.get("tasks.md").cloned().flatten() {
-            Some(t) => {
-                let p = count_tasks(&t);
-                (p.completed as i64, p.total as i64)
-            }
-            None => (0, 0),
-        };
-        let (title, requirements) = match kind {
-            Kind::Change => (
-                final_docs
-                    .get("proposal.md")
-                    .cloned()
-                    .flatten()
-                    .map(|p| change_title(&p, &item.id))
-                    .unwrap_or_else(|| item.id.clone()),
-                item.delta_requirements(),
-            ),
-            Kind::Spec => (
-                item.id.clone(),
-                final_docs
-                    .get("spec.md")
-                    .cloned()
-                    .flatten()
-                    .and_then(|s| parse_spec(&s).ok())
-                    .map(|s| s.requirements.len() as i64)
-                    .unwrap_or(0),
-            ),
-        };
+        let (done, total) = task_progress(&final_docs);
+        let (title, requirements) = title_and_requirements(item, &final_docs);
         let status = Status::derive(kind, state.map(|s| s.status), item.archived_on.is_some(), done, total);
         let sync_error = if open_conflicts.is_empty() {
             None
@@ -390,6 +346,30 @@ impl Syncer<'_> {
         }))
     }
 
+    /// Adds the row of an item seen on disk for the first time, with an empty `doc_state`
+    /// per document (absent on the database side, no base yet).
+    fn insert_row(&self, tx: &Savepoint<'_>, item: &FsItem) -> Result<i64, SyncError> {
+        let db = self.db;
+        let kind = item.kind;
+        tx.execute(
+            "INSERT INTO items(kind, id, project, title, status, path) VALUES (?1, ?2, ?3, ?2, ?4, ?5)",
+            params![
+                kind.as_str(),
+                item.id,
+                self.config.project,
+                Status::derive(kind, None, false, 0, 0).as_str(),
+                item.path
+            ],
+        )
+        .map_err(|e| db.err(e))?;
+        let rowid = tx.last_insert_rowid();
+        for doc in kind.docs() {
+            tx.execute("INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, '')", params![rowid, doc])
+                .map_err(|e| db.err(e))?;
+        }
+        Ok(rowid)
+    }
+
     /// Writes (or with `None` deletes) a file through the filesystem replica, compare-and-swap
     /// on what the scan saw.
     fn write_file(
@@ -407,5 +387,42 @@ impl Syncer<'_> {
             (None, None) => Ok(()),
         };
         r.map_err(|source| SyncError::File { kind, id: id.to_string(), source })
+    }
+}
+
+/// Tasks done and tasks in all, from `tasks.md` as it ends up.
+fn task_progress(final_docs: &BTreeMap<&str, Option<String>>) -> (i64, i64) {
+    match final_docs.get("tasks.md").cloned().flatten() {
+        Some(t) => {
+            let p = count_tasks(&t);
+            (p.completed as i64, p.total as i64)
+        }
+        None => (0, 0),
+    }
+}
+
+/// The row's title and requirement count: a change's from its proposal and delta specs,
+/// a spec's from its `spec.md` as it ends up.
+fn title_and_requirements(item: &FsItem, final_docs: &BTreeMap<&str, Option<String>>) -> (String, i64) {
+    match item.kind {
+        Kind::Change => (
+            final_docs
+                .get("proposal.md")
+                .cloned()
+                .flatten()
+                .map(|p| change_title(&p, &item.id))
+                .unwrap_or_else(|| item.id.clone()),
+            item.delta_requirements(),
+        ),
+        Kind::Spec => (
+            item.id.clone(),
+            final_docs
+                .get("spec.md")
+                .cloned()
+                .flatten()
+                .and_then(|s| parse_spec(&s).ok())
+                .map(|s| s.requirements.len() as i64)
+                .unwrap_or(0),
+        ),
     }
 }
