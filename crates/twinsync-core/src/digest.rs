@@ -76,7 +76,11 @@ impl Digest {
 }
 
 /// The value of each lowercase hex digit; 0xFF for every other byte.
-const HEX_VALUE: [u8; 256] = {
+const HEX_VALUE: [u8; 256] = hex_values(false);
+
+/// The value of each hex digit (lowercase, and uppercase too if asked); 0xFF for
+/// every other byte.
+pub(crate) const fn hex_values(uppercase_too: bool) -> [u8; 256] {
     let mut t = [0xFFu8; 256];
     let mut i = 0;
     while i < 10 {
@@ -86,10 +90,13 @@ const HEX_VALUE: [u8; 256] = {
     let mut i = 0;
     while i < 6 {
         t[b'a' as usize + i] = 10 + i as u8;
+        if uppercase_too {
+            t[b'A' as usize + i] = 10 + i as u8;
+        }
         i += 1;
     }
     t
-};
+}
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

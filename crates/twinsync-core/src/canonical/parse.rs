@@ -488,22 +488,8 @@ pub(crate) fn push_char(out: &mut Vec<u8>, c: char) {
     }
 }
 
-/// The value of each byte as a hex digit, or 0xFF.
-const HEX_VALUE: [u8; 256] = {
-    let mut t = [0xFF; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
+/// The value of each byte as a hex digit (either case), or 0xFF.
+const HEX_VALUE: [u8; 256] = crate::digest::hex_values(true);
 
 /// The four hex digits at `pos`, looked up rather than matched: in text full of
 /// `\u` escapes a branch per digit class is a coin toss.
