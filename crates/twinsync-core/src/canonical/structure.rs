@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn two_halves_find_what_one_scan_finds() {
-        let item = "  {\"s\": \"a [quoted] \\\" { string\", \"l\": [1, [2, {}]], \"t\": \"\\\\\"}";
+        let item = "  {\"s\": \"a [quoted] \\\" { string\", \"l\": [1, [2, {}]], \"t\": \"\\\\ é 🎨\"}";
         let n = (SPLIT_AT / item.len()) * 2;
         let doc = format!("[\n{}\n]", vec![item; n].join(",\n"));
         let (mut one, mut two) = (Vec::new(), Vec::new());
@@ -348,6 +348,15 @@ mod tests {
         let pairs = |e: &[Extent]| e.iter().map(|x| (x.close, x.next)).collect::<Vec<_>>();
         assert_eq!(pairs(&one), pairs(&two));
         assert_eq!(one.len(), 1 + 4 * n);
+        // Both vouch for the UTF-8, and neither does once a byte of either half is bad.
+        assert!(find_extents(doc.as_bytes(), &mut two, &mut Vec::new(), 1).utf8);
+        for at in [doc.find('é').unwrap(), doc.rfind('🎨').unwrap() + 1] {
+            let mut bad = doc.clone().into_bytes();
+            bad[at] = 0xFF;
+            let (a, b) =
+                (find_extents(&bad, &mut one, &mut Vec::new(), 0), find_extents(&bad, &mut two, &mut Vec::new(), 1));
+            assert!(a.balanced && b.balanced && !a.utf8 && !b.utf8, "byte {at}: {a:?} {b:?}");
+        }
         // Unbalanced in the second half, or a raw newline inside a string where the
         // halves meet: both ways say no.
         let unbalanced = format!("{}]", doc);
