@@ -27,12 +27,14 @@ use std::arch::x86_64::*;
 pub(crate) struct Utf8Check {
     /// Whether this machine can run the check at all.
     on: bool,
+    /// The last 16 bytes taken (zero after ASCII), for the pairs across a boundary.
     #[cfg(target_arch = "x86_64")]
     prev: __m128i,
     /// Nonzero where the last block ended inside a sequence: an error unless the
     /// next block continues it.
     #[cfg(target_arch = "x86_64")]
     incomplete: __m128i,
+    /// The error bits found so far, OR-ed together.
     #[cfg(target_arch = "x86_64")]
     error: __m128i,
 }
@@ -98,25 +100,9 @@ impl Utf8Check {
             self.prev = input;
         }
         // Only the last three bytes can start a sequence that runs past the block.
-        let max = _mm_setr_epi8(
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            -1,
-            0xEF_u8 as i8,
-            0xDF_u8 as i8,
-            0xBF_u8 as i8,
-        );
-        self.incomplete = _mm_subs_epu8(self.prev, max);
+        let mut max = [0xFF; 16];
+        max[13..].copy_from_slice(&[0xEF, 0xDF, 0xBF]);
+        self.incomplete = _mm_subs_epu8(self.prev, table16(max));
     }
 }
 
