@@ -248,6 +248,20 @@ pub struct Drift {
     pub items: Vec<DriftItem>,
     /// Items per class.
     pub counts: DriftCounts,
+    /// Items a side could not read or digest; kept out of `items` and of any sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<ItemError>,
+}
+
+/// An item one side could not read or digest, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemError {
+    /// The item.
+    pub key: String,
+    /// The side it failed on.
+    pub side: crate::policy::Side,
+    /// What is wrong, naming the item.
+    pub error: String,
 }
 
 impl Drift {
@@ -255,9 +269,9 @@ impl Drift {
     pub fn drifted(&self) -> impl Iterator<Item = &DriftItem> {
         self.items.iter().filter(|i| i.class != DriftClass::InSync)
     }
-    /// True when every item is in sync.
+    /// True when every item is in sync and every item could be read.
     pub fn is_clean(&self) -> bool {
-        self.counts.drifted() == 0
+        self.counts.drifted() == 0 && self.failed.is_empty()
     }
 }
 
@@ -318,7 +332,7 @@ impl<'a> DriftView<'a> {
     }
     /// The owned drift: keys and digests copied out of the maps.
     pub fn into_owned(self) -> Drift {
-        Drift { items: self.items().map(|i| i.to_owned_item()).collect(), counts: self.counts }
+        Drift { items: self.items().map(|i| i.to_owned_item()).collect(), counts: self.counts, failed: Vec::new() }
     }
 
     fn push(&mut self, item: DriftRef<'a>) {
@@ -478,7 +492,7 @@ pub fn detect_owned<B: HasDigest, L: HasDigest, R: HasDigest>(
 ) -> Drift {
     let mut items = Vec::with_capacity(capacity(base.len(), left.len(), right.len()).0);
     let tally = walk(base, left, right, |item| items.push(item.to_owned_item()));
-    Drift { items, counts: DriftCounts::from_tally(tally) }
+    Drift { items, counts: DriftCounts::from_tally(tally), failed: Vec::new() }
 }
 
 /// Room for the keys and the stored digests of a walk over maps of these sizes.

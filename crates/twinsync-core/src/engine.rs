@@ -9,9 +9,9 @@ use crate::audit::AuditRecord;
 use crate::clock::Clock;
 use crate::content::Content;
 use crate::digest::Digest;
-use crate::drift::{detect_owned, Drift};
+use crate::drift::{detect_owned, Drift, ItemError};
 use crate::error::{Error, Result};
-use crate::event::{EventCategory, EventEnvelope, NotificationStatus, Transport};
+use crate::event::Event;
 use crate::key::Key;
 use crate::merge::{json3, text3, JsonMergeOptions, TextMergeOptions};
 use crate::plan::{plan, Action, ActionKind, Plan, PlanContext, DEFAULT_BUCKET_MS};
@@ -106,14 +106,15 @@ pub struct Scan {
     pub drift: Drift,
 }
 
+/// Most drifted items a `drift_detected` event lists (its counts cover them all).
+const DRIFT_EVENT_ITEMS: usize = 50;
+
 /// Runs syncs and undos of one pair over a store.
 pub struct Engine<'a> {
     store: &'a mut dyn Store,
     clock: &'a dyn Clock,
-    transport: Option<&'a dyn Transport>,
     progress: Option<&'a dyn Fn(usize, usize)>,
     config: EngineConfig,
-    events_sent: u64,
 }
 
 /// Outcome of one item, before it is written into the report.
@@ -133,13 +134,7 @@ fn side<'r>(left: &'r mut dyn Replica, right: &'r mut dyn Replica, s: Side) -> &
 impl<'a> Engine<'a> {
     /// An engine over `store`, reading time from `clock`.
     pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, config: EngineConfig) -> Self {
-        Engine { store, clock, transport: None, progress: None, config, events_sent: 0 }
-    }
-
-    /// Sends events through `transport`.
-    pub fn with_transport(mut self, transport: &'a dyn Transport) -> Self {
-        self.transport = Some(transport);
-        self
+        Engine { store, clock, progress: None, config }
     }
 
     /// Calls `progress(done, total)` after each applied item, for progress bars.
@@ -154,12 +149,71 @@ impl<'a> Engine<'a> {
     }
 
     /// Scans both replicas and classifies every item against the base.
+    ///
+    /// An item either side could not read is kept out of the drift on both sides (and
+    /// out of the base view), so it is neither copied, deleted nor overwritten: it is
+    /// listed in [`Drift::failed`] instead.
     pub fn scan(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Scan> {
         let base = self.store.load_base(&self.config.scope)?;
-        let l = left.scan()?;
-        let r = right.scan()?;
-        let drift = detect_owned(&base, &l, &r);
+        let mut l = left.scan()?;
+        let mut r = right.scan()?;
+        let mut failed = Vec::new();
+        for (side, replica) in [(Side::Left, &*left), (Side::Right, &*right)] {
+            failed.extend(replica.scan_failures().into_iter().map(|f| ItemError { key: f.key, side, error: f.error }));
+        }
+        let mut drift = if failed.is_empty() {
+            detect_owned(&base, &l, &r)
+        } else {
+            let mut visible = base.clone();
+            for key in failed.iter().filter_map(|f| Key::new(&f.key).ok()) {
+                visible.remove(&key);
+                l.remove(&key);
+                r.remove(&key);
+            }
+            detect_owned(&visible, &l, &r)
+        };
+        drift.failed = failed;
+        self.note_drift(&drift)?;
         Ok(Scan { base, left: l, right: r, drift })
+    }
+
+    /// Writes `drift_detected` when the set of drifted items (and failed ones) differs
+    /// from the one last seen, so a status run every minute is not an event a minute.
+    fn note_drift(&mut self, drift: &Drift) -> Result<()> {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for i in drift.drifted() {
+            h.update(i.key.as_str().as_bytes());
+            h.update([0]);
+            h.update(serde_json::to_string(&i.class).unwrap_or_default().as_bytes());
+            h.update([0]);
+        }
+        for f in &drift.failed {
+            h.update(f.key.as_bytes());
+            h.update([1]);
+        }
+        let fingerprint = h.finalize().to_vec();
+        let namespace = "drift_set";
+        if self.store.kv_get(namespace, &self.config.scope)?.as_deref() == Some(fingerprint.as_slice()) {
+            return Ok(());
+        }
+        let was_recorded = self.store.kv_get(namespace, &self.config.scope)?.is_some();
+        let drifted: Vec<serde_json::Value> = drift
+            .drifted()
+            .take(DRIFT_EVENT_ITEMS)
+            .map(|i| serde_json::json!({ "key": i.key, "class": i.class }))
+            .collect();
+        if !drifted.is_empty() || !drift.failed.is_empty() || was_recorded {
+            let payload = serde_json::json!({
+                "drifted": drift.counts.drifted(),
+                "failed": drift.failed.len(),
+                "counts": drift.counts,
+                "items": drifted,
+            });
+            self.store.append_events(&[Event::drift_detected(self.clock.now(), &self.config.scope, payload)])?;
+        }
+        self.store.kv_put(namespace, &self.config.scope, &fingerprint)?;
+        Ok(())
     }
 
     /// The drift of the pair.
@@ -247,7 +301,7 @@ impl<'a> Engine<'a> {
         opts: &SyncOptions,
     ) -> Result<OperationReport> {
         let started = self.clock.now();
-        let (plan, _) = self.plan(left, right, opts)?;
+        let (plan, scan) = self.plan(left, right, opts)?;
         let op_id = plan.operation_id();
         if let Some(mut done) = self.store.operation(&op_id)? {
             if done.status == OperationStatus::Completed {
@@ -270,23 +324,20 @@ impl<'a> Engine<'a> {
             counts: ReportCounts { planned: plan.actions.len(), ..Default::default() },
             items: Vec::with_capacity(plan.actions.len()),
             conflicts: Vec::new(),
+            item_errors: Vec::new(),
             reversible_until: None,
             undone_at: None,
             replayed: false,
             audit_id: None,
         };
-        if plan.actions.is_empty() {
+        if plan.actions.is_empty() && scan.drift.failed.is_empty() {
             report.status = OperationStatus::Completed;
             return Ok(report);
         }
-        self.store.put_operation(&report)?;
-        self.emit(
-            EventCategory::SyncStarted,
-            &op_id,
-            serde_json::json!({
-                "operation_id": op_id, "scope": self.config.scope, "planned": plan.actions.len(),
-            }),
-        );
+        let started_event =
+            Event::sync_started(started, &self.config.scope, &op_id, opts.trigger.as_str(), plan.actions.len());
+        self.store.put_operation(&report, &[started_event])?;
+        let mut finish_events = Vec::new();
         let ctx = WriteContext { operation_id: op_id.clone() };
         let mut undoable = false;
         for (done, action) in plan.actions.iter().enumerate() {
@@ -302,16 +353,22 @@ impl<'a> Engine<'a> {
             }
             undoable |= applied.undoable;
             if let Some(c) = applied.conflict {
-                self.emit(
-                    EventCategory::Conflict,
+                finish_events.push(Event::conflict_detected(
+                    self.clock.now(),
+                    &self.config.scope,
                     &op_id,
-                    serde_json::json!({
-                        "operation_id": op_id, "key": c.key, "class": c.class, "reason": c.reason,
-                    }),
-                );
+                    c.key.as_str(),
+                    &c.class,
+                    &c.reason,
+                ));
                 report.conflicts.push(c);
             }
             report.items.push(applied.result);
+        }
+        for failure in &scan.drift.failed {
+            self.record_unreadable(&op_id, failure, &scan.base, opts.trigger);
+            report.counts.failed += 1;
+            report.item_errors.push(failure.clone());
         }
         let finished = self.clock.now();
         report.finished_at = finished;
@@ -331,21 +388,9 @@ impl<'a> Engine<'a> {
             &report.counts,
             report.duration_ms,
         )?);
-        self.store.put_operation(&report)?;
+        finish_events.push(Event::sync_finished(finished, &report));
+        self.store.put_operation(&report, &finish_events)?;
         self.store.prune(finished, &self.config.undo)?;
-        let category = if report.status == OperationStatus::Failed {
-            EventCategory::SyncFailed
-        } else {
-            EventCategory::SyncCompleted
-        };
-        self.emit(
-            category,
-            &op_id,
-            serde_json::json!({
-                "operation_id": op_id, "scope": self.config.scope, "status": report.status, "counts": report.counts,
-                "duration_ms": report.duration_ms,
-            }),
-        );
         Ok(report)
     }
 
@@ -416,6 +461,32 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Records in history that an item could not be read; its base stays as it was.
+    fn record_unreadable(&mut self, op: &str, failure: &ItemError, base: &BTreeMap<Key, Digest>, trigger: Trigger) {
+        let Ok(key) = Key::new(&failure.key) else { return };
+        let base_after = base.get(&key).copied();
+        let _ = self.store.commit_item(&ItemCommit {
+            scope: self.config.scope.clone(),
+            key: key.clone(),
+            base_after,
+            blobs: vec![],
+            undo: vec![],
+            history: HistoryEntry {
+                operation_id: op.to_string(),
+                scope: self.config.scope.clone(),
+                key,
+                direction: "base".into(),
+                trigger,
+                success: false,
+                error: Some(failure.error.clone()),
+                left: None,
+                right: None,
+                at: self.clock.now(),
+            },
+            events: vec![],
+        });
+    }
+
     fn record_failure(&mut self, a: &Action, trigger: Trigger, error: &str, ctx: &WriteContext) {
         // A failed item leaves the base as it was; only history records the attempt.
         // If even that cannot be written, the report still carries the error.
@@ -427,6 +498,7 @@ impl<'a> Engine<'a> {
             blobs: vec![],
             undo: vec![],
             history: self.history_row(&ctx.operation_id, a, trigger, false, Some(error.to_string()), a.left, a.right),
+            events: vec![],
         });
     }
 
@@ -502,6 +574,7 @@ impl<'a> Engine<'a> {
                 blobs,
                 undo: vec![],
                 history,
+                events: vec![],
             })
             .map_err(|e| ItemFailure::Error(format!("{}: {e}", a.key)))?;
         Ok(Step { left: a.left, right: a.right, note: a.reason.clone(), conflict: None, undoable: false })
@@ -558,6 +631,7 @@ impl<'a> Engine<'a> {
                 blobs,
                 undo,
                 history,
+                events: vec![self.doc_updated(&ctx.operation_id, &a.key, target, post.as_ref())],
             })
             .map_err(|e| ItemFailure::Error(format!("{}: written to the {target} but not recorded: {e}", a.key)))?;
         Ok(Step { left: l, right: r, note: note.to_string(), conflict: None, undoable: true })
@@ -669,6 +743,7 @@ impl<'a> Engine<'a> {
             }
         }
         let history = self.history_row(&ctx.operation_id, a, trigger, true, None, Some(digest), Some(digest));
+        let events = undo.iter().map(|u| self.doc_updated(&ctx.operation_id, &a.key, u.side, Some(&digest))).collect();
         self.store
             .commit_item(&ItemCommit {
                 scope: self.config.scope.clone(),
@@ -677,6 +752,7 @@ impl<'a> Engine<'a> {
                 blobs,
                 undo,
                 history,
+                events,
             })
             .map_err(|e| ItemFailure::Error(format!("{}: merged but not recorded: {e}", a.key)))?;
         Ok(Step {
@@ -730,30 +806,8 @@ impl<'a> Engine<'a> {
         })?)
     }
 
-    fn emit(&mut self, category: EventCategory, correlation: &str, payload: serde_json::Value) {
-        let at = self.clock.now();
-        self.events_sent += 1;
-        let envelope = EventEnvelope {
-            // Unique within the operation: several conflicts can share one millisecond.
-            id: format!("{correlation}-{}-{}", at.millis(), self.events_sent),
-            category,
-            at,
-            correlation_id: correlation.to_string(),
-            payload,
-        };
-        if let Some(t) = self.transport {
-            if let Err(e) = t.send(&envelope) {
-                // Kept for a later retry rather than lost.
-                if self.store.enqueue_event(&envelope).is_ok() {
-                    let _ = self.store.set_event_status(
-                        &envelope.id,
-                        NotificationStatus::Retrying,
-                        1,
-                        Some(&e.to_string()),
-                    );
-                }
-            }
-        }
+    fn doc_updated(&self, op: &str, key: &Key, side: Side, digest: Option<&Digest>) -> Event {
+        Event::doc_updated(self.clock.now(), &self.config.scope, op, key.as_str(), side, digest)
     }
 
     /// Undoes an operation (the newest undoable one of this pair for `None`).
@@ -820,7 +874,7 @@ impl<'a> Engine<'a> {
             &counts,
             self.clock.now().millis() - now.millis(),
         )?);
-        self.store.put_operation(&op)?;
+        self.store.put_operation(&op, &[])?;
         Ok(report)
     }
 
@@ -874,6 +928,7 @@ impl<'a> Engine<'a> {
         }
         let now = self.clock.now();
         let e = &sides[0];
+        let events = sides.iter().map(|u| self.doc_updated(&ctx.operation_id, key, u.side, u.pre.as_ref())).collect();
         self.store
             .commit_undo(&UndoCommit {
                 scope: self.config.scope.clone(),
@@ -893,6 +948,7 @@ impl<'a> Engine<'a> {
                     at: now,
                 },
                 at: now,
+                events,
             })
             .map_err(|err| format!("restored but not recorded: {err}"))
     }

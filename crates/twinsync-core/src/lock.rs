@@ -4,7 +4,8 @@
 //! This module owns the lock transitions. [`LockManager`] runs each one as a single
 //! read-modify-write through [`Store::update_lock`], so two processes sharing a store
 //! cannot both win an acquire. It records acquire, release and force-release in the
-//! audit log and, given a [`Notifier`], emits `lock_acquired` / `lock_released` events.
+//! audit log and writes `lock:acquired`, `lock:released` and `lock:expired` to the outbox in the
+//! same transaction as the lock row.
 //!
 //! Tokens: the core has no random number generator of its own, so a token is derived as
 //! SHA-256 over the lock name, owner and time, a process-wide counter, the address of a
@@ -22,8 +23,8 @@ use sha2::{Digest as _, Sha256};
 use crate::audit::AuditRecord;
 use crate::clock::{Clock, Timestamp};
 use crate::error::Error;
-use crate::event::{EventEnvelope, Notifier};
-use crate::store::Store;
+use crate::event::Event;
+use crate::store::{LockChange, Store};
 
 /// Default lock lifetime: 30 minutes.
 pub const DEFAULT_TTL_MS: i64 = 30 * 60 * 1000;
@@ -132,25 +133,18 @@ pub const MIN_TOKEN_LEN: usize = 16;
 pub struct LockManager<'a> {
     store: &'a mut dyn Store,
     clock: &'a dyn Clock,
-    notifier: Option<&'a Notifier<'a>>,
 }
 
 impl std::fmt::Debug for LockManager<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LockManager").field("notifier", &self.notifier).finish_non_exhaustive()
+        f.debug_struct("LockManager").finish_non_exhaustive()
     }
 }
 
 impl<'a> LockManager<'a> {
     /// A manager over `store`, judging expiry by `clock`.
     pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock) -> Self {
-        LockManager { store, clock, notifier: None }
-    }
-
-    /// Emits `lock_acquired` and `lock_released` through `notifier`.
-    pub fn with_notifier(mut self, notifier: &'a Notifier<'a>) -> Self {
-        self.notifier = Some(notifier);
-        self
+        LockManager { store, clock }
     }
 
     /// Takes lock `req.name` for `req.owner`. A lock that expired is taken over; the same
@@ -177,26 +171,29 @@ impl<'a> LockManager<'a> {
             }
             Some(l) if l.is_live(now) => {
                 refreshed = true;
-                Ok(Some(Lock { reason: req.reason.clone(), expires_at: now.plus_millis(req.ttl_ms), ..l }))
+                let lock = Lock { reason: req.reason.clone(), expires_at: now.plus_millis(req.ttl_ms), ..l };
+                Ok(LockChange::quiet(Some(lock)))
             }
-            _ => Ok(Some(Lock {
-                name: req.name.clone(),
-                owner: req.owner.clone(),
-                token: req.token.clone().unwrap_or_else(|| {
-                    fresh_token(&[req.name.as_bytes(), req.owner.as_bytes(), &now.millis().to_be_bytes()])
-                }),
-                reason: req.reason.clone(),
-                acquired_at: now,
-                expires_at: now.plus_millis(req.ttl_ms),
-            })),
+            lapsed => {
+                let lock = Lock {
+                    name: req.name.clone(),
+                    owner: req.owner.clone(),
+                    token: req.token.clone().unwrap_or_else(|| {
+                        fresh_token(&[req.name.as_bytes(), req.owner.as_bytes(), &now.millis().to_be_bytes()])
+                    }),
+                    reason: req.reason.clone(),
+                    acquired_at: now,
+                    expires_at: now.plus_millis(req.ttl_ms),
+                };
+                let mut events: Vec<Event> = lapsed.iter().map(|old| Event::lock_expired(now, old)).collect();
+                events.push(Event::lock_acquired(now, &lock));
+                Ok(LockChange { lock: Some(lock), events })
+            }
         })?;
         let lock =
             result?.ok_or_else(|| Error::InvalidInput(format!("lock {:?}: store returned no lock", req.name)))?;
         let action = if refreshed { "lock.refresh" } else { "lock.acquire" };
         self.audit(action, &req.owner, &lock.name, Some(format!("held by {} until {}", lock.owner, lock.expires_at)))?;
-        if !refreshed {
-            self.emit(EventEnvelope::lock_acquired(now, &lock_correlation(&lock), &lock))?;
-        }
         Ok(lock)
     }
 
@@ -211,7 +208,7 @@ impl<'a> LockManager<'a> {
             Some(l) if !l.is_held_by(caller) => {
                 Err(LockError::NotOwner { name: name.to_string(), caller: caller_label(caller, &l) })
             }
-            Some(l) => Ok(Some(Lock { expires_at: now.plus_millis(ttl_ms), ..l })),
+            Some(l) => Ok(LockChange::quiet(Some(Lock { expires_at: now.plus_millis(ttl_ms), ..l }))),
             None => Err(LockError::NotHeld(name.to_string())),
         })?;
         let lock = result?.ok_or_else(|| Error::InvalidInput(format!("lock {name:?}: store returned no lock")))?;
@@ -226,13 +223,14 @@ impl<'a> LockManager<'a> {
         let mut released = None;
         let result = self.store.update_lock(name, &mut |current| match current {
             // Lapsed: clear the row (nobody holds it anyway) and say so.
-            Some(l) if !l.is_live(now) => Ok(None),
+            Some(l) if !l.is_live(now) => Ok(LockChange { lock: None, events: vec![Event::lock_expired(now, &l)] }),
             Some(l) if !l.is_held_by(caller) => {
                 Err(LockError::NotOwner { name: name.to_string(), caller: caller_label(caller, &l) })
             }
             Some(l) => {
+                let event = Event::lock_released(now, &l, &caller_label(caller, &l), false);
                 released = Some(l);
-                Ok(None)
+                Ok(LockChange { lock: None, events: vec![event] })
             }
             None => Err(LockError::NotHeld(name.to_string())),
         })?;
@@ -240,7 +238,6 @@ impl<'a> LockManager<'a> {
         let lock = released.ok_or_else(|| LockError::NotHeld(name.to_string()))?;
         let who = caller_label(caller, &lock);
         self.audit("lock.release", &who, name, None)?;
-        self.emit(EventEnvelope::lock_released(now, &lock_correlation(&lock), name, &lock.owner, &who, false))?;
         Ok(lock.without_token())
     }
 
@@ -253,8 +250,13 @@ impl<'a> LockManager<'a> {
         let mut previous = None;
         self.store
             .update_lock(name, &mut |current| {
+                let events = match &current {
+                    Some(l) if l.is_live(now) => vec![Event::lock_released(now, l, actor, true)],
+                    Some(l) => vec![Event::lock_expired(now, l)],
+                    None => vec![],
+                };
                 previous = current.filter(|l| l.is_live(now));
-                Ok(None)
+                Ok(LockChange { lock: None, events })
             })?
             .map_err(Error::from)?;
         let detail = match (&previous, reason) {
@@ -267,9 +269,6 @@ impl<'a> LockManager<'a> {
             (None, r) => format!("lock was not held{}", r.map(|r| format!(": {r}")).unwrap_or_default()),
         };
         self.audit_with("lock.force_release", actor, name, previous.is_some(), Some(detail))?;
-        if let Some(l) = &previous {
-            self.emit(EventEnvelope::lock_released(now, &lock_correlation(l), name, &l.owner, actor, true))?;
-        }
         Ok(previous.map(|l| l.without_token()))
     }
 
@@ -313,17 +312,6 @@ impl<'a> LockManager<'a> {
         })?;
         Ok(())
     }
-
-    fn emit(&mut self, event: EventEnvelope) -> Result<(), Error> {
-        if let Some(n) = self.notifier {
-            n.notify(self.store, &event)?;
-        }
-        Ok(())
-    }
-}
-
-fn lock_correlation(lock: &Lock) -> String {
-    format!("lock:{}:{}", lock.name, lock.acquired_at.millis())
 }
 
 /// Names the caller in errors and audit records without echoing a token back.

@@ -6,11 +6,11 @@ use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
 use crate::digest::Digest;
-use crate::event::{EventEnvelope, NotificationStatus};
+use crate::event::Event;
 use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::report::OperationReport;
-use crate::store::{HistoryEntry, ItemCommit, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits};
+use crate::store::{HistoryEntry, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits};
 
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Default, Clone)]
@@ -23,7 +23,9 @@ pub struct MemoryStore {
     history: Vec<HistoryEntry>,
     locks: BTreeMap<String, Lock>,
     audit: Vec<AuditRecord>,
-    events: Vec<(EventEnvelope, NotificationStatus, u32, Option<String>)>,
+    /// The outbox, oldest first; `last_event_id` survives pruning.
+    events: Vec<Event>,
+    last_event_id: u64,
     kv: HashMap<(String, String), Vec<u8>>,
 }
 
@@ -56,11 +58,12 @@ impl Store for MemoryStore {
         Ok(self.operations.iter().rev().filter(|o| scope.is_none_or(|s| o.scope == s)).take(limit).cloned().collect())
     }
 
-    fn put_operation(&mut self, report: &OperationReport) -> Result<(), StoreError> {
+    fn put_operation(&mut self, report: &OperationReport, events: &[Event]) -> Result<(), StoreError> {
         match self.operations.iter_mut().find(|o| o.operation_id == report.operation_id) {
             Some(o) => *o = report.clone(),
             None => self.operations.push(report.clone()),
         }
+        self.append_events(events)?;
         Ok(())
     }
 
@@ -75,6 +78,7 @@ impl Store for MemoryStore {
         }
         self.undo.extend(c.undo.iter().cloned());
         self.history.push(c.history.clone());
+        self.append_events(&c.events)?;
         Ok(())
     }
 
@@ -92,6 +96,7 @@ impl Store for MemoryStore {
             u.undone_at = Some(c.at);
         }
         self.history.push(c.history.clone());
+        self.append_events(&c.events)?;
         Ok(())
     }
 
@@ -136,15 +141,19 @@ impl Store for MemoryStore {
     fn update_lock(
         &mut self,
         name: &str,
-        f: &mut dyn FnMut(Option<Lock>) -> Result<Option<Lock>, LockError>,
+        f: &mut dyn FnMut(Option<Lock>) -> Result<LockChange, LockError>,
     ) -> Result<Result<Option<Lock>, LockError>, StoreError> {
         let current = self.locks.get(name).cloned();
-        Ok(f(current).inspect(|new| {
-            match new {
-                Some(l) => self.locks.insert(name.to_string(), l.clone()),
-                None => self.locks.remove(name),
-            };
-        }))
+        let change = match f(current) {
+            Ok(change) => change,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        match &change.lock {
+            Some(l) => self.locks.insert(name.to_string(), l.clone()),
+            None => self.locks.remove(name),
+        };
+        self.append_events(&change.events)?;
+        Ok(Ok(change.lock))
     }
 
     fn locks(&self) -> Result<Vec<Lock>, StoreError> {
@@ -165,31 +174,23 @@ impl Store for MemoryStore {
         Ok(self.audit.iter().rev().take(limit).cloned().collect())
     }
 
-    fn enqueue_event(&mut self, event: &EventEnvelope) -> Result<(), StoreError> {
-        self.events.push((event.clone(), NotificationStatus::Queued, 0, None));
-        Ok(())
+    fn append_events(&mut self, events: &[Event]) -> Result<u64, StoreError> {
+        for e in events {
+            self.last_event_id += 1;
+            self.events.push(Event { id: self.last_event_id, ..e.clone() });
+        }
+        Ok(self.last_event_id)
     }
 
-    fn events(&self, status: NotificationStatus, limit: usize) -> Result<Vec<EventEnvelope>, StoreError> {
-        Ok(self.events.iter().filter(|e| e.1 == status).take(limit).map(|e| e.0.clone()).collect())
+    fn events_since(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        Ok(self.events.iter().filter(|e| e.id > after).take(limit).cloned().collect())
     }
 
-    fn set_event_status(
-        &mut self,
-        event_id: &str,
-        status: NotificationStatus,
-        attempts: u32,
-        error: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let e = self
-            .events
-            .iter_mut()
-            .find(|e| e.0.id == event_id)
-            .ok_or_else(|| StoreError::NotFound(format!("event {event_id}")))?;
-        e.1 = status;
-        e.2 = attempts;
-        e.3 = error.map(String::from);
-        Ok(())
+    fn prune_events(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let n = self.events.len();
+        let last = self.last_event_id;
+        self.events.retain(|e| e.time >= before || e.id == last);
+        Ok(n - self.events.len())
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

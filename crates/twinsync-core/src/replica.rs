@@ -26,6 +26,17 @@ pub struct Entry {
 /// A whole replica as scanned: entries by key.
 pub type Snapshot = BTreeMap<Key, Entry>;
 
+/// An item a scan found but could not read or digest (invalid JSON, permission denied,
+/// invalid UTF-8). It is left out of the snapshot, and the engine keeps it out of the
+/// sync on both sides, so a bad file fails alone and nothing about it changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanFailure {
+    /// The item, as the replica spells it (a relative path or an id).
+    pub key: String,
+    /// What is wrong, naming the item.
+    pub error: String,
+}
+
 /// Why a replica operation failed. Every variant names the item or root at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplicaError {
@@ -98,8 +109,15 @@ pub trait Replica: Send {
     /// The rules this replica digests content with.
     fn rules(&self) -> &HashRules;
 
-    /// Every item with its digest.
+    /// Every item with its digest. An item that cannot be read or digested is left out
+    /// and reported by [`Replica::scan_failures`]; only a replica that cannot be scanned
+    /// at all is an error.
     fn scan(&mut self) -> Result<Snapshot, ReplicaError>;
+
+    /// The items the last [`Replica::scan`] left out, each with why.
+    fn scan_failures(&self) -> Vec<ScanFailure> {
+        Vec::new()
+    }
 
     /// The item's content, or `None` when absent.
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError>;

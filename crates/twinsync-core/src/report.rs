@@ -171,6 +171,9 @@ pub struct OperationReport {
     pub items: Vec<ItemResult>,
     /// Conflicts left for a person, with both versions.
     pub conflicts: Vec<ConflictReport>,
+    /// Items a side could not read or digest: failed alone, nothing about them changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_errors: Vec<crate::drift::ItemError>,
     /// Until when it can be undone (`None`: nothing to undo).
     pub reversible_until: Option<Timestamp>,
     /// When it was undone.

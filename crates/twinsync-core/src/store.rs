@@ -1,5 +1,5 @@
 //! The `Store` trait: everything the engine remembers between runs — base snapshots and
-//! base content, operations, undo entries, history, locks, queued events, audit records
+//! base content, operations, undo entries, history, locks, the event outbox, audit records
 //! and small cached values. One transaction per applied item.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
 use crate::digest::Digest;
-use crate::event::{EventEnvelope, NotificationStatus};
+use crate::event::Event;
 use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::policy::Side;
@@ -81,7 +81,7 @@ pub struct HistoryEntry {
 }
 
 /// Everything one applied item changes in the store, committed in one transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ItemCommit {
     /// The pair of replicas.
     pub scope: String,
@@ -95,10 +95,12 @@ pub struct ItemCommit {
     pub undo: Vec<UndoEntry>,
     /// The history row.
     pub history: HistoryEntry,
+    /// Events reporting the change (`doc:updated`), written in the same transaction.
+    pub events: Vec<Event>,
 }
 
 /// An undo applied to one item: the written side restored and the base put back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UndoCommit {
     /// The pair of replicas.
     pub scope: String,
@@ -112,6 +114,25 @@ pub struct UndoCommit {
     pub history: HistoryEntry,
     /// When.
     pub at: Timestamp,
+    /// Events reporting the restore, written in the same transaction.
+    pub events: Vec<Event>,
+}
+
+/// What a lock transition writes: the new lock (`None`: cleared) and the events that
+/// report it, in one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LockChange {
+    /// The lock after the transition.
+    pub lock: Option<Lock>,
+    /// Events reporting it (`lock:acquired`, `lock:released`, `lock:expired`).
+    pub events: Vec<Event>,
+}
+
+impl LockChange {
+    /// A transition to `lock` that reports nothing.
+    pub fn quiet(lock: Option<Lock>) -> Self {
+        LockChange { lock, events: Vec::new() }
+    }
 }
 
 /// How long and how many operations stay undoable.
@@ -156,10 +177,11 @@ pub trait Store: Send {
     fn operations(&self, scope: Option<&str>, limit: usize) -> Result<Vec<OperationReport>, StoreError>;
 
     /// Records (or replaces) an operation's report: at start with status `running`, and
-    /// again when it finishes.
-    fn put_operation(&mut self, report: &OperationReport) -> Result<(), StoreError>;
+    /// again when it finishes; `events` (`sync_started`, `sync_completed`, conflicts)
+    /// are appended to the outbox in the same transaction.
+    fn put_operation(&mut self, report: &OperationReport, events: &[Event]) -> Result<(), StoreError>;
 
-    /// Applies one item's changes atomically: base, blobs, undo entries, history.
+    /// Applies one item's changes atomically: base, blobs, undo entries, history, events.
     fn commit_item(&mut self, commit: &ItemCommit) -> Result<(), StoreError>;
 
     /// Undo entries of an operation.
@@ -177,12 +199,13 @@ pub trait Store: Send {
     fn history(&self, scope: Option<&str>, limit: usize) -> Result<Vec<HistoryEntry>, StoreError>;
 
     /// Reads and replaces lock `name` in one transaction: `f` gets the current lock and
-    /// returns the new one (`None` to clear), or a refusal that leaves it unchanged.
+    /// returns the new one (`None` to clear) with the events that report it, or a
+    /// refusal that leaves everything unchanged. Returns the new lock.
     #[allow(clippy::type_complexity)]
     fn update_lock(
         &mut self,
         name: &str,
-        f: &mut dyn FnMut(Option<Lock>) -> Result<Option<Lock>, LockError>,
+        f: &mut dyn FnMut(Option<Lock>) -> Result<LockChange, LockError>,
     ) -> Result<Result<Option<Lock>, LockError>, StoreError>;
 
     /// Every lock row (expired ones included; callers judge expiry by their clock).
@@ -194,20 +217,17 @@ pub trait Store: Send {
     /// Audit records, newest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
 
-    /// Queues an event for delivery.
-    fn enqueue_event(&mut self, event: &EventEnvelope) -> Result<(), StoreError>;
+    /// Appends events to the outbox in one transaction, giving each the next id; returns
+    /// the last id given (the newest id so far when `events` is empty).
+    fn append_events(&mut self, events: &[Event]) -> Result<u64, StoreError>;
 
-    /// Queued events in `status`, oldest first.
-    fn events(&self, status: NotificationStatus, limit: usize) -> Result<Vec<EventEnvelope>, StoreError>;
+    /// Outbox events with an id above `after`, oldest first, at most `limit`. Ids only
+    /// grow, so a reader that remembers the last id it saw misses nothing.
+    fn events_since(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
 
-    /// Updates an event's delivery status and attempt count.
-    fn set_event_status(
-        &mut self,
-        event_id: &str,
-        status: NotificationStatus,
-        attempts: u32,
-        error: Option<&str>,
-    ) -> Result<(), StoreError>;
+    /// Drops outbox events older than `before`; returns how many went. The newest event
+    /// is always kept, so ids never go back after a prune.
+    fn prune_events(&mut self, before: Timestamp) -> Result<usize, StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

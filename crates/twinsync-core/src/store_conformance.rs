@@ -13,13 +13,13 @@ use crate::clock::Timestamp;
 use crate::content::Content;
 use crate::digest::Digest;
 use crate::drift::DriftClass;
-use crate::event::{EventCategory, EventEnvelope, NotificationStatus};
+use crate::event::{Event, EventType};
 use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::plan::ActionKind;
 use crate::policy::{Direction, Directions, Policy, Side};
 use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, ReportCounts, Trigger};
-use crate::store::{HistoryEntry, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
+use crate::store::{HistoryEntry, ItemCommit, LockChange, Store, UndoCommit, UndoEntry, UndoLimits};
 
 /// A test case: a name and a function run on a fresh, empty store.
 pub type Case = (&'static str, fn(&mut dyn Store));
@@ -37,7 +37,9 @@ pub const CASES: &[Case] = &[
     ("history_newest_first_with_scope_filter", history_newest_first_with_scope_filter),
     ("update_lock_refusal_leaves_lock", update_lock_refusal_leaves_lock),
     ("audit_ids_and_order", audit_ids_and_order),
-    ("event_status_transitions", event_status_transitions),
+    ("outbox_ids_grow_and_read_from_an_id", outbox_ids_grow_and_read_from_an_id),
+    ("outbox_events_commit_with_their_change", outbox_events_commit_with_their_change),
+    ("outbox_prune_keeps_ids_growing", outbox_prune_keeps_ids_growing),
     ("kv_round_trip", kv_round_trip),
 ];
 
@@ -66,7 +68,8 @@ macro_rules! store_conformance_tests {
             base_round_trip_per_scope, blobs_round_trip_and_dedup, operations_newest_first_and_replace,
             commit_item_stores_everything, undo_entries_and_commit_undo, prune_by_count, prune_by_age,
             blob_gc_keeps_referenced, history_newest_first_with_scope_filter, update_lock_refusal_leaves_lock,
-            audit_ids_and_order, event_status_transitions, kv_round_trip);
+            audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
+            outbox_prune_keeps_ids_growing, kv_round_trip);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -132,6 +135,7 @@ fn commit(scope: &str, k: &str, base_after: Option<Digest>, op: &str, at: i64) -
         blobs: vec![],
         undo: vec![],
         history: history(op, scope, k, at),
+        events: vec![],
     }
 }
 
@@ -175,6 +179,11 @@ fn report(id: &str, scope: &str, at: i64) -> OperationReport {
             right: Some(cr),
             merged: Some("<<<<<<< left\n".into()),
             reason: "both changed".into(),
+        }],
+        item_errors: vec![crate::drift::ItemError {
+            key: "docs/bad.json".into(),
+            side: Side::Left,
+            error: "docs/bad.json: invalid JSON: expected value at line 1 column 1".into(),
         }],
         reversible_until: Some(ts(at + 24 * HOUR)),
         undone_at: None,
@@ -234,7 +243,7 @@ pub fn operations_newest_first_and_replace(s: &mut dyn Store) {
     assert_eq!(s.operation("nope").unwrap(), None);
     assert!(s.operations(None, 10).unwrap().is_empty());
     for (i, (id, scope)) in [("op1", "a"), ("op2", "b"), ("op3", "a")].iter().enumerate() {
-        s.put_operation(&report(id, scope, T0 + i as i64)).unwrap();
+        s.put_operation(&report(id, scope, T0 + i as i64), &[]).unwrap();
     }
     assert_eq!(s.operation("op2").unwrap(), Some(report("op2", "b", T0 + 1)), "every field round-trips");
     assert_eq!(ids(&s.operations(None, 10).unwrap()), ["op3", "op2", "op1"], "newest first");
@@ -248,7 +257,7 @@ pub fn operations_newest_first_and_replace(s: &mut dyn Store) {
     done.status = OperationStatus::Completed;
     done.undone_at = Some(ts(T0 + HOUR));
     done.counts.failed = 3;
-    s.put_operation(&done).unwrap();
+    s.put_operation(&done, &[]).unwrap();
     assert_eq!(s.operation("op1").unwrap(), Some(done), "put_operation replaces");
     assert_eq!(ids(&s.operations(None, 10).unwrap()), ["op3", "op2", "op1"], "a replaced operation keeps its place");
 }
@@ -269,8 +278,9 @@ pub fn commit_item_stores_everything(s: &mut dyn Store) {
             trigger: Trigger::UserEdit,
             ..history("op1", "s", "docs/a.md", T0)
         },
+        events: vec![],
     };
-    s.put_operation(&report("op1", "s", T0)).unwrap();
+    s.put_operation(&report("op1", "s", T0), &[]).unwrap();
     s.commit_item(&c).unwrap();
     assert_eq!(s.load_base("s").unwrap().get(&key("docs/a.md")), Some(&post), "base");
     assert_eq!(s.blob(&post).unwrap(), Some(post_c), "post blob");
@@ -293,7 +303,7 @@ pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
     let (d0, c0) = text("zero");
     let (d1, c1) = text("one");
     let (d2, c2) = text("two");
-    s.put_operation(&report("op1", "s", T0)).unwrap();
+    s.put_operation(&report("op1", "s", T0), &[]).unwrap();
     let a = ItemCommit {
         scope: "s".into(),
         key: key("a"),
@@ -305,6 +315,7 @@ pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
             undo("op1", "s", "a", Side::Right, Some(d1), Some(d2), T0),
         ],
         history: history("op1", "s", "a", T0),
+        events: vec![],
     };
     let b = ItemCommit {
         scope: "s".into(),
@@ -313,6 +324,7 @@ pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
         blobs: vec![],
         undo: vec![undo("op1", "s", "b", Side::Right, None, Some(d1), T0)],
         history: history("op1", "s", "b", T0),
+        events: vec![],
     };
     s.commit_item(&a).unwrap();
     s.commit_item(&b).unwrap();
@@ -332,6 +344,7 @@ pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
         base: None,
         history: h.clone(),
         at,
+        events: vec![],
     })
     .unwrap();
     assert_eq!(s.load_base("s").unwrap(), BTreeMap::from([(key("a"), d2)]), "base of b restored to absent");
@@ -346,6 +359,7 @@ pub fn undo_entries_and_commit_undo(s: &mut dyn Store) {
         base: Some(d0),
         history: HistoryEntry { key: key("a"), ..h.clone() },
         at,
+        events: vec![],
     })
     .unwrap();
     assert_eq!(s.load_base("s").unwrap(), BTreeMap::from([(key("a"), d0)]), "base of a restored");
@@ -363,7 +377,7 @@ fn record_ops(s: &mut dyn Store, n: usize, start: i64) -> Vec<(String, Digest, D
             let at = start + i as i64 * 60_000;
             let (pre, pre_c) = text(&format!("pre {i}"));
             let (post, post_c) = text(&format!("post {i}"));
-            s.put_operation(&report(&id, "s", at)).unwrap();
+            s.put_operation(&report(&id, "s", at), &[]).unwrap();
             let k = format!("k{i}");
             let mut c = commit("s", &k, None, &id, at);
             c.blobs = vec![(pre, pre_c), (post, post_c)];
@@ -399,13 +413,13 @@ pub fn prune_by_count(s: &mut dyn Store) {
 pub fn prune_by_age(s: &mut dyn Store) {
     let (pre, pre_c) = text("old pre");
     let (post, post_c) = text("old post");
-    s.put_operation(&report("old", "s", T0)).unwrap();
+    s.put_operation(&report("old", "s", T0), &[]).unwrap();
     let mut c = commit("s", "a", None, "old", T0);
     c.blobs = vec![(pre, pre_c), (post, post_c)];
     c.undo = vec![undo("old", "s", "a", Side::Right, Some(pre), Some(post), T0)];
     s.commit_item(&c).unwrap();
     let recent = T0 + 23 * HOUR;
-    s.put_operation(&report("recent", "s", recent)).unwrap();
+    s.put_operation(&report("recent", "s", recent), &[]).unwrap();
     let mut c = commit("s", "b", None, "recent", recent);
     c.undo = vec![undo("recent", "s", "b", Side::Right, None, None, recent)];
     s.commit_item(&c).unwrap();
@@ -428,7 +442,7 @@ pub fn blob_gc_keeps_referenced(s: &mut dyn Store) {
     let (as_pre, c2) = text("undo pre");
     let (as_post, c3) = text("undo post");
     let (loose, c4) = text("nobody refers to me");
-    s.put_operation(&report("op", "s", T0)).unwrap();
+    s.put_operation(&report("op", "s", T0), &[]).unwrap();
     let mut c = commit("s", "a", Some(in_base), "op", T0);
     c.blobs = vec![(in_base, c1.clone()), (as_pre, c2.clone()), (as_post, c3.clone()), (loose, c4)];
     c.undo = vec![undo("op", "s", "b", Side::Left, Some(as_pre), Some(as_post), T0)];
@@ -494,7 +508,7 @@ pub fn update_lock_refusal_leaves_lock(s: &mut dyn Store) {
     let got = s
         .update_lock("project", &mut |cur| {
             seen.push(cur);
-            Ok(Some(lock("ann", T0)))
+            Ok(LockChange::quiet(Some(lock("ann", T0))))
         })
         .unwrap();
     assert_eq!(got, Ok(Some(lock("ann", T0))), "acquired");
@@ -512,16 +526,16 @@ pub fn update_lock_refusal_leaves_lock(s: &mut dyn Store) {
     assert_eq!(s.locks().unwrap(), vec![lock("ann", T0)], "a refusal leaves the lock unchanged");
 
     let renewed = Lock { expires_at: ts(T0 + HOUR), ..lock("ann", T0) };
-    assert_eq!(s.update_lock("project", &mut |_| Ok(Some(renewed.clone()))).unwrap(), Ok(Some(renewed.clone())));
+    assert_eq!(s.update_lock("project", &mut |_| Ok(LockChange::quiet(Some(renewed.clone())))).unwrap(), Ok(Some(renewed.clone())));
     let mut other = lock("bob", T0);
     other.name = "docs/".into();
     other.reason = None;
-    s.update_lock("docs/", &mut |_| Ok(Some(other.clone()))).unwrap().unwrap();
+    s.update_lock("docs/", &mut |_| Ok(LockChange::quiet(Some(other.clone())))).unwrap().unwrap();
     let mut all = s.locks().unwrap();
     all.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(all, vec![other.clone(), renewed], "two locks, renewed in place");
 
-    assert_eq!(s.update_lock("project", &mut |_| Ok(None)).unwrap(), Ok(None), "released");
+    assert_eq!(s.update_lock("project", &mut |_| Ok(LockChange::quiet(None))).unwrap(), Ok(None), "released");
     assert_eq!(s.locks().unwrap(), vec![other], "only the other lock is left");
 }
 
@@ -559,39 +573,92 @@ pub fn audit_ids_and_order(s: &mut dyn Store) {
     assert_eq!(s.audit_log(2).unwrap(), want[..2].to_vec(), "limit");
 }
 
-fn event(id: &str, category: EventCategory, n: i64) -> EventEnvelope {
-    EventEnvelope {
-        id: id.into(),
-        category,
-        at: ts(T0 + n),
-        correlation_id: "op1".into(),
-        payload: serde_json::json!({"key": format!("k{n}"), "counts": {"applied": n}}),
-    }
+fn event(event_type: EventType, pair: &str, n: i64) -> Event {
+    Event::new(
+        event_type,
+        ts(T0 + n),
+        pair,
+        "op1",
+        serde_json::json!({"key": format!("k{n}"), "counts": {"applied": n}, "text": "é ✓ \"quoted\""}),
+    )
 }
 
-/// Events queue oldest first by status; `set_event_status` moves them between statuses;
-/// an unknown id is `NotFound`.
-pub fn event_status_transitions(s: &mut dyn Store) {
-    let e1 = event("e1", EventCategory::SyncStarted, 1);
-    let e2 = event("e2", EventCategory::Conflict, 2);
-    let e3 = event("e3", EventCategory::SyncCompleted, 3);
-    for e in [&e1, &e2, &e3] {
-        s.enqueue_event(e).unwrap();
-    }
-    assert_eq!(s.events(NotificationStatus::Queued, 10).unwrap(), vec![e1.clone(), e2.clone(), e3.clone()]);
-    assert_eq!(s.events(NotificationStatus::Queued, 2).unwrap(), vec![e1.clone(), e2.clone()], "limit");
-    s.set_event_status("e1", NotificationStatus::Retrying, 1, Some("connection refused")).unwrap();
-    assert_eq!(s.events(NotificationStatus::Queued, 10).unwrap(), vec![e2.clone(), e3.clone()]);
-    assert_eq!(s.events(NotificationStatus::Retrying, 10).unwrap(), vec![e1.clone()]);
-    s.set_event_status("e3", NotificationStatus::Retrying, 1, Some("timeout")).unwrap();
-    assert_eq!(s.events(NotificationStatus::Retrying, 10).unwrap(), vec![e1.clone(), e3.clone()], "oldest first");
-    s.set_event_status("e1", NotificationStatus::Sent, 2, None).unwrap();
-    s.set_event_status("e3", NotificationStatus::Failed, 5, Some("gave up")).unwrap();
-    assert_eq!(s.events(NotificationStatus::Sent, 10).unwrap(), vec![e1]);
-    assert_eq!(s.events(NotificationStatus::Failed, 10).unwrap(), vec![e3]);
-    assert!(s.events(NotificationStatus::Retrying, 10).unwrap().is_empty());
-    let err = s.set_event_status("nope", NotificationStatus::Sent, 1, None).unwrap_err();
-    assert!(matches!(err, crate::store::StoreError::NotFound(ref m) if m.contains("nope")), "{err}");
+/// Ids given without the store's id, for comparing what was read with what was written.
+fn unnumbered(events: Vec<Event>) -> Vec<Event> {
+    events.into_iter().map(|e| Event { id: 0, ..e }).collect()
+}
+
+/// `append_events` gives increasing ids in order; `events_since` reads everything after
+/// an id, oldest first, up to a limit, with every field as written.
+pub fn outbox_ids_grow_and_read_from_an_id(s: &mut dyn Store) {
+    assert!(s.events_since(0, 10).unwrap().is_empty(), "a new store has no events");
+    assert_eq!(s.append_events(&[]).unwrap(), 0, "nothing appended: the newest id is 0");
+    let batch = [event(EventType::SyncStarted, "docs", 1), event(EventType::ConflictDetected, "docs", 2)];
+    let last = s.append_events(&batch).unwrap();
+    let third = event(EventType::LockAcquired, "", 3);
+    let newest = s.append_events(std::slice::from_ref(&third)).unwrap();
+    assert!(newest > last, "ids grow: {newest} after {last}");
+    let all = s.events_since(0, 10).unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "oldest first by id: {:?}", all.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert_eq!(all[1].id, last, "append returns the last id it gave");
+    assert_eq!(all[2].id, newest);
+    assert_eq!(unnumbered(all.clone()), vec![batch[0].clone(), batch[1].clone(), third.clone()], "fields round-trip");
+    assert_eq!(s.events_since(all[0].id, 10).unwrap(), all[1..].to_vec(), "strictly after the id");
+    assert_eq!(s.events_since(0, 2).unwrap(), all[..2].to_vec(), "limit");
+    assert!(s.events_since(newest, 10).unwrap().is_empty(), "nothing after the newest");
+    assert_eq!(s.append_events(&[]).unwrap(), newest, "an empty append returns the newest id");
+}
+
+/// Events passed with an item, an undo, an operation or a lock change are in the outbox
+/// once the call returns; a refused lock change writes none.
+pub fn outbox_events_commit_with_their_change(s: &mut dyn Store) {
+    let (d, c) = text("body\n");
+    s.put_operation(&report("op1", "s", T0), &[event(EventType::SyncStarted, "s", 1)]).unwrap();
+    let mut item = commit("s", "a.md", Some(d), "op1", T0);
+    item.blobs = vec![(d, c)];
+    item.events = vec![event(EventType::DocUpdated, "s", 2)];
+    s.commit_item(&item).unwrap();
+    s.commit_undo(&UndoCommit {
+        scope: "s".into(),
+        key: key("a.md"),
+        operation_id: "op1".into(),
+        base: None,
+        history: history("op1", "s", "a.md", T0 + 3),
+        at: ts(T0 + 3),
+        events: vec![event(EventType::DocUpdated, "s", 3)],
+    })
+    .unwrap();
+    let refused = s
+        .update_lock("project", &mut |_| Err(LockError::NotHeld("project".into())))
+        .unwrap();
+    assert!(refused.is_err());
+    s.update_lock("project", &mut |_| {
+        Ok(LockChange { lock: Some(lock("ann", T0)), events: vec![event(EventType::LockAcquired, "", 4)] })
+    })
+    .unwrap()
+    .unwrap();
+    let types: Vec<(EventType, String)> =
+        s.events_since(0, 10).unwrap().into_iter().map(|e| (e.event_type, e.correlation_id)).collect();
+    assert_eq!(
+        types.iter().map(|t| t.0).collect::<Vec<_>>(),
+        vec![EventType::SyncStarted, EventType::DocUpdated, EventType::DocUpdated, EventType::LockAcquired],
+        "each change's events, in order; none for the refusal"
+    );
+}
+
+/// `prune_events` drops events older than a time but keeps the newest, so ids given
+/// after a prune still grow past every id given before.
+pub fn outbox_prune_keeps_ids_growing(s: &mut dyn Store) {
+    s.append_events(&[event(EventType::SyncStarted, "s", 1), event(EventType::SyncCompleted, "s", 2)]).unwrap();
+    let before = s.events_since(0, 10).unwrap();
+    assert_eq!(s.prune_events(ts(T0 + 100)).unwrap(), 1, "the older goes, the newest stays");
+    assert_eq!(s.events_since(0, 10).unwrap(), before[1..].to_vec());
+    s.append_events(&[event(EventType::SyncStarted, "s", 200)]).unwrap();
+    let after = s.events_since(before[1].id, 10).unwrap();
+    assert_eq!(after.len(), 1);
+    assert!(after[0].id > before[1].id, "ids keep growing after a prune");
+    assert_eq!(s.prune_events(ts(T0)).unwrap(), 0, "nothing older than T0");
 }
 
 /// `kv_*` stores bytes by namespace and key; put replaces, delete removes (missing is fine).

@@ -1,7 +1,7 @@
 //! Lock behaviour users rely on: one holder, TTL by the injected clock, holder-only
 //! renew and release, audited force release, events without tokens.
 
-use twinsync_core::event::{CollectingTransport, EventCategory, Notifier, Subscriptions};
+use twinsync_core::event::EventType;
 use twinsync_core::lock::{LockError, LockManager, LockRequest, DEFAULT_TTL_MS};
 use twinsync_core::{Error, ManualClock, MemoryStore, Store, Timestamp};
 
@@ -137,32 +137,34 @@ fn force_release_is_audited() {
 }
 
 #[test]
-fn events_are_emitted_without_the_token() {
+fn lock_changes_are_in_the_outbox_without_the_token() {
     let (mut store, clock) = setup();
-    let transport = CollectingTransport::new();
-    let notifier = Notifier::new(&transport, Subscriptions::all().without(EventCategory::SyncStarted));
     let token;
     {
-        let mut locks = LockManager::new(&mut store, &clock).with_notifier(&notifier);
+        let mut locks = LockManager::new(&mut store, &clock);
         token = locks.acquire(&LockRequest::new("project", "ana")).unwrap().token;
+        locks.acquire(&LockRequest::new("project", "ana").reason("again")).unwrap();
         locks.release("project", "ana").unwrap();
-        locks.acquire(&LockRequest::new("project", "bob")).unwrap();
+        locks.acquire(&LockRequest::new("project", "bob").ttl_ms(60_000)).unwrap();
         locks.force_release("project", "admin", None).unwrap();
+        locks.acquire(&LockRequest::new("project", "cy").ttl_ms(60_000)).unwrap();
     }
-    let events = transport.events();
-    let cats: Vec<_> = events.iter().map(|e| e.category).collect();
-    use EventCategory::*;
-    assert_eq!(cats, [LockAcquired, LockReleased, LockAcquired, LockReleased]);
+    clock.advance(61_000);
+    LockManager::new(&mut store, &clock).acquire(&LockRequest::new("project", "dee")).unwrap();
+    let events = store.events_since(0, 100).unwrap();
+    let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    use EventType::*;
+    assert_eq!(
+        types,
+        [LockAcquired, LockReleased, LockAcquired, LockReleased, LockAcquired, LockExpired, LockAcquired],
+        "a refresh by the holder is not a new acquire; a lapsed lock taken over is reported expired"
+    );
     assert_eq!(events[3].payload["forced"], true);
     assert_eq!(events[3].payload["released_by"], "admin");
+    assert_eq!(events[5].payload["owner"], "cy");
+    assert_eq!(events[6].payload["owner"], "dee");
     for e in &events {
-        assert!(!serde_json::to_string(e).unwrap().contains(&token));
+        assert!(!serde_json::to_string(e).unwrap().contains(&token), "no token in {e:?}");
+        assert_eq!(e.pair, "", "locks are the project's");
     }
-
-    // Opting out of lock events delivers none.
-    let quiet = CollectingTransport::new();
-    let notifier = Notifier::new(&quiet, Subscriptions::none().with(EventCategory::SyncCompleted));
-    let mut locks = LockManager::new(&mut store, &clock).with_notifier(&notifier);
-    locks.acquire(&LockRequest::new("other", "ana")).unwrap();
-    assert!(quiet.events().is_empty());
 }

@@ -49,10 +49,18 @@ pub(crate) fn is_reserved_rel(rel: &Path) -> bool {
     rel.file_name().and_then(|n| n.to_str()).is_some_and(is_temp_name)
 }
 
-/// How a file's bytes are read: `.json` is JSON; UTF-8 without NUL is text; else bytes.
+/// Extensions of files that are text by definition: invalid UTF-8 in one of them is an
+/// error of that item, not a reason to sync it as opaque bytes.
+const TEXT_EXTENSIONS: &[&str] = &["md", "markdown", "mdx", "txt", "yaml", "yml", "toml"];
+
+/// How a file's bytes are read: `.json` is JSON; a text extension is text; otherwise
+/// UTF-8 without NUL is text, and anything else bytes.
 pub(crate) fn classify(key: &str, bytes: &[u8]) -> ContentKind {
-    if key.len() >= 5 && key[key.len() - 5..].eq_ignore_ascii_case(".json") {
+    let ext = key.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.contains('/')).unwrap_or("");
+    if ext.eq_ignore_ascii_case("json") {
         ContentKind::Json
+    } else if TEXT_EXTENSIONS.iter().any(|t| ext.eq_ignore_ascii_case(t)) {
+        ContentKind::Text
     } else if !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok() {
         ContentKind::Text
     } else {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use ignore::gitignore::Gitignore;
-use twinsync_core::replica::{ReplicaError, WriteContext};
+use twinsync_core::replica::{ReplicaError, ScanFailure, WriteContext};
 use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica, Snapshot, Timestamp};
 
 use crate::cache::{CacheEntry, StatCache};
@@ -27,6 +27,9 @@ pub struct ScanStats {
     pub hashed: usize,
     /// Things skipped, each naming the path and why (links, unrepresentable names, bad ignore rules).
     pub warnings: Vec<String>,
+    /// Files that could not be read or parsed (invalid JSON, permission denied, invalid
+    /// UTF-8): left out of the snapshot, each failing alone.
+    pub failures: Vec<ScanFailure>,
 }
 
 /// A folder on disk as a twinsync replica.
@@ -382,8 +385,13 @@ impl Replica for FsReplica {
             self.cache = cache;
             self.cache_dirty = true;
         }
-        self.last_scan = ScanStats { files: snap.len(), hashed: out.hashed, warnings: out.warnings };
+        self.last_scan =
+            ScanStats { files: snap.len(), hashed: out.hashed, warnings: out.warnings, failures: out.failures };
         Ok(snap)
+    }
+
+    fn scan_failures(&self) -> Vec<ScanFailure> {
+        self.last_scan.failures.clone()
     }
 
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {

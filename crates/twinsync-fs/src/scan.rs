@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
-use twinsync_core::replica::ReplicaError;
+use twinsync_core::replica::{ReplicaError, ScanFailure};
 use twinsync_core::{Digest, HashRules, Key};
 
 use crate::cache::StatCache;
@@ -51,6 +51,8 @@ pub(crate) struct ScanOutput {
     pub files: Vec<Found>,
     pub hashed: usize,
     pub warnings: Vec<String>,
+    /// Files found but not readable or parsable, each failing alone.
+    pub failures: Vec<ScanFailure>,
 }
 
 /// Builds a matcher for the configured globs, relative to `root`.
@@ -281,40 +283,40 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
         .zip(&seen)
         .map(|(e, s)| e.and_then(|e| job.cache.reuse(e, &s.stat)))
         .collect();
-    let (digests, hashed) = hash_misses(job, &seen, digests)?;
-    let files = seen
-        .into_iter()
-        .zip(digests)
-        // `None`: deleted between the walk and the read.
-        .filter_map(|(s, d)| d.map(|digest| Found { key: s.key, stat: s.stat, digest }))
-        .collect();
-    Ok(ScanOutput { files, hashed, warnings })
+    let (digests, hashed) = hash_misses(job, &seen, digests);
+    let mut files = Vec::with_capacity(seen.len());
+    let mut failures = Vec::new();
+    for (s, d) in seen.into_iter().zip(digests) {
+        match d {
+            Ok(Some(digest)) => files.push(Found { key: s.key, stat: s.stat, digest }),
+            // Deleted between the walk and the read.
+            Ok(None) => {}
+            Err(e) => failures.push(ScanFailure { key: s.key.as_str().to_string(), error: e.to_string() }),
+        }
+    }
+    Ok(ScanOutput { files, hashed, warnings, failures })
 }
 
 /// Fills in the digests the cache could not give, reading and hashing those files on
-/// [`SCAN_THREADS`] threads. A file gone since the walk stays `None`.
+/// [`SCAN_THREADS`] threads. A file gone since the walk is `Ok(None)`; a file that
+/// cannot be read or parsed is its own error, and the others are still hashed.
 fn hash_misses(
     job: &ScanJob<'_>,
     seen: &[Seen],
-    mut digests: Vec<Option<Digest>>,
-) -> Result<(Vec<Option<Digest>>, usize), ReplicaError> {
-    let misses: Vec<usize> = (0..seen.len()).filter(|&i| digests[i].is_none()).collect();
+    cached: Vec<Option<Digest>>,
+) -> (Vec<Result<Option<Digest>, ReplicaError>>, usize) {
+    let mut digests: Vec<Result<Option<Digest>, ReplicaError>> = cached.into_iter().map(Ok).collect();
+    let misses: Vec<usize> = (0..seen.len()).filter(|&i| matches!(digests[i], Ok(None))).collect();
     if misses.is_empty() {
-        return Ok((digests, 0));
+        return (digests, 0);
     }
     let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let work = || -> Result<Vec<(usize, Option<Digest>)>, ReplicaError> {
+    let work = || -> Vec<(usize, Result<Option<Digest>, ReplicaError>)> {
         let mut done = Vec::new();
-        while !failed.load(Ordering::Relaxed) {
-            let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
-            let r = hash_one(job, &seen[i]);
-            if r.is_err() {
-                failed.store(true, Ordering::Relaxed);
-            }
-            done.push((i, r?));
+        while let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, hash_one(job, &seen[i])));
         }
-        Ok(done)
+        done
     };
     let results: Vec<_> = std::thread::scope(|s| {
         let helpers: Vec<_> = (1..SCAN_THREADS.min(misses.len())).map(|_| s.spawn(work)).collect();
@@ -322,12 +324,10 @@ fn hash_misses(
         all.extend(helpers.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
         all
     });
-    for r in results {
-        for (i, d) in r? {
-            digests[i] = d;
-        }
+    for (i, d) in results.into_iter().flatten() {
+        digests[i] = d;
     }
-    Ok((digests, misses.len()))
+    (digests, misses.len())
 }
 
 /// Reads and hashes one item; `None` when it is gone.

@@ -154,14 +154,35 @@ fn missing_or_file_root_is_unavailable_and_names_it() {
 }
 
 #[test]
-fn invalid_json_fails_the_scan_naming_the_file() {
+fn unreadable_files_fail_alone_naming_the_file_and_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     put(dir.path(), "ok.md", b"fine");
-    put(dir.path(), "cfg/bad.json", &[b'"', 0xff, b'"']);
+    put(dir.path(), "cfg/bad.json", b"{\"a\": 1,,}");
+    put(dir.path(), "cfg/commented.json", b"{\n  // a comment\n  \"a\": 1\n}\n");
+    put(dir.path(), "cfg/latin1.json", &[b'"', 0xff, b'"']);
+    put(dir.path(), "notes/latin1.md", &[b'c', b'a', b'f', 0xe9, b'\n']);
     let mut r = FsReplica::open(dir.path(), FsOptions::default()).unwrap();
-    let e = r.scan().unwrap_err();
-    assert!(matches!(&e, ReplicaError::InvalidContent { key, .. } if key.as_str() == "cfg/bad.json"), "{e}");
-    assert!(e.to_string().contains("UTF-8"), "{e}");
+    let snap = r.scan().unwrap();
+    assert_eq!(snap.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["ok.md"], "the good file is scanned");
+    let failures = r.scan_failures();
+    let by_key: std::collections::BTreeMap<&str, &str> =
+        failures.iter().map(|f| (f.key.as_str(), f.error.as_str())).collect();
+    assert_eq!(
+        by_key.keys().copied().collect::<Vec<_>>(),
+        ["cfg/bad.json", "cfg/commented.json", "cfg/latin1.json", "notes/latin1.md"]
+    );
+    for (key, error) in &by_key {
+        assert!(error.starts_with(&format!("{key}: ")), "the error names the file: {error}");
+    }
+    assert!(by_key["cfg/bad.json"].contains("JSON"), "{}", by_key["cfg/bad.json"]);
+    assert!(by_key["cfg/commented.json"].contains("comment"), "{}", by_key["cfg/commented.json"]);
+    assert!(by_key["cfg/latin1.json"].contains("UTF-8"), "{}", by_key["cfg/latin1.json"]);
+    assert!(by_key["notes/latin1.md"].contains("UTF-8"), "{}", by_key["notes/latin1.md"]);
+
+    // Fixed, the file is scanned again and no longer reported.
+    put(dir.path(), "cfg/bad.json", b"{\"a\": 1}");
+    r.scan().unwrap();
+    assert!(!r.scan_failures().iter().any(|f| f.key == "cfg/bad.json"));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use twinsync_core::event::{CollectingTransport, EventCategory};
+use twinsync_core::event::{CollectingTransport, EventType};
 use twinsync_core::{Clock, ManualClock, Timestamp, Trigger};
 use twinsync_openspec::db::{Kind, Query, QuerySort, Status, SyncDirection};
 use twinsync_openspec::sync::{SyncConfig, SyncPolicy, Syncer};
@@ -73,10 +73,10 @@ fn files_to_database_then_edits_both_ways_conflicts_delete_and_archive() {
     assert_eq!(h.len(), 1);
     assert_eq!((h[0].direction, h[0].trigger.as_str(), h[0].success), (SyncDirection::FsToDb, "manual", true));
     assert_eq!(h[0].files_changed, vec!["changes/add-login/proposal.md", "changes/add-login/tasks.md"]);
-    let kinds: Vec<EventCategory> = events.take().iter().map(|e| e.category).collect();
-    assert_eq!(kinds.first(), Some(&EventCategory::SyncStarted));
-    assert_eq!(kinds.last(), Some(&EventCategory::SyncCompleted));
-    assert_eq!(kinds.iter().filter(|k| **k == EventCategory::SyncCompleted).count(), 4, "3 rows + the run");
+    let kinds: Vec<EventType> = events.take().iter().map(|e| e.event_type).collect();
+    assert_eq!(kinds.first(), Some(&EventType::SyncStarted));
+    assert_eq!(kinds.last(), Some(&EventType::SyncCompleted));
+    assert_eq!(kinds.iter().filter(|k| **k == EventType::SyncCompleted).count(), 4, "3 rows + the run");
 
     // A second pass finds nothing to do.
     clock.advance(1_000);
@@ -123,7 +123,7 @@ fn files_to_database_then_edits_both_ways_conflicts_delete_and_archive() {
     let conflicts = db.conflicts("demo", Kind::Change, "add-login").unwrap();
     assert_eq!(conflicts.len(), 1);
     assert_eq!((conflicts[0].fs_content.as_deref(), conflicts[0].resolution.as_str()), (Some(fs_version), "fs-wins"));
-    let conflict_events: Vec<_> = events.take().into_iter().filter(|e| e.category == EventCategory::Conflict).collect();
+    let conflict_events: Vec<_> = events.take().into_iter().filter(|e| e.event_type == EventType::ConflictDetected).collect();
     assert_eq!(conflict_events.len(), 1);
     assert_eq!(conflict_events[0].payload["change_id"], "add-login");
     assert_eq!(conflict_events[0].payload["direction"], "fs->db");
@@ -214,7 +214,7 @@ fn merge_policy_merges_separate_edits_and_falls_back_to_the_files_on_overlap() {
     assert!(events
         .events()
         .iter()
-        .any(|e| e.category == EventCategory::Conflict && e.payload["outcome"] == "merge fell back to fs"));
+        .any(|e| e.event_type == EventType::ConflictDetected && e.payload["outcome"] == "merge fell back to fs"));
 }
 
 #[test]

@@ -149,7 +149,7 @@ fn a_failing_row_keeps_its_error_and_is_retried_with_backoff_until_it_syncs() {
     let failed = p.db.history("demo", Some("add-login")).unwrap().into_iter().filter(|h| !h.success).count();
     assert!(failed >= 3, "{failed}");
     let sync_failed =
-        events.events().iter().filter(|e| e.category == twinsync_core::event::EventCategory::SyncFailed).count();
+        events.events().iter().filter(|e| e.event_type == twinsync_core::event::EventType::SyncFailed).count();
     assert!(sync_failed >= 3);
     // Fixed on disk: the next attempt succeeds and clears the error.
     fs::remove_dir(p.openspec("changes/add-login/design.md")).unwrap();

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
-use twinsync_core::replica::{Entry, ReplicaError, Snapshot, WriteContext};
+use twinsync_core::replica::{Entry, ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, ContentKind, Digest, HashRules, Key, Replica, Timestamp};
 
 use crate::schema::{self, Durability, OpenError};
@@ -20,6 +20,8 @@ use crate::store::parse_kind;
 pub struct SqliteReplica {
     conn: Connection,
     meta: Meta,
+    /// Rows the last scan could not digest.
+    failures: Vec<ScanFailure>,
 }
 
 /// Everything but the connection, so a transaction can borrow the connection while
@@ -198,7 +200,7 @@ impl SqliteReplica {
             name: name.to_string(),
             reason: format!("hash rules cannot be recorded: {e}"),
         })?;
-        Ok(SqliteReplica { conn, meta: Meta { name: name.to_string(), rules, fingerprint, label } })
+        Ok(SqliteReplica { conn, meta: Meta { name: name.to_string(), rules, fingerprint, label }, failures: Vec::new() })
     }
 
     /// Puts `content` at `key` unconditionally, as an edit through the database (a web
@@ -263,6 +265,7 @@ impl Replica for SqliteReplica {
             })
             .map_err(|e| m.io("(scan)", e))?;
         let mut entries = Vec::new();
+        let mut failures = Vec::new();
         for row in rows {
             let (raw, row) = row.map_err(|e| m.io("(scan)", e))?;
             // A row written straight into the table can hold any string: a traversal
@@ -271,7 +274,15 @@ impl Replica for SqliteReplica {
             let digest = match m.stored_digest(&key, &row)? {
                 Some(d) => d,
                 None => match m.row(&self.conn, &key)? {
-                    Some(full) => m.row_digest(&key, &full)?,
+                    Some(full) => match m.row_digest(&key, &full) {
+                        Ok(d) => d,
+                        // Content that does not parse as its kind fails that row alone.
+                        Err(e @ ReplicaError::InvalidContent { .. }) => {
+                            failures.push(ScanFailure { key: raw, error: e.to_string() });
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    },
                     None => continue, // deleted since the first read
                 },
             };
@@ -279,7 +290,13 @@ impl Replica for SqliteReplica {
             let modified = row.modified.map(Timestamp::from_millis);
             entries.push((key.clone(), Entry { key, digest, size, modified }));
         }
+        drop(stmt);
+        self.failures = failures;
         Ok(entries.into_iter().collect())
+    }
+
+    fn scan_failures(&self) -> Vec<ScanFailure> {
+        self.failures.clone()
     }
 
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {

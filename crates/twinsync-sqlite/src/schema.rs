@@ -160,6 +160,21 @@ END;
     r#"
 CREATE INDEX documents_scan ON documents (replica, key, kind, digest, rules, size, modified);
 "#,
+    // The outbox replaces the delivery queue: every event is a row with an increasing
+    // id, written in the transaction of the change it reports. AUTOINCREMENT: an id is
+    // never given twice, even after the newest rows are pruned.
+    r#"
+DROP TABLE IF EXISTS events;
+CREATE TABLE outbox (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    type           TEXT NOT NULL,
+    time           INTEGER NOT NULL,
+    pair           TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    payload        TEXT NOT NULL
+);
+CREATE INDEX outbox_time ON outbox (time);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -5,11 +5,10 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use twinsync_core::audit::AuditRecord;
-use twinsync_core::event::{EventEnvelope, NotificationStatus};
+use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
-use twinsync_core::store::{HistoryEntry, ItemCommit, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::store::{HistoryEntry, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -47,13 +46,6 @@ fn limit(n: usize) -> i64 {
 }
 
 /// The snake_case name serde gives a unit enum variant.
-fn enum_name<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => format!("{other:?}"),
-    }
-}
-
 fn kind_name(kind: ContentKind) -> &'static str {
     match kind {
         ContentKind::Json => "json",
@@ -70,15 +62,6 @@ pub(crate) fn parse_kind(s: &str) -> Option<ContentKind> {
         "bytes" => Some(ContentKind::Bytes),
         "link" => Some(ContentKind::Link),
         _ => None,
-    }
-}
-
-fn status_name(s: NotificationStatus) -> &'static str {
-    match s {
-        NotificationStatus::Queued => "queued",
-        NotificationStatus::Retrying => "retrying",
-        NotificationStatus::Sent => "sent",
-        NotificationStatus::Failed => "failed",
     }
 }
 
@@ -204,6 +187,17 @@ fn insert_history(tx: &rusqlite::Transaction<'_>, h: &HistoryEntry) -> rusqlite:
     Ok(())
 }
 
+fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> rusqlite::Result<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO outbox (type, time, pair, correlation_id, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for e in events {
+        let payload = serde_json::to_string(&e.payload).map_err(|x| rusqlite::Error::ToSqlConversionFailure(Box::new(x)))?;
+        put.execute(params![e.event_type.as_str(), ms(e.time), e.pair, e.correlation_id, payload])?;
+    }
+    Ok(())
+}
+
 fn set_base(tx: &rusqlite::Transaction<'_>, scope: &str, key: &Key, digest: &Option<Digest>) -> rusqlite::Result<()> {
     match digest {
         Some(d) => tx
@@ -275,15 +269,17 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    fn put_operation(&mut self, r: &OperationReport) -> Result<(), StoreError> {
+    fn put_operation(&mut self, r: &OperationReport, events: &[Event]) -> Result<(), StoreError> {
         let report =
             serde_json::to_string(r).map_err(|e| StoreError::Backend(format!("report of {}: {e}", r.operation_id)))?;
         let directions = serde_json::to_string(&r.directions)
             .map_err(|e| StoreError::Backend(format!("directions of {}: {e}", r.operation_id)))?;
         let c = &r.counts;
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
         // Upsert keeps `seq`, so a replaced operation keeps its place in the order.
-        self.conn
-            .prepare_cached(
+        tx.prepare_cached(
                 "INSERT INTO operations (operation_id, scope, status, trigger, actor, policy, directions, planned, applied,
                      skipped, conflicts, failed, started_at, finished_at, duration_ms, reversible_until, undone_at, report)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
@@ -317,8 +313,9 @@ impl Store for SqliteStore {
                     report,
                 ])
             })
-            .map_err(|e| self.err(e))?;
-        Ok(())
+            .map_err(err)?;
+        insert_events(&tx, events).map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     fn commit_item(&mut self, c: &ItemCommit) -> Result<(), StoreError> {
@@ -363,6 +360,7 @@ impl Store for SqliteStore {
             }
         }
         insert_history(&tx, &c.history).map_err(err)?;
+        insert_events(&tx, &c.events).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -418,6 +416,7 @@ impl Store for SqliteStore {
             .and_then(|mut s| s.execute(params![ms(c.at), c.operation_id, c.key.as_str()]))
             .map_err(err)?;
         insert_history(&tx, &c.history).map_err(err)?;
+        insert_events(&tx, &c.events).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -473,7 +472,7 @@ impl Store for SqliteStore {
     fn update_lock(
         &mut self,
         name: &str,
-        f: &mut dyn FnMut(Option<Lock>) -> Result<Option<Lock>, LockError>,
+        f: &mut dyn FnMut(Option<Lock>) -> Result<LockChange, LockError>,
     ) -> Result<Result<Option<Lock>, LockError>, StoreError> {
         let label = self.label.clone();
         let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
@@ -496,8 +495,8 @@ impl Store for SqliteStore {
                 .optional()
             })
             .map_err(err)?;
-        let next = match f(current) {
-            Ok(next) => next,
+        let LockChange { lock: next, events } = match f(current) {
+            Ok(change) => change,
             // Dropping the transaction rolls it back: a refusal changes nothing.
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -515,6 +514,7 @@ impl Store for SqliteStore {
                 .map_err(err)?,
             None => tx.prepare_cached("DELETE FROM locks WHERE name = ?1").and_then(|mut s| s.execute([name])).map_err(err)?,
         };
+        insert_events(&tx, &events).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Ok(next.map(|l| Lock { name: name.to_string(), ..l })))
     }
@@ -618,71 +618,59 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    fn enqueue_event(&mut self, e: &EventEnvelope) -> Result<(), StoreError> {
-        let payload =
-            serde_json::to_string(&e.payload).map_err(|x| StoreError::Backend(format!("event {}: {x}", e.id)))?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO events (id, category, at, correlation_id, payload, status, attempts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0)",
-            )
-            .and_then(|mut s| s.execute(params![e.id, enum_name(&e.category), ms(e.at), e.correlation_id, payload]))
-            .map_err(|x| match x.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                    StoreError::Backend(format!("{}: event {} is already queued", self.label, e.id))
-                }
-                _ => self.err(x),
-            })?;
-        Ok(())
+    fn append_events(&mut self, events: &[Event]) -> Result<u64, StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        insert_events(&tx, events).map_err(err)?;
+        // The newest id given, pruned rows included (AUTOINCREMENT remembers it).
+        let last: i64 = tx
+            .query_row("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)", [], |r| r.get(0))
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(last as u64)
     }
 
-    fn events(&self, status: NotificationStatus, n: usize) -> Result<Vec<EventEnvelope>, StoreError> {
+    fn events_since(&self, after: u64, n: usize) -> Result<Vec<Event>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, category, at, correlation_id, payload FROM events WHERE status = ?1 ORDER BY seq LIMIT ?2",
+                "SELECT id, type, time, pair, correlation_id, payload FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![status_name(status), limit(n)], |r| {
+            .query_map(params![after as i64, limit(n)], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         rows.map(|row| {
-            let (id, category, at, correlation_id, payload) = row.map_err(|e| self.err(e))?;
-            Ok(EventEnvelope {
-                category: self.parse_name("events", &format!("category of {id}"), &category)?,
-                payload: self.parse("events", &format!("payload of {id}"), &payload)?,
-                id,
-                at: Timestamp::from_millis(at),
+            let (id, event_type, time, pair, correlation_id, payload) = row.map_err(|e| self.err(e))?;
+            Ok(Event {
+                id: id as u64,
+                event_type: event_type
+                    .parse()
+                    .map_err(|e| self.corrupt(format_args!("outbox: type of event {id}: {e}")))?,
+                time: Timestamp::from_millis(time),
+                pair,
                 correlation_id,
+                payload: self.parse("outbox", &format!("payload of event {id}"), &payload)?,
             })
         })
         .collect()
     }
 
-    fn set_event_status(
-        &mut self,
-        event_id: &str,
-        status: NotificationStatus,
-        attempts: u32,
-        error: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let changed = self
-            .conn
-            .prepare_cached("UPDATE events SET status = ?1, attempts = ?2, last_error = ?3 WHERE id = ?4")
-            .and_then(|mut s| s.execute(params![status_name(status), attempts, error, event_id]))
-            .map_err(|e| self.err(e))?;
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!("event {event_id}")));
-        }
-        Ok(())
+    fn prune_events(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM outbox WHERE time < ?1 AND id < (SELECT MAX(id) FROM outbox)")
+            .and_then(|mut s| s.execute([ms(before)]))
+            .map_err(|e| self.err(e))
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

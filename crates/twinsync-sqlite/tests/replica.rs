@@ -159,17 +159,22 @@ fn digests_follow_the_replicas_hash_rules() {
 }
 
 #[test]
-fn bad_rows_are_errors_naming_the_item() {
+fn a_bad_row_fails_alone_with_an_error_naming_it() {
     let path = fresh_db("bad-rows");
     let mut r = SqliteReplica::open(&path, "db", HashRules::default()).unwrap();
+    r.put(&key("good.md"), &text("fine")).unwrap();
     let raw = Connection::open(&path).unwrap();
     raw.execute(
         "INSERT INTO documents (replica, key, kind, content, size) VALUES ('db', 'bad.md', 'text', ?1, 2)",
         [vec![b'a', 0xff]],
     )
     .unwrap();
-    let e = r.scan().unwrap_err();
-    assert!(matches!(e, ReplicaError::InvalidContent { ref key, .. } if key.as_str() == "bad.md"), "{e:?}");
+    let snap = r.scan().unwrap();
+    assert_eq!(snap.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["good.md"], "the good row is scanned");
+    let failures = r.scan_failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].key, "bad.md");
+    assert!(failures[0].error.contains("bad.md") && failures[0].error.contains("UTF-8"), "{failures:?}");
     let e = r.read(&key("bad.md")).unwrap_err();
     assert!(e.to_string().contains("bad.md") && e.to_string().contains("UTF-8"), "{e}");
 }
@@ -193,7 +198,8 @@ fn a_version_1_file_gains_the_scan_index_and_keeps_its_documents() {
     }
     // What a build with only migration 1 left behind.
     let raw = Connection::open(&path).unwrap();
-    raw.execute_batch("DROP INDEX documents_scan; PRAGMA user_version = 1;").unwrap();
+    raw.execute_batch("DROP INDEX documents_scan; DROP TABLE outbox; CREATE TABLE events (seq INTEGER); PRAGMA user_version = 1;")
+        .unwrap();
     drop(raw);
     let mut r = SqliteReplica::open(&path, "db", HashRules::default()).unwrap();
     let snap = r.scan().unwrap();

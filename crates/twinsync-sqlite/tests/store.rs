@@ -8,7 +8,7 @@ use std::path::Path;
 use common::fresh_db;
 use rusqlite::Connection;
 use twinsync_core::lock::Lock;
-use twinsync_core::store::{HistoryEntry, ItemCommit, UndoEntry};
+use twinsync_core::store::{HistoryEntry, ItemCommit, LockChange, UndoEntry};
 use twinsync_core::{Content, Digest, Key, Side, Store, StoreError, Timestamp, Trigger};
 use twinsync_sqlite::{SqliteStore, SCHEMA_VERSION};
 
@@ -47,6 +47,7 @@ fn sample_commit(i: usize) -> ItemCommit {
             right: Some(digest),
             at: Timestamp::from_millis(T0),
         },
+        events: vec![],
     }
 }
 
@@ -73,14 +74,14 @@ fn state_persists_across_reopen() {
         store.kv_put("stat", "docs/0.md", b"cached").unwrap();
         store
             .update_lock("project", &mut |_| {
-                Ok(Some(Lock {
+                Ok(LockChange::quiet(Some(Lock {
                     name: "project".into(),
                     owner: "ann".into(),
                     token: "t".into(),
                     reason: None,
                     acquired_at: Timestamp::from_millis(T0),
                     expires_at: Timestamp::from_millis(T0 + 60_000),
-                }))
+                })))
             })
             .unwrap()
             .unwrap();
@@ -106,7 +107,7 @@ fn a_fresh_file_is_migrated_and_reopening_keeps_the_version() {
     drop(store);
     assert_eq!(user_version(&path), SCHEMA_VERSION);
     let names = tables(&path);
-    for t in ["audit", "base", "blobs", "coverage_reports", "documents", "events", "history", "kv", "locks"] {
+    for t in ["audit", "base", "blobs", "coverage_reports", "documents", "history", "kv", "locks", "outbox"] {
         assert!(names.iter().any(|n| n == t), "table {t} exists: {names:?}");
     }
     for t in ["operations", "undo_entries"] {
@@ -216,11 +217,11 @@ fn two_connections_see_each_others_commits_and_locks() {
     };
     a.update_lock("project", &mut |cur| {
         assert!(cur.is_none());
-        Ok(Some(lock("ann")))
+        Ok(LockChange::quiet(Some(lock("ann"))))
     })
     .unwrap()
     .unwrap();
-    let seen = b.update_lock("project", &mut |cur| Ok(cur)).unwrap().unwrap();
+    let seen = b.update_lock("project", &mut |cur| Ok(LockChange::quiet(cur))).unwrap().unwrap();
     assert_eq!(seen, Some(lock("ann")), "b's read-modify-write sees a's lock");
 }
 

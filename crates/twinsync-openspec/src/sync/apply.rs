@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::params;
-use twinsync_core::event::EventCategory;
+use twinsync_core::event::EventType;
 use twinsync_core::merge::{text3, TextMergeOptions};
 use twinsync_core::replica::WriteContext;
 use twinsync_core::{ActionKind, Content, Digest, DriftClass, Key, Replica, Trigger};
@@ -58,7 +58,7 @@ impl Syncer<'_> {
     ) -> Result<ItemOutcome, SyncError> {
         let db = self.db;
         self.emit(
-            EventCategory::SyncStarted,
+            EventType::SyncStarted,
             corr,
             serde_json::json!({"scope": "openspec", "kind": kind, "change_id": id, "direction": "fs->db", "trigger": trigger.as_str()}),
         );
@@ -115,7 +115,7 @@ impl Syncer<'_> {
             }
         }
         self.emit(
-            EventCategory::SyncStarted,
+            EventType::SyncStarted,
             corr,
             serde_json::json!({"scope": "openspec", "project": self.config.project, "kind": kind, "change_id": item.id,
                 "trigger": trigger.as_str()}),

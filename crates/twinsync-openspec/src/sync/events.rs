@@ -2,17 +2,17 @@
 //! `sync_completed` payload. The passes send `sync_started` / `sync_completed`, a failed
 //! row `sync_failed` and a recorded conflict `conflict`, each through [`Syncer::emit`].
 
-use twinsync_core::event::{EventCategory, EventEnvelope};
+use twinsync_core::event::{Event, EventType};
 
 use super::Syncer;
 use crate::db::{Kind, SyncDirection};
 
 impl Syncer<'_> {
     /// Sends an event when a transport is set.
-    pub(super) fn emit(&self, category: EventCategory, corr: &str, payload: serde_json::Value) {
+    pub(super) fn emit(&self, event_type: EventType, corr: &str, payload: serde_json::Value) {
         if let Some(t) = self.transport {
             // Delivery is best effort here: a failing transport must not fail the sync.
-            let _ = t.send(&EventEnvelope::new(category, self.clock.now(), corr, payload));
+            let _ = t.send(&Event::new(event_type, self.clock.now(), "openspec", corr, payload));
         }
     }
 
@@ -27,7 +27,7 @@ impl Syncer<'_> {
         files: &[String],
     ) {
         self.emit(
-            EventCategory::SyncCompleted,
+            EventType::SyncCompleted,
             corr,
             serde_json::json!({"scope": "openspec", "project": self.config.project, "kind": kind, "change_id": id,
                 "direction": dirs.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(","), "outcome": outcome, "files": files}),

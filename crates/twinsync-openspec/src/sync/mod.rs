@@ -29,7 +29,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use twinsync_core::event::{EventCategory, Transport};
+use twinsync_core::event::{EventType, Transport};
 use twinsync_core::replica::ReplicaError;
 use twinsync_core::{ActionKind, Clock, Key, Trigger};
 use twinsync_fs::{FsOptions, FsReplica};
@@ -217,7 +217,7 @@ impl<'a> Syncer<'a> {
         let started = std::time::Instant::now();
         let corr = self.next_correlation();
         self.emit(
-            EventCategory::SyncStarted,
+            EventType::SyncStarted,
             &corr,
             serde_json::json!({"scope": "openspec", "project": self.config.project, "trigger": trigger.as_str()}),
         );
@@ -267,7 +267,7 @@ impl<'a> Syncer<'a> {
             "checked": report.checked, "changed": report.items.len() - report.failed,
             "failed": report.failed, "conflicts": report.conflicts, "duration_ms": report.duration_ms,
         });
-        self.emit(EventCategory::SyncCompleted, &corr, payload);
+        self.emit(EventType::SyncCompleted, &corr, payload);
         Ok(report)
     }
 

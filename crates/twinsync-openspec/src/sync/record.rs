@@ -4,7 +4,7 @@
 //! rows that needed nothing.
 
 use rusqlite::params;
-use twinsync_core::event::EventCategory;
+use twinsync_core::event::EventType;
 use twinsync_core::Trigger;
 
 use super::folder::FsItem;
@@ -112,7 +112,7 @@ impl Syncer<'_> {
         };
         self.history(kind, id, direction, trigger, "failed", Some(&msg), &[])?;
         self.emit(
-            EventCategory::SyncFailed,
+            EventType::SyncFailed,
             corr,
             serde_json::json!({"scope": "openspec", "project": self.config.project, "kind": kind, "change_id": id,
                 "direction": direction, "outcome": "failed", "error": msg}),
@@ -189,7 +189,7 @@ impl Syncer<'_> {
             )
             .map_err(|e| db.err(e))?;
         self.emit(
-            EventCategory::Conflict,
+            EventType::ConflictDetected,
             corr,
             serde_json::json!({"scope": "openspec", "project": self.config.project, "kind": kind, "change_id": id,
                 "key": doc, "direction": if resolution == "open" { "none" } else { "fs->db" },
