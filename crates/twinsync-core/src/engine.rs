@@ -9,7 +9,7 @@ use crate::audit::AuditRecord;
 use crate::clock::Clock;
 use crate::content::Content;
 use crate::digest::Digest;
-use crate::drift::{detect_owned, Drift, ItemError};
+use crate::drift::{detect_owned, Drift, DriftClass, ItemError};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::key::Key;
@@ -70,6 +70,15 @@ pub struct SyncOptions {
     pub trigger: Trigger,
     /// Let a sync delete most of a replica (see [`Error::MassDeletion`]).
     pub allow_mass_delete: bool,
+}
+
+/// How a person settles one item with [`Engine::resolve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// That side's version wins (its absence, if it deleted the item).
+    Take(Side),
+    /// This content is written to both sides.
+    Content(Content),
 }
 
 /// One item's change as a unified diff, for dry runs.
@@ -302,6 +311,96 @@ impl<'a> Engine<'a> {
     ) -> Result<OperationReport> {
         let started = self.clock.now();
         let (plan, scan) = self.plan(left, right, opts)?;
+        self.run(started, plan, &scan, left, right, opts.trigger, None)
+    }
+
+    /// Settles one drifted item by hand: `resolution` takes a side's version, or writes
+    /// given content to both sides. It is an operation like a sync: compare-and-swap on
+    /// what the scan saw, recorded in history and undoable.
+    pub fn resolve(
+        &mut self,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        key: &Key,
+        resolution: &Resolution,
+        trigger: Trigger,
+    ) -> Result<OperationReport> {
+        use sha2::Digest as _;
+        let started = self.clock.now();
+        let mut scan = self.scan(left, right)?;
+        if let Some(f) = scan.drift.failed.iter().find(|f| f.key == key.as_str()) {
+            return Err(Error::InvalidInput(format!("cannot resolve {}: {}", key, f.error)));
+        }
+        let item = scan
+            .drift
+            .items
+            .iter()
+            .find(|i| &i.key == key)
+            .ok_or_else(|| Error::NotFound(format!("{key} is on neither side of {}", self.config.scope)))?;
+        if item.class == DriftClass::InSync {
+            return Err(Error::InvalidInput(format!("{key} is in sync on both sides; nothing to resolve")));
+        }
+        let (kind, reason, policy, tag) = match resolution {
+            Resolution::Take(Side::Left) => {
+                let kind = if item.left.is_some() { ActionKind::CopyToRight } else { ActionKind::DeleteRight };
+                (kind, "resolved by hand: the left version taken".to_string(), Policy::prefer(Side::Left), b"left".to_vec())
+            }
+            Resolution::Take(Side::Right) => {
+                let kind = if item.right.is_some() { ActionKind::CopyToLeft } else { ActionKind::DeleteLeft };
+                (kind, "resolved by hand: the right version taken".to_string(), Policy::prefer(Side::Right), b"right".to_vec())
+            }
+            Resolution::Content(c) => {
+                let d = left.rules().digest(c).map_err(|e| Error::InvalidInput(format!("{key}: {e}")))?;
+                (ActionKind::Merge, "resolved by hand: the given version written to both sides".to_string(), Policy::default(), d.to_hex().into_bytes())
+            }
+        };
+        let action = Action {
+            key: key.clone(),
+            class: item.class,
+            kind,
+            base: item.base,
+            left: item.left,
+            right: item.right,
+            reason,
+        };
+        // Its own hash: a resolve is never mistaken for (or replayed as) a sync.
+        let mut h = sha2::Sha256::new();
+        for part in [b"resolve".as_slice(), key.as_str().as_bytes(), &tag] {
+            h.update(part);
+            h.update([0]);
+        }
+        for d in [action.base, action.left, action.right] {
+            h.update(d.map(|d| d.to_hex()).unwrap_or_default().as_bytes());
+            h.update([0]);
+        }
+        h.update((started.millis().div_euclid(self.config.bucket_ms.max(1))).to_be_bytes());
+        let plan = Plan {
+            operation_hash: Digest::from_hasher(h),
+            policy,
+            directions: Directions::all(crate::policy::Direction::Both),
+            actions: vec![action],
+            counts: scan.drift.counts.clone(),
+        };
+        // Only this item is touched, so other items' read failures are not this operation's.
+        scan.drift.failed.clear();
+        let given = match resolution {
+            Resolution::Content(c) => Some(c),
+            Resolution::Take(_) => None,
+        };
+        self.run(started, plan, &scan, left, right, trigger, given)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        started: crate::clock::Timestamp,
+        plan: Plan,
+        scan: &Scan,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        trigger: Trigger,
+        given: Option<&Content>,
+    ) -> Result<OperationReport> {
         let op_id = plan.operation_id();
         if let Some(mut done) = self.store.operation(&op_id)? {
             if done.status == OperationStatus::Completed {
@@ -314,7 +413,7 @@ impl<'a> Engine<'a> {
             operation_hash: plan.operation_hash,
             scope: self.config.scope.clone(),
             status: OperationStatus::Running,
-            trigger: opts.trigger,
+            trigger,
             actor: self.config.actor.clone(),
             policy: plan.policy,
             directions: plan.directions.clone(),
@@ -335,7 +434,7 @@ impl<'a> Engine<'a> {
             return Ok(report);
         }
         let started_event =
-            Event::sync_started(started, &self.config.scope, &op_id, opts.trigger.as_str(), plan.actions.len());
+            Event::sync_started(started, &self.config.scope, &op_id, trigger.as_str(), plan.actions.len());
         self.store.put_operation(&report, &[started_event])?;
         let mut finish_events = Vec::new();
         let ctx = WriteContext { operation_id: op_id.clone() };
@@ -344,7 +443,7 @@ impl<'a> Engine<'a> {
             if let Some(p) = self.progress {
                 p(done, plan.actions.len());
             }
-            let applied = self.apply(action, &plan.policy, left, right, &ctx, opts.trigger);
+            let applied = self.apply(action, &plan.policy, left, right, &ctx, trigger, given);
             match applied.result.outcome {
                 Outcome::Applied => report.counts.applied += 1,
                 Outcome::Skipped => report.counts.skipped += 1,
@@ -366,7 +465,7 @@ impl<'a> Engine<'a> {
             report.items.push(applied.result);
         }
         for failure in &scan.drift.failed {
-            self.record_unreadable(&op_id, failure, &scan.base, opts.trigger);
+            self.record_unreadable(&op_id, failure, &scan.base, trigger);
             report.counts.failed += 1;
             report.item_errors.push(failure.clone());
         }
@@ -402,6 +501,7 @@ impl<'a> Engine<'a> {
         right: &mut dyn Replica,
         ctx: &WriteContext,
         trigger: Trigger,
+        given: Option<&Content>,
     ) -> Applied {
         let mut result = ItemResult {
             key: a.key.clone(),
@@ -428,13 +528,16 @@ impl<'a> Engine<'a> {
                 let winner = a.kind.target().expect("copies and deletes have a target").other();
                 self.copy(a, winner, left, right, ctx, trigger, &a.reason)
             }
-            ActionKind::Merge => {
-                let fallback = match policy.strategy {
-                    Strategy::Merge { fallback } => fallback,
-                    _ => None,
-                };
-                self.merge(a, fallback, left, right, ctx, trigger)
-            }
+            ActionKind::Merge => match given {
+                Some(content) => self.write_both(a, content, left, right, ctx, trigger),
+                None => {
+                    let fallback = match policy.strategy {
+                        Strategy::Merge { fallback } => fallback,
+                        _ => None,
+                    };
+                    self.merge(a, fallback, left, right, ctx, trigger)
+                }
+            },
         };
         match outcome {
             Ok(step) => {
@@ -726,20 +829,54 @@ impl<'a> Engine<'a> {
                 }),
             };
         }
+        self.write_sides(a, &content, [Some(lc), Some(rc)], left, right, ctx, trigger, "merged cleanly")
+    }
+
+    /// Writes `content` to both sides (a hand resolution), checking each still holds
+    /// what the scan saw.
+    fn write_both(
+        &mut self,
+        a: &Action,
+        content: &Content,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+    ) -> Result<Step, ItemFailure> {
+        let lc = Self::read_expected(left, &a.key, a.left)?;
+        let rc = Self::read_expected(right, &a.key, a.right)?;
+        self.write_sides(a, content, [lc, rc], left, right, ctx, trigger, "resolved by hand")
+    }
+
+    /// Makes both sides hold `content` (each side's current content in `pre`, kept for
+    /// undo), then commits the new base, undo entries, history and events.
+    #[allow(clippy::too_many_arguments)]
+    fn write_sides(
+        &mut self,
+        a: &Action,
+        content: &Content,
+        pre: [Option<Content>; 2],
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        note: &str,
+    ) -> Result<Step, ItemFailure> {
         let rules = left.rules().clone();
         let digest = rules
-            .digest(&content)
-            .map_err(|e| ItemFailure::Error(format!("{}: merged result is invalid: {e}", a.key)))?;
+            .digest(content)
+            .map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
         let mut undo = Vec::new();
         let mut blobs = vec![(digest, content.clone())];
+        let [lc, rc] = pre;
         for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
             if pre == Some(digest) {
                 continue;
             }
-            side(left, right, s).write(&a.key, &content, pre.as_ref(), ctx).map_err(ItemFailure::from)?;
+            side(left, right, s).write(&a.key, content, pre.as_ref(), ctx).map_err(ItemFailure::from)?;
             undo.push(self.undo_entry(&ctx.operation_id, a, s, pre, Some(digest)));
-            if let Some(p) = pre {
-                blobs.push((p, pre_content));
+            if let (Some(p), Some(c)) = (pre, pre_content) {
+                blobs.push((p, c));
             }
         }
         let history = self.history_row(&ctx.operation_id, a, trigger, true, None, Some(digest), Some(digest));
@@ -754,11 +891,11 @@ impl<'a> Engine<'a> {
                 history,
                 events,
             })
-            .map_err(|e| ItemFailure::Error(format!("{}: merged but not recorded: {e}", a.key)))?;
+            .map_err(|e| ItemFailure::Error(format!("{}: written but not recorded: {e}", a.key)))?;
         Ok(Step {
             left: Some(digest),
             right: Some(digest),
-            note: "merged cleanly".into(),
+            note: note.into(),
             conflict: None,
             undoable: true,
         })

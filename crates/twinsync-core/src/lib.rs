@@ -61,7 +61,7 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use content::{Content, ContentKind, HashRules};
 pub use digest::{tree_digest, Digest};
 pub use drift::{detect, detect_owned, Drift, DriftClass, DriftItem, DriftRef, DriftSource, DriftView, ItemError};
-pub use engine::{Engine, EngineConfig, Preview, SyncOptions};
+pub use engine::{Engine, EngineConfig, Preview, Resolution, SyncOptions};
 pub use error::{Error, ErrorCode, Result};
 pub use key::Key;
 pub use memory_store::MemoryStore;
