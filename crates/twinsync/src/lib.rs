@@ -19,6 +19,7 @@
 pub mod api;
 pub mod config;
 mod error;
+pub mod mcp;
 mod project;
 mod replicas;
 
