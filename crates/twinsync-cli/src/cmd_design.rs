@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use twinsync_core::coverage::CoverageOptions;
-use twinsync_design::drift::{detect, Base, ComponentStatus, DriftReport, Sides};
-use twinsync_design::scaffold::{scaffold_files, scaffold_json, Outcome, ScaffoldOptions};
-use twinsync_design::storybook::StoryIndex;
-use twinsync_design::sync::{base_from, component_key, write_base, DesignDirection, ManifestReplica};
-use twinsync_design::tokens::TokenSet;
-use twinsync_design::{coverage_report, html_report, load, DesignComponent, Input};
+use twinsync::core::coverage::CoverageOptions;
+use twinsync::design::drift::{detect, Base, ComponentStatus, DriftReport, Sides};
+use twinsync::design::scaffold::{scaffold_files, scaffold_json, Outcome, ScaffoldOptions};
+use twinsync::design::storybook::StoryIndex;
+use twinsync::design::sync::{base_from, component_key, write_base, DesignDirection, ManifestReplica};
+use twinsync::design::tokens::TokenSet;
+use twinsync::design::{coverage_report, html_report, load, DesignComponent, Input};
 
 use crate::cmd_project::Common;
 
@@ -314,11 +314,11 @@ fn drift_text(r: &DriftReport, base: Option<&Path>) -> String {
 
 fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
     let (components, mut tests) =
-        twinsync_design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
+        twinsync::design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
     if let Some(dir) = &a.tests {
-        tests.extend(twinsync_design::testfiles::scan_tests(&at(root, dir), &components).map_err(|e| e.to_string())?);
+        tests.extend(twinsync::design::testfiles::scan_tests(&at(root, dir), &components).map_err(|e| e.to_string())?);
     }
-    let index = twinsync_design::inputs::load_index(&at(root, &a.stories)).map_err(|e| e.to_string())?;
+    let index = twinsync::design::inputs::load_index(&at(root, &a.stories)).map_err(|e| e.to_string())?;
     let opts = CoverageOptions { missing_limit: a.missing_limit, ..Default::default() };
     let cov = coverage_report(&components, &index, &tests, &opts).map_err(|e| e.to_string())?;
     if let Some(html) = &a.html {
@@ -422,7 +422,7 @@ fn scaffold_cmd(a: ScaffoldArgs, common: &Common, root: &Path) -> Result<ExitCod
 struct Opened {
     code: ManifestReplica,
     design: ManifestReplica,
-    store: twinsync_sqlite::SqliteStore,
+    store: Box<dyn twinsync::core::Store>,
 }
 
 fn open_sync(f: &SyncFiles, root: &Path) -> Result<Opened, String> {
@@ -432,13 +432,13 @@ fn open_sync(f: &SyncFiles, root: &Path) -> Result<Opened, String> {
     if let Some(dir) = store_path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let store = twinsync_sqlite::SqliteStore::open(&store_path).map_err(|e| e.to_string())?;
+    let store = twinsync::open_store_file(&store_path).map_err(|e| e.to_string())?;
     Ok(Opened { code, design, store })
 }
 
 fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
     let mut o = open_sync(&a.files, root)?;
-    let mut directions = twinsync_core::Directions::all(a.direction.to_core());
+    let mut directions = twinsync::core::Directions::all(a.direction.to_core());
     for spec in &a.components {
         let (name, dir) =
             spec.split_once('=').ok_or_else(|| format!("--component {spec:?}: expected NAME=DIRECTION"))?;
@@ -446,9 +446,9 @@ fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, Strin
         let key = component_key(name).map_err(|e| e.to_string())?;
         directions.overrides.insert(key.to_string(), d.to_core());
     }
-    let opts = twinsync_core::SyncOptions { directions, ..Default::default() };
-    let clock = twinsync_core::SystemClock;
-    let mut engine = twinsync_core::Engine::new(&mut o.store, &clock, twinsync_core::EngineConfig::default());
+    let opts = twinsync::core::SyncOptions { directions, ..Default::default() };
+    let clock = twinsync::core::SystemClock;
+    let mut engine = twinsync::core::Engine::new(&mut *o.store, &clock, twinsync::core::EngineConfig::default());
     if a.dry_run {
         let preview = engine.preview(&mut o.code, &mut o.design, &opts).map_err(|e| e.to_string())?;
         if common.json {
@@ -498,8 +498,8 @@ fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, Strin
 
 fn undo_cmd(a: UndoArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
     let mut o = open_sync(&a.files, root)?;
-    let clock = twinsync_core::SystemClock;
-    let mut engine = twinsync_core::Engine::new(&mut o.store, &clock, twinsync_core::EngineConfig::default());
+    let clock = twinsync::core::SystemClock;
+    let mut engine = twinsync::core::Engine::new(&mut *o.store, &clock, twinsync::core::EngineConfig::default());
     let report = engine.undo(&mut o.code, &mut o.design, a.operation.as_deref()).map_err(|e| e.to_string())?;
     let kept = root.join(format!(".twinsync/design/base.before-{}.json", report.operation_id));
     if report.refused.is_empty() && kept.exists() {

@@ -17,10 +17,8 @@ use std::time::Duration;
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use serde_json::Value;
-use twinsync::core::lock::{Lock, LockManager};
-use twinsync::core::SystemClock;
-use twinsync::{config, Config, Project, PROJECT_LOCK};
-use twinsync_sqlite::SqliteStore;
+use twinsync::core::lock::Lock;
+use twinsync::{config, Config, Project};
 
 use crate::cmd_project::Common;
 
@@ -152,18 +150,14 @@ fn context(start: &Path, extra: &[String]) -> Result<Context, GuardError> {
 /// The live project lock, read under a deadline so a busy or broken store cannot stall
 /// the agent. `Err` means the store is unreachable.
 fn live_lock(root: &Path) -> Result<Option<Lock>, GuardError> {
-    let db = root.join(config::DIR).join(config::STATE_DB);
+    let root = root.to_path_buf();
     let deadline =
         std::env::var("TWINSYNC_GUARD_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(STORE_DEADLINE_MS);
     let (tx, rx) = mpsc::channel();
-    // Detached on purpose: if SQLite waits on a lock past the deadline the process exits
+    // Detached on purpose: if the store waits on a lock past the deadline the process exits
     // with the verdict and takes the thread with it.
     std::thread::spawn(move || {
-        let result = SqliteStore::open(&db).map_err(|e| GuardError::Store(e.to_string())).and_then(|mut store| {
-            LockManager::new(&mut store, &SystemClock)
-                .status(PROJECT_LOCK)
-                .map_err(|e| GuardError::Store(e.to_string()))
-        });
+        let result = twinsync::read_project_lock(&root).map_err(|e| GuardError::Store(e.to_string()));
         let _ = tx.send(result);
     });
     match rx.recv_timeout(Duration::from_millis(deadline)) {

@@ -5,10 +5,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use twinsync_core::canonical::{
+use twinsync::core::canonical::{
     self, BigIntPolicy, CanonicalError, CanonicalOptions, Canonicalizer, IgnoreRules, TextOptions,
 };
-use twinsync_core::Digest;
+use twinsync::core::Digest;
 
 /// How `twinsync hash` reads a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

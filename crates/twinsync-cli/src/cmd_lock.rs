@@ -113,7 +113,7 @@ fn fail(common: &Common, e: &twinsync::Error) -> ExitCode {
 }
 
 /// A lock as shown to anyone but its acquirer: the (already blanked) token field left out.
-pub fn public(l: &Lock) -> serde_json::Value {
+fn public(l: &Lock) -> serde_json::Value {
     let mut v = serde_json::to_value(l.without_token()).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.remove("token");

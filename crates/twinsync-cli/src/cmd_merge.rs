@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use twinsync_core::merge::{text3_bytes, ConflictStyle, Favor, TextMergeOptions};
+use twinsync::core::merge::{text3_bytes, ConflictStyle, Favor, TextMergeOptions};
 
 /// git refuses inputs larger than this (`MAX_XDIFF_SIZE`), calling them binary.
 const MAX_SIZE: usize = 1024 * 1024 * 1023;

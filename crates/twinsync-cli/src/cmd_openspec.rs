@@ -9,13 +9,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
-use twinsync_core::SystemClock;
-use twinsync_openspec::db::{Kind, Query, QuerySort, Status};
-use twinsync_openspec::schedule::{ScheduleOptions, Scheduler};
-use twinsync_openspec::sync::{
+use twinsync::core::SystemClock;
+use twinsync::openspec::db::{Kind, Query, QuerySort, Status};
+use twinsync::openspec::schedule::{ScheduleOptions, Scheduler};
+use twinsync::openspec::sync::{
     sync_folder, SyncAnswer, SyncConfig, SyncPolicy, SyncReport, SyncRequest, Syncer, DEFAULT_DB,
 };
-use twinsync_openspec::{output, Db, Parts, Scope, Sort, Workspace};
+use twinsync::openspec::{output, Db, Parts, Scope, Sort, Workspace};
 
 use crate::cmd_project::Common;
 
@@ -249,10 +249,10 @@ pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
         _ => Parts { archived: false, ..Parts::ALL },
     };
     let root = match &args.command {
-        OpenspecCommand::List(_) => twinsync_openspec::workspace::find_list_root(&start),
-        _ => twinsync_openspec::find_root(&start),
+        OpenspecCommand::List(_) => twinsync::openspec::workspace::find_list_root(&start),
+        _ => twinsync::openspec::find_root(&start),
     };
-    let implicit = root.is_ok() && twinsync_openspec::find_root(&start).is_err();
+    let implicit = root.is_ok() && twinsync::openspec::find_root(&start).is_err();
     let ws = match root.and_then(|r| Workspace::load_parts(&r, parts)) {
         Ok(mut ws) => {
             if implicit {
@@ -287,7 +287,7 @@ fn resolve_root(a: &DbArgs, start: &std::path::Path) -> Result<PathBuf, String> 
             .unwrap_or_default()),
         Some(r) if r.join("openspec").is_dir() => Ok(r.clone()),
         Some(r) => Err(format!("{} holds no openspec/ folder", r.display())),
-        None => twinsync_openspec::find_root(start).map_err(|e| e.to_string()),
+        None => twinsync::openspec::find_root(start).map_err(|e| e.to_string()),
     }
 }
 
@@ -409,7 +409,7 @@ fn watch(a: WatchArgs, start: &std::path::Path, json: bool) -> ExitCode {
         } else {
             println!(
                 "[{}] {} sync: {} row(s)",
-                twinsync_core::Clock::now(&clock).to_rfc3339(),
+                twinsync::core::Clock::now(&clock).to_rfc3339(),
                 r.trigger,
                 r.items.len()
             );

@@ -16,7 +16,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn sha(bytes: &[u8]) -> String {
-    twinsync_core::Digest::of_bytes(bytes).to_string()
+    twinsync::core::Digest::of_bytes(bytes).to_string()
 }
 
 #[test]

@@ -320,7 +320,7 @@ pub fn undo_stack(p: &Project, limit: usize) -> Result<Value> {
 }
 
 /// A lock as shown to anyone but its acquirer: no token.
-fn public(l: &Lock) -> Value {
+pub(crate) fn public(l: &Lock) -> Value {
     let mut v = serde_json::to_value(l).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.remove("token");

@@ -19,11 +19,16 @@
 pub mod api;
 pub mod config;
 mod error;
+pub mod mcp;
 mod project;
 mod replicas;
+mod stores;
 
 pub use config::Config;
 pub use error::{Error, Result};
 pub use project::{default_actor, Project, SyncRequest, PROJECT_LOCK};
 pub use replicas::AnyReplica;
+pub use stores::{open_store_file, read_project_lock};
 pub use twinsync_core as core;
+pub use twinsync_design as design;
+pub use twinsync_openspec as openspec;

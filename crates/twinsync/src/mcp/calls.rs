@@ -1,0 +1,286 @@
+//! Running one tool: open the project from the server's folder, parse the arguments,
+//! call the `Project` method the tool stands for (refusing writes under another owner's
+//! lock), and record the call in the project's audit log.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+use twinsync_core::audit::AuditRecord;
+use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy, Store};
+
+use super::catalogue::{
+    CoverageArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecSyncArgs, SyncArgs,
+    UndoArgs,
+};
+use super::{RpcError, INVALID_PARAMS};
+use crate::{Project, SyncRequest};
+
+/// A tool failure: becomes a result with `isError: true`.
+pub(super) struct ToolError {
+    pub(super) code: &'static str,
+    pub(super) message: String,
+}
+
+impl From<crate::Error> for ToolError {
+    fn from(e: crate::Error) -> Self {
+        ToolError { code: e.code().as_str(), message: e.to_string() }
+    }
+}
+
+/// What a tool produced on success.
+pub(super) struct Done {
+    pub(super) payload: Value,
+    pub(super) counts: Vec<(&'static str, u64)>,
+    pub(super) success: bool,
+    pub(super) correlation: Option<String>,
+}
+
+impl Done {
+    fn ok(payload: Value, counts: Vec<(&'static str, u64)>) -> Self {
+        Done { payload, counts, success: true, correlation: None }
+    }
+}
+
+/// What a call came to, with the id of its audit record (`None` when no project opened).
+pub(super) type Outcome = Result<(Done, Option<String>), (ToolError, Option<String>)>;
+
+/// Runs tool `name` with `args` as `owner` in the project found from `start`. Unknown
+/// tools and arguments that do not fit the tool's schema are protocol errors.
+pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<Outcome, RpcError> {
+    Ok(match name {
+        "design.sync" => with_project(start, owner, name, parse::<SyncArgs>(name, args)?, design_sync),
+        "design.driftReport" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, drift_report),
+        "design.undo" => with_project(start, owner, name, parse::<UndoArgs>(name, args)?, design_undo),
+        "design.coverageReport" => {
+            with_project(start, owner, name, parse::<CoverageArgs>(name, args)?, coverage_report)
+        }
+        "openspec.sync" => with_project(start, owner, name, parse::<OpenspecSyncArgs>(name, args)?, openspec_sync),
+        "openspec.list" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, openspec_list),
+        "openspec.show" => with_project(start, owner, name, parse::<OpenspecShowArgs>(name, args)?, openspec_show),
+        "lock.acquire" => with_project(start, owner, name, parse::<LockAcquireArgs>(name, args)?, lock_acquire),
+        "lock.release" => with_project(start, owner, name, parse::<LockReleaseArgs>(name, args)?, lock_release),
+        "lock.status" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, lock_status),
+        "history.list" => with_project(start, owner, name, parse::<HistoryArgs>(name, args)?, history_list),
+        other => return Err(RpcError::new(INVALID_PARAMS, format!("unknown tool: {other}; tools/list names them"))),
+    })
+}
+
+/// Opens the project, runs `f`, and records the call in the audit log.
+fn with_project<A>(
+    start: &Path,
+    owner: &str,
+    tool: &str,
+    args: A,
+    f: fn(&mut Project, A, &str) -> Result<Done, ToolError>,
+) -> Outcome {
+    let started = Instant::now();
+    let mut project = Project::open(start).map_err(|e| (ToolError::from(e), None))?;
+    project.set_actor(owner.to_string());
+    let result = f(&mut project, args, owner);
+    let (success, counts, correlation, detail) = match &result {
+        Ok(d) => (
+            d.success,
+            d.counts.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect::<Map<_, _>>(),
+            d.correlation.clone(),
+            None,
+        ),
+        Err(e) => (false, Map::new(), None, Some(e.message.clone())),
+    };
+    // Once the project is open every call is audited, failed ones included.
+    let audit_id = {
+        let record = AuditRecord {
+            id: String::new(),
+            correlation_id: correlation.unwrap_or_else(|| format!("mcp:{tool}")),
+            actor: project.actor().to_string(),
+            action: format!("mcp:{tool}"),
+            success,
+            counts: Value::Object(counts),
+            duration_ms: started.elapsed().as_millis() as i64,
+            at: project.now(),
+            detail,
+        };
+        project.store().append_audit(&record).ok()
+    };
+    match result {
+        Ok(d) => Ok((d, audit_id)),
+        Err(e) => Err((e, audit_id)),
+    }
+}
+
+/// The `openspec/` folder of the project, found from the project folder as the OpenSpec CLI finds it.
+fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<twinsync_openspec::Workspace, ToolError> {
+    let not_found = |e: twinsync_openspec::WorkspaceError| ToolError { code: "NOT_FOUND", message: e.to_string() };
+    let root = twinsync_openspec::find_root(p.dir()).map_err(not_found)?;
+    twinsync_openspec::Workspace::load_parts(&root, parts).map_err(not_found)
+}
+
+/// `design.coverageReport`: the coverage report of a components manifest and a story index.
+fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Done, ToolError> {
+    let (components, stories) = (p.dir().join(&a.components), p.dir().join(&a.stories));
+    let doc = crate::api::design_coverage(&components.to_string_lossy(), &stories.to_string_lossy())?;
+    let n = doc["components"].as_array().map_or(0, Vec::len) as u64;
+    Ok(Done::ok(doc, vec![("components", n)]))
+}
+
+/// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once,
+/// through the same call the bindings make.
+fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<Done, ToolError> {
+    let opts = crate::api::OpenspecSyncOptions { change: a.change, dry_run: a.dry_run, policy: None };
+    let doc = crate::api::openspec_sync(&p.dir().to_string_lossy(), &opts)?;
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    let report = &doc["report"];
+    let counts = if doc["mode"] == "preview" {
+        vec![("planned", doc["rows"].as_array().map_or(0, Vec::len) as u64)]
+    } else {
+        vec![
+            ("checked", n(&report["checked"])),
+            ("changed", report["items"].as_array().map_or(0, Vec::len) as u64),
+            ("conflicts", n(&report["conflicts"])),
+            ("failed", n(&report["failed"])),
+        ]
+    };
+    let failed = n(&report["failed"]) > 0;
+    let mut done = Done::ok(doc, counts);
+    done.success = !failed;
+    Ok(done)
+}
+
+/// `openspec.list`: active changes with task progress, as `openspec list --json` prints them.
+fn openspec_list(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolError> {
+    let ws = openspec_workspace(p, twinsync_openspec::Parts::LIST)?;
+    let doc = twinsync_openspec::list_json(&ws, twinsync_openspec::Sort::Recent);
+    let n = doc["changes"].as_array().map_or(0, Vec::len) as u64;
+    Ok(Done::ok(doc, vec![("changes", n)]))
+}
+
+/// `openspec.show`: one change, as `openspec show ID --type change --json` prints it.
+fn openspec_show(p: &mut Project, a: OpenspecShowArgs, _owner: &str) -> Result<Done, ToolError> {
+    let ws = openspec_workspace(p, twinsync_openspec::Parts { archived: false, ..twinsync_openspec::Parts::ALL })?;
+    match twinsync_openspec::show_json(&ws, &a.change, Some("change")) {
+        Ok(doc) => Ok(Done::ok(doc, vec![("changes", 1)])),
+        Err(status) => Err(ToolError {
+            code: "NOT_FOUND",
+            message: status["status"][0]["message"]
+                .as_str()
+                .or_else(|| status["error"].as_str())
+                .map_or_else(|| format!("no change {:?}: {status}", a.change), str::to_string),
+        }),
+    }
+}
+
+fn parse<A: DeserializeOwned>(tool: &str, args: Value) -> Result<A, RpcError> {
+    serde_json::from_value(args).map_err(|e| RpcError::new(INVALID_PARAMS, format!("{tool}: invalid arguments: {e}")))
+}
+
+fn invalid(message: String) -> ToolError {
+    ToolError { code: ErrorCode::InvalidInput.as_str(), message }
+}
+
+/// Writes wait for another owner's project lock, as `twinsync guard` makes agents' edits wait.
+fn refuse_if_locked(p: &mut Project, owner: &str, tool: &str) -> Result<(), ToolError> {
+    match p.lock_status()? {
+        Some(l) if l.owner != owner => {
+            let why = l.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            Err(ToolError {
+                code: ErrorCode::Locked.as_str(),
+                message: format!(
+                    "{tool} would write while the project lock is held by {} until {}{why}; you are {owner}. Wait for it, or ask {} to release it",
+                    l.owner, l.expires_at, l.owner
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn design_sync(p: &mut Project, a: SyncArgs, owner: &str) -> Result<Done, ToolError> {
+    let policy = a
+        .policy
+        .as_deref()
+        .map(str::parse::<Policy>)
+        .transpose()
+        .map_err(|e| invalid(format!("design.sync: policy {:?}: {e}", a.policy.as_deref().unwrap_or(""))))?;
+    let direction = a
+        .direction
+        .as_deref()
+        .map(str::parse::<Direction>)
+        .transpose()
+        .map_err(|e| invalid(format!("design.sync: direction {:?}: {e}", a.direction.as_deref().unwrap_or(""))))?;
+    let req = SyncRequest { policy, direction, allow_mass_delete: a.allow_mass_delete, ..Default::default() };
+    if a.dry_run {
+        let preview = p.preview(&req)?;
+        let conflicts = preview.plan.actions.iter().filter(|x| x.kind == twinsync_core::ActionKind::Conflict).count();
+        let counts = vec![("planned", preview.plan.actions.len() as u64), ("conflicts", conflicts as u64)];
+        return Ok(Done::ok(json!({"dry_run": true, "preview": preview}), counts));
+    }
+    refuse_if_locked(p, owner, "design.sync")?;
+    let report = p.sync(&req)?;
+    let c = &report.counts;
+    let counts = vec![
+        ("planned", c.planned as u64),
+        ("applied", c.applied as u64),
+        ("skipped", c.skipped as u64),
+        ("conflicts", c.conflicts as u64),
+        ("failed", c.failed as u64),
+    ];
+    // Conflicts left for a person are a finished sync, not a failure; failed items are.
+    let success = c.failed == 0;
+    let correlation = Some(report.operation_id.clone());
+    Ok(Done { payload: json!({"dry_run": false, "report": report}), counts, success, correlation })
+}
+
+fn drift_report(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolError> {
+    let drift = p.status()?;
+    let items: Vec<_> = drift.drifted().map(|i| json!({"key": i.key, "class": i.class})).collect();
+    let by_class: Map<String, Value> = drift
+        .counts
+        .iter()
+        .filter(|(c, _)| *c != DriftClass::InSync)
+        .map(|(c, n)| (c.as_str().into(), n.into()))
+        .collect();
+    let in_sync = drift.counts.get(DriftClass::InSync) as u64;
+    let counts = vec![
+        ("items", drift.items.len() as u64),
+        ("in_sync", in_sync),
+        ("drifted", drift.counts.drifted() as u64),
+        ("conflicts", drift.counts.conflicts() as u64),
+    ];
+    Ok(Done::ok(json!({"items": items, "counts": by_class, "in_sync": in_sync}), counts))
+}
+
+fn design_undo(p: &mut Project, a: UndoArgs, owner: &str) -> Result<Done, ToolError> {
+    refuse_if_locked(p, owner, "design.undo")?;
+    let u = p.undo(a.operation_id.as_deref())?;
+    let counts = vec![("restored", u.restored.len() as u64), ("refused", u.refused.len() as u64)];
+    let correlation = Some(u.operation_id.clone());
+    Ok(Done { payload: serde_json::to_value(&u).unwrap_or_default(), counts, success: true, correlation })
+}
+
+fn lock_acquire(p: &mut Project, a: LockAcquireArgs, _owner: &str) -> Result<Done, ToolError> {
+    if let Some(o) = a.owner.filter(|o| !o.trim().is_empty()) {
+        p.set_actor(o);
+    }
+    let ttl = a.ttl_seconds.map(|s| i64::from(s) * 1000);
+    let lock = p.lock_acquire(ttl, a.reason.as_deref())?;
+    Ok(Done::ok(json!({"lock": lock}), vec![("held", 1)]))
+}
+
+fn lock_release(p: &mut Project, a: LockReleaseArgs, _owner: &str) -> Result<Done, ToolError> {
+    let lock = p.lock_release(&a.token)?;
+    p.set_actor(lock.owner.clone());
+    Ok(Done::ok(json!({"released": crate::api::public(&lock)}), vec![("held", 0)]))
+}
+
+fn lock_status(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolError> {
+    let lock = p.lock_status()?;
+    let held = u64::from(lock.is_some());
+    Ok(Done::ok(json!({"held": lock.is_some(), "lock": lock.as_ref().map(crate::api::public)}), vec![("held", held)]))
+}
+
+fn history_list(p: &mut Project, a: HistoryArgs, _owner: &str) -> Result<Done, ToolError> {
+    let ops = p.operations(a.limit.unwrap_or(20) as usize)?;
+    let rows: Vec<_> = ops.iter().map(OperationReport::summary).collect();
+    Ok(Done::ok(json!({"operations": rows}), vec![("operations", ops.len() as u64)]))
+}

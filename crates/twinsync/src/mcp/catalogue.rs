@@ -1,0 +1,254 @@
+//! The tool catalogue: every tool's name, title, description and hints, and the Rust
+//! types of its arguments and answer. Input and output schemas are generated from those
+//! types with `schemars`, so they cannot drift from what [`super::McpServer`] accepts.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+// ---- tool arguments (their JSON Schemas are the tools' inputSchema) ----
+
+/// Arguments of `design.sync`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncArgs {
+    /// Plan only: return the actions and diffs, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Conflict policy for this run: manual, prefer-left, prefer-right, newest-wins, merge, merge:left, merge:right.
+    pub policy: Option<String>,
+    /// Direction for this run: both, left-to-right, right-to-left.
+    pub direction: Option<String>,
+    /// Allow a sync that deletes most of a replica.
+    #[serde(default)]
+    pub allow_mass_delete: bool,
+}
+
+/// Arguments of tools that take none.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// Arguments of `design.undo`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UndoArgs {
+    /// Operation id (or a unique prefix); the newest undoable operation when omitted.
+    pub operation_id: Option<String>,
+}
+
+/// Arguments of `design.coverageReport`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageArgs {
+    /// Components: our `components.json` or Storybook's `manifests/components.json` (relative to the project).
+    pub components: String,
+    /// Stories: Storybook's built `index.json` (relative to the project).
+    pub stories: String,
+}
+
+/// Arguments of `openspec.sync`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenspecSyncArgs {
+    /// One change id; every change when omitted.
+    pub change: Option<String>,
+    /// Plan only.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Arguments of `openspec.show`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenspecShowArgs {
+    /// The change id.
+    pub change: String,
+}
+
+/// Arguments of `lock.acquire`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockAcquireArgs {
+    /// Who takes the lock (default: the server's identity).
+    pub owner: Option<String>,
+    /// Lifetime in seconds (default: guard.lock_ttl_minutes from the config).
+    pub ttl_seconds: Option<u32>,
+    /// Why, shown to anyone who finds it held.
+    pub reason: Option<String>,
+}
+
+/// Arguments of `lock.release`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockReleaseArgs {
+    /// The token `lock.acquire` returned.
+    pub token: String,
+}
+
+/// Arguments of `history.list`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryArgs {
+    /// Most operations to return, newest first (default 20).
+    pub limit: Option<u32>,
+}
+
+/// Figures about a call: its wall time and item counts.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Metrics {
+    /// Wall time of the call in milliseconds.
+    pub duration_ms: u64,
+    /// Item counts (applied, conflicts, restored, ...), by name.
+    #[serde(flatten)]
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// What every tool returns (the tools' outputSchema).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Envelope {
+    /// Whether the tool did what was asked.
+    pub success: bool,
+    /// The id of the audit record of this call (null when no project was opened).
+    pub audit_id: Option<String>,
+    /// Wall time and item counts.
+    pub metrics: Metrics,
+    /// The tool's answer; on failure `{"error": {"code", "message"}}`.
+    pub payload: Value,
+}
+
+/// One tool of the catalogue.
+pub(super) struct Tool {
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    input: fn() -> Value,
+    read_only: bool,
+    destructive: bool,
+}
+
+fn schema<T: JsonSchema>() -> Value {
+    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({"type": "object"}));
+    if let Some(o) = v.as_object_mut() {
+        // The client knows the dialect from MCP; the title repeats the Rust type name.
+        o.remove("$schema");
+        o.remove("title");
+        o.entry("properties").or_insert_with(|| json!({}));
+    }
+    v
+}
+
+/// Every tool the server offers, in the order `tools/list` gives them.
+pub(super) const TOOLS: &[Tool] = &[
+    Tool {
+        name: "design.sync",
+        title: "Sync the design pair",
+        description: "Sync the project's configured pair (folder or database replicas) by direction and policy. Conflicts are left as they are unless a policy resolves them. dry_run returns the plan and diffs without changing anything. Undo with design.undo.",
+        input: schema::<SyncArgs>,
+        read_only: false,
+        destructive: true,
+    },
+    Tool {
+        name: "design.driftReport",
+        title: "Drift report",
+        description: "List the items that differ between the two replicas and how (left-modified, both-modified, ...), with counts. Changes nothing.",
+        input: schema::<NoArgs>,
+        read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "design.undo",
+        title: "Undo a sync",
+        description: "Undo a sync operation item by item (the newest undoable one by default), never overwriting work done after it; refused items are listed with the reason.",
+        input: schema::<UndoArgs>,
+        read_only: false,
+        destructive: true,
+    },
+    Tool {
+        name: "design.coverageReport",
+        title: "Design coverage report",
+        description: "Story coverage per component, worst first: variants with a story, missing variants, missing test kinds (interaction, visual, a11y), warnings. Reads a components manifest and Storybook's index.json, as `twinsync design coverage --json` does.",
+        input: schema::<CoverageArgs>,
+        read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "openspec.sync",
+        title: "Sync OpenSpec changes",
+        description: "Sync the project's openspec/ folder with its database (.twinsync/openspec.db): the files win conflicts, the losing version is kept; archived changes move, removed ones are soft-deleted. dry_run lists what would change.",
+        input: schema::<OpenspecSyncArgs>,
+        read_only: false,
+        destructive: false,
+    },
+    Tool {
+        name: "openspec.list",
+        title: "List OpenSpec changes",
+        description: "Active OpenSpec changes with task progress, as `openspec list --json` prints them (from the project's openspec/ folder).",
+        input: schema::<NoArgs>,
+        read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "openspec.show",
+        title: "Show an OpenSpec change",
+        description: "One OpenSpec change with its deltas, as `openspec show ID --type change --json` prints it.",
+        input: schema::<OpenspecShowArgs>,
+        read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "lock.acquire",
+        title: "Acquire the project lock",
+        description: "Take the project lock so other agents and people (through `twinsync guard`) do not write meanwhile. Returns the token; keep it to release. Fails, saying who holds it and until when, if someone else does.",
+        input: schema::<LockAcquireArgs>,
+        read_only: false,
+        destructive: false,
+    },
+    Tool {
+        name: "lock.release",
+        title: "Release the project lock",
+        description: "Release the project lock with the token lock.acquire returned.",
+        input: schema::<LockReleaseArgs>,
+        read_only: false,
+        destructive: false,
+    },
+    Tool {
+        name: "lock.status",
+        title: "Project lock status",
+        description: "Who holds the project lock, why and until when (never the token).",
+        input: schema::<NoArgs>,
+        read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "history.list",
+        title: "Recent operations",
+        description: "Recent sync and undo operations, newest first, with their counts and undo windows.",
+        input: schema::<HistoryArgs>,
+        read_only: true,
+        destructive: false,
+    },
+];
+
+/// The `tools/list` entries: name, title, description, input and output schemas, annotations.
+pub fn tools() -> Vec<Value> {
+    TOOLS.iter().map(describe_tool).collect()
+}
+
+fn describe_tool(t: &Tool) -> Value {
+    json!({
+        "name": t.name,
+        "title": t.title,
+        "description": t.description,
+        "inputSchema": (t.input)(),
+        "outputSchema": schema::<Envelope>(),
+        "annotations": {
+            "title": t.title,
+            "readOnlyHint": t.read_only,
+            "destructiveHint": t.destructive,
+            "openWorldHint": false,
+        },
+    })
+}
