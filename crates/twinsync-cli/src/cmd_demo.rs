@@ -65,7 +65,7 @@ fn guide_key() -> Key {
 }
 
 fn db_text(p: &mut Project, key: &Key) -> Result<String, DemoError> {
-    let (_, right) = p.replicas();
+    let (_, right) = p.sides(twinsync::DEFAULT_PAIR).map_err(at("read db"))?;
     let c = right.read(key).map_err(at("read db"))?;
     Ok(c.and_then(|c| c.as_text().map(str::to_string)).unwrap_or_default())
 }
@@ -100,7 +100,7 @@ fn run(dir: &Path) -> Result<(), DemoError> {
 
     let key = guide_key();
     std::fs::write(design.join("docs/guide.md"), GUIDE_LEFT).map_err(at("edit left"))?;
-    if let (_, AnyReplica::Db(db)) = p.replicas() {
+    if let (_, AnyReplica::Db(mut db)) = p.sides(twinsync::DEFAULT_PAIR).map_err(at("edit db"))? {
         let content = Content::from_bytes(ContentKind::Text, GUIDE_RIGHT.as_bytes().to_vec()).map_err(at("edit db"))?;
         db.put(&key, &content).map_err(at("edit db"))?;
     }

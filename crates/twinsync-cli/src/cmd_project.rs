@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
-use twinsync::core::{ActionKind, Direction, DriftClass, OperationReport, OperationStatus, Policy};
-use twinsync::{Project, SyncRequest};
+use twinsync::core::{ActionKind, Direction, OperationReport, OperationStatus, Policy};
+use twinsync::{Project, SyncRequest, Take};
 
 /// Exit status when conflicts (or failed items) are left for a person.
 const EXIT_CONFLICTS: u8 = 1;
@@ -25,7 +25,7 @@ pub struct Common {
 }
 
 impl Common {
-    fn open(&self) -> twinsync::Result<Project> {
+    pub(crate) fn open(&self) -> twinsync::Result<Project> {
         Project::open(&self.start())
     }
     fn start(&self) -> PathBuf {
@@ -51,9 +51,26 @@ pub struct InitArgs {
     pub ignore: Vec<String>,
 }
 
+/// The pairs a command acts on (`--pair NAME`, repeatable; every pair when none).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PairArgs {
+    /// Only this pair (repeat for several); every pair by default.
+    #[arg(long = "pair", value_name = "NAME")]
+    pub pairs: Vec<String>,
+}
+
+/// Arguments of `twinsync status`.
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub pairs: PairArgs,
+}
+
 /// Arguments of `twinsync sync`.
 #[derive(clap::Args, Debug)]
 pub struct SyncArgs {
+    #[command(flatten)]
+    pub pairs: PairArgs,
     /// Show the plan and diffs; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -66,6 +83,9 @@ pub struct SyncArgs {
     /// Allow a sync that deletes most of a replica.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Seconds to wait while another sync of the same pair runs, then give up (LOCKED).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub wait: u64,
 }
 
 /// Arguments of `twinsync undo`.
@@ -73,17 +93,36 @@ pub struct SyncArgs {
 pub struct UndoArgs {
     /// Operation id (or a unique prefix); the newest undoable operation by default.
     pub operation: Option<String>,
+    /// The newest undoable operation of this pair (an operation id names its own pair).
+    #[arg(long, value_name = "NAME")]
+    pub pair: Option<String>,
 }
 
 /// Arguments of `twinsync history`.
 #[derive(clap::Args, Debug)]
 pub struct HistoryArgs {
+    #[command(flatten)]
+    pub pairs: PairArgs,
     /// How many operations to show.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
 }
 
-fn fail(common: &Common, e: &twinsync::Error) -> ExitCode {
+/// Arguments of `twinsync resolve`.
+#[derive(clap::Args, Debug)]
+pub struct ResolveArgs {
+    /// The item (its path in the pair).
+    pub key: String,
+    /// The pair (may be left out when the project has one pair, or one named `default`).
+    #[arg(long, value_name = "NAME")]
+    pub pair: Option<String>,
+    /// `left` or `right` takes that side's version; anything else is a FILE whose
+    /// content is written to both sides.
+    #[arg(long, value_name = "left|right|FILE")]
+    pub take: String,
+}
+
+pub(crate) fn fail(common: &Common, e: &twinsync::Error) -> ExitCode {
     if common.json {
         println!("{}", json!({"error": {"code": e.code().as_str(), "message": e.to_string()}}));
     }
@@ -91,7 +130,7 @@ fn fail(common: &Common, e: &twinsync::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn print_json(v: &impl serde::Serialize) {
+pub(crate) fn print_json(v: &impl serde::Serialize) {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = serde_json::to_writer_pretty(&mut out, v);
     let _ = writeln!(out);
@@ -100,9 +139,11 @@ fn print_json(v: &impl serde::Serialize) {
 /// `twinsync init LEFT RIGHT`.
 pub fn init(a: InitArgs, common: &Common) -> ExitCode {
     let mut config = twinsync::Config::new(&a.left, &a.right);
-    config.pair.policy = a.policy;
-    config.pair.direction = a.direction;
-    config.pair.ignore = a.ignore;
+    if let Some(pair) = config.pairs.get_mut(twinsync::DEFAULT_PAIR) {
+        pair.policy = a.policy;
+        pair.direction = a.direction;
+        pair.ignore = a.ignore;
+    }
     match Project::init_with(&common.start(), config) {
         Ok(p) => {
             if common.json {
@@ -116,45 +157,65 @@ pub fn init(a: InitArgs, common: &Common) -> ExitCode {
     }
 }
 
-/// `twinsync status`: the items that are not in sync.
-pub fn status(common: &Common) -> ExitCode {
-    let drift = match common.open().and_then(|mut p| p.status()) {
-        Ok(d) => d,
+/// `twinsync status`: the items that are not in sync, pair by pair.
+pub fn status(a: StatusArgs, common: &Common) -> ExitCode {
+    let pairs = match common.open().and_then(|mut p| p.status_pairs(&a.pairs.pairs)) {
+        Ok(s) => s,
         Err(e) => return fail(common, &e),
     };
+    let conflicts: usize = pairs.iter().map(|p| p.conflicts).sum();
+    let failed: usize = pairs.iter().map(|p| p.failed.len()).sum();
     if common.json {
-        let items: Vec<_> = drift.drifted().map(|i| json!({"key": i.key, "class": i.class})).collect();
-        let counts: serde_json::Map<String, serde_json::Value> = drift
-            .counts
+        let items: Vec<_> = pairs
             .iter()
-            .filter(|(c, _)| *c != DriftClass::InSync)
-            .map(|(c, n)| (c.as_str().into(), n.into()))
+            .flat_map(|p| p.items.iter().map(|i| json!({"pair": p.pair, "key": i.key, "class": i.class})))
             .collect();
-        print_json(&json!({"items": items, "counts": counts, "in_sync": drift.counts.get(DriftClass::InSync)}));
+        let mut counts = serde_json::Map::new();
+        for i in pairs.iter().flat_map(|p| &p.items) {
+            let n = counts.get(&i.class).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            counts.insert(i.class.clone(), (n + 1).into());
+        }
+        let in_sync: usize = pairs.iter().map(|p| p.in_sync).sum();
+        print_json(&json!({"items": items, "counts": counts, "in_sync": in_sync, "conflicts": conflicts,
+            "failed": failed, "pairs": pairs}));
     } else {
         let color = std::io::stdout().is_terminal();
         // One buffered writer: stdout alone flushes every line, a syscall per item.
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        for i in drift.drifted() {
-            let (on, off) = if color && i.class.is_conflict() { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
-            let _ = writeln!(out, "{on}{:<24}{off} {}", i.class.as_str(), i.key);
+        let several = pairs.len() > 1;
+        for p in &pairs {
+            if several {
+                let _ = writeln!(out, "pair {} ({})", p.pair, p.kind);
+            }
+            for i in &p.items {
+                let (on, off) = if color && i.conflict { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
+                let _ = writeln!(out, "{on}{:<24}{off} {}", i.class, i.key);
+            }
+            for f in &p.failed {
+                let _ = writeln!(out, "{:<24} {}", "FAILED", f.error);
+            }
+            let _ = writeln!(
+                out,
+                "{}{} in sync, {} drifted, {} in conflict{}",
+                if several { "  " } else { "" },
+                p.in_sync,
+                p.items.len(),
+                p.conflicts,
+                if p.failed.is_empty() { String::new() } else { format!(", {} unreadable", p.failed.len()) }
+            );
         }
-        let _ = writeln!(
-            out,
-            "{} in sync, {} drifted, {} in conflict",
-            drift.counts.get(DriftClass::InSync),
-            drift.counts.drifted(),
-            drift.counts.conflicts()
-        );
+        if pairs.is_empty() {
+            let _ = writeln!(out, "no pairs; add one with `twinsync pair add`");
+        }
     }
-    if drift.counts.conflicts() > 0 {
+    if conflicts > 0 || failed > 0 {
         ExitCode::from(EXIT_CONFLICTS)
     } else {
         ExitCode::SUCCESS
     }
 }
 
-/// `twinsync sync`.
+/// `twinsync sync`: every pair (or the named ones), one after the other.
 pub fn sync(a: SyncArgs, common: &Common) -> ExitCode {
     let mut project = match common.open() {
         Ok(p) => p,
@@ -167,38 +228,138 @@ pub fn sync(a: SyncArgs, common: &Common) -> ExitCode {
         ..Default::default()
     };
     if a.dry_run {
-        return match project.preview(&req) {
-            Ok(p) => {
-                if common.json {
-                    print_json(&p);
-                } else {
-                    let color = std::io::stdout().is_terminal();
-                    for action in &p.plan.actions {
-                        println!("{:<14} {:<24} {}", kind(action.kind), action.class.as_str(), action.key);
-                    }
-                    for d in &p.diffs {
-                        print_diff(&d.diff, color);
-                    }
-                    println!("dry run: {} actions planned, nothing changed", p.plan.actions.len());
-                }
-                let conflicts = p.plan.actions.iter().filter(|a| a.kind == ActionKind::Conflict).count();
-                if conflicts > 0 {
-                    ExitCode::from(EXIT_CONFLICTS)
-                } else {
-                    ExitCode::SUCCESS
-                }
-            }
-            Err(e) => fail(common, &e),
-        };
+        return dry_run(&mut project, &a.pairs.pairs, &req, common);
     }
+    let quiet = common.json;
+    project.set_lease_wait(
+        std::time::Duration::from_secs(a.wait),
+        Some(Box::new(move |pair: &str, holder: &str| {
+            if !quiet {
+                eprintln!("twinsync: pair {pair}: waiting for another sync, by {holder}");
+            }
+        })),
+    );
     if std::io::stderr().is_terminal() && !common.json {
         project.set_progress(Box::new(progress_bar));
     }
-    match project.sync(&req) {
-        Ok(report) => {
-            if std::io::stderr().is_terminal() && !common.json && report.counts.planned >= 200 {
-                eprintln!();
+    let results = match project.sync_pairs(&a.pairs.pairs, &req) {
+        Ok(r) => r,
+        Err(e) => return fail(common, &e),
+    };
+    if common.json {
+        print_json(&json!({ "pairs": results }));
+    } else {
+        let several = results.len() > 1;
+        for r in &results {
+            if several {
+                println!("pair {} ({})", r.pair, r.kind);
             }
+            match (&r.report, &r.skipped) {
+                (Some(report), _) => {
+                    if std::io::stderr().is_terminal() && report.counts.planned >= 200 {
+                        eprintln!();
+                    }
+                    print_report(report);
+                }
+                (None, Some(why)) => println!("skipped: {why}"),
+                (None, None) => {}
+            }
+        }
+    }
+    let left_for_a_person =
+        results.iter().filter_map(|r| r.report.as_ref()).any(|r| r.counts.conflicts > 0 || r.counts.failed > 0);
+    if left_for_a_person {
+        ExitCode::from(EXIT_CONFLICTS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn dry_run(project: &mut Project, pairs: &[String], req: &SyncRequest, common: &Common) -> ExitCode {
+    let names = match project.select_pairs(pairs) {
+        Ok(n) => n,
+        Err(e) => return fail(common, &e),
+    };
+    let mut previews = Vec::new();
+    for name in names {
+        match project.pair(&name).map(|p| p.kind) {
+            Ok(twinsync::PairKind::Folders) => match project.preview_of(&name, req) {
+                Ok(p) => previews.push((name, p)),
+                Err(e) => return fail(common, &e),
+            },
+            Ok(_) => {}
+            Err(e) => return fail(common, &e),
+        }
+    }
+    let conflicts: usize =
+        previews.iter().map(|(_, p)| p.plan.actions.iter().filter(|a| a.kind == ActionKind::Conflict).count()).sum();
+    if common.json {
+        let pairs: Vec<_> =
+            previews.iter().map(|(n, p)| json!({"pair": n, "plan": p.plan, "diffs": p.diffs})).collect();
+        print_json(&json!({ "pairs": pairs }));
+    } else {
+        let color = std::io::stdout().is_terminal();
+        for (name, p) in &previews {
+            if previews.len() > 1 {
+                println!("pair {name}");
+            }
+            for action in &p.plan.actions {
+                println!("{:<14} {:<24} {}", kind(action.kind), action.class.as_str(), action.key);
+            }
+            for d in &p.diffs {
+                print_diff(&d.diff, color);
+            }
+            println!("dry run: {} actions planned, nothing changed", p.plan.actions.len());
+        }
+    }
+    if conflicts > 0 {
+        ExitCode::from(EXIT_CONFLICTS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `twinsync resolve KEY --take left|right|FILE`: one conflict settled by hand, undoable.
+pub fn resolve(a: ResolveArgs, common: &Common) -> ExitCode {
+    let mut project = match common.open() {
+        Ok(p) => p,
+        Err(e) => return fail(common, &e),
+    };
+    let take = match a.take.as_str() {
+        "left" => Take::Side(twinsync::core::Side::Left),
+        "right" => Take::Side(twinsync::core::Side::Right),
+        file => {
+            let path = common.start().join(file);
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let kind = if a.key.to_ascii_lowercase().ends_with(".json") {
+                        twinsync::core::ContentKind::Json
+                    } else if std::str::from_utf8(&bytes).is_ok() {
+                        twinsync::core::ContentKind::Text
+                    } else {
+                        twinsync::core::ContentKind::Bytes
+                    };
+                    match twinsync::core::Content::from_bytes(kind, bytes) {
+                        Ok(c) => Take::Content(c),
+                        Err(e) => {
+                            let e = twinsync::Error::Core(twinsync::core::Error::InvalidInput(format!(
+                                "{}: {e}",
+                                path.display()
+                            )));
+                            return fail(common, &e);
+                        }
+                    }
+                }
+                Err(e) => return fail(common, &twinsync::Error::Io { path, source: e }),
+            }
+        }
+    };
+    let pair = match a.pair.clone().map(Ok).unwrap_or_else(|| project.default_pair()) {
+        Ok(p) => p,
+        Err(e) => return fail(common, &e),
+    };
+    match project.resolve(&pair, &a.key, take) {
+        Ok(report) => {
             if common.json {
                 print_json(&report);
             } else {
@@ -267,6 +428,9 @@ fn print_report(r: &OperationReport) {
             item.key
         );
     }
+    for e in &r.item_errors {
+        println!("{:<14} {:<10} {}  ({})", "unreadable", "failed", e.key, e.error);
+    }
     let status = match r.status {
         OperationStatus::Completed if r.replayed => "completed (already applied; nothing changed)",
         s => s.as_str(),
@@ -287,7 +451,7 @@ fn print_report(r: &OperationReport) {
 
 /// `twinsync undo [OP]`.
 pub fn undo(a: UndoArgs, common: &Common) -> ExitCode {
-    match common.open().and_then(|mut p| p.undo(a.operation.as_deref())) {
+    match common.open().and_then(|mut p| p.undo_in(a.pair.as_deref(), a.operation.as_deref())) {
         Ok(u) => {
             if common.json {
                 print_json(&u);
@@ -317,10 +481,17 @@ pub fn undo(a: UndoArgs, common: &Common) -> ExitCode {
 
 /// `twinsync history`: recent operations, newest first.
 pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
-    match common.open().and_then(|p| p.operations(a.limit)) {
+    match common.open().and_then(|p| p.operations_of(&a.pairs.pairs, a.limit)) {
         Ok(ops) => {
             if common.json {
-                let rows: Vec<_> = ops.iter().map(OperationReport::summary).collect();
+                let rows: Vec<_> = ops
+                    .iter()
+                    .map(|o| {
+                        let mut row = serde_json::to_value(o.summary()).unwrap_or_default();
+                        row["pair"] = o.scope.clone().into();
+                        row
+                    })
+                    .collect();
                 print_json(&json!({ "operations": rows }));
             } else {
                 for o in &ops {
@@ -330,9 +501,10 @@ pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
                         (None, None) => String::new(),
                     };
                     println!(
-                        "{}  {}  {:<9} {:>4} applied {:>3} conflicts  {}",
+                        "{}  {}  {:<12} {:<9} {:>4} applied {:>3} conflicts  {}",
                         &o.operation_id[..12],
                         o.started_at,
+                        o.scope,
                         o.status.as_str(),
                         o.counts.applied,
                         o.counts.conflicts,

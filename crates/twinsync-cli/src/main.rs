@@ -6,12 +6,14 @@ use clap::{Parser, Subcommand};
 
 mod cmd_demo;
 mod cmd_design;
+mod cmd_events;
 mod cmd_guard;
 mod cmd_hash;
 mod cmd_lock;
 mod cmd_mcp;
 mod cmd_merge;
 mod cmd_openspec;
+mod cmd_pair;
 mod cmd_project;
 
 /// Keep two replicas of your artifacts in sync.
@@ -32,16 +34,22 @@ enum Command {
     Hash(cmd_hash::HashArgs),
     /// Three-way merge of files, as `git merge-file` does it.
     MergeFile(cmd_merge::MergeFileArgs),
-    /// Make this folder a project syncing LEFT and RIGHT (folders or `db`).
+    /// Make this folder a project with a pair `default` syncing LEFT and RIGHT (folders or `db`).
     Init(cmd_project::InitArgs),
-    /// Show the items that are not in sync (exit 1 on conflicts).
-    Status,
-    /// Apply the drift by direction and policy (exit 1 on conflicts left).
+    /// The project's named pairs: add, list, remove.
+    Pair(cmd_pair::PairCmd),
+    /// Show the items that are not in sync, per pair (exit 1 on conflicts or unreadable items).
+    Status(cmd_project::StatusArgs),
+    /// Apply the drift of every pair by direction and policy (exit 1 on conflicts or failed items).
     Sync(cmd_project::SyncArgs),
+    /// Settle one conflict by hand: take a side's version, or a file's (undoable).
+    Resolve(cmd_project::ResolveArgs),
     /// Undo an operation, item by item, never overwriting later work.
     Undo(cmd_project::UndoArgs),
-    /// Recent operations.
+    /// Recent operations of every pair.
     History(cmd_project::HistoryArgs),
+    /// The project's events (sync, conflict, lock, document), from an id on; --follow waits for more.
+    Events(cmd_events::EventsArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
@@ -64,8 +72,11 @@ fn main() -> ExitCode {
         Command::Hash(a) => cmd_hash::hash(a),
         Command::MergeFile(a) => cmd_merge::merge_file(a),
         Command::Init(a) => Ok(cmd_project::init(a, &common)),
-        Command::Status => Ok(cmd_project::status(&common)),
+        Command::Pair(a) => Ok(cmd_pair::pair(a, &common)),
+        Command::Status(a) => Ok(cmd_project::status(a, &common)),
         Command::Sync(a) => Ok(cmd_project::sync(a, &common)),
+        Command::Resolve(a) => Ok(cmd_project::resolve(a, &common)),
+        Command::Events(a) => Ok(cmd_events::events(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),

@@ -99,7 +99,6 @@ fn force_release_clears_anyones_lock_and_is_audited() {
     assert_eq!(json(&twinsync(d, "bob", &["lock", "status", "--json"]))["held"], false);
 
     let mut p = twinsync::Project::open(d).unwrap();
-    use twinsync::core::Store;
     let log = p.store().audit_log(20).unwrap();
     let forced = log.iter().find(|r| r.action == "lock.force_release").expect("force release audited");
     assert_eq!(forced.actor, "bob");

@@ -82,7 +82,6 @@ fn the_official_python_client_drives_sync_undo_and_locks() {
     // Every call on the project is in its audit log, under the server's identity, and
     // no lock token was written there.
     let mut p = twinsync::Project::open(dir.path()).unwrap();
-    use twinsync::core::Store;
     let log = p.store().audit_log(200).unwrap();
     let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
     for want in ["mcp:design.driftReport", "mcp:design.sync", "mcp:design.undo", "mcp:lock.acquire", "mcp:lock.release"]

@@ -33,7 +33,10 @@ fn status_json_lists_drifted_items_with_snake_case_classes_and_counts() {
     let v = json(&out);
     assert_eq!(
         v["items"],
-        serde_json::json!([{"key": "a.md", "class": "added_left"}, {"key": "b.json", "class": "added_right"}])
+        serde_json::json!([
+            {"pair": "default", "key": "a.md", "class": "added_left"},
+            {"pair": "default", "key": "b.json", "class": "added_right"}
+        ])
     );
     assert_eq!(v["counts"], serde_json::json!({"added_left": 1, "added_right": 1}));
 }
@@ -59,7 +62,8 @@ fn conflicts_exit_1_and_are_left_alone_until_a_policy_resolves_them() {
     assert_eq!(run(root, &["status"]).status.code(), Some(1));
     let out = run(root, &["sync", "--json"]);
     assert_eq!(out.status.code(), Some(1));
-    let report = json(&out);
+    let report = json(&out)["pairs"][0]["report"].clone();
+    assert_eq!(report["scope"], "default");
     assert_eq!(report["conflicts"][0]["left"]["data"], "left\n");
     assert_eq!(report["conflicts"][0]["right"]["data"], "right\n");
     assert_eq!(std::fs::read_to_string(root.join("right/a.md")).unwrap(), "right\n");
@@ -72,7 +76,7 @@ fn conflicts_exit_1_and_are_left_alone_until_a_policy_resolves_them() {
 
     let out = run(root, &["sync", "--policy", "prefer-left", "--json"]);
     assert_eq!(out.status.code(), Some(0));
-    let op = json(&out)["operation_id"].as_str().unwrap().to_string();
+    let op = json(&out)["pairs"][0]["report"]["operation_id"].as_str().unwrap().to_string();
     assert_eq!(std::fs::read_to_string(root.join("right/a.md")).unwrap(), "left\n");
     // The losing version is kept as a backup and comes back with undo.
     assert_eq!(std::fs::read_to_string(root.join(".twinsync/backups").join(&op).join("a.md")).unwrap(), "right\n");
@@ -81,6 +85,7 @@ fn conflicts_exit_1_and_are_left_alone_until_a_policy_resolves_them() {
     assert_eq!(std::fs::read_to_string(root.join("right/a.md")).unwrap(), "right\n");
     let h = json(&run(root, &["history", "--json"]));
     assert!(h["operations"][0]["undone_at"].is_string(), "{h}");
+    assert_eq!(h["operations"][0]["pair"], "default", "history names each operation's pair");
 }
 
 #[test]

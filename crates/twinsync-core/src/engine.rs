@@ -343,15 +343,30 @@ impl<'a> Engine<'a> {
         let (kind, reason, policy, tag) = match resolution {
             Resolution::Take(Side::Left) => {
                 let kind = if item.left.is_some() { ActionKind::CopyToRight } else { ActionKind::DeleteRight };
-                (kind, "resolved by hand: the left version taken".to_string(), Policy::prefer(Side::Left), b"left".to_vec())
+                (
+                    kind,
+                    "resolved by hand: the left version taken".to_string(),
+                    Policy::prefer(Side::Left),
+                    b"left".to_vec(),
+                )
             }
             Resolution::Take(Side::Right) => {
                 let kind = if item.right.is_some() { ActionKind::CopyToLeft } else { ActionKind::DeleteLeft };
-                (kind, "resolved by hand: the right version taken".to_string(), Policy::prefer(Side::Right), b"right".to_vec())
+                (
+                    kind,
+                    "resolved by hand: the right version taken".to_string(),
+                    Policy::prefer(Side::Right),
+                    b"right".to_vec(),
+                )
             }
             Resolution::Content(c) => {
                 let d = left.rules().digest(c).map_err(|e| Error::InvalidInput(format!("{key}: {e}")))?;
-                (ActionKind::Merge, "resolved by hand: the given version written to both sides".to_string(), Policy::default(), d.to_hex().into_bytes())
+                (
+                    ActionKind::Merge,
+                    "resolved by hand: the given version written to both sides".to_string(),
+                    Policy::default(),
+                    d.to_hex().into_bytes(),
+                )
             }
         };
         let action = Action {
@@ -863,9 +878,8 @@ impl<'a> Engine<'a> {
         note: &str,
     ) -> Result<Step, ItemFailure> {
         let rules = left.rules().clone();
-        let digest = rules
-            .digest(content)
-            .map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
+        let digest =
+            rules.digest(content).map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
         let mut undo = Vec::new();
         let mut blobs = vec![(digest, content.clone())];
         let [lc, rc] = pre;
@@ -892,13 +906,7 @@ impl<'a> Engine<'a> {
                 events,
             })
             .map_err(|e| ItemFailure::Error(format!("{}: written but not recorded: {e}", a.key)))?;
-        Ok(Step {
-            left: Some(digest),
-            right: Some(digest),
-            note: note.into(),
-            conflict: None,
-            undoable: true,
-        })
+        Ok(Step { left: Some(digest), right: Some(digest), note: note.into(), conflict: None, undoable: true })
     }
 
     fn conflict_report(

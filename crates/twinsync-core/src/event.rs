@@ -254,7 +254,14 @@ impl Event {
     }
 
     /// `conflict_detected`: item `key` of `pair` needs a person.
-    pub fn conflict_detected(time: Timestamp, pair: &str, operation_id: &str, key: &str, class: &impl Serialize, reason: &str) -> Self {
+    pub fn conflict_detected(
+        time: Timestamp,
+        pair: &str,
+        operation_id: &str,
+        key: &str,
+        class: &impl Serialize,
+        reason: &str,
+    ) -> Self {
         Self::new(
             EventType::ConflictDetected,
             time,
@@ -270,7 +277,12 @@ impl Event {
     }
 
     /// `coverage_summary`: the totals of a coverage report.
-    pub fn coverage_summary(time: Timestamp, pair: &str, correlation_id: &str, totals: &crate::coverage::CoverageTotals) -> Self {
+    pub fn coverage_summary(
+        time: Timestamp,
+        pair: &str,
+        correlation_id: &str,
+        totals: &crate::coverage::CoverageTotals,
+    ) -> Self {
         Self::new(
             EventType::CoverageSummary,
             time,

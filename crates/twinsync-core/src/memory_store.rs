@@ -10,7 +10,9 @@ use crate::event::Event;
 use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::report::OperationReport;
-use crate::store::{HistoryEntry, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits};
+use crate::store::{
+    HistoryEntry, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits,
+};
 
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Default, Clone)]

@@ -114,10 +114,9 @@ pub trait Replica: Send {
     /// at all is an error.
     fn scan(&mut self) -> Result<Snapshot, ReplicaError>;
 
-    /// The items the last [`Replica::scan`] left out, each with why.
-    fn scan_failures(&self) -> Vec<ScanFailure> {
-        Vec::new()
-    }
+    /// The items the last [`Replica::scan`] left out, each with why. Required, not
+    /// defaulted: a wrapper that forgot to pass it on would hide failed items.
+    fn scan_failures(&self) -> Vec<ScanFailure>;
 
     /// The item's content, or `None` when absent.
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError>;
@@ -223,6 +222,11 @@ impl Replica for MemoryReplica {
                 Ok((k.clone(), Entry { key: k.clone(), digest, size: c.len() as u64, modified: *m }))
             })
             .collect()
+    }
+
+    fn scan_failures(&self) -> Vec<ScanFailure> {
+        // Items in memory are held as content already: there is nothing to fail to read.
+        Vec::new()
     }
 
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {

@@ -526,7 +526,10 @@ pub fn update_lock_refusal_leaves_lock(s: &mut dyn Store) {
     assert_eq!(s.locks().unwrap(), vec![lock("ann", T0)], "a refusal leaves the lock unchanged");
 
     let renewed = Lock { expires_at: ts(T0 + HOUR), ..lock("ann", T0) };
-    assert_eq!(s.update_lock("project", &mut |_| Ok(LockChange::quiet(Some(renewed.clone())))).unwrap(), Ok(Some(renewed.clone())));
+    assert_eq!(
+        s.update_lock("project", &mut |_| Ok(LockChange::quiet(Some(renewed.clone())))).unwrap(),
+        Ok(Some(renewed.clone()))
+    );
     let mut other = lock("bob", T0);
     other.name = "docs/".into();
     other.reason = None;
@@ -600,7 +603,11 @@ pub fn outbox_ids_grow_and_read_from_an_id(s: &mut dyn Store) {
     assert!(newest > last, "ids grow: {newest} after {last}");
     let all = s.events_since(0, 10).unwrap();
     assert_eq!(all.len(), 3);
-    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "oldest first by id: {:?}", all.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert!(
+        all.windows(2).all(|w| w[0].id < w[1].id),
+        "oldest first by id: {:?}",
+        all.iter().map(|e| e.id).collect::<Vec<_>>()
+    );
     assert_eq!(all[1].id, last, "append returns the last id it gave");
     assert_eq!(all[2].id, newest);
     assert_eq!(unnumbered(all.clone()), vec![batch[0].clone(), batch[1].clone(), third.clone()], "fields round-trip");
@@ -629,9 +636,7 @@ pub fn outbox_events_commit_with_their_change(s: &mut dyn Store) {
         events: vec![event(EventType::DocUpdated, "s", 3)],
     })
     .unwrap();
-    let refused = s
-        .update_lock("project", &mut |_| Err(LockError::NotHeld("project".into())))
-        .unwrap();
+    let refused = s.update_lock("project", &mut |_| Err(LockError::NotHeld("project".into()))).unwrap();
     assert!(refused.is_err());
     s.update_lock("project", &mut |_| {
         Ok(LockChange { lock: Some(lock("ann", T0)), events: vec![event(EventType::LockAcquired, "", 4)] })

@@ -1,6 +1,7 @@
 //! The engine over memory replicas and the memory store: what a user of a sync relies on.
 
 use twinsync_core::replica::{ReplicaError, WriteContext};
+use twinsync_core::ScanFailure;
 use twinsync_core::*;
 
 const T0: i64 = 1_790_000_000_000;
@@ -198,11 +199,13 @@ struct Faulty {
     inner: MemoryReplica,
     broken: Option<Key>,
     edit_after_scan: Option<(Key, Content)>,
+    /// An item the scan reports as unreadable (and leaves out of the snapshot).
+    unreadable: Option<Key>,
 }
 
 impl Faulty {
     fn new(name: &str) -> Self {
-        Faulty { inner: MemoryReplica::new(name), broken: None, edit_after_scan: None }
+        Faulty { inner: MemoryReplica::new(name), broken: None, edit_after_scan: None, unreadable: None }
     }
 }
 
@@ -214,11 +217,20 @@ impl Replica for Faulty {
         self.inner.rules()
     }
     fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
-        let snap = self.inner.scan();
+        let mut snap = self.inner.scan();
         if let Some((key, c)) = self.edit_after_scan.take() {
             self.inner.put(&key, c);
         }
+        if let (Ok(s), Some(k)) = (&mut snap, &self.unreadable) {
+            s.remove(k);
+        }
         snap
+    }
+    fn scan_failures(&self) -> Vec<ScanFailure> {
+        self.unreadable
+            .iter()
+            .map(|k| ScanFailure { key: k.to_string(), error: format!("{k}: invalid JSON: trailing comma") })
+            .collect()
     }
     fn read(&self, key: &Key) -> std::result::Result<Option<Content>, ReplicaError> {
         self.inner.read(key)
@@ -392,4 +404,36 @@ fn base_only_items_are_recorded_under_their_operation() {
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].operation_id, r.operation_id);
     assert_eq!(h[0].direction, "base");
+}
+
+#[test]
+fn an_unreadable_item_is_neither_deleted_nor_overwritten_and_the_rest_syncs() {
+    let mut store = MemoryStore::new();
+    let clock = ManualClock::new(Timestamp::from_millis(1_700_000_000_000));
+    let (mut left, mut right) = (Faulty::new("left"), Faulty::new("right"));
+    let (cfg, other) = (k("cfg.json"), k("b.md"));
+    left.inner.put(&cfg, Content::Json("{\"a\":1}".into()));
+    let mut engine = Engine::new(&mut store, &clock, EngineConfig::default());
+    engine.sync(&mut left, &mut right, &SyncOptions::default()).unwrap();
+    assert!(right.inner.get(&cfg).is_some());
+
+    // The left copy turns unreadable: to a plain scan it would look deleted.
+    left.unreadable = Some(cfg.clone());
+    left.inner.put(&other, Content::Text("b\n".into()));
+    right.inner.put(&cfg, Content::Json("{\"a\":2}".into()));
+    clock.advance(120_000);
+    let mut engine = Engine::new(&mut store, &clock, EngineConfig::default());
+    let drift = engine.status(&mut left, &mut right).unwrap();
+    assert_eq!(drift.failed.len(), 1);
+    assert!(drift.items.iter().all(|i| i.key != cfg), "kept out of the drift on both sides");
+    let report = engine.sync(&mut left, &mut right, &SyncOptions::default()).unwrap();
+    assert_eq!((report.counts.applied, report.counts.failed), (1, 1));
+    assert_eq!(report.status, twinsync_core::OperationStatus::Partial);
+    assert_eq!(report.item_errors[0].key, "cfg.json");
+    assert_eq!(report.item_errors[0].side, twinsync_core::Side::Left);
+    assert_eq!(right.inner.get(&cfg), Some(&Content::Json("{\"a\":2}".into())), "not deleted, not overwritten");
+    assert_eq!(left.inner.get(&cfg), Some(&Content::Json("{\"a\":1}".into())), "the left is not touched either");
+    assert!(right.inner.get(&other).is_some(), "the readable item synced");
+    let failed_row = store.history(None, 10).unwrap().into_iter().find(|h| h.key == cfg && !h.success).unwrap();
+    assert!(failed_row.error.unwrap().contains("invalid JSON"));
 }

@@ -57,7 +57,10 @@ fn a_sync_writes_started_doc_updates_conflicts_and_completed_to_the_outbox() {
     }
     assert_eq!(events[2].payload["key"], "a.md");
     assert_eq!(events[2].payload["side"], "right");
-    assert_eq!(events[2].payload["digest"], report.items.iter().find(|i| i.key == key("a.md")).unwrap().right.unwrap().to_string());
+    assert_eq!(
+        events[2].payload["digest"],
+        report.items.iter().find(|i| i.key == key("a.md")).unwrap().right.unwrap().to_string()
+    );
     assert_eq!(events[3].payload["key"], "both.md");
     assert_eq!(events[4].payload["counts"]["applied"], 1);
 
@@ -82,7 +85,10 @@ fn subscriptions_are_a_list_of_type_names() {
     let s: Subscriptions = "sync_completed, conflict_detected,lock:acquired".parse().unwrap();
     assert!(s.contains(EventType::LockAcquired) && s.contains(EventType::ConflictDetected));
     assert!(!s.contains(EventType::SyncStarted));
-    assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!(["sync_completed", "conflict_detected", "lock:acquired"]));
+    assert_eq!(
+        serde_json::to_value(&s).unwrap(),
+        serde_json::json!(["sync_completed", "conflict_detected", "lock:acquired"])
+    );
     assert_eq!("all".parse::<Subscriptions>().unwrap(), Subscriptions::all());
     assert_eq!("none".parse::<Subscriptions>().unwrap(), Subscriptions::none());
     let err = "sync_completed,conflict".parse::<Subscriptions>().unwrap_err().to_string();

@@ -193,6 +193,11 @@ impl Replica for ManifestReplica {
         Ok(snap)
     }
 
+    fn scan_failures(&self) -> Vec<twinsync_core::ScanFailure> {
+        // The manifest was parsed whole when loaded; a bad component fails that load.
+        Vec::new()
+    }
+
     fn read(&self, key: &Key) -> std::result::Result<Option<Content>, ReplicaError> {
         Ok(self.find(key).map(|i| Self::content(&self.components[i])))
     }

@@ -123,7 +123,8 @@ fn files_to_database_then_edits_both_ways_conflicts_delete_and_archive() {
     let conflicts = db.conflicts("demo", Kind::Change, "add-login").unwrap();
     assert_eq!(conflicts.len(), 1);
     assert_eq!((conflicts[0].fs_content.as_deref(), conflicts[0].resolution.as_str()), (Some(fs_version), "fs-wins"));
-    let conflict_events: Vec<_> = events.take().into_iter().filter(|e| e.event_type == EventType::ConflictDetected).collect();
+    let conflict_events: Vec<_> =
+        events.take().into_iter().filter(|e| e.event_type == EventType::ConflictDetected).collect();
     assert_eq!(conflict_events.len(), 1);
     assert_eq!(conflict_events[0].payload["change_id"], "add-login");
     assert_eq!(conflict_events[0].payload["direction"], "fs->db");

@@ -200,7 +200,11 @@ impl SqliteReplica {
             name: name.to_string(),
             reason: format!("hash rules cannot be recorded: {e}"),
         })?;
-        Ok(SqliteReplica { conn, meta: Meta { name: name.to_string(), rules, fingerprint, label }, failures: Vec::new() })
+        Ok(SqliteReplica {
+            conn,
+            meta: Meta { name: name.to_string(), rules, fingerprint, label },
+            failures: Vec::new(),
+        })
     }
 
     /// Puts `content` at `key` unconditionally, as an edit through the database (a web

@@ -188,11 +188,11 @@ fn insert_history(tx: &rusqlite::Transaction<'_>, h: &HistoryEntry) -> rusqlite:
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> rusqlite::Result<()> {
-    let mut put = tx.prepare_cached(
-        "INSERT INTO outbox (type, time, pair, correlation_id, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+    let mut put = tx
+        .prepare_cached("INSERT INTO outbox (type, time, pair, correlation_id, payload) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     for e in events {
-        let payload = serde_json::to_string(&e.payload).map_err(|x| rusqlite::Error::ToSqlConversionFailure(Box::new(x)))?;
+        let payload =
+            serde_json::to_string(&e.payload).map_err(|x| rusqlite::Error::ToSqlConversionFailure(Box::new(x)))?;
         put.execute(params![e.event_type.as_str(), ms(e.time), e.pair, e.correlation_id, payload])?;
     }
     Ok(())

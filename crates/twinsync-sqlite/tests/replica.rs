@@ -198,8 +198,10 @@ fn a_version_1_file_gains_the_scan_index_and_keeps_its_documents() {
     }
     // What a build with only migration 1 left behind.
     let raw = Connection::open(&path).unwrap();
-    raw.execute_batch("DROP INDEX documents_scan; DROP TABLE outbox; CREATE TABLE events (seq INTEGER); PRAGMA user_version = 1;")
-        .unwrap();
+    raw.execute_batch(
+        "DROP INDEX documents_scan; DROP TABLE outbox; CREATE TABLE events (seq INTEGER); PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(raw);
     let mut r = SqliteReplica::open(&path, "db", HashRules::default()).unwrap();
     let snap = r.scan().unwrap();

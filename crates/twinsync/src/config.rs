@@ -1,5 +1,6 @@
 //! `.twinsync/config.toml`: what a project syncs and how.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -24,9 +25,16 @@ pub struct Config {
     /// Format version (1).
     #[serde(default = "one")]
     pub version: u32,
-    /// The pair of replicas.
-    pub pair: PairConfig,
-    /// How content is digested.
+    /// Where the project's state lives.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// The named pairs, by name.
+    #[serde(default)]
+    pub pairs: BTreeMap<String, PairConfig>,
+    /// A project written before named pairs: its one pair, read into `pairs` on load.
+    #[serde(default, skip_serializing)]
+    pair: Option<LegacyPair>,
+    /// How content is digested (a pair's own `hashing` table wins).
     #[serde(default)]
     pub hashing: HashingConfig,
     /// The undo window.
@@ -35,22 +43,94 @@ pub struct Config {
     /// Locks and the agent guard.
     #[serde(default)]
     pub guard: GuardConfig,
+    /// The event outbox.
+    #[serde(default)]
+    pub events: EventsConfig,
 }
 
-fn one() -> u32 {
-    1
+/// Where the project's state lives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite:PATH` (relative to the project folder; the default is
+    /// `sqlite:.twinsync/state.db`) or `postgres://user@host:port/db`.
+    /// `TWINSYNC_STORE_URL` wins over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Keeps this project apart from others sharing one database (set at init).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
-/// The pair of replicas a project keeps in sync.
+/// The event outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Days an event is kept (default 30).
+    pub retention_days: u32,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig { retention_days: 30 }
+    }
+}
+
+/// What a pair keeps in step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairKind {
+    /// Two folders, or a folder and the database's documents table.
+    #[default]
+    Folders,
+    /// An `openspec/` folder and the OpenSpec tables of the database.
+    Openspec,
+    /// Components in code (components files, a Storybook index) and in design files.
+    Design,
+}
+
+impl PairKind {
+    /// The name used in config files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PairKind::Folders => "folders",
+            PairKind::Openspec => "openspec",
+            PairKind::Design => "design",
+        }
+    }
+}
+
+impl std::str::FromStr for PairKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "folders" => Ok(PairKind::Folders),
+            "openspec" => Ok(PairKind::Openspec),
+            "design" => Ok(PairKind::Design),
+            other => Err(format!("unknown pair kind {other:?}; expected folders, openspec or design")),
+        }
+    }
+}
+
+impl std::fmt::Display for PairKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One named pair of sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairConfig {
-    /// Name of the pair (keys its base in the store).
-    #[serde(default = "default_name")]
-    pub name: String,
-    /// Left replica: a folder (relative to the project folder) or `db`.
+    /// What the sides hold.
+    #[serde(default)]
+    pub kind: PairKind,
+    /// Left side. `folders`: a folder (relative to the project folder) or `db`;
+    /// `openspec`: the folder holding `openspec/`; `design`: code files, comma-separated
+    /// (components files, a Storybook `index.json`, a components manifest).
     pub left: String,
-    /// Right replica: a folder (relative to the project folder) or `db`.
+    /// Right side. `folders`: a folder or `db`; `openspec`: `db`; `design`: design
+    /// files, comma-separated (a Figma export, tokens, `components.json`).
     pub right: String,
     /// Default direction: `both`, `left-to-right`, `right-to-left`.
     #[serde(default = "default_direction", with = "as_string")]
@@ -58,16 +138,44 @@ pub struct PairConfig {
     /// Conflict policy: `manual`, `prefer-left`, `prefer-right`, `newest-wins`, `merge[:side]`.
     #[serde(default, with = "as_string")]
     pub policy: Policy,
-    /// Extra gitignore-style globs skipped on folder replicas.
-    #[serde(default)]
+    /// Extra gitignore-style globs skipped on folder sides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
     /// `skip` (default), `follow-within-root`, or `links` (synced as links, never followed).
     #[serde(default = "default_symlinks")]
     pub symlinks: String,
+    /// This pair's hashing, instead of the project's `[hashing]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashing: Option<HashingConfig>,
 }
 
+/// The single `[pair]` table of a project written before named pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LegacyPair {
+    #[serde(default = "default_name")]
+    name: String,
+    left: String,
+    right: String,
+    #[serde(default = "default_direction", with = "as_string")]
+    direction: Direction,
+    #[serde(default, with = "as_string")]
+    policy: Policy,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default = "default_symlinks")]
+    symlinks: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The name of the pair `init` makes, and of a `[pair]` without a name.
+pub const DEFAULT_PAIR: &str = "default";
+
 fn default_name() -> String {
-    "default".into()
+    DEFAULT_PAIR.into()
 }
 fn default_direction() -> Direction {
     Direction::Both
@@ -136,31 +244,125 @@ impl Default for GuardConfig {
     }
 }
 
-impl Config {
-    /// A config for a new pair.
-    pub fn new(left: &str, right: &str) -> Self {
-        Config {
-            version: 1,
-            pair: PairConfig {
-                name: default_name(),
-                left: left.into(),
-                right: right.into(),
-                direction: Direction::Both,
-                policy: Policy::default(),
-                ignore: vec![],
-                symlinks: default_symlinks(),
-            },
-            hashing: HashingConfig::default(),
-            undo: UndoConfig::default(),
-            guard: GuardConfig::default(),
+impl PairConfig {
+    /// A pair of `kind` between `left` and `right` with default options.
+    pub fn new(kind: PairKind, left: &str, right: &str) -> Self {
+        PairConfig {
+            kind,
+            left: left.into(),
+            right: right.into(),
+            direction: Direction::Both,
+            policy: Policy::default(),
+            ignore: vec![],
+            symlinks: default_symlinks(),
+            hashing: None,
         }
     }
 
-    /// Reads and checks `path`.
+    /// The symlink mode as the folder side reads it.
+    pub(crate) fn symlink_mode(&self) -> twinsync_fs::SymlinkMode {
+        match self.symlinks.as_str() {
+            "follow-within-root" => twinsync_fs::SymlinkMode::FollowWithinRoot,
+            "links" => twinsync_fs::SymlinkMode::Links,
+            _ => twinsync_fs::SymlinkMode::Skip,
+        }
+    }
+
+    /// The files of a `design` side, in the order given.
+    pub fn files(side: &str) -> Vec<&str> {
+        side.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// Checks the pair named `name` makes sense for its kind.
+    pub fn validate(&self, name: &str) -> Result<(), String> {
+        check_pair_name(name)?;
+        let at = |m: String| format!("pair {name}: {m}");
+        match self.kind {
+            PairKind::Folders if self.left == DB && self.right == DB => {
+                return Err(at("left and right cannot both be the database".into()))
+            }
+            PairKind::Openspec if self.right != DB => {
+                return Err(at(format!("an openspec pair's right side is `db`, not {:?}", self.right)))
+            }
+            PairKind::Openspec if self.left == DB => {
+                return Err(at("an openspec pair's left side is the folder holding openspec/".into()))
+            }
+            PairKind::Design
+                if PairConfig::files(&self.left).is_empty() || PairConfig::files(&self.right).is_empty() =>
+            {
+                return Err(at("a design pair names code files on the left and design files on the right".into()))
+            }
+            _ => {}
+        }
+        if !matches!(self.symlinks.as_str(), "skip" | "follow-within-root" | "links") {
+            return Err(at(format!(
+                "symlinks = {:?}; expected \"skip\", \"follow-within-root\" or \"links\"",
+                self.symlinks
+            )));
+        }
+        if let Some(h) = &self.hashing {
+            IgnoreRules::new(&h.json_ignore).map_err(|e| at(format!("hashing.json_ignore: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// A pair name: letters, digits, `-`, `_` and `.`, as it appears in the store and on
+/// the command line.
+pub fn check_pair_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("pair name {name:?}: use 1-64 letters, digits, '-', '_' or '.'"))
+    }
+}
+
+impl Config {
+    /// A config with one `folders` pair named `default` (what `init LEFT RIGHT` writes).
+    pub fn new(left: &str, right: &str) -> Self {
+        let mut pairs = BTreeMap::new();
+        pairs.insert(DEFAULT_PAIR.to_string(), PairConfig::new(PairKind::Folders, left, right));
+        Config {
+            version: 1,
+            store: StoreConfig::default(),
+            pairs,
+            pair: None,
+            hashing: HashingConfig::default(),
+            undo: UndoConfig::default(),
+            guard: GuardConfig::default(),
+            events: EventsConfig::default(),
+        }
+    }
+
+    /// Reads and checks `path`. A `[pair]` table (a project from before named pairs)
+    /// becomes the pair it names (`default` unless it says otherwise).
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config: Config =
+        let mut config: Config =
             toml::from_str(&text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
+        if let Some(old) = config.pair.take() {
+            if config.pairs.contains_key(&old.name) {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!("[pair] and [pairs.{}] both define pair {:?}; keep one", old.name, old.name),
+                });
+            }
+            let pair = PairConfig {
+                kind: PairKind::Folders,
+                left: old.left,
+                right: old.right,
+                direction: old.direction,
+                policy: old.policy,
+                ignore: old.ignore,
+                symlinks: old.symlinks,
+                hashing: None,
+            };
+            config.pairs.insert(old.name, pair);
+        }
         config.validate(path)?;
         Ok(config)
     }
@@ -170,14 +372,8 @@ impl Config {
         if self.version != 1 {
             return Err(bad(format!("unsupported version {}; this twinsync reads version 1", self.version)));
         }
-        if self.pair.left == DB && self.pair.right == DB {
-            return Err(bad("left and right cannot both be the database".into()));
-        }
-        if !matches!(self.pair.symlinks.as_str(), "skip" | "follow-within-root" | "links") {
-            return Err(bad(format!(
-                "symlinks = {:?}; expected \"skip\", \"follow-within-root\" or \"links\"",
-                self.pair.symlinks
-            )));
+        for (name, pair) in &self.pairs {
+            pair.validate(name).map_err(bad)?;
         }
         if !matches!(self.guard.offline.as_str(), "allow" | "block") {
             return Err(bad(format!("guard.offline = {:?}; expected \"allow\" or \"block\"", self.guard.offline)));
@@ -186,7 +382,7 @@ impl Config {
         Ok(())
     }
 
-    /// Writes the config to `path` atomically.
+    /// Writes the config to `path` atomically (pairs as `[pairs.NAME]` tables).
     pub fn save(&self, path: &Path) -> Result<(), Error> {
         let text =
             toml::to_string_pretty(self).map_err(|e| Error::Config { path: path.into(), message: e.to_string() })?;
@@ -195,15 +391,16 @@ impl Config {
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
     }
 
-    /// The digest rules both replicas use.
-    pub fn hash_rules(&self) -> HashRules {
+    /// The digest rules of pair `pair` (its own hashing, else the project's).
+    pub fn hash_rules(&self, pair: &PairConfig) -> HashRules {
+        let hashing = pair.hashing.as_ref().unwrap_or(&self.hashing);
         HashRules {
             json: CanonicalOptions {
-                big_integers: self.hashing.big_integers,
-                ignore: IgnoreRules::new(&self.hashing.json_ignore).unwrap_or_default(),
+                big_integers: hashing.big_integers,
+                ignore: IgnoreRules::new(&hashing.json_ignore).unwrap_or_default(),
                 ..CanonicalOptions::default()
             },
-            text: TextOptions { trim_trailing_whitespace: self.hashing.trim_trailing_whitespace },
+            text: TextOptions { trim_trailing_whitespace: hashing.trim_trailing_whitespace },
         }
     }
 
@@ -215,7 +412,7 @@ impl Config {
         }
     }
 
-    /// Where a replica spelled `spec` lives, resolved against the project folder.
+    /// Where a side spelled `spec` lives, resolved against the project folder (`None`: the database).
     pub fn replica_path(project: &Path, spec: &str) -> Option<PathBuf> {
         (spec != DB).then(|| project.join(spec))
     }
@@ -225,21 +422,55 @@ impl Config {
 mod tests {
     use super::*;
 
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("twinsync-config-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("config.toml")
+    }
+
     #[test]
     fn round_trips_and_rejects_typos_with_the_file_named() {
-        let dir = std::env::temp_dir().join(format!("twinsync-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("config.toml");
+        let path = scratch("typos");
         let mut c = Config::new("design", "db");
-        c.pair.policy = "prefer-left".parse().unwrap();
+        c.pairs.get_mut(DEFAULT_PAIR).unwrap().policy = "prefer-left".parse().unwrap();
         c.hashing.json_ignore = vec!["/updatedAt".into()];
+        c.pairs.insert("specs".into(), PairConfig::new(PairKind::Openspec, ".", "db"));
         c.save(&path).unwrap();
         assert_eq!(Config::load(&path).unwrap(), c);
-        std::fs::write(&path, "[pair]\nleft = \"a\"\nright = \"b\"\npolicy = \"yolo\"\n").unwrap();
+        std::fs::write(&path, "[pairs.a]\nleft = \"a\"\nright = \"b\"\npolicy = \"yolo\"\n").unwrap();
         let e = Config::load(&path).unwrap_err().to_string();
         assert!(e.contains("config.toml") && e.contains("yolo"), "{e}");
-        std::fs::write(&path, "[pair]\nleft = \"a\"\nrigth = \"b\"\n").unwrap();
+        std::fs::write(&path, "[pairs.a]\nleft = \"a\"\nrigth = \"b\"\n").unwrap();
         assert!(Config::load(&path).unwrap_err().to_string().contains("rigth"));
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::write(&path, "[pairs.s]\nkind = \"openspec\"\nleft = \".\"\nright = \"docs\"\n").unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("pair s") && e.contains("`db`"), "{e}");
+    }
+
+    #[test]
+    fn a_single_pair_table_is_read_as_the_pair_it_names() {
+        let path = scratch("legacy");
+        std::fs::write(&path, "[pair]\nleft = \"design\"\nright = \"db\"\npolicy = \"prefer-right\"\n").unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.pairs.keys().collect::<Vec<_>>(), ["default"]);
+        let p = &c.pairs["default"];
+        assert_eq!((p.kind, p.left.as_str(), p.right.as_str()), (PairKind::Folders, "design", "db"));
+        assert_eq!(p.policy.to_string(), "prefer-right");
+        std::fs::write(&path, "[pair]\nname = \"docs\"\nleft = \"a\"\nright = \"b\"\n").unwrap();
+        assert_eq!(Config::load(&path).unwrap().pairs.keys().collect::<Vec<_>>(), ["docs"]);
+        let saved = scratch("legacy-saved");
+        Config::load(&path).unwrap().save(&saved).unwrap();
+        let text = std::fs::read_to_string(&saved).unwrap();
+        assert!(text.contains("[pairs.docs]") && !text.contains("[pair]"), "{text}");
+    }
+
+    #[test]
+    fn pair_names_are_plain() {
+        for ok in ["default", "docs", "ui-kit_2", "v1.2"] {
+            assert!(check_pair_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "../x", ".hidden", "a/b", &"x".repeat(65)] {
+            assert!(check_pair_name(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -32,6 +32,56 @@ pub enum Error {
         /// The failure.
         source: std::io::Error,
     },
+    /// The store named by a URL cannot be used (the URL's password is never shown).
+    #[error("store {url}: {message}")]
+    Store {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Another sync of the pair held its lease for longer than the caller would wait.
+    #[error("pair {pair}: another sync is running, by {holder}; gave up after waiting {} s (--wait)", waited.as_secs())]
+    Busy {
+        /// The pair.
+        pair: String,
+        /// Who runs the other sync.
+        holder: String,
+        /// How long the caller waited.
+        waited: std::time::Duration,
+    },
+    /// Another owner holds the project lock, so nothing may be written.
+    #[error("blocked {what}: the project lock is held by {holder} until {until}{}; you are {actor}. Wait for it, or ask {holder} to run `twinsync lock release`", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Locked {
+        /// What was refused (`sync of pair docs`, `undo`).
+        what: String,
+        /// The lock's owner.
+        holder: String,
+        /// When the lock runs out.
+        until: twinsync_core::Timestamp,
+        /// Why it was taken.
+        reason: Option<String>,
+        /// Who asked.
+        actor: String,
+    },
+    /// No pair of that name in the project.
+    #[error("no pair {name:?} in this project; pairs: {}", if known.is_empty() { "none (add one with `twinsync pair add`)".to_string() } else { known.join(", ") })]
+    UnknownPair {
+        /// The name asked for.
+        name: String,
+        /// The project's pairs.
+        known: Vec<String>,
+    },
+    /// What this kind of pair cannot do yet.
+    #[error("pair {pair} ({kind}): {message}")]
+    Unsupported {
+        /// The pair.
+        pair: String,
+        /// Its kind.
+        kind: String,
+        /// What it cannot do, and what to use instead.
+        message: String,
+    },
     /// A core error (drift, merge, replica, store, lock, undo).
     #[error(transparent)]
     Core(#[from] twinsync_core::Error),
@@ -48,6 +98,10 @@ impl Error {
             Error::NotAProject { .. } => ErrorCode::NotFound,
             Error::AlreadyInitialized(_) | Error::Config { .. } => ErrorCode::InvalidInput,
             Error::Io { .. } => ErrorCode::Io,
+            Error::Store { .. } => ErrorCode::Io,
+            Error::Busy { .. } | Error::Locked { .. } => ErrorCode::Locked,
+            Error::UnknownPair { .. } => ErrorCode::NotFound,
+            Error::Unsupported { .. } => ErrorCode::InvalidInput,
             Error::Core(e) => e.code(),
         }
     }

@@ -19,16 +19,20 @@
 pub mod api;
 pub mod config;
 mod error;
+mod kinds;
+mod lease;
 pub mod mcp;
 mod project;
 mod replicas;
 mod stores;
 
-pub use config::Config;
+pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use error::{Error, Result};
-pub use project::{default_actor, Project, SyncRequest, PROJECT_LOCK};
+pub use project::{
+    default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,
+};
 pub use replicas::AnyReplica;
-pub use stores::{open_store_file, read_project_lock};
+pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL, STORE_URL_ENV};
 pub use twinsync_core as core;
 pub use twinsync_design as design;
 pub use twinsync_openspec as openspec;

@@ -1,29 +1,40 @@
-//! `Project`: a folder with `.twinsync/` — its config, its embedded store and its two
-//! replicas — and the operations a user runs on it: status, sync, undo, history, locks.
+//! `Project`: a folder with `.twinsync/`: its config, its one store, and its named pairs.
+//! Every operation a user runs goes through here: status, sync, resolve and undo of a
+//! pair, history, locks and the event outbox.
+//!
+//! A sync of a pair takes the pair's lease (one sync of a pair at a time, across
+//! processes), refuses to write under another owner's project lock, runs the engine,
+//! and gives the lease back.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockManager, LockRequest};
 use twinsync_core::store::HistoryEntry;
 use twinsync_core::{
-    Clock, Direction, Directions, Drift, Engine, EngineConfig, OperationReport, Policy, Preview, Store, SyncOptions,
-    SystemClock, Trigger, UndoReport,
+    Clock, Content, Direction, Directions, Drift, Engine, EngineConfig, Key, OperationReport, Policy, Preview,
+    Resolution, Side, Store, SyncOptions, SystemClock, Trigger, UndoReport,
 };
-use twinsync_fs::{FsOptions, FsReplica, SymlinkMode};
-use twinsync_sqlite::{SqliteReplica, SqliteStore};
+use twinsync_fs::{FsOptions, FsReplica};
+use twinsync_sqlite::SqliteReplica;
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
 use crate::error::{Error, Result};
+use crate::kinds;
+use crate::lease;
 use crate::replicas::AnyReplica;
+use crate::stores::StoreUrl;
 
-/// Store namespace of the folder replicas' stat caches.
+/// Store namespace of the folder sides' stat caches.
 const STAT_CACHE: &str = "stat_cache";
 /// The lock `twinsync lock` and the guard use for the whole project.
 pub const PROJECT_LOCK: &str = "project";
+/// How long a sync waits for another sync of the same pair by default.
+pub const DEFAULT_LEASE_WAIT: Duration = Duration::from_secs(60);
 
-/// What a sync should do beyond the project's defaults.
+/// What a sync should do beyond the pair's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SyncRequest {
@@ -31,22 +42,76 @@ pub struct SyncRequest {
     pub policy: Option<Policy>,
     /// Overrides the configured direction.
     pub direction: Option<Direction>,
-    /// Lets a sync delete most of a replica.
+    /// Lets a sync delete most of a side.
     pub allow_mass_delete: bool,
     /// What set it off.
     pub trigger: Trigger,
+}
+
+/// How [`Project::resolve`] settles a conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Take {
+    /// That side's version wins.
+    Side(Side),
+    /// This content is written to both sides.
+    Content(Content),
+}
+
+/// The state of one pair, whatever its kind: what `twinsync status` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairStatus {
+    /// The pair.
+    pub pair: String,
+    /// Its kind.
+    pub kind: PairKind,
+    /// Items not in sync: key and class (a drift class, or what the OpenSpec or design
+    /// side would do with the row or component).
+    pub items: Vec<StatusItem>,
+    /// Items in sync.
+    pub in_sync: usize,
+    /// Items left for a person.
+    pub conflicts: usize,
+    /// Items a side could not read, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<twinsync_core::ItemError>,
+}
+
+/// One item of a [`PairStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusItem {
+    /// The item.
+    pub key: String,
+    /// How it differs.
+    pub class: String,
+    /// Whether a person has to settle it.
+    pub conflict: bool,
+}
+
+/// What a sync of one pair came to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairSync {
+    /// The pair.
+    pub pair: String,
+    /// Its kind.
+    pub kind: PairKind,
+    /// The operation report (`None` when the pair was skipped).
+    pub report: Option<OperationReport>,
+    /// Why it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// An open project.
 pub struct Project {
     dir: PathBuf,
     config: Config,
-    store: SqliteStore,
-    left: AnyReplica,
-    right: AnyReplica,
+    store_url: StoreUrl,
+    store: Box<dyn Store>,
     clock: Box<dyn Clock>,
     actor: String,
     progress: Option<Box<dyn Fn(usize, usize) + Send>>,
+    lease_wait: Duration,
+    on_wait: Option<Box<dyn Fn(&str, &str) + Send>>,
 }
 
 /// The identity of the caller: `TWINSYNC_OWNER`, else the OS user.
@@ -58,26 +123,23 @@ pub fn default_actor() -> String {
 }
 
 impl Project {
-    /// Makes `dir` a project syncing `left` and `right` (folders relative to `dir`, or `db`).
+    /// Makes `dir` a project with one `folders` pair, `default`, syncing `left` and
+    /// `right` (folders relative to `dir`, or `db`).
     pub fn init(dir: &Path, left: &str, right: &str) -> Result<Project> {
         Project::init_with(dir, Config::new(left, right))
     }
 
-    /// Makes `dir` a project with `config`.
-    pub fn init_with(dir: &Path, config: Config) -> Result<Project> {
+    /// Makes `dir` a project with `config`; the project id is derived when not set.
+    pub fn init_with(dir: &Path, mut config: Config) -> Result<Project> {
         let state = dir.join(config::DIR);
         if state.join(config::CONFIG_FILE).exists() {
             return Err(Error::AlreadyInitialized(dir.to_path_buf()));
         }
-        for spec in [&config.pair.left, &config.pair.right] {
-            if let Some(p) = Config::replica_path(dir, spec) {
-                if !p.is_dir() {
-                    return Err(Error::Config {
-                        path: p.clone(),
-                        message: "not a folder; create it first (a missing root is never synced)".into(),
-                    });
-                }
-            }
+        for pair in config.pairs.values() {
+            check_sides_exist(dir, pair)?;
+        }
+        if config.store.project.is_none() {
+            config.store.project = Some(derive_project_id(dir));
         }
         std::fs::create_dir_all(&state).map_err(|e| Error::io(&state, e))?;
         config.save(&state.join(config::CONFIG_FILE))?;
@@ -100,43 +162,20 @@ impl Project {
     }
 
     fn open_at(dir: &Path) -> Result<Project> {
-        let state = dir.join(config::DIR);
-        let config = Config::load(&state.join(config::CONFIG_FILE))?;
-        let db = state.join(config::STATE_DB);
-        let store = SqliteStore::open(&db)?;
-        let rules = config.hash_rules();
-        let open = |spec: &str| -> Result<AnyReplica> {
-            Ok(match Config::replica_path(dir, spec) {
-                None => AnyReplica::Db(SqliteReplica::open(&db, &config.pair.name, rules.clone())?),
-                Some(root) => AnyReplica::Fs(FsReplica::open(
-                    &root,
-                    FsOptions {
-                        name: spec.to_string(),
-                        rules: rules.clone(),
-                        ignore: config.pair.ignore.clone(),
-                        symlinks: match config.pair.symlinks.as_str() {
-                            "follow-within-root" => SymlinkMode::FollowWithinRoot,
-                            "links" => SymlinkMode::Links,
-                            _ => SymlinkMode::Skip,
-                        },
-                        backup_dir: Some(state.join("backups")),
-                    },
-                )?),
-            })
-        };
-        let (left, right) = (open(&config.pair.left)?, open(&config.pair.right)?);
-        let mut project = Project {
+        let config = Config::load(&dir.join(config::DIR).join(config::CONFIG_FILE))?;
+        let store_url = StoreUrl::for_project(dir, &config)?;
+        let store = store_url.open()?;
+        Ok(Project {
             dir: dir.to_path_buf(),
             config,
+            store_url,
             store,
-            left,
-            right,
             clock: Box::new(SystemClock),
             actor: default_actor(),
             progress: None,
-        };
-        project.load_stat_caches()?;
-        Ok(project)
+            lease_wait: DEFAULT_LEASE_WAIT,
+            on_wait: None,
+        })
     }
 
     /// The project folder (the one holding `.twinsync/`).
@@ -147,6 +186,11 @@ impl Project {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Where the state lives (its password, if any, never shows).
+    pub fn store_url(&self) -> &StoreUrl {
+        &self.store_url
     }
 
     /// Reads time from `clock` instead of the system clock (tests, simulations).
@@ -164,6 +208,13 @@ impl Project {
         self.progress = Some(progress);
     }
 
+    /// How long a sync waits for another sync of the same pair (default 60 s), and what
+    /// to call, with the pair and the holder, when it starts waiting.
+    pub fn set_lease_wait(&mut self, wait: Duration, on_wait: Option<Box<dyn Fn(&str, &str) + Send>>) {
+        self.lease_wait = wait;
+        self.on_wait = on_wait;
+    }
+
     /// Now, by the project's clock (what undo windows and locks are measured against).
     pub fn now(&self) -> twinsync_core::Timestamp {
         self.clock.now()
@@ -175,63 +226,137 @@ impl Project {
     }
 
     /// The project's store.
-    pub fn store(&mut self) -> &mut SqliteStore {
-        &mut self.store
+    pub fn store(&mut self) -> &mut dyn Store {
+        self.store.as_mut()
     }
 
-    /// The left and right replicas.
-    pub fn replicas(&mut self) -> (&mut AnyReplica, &mut AnyReplica) {
-        (&mut self.left, &mut self.right)
+    // ---- pairs -------------------------------------------------------------------
+
+    /// The pairs' names, sorted.
+    pub fn pair_names(&self) -> Vec<String> {
+        self.config.pairs.keys().cloned().collect()
     }
 
-    fn engine_config(&self) -> EngineConfig {
-        EngineConfig {
-            scope: self.config.pair.name.clone(),
-            actor: self.actor.clone(),
-            undo: self.config.undo_limits(),
-            ..EngineConfig::default()
+    /// Pair `name`'s config.
+    pub fn pair(&self, name: &str) -> Result<&PairConfig> {
+        self.config
+            .pairs
+            .get(name)
+            .ok_or_else(|| Error::UnknownPair { name: name.to_string(), known: self.pair_names() })
+    }
+
+    /// The pair the single-pair calls ([`Project::status`], [`Project::sync`]) act on:
+    /// the only pair, else the one named `default`.
+    pub fn default_pair(&self) -> Result<String> {
+        match self.config.pairs.len() {
+            1 => Ok(self.pair_names().remove(0)),
+            _ if self.config.pairs.contains_key(DEFAULT_PAIR) => Ok(DEFAULT_PAIR.to_string()),
+            _ => Err(Error::Core(twinsync_core::Error::InvalidInput(format!(
+                "this project has {} pairs ({}); name one",
+                self.config.pairs.len(),
+                self.pair_names().join(", ")
+            )))),
         }
     }
 
-    fn sync_options(&self, req: &SyncRequest) -> SyncOptions {
-        SyncOptions {
-            policy: req.policy.unwrap_or(self.config.pair.policy),
-            directions: Directions::all(req.direction.unwrap_or(self.config.pair.direction)),
-            trigger: req.trigger,
-            allow_mass_delete: req.allow_mass_delete,
+    /// `names`, checked, or every pair when `names` is empty.
+    pub fn select_pairs(&self, names: &[String]) -> Result<Vec<String>> {
+        if names.is_empty() {
+            return Ok(self.pair_names());
         }
+        for n in names {
+            self.pair(n)?;
+        }
+        Ok(names.to_vec())
     }
 
-    /// Runs `f` with an engine over the two replicas, then persists the stat caches.
-    fn with_engine<T>(&mut self, f: impl FnOnce(&mut Engine<'_>, &mut AnyReplica, &mut AnyReplica) -> T) -> Result<T> {
-        let cfg = self.engine_config();
-        let out = {
-            let mut engine = Engine::new(&mut self.store, self.clock.as_ref(), cfg);
-            if let Some(p) = &self.progress {
-                engine = engine.with_progress(p.as_ref());
-            }
-            f(&mut engine, &mut self.left, &mut self.right)
+    /// Adds pair `name` and saves the config. Neither side is touched.
+    pub fn pair_add(&mut self, name: &str, pair: PairConfig) -> Result<()> {
+        let path = self.config_path();
+        let bad = |message: String| Error::Config { path: path.clone(), message };
+        pair.validate(name).map_err(bad)?;
+        if self.config.pairs.contains_key(name) {
+            return Err(bad(format!("pair {name} already exists; remove it first or pick another name")));
+        }
+        check_sides_exist(&self.dir, &pair)?;
+        let mut next = self.config.clone();
+        next.pairs.insert(name.to_string(), pair);
+        next.save(&path)?;
+        self.config = next;
+        Ok(())
+    }
+
+    /// Removes pair `name` from the config. Neither side's data is touched, and its
+    /// history stays in the store.
+    pub fn pair_remove(&mut self, name: &str) -> Result<PairConfig> {
+        self.pair(name)?;
+        let mut next = self.config.clone();
+        let removed = next.pairs.remove(name).expect("checked above");
+        next.save(&self.config_path())?;
+        self.config = next;
+        Ok(removed)
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.join(config::DIR).join(config::CONFIG_FILE)
+    }
+
+    /// Opens the two sides of `folders` pair `name`: folders, or the database's
+    /// documents table.
+    pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
+        let pair = self.folders_pair(name)?;
+        let rules = self.config.hash_rules(pair);
+        let state = self.dir.join(config::DIR);
+        let open = |spec: &str| -> Result<AnyReplica> {
+            Ok(match Config::replica_path(&self.dir, spec) {
+                None => {
+                    let db = self.store_url.sqlite_path().ok_or_else(|| Error::Unsupported {
+                        pair: name.to_string(),
+                        kind: pair.kind.to_string(),
+                        message: "the `db` side lives in the SQLite store; this project's store is not SQLite".into(),
+                    })?;
+                    AnyReplica::Db(SqliteReplica::open(db, name, rules.clone())?)
+                }
+                Some(root) => AnyReplica::Fs(FsReplica::open(
+                    &root,
+                    FsOptions {
+                        name: spec.to_string(),
+                        rules: rules.clone(),
+                        ignore: pair.ignore.clone(),
+                        symlinks: pair.symlink_mode(),
+                        backup_dir: Some(state.join("backups")),
+                    },
+                )?),
+            })
         };
-        self.save_stat_caches()?;
-        Ok(out)
-    }
-
-    fn load_stat_caches(&mut self) -> Result<()> {
-        for (side, r) in [("left", &mut self.left), ("right", &mut self.right)] {
+        let (mut left, mut right) = (open(&pair.left)?, open(&pair.right)?);
+        for (side, r) in [("left", &mut left), ("right", &mut right)] {
             if let AnyReplica::Fs(fs) = r {
-                if let Some(bytes) = self.store.kv_get(STAT_CACHE, side)? {
+                if let Some(bytes) = self.store.kv_get(STAT_CACHE, &format!("{name}/{side}"))? {
                     fs.import_stat_cache(&bytes);
                 }
             }
         }
-        Ok(())
+        Ok((left, right))
     }
 
-    fn save_stat_caches(&mut self) -> Result<()> {
-        for (side, r) in [("left", &mut self.left), ("right", &mut self.right)] {
+    fn folders_pair(&self, name: &str) -> Result<&PairConfig> {
+        let pair = self.pair(name)?;
+        if pair.kind != PairKind::Folders {
+            return Err(Error::Unsupported {
+                pair: name.to_string(),
+                kind: pair.kind.to_string(),
+                message: "this needs a folders pair".into(),
+            });
+        }
+        Ok(pair)
+    }
+
+    fn save_stat_caches(&mut self, name: &str, left: &mut AnyReplica, right: &mut AnyReplica) -> Result<()> {
+        for (side, r) in [("left", left), ("right", right)] {
             if let AnyReplica::Fs(fs) = r {
                 if fs.stat_cache_dirty() {
-                    self.store.kv_put(STAT_CACHE, side, &fs.export_stat_cache())?;
+                    self.store.kv_put(STAT_CACHE, &format!("{name}/{side}"), &fs.export_stat_cache())?;
                     fs.mark_stat_cache_saved();
                 }
             }
@@ -239,50 +364,274 @@ impl Project {
         Ok(())
     }
 
-    /// The drift of every item.
-    pub fn status(&mut self) -> Result<Drift> {
-        Ok(self.with_engine(|e, l, r| e.status(l, r))??)
+    fn engine_config(&self, pair: &str) -> EngineConfig {
+        EngineConfig {
+            scope: pair.to_string(),
+            actor: self.actor.clone(),
+            undo: self.config.undo_limits(),
+            ..EngineConfig::default()
+        }
     }
 
-    /// A dry run: the plan with unified diffs. Changes nothing.
-    pub fn preview(&mut self, req: &SyncRequest) -> Result<Preview> {
-        let opts = self.sync_options(req);
-        Ok(self.with_engine(|e, l, r| e.preview(l, r, &opts))??)
+    fn sync_options(&self, pair: &PairConfig, req: &SyncRequest) -> SyncOptions {
+        SyncOptions {
+            policy: req.policy.unwrap_or(pair.policy),
+            directions: Directions::all(req.direction.unwrap_or(pair.direction)),
+            trigger: req.trigger,
+            allow_mass_delete: req.allow_mass_delete,
+        }
     }
 
-    /// Syncs the pair and returns the operation report.
-    pub fn sync(&mut self, req: &SyncRequest) -> Result<OperationReport> {
-        let opts = self.sync_options(req);
-        let report = self.with_engine(|e, l, r| e.sync(l, r, &opts))??;
-        self.prune_backups();
-        Ok(report)
+    /// Runs `f` with an engine over `folders` pair `name`'s sides, then keeps their stat caches.
+    fn with_engine<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Engine<'_>, &mut AnyReplica, &mut AnyReplica) -> twinsync_core::Result<T>,
+    ) -> Result<T> {
+        let (mut left, mut right) = self.sides(name)?;
+        let cfg = self.engine_config(name);
+        let out = {
+            let mut engine = Engine::new(self.store.as_mut(), self.clock.as_ref(), cfg);
+            if let Some(p) = &self.progress {
+                engine = engine.with_progress(p.as_ref());
+            }
+            f(&mut engine, &mut left, &mut right)
+        };
+        self.save_stat_caches(name, &mut left, &mut right)?;
+        Ok(out?)
     }
 
-    /// Backups older than the undo window go; a failure to prune never fails a sync.
-    fn prune_backups(&self) {
+    /// Runs `f` holding pair `name`'s sync lease, refusing under another owner's project lock.
+    fn writing<T>(&mut self, name: &str, what: &str, f: impl FnOnce(&mut Project) -> Result<T>) -> Result<T> {
+        let wait = self.lease_wait;
+        let on_wait = self.on_wait.take();
+        let acquired =
+            lease::acquire(self.store.as_mut(), self.clock.as_ref(), name, &self.actor, wait, &mut |holder| {
+                if let Some(w) = &on_wait {
+                    w(name, holder);
+                }
+            });
+        self.on_wait = on_wait;
+        let lease = acquired?;
+        let out = self.check_unlocked(what).and_then(|()| f(self));
+        let released = lease::release(self.store.as_mut(), &lease);
+        let out = out?;
+        released?;
+        Ok(out)
+    }
+
+    /// Refuses `what` while another owner holds the project lock.
+    fn check_unlocked(&mut self, what: &str) -> Result<()> {
+        match self.lock_status()? {
+            Some(l) if l.owner != self.actor => Err(Error::Locked {
+                what: what.to_string(),
+                holder: l.owner,
+                until: l.expires_at,
+                reason: l.reason,
+                actor: self.actor.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    // ---- status, sync, resolve, undo ---------------------------------------------
+
+    /// The drift of every item of `folders` pair `name`.
+    pub fn status_of(&mut self, name: &str) -> Result<Drift> {
+        self.with_engine(name, |e, l, r| e.status(l, r))
+    }
+
+    /// The state of each pair in `names` (every pair when empty), whatever its kind.
+    pub fn status_pairs(&mut self, names: &[String]) -> Result<Vec<PairStatus>> {
+        let mut out = Vec::new();
+        for name in self.select_pairs(names)? {
+            let kind = self.pair(&name)?.kind;
+            out.push(match kind {
+                PairKind::Folders => kinds::folders_status(&name, &self.status_of(&name)?),
+                PairKind::Openspec => kinds::openspec_status(&self.dir, &name, self.pair(&name)?)?,
+                PairKind::Design => kinds::design_status(&self.dir, &name, self.pair(&name)?)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A dry run of `folders` pair `name`: the plan with unified diffs. Changes nothing.
+    pub fn preview_of(&mut self, name: &str, req: &SyncRequest) -> Result<Preview> {
+        let opts = self.sync_options(self.folders_pair(name)?, req);
+        self.with_engine(name, |e, l, r| e.preview(l, r, &opts))
+    }
+
+    /// Syncs pair `name` and returns the operation report. Waits for another sync of the
+    /// pair, refuses under another owner's project lock, and records a `sync_failed`
+    /// event when the sync cannot run at all.
+    pub fn sync_pair(&mut self, name: &str, req: &SyncRequest) -> Result<OperationReport> {
+        let pair = self.pair(name)?.clone();
+        let what = format!("sync of pair {name}");
+        let result = self.writing(name, &what, |p| match pair.kind {
+            PairKind::Folders => {
+                let opts = p.sync_options(&pair, req);
+                p.with_engine(name, |e, l, r| e.sync(l, r, &opts))
+            }
+            PairKind::Openspec => kinds::openspec_sync(p, name, &pair, req),
+            PairKind::Design => Err(kinds::design_sync_unsupported(name)),
+        });
+        match &result {
+            Err(e @ (Error::Core(_) | Error::Io { .. } | Error::Store { .. })) => {
+                let event = Event::sync_failed(self.clock.now(), name, "", &e.to_string());
+                let _ = self.store.append_events(&[event]);
+            }
+            Ok(_) => self.after_sync(),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Syncs each pair in `names` (every pair when empty). A pair that cannot run is an
+    /// error for the whole call; a design pair, which does not sync through the engine
+    /// yet, is listed as skipped.
+    pub fn sync_pairs(&mut self, names: &[String], req: &SyncRequest) -> Result<Vec<PairSync>> {
+        let mut out = Vec::new();
+        for name in self.select_pairs(names)? {
+            let kind = self.pair(&name)?.kind;
+            if kind == PairKind::Design {
+                out.push(PairSync {
+                    pair: name.clone(),
+                    kind,
+                    report: None,
+                    skipped: Some(kinds::design_sync_unsupported(&name).to_string()),
+                });
+                continue;
+            }
+            let report = self.sync_pair(&name, req)?;
+            out.push(PairSync { pair: name, kind, report: Some(report), skipped: None });
+        }
+        Ok(out)
+    }
+
+    /// Settles one drifted item of `folders` pair `name` by hand, as an undoable
+    /// operation: `take` a side's version, or given content for both sides.
+    pub fn resolve(&mut self, name: &str, key: &str, take: Take) -> Result<OperationReport> {
+        self.folders_pair(name)?;
+        let key = Key::new(key).map_err(twinsync_core::Error::from)?;
+        let resolution = match take {
+            Take::Side(s) => Resolution::Take(s),
+            Take::Content(c) => Resolution::Content(c),
+        };
+        let what = format!("resolve of {key} in pair {name}");
+        self.writing(name, &what, |p| {
+            p.with_engine(name, |e, l, r| e.resolve(l, r, &key, &resolution, Trigger::Manual))
+        })
+    }
+
+    /// Undoes an operation (the newest undoable one of `pair`, or of the project when
+    /// `None`). An operation id names its own pair.
+    pub fn undo_in(&mut self, pair: Option<&str>, operation_id: Option<&str>) -> Result<UndoReport> {
+        let name = match (operation_id, pair) {
+            (Some(id), _) => self.operation_pair(id)?,
+            (None, Some(p)) => p.to_string(),
+            (None, None) => self.newest_undoable_pair()?,
+        };
+        self.folders_pair(&name)?;
+        self.writing(&name, "undo", |p| p.with_engine(&name, |e, l, r| e.undo(l, r, operation_id)))
+    }
+
+    fn operation_pair(&self, id: &str) -> Result<String> {
+        if let Some(op) = self.store.operation(id)? {
+            return Ok(op.scope);
+        }
+        let matches: Vec<OperationReport> =
+            self.store.operations(None, usize::MAX)?.into_iter().filter(|o| o.operation_id.starts_with(id)).collect();
+        match matches.as_slice() {
+            [one] => Ok(one.scope.clone()),
+            [] => Err(Error::Core(twinsync_core::Error::NotFound(format!("no operation {id}")))),
+            many => Err(Error::Core(twinsync_core::Error::InvalidInput(format!(
+                "operation id {id} is ambiguous ({} matches)",
+                many.len()
+            )))),
+        }
+    }
+
+    fn newest_undoable_pair(&self) -> Result<String> {
+        let now = self.clock.now();
+        self.store
+            .operations(None, self.config.undo_limits().max_operations)?
+            .into_iter()
+            .find(|o| o.undone_at.is_none() && o.reversible_until.is_some_and(|u| u > now))
+            .map(|o| o.scope)
+            .ok_or_else(|| {
+                Error::Core(twinsync_core::Error::NotFound("no operation of this project can be undone".into()))
+            })
+    }
+
+    /// Old events and old backups go after each sync; a failure to prune never fails one.
+    fn after_sync(&mut self) {
+        let days = i64::from(self.config.events.retention_days);
+        let cutoff = self.clock.now().plus_millis(-days * 24 * 3_600_000);
+        let _ = self.store.prune_events(cutoff);
         let max_age = Duration::from_millis(self.config.undo_limits().max_age_ms.max(0) as u64);
         if let Some(cutoff) = SystemTime::now().checked_sub(max_age) {
             let _ = twinsync_fs::prune_backups(&self.dir.join(config::DIR).join("backups"), cutoff);
         }
     }
 
-    /// Undoes an operation (the newest undoable one for `None`).
+    /// The drift of the default pair (see [`Project::default_pair`]).
+    pub fn status(&mut self) -> Result<Drift> {
+        let name = self.default_pair()?;
+        self.status_of(&name)
+    }
+
+    /// A dry run of the default pair.
+    pub fn preview(&mut self, req: &SyncRequest) -> Result<Preview> {
+        let name = self.default_pair()?;
+        self.preview_of(&name, req)
+    }
+
+    /// Syncs the default pair.
+    pub fn sync(&mut self, req: &SyncRequest) -> Result<OperationReport> {
+        let name = self.default_pair()?;
+        self.sync_pair(&name, req)
+    }
+
+    /// Undoes an operation of any pair (the newest undoable one for `None`).
     pub fn undo(&mut self, operation_id: Option<&str>) -> Result<UndoReport> {
-        Ok(self.with_engine(|e, l, r| e.undo(l, r, operation_id))??)
+        self.undo_in(None, operation_id)
     }
 
-    /// Recorded operations, newest first.
+    // ---- history and events -------------------------------------------------------
+
+    /// Recorded operations of every pair, newest first.
     pub fn operations(&self, limit: usize) -> Result<Vec<OperationReport>> {
-        Ok(self.store.operations(Some(&self.config.pair.name), limit)?)
+        Ok(self.store.operations(None, limit)?)
     }
 
-    /// Item history, newest first.
-    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
-        Ok(self.store.history(Some(&self.config.pair.name), limit)?)
+    /// Recorded operations of the pairs in `names` (every pair when empty), newest first.
+    pub fn operations_of(&self, names: &[String], limit: usize) -> Result<Vec<OperationReport>> {
+        if names.is_empty() {
+            return self.operations(limit);
+        }
+        let mut all = Vec::new();
+        for n in names {
+            all.extend(self.store.operations(Some(n), limit)?);
+        }
+        all.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        all.truncate(limit);
+        Ok(all)
     }
+
+    /// Item history of every pair, newest first.
+    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+        Ok(self.store.history(None, limit)?)
+    }
+
+    /// Outbox events with an id above `since`, oldest first, at most `limit`.
+    pub fn events(&self, since: u64, limit: usize) -> Result<Vec<Event>> {
+        Ok(self.store.events_since(since, limit)?)
+    }
+
+    // ---- the project lock ---------------------------------------------------------
 
     fn locks(&mut self) -> LockManager<'_> {
-        LockManager::new(&mut self.store, self.clock.as_ref())
+        LockManager::new(self.store.as_mut(), self.clock.as_ref())
     }
 
     /// Acquires the project lock for the current actor.
@@ -316,4 +665,38 @@ impl Project {
     pub fn lock_status(&mut self) -> Result<Option<Lock>> {
         Ok(self.locks().status(PROJECT_LOCK)?)
     }
+}
+
+/// Refuses a pair whose folder sides are missing: a missing root is never synced.
+fn check_sides_exist(dir: &Path, pair: &PairConfig) -> Result<()> {
+    let folders: Vec<&str> = match pair.kind {
+        PairKind::Folders => vec![pair.left.as_str(), pair.right.as_str()],
+        PairKind::Openspec => vec![pair.left.as_str()],
+        PairKind::Design => vec![],
+    };
+    for spec in folders {
+        if let Some(p) = Config::replica_path(dir, spec) {
+            if !p.is_dir() {
+                return Err(Error::Config {
+                    path: p.clone(),
+                    message: "not a folder; create it first (a missing root is never synced)".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A project id for a shared store: the folder's name and a short digest of its path.
+fn derive_project_id(dir: &Path) -> String {
+    let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let name: String = abs
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("project")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let digest = twinsync_core::Digest::of_bytes(abs.to_string_lossy().as_bytes()).to_hex();
+    format!("{name}-{}", &digest[..8])
 }

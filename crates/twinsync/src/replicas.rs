@@ -1,6 +1,6 @@
 //! The two kinds of replica a project config can name: a folder or the project database.
 
-use twinsync_core::replica::{ReplicaError, Snapshot, WriteContext};
+use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_fs::FsReplica;
 use twinsync_sqlite::SqliteReplica;
@@ -37,6 +37,9 @@ impl Replica for AnyReplica {
     }
     fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
         self.inner_mut().scan()
+    }
+    fn scan_failures(&self) -> Vec<ScanFailure> {
+        self.inner().scan_failures()
     }
     fn read(&self, key: &Key) -> Result<Option<Content>, ReplicaError> {
         self.inner().read(key)

@@ -99,7 +99,6 @@ fn tools_work_on_the_project_and_are_audited() {
     assert_eq!(history["structuredContent"]["metrics"]["operations"], 1, "{history}");
     let audit_id = sync["structuredContent"]["audit_id"].as_str().unwrap();
     let mut p = twinsync::Project::open(dir.path()).unwrap();
-    use twinsync::core::Store;
     let log = p.store().audit_log(50).unwrap();
     let record = log.iter().find(|r| r.id == audit_id).expect("the envelope's audit_id names a record");
     assert_eq!((record.action.as_str(), record.actor.as_str()), ("mcp:design.sync", "agent"));

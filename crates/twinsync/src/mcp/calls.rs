@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use twinsync_core::audit::AuditRecord;
-use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy, Store};
+use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy};
 
 use super::catalogue::{
     CoverageArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecSyncArgs, SyncArgs,
