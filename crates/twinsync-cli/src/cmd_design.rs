@@ -321,6 +321,11 @@ fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, S
     let index = twinsync::design::inputs::load_index(&at(root, &a.stories)).map_err(|e| e.to_string())?;
     let opts = CoverageOptions { missing_limit: a.missing_limit, ..Default::default() };
     let cov = coverage_report(&components, &index, &tests, &opts).map_err(|e| e.to_string())?;
+    // Inside a project the summary is an event others can follow; outside one, nothing to tell.
+    if let Ok(mut project) = twinsync::Project::open(root) {
+        let scope = a.components.display().to_string();
+        project.record_coverage(&scope, &cov.report.totals).map_err(|e| e.to_string())?;
+    }
     if let Some(html) = &a.html {
         let path = at(root, html);
         std::fs::write(&path, html_report(&cov)).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -341,3 +341,38 @@ fn resolve_takes_a_side_and_undo_puts_the_conflict_back() {
     assert_eq!(e.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&e.stderr).contains("in sync"), "{}", String::from_utf8_lossy(&e.stderr));
 }
+
+#[test]
+fn a_design_pair_reports_drift_and_coverage_is_an_event() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../twinsync-design/tests/fixtures");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    folders(root, &["a", "b"]);
+    for (from, to) in [
+        ("code/components.json", "code/components.json"),
+        ("research/crayfisher-zari_digital-agency-design-system__index.v4.json", "storybook/index.json"),
+        ("research/figma-code-connect__wizard__GET_file_response.json", "design/figma.json"),
+    ] {
+        std::fs::create_dir_all(root.join(to).parent().unwrap()).unwrap();
+        std::fs::copy(fixtures.join(from), root.join(to)).unwrap();
+    }
+    ok(run(root, &["init", "a", "b"]));
+    ok(run(root, &["pair", "add", "ui", "code/components.json", "design/figma.json", "--kind", "design"]));
+    let status = json(&run(root, &["status", "--json", "--pair", "ui"]));
+    assert_eq!(status["pairs"][0]["kind"], "design");
+    assert!(!status["pairs"][0]["items"].as_array().unwrap().is_empty(), "code and this Figma file differ: {status}");
+    let synced = json(&run(root, &["sync", "--json"]));
+    let ui = synced["pairs"].as_array().unwrap().iter().find(|p| p["pair"] == "ui").unwrap().clone();
+    assert!(ui["skipped"].as_str().unwrap().contains("twinsync design sync"), "{ui}");
+
+    ok(run(root, &["design", "coverage", "--components", "code/components.json", "--stories", "storybook/index.json"]));
+    let out = ok(run(root, &["events", "--json"]));
+    let coverage: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["type"] == "coverage_summary")
+        .collect();
+    assert_eq!(coverage.len(), 1, "{coverage:?}");
+    assert_eq!(coverage[0]["payload"]["components"], 3);
+    assert!(coverage[0]["payload"]["percent"].is_number());
+}

@@ -413,15 +413,16 @@ impl Project {
             });
         self.on_wait = on_wait;
         let lease = acquired?;
-        let out = self.check_unlocked(what).and_then(|()| f(self));
+        let out = self.ensure_unlocked(what).and_then(|()| f(self));
         let released = lease::release(self.store.as_mut(), &lease);
         let out = out?;
         released?;
         Ok(out)
     }
 
-    /// Refuses `what` while another owner holds the project lock.
-    fn check_unlocked(&mut self, what: &str) -> Result<()> {
+    /// Refuses `what` (a write) while another owner holds the project lock: every
+    /// writer calls this, so the lock binds the CLI, the MCP tools and the bindings alike.
+    pub fn ensure_unlocked(&mut self, what: &str) -> Result<()> {
         match self.lock_status()? {
             Some(l) if l.owner != self.actor => Err(Error::Locked {
                 what: what.to_string(),
@@ -626,6 +627,13 @@ impl Project {
     /// Outbox events with an id above `since`, oldest first, at most `limit`.
     pub fn events(&self, since: u64, limit: usize) -> Result<Vec<Event>> {
         Ok(self.store.events_since(since, limit)?)
+    }
+
+    /// Writes a `coverage_summary` event with the totals of a coverage report of `scope`
+    /// (a pair name, or the components file it was computed from).
+    pub fn record_coverage(&mut self, scope: &str, totals: &twinsync_core::coverage::CoverageTotals) -> Result<u64> {
+        let event = Event::coverage_summary(self.clock.now(), scope, "", totals);
+        Ok(self.store.append_events(&[event])?)
     }
 
     // ---- the project lock ---------------------------------------------------------

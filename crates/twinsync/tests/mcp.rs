@@ -103,3 +103,24 @@ fn tools_work_on_the_project_and_are_audited() {
     let record = log.iter().find(|r| r.id == audit_id).expect("the envelope's audit_id names a record");
     assert_eq!((record.action.as_str(), record.actor.as_str()), ("mcp:design.sync", "agent"));
 }
+
+#[test]
+fn writing_tools_refuse_under_another_owners_lock() {
+    let dir = project();
+    let mut p = twinsync::Project::open(dir.path()).unwrap();
+    p.set_actor("bob");
+    p.lock_acquire(None, Some("release freeze")).unwrap();
+    let mut s = McpServer::new(dir.path(), Some("agent".into()));
+    for tool in ["design.sync", "openspec.sync"] {
+        let r = call(&mut s, tool, json!({}));
+        assert_eq!(r["isError"], true, "{tool}: {r}");
+        let text = r.to_string();
+        assert!(
+            text.contains("LOCKED") && text.contains("held by bob") && text.contains("you are agent"),
+            "{tool}: {text}"
+        );
+    }
+    assert!(!dir.path().join("b/one.md").exists(), "nothing was written");
+    let dry = call(&mut s, "design.sync", json!({"dry_run": true}));
+    assert_eq!(dry["isError"], false, "a dry run only reads: {dry}");
+}
