@@ -9,12 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use twinsync::core::coverage::CoverageOptions;
-use twinsync::design::drift::{detect, Base, ComponentStatus, DriftReport, Sides};
+use twinsync::design::drift::{Base, ComponentStatus, DriftReport};
 use twinsync::design::scaffold::{scaffold_files, scaffold_json, Outcome, ScaffoldOptions};
-use twinsync::design::storybook::StoryIndex;
 use twinsync::design::sync::{base_from, component_key, write_base, DesignDirection, ManifestReplica};
-use twinsync::design::tokens::TokenSet;
-use twinsync::design::{coverage_report, html_report, load, DesignComponent, Input};
+use twinsync::design::{coverage_report, html_report};
 
 use crate::cmd_project::Common;
 
@@ -195,37 +193,7 @@ fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
     print(&s)
 }
 
-#[derive(Default)]
-struct Side {
-    components: Vec<DesignComponent>,
-    index: Option<StoryIndex>,
-    tokens: Option<TokenSet>,
-}
-
-fn read_side(root: &Path, files: &[PathBuf]) -> Result<Side, String> {
-    let mut side = Side::default();
-    for f in files {
-        match load(&at(root, f)).map_err(|e| e.to_string())? {
-            Input::Components(m) => side.components.extend(m.components),
-            Input::Figma(c) => side.components.extend(c),
-            Input::Index(ix) => {
-                if side.index.replace(ix).is_some() {
-                    return Err(format!("{}: a second Storybook index; give one per side", f.display()));
-                }
-            }
-            Input::Tokens(t) => {
-                if side.tokens.replace(t).is_some() {
-                    return Err(format!("{}: a second token file; give one per side", f.display()));
-                }
-            }
-        }
-    }
-    Ok(side)
-}
-
 fn drift(a: DriftArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
-    let code = read_side(root, &a.code)?;
-    let design = read_side(root, &a.design)?;
     let base_path = match &a.base {
         Some(p) => Some(at(root, p)),
         None => Some(root.join(".twinsync/design/base.json")).filter(|p| p.exists()),
@@ -237,18 +205,7 @@ fn drift(a: DriftArgs, common: &Common, root: &Path) -> Result<ExitCode, String>
             serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a design base: {e}", p.display()))?
         }
     };
-    // With stories but no component props on the code side, the check is design
-    // against stories only: each design component reads the stories itself.
-    let code_components =
-        if code.components.is_empty() && code.index.is_some() { design.components.clone() } else { code.components };
-    let sides = Sides {
-        code: &code_components,
-        design: &design.components,
-        stories: code.index.as_ref(),
-        code_tokens: code.tokens.as_ref(),
-        design_tokens: design.tokens.as_ref(),
-    };
-    let report = detect(&sides, &base).map_err(|e| e.to_string())?;
+    let report = twinsync::design_drift(root, &a.code, &a.design, &base)?;
     if common.json {
         print_json(&report)?;
     } else {

@@ -341,22 +341,16 @@ impl<'a> Engine<'a> {
             return Err(Error::InvalidInput(format!("{key} is in sync on both sides; nothing to resolve")));
         }
         let (kind, reason, policy, tag) = match resolution {
-            Resolution::Take(Side::Left) => {
-                let kind = if item.left.is_some() { ActionKind::CopyToRight } else { ActionKind::DeleteRight };
+            Resolution::Take(side) => {
+                let (present, copy, delete) = match side {
+                    Side::Left => (item.left.is_some(), ActionKind::CopyToRight, ActionKind::DeleteRight),
+                    Side::Right => (item.right.is_some(), ActionKind::CopyToLeft, ActionKind::DeleteLeft),
+                };
                 (
-                    kind,
-                    "resolved by hand: the left version taken".to_string(),
-                    Policy::prefer(Side::Left),
-                    b"left".to_vec(),
-                )
-            }
-            Resolution::Take(Side::Right) => {
-                let kind = if item.right.is_some() { ActionKind::CopyToLeft } else { ActionKind::DeleteLeft };
-                (
-                    kind,
-                    "resolved by hand: the right version taken".to_string(),
-                    Policy::prefer(Side::Right),
-                    b"right".to_vec(),
+                    if present { copy } else { delete },
+                    format!("resolved by hand: the {side} version taken"),
+                    Policy::prefer(*side),
+                    side.as_str().as_bytes().to_vec(),
                 )
             }
             Resolution::Content(c) => {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use twinsync_core::event::Event;
 use twinsync_core::report::ReportCounts;
 use twinsync_core::{Digest, Directions, Drift, DriftClass, OperationReport, OperationStatus, Policy, Side, Strategy};
-use twinsync_design::drift::{Base, ComponentStatus, Sides};
+use twinsync_design::drift::{Base, ComponentStatus, DriftReport, Sides};
 use twinsync_design::{DesignComponent, Input};
 use twinsync_openspec::sync::{SyncAnswer, SyncPolicy};
 
@@ -170,21 +170,20 @@ struct DesignSide {
     tokens: Option<twinsync_design::tokens::TokenSet>,
 }
 
-fn read_design_side(dir: &Path, name: &str, files: &str) -> Result<DesignSide> {
+fn read_design_side(dir: &Path, files: &[PathBuf]) -> std::result::Result<DesignSide, String> {
     let mut side = DesignSide::default();
-    for f in PairConfig::files(files) {
-        let bad = |m: String| Error::Unsupported { pair: name.to_string(), kind: "design".into(), message: m };
-        match twinsync_design::load(&dir.join(f)).map_err(|e| bad(e.to_string()))? {
+    for f in files {
+        match twinsync_design::load(&dir.join(f)).map_err(|e| e.to_string())? {
             Input::Components(m) => side.components.extend(m.components),
             Input::Figma(c) => side.components.extend(c),
             Input::Index(ix) => {
                 if side.index.replace(ix).is_some() {
-                    return Err(bad(format!("{f}: a second Storybook index; give one per side")));
+                    return Err(format!("{}: a second Storybook index; give one per side", f.display()));
                 }
             }
             Input::Tokens(t) => {
                 if side.tokens.replace(t).is_some() {
-                    return Err(bad(format!("{f}: a second token file; give one per side")));
+                    return Err(format!("{}: a second token file; give one per side", f.display()));
                 }
             }
         }
@@ -192,12 +191,18 @@ fn read_design_side(dir: &Path, name: &str, files: &str) -> Result<DesignSide> {
     Ok(side)
 }
 
-/// A `design` pair's status: components and tokens that differ between code and design.
-pub(crate) fn design_status(dir: &Path, name: &str, pair: &PairConfig) -> Result<PairStatus> {
-    let code = read_design_side(dir, name, &pair.left)?;
-    let design = read_design_side(dir, name, &pair.right)?;
+/// Three-way drift between code files and design files (relative to `dir`) against
+/// `base`: what `twinsync design drift` and a `design` pair's status report.
+pub fn design_drift(
+    dir: &Path,
+    code: &[PathBuf],
+    design: &[PathBuf],
+    base: &Base,
+) -> std::result::Result<DriftReport, String> {
+    let code = read_design_side(dir, code)?;
+    let design = read_design_side(dir, design)?;
     // With stories but no component props on the code side, design is checked against
-    // the stories only, as `twinsync design drift` does.
+    // the stories only: each design component reads the stories itself.
     let code_components =
         if code.components.is_empty() && code.index.is_some() { design.components.clone() } else { code.components };
     let sides = Sides {
@@ -207,11 +212,14 @@ pub(crate) fn design_status(dir: &Path, name: &str, pair: &PairConfig) -> Result
         code_tokens: code.tokens.as_ref(),
         design_tokens: design.tokens.as_ref(),
     };
-    let report = twinsync_design::drift::detect(&sides, &Base::default()).map_err(|e| Error::Unsupported {
-        pair: name.to_string(),
-        kind: "design".into(),
-        message: e.to_string(),
-    })?;
+    twinsync_design::drift::detect(&sides, base).map_err(|e| e.to_string())
+}
+
+/// A `design` pair's status: components and tokens that differ between code and design.
+pub(crate) fn design_status(dir: &Path, name: &str, pair: &PairConfig) -> Result<PairStatus> {
+    let files = |side: &str| PairConfig::files(side).into_iter().map(PathBuf::from).collect::<Vec<_>>();
+    let report = design_drift(dir, &files(&pair.left), &files(&pair.right), &Base::default())
+        .map_err(|m| Error::Unsupported { pair: name.to_string(), kind: "design".into(), message: m })?;
     let class = |s: ComponentStatus| {
         serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     };

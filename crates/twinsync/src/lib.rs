@@ -20,6 +20,7 @@ pub mod api;
 pub mod config;
 mod error;
 mod kinds;
+pub use kinds::design_drift;
 mod lease;
 pub mod mcp;
 mod project;
