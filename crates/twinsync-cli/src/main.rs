@@ -15,6 +15,7 @@ mod cmd_merge;
 mod cmd_openspec;
 mod cmd_pair;
 mod cmd_project;
+mod cmd_watch;
 
 /// Keep two replicas of your artifacts in sync.
 #[derive(Parser)]
@@ -50,6 +51,8 @@ enum Command {
     History(cmd_project::HistoryArgs),
     /// The project's events (sync, conflict, lock, document), from an id on; --follow waits for more.
     Events(cmd_events::EventsArgs),
+    /// Keep every pair in sync as it changes, until SIGINT or SIGTERM.
+    Watch(cmd_watch::WatchArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Sync(a) => Ok(cmd_project::sync(a, &common)),
         Command::Resolve(a) => Ok(cmd_project::resolve(a, &common)),
         Command::Events(a) => Ok(cmd_events::events(a, &common)),
+        Command::Watch(a) => Ok(cmd_watch::watch(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),

@@ -502,6 +502,7 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn apply(
         &mut self,
         a: &Action,

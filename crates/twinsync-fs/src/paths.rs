@@ -59,9 +59,9 @@ pub(crate) fn classify(key: &str, bytes: &[u8]) -> ContentKind {
     let ext = key.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.contains('/')).unwrap_or("");
     if ext.eq_ignore_ascii_case("json") {
         ContentKind::Json
-    } else if TEXT_EXTENSIONS.iter().any(|t| ext.eq_ignore_ascii_case(t)) {
-        ContentKind::Text
-    } else if !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok() {
+    } else if TEXT_EXTENSIONS.iter().any(|t| ext.eq_ignore_ascii_case(t))
+        || (!bytes.contains(&0) && std::str::from_utf8(bytes).is_ok())
+    {
         ContentKind::Text
     } else {
         ContentKind::Bytes

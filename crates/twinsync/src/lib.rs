@@ -26,6 +26,7 @@ pub mod mcp;
 mod project;
 mod replicas;
 mod stores;
+mod watch;
 
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use error::{Error, Result};
@@ -37,3 +38,4 @@ pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL
 pub use twinsync_core as core;
 pub use twinsync_design as design;
 pub use twinsync_openspec as openspec;
+pub use watch::{Retry, WatchHandle, WatchNote, WatchOptions, WatchSummary};

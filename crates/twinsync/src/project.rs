@@ -101,6 +101,9 @@ pub struct PairSync {
     pub skipped: Option<String>,
 }
 
+/// Told the pair and the holder when a sync starts waiting for another sync's lease.
+pub type OnWait = Box<dyn Fn(&str, &str) + Send>;
+
 /// An open project.
 pub struct Project {
     dir: PathBuf,
@@ -111,7 +114,7 @@ pub struct Project {
     actor: String,
     progress: Option<Box<dyn Fn(usize, usize) + Send>>,
     lease_wait: Duration,
-    on_wait: Option<Box<dyn Fn(&str, &str) + Send>>,
+    on_wait: Option<OnWait>,
 }
 
 /// The identity of the caller: `TWINSYNC_OWNER`, else the OS user.
@@ -210,7 +213,7 @@ impl Project {
 
     /// How long a sync waits for another sync of the same pair (default 60 s), and what
     /// to call, with the pair and the holder, when it starts waiting.
-    pub fn set_lease_wait(&mut self, wait: Duration, on_wait: Option<Box<dyn Fn(&str, &str) + Send>>) {
+    pub fn set_lease_wait(&mut self, wait: Duration, on_wait: Option<OnWait>) {
         self.lease_wait = wait;
         self.on_wait = on_wait;
     }
@@ -228,6 +231,10 @@ impl Project {
     /// The project's store.
     pub fn store(&mut self) -> &mut dyn Store {
         self.store.as_mut()
+    }
+
+    pub(crate) fn store_ref(&self) -> &dyn Store {
+        self.store.as_ref()
     }
 
     // ---- pairs -------------------------------------------------------------------
@@ -614,7 +621,7 @@ impl Project {
         for n in names {
             all.extend(self.store.operations(Some(n), limit)?);
         }
-        all.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        all.sort_by_key(|o| std::cmp::Reverse(o.started_at));
         all.truncate(limit);
         Ok(all)
     }
