@@ -38,6 +38,7 @@ pub mod canonical;
 pub mod clock;
 pub mod content;
 pub mod coverage;
+pub mod delivery;
 pub mod digest;
 pub mod drift;
 pub mod engine;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::event::Event;
 use crate::key::Key;
@@ -29,6 +30,7 @@ pub struct MemoryStore {
     events: Vec<Event>,
     last_event_id: u64,
     kv: HashMap<(String, String), Vec<u8>>,
+    deliveries: BTreeMap<(u64, String), Delivery>,
 }
 
 impl MemoryStore {
@@ -193,6 +195,26 @@ impl Store for MemoryStore {
         let last = self.last_event_id;
         self.events.retain(|e| e.time >= before || e.id == last);
         Ok(n - self.events.len())
+    }
+
+    fn put_delivery(&mut self, d: &Delivery) -> Result<(), StoreError> {
+        self.deliveries.insert((d.event_id, d.endpoint.clone()), d.clone());
+        Ok(())
+    }
+
+    fn deliveries(
+        &self,
+        endpoint: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        Ok(self
+            .deliveries
+            .values()
+            .filter(|d| endpoint.is_none_or(|e| d.endpoint == e) && status.is_none_or(|s| d.status == s))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::event::Event;
 use crate::key::Key;
@@ -228,6 +229,18 @@ pub trait Store: Send {
     /// Drops outbox events older than `before`; returns how many went. The newest event
     /// is always kept, so ids never go back after a prune.
     fn prune_events(&mut self, before: Timestamp) -> Result<usize, StoreError>;
+
+    /// Creates or replaces the delivery of (`endpoint`, `event_id`).
+    fn put_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
+
+    /// Deliveries of `endpoint` (every endpoint for `None`) in `status` (any for
+    /// `None`), by event id, at most `limit`.
+    fn deliveries(
+        &self,
+        endpoint: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::drift::DriftClass;
 use crate::event::{Event, EventType};
@@ -40,6 +41,7 @@ pub const CASES: &[Case] = &[
     ("outbox_ids_grow_and_read_from_an_id", outbox_ids_grow_and_read_from_an_id),
     ("outbox_events_commit_with_their_change", outbox_events_commit_with_their_change),
     ("outbox_prune_keeps_ids_growing", outbox_prune_keeps_ids_growing),
+    ("deliveries_by_endpoint_and_status", deliveries_by_endpoint_and_status),
     ("kv_round_trip", kv_round_trip),
 ];
 
@@ -69,7 +71,7 @@ macro_rules! store_conformance_tests {
             commit_item_stores_everything, undo_entries_and_commit_undo, prune_by_count, prune_by_age,
             blob_gc_keeps_referenced, history_newest_first_with_scope_filter, update_lock_refusal_leaves_lock,
             audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
-            outbox_prune_keeps_ids_growing, kv_round_trip);
+            outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -664,6 +666,48 @@ pub fn outbox_prune_keeps_ids_growing(s: &mut dyn Store) {
     assert_eq!(after.len(), 1);
     assert!(after[0].id > before[1].id, "ids keep growing after a prune");
     assert_eq!(s.prune_events(ts(T0)).unwrap(), 0, "nothing older than T0");
+}
+
+fn delivery(endpoint: &str, event_id: u64, status: DeliveryStatus) -> Delivery {
+    Delivery {
+        endpoint: endpoint.into(),
+        event_id,
+        status,
+        attempts: 0,
+        next_attempt_at: ts(T0 + event_id as i64),
+        last_status: None,
+        last_error: None,
+        created_at: ts(T0),
+        updated_at: ts(T0),
+    }
+}
+
+/// `put_delivery` creates or replaces one (endpoint, event) delivery; `deliveries`
+/// filters by endpoint and status, in event order, up to a limit.
+pub fn deliveries_by_endpoint_and_status(s: &mut dyn Store) {
+    assert!(s.deliveries(None, None, 10).unwrap().is_empty());
+    let a3 = delivery("team", 3, DeliveryStatus::Queued);
+    let a1 = delivery("team", 1, DeliveryStatus::Queued);
+    let b1 = delivery("ops", 1, DeliveryStatus::Queued);
+    for d in [&a3, &a1, &b1] {
+        s.put_delivery(d).unwrap();
+    }
+    let team = s.deliveries(Some("team"), None, 10).unwrap();
+    assert_eq!(team, vec![a1.clone(), a3.clone()], "in event order, this endpoint only");
+    assert_eq!(s.deliveries(None, None, 10).unwrap().len(), 3);
+    assert_eq!(s.deliveries(None, None, 1).unwrap().len(), 1, "limit");
+    let retrying = Delivery {
+        status: DeliveryStatus::Retrying,
+        attempts: 2,
+        last_status: Some(500),
+        last_error: Some("HTTP 500: boom".into()),
+        updated_at: ts(T0 + 9),
+        ..a1.clone()
+    };
+    s.put_delivery(&retrying).unwrap();
+    assert_eq!(s.deliveries(Some("team"), Some(DeliveryStatus::Retrying), 10).unwrap(), vec![retrying], "replaced");
+    assert_eq!(s.deliveries(Some("team"), Some(DeliveryStatus::Queued), 10).unwrap(), vec![a3]);
+    assert_eq!(s.deliveries(Some("ops"), None, 10).unwrap(), vec![b1], "the other endpoint's is apart");
 }
 
 /// `kv_*` stores bytes by namespace and key; put replaces, delete removes (missing is fine).

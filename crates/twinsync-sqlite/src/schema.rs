@@ -175,6 +175,22 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_time ON outbox (time);
 "#,
+    // One row per (endpoint, outbox event): where its delivery stands.
+    r#"
+CREATE TABLE deliveries (
+    endpoint        TEXT NOT NULL,
+    event_id        INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('queued', 'retrying', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, event_id)
+) WITHOUT ROWID;
+CREATE INDEX deliveries_status ON deliveries (status, event_id);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
 use twinsync_core::store::{HistoryEntry, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
@@ -671,6 +672,75 @@ impl Store for SqliteStore {
             .prepare_cached("DELETE FROM outbox WHERE time < ?1 AND id < (SELECT MAX(id) FROM outbox)")
             .and_then(|mut s| s.execute([ms(before)]))
             .map_err(|e| self.err(e))
+    }
+
+    fn put_delivery(&mut self, d: &Delivery) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO deliveries (endpoint, event_id, status, attempts, next_attempt_at, last_status,
+                     last_error, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (endpoint, event_id) DO UPDATE SET status = excluded.status,
+                     attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+                     last_status = excluded.last_status, last_error = excluded.last_error,
+                     updated_at = excluded.updated_at",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    d.endpoint,
+                    d.event_id as i64,
+                    d.status.as_str(),
+                    d.attempts,
+                    ms(d.next_attempt_at),
+                    d.last_status,
+                    d.last_error,
+                    ms(d.created_at),
+                    ms(d.updated_at),
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn deliveries(
+        &self,
+        endpoint: Option<&str>,
+        status: Option<DeliveryStatus>,
+        n: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT endpoint, event_id, status, attempts, next_attempt_at, last_status, last_error, created_at,
+                     updated_at
+                 FROM deliveries WHERE (?1 IS NULL OR endpoint = ?1) AND (?2 IS NULL OR status = ?2)
+                 ORDER BY event_id, endpoint LIMIT ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![endpoint, status.map(DeliveryStatus::as_str), limit(n)], |r| {
+                Ok((
+                    Delivery {
+                        endpoint: r.get(0)?,
+                        event_id: r.get::<_, i64>(1)? as u64,
+                        status: DeliveryStatus::Queued,
+                        attempts: r.get(3)?,
+                        next_attempt_at: Timestamp::from_millis(r.get(4)?),
+                        last_status: r.get(5)?,
+                        last_error: r.get(6)?,
+                        created_at: Timestamp::from_millis(r.get(7)?),
+                        updated_at: Timestamp::from_millis(r.get(8)?),
+                    },
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (mut d, status) = row.map_err(|e| self.err(e))?;
+            d.status = status.parse().map_err(|e| self.corrupt(format_args!("deliveries: {e}")))?;
+            Ok(d)
+        })
+        .collect()
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
