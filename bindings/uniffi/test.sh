@@ -19,7 +19,7 @@ PYTEST_VERSION=9.2.0
 JNA_JAR=/usr/share/java/jna.jar
 status=0
 # RFC 8785 conformance data shared by every binding's suite.
-export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd "$root/.." && pwd)/shared/conformance/jcs}"
+export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$root/tests/jcs}"
 # The OpenSpec project's own openspec/ folder and what the real OpenSpec CLI printed for it.
 export TWINSYNC_OPENSPEC_DIR="${TWINSYNC_OPENSPEC_DIR:-$(cd "$root/.." && pwd)/shared/conformance/openspec}"
 # A real Storybook index.json (public; see SOURCES.md beside it) for the design tests.
