@@ -22,11 +22,9 @@ fn es6_vector_100k() -> &'static str {
     static VECTOR: OnceLock<String> = OnceLock::new();
     VECTOR.get_or_init(|| {
         let script = jcs_dir().join("es6numbers.mjs");
-        let out = Command::new("node")
-            .arg(&script)
-            .arg("100000")
-            .output()
-            .unwrap_or_else(|e| panic!("node must be installed to generate the ES6 vector ({}): {e}", script.display()));
+        let out = Command::new("node").arg(&script).arg("100000").output().unwrap_or_else(|e| {
+            panic!("node must be installed to generate the ES6 vector ({}): {e}", script.display())
+        });
         assert!(out.status.success(), "{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
         let hex: String = Sha256::digest(&out.stdout).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, VECTOR_100K_SHA256, "the generated vector is not the upstream one");

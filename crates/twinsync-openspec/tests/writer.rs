@@ -169,7 +169,9 @@ fn editing_a_delta_file_keeps_other_deltas() {
     let after = parse_delta_spec(&doc.render());
     assert_eq!(after.added.len(), plan.added.len());
     // The edited block may change length, shifting the line numbers of later blocks.
-    let blocks = |b: &[twinsync_openspec::RequirementBlock]| b.iter().map(|r| (r.name.clone(), r.raw.clone())).collect::<Vec<_>>();
+    let blocks = |b: &[twinsync_openspec::RequirementBlock]| {
+        b.iter().map(|r| (r.name.clone(), r.raw.clone())).collect::<Vec<_>>()
+    };
     assert!(!plan.modified.is_empty(), "the file also holds a MODIFIED delta");
     assert_eq!(blocks(&after.modified), blocks(&plan.modified));
     assert!(after.added[0].raw.contains("It SHALL work."));

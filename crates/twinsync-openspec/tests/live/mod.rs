@@ -102,7 +102,8 @@ pub fn scrub(v: &mut Value) {
 /// `list --json` sorts by file time by default, which differs between checkouts and
 /// copies: compare its rows in name order.
 fn by_name(args: &[String], v: &mut Value) {
-    let default_sort = args.first().is_some_and(|a| a == "list") && !args.iter().any(|a| a == "--sort" || a == "--specs");
+    let default_sort =
+        args.first().is_some_and(|a| a == "list") && !args.iter().any(|a| a == "--sort" || a == "--specs");
     if let Some(rows) = v.get_mut("changes").and_then(Value::as_array_mut).filter(|_| default_sort) {
         rows.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     }
