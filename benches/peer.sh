@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Canonical hashing against the peer pipeline (serde_json Value + serde_jcs + sha2, as
-# ../shared/bench/jcs-peer builds it), as whole processes on the shared corpus: prints,
+# benches/jcs-peer builds it), as whole processes on the JSON corpus: prints,
 # per input, the median wall-clock and CPU-time ratios over ROUNDS pairs of runs.
 #
 #   benches/peer.sh [ROUNDS]      (default 21; needs python3)
@@ -9,14 +9,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-shared="$(cd "$root/.." && pwd)/shared"
 rounds="${1:-21}"
 peer_src=/tmp/twinsync-jcs-peer
 peer_target=/tmp/twinsync-jcs-peer-target
 data="$root/bench-data"
 
-[ -f "$data/MANIFEST.txt" ] || python3 "$shared/bench/gen_json_corpus.py" --out "$data"
-rm -rf "$peer_src" && cp -r "$shared/bench/jcs-peer" "$peer_src"
+[ -f "$data/MANIFEST.txt" ] || python3 "$root/benches/gen/gen_json_corpus.py" --out "$data"
+# Built outside the workspace (its own lock file and target), as a user of those crates would.
+rm -rf "$peer_src" && cp -r "$root/benches/jcs-peer" "$peer_src"
 (cd "$peer_src" && cargo build -q --release --target-dir "$peer_target")
 (cd "$root" && cargo build -q --release -p twinsync-cli)
 ours="$root/target/release/twinsync"

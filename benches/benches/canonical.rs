@@ -1,7 +1,7 @@
-//! Canonical hashing on the shared corpus (`../shared/bench/gen_json_corpus.py`):
+//! Canonical hashing on the JSON corpus (`benches/gen/gen_json_corpus.py`):
 //! `big.json` (~30 MB, one pretty-printed document) and `small.jsonl` (10,000
 //! documents of ~1 KB), next to the peer the target is set against (serde_json into a
-//! `Value`, serde_jcs, sha2: the common Rust pipeline, as `../shared/bench/jcs-peer`
+//! `Value`, serde_jcs, sha2: the common Rust pipeline, as `benches/jcs-peer`
 //! runs it) and two references: serde_json parsing into a `Value` alone, and SHA-256
 //! over the raw bytes (a floor).
 //!
@@ -14,7 +14,7 @@
 //! with hyperfine:
 //!
 //! ```text
-//! cp -r ../shared/bench/jcs-peer /tmp/jcs-peer
+//! cp -r benches/jcs-peer /tmp/jcs-peer
 //! (cd /tmp/jcs-peer && cargo build --release --target-dir /tmp/jcs-peer-target)
 //! cargo build --release -p twinsync-cli
 //! hyperfine -N -w 2 'target/release/twinsync hash bench-data/big.json' \
@@ -36,30 +36,28 @@ fn peer(doc: &[u8]) -> [u8; 32] {
     Sha256::digest(serde_jcs::to_vec(&value).expect("canonical")).into()
 }
 
-/// The corpus directory, generated on first use; `None` (with a message) when that fails.
-fn corpus() -> Option<PathBuf> {
+/// The corpus directory, generated on first use. A bench without its input fails: a
+/// silent skip would read as "no regression".
+fn corpus() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = root.join("bench-data");
     if dir.join("MANIFEST.txt").exists() {
-        return Some(dir);
+        return dir;
     }
-    let script = root.join("../shared/bench/gen_json_corpus.py");
+    let script = root.join("benches/gen/gen_json_corpus.py");
     eprintln!("canonical bench: generating the corpus into {} ...", dir.display());
-    match std::process::Command::new("python3").arg(&script).arg("--out").arg(&dir).status() {
-        Ok(s) if s.success() => Some(dir),
-        other => {
-            eprintln!(
-                "canonical bench: SKIPPED, could not run `python3 {} --out {}` ({other:?})",
-                script.display(),
-                dir.display()
-            );
-            None
-        }
-    }
+    let status = std::process::Command::new("python3").arg(&script).arg("--out").arg(&dir).status();
+    assert!(
+        status.as_ref().is_ok_and(|s| s.success()),
+        "canonical bench: `python3 {} --out {}` failed: {status:?}",
+        script.display(),
+        dir.display()
+    );
+    dir
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let big = std::fs::read(dir.join("big.json")).expect("big.json");
     let small = std::fs::read(dir.join("small.jsonl")).expect("small.jsonl");
     let records: Vec<&[u8]> = small.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
@@ -134,7 +132,7 @@ fn bench(c: &mut Criterion) {
 
 /// The issue's target from one run: at least 8x the peer on both inputs.
 fn ratios() {
-    let Some(dir) = corpus() else { return };
+    let dir = corpus();
     let big = std::fs::read(dir.join("big.json")).expect("big.json");
     let small = std::fs::read(dir.join("small.jsonl")).expect("small.jsonl");
     let records: Vec<&[u8]> = small.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();

@@ -1,4 +1,4 @@
-//! text3_bytes on 10k / 100k / 1M-line triples from /work/shared/bench/gen_merge_triple.py
+//! text3_bytes on 10k / 100k / 1M-line triples from benches/gen/gen_merge_triple.py
 //! (generated into bench-data/merge-N at the repository root when missing), checked
 //! against the generator's exact expected merge before timing.
 
@@ -13,7 +13,7 @@ fn triple(n: usize) -> [Vec<u8>; 4] {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir: PathBuf = root.join(format!("bench-data/merge-{n}"));
     if !dir.join("expected").is_file() {
-        let script = root.join("../shared/bench/gen_merge_triple.py");
+        let script = root.join("benches/gen/gen_merge_triple.py");
         let ok = Command::new("python3")
             .arg(&script)
             .arg(&dir)

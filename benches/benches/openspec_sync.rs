@@ -1,5 +1,5 @@
-//! Files <-> database sync of OpenSpec folders: the shared corpus (the OpenSpec
-//! project's own `openspec/`), and generated corpora of 250 / 500 / 1,000 changes made
+//! Files <-> database sync of OpenSpec folders: the project's corpus
+//! (`tests/openspec-corpus`), and generated corpora of 250 / 500 / 1,000 changes made
 //! by repeating its changes under new ids, to show the cost per change stays flat.
 //!
 //! `first` = an empty database takes in every change (rows, base, FTS index);
@@ -16,7 +16,7 @@ use twinsync_openspec::sync::{SyncConfig, SyncPolicy, Syncer};
 use twinsync_openspec::Db;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/openspec/openspec")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/openspec-corpus/openspec")
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -91,7 +91,7 @@ fn bench_folder(c: &mut Criterion, group: &str, root: &Path, rows: u64) {
     g.finish();
 }
 
-fn shared_corpus(c: &mut Criterion) {
+fn corpus_folder(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&corpus(), &dir.path().join("openspec"));
     let db = Db::open_in_memory().unwrap();
@@ -130,5 +130,5 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, shared_corpus, scaling);
+criterion_group!(benches, corpus_folder, scaling);
 criterion_main!(benches);

@@ -5,7 +5,7 @@
 # generated files (native.js, native.d.ts) match the build, and prints a summary.
 set -euo pipefail
 cd "$(dirname "$0")"
-export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../../.. && pwd)/shared/conformance/jcs}"
+export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../.. && pwd)/tests/jcs}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 

@@ -5,7 +5,7 @@
 # wheel is what is tested), and prints a summary.
 set -euo pipefail
 cd "$(dirname "$0")"
-export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../../.. && pwd)/shared/conformance/jcs}"
+export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../.. && pwd)/tests/jcs}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 PY="${PYTHON:-python3}"

@@ -19,9 +19,11 @@ PYTEST_VERSION=9.2.0
 JNA_JAR=/usr/share/java/jna.jar
 status=0
 # RFC 8785 conformance data shared by every binding's suite.
-export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd "$root/.." && pwd)/shared/conformance/jcs}"
-# The OpenSpec project's own openspec/ folder and what the real OpenSpec CLI printed for it.
-export TWINSYNC_OPENSPEC_DIR="${TWINSYNC_OPENSPEC_DIR:-$(cd "$root/.." && pwd)/shared/conformance/openspec}"
+export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$root/tests/jcs}"
+# The project's OpenSpec corpus; the suites compare with the real CLI's answers on it,
+# which the "OpenSpec CLI answers" step below writes (never stored in the repository).
+export TWINSYNC_OPENSPEC_DIR="${TWINSYNC_OPENSPEC_DIR:-$root/tests/openspec-corpus}"
+export TWINSYNC_OPENSPEC_EXPECTED="$build/openspec-expected"
 # A real Storybook index.json (public; see SOURCES.md beside it) for the design tests.
 export TWINSYNC_STORYBOOK_INDEX="${TWINSYNC_STORYBOOK_INDEX:-$root/crates/twinsync-design/tests/fixtures/research/crayfisher-zari_digital-agency-design-system__index.v4.json}"
 
@@ -30,6 +32,9 @@ fail() { echo "FAILED: $*" >&2; status=1; }
 
 step "build (debug) twinsync-uniffi and uniffi-bindgen"
 (cd "$root" && cargo build -q -p twinsync-uniffi -p uniffi-bindgen) || { echo "build failed" >&2; exit 1; }
+
+step "OpenSpec CLI answers on $TWINSYNC_OPENSPEC_DIR into $TWINSYNC_OPENSPEC_EXPECTED"
+"$here/openspec-expected.sh" "$TWINSYNC_OPENSPEC_DIR" "$TWINSYNC_OPENSPEC_EXPECTED" || { echo "the OpenSpec CLI did not answer" >&2; exit 1; }
 
 step "generate Kotlin, Swift and Python into $fresh"
 rm -rf "$fresh"

@@ -1,14 +1,17 @@
-// The shared RFC 8785 conformance data, checked through the Node binding so the
-// languages cannot drift apart. TWINSYNC_JCS_DIR overrides the location.
+// The repository's RFC 8785 conformance data (tests/jcs), checked through the Node binding
+// so the languages cannot drift apart. TWINSYNC_JCS_DIR overrides the location.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join, dirname } from 'node:path'
 import * as ts from '../index.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const dir = process.env.TWINSYNC_JCS_DIR ?? join(here, '..', '..', '..', '..', 'shared', 'conformance', 'jcs')
+const dir = process.env.TWINSYNC_JCS_DIR ?? join(here, '..', '..', '..', 'tests', 'jcs')
+// The ES6 vector is generated, not stored; the Rust conformance test checks that this
+// generator gives the upstream bytes.
+const { es6Lines } = await import(pathToFileURL(join(dir, 'es6numbers.mjs')).href)
 
 test('conformance data is present', () => {
   assert.ok(existsSync(join(dir, 'input')), `no JCS conformance data at ${dir} (set TWINSYNC_JCS_DIR)`)
@@ -32,9 +35,13 @@ function bitsToDouble(hex) {
   return b.readDoubleBE(0)
 }
 
-for (const file of ['es6_static_u64.txt', 'es6testfile_100k.txt']) {
+const numberSets = {
+  'es6_static_u64.txt': () => readFileSync(join(dir, 'numbers', 'es6_static_u64.txt'), 'utf8'),
+  'es6 vector, 100k lines': () => es6Lines(100_000),
+}
+for (const [file, read] of Object.entries(numberSets)) {
   test(`jcs numbers ${file}: every double prints as ECMAScript does`, () => {
-    const lines = readFileSync(join(dir, 'numbers', file), 'utf8').split('\n').filter(Boolean)
+    const lines = read().split('\n').filter(Boolean)
     const pairs = lines.map((l) => (l.includes(',') ? l.split(',') : [l, null]))
     const values = []
     const expected = []

@@ -1,122 +1,124 @@
-//! `twinsync openspec …` as a process, run inside the shared corpus like the real CLI was:
-//! same JSON documents, exit codes and failure shapes.
+//! `twinsync openspec …` as a process beside the real OpenSpec CLI, run live in the same
+//! folders: the same JSON documents (ignoring `root`, `lastModified`, `durationMs`) and
+//! the same exit codes, on the project's corpus and on copies of it.
 
-use std::path::PathBuf;
+#[path = "../../twinsync-openspec/tests/live/mod.rs"]
+mod live;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
+use live::Answer;
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/openspec")
-}
-
-fn run_in(dir: &std::path::Path, args: &[&str]) -> Output {
+fn twinsync(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_twinsync")).current_dir(dir).args(args).output().expect("twinsync runs")
 }
 
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+fn ours(dir: &Path, args: &[String]) -> Answer {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_twinsync"));
+    live::answer(c.current_dir(dir).arg("openspec").args(args), "twinsync openspec", args)
 }
 
-fn expected(rel: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(corpus().join("expected").join(rel)).unwrap()).unwrap()
+fn strings(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
 }
 
-fn scrub(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("root");
-            m.remove("lastModified");
-            m.remove("durationMs");
-            m.values_mut().for_each(scrub);
+/// Beyond the JSON commands every folder gets: `show` without `--type`, `validate` of
+/// one item plain and strict, and the failures for ids that do not exist.
+fn corpus_extras(dir: &Path) -> Vec<Vec<String>> {
+    let mut cmds = Vec::new();
+    for id in live::change_ids(dir).iter().chain(&live::spec_ids(dir)) {
+        cmds.push(strings(&["show", id, "--json"]));
+        cmds.push(strings(&["validate", id, "--json"]));
+        cmds.push(strings(&["validate", id, "--strict", "--json"]));
+    }
+    cmds.push(strings(&["show", "no-such-thing", "--json"]));
+    // A near miss: the CLI's "Did you mean" suggestions, in its order.
+    cmds.push(strings(&["show", "cli-lst", "--json"]));
+    cmds.push(strings(&["show", "nope", "--json", "--type", "spec"]));
+    cmds.push(strings(&["show", "cli-list", "--json", "--type", "change"]));
+    cmds.push(strings(&["validate", "--changes", "--json"]));
+    cmds.push(strings(&["validate", "--specs", "--strict", "--json"]));
+    cmds
+}
+
+fn compare_all(label: &str, dir: &Path, cmds: &[Vec<String>]) -> Vec<String> {
+    let theirs = live::par_map(cmds, |c| live::openspec(dir, c));
+    let mine = live::par_map(cmds, |c| ours(dir, c));
+    cmds.iter().zip(mine.iter().zip(&theirs)).filter_map(|(c, (m, t))| live::differ(label, c, m, t)).collect()
+}
+
+#[test]
+fn every_answer_equals_the_live_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (label, dir) in live::folders(tmp.path(), 1) {
+        let mut cmds = live::commands(&dir);
+        if label == "corpus" {
+            cmds.extend(corpus_extras(&dir));
         }
-        Value::Array(a) => a.iter_mut().for_each(scrub),
-        _ => {}
+        compared += cmds.len();
+        failures.extend(compare_all(&label, &dir, &cmds));
+    }
+    assert!(compared >= 100, "only {compared} commands compared");
+    assert!(failures.is_empty(), "{} of {compared} answers differ:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn the_root_is_found_from_a_subdirectory_as_the_cli_finds_it() {
+    // The root is the nearest ancestor with openspec/{specs,changes}.
+    let sub = live::corpus().join("openspec/changes/add-update-workflow");
+    for cmd in [strings(&["list", "--json", "--sort", "name"]), strings(&["validate", "--all", "--json"])] {
+        let (mine, theirs) = (ours(&sub, &cmd), live::openspec(&sub, &cmd));
+        assert_eq!(mine.doc["root"]["source"], "nearest");
+        assert_eq!(mine.doc["root"]["source"], theirs.doc["root"]["source"]);
+        assert_eq!(live::differ("subdirectory", &cmd, &mine, &theirs), None);
     }
 }
 
-fn assert_same(mut ours: Value, mut theirs: Value) {
-    scrub(&mut ours);
-    scrub(&mut theirs);
-    assert!(ours == theirs, "ours:\n{ours:#}\ncli:\n{theirs:#}");
+#[test]
+fn text_mode_show_passes_the_markdown_through_as_the_cli_does() {
+    let corpus = live::corpus();
+    for id in ["cli-list", "billing", "add-update-workflow", "crlf-login-hints"] {
+        let mine = twinsync(&corpus, &["openspec", "show", id]);
+        let theirs = Command::new(live::cli())
+            .current_dir(&corpus)
+            .args(["show", id])
+            .env("OPENSPEC_TELEMETRY", "0")
+            .env("CI", "1")
+            .output()
+            .unwrap();
+        assert!(mine.status.success(), "{id}");
+        assert_eq!(String::from_utf8_lossy(&mine.stdout), String::from_utf8_lossy(&theirs.stdout), "{id}");
+    }
 }
 
 #[test]
-fn list_and_specs_from_a_subdirectory() {
-    // The root is the nearest ancestor with openspec/{specs,changes}.
-    let sub = corpus().join("openspec/changes");
-    let out = run_in(&sub, &["openspec", "list", "--json", "--sort", "name"]);
-    assert!(out.status.success());
-    let doc = json_of(&out);
-    assert_eq!(doc["root"]["source"], "nearest");
-    assert_same(doc, expected("list-by-name.json"));
-    let out = run_in(&corpus(), &["openspec", "list", "--specs", "--json"]);
-    assert!(out.status.success());
-    assert_same(json_of(&out), expected("list-specs.json"));
-}
-
-#[test]
-fn show_change_and_spec() {
-    let out = run_in(&corpus(), &["openspec", "show", "add-init-agents-target", "--json", "--type", "change"]);
-    assert!(out.status.success());
-    assert_same(json_of(&out), expected("show-change/add-init-agents-target.json"));
-    let out = run_in(&corpus(), &["openspec", "show", "cli-list", "--json"]);
-    assert!(out.status.success());
-    assert_same(json_of(&out), expected("show-spec/cli-list.json"));
-    let out = run_in(&corpus(), &["openspec", "show", "no-such-thing", "--json"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_of(&out)["status"][0]["code"], "unknown_item");
-    // Suggestions as `openspec show cli-lst --json` 1.13.2 prints them.
-    let out = run_in(&corpus(), &["openspec", "show", "cli-lst", "--json"]);
-    assert_eq!(
-        json_of(&out)["status"][0]["message"],
-        "Unknown item 'cli-lst'. Did you mean: cli-list, cli-init, cli-show, cli-spec, cli-view?"
-    );
-    let out = run_in(&corpus(), &["openspec", "show", "nope", "--json", "--type", "spec"]);
-    assert_eq!(json_of(&out)["status"][0]["code"], "show_error");
-    // Text mode passes the markdown through.
-    let out = run_in(&corpus(), &["openspec", "show", "cli-list"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("## Purpose"));
-}
-
-#[test]
-fn validate_all_plain_strict_and_archived() {
-    let out = run_in(&corpus(), &["openspec", "validate", "--all", "--json"]);
-    assert_eq!(out.status.code(), Some(1), "5 changes are invalid");
-    assert_same(json_of(&out), expected("validate.json"));
-    let out = run_in(&corpus(), &["openspec", "validate", "--all", "--strict", "--json"]);
-    assert_same(json_of(&out), expected("validate-strict.json"));
-    let out = run_in(&corpus(), &["openspec", "validate", "--archived", "--json"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_same(json_of(&out), expected("validate-archived.json"));
-    let out = run_in(&corpus(), &["openspec", "validate", "cli-list", "--json"]);
-    assert!(out.status.success());
-    assert_eq!(json_of(&out)["items"][0]["valid"], true);
+fn legacy_project_md_folder_is_an_implicit_root_for_list_as_in_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("openspec")).unwrap();
+    std::fs::write(tmp.path().join("openspec/project.md"), "# P\n").unwrap();
+    let cmd = strings(&["list", "--json"]);
+    let (mine, theirs) = (ours(tmp.path(), &cmd), live::openspec(tmp.path(), &cmd));
+    assert_eq!(live::differ("project.md", &cmd, &mine, &theirs), None);
+    assert_eq!(mine.doc["root"]["source"], "implicit");
+    assert_eq!(theirs.doc["root"]["source"], "implicit");
+    // Bulk validate never takes the implicit root; both fail (with their own wording).
+    let cmd = strings(&["validate", "--all", "--json"]);
+    let (mine, theirs) = (ours(tmp.path(), &cmd), live::openspec(tmp.path(), &cmd));
+    assert_eq!((mine.code, theirs.code), (Some(1), Some(1)));
+    assert_eq!(mine.doc["status"][0]["code"], "root_error");
 }
 
 #[test]
 fn no_openspec_folder_is_a_clear_json_error() {
+    // twinsync's own wording: the CLI says `no_openspec_root` and suggests `openspec init`.
     let tmp = tempfile::tempdir().unwrap();
-    let out = run_in(tmp.path(), &["openspec", "list", "--json"]);
+    let out = twinsync(tmp.path(), &["openspec", "list", "--json"]);
     assert_eq!(out.status.code(), Some(1));
-    let doc = json_of(&out);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["status"][0]["code"], "root_error");
     assert!(doc["status"][0]["message"].as_str().unwrap().contains("no openspec/ folder"));
-}
-
-#[test]
-fn legacy_project_md_folder_is_an_implicit_root_for_list_only() {
-    // As `openspec list --json` 1.13.2 answers in such a folder.
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(tmp.path().join("openspec")).unwrap();
-    std::fs::write(tmp.path().join("openspec/project.md"), "# P\n").unwrap();
-    let out = run_in(tmp.path(), &["openspec", "list", "--json"]);
-    assert!(out.status.success());
-    let doc = json_of(&out);
-    assert_eq!(doc["changes"], serde_json::json!([]));
-    assert_eq!(doc["root"]["source"], "implicit");
-    let out = run_in(tmp.path(), &["openspec", "validate", "--all", "--json"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_of(&out)["status"][0]["code"], "root_error");
 }

@@ -1,12 +1,35 @@
-//! RFC 8785 conformance: every vector in `../shared/conformance/jcs/` (beside the
-//! repository), byte for byte, and the ES6 number-formatting vectors.
+//! RFC 8785 conformance: every vector in `tests/jcs/` at the workspace root, byte for
+//! byte, and the ES6 number-formatting vector, which Node generates at test time (its own
+//! `Number#toString` is the spelling RFC 8785 requires).
 
 use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
 
+use sha2::{Digest as _, Sha256};
 use twinsync_core::canonical::{self, write_f64, CanonicalOptions};
 
 fn jcs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/jcs")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/jcs")
+}
+
+/// SHA-256 of the first 100,000 lines, as the upstream testdata README publishes it: the
+/// generated vector must be the upstream one, not merely whatever this Node prints.
+const VECTOR_100K_SHA256: &str = "22776e6d4b49fa294a0d0f349268e5c28808fe7e0cb2bcbe28f63894e494d4c7";
+
+/// The first 100,000 lines of the ES6 vector, generated once per test binary.
+fn es6_vector_100k() -> &'static str {
+    static VECTOR: OnceLock<String> = OnceLock::new();
+    VECTOR.get_or_init(|| {
+        let script = jcs_dir().join("es6numbers.mjs");
+        let out = Command::new("node").arg(&script).arg("100000").output().unwrap_or_else(|e| {
+            panic!("node must be installed to generate the ES6 vector ({}): {e}", script.display())
+        });
+        assert!(out.status.success(), "{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+        let hex: String = Sha256::digest(&out.stdout).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, VECTOR_100K_SHA256, "the generated vector is not the upstream one");
+        String::from_utf8(out.stdout).unwrap()
+    })
 }
 
 fn read(path: PathBuf) -> Vec<u8> {
@@ -67,9 +90,8 @@ fn canonical_number(literal: &str) -> String {
 /// spelling (the digit-layout path), and from a 17-digit spelling (the float path).
 #[test]
 fn es6_number_vector_100k() {
-    let data = String::from_utf8(read(jcs_dir().join("numbers/es6testfile_100k.txt"))).unwrap();
     let mut lines = 0;
-    for line in data.lines() {
+    for line in es6_vector_100k().lines() {
         let (hex, expected) = line.split_once(',').unwrap_or_else(|| panic!("bad line {line:?}"));
         let bits = u64::from_str_radix(hex, 16).unwrap();
         let v = f64::from_bits(bits);
@@ -87,9 +109,8 @@ fn es6_number_vector_100k() {
 #[test]
 fn es6_static_bit_patterns() {
     let statics = String::from_utf8(read(jcs_dir().join("numbers/es6_static_u64.txt"))).unwrap();
-    let vector = String::from_utf8(read(jcs_dir().join("numbers/es6testfile_100k.txt"))).unwrap();
     let mut count = 0;
-    for (s, line) in statics.lines().zip(vector.lines()) {
+    for (s, line) in statics.lines().zip(es6_vector_100k().lines()) {
         let bits = u64::from_str_radix(s.trim(), 16).unwrap();
         let (hex, expected) = line.split_once(',').unwrap();
         assert_eq!(u64::from_str_radix(hex, 16).unwrap(), bits, "static pattern {s} out of step with the vector");

@@ -1,4 +1,4 @@
-//! The benchmark corpus (`../shared/bench/gen_json_corpus.py`) has published digests
+//! The benchmark corpus (`benches/gen/gen_json_corpus.py`) has published digests
 //! that every RFC 8785 implementation must reproduce. Uses `bench-data/` at the
 //! repository root when it is complete, else generates the corpus into the target
 //! directory (about 10 s, needs `python3`).
@@ -13,14 +13,14 @@ const SMALL_SET_DIGEST: &str = "bdbcdfb43efde99a0e2fcf4d6f849850c9c6e81140db5f85
 
 fn corpus() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let shared = root.join("bench-data");
+    let bench_data = root.join("bench-data");
     // MANIFEST.txt is written last, so its presence means the corpus is complete.
-    if shared.join("MANIFEST.txt").exists() {
-        return shared;
+    if bench_data.join("MANIFEST.txt").exists() {
+        return bench_data;
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("json-corpus");
     if !dir.join("MANIFEST.txt").exists() {
-        let script = root.join("../shared/bench/gen_json_corpus.py");
+        let script = root.join("benches/gen/gen_json_corpus.py");
         let status = std::process::Command::new("python3")
             .arg(&script)
             .arg("--out")

@@ -1,4 +1,4 @@
-//! Parsing the shared OpenSpec corpus (../../../shared/conformance/openspec): whole-folder
+//! Parsing the project's OpenSpec corpus (tests/openspec-corpus at the workspace root): whole-folder
 //! load, and `list --json` / `validate --all --json` documents built from it.
 
 use std::path::PathBuf;
@@ -7,12 +7,12 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync_openspec::{list_json, validate_json, Scope, Sort, Workspace};
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/openspec")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/openspec-corpus")
 }
 
 fn bench(c: &mut Criterion) {
     let root = corpus();
-    c.bench_function("load corpus (105 changes, 36 specs)", |b| {
+    c.bench_function("load corpus (11 changes, 3 archived, 7 specs)", |b| {
         b.iter(|| Workspace::load(&root).expect("corpus loads"))
     });
     let ws = Workspace::load(&root).expect("corpus loads");

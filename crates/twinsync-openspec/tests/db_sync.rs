@@ -334,8 +334,8 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
-fn the_shared_corpus_syncs_with_the_parsers_task_counts_and_is_then_idle() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/openspec/openspec");
+fn the_corpus_syncs_with_the_parsers_task_counts_and_is_then_idle() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/openspec-corpus/openspec");
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&corpus, &dir.path().join("openspec"));
     let db = Db::open_in_memory().unwrap();

@@ -8,7 +8,7 @@ use twinsync_openspec::writer::render_requirement;
 use twinsync_openspec::{count_tasks, parse_delta_spec, parse_spec, EditError, MarkdownDoc, Workspace};
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/openspec/openspec")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/openspec-corpus/openspec")
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -26,7 +26,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_corpus_file_round_trips_byte_identical() {
     let mut files = Vec::new();
     walk(&corpus(), &mut files);
-    assert!(files.len() > 600, "corpus has {} files", files.len());
+    assert!(files.len() >= 50, "corpus has {} files", files.len());
     for f in &files {
         let bytes = fs::read(f).unwrap();
         let text = String::from_utf8(bytes.clone()).expect("corpus is UTF-8");
@@ -54,7 +54,7 @@ fn loaded_workspace_files_write_back_unchanged() {
         assert_eq!(MarkdownDoc::parse(&s.file.text).render(), fs::read_to_string(&s.file.path).unwrap());
         n += 1;
     }
-    assert!(n > 400, "{n} files");
+    assert!(n >= 40, "{n} files");
 }
 
 #[test]
@@ -168,6 +168,11 @@ fn editing_a_delta_file_keeps_other_deltas() {
         .unwrap();
     let after = parse_delta_spec(&doc.render());
     assert_eq!(after.added.len(), plan.added.len());
-    assert_eq!(after.modified, plan.modified);
+    // The edited block may change length, shifting the line numbers of later blocks.
+    let blocks = |b: &[twinsync_openspec::RequirementBlock]| {
+        b.iter().map(|r| (r.name.clone(), r.raw.clone())).collect::<Vec<_>>()
+    };
+    assert!(!plan.modified.is_empty(), "the file also holds a MODIFIED delta");
+    assert_eq!(blocks(&after.modified), blocks(&plan.modified));
     assert!(after.added[0].raw.contains("It SHALL work."));
 }

@@ -1,12 +1,14 @@
 """Run the real OpenSpec CLI and `twinsync openspec` on a folder and report every JSON
 document that differs (root, lastModified and durationMs ignored).
 
-Usage: OPENSPEC_BIN=... python3 compare_with_cli.py DIR   (DIR holds openspec/)
-Install the CLI with: npm install --prefix /tmp/osx @fission-ai/openspec@1.13.2
+Usage: python3 compare_with_cli.py DIR   (DIR holds openspec/)
+The CLI is the one .ci/run installs (target/openspec-cli); OPENSPEC_BIN overrides it.
+The tests do the same comparison (tests/cli_equality.rs, on the corpus and mutated copies
+of it); this script is for poking at a folder by hand.
 """
 import json, os, subprocess, sys, shutil
 env=dict(os.environ, OPENSPEC_TELEMETRY='0', DO_NOT_TRACK='1', OPENSPEC_NO_UPDATE_CHECK='1', CI='1')
-OS=os.environ.get('OPENSPEC_BIN','/tmp/osx/node_modules/.bin/openspec')
+OS=os.environ.get('OPENSPEC_BIN',os.path.join(os.path.dirname(__file__),'../../../target/openspec-cli/node_modules/.bin/openspec'))
 TW=os.environ.get('TWINSYNC_BIN',os.path.join(os.path.dirname(__file__),'../../../target/debug/twinsync'))
 def scrub(v):
     if isinstance(v,dict):
