@@ -12,6 +12,7 @@ mod cmd_hash;
 mod cmd_lock;
 mod cmd_mcp;
 mod cmd_merge;
+mod cmd_notify;
 mod cmd_openspec;
 mod cmd_pair;
 mod cmd_project;
@@ -53,6 +54,8 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Keep every pair in sync as it changes, until SIGINT or SIGTERM.
     Watch(cmd_watch::WatchArgs),
+    /// Webhooks: deliver events (run), test one, make a secret, delivery status, retry.
+    Notify(cmd_notify::NotifyArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Resolve(a) => Ok(cmd_project::resolve(a, &common)),
         Command::Events(a) => Ok(cmd_events::events(a, &common)),
         Command::Watch(a) => Ok(cmd_watch::watch(a, &common)),
+        Command::Notify(a) => Ok(cmd_notify::notify(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),

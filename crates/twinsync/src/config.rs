@@ -46,6 +46,52 @@ pub struct Config {
     /// The event outbox.
     #[serde(default)]
     pub events: EventsConfig,
+    /// Where events go: webhooks.
+    #[serde(default, skip_serializing_if = "NotifyConfig::is_empty")]
+    pub notify: NotifyConfig,
+}
+
+/// Where events go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// `[[notify.webhooks]]`: endpoints that receive events as they happen.
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+impl NotifyConfig {
+    fn is_empty(&self) -> bool {
+        self.webhooks.is_empty()
+    }
+}
+
+/// One `[[notify.webhooks]]` endpoint. Its secret is never in the config in clear: it
+/// comes from an environment variable or a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// A name for commands and delivery records.
+    pub name: String,
+    /// Where messages are POSTed.
+    pub url: String,
+    /// The environment variable holding the `whsec_` secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+    /// A file holding the `whsec_` secret (relative to the project folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
+    /// The event types sent (`sync_completed`, `conflict_detected`, `lock:acquired`, ...).
+    pub categories: Vec<String>,
+    /// `standard` (Standard Webhooks body) or `slack`.
+    #[serde(default)]
+    pub format: twinsync_notify::Format,
+    /// Seconds one attempt may take (default 10).
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_timeout() -> u64 {
+    10
 }
 
 /// Where the project's state lives.
@@ -335,6 +381,7 @@ impl Config {
             undo: UndoConfig::default(),
             guard: GuardConfig::default(),
             events: EventsConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 
@@ -379,6 +426,22 @@ impl Config {
             return Err(bad(format!("guard.offline = {:?}; expected \"allow\" or \"block\"", self.guard.offline)));
         }
         IgnoreRules::new(&self.hashing.json_ignore).map_err(|e| bad(format!("hashing.json_ignore: {e}")))?;
+        let mut names = std::collections::BTreeSet::new();
+        for w in &self.notify.webhooks {
+            let at = |m: String| bad(format!("webhook {}: {m}", w.name));
+            if w.name.is_empty() || !names.insert(&w.name) {
+                return Err(at("every webhook needs a name of its own".into()));
+            }
+            if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+                return Err(at("url must start with https:// (or http:// for a receiver on this machine)".into()));
+            }
+            if w.secret_env.is_some() == w.secret_file.is_some() {
+                return Err(at("give the secret with exactly one of secret_env or secret_file".into()));
+            }
+            for c in &w.categories {
+                c.parse::<twinsync_core::event::EventType>().map_err(|e| at(e.to_string()))?;
+            }
+        }
         Ok(())
     }
 

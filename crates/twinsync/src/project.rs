@@ -237,6 +237,16 @@ impl Project {
         self.store.as_ref()
     }
 
+    /// The store and the clock at once, for a worker that needs both.
+    pub(crate) fn store_and_clock(&mut self) -> (&mut dyn Store, &dyn Clock) {
+        (self.store.as_mut(), self.clock.as_ref())
+    }
+
+    /// The id that keeps this project apart in a shared store and in message ids.
+    pub fn project_id(&self) -> String {
+        self.config.store.project.clone().unwrap_or_else(|| derive_project_id(&self.dir))
+    }
+
     // ---- pairs -------------------------------------------------------------------
 
     /// The pairs' names, sorted.

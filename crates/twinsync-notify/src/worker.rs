@@ -1,0 +1,210 @@
+//! The delivery worker: from the outbox to each endpoint, recorded in the store.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use twinsync_core::delivery::{retry_delay_ms, Delivery, DeliveryStatus};
+use twinsync_core::event::{Event, Subscriptions};
+use twinsync_core::{Clock, Store, StoreError};
+
+use crate::body::{body, Format};
+use crate::signing::{sign, SigningKey};
+
+/// Store namespace of each endpoint's outbox cursor (the last event id it was queued).
+const CURSOR_NAMESPACE: &str = "notify_cursor";
+/// Events read from the outbox per query.
+const PAGE: usize = 500;
+
+/// One webhook endpoint, its secret read and checked.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Its name in the config.
+    pub name: String,
+    /// Where messages go (its query or path may be a secret too: never printed).
+    pub url: String,
+    /// The signing key.
+    pub key: SigningKey,
+    /// The event types it opted in to.
+    pub types: Subscriptions,
+    /// The body it wants.
+    pub format: Format,
+    /// How long one attempt may take.
+    pub timeout: Duration,
+}
+
+/// What one run of the worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// Deliveries queued from new outbox events.
+    pub queued: usize,
+    /// Delivered.
+    pub sent: usize,
+    /// Failed an attempt; another is scheduled.
+    pub retrying: usize,
+    /// Failed their last attempt.
+    pub failed: usize,
+}
+
+/// Delivers a project's outbox to its endpoints.
+pub struct Worker<'a> {
+    store: &'a mut dyn Store,
+    clock: &'a dyn Clock,
+    project: String,
+    endpoints: &'a [Endpoint],
+}
+
+/// The `webhook-id` of `event` of `project`: the same for every attempt, so a receiver
+/// that dedupes on it processes the event once.
+pub fn message_id(project: &str, event_id: u64) -> String {
+    format!("evt_{project}_{event_id}")
+}
+
+impl<'a> Worker<'a> {
+    /// A worker for `project`'s store and endpoints.
+    pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, project: &str, endpoints: &'a [Endpoint]) -> Self {
+        Worker { store, clock, project: project.to_string(), endpoints }
+    }
+
+    /// Queues a delivery for each new outbox event an endpoint opted in to.
+    pub fn enqueue(&mut self) -> Result<usize, StoreError> {
+        let mut queued = 0;
+        for ep in self.endpoints {
+            let mut cursor = self.cursor(&ep.name)?;
+            loop {
+                let page = self.store.events_since(cursor, PAGE)?;
+                let now = self.clock.now();
+                for e in page.iter().filter(|e| ep.types.contains(e.event_type)) {
+                    self.store.put_delivery(&Delivery {
+                        endpoint: ep.name.clone(),
+                        event_id: e.id,
+                        status: DeliveryStatus::Queued,
+                        attempts: 0,
+                        next_attempt_at: now,
+                        last_status: None,
+                        last_error: None,
+                        created_at: now,
+                        updated_at: now,
+                    })?;
+                    queued += 1;
+                }
+                let Some(last) = page.last() else { break };
+                cursor = last.id;
+                // Queued before the cursor moves: a crash in between queues again, and
+                // putting the same (endpoint, event) twice is the same row.
+                self.store.kv_put(CURSOR_NAMESPACE, &ep.name, cursor.to_string().as_bytes())?;
+                if page.len() < PAGE {
+                    break;
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    fn cursor(&self, endpoint: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .store
+            .kv_get(CURSOR_NAMESPACE, endpoint)?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Queues, then sends every delivery that is due, each endpoint in event order.
+    pub fn run_once(&mut self) -> Result<RunReport, StoreError> {
+        let mut report = RunReport { queued: self.enqueue()?, ..Default::default() };
+        for ep in self.endpoints {
+            let now = self.clock.now();
+            let mut due: Vec<Delivery> = [DeliveryStatus::Queued, DeliveryStatus::Retrying]
+                .into_iter()
+                .map(|s| self.store.deliveries(Some(&ep.name), Some(s), usize::MAX))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .filter(|d| d.next_attempt_at <= now)
+                .collect();
+            due.sort_by_key(|d| d.event_id);
+            for d in due {
+                let event =
+                    self.store.events_since(d.event_id.saturating_sub(1), 1)?.into_iter().find(|e| e.id == d.event_id);
+                let outcome = match &event {
+                    Some(e) => self.send(ep, e),
+                    None => Err((None, "the event was pruned from the outbox before it could be sent".into())),
+                };
+                let next = self.record(ep, d, outcome, event.is_none())?;
+                match next {
+                    DeliveryStatus::Sent => report.sent += 1,
+                    DeliveryStatus::Retrying => report.retrying += 1,
+                    DeliveryStatus::Failed => report.failed += 1,
+                    DeliveryStatus::Queued => {}
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sends one event to one endpoint now, outside the queue (`twinsync notify test`).
+    pub fn send_now(&self, ep: &Endpoint, event: &Event) -> Result<u16, String> {
+        self.send(ep, event).map_err(|(_, e)| e)
+    }
+
+    fn send(&self, ep: &Endpoint, event: &Event) -> Result<u16, (Option<u16>, String)> {
+        let id = message_id(&self.project, event.id);
+        // The header says when the message leaves, for the receiver's replay window: the
+        // wall clock, whatever clock schedules the retries.
+        let timestamp = twinsync_core::SystemClock.now().millis().div_euclid(1000);
+        let payload = body(event, &self.project, ep.format);
+        let signature = sign(&ep.key, &id, timestamp, &payload);
+        let answer = ureq::post(&ep.url)
+            .timeout(ep.timeout)
+            .set("content-type", "application/json")
+            .set("webhook-id", &id)
+            .set("webhook-timestamp", &timestamp.to_string())
+            .set("webhook-signature", &signature)
+            .send_bytes(&payload);
+        match answer {
+            Ok(r) if (200..300).contains(&r.status()) => Ok(r.status()),
+            Ok(r) => Err((Some(r.status()), format!("HTTP {}", r.status()))),
+            Err(ureq::Error::Status(code, _)) => Err((Some(code), format!("HTTP {code}"))),
+            // The transport error's own text names the URL, which may hold a token.
+            Err(ureq::Error::Transport(t)) => {
+                Err((None, format!("{}{}", t.kind(), t.message().map(|m| format!(": {m}")).unwrap_or_default())))
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        ep: &Endpoint,
+        d: Delivery,
+        outcome: Result<u16, (Option<u16>, String)>,
+        gone: bool,
+    ) -> Result<DeliveryStatus, StoreError> {
+        let now = self.clock.now();
+        let attempts = d.attempts + 1;
+        let next = match outcome {
+            Ok(code) => Delivery {
+                status: DeliveryStatus::Sent,
+                attempts,
+                last_status: Some(code),
+                last_error: None,
+                updated_at: now,
+                ..d
+            },
+            Err((code, error)) => {
+                let seed = d.event_id ^ ep.name.bytes().fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
+                let delay = if gone { None } else { retry_delay_ms(attempts, seed) };
+                Delivery {
+                    status: if delay.is_some() { DeliveryStatus::Retrying } else { DeliveryStatus::Failed },
+                    attempts,
+                    next_attempt_at: delay.map_or(now, |ms| now.plus_millis(ms)),
+                    last_status: code,
+                    last_error: Some(error),
+                    updated_at: now,
+                    ..d
+                }
+            }
+        };
+        self.store.put_delivery(&next)?;
+        Ok(next.status)
+    }
+}
