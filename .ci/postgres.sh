@@ -17,7 +17,7 @@ twinsync_pg_start() {
   local port="${TWINSYNC_PG_PORT:-55432}"
   local db="twinsync_test"
   local bindir
-  bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
     echo "postgres: installing Debian's postgresql"
     if ! apt-get install -y -q postgresql >/dev/null 2>&1; then
