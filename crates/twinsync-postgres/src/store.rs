@@ -142,6 +142,8 @@ fn insert_history(
 /// project's events take turns, each one's ids are given and committed before the next
 /// one's are given, and ids become visible in increasing order. Callers write their
 /// events last in the transaction, so the lock is held only for the inserts and commit.
+/// (This relies on the identity's sequence handing out values one at a time, its
+/// default `CACHE 1`: a per-session cache would give out ids out of order again.)
 fn insert_events(
     tx: &mut Transaction<'_>,
     st: &mut Stmts,
@@ -443,7 +445,11 @@ impl Store for PgStore {
                 "INSERT INTO blobs (project, digest, kind, size, content) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (project, digest) DO NOTHING",
             )?;
-            for (d, content) in &c.blobs {
+            // In digest order, so two commits sharing blobs wait for each other instead
+            // of deadlocking; a stable sort keeps the first content given for a digest.
+            let mut blobs: Vec<&(Digest, Content)> = c.blobs.iter().collect();
+            blobs.sort_by_key(|(d, _)| d.to_hex());
+            for (d, content) in blobs {
                 tx.execute(
                     &put_blob,
                     &[p, &d.to_hex(), &kind_name(content.kind()), &count(content.len()), &content.as_bytes()],
