@@ -17,6 +17,10 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const STATE_DB: &str = "state.db";
 /// The replica spelling that means "the project's database".
 pub const DB: &str = "db";
+/// The prefix of `db:NAME`: the database's documents set NAME (plain `db` names the
+/// set after the pair). Folders of several projects that share one PostgreSQL store
+/// and project id each have their own pair (and so their own base) over one set.
+pub const DB_PREFIX: &str = "db:";
 
 /// The whole config file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,7 +175,8 @@ pub struct PairConfig {
     /// What the sides hold.
     #[serde(default)]
     pub kind: PairKind,
-    /// Left side. `folders`: a folder (relative to the project folder) or `db`;
+    /// Left side. `folders`: a folder (relative to the project folder), `db` (the
+    /// database's documents, as a set named after the pair) or `db:NAME` (the set NAME);
     /// `openspec`: the folder holding `openspec/`; `design`: code files, comma-separated
     /// (components files, a Storybook `index.json`, a components manifest).
     pub left: String,
@@ -324,7 +329,7 @@ impl PairConfig {
         check_pair_name(name)?;
         let at = |m: String| format!("pair {name}: {m}");
         match self.kind {
-            PairKind::Folders if self.left == DB && self.right == DB => {
+            PairKind::Folders if Config::db_side(&self.left).is_some() && Config::db_side(&self.right).is_some() => {
                 return Err(at("left and right cannot both be the database".into()))
             }
             PairKind::Openspec if self.right != DB => {
@@ -339,6 +344,13 @@ impl PairConfig {
                 return Err(at("a design pair names code files on the left and design files on the right".into()))
             }
             _ => {}
+        }
+        for side in [&self.left, &self.right] {
+            if let Some(Some(set)) = Config::db_side(side) {
+                check_pair_name(set).map_err(|_| {
+                    at(format!("{side:?}: the documents set after `db:` is 1-64 letters, digits, '-', '_' or '.'"))
+                })?;
+            }
         }
         if !matches!(self.symlinks.as_str(), "skip" | "follow-within-root" | "links") {
             return Err(at(format!(
@@ -477,7 +489,16 @@ impl Config {
 
     /// Where a side spelled `spec` lives, resolved against the project folder (`None`: the database).
     pub fn replica_path(project: &Path, spec: &str) -> Option<PathBuf> {
-        (spec != DB).then(|| project.join(spec))
+        Config::db_side(spec).is_none().then(|| project.join(spec))
+    }
+
+    /// Whether `spec` names the database: `Some(None)` for `db` (the set named after the
+    /// pair), `Some(Some(NAME))` for `db:NAME`, `None` for a folder.
+    pub fn db_side(spec: &str) -> Option<Option<&str>> {
+        if spec == DB {
+            return Some(None);
+        }
+        spec.strip_prefix(DB_PREFIX).map(Some)
     }
 }
 
@@ -535,5 +556,19 @@ mod tests {
         for bad in ["", "a b", "../x", ".hidden", "a/b", &"x".repeat(65)] {
             assert!(check_pair_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn db_sides_name_a_documents_set() {
+        assert_eq!(Config::db_side("db"), Some(None));
+        assert_eq!(Config::db_side("db:docs"), Some(Some("docs")));
+        assert_eq!(Config::db_side("docs"), None);
+        assert_eq!(Config::replica_path(Path::new("/p"), "db:docs"), None, "not a folder");
+        assert!(PairConfig::new(PairKind::Folders, "docs", "db:docs").validate("a").is_ok());
+        for bad in ["db:", "db:../x", "db:a b"] {
+            let e = PairConfig::new(PairKind::Folders, "docs", bad).validate("a").unwrap_err();
+            assert!(e.contains("after `db:`"), "{bad}: {e}");
+        }
+        assert!(PairConfig::new(PairKind::Folders, "db", "db:docs").validate("a").is_err(), "both the database");
     }
 }

@@ -18,7 +18,6 @@ use twinsync_core::{
     Resolution, Side, Store, SyncOptions, SystemClock, Trigger, UndoReport,
 };
 use twinsync_fs::{FsOptions, FsReplica};
-use twinsync_sqlite::SqliteReplica;
 
 use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
 use crate::error::{Error, Result};
@@ -167,7 +166,7 @@ impl Project {
     fn open_at(dir: &Path) -> Result<Project> {
         let config = Config::load(&dir.join(config::DIR).join(config::CONFIG_FILE))?;
         let store_url = StoreUrl::for_project(dir, &config)?;
-        let store = store_url.open()?;
+        let store = store_url.open(config.store.project.as_deref())?;
         Ok(Project {
             dir: dir.to_path_buf(),
             config,
@@ -318,21 +317,19 @@ impl Project {
         self.dir.join(config::DIR).join(config::CONFIG_FILE)
     }
 
-    /// Opens the two sides of `folders` pair `name`: folders, or the database's
-    /// documents table.
+    /// Opens the two sides of `folders` pair `name`: folders, or the documents table of
+    /// the store's database (SQLite, or PostgreSQL shared under the project id).
     pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
         let pair = self.folders_pair(name)?;
         let rules = self.config.hash_rules(pair);
         let state = self.dir.join(config::DIR);
         let open = |spec: &str| -> Result<AnyReplica> {
             Ok(match Config::replica_path(&self.dir, spec) {
+                // The documents table of the store's own database, SQLite or PostgreSQL:
+                // the set named after the pair, or the one `db:NAME` names.
                 None => {
-                    let db = self.store_url.sqlite_path().ok_or_else(|| Error::Unsupported {
-                        pair: name.to_string(),
-                        kind: pair.kind.to_string(),
-                        message: "the `db` side lives in the SQLite store; this project's store is not SQLite".into(),
-                    })?;
-                    AnyReplica::Db(SqliteReplica::open(db, name, rules.clone())?)
+                    let set = Config::db_side(spec).flatten().unwrap_or(name);
+                    self.store_url.open_db_side(self.config.store.project.as_deref(), set, rules.clone())?
                 }
                 Some(root) => AnyReplica::Fs(FsReplica::open(
                     &root,

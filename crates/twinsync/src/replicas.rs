@@ -1,16 +1,20 @@
-//! The two kinds of replica a project config can name: a folder or the project database.
+//! The kinds of replica a project config can name: a folder or the project database
+//! (the documents table of the SQLite or the PostgreSQL store).
 
 use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_fs::FsReplica;
+use twinsync_postgres::PgReplica;
 use twinsync_sqlite::SqliteReplica;
 
 /// A replica named in `.twinsync/config.toml`.
 pub enum AnyReplica {
     /// A folder on disk.
     Fs(FsReplica),
-    /// The `documents` table of the project database.
+    /// The `documents` table of the project's SQLite database.
     Db(SqliteReplica),
+    /// The `documents` table of the project's PostgreSQL database (a team store).
+    Pg(PgReplica),
 }
 
 impl AnyReplica {
@@ -18,12 +22,14 @@ impl AnyReplica {
         match self {
             AnyReplica::Fs(r) => r,
             AnyReplica::Db(r) => r,
+            AnyReplica::Pg(r) => r,
         }
     }
     fn inner_mut(&mut self) -> &mut dyn Replica {
         match self {
             AnyReplica::Fs(r) => r,
             AnyReplica::Db(r) => r,
+            AnyReplica::Pg(r) => r,
         }
     }
 }

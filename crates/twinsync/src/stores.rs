@@ -7,11 +7,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use twinsync_core::lock::{Lock, LockManager};
-use twinsync_core::{Store, SystemClock};
-use twinsync_sqlite::SqliteStore;
+use twinsync_core::replica::ReplicaError;
+use twinsync_core::{HashRules, Store, StoreError, SystemClock};
+use twinsync_postgres::{PgReplica, PgStore};
+use twinsync_sqlite::{SqliteReplica, SqliteStore};
 
 use crate::config::{self, Config};
 use crate::error::Error;
+use crate::replicas::AnyReplica;
 use crate::{Result, PROJECT_LOCK};
 
 /// The environment variable that names the store, winning over the config.
@@ -63,8 +66,10 @@ impl StoreUrl {
         }
     }
 
-    /// Opens the store.
-    pub fn open(&self) -> Result<Box<dyn Store>> {
+    /// Opens the store. `project` (`[store] project`) keeps this project apart from the
+    /// others in a shared PostgreSQL database and is required there; an SQLite file holds
+    /// one project and ignores it.
+    pub fn open(&self, project: Option<&str>) -> Result<Box<dyn Store>> {
         match self {
             StoreUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent() {
@@ -72,11 +77,41 @@ impl StoreUrl {
                 }
                 Ok(Box::new(SqliteStore::open(path)?))
             }
-            StoreUrl::Postgres(url) => Err(Error::Store {
-                url: redact(url),
-                message: "this build has no PostgreSQL store; use a `sqlite:` store".into(),
-            }),
+            StoreUrl::Postgres(url) => {
+                let project = self.project_id(project)?;
+                let store = PgStore::open(url, project).map_err(|e| {
+                    let (StoreError::Backend(m) | StoreError::Corrupt(m) | StoreError::NotFound(m)) = e;
+                    Error::Store { url: redact(url), message: without_location(m) }
+                })?;
+                Ok(Box::new(store))
+            }
         }
+    }
+
+    /// Opens the database side (`db`) named `name` of project `project`: the documents
+    /// table of the same database as the store.
+    pub(crate) fn open_db_side(&self, project: Option<&str>, name: &str, rules: HashRules) -> Result<AnyReplica> {
+        match self {
+            StoreUrl::Sqlite(path) => Ok(AnyReplica::Db(SqliteReplica::open(path, name, rules)?)),
+            StoreUrl::Postgres(url) => {
+                let project = self.project_id(project)?;
+                PgReplica::open(url, project, name, rules).map(AnyReplica::Pg).map_err(|e| match e {
+                    ReplicaError::Unavailable { reason, .. } => {
+                        Error::Store { url: redact(url), message: without_location(reason) }
+                    }
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    fn project_id<'a>(&self, project: Option<&'a str>) -> Result<&'a str> {
+        project.filter(|p| !p.trim().is_empty()).ok_or_else(|| Error::Store {
+            url: self.to_string(),
+            message: "a PostgreSQL store is shared by projects and needs this one's id: set `project = \"...\"` \
+                      under `[store]` in .twinsync/config.toml (the same id in every folder that shares the state)"
+                .into(),
+        })
     }
 }
 
@@ -92,6 +127,15 @@ impl fmt::Display for StoreUrl {
 impl fmt::Debug for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "StoreUrl({self})")
+    }
+}
+
+/// A PostgreSQL error message without the `postgres://user@host:port/db: ` it starts
+/// with (the facade's error names the store already).
+fn without_location(message: String) -> String {
+    match message.split_once(": ") {
+        Some((head, rest)) if head.starts_with("postgres://") => rest.to_string(),
+        _ => message,
     }
 }
 
@@ -120,7 +164,7 @@ pub fn open_store_file(path: &Path) -> Result<Box<dyn Store>> {
 /// before every write stays fast. `None` when nobody holds it.
 pub fn read_project_lock(root: &Path) -> Result<Option<Lock>> {
     let config = Config::load(&root.join(config::DIR).join(config::CONFIG_FILE))?;
-    let mut store = StoreUrl::for_project(root, &config)?.open()?;
+    let mut store = StoreUrl::for_project(root, &config)?.open(config.store.project.as_deref())?;
     Ok(LockManager::new(store.as_mut(), &SystemClock).status(PROJECT_LOCK)?)
 }
 
@@ -136,8 +180,10 @@ mod tests {
         for shown in [parsed.to_string(), format!("{parsed:?}")] {
             assert!(!shown.contains("s3cr"), "{shown}");
         }
-        let e = parsed.open().err().unwrap().to_string();
+        let e = parsed.open(Some("p")).err().unwrap().to_string();
         assert!(!e.contains("s3cr") && e.contains("ann:***@db.example"), "{e}");
+        let e = parsed.open(None).err().unwrap().to_string();
+        assert!(!e.contains("s3cr") && e.contains("[store]"), "{e}");
         assert_eq!(redact("postgres://ann@host/db"), "postgres://ann@host/db");
         let e = StoreUrl::parse("mysql://ann:pw@host/db", Path::new("/p")).unwrap_err().to_string();
         assert!(!e.contains("pw@") && e.contains("sqlite:PATH"), "{e}");

@@ -1,0 +1,439 @@
+//! Connecting to a server: the URL (whose password never shows), the session with its
+//! prepared statements, reconnection after a lost connection, and the versioned
+//! migrations applied on open under an advisory lock.
+
+use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, Config, GenericClient, NoTls, Statement};
+
+/// The PostgreSQL schema (namespace) every twinsync table lives in; each connection puts
+/// it first on its `search_path`.
+pub const PG_SCHEMA: &str = "twinsync";
+
+/// Migrations in order; migration `i` takes the schema from version `i` to `i + 1`
+/// (recorded as rows of `schema_migrations`). Never edit a released entry: append one.
+///
+/// Every table but `schema_migrations` has a `project` column, first in every key and
+/// index, and every query filters on it: several projects share one database apart.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the store and the database replica.
+    r#"
+CREATE TABLE operations (
+    seq              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project          TEXT NOT NULL,
+    operation_id     TEXT NOT NULL,
+    scope            TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('running', 'completed', 'partial', 'failed')),
+    trigger          TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    actor            TEXT NOT NULL,
+    policy           TEXT NOT NULL,
+    directions       TEXT NOT NULL,
+    planned          BIGINT NOT NULL,
+    applied          BIGINT NOT NULL,
+    skipped          BIGINT NOT NULL,
+    conflicts        BIGINT NOT NULL,
+    failed           BIGINT NOT NULL,
+    started_at       BIGINT NOT NULL,
+    finished_at      BIGINT NOT NULL,
+    duration_ms      BIGINT NOT NULL,
+    reversible_until BIGINT,
+    undone_at        BIGINT,
+    report           TEXT NOT NULL,
+    UNIQUE (project, operation_id)
+);
+CREATE INDEX operations_order ON operations (project, seq);
+CREATE INDEX operations_scope ON operations (project, scope, seq);
+
+CREATE TABLE base (
+    project TEXT NOT NULL,
+    scope   TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    digest  TEXT NOT NULL,
+    PRIMARY KEY (project, scope, key)
+);
+CREATE INDEX base_digest ON base (project, digest);
+
+CREATE TABLE blobs (
+    project TEXT NOT NULL,
+    digest  TEXT NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('json', 'text', 'bytes')),
+    size    BIGINT NOT NULL,
+    content BYTEA NOT NULL,
+    PRIMARY KEY (project, digest)
+);
+
+CREATE TABLE undo_entries (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project      TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    side         TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    pre          TEXT,
+    post         TEXT,
+    base_before  TEXT,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    undone_at    BIGINT
+);
+CREATE INDEX undo_operation ON undo_entries (project, operation_id, key);
+CREATE INDEX undo_pre ON undo_entries (project, pre) WHERE pre IS NOT NULL;
+CREATE INDEX undo_post ON undo_entries (project, post) WHERE post IS NOT NULL;
+
+CREATE TABLE history (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project      TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    success      BOOLEAN NOT NULL,
+    error        TEXT,
+    left_digest  TEXT,
+    right_digest TEXT,
+    at           BIGINT NOT NULL
+);
+CREATE INDEX history_order ON history (project, id);
+CREATE INDEX history_scope ON history (project, scope, id);
+CREATE INDEX history_operation ON history (project, operation_id);
+
+CREATE TABLE locks (
+    project     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    reason      TEXT,
+    acquired_at BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (project, name)
+);
+
+-- The outbox: ids come from one identity column, so they only grow (a pruned id is
+-- never given again). Writers take a per-project advisory lock before inserting, so
+-- the ids of one project commit in the order they were given (see store.rs).
+CREATE TABLE outbox (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project        TEXT NOT NULL,
+    type           TEXT NOT NULL,
+    time           BIGINT NOT NULL,
+    pair           TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    payload        TEXT NOT NULL
+);
+CREATE INDEX outbox_order ON outbox (project, id);
+CREATE INDEX outbox_time ON outbox (project, time);
+
+CREATE TABLE audit (
+    seq            BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    project        TEXT NOT NULL,
+    id             TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    success        BOOLEAN NOT NULL,
+    counts         TEXT NOT NULL,
+    duration_ms    BIGINT NOT NULL,
+    at             BIGINT NOT NULL,
+    detail         TEXT,
+    UNIQUE (project, id)
+);
+CREATE INDEX audit_order ON audit (project, seq);
+
+CREATE TABLE kv (
+    project   TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    value     BYTEA NOT NULL,
+    PRIMARY KEY (project, namespace, key)
+);
+
+-- The database side of a pair: one replica per (project, replica), a row per item.
+-- Keys sort bytewise (COLLATE "C") whatever the database's locale.
+CREATE TABLE documents (
+    project  TEXT NOT NULL,
+    replica  TEXT NOT NULL,
+    key      TEXT COLLATE "C" NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('json', 'text', 'bytes')),
+    content  BYTEA NOT NULL,
+    digest   TEXT,
+    rules    TEXT,
+    size     BIGINT NOT NULL,
+    modified BIGINT,
+    PRIMARY KEY (project, replica, key)
+);
+-- A scan reads keys and digests from this index, not the documents themselves.
+CREATE INDEX documents_scan ON documents (project, replica, key) INCLUDE (kind, digest, rules, size, modified);
+-- An edit of `content` made straight in SQL that leaves the digest as it was clears the
+-- digest (and the rules it was made with), so the next scan digests the new content
+-- instead of trusting a stale value.
+CREATE FUNCTION documents_content_edited() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF NEW.digest IS NOT DISTINCT FROM OLD.digest AND NEW.content IS DISTINCT FROM OLD.content THEN
+        NEW.digest := NULL;
+        NEW.rules := NULL;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER documents_content_edited BEFORE UPDATE OF content ON documents
+    FOR EACH ROW EXECUTE FUNCTION documents_content_edited();
+"#,
+    // 2: where each (endpoint, outbox event) delivery stands.
+    r#"
+CREATE TABLE deliveries (
+    project         TEXT NOT NULL,
+    endpoint        TEXT NOT NULL,
+    event_id        BIGINT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('queued', 'retrying', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (project, endpoint, event_id)
+);
+CREATE INDEX deliveries_status ON deliveries (project, status, event_id);
+"#,
+];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// The key of the advisory lock held while migrating (`"twinsync"` in ASCII): openers
+/// racing on a fresh database take turns, and the second finds the work done.
+const MIGRATION_LOCK: i64 = 0x7477_696e_7379_6e63;
+
+/// Namespaces (the first key) of the transaction-scoped advisory locks; the second key
+/// is `hashtext` of the project (and lock name). A hash collision only makes two
+/// unrelated writers take turns.
+pub(crate) const LOCK_OUTBOX: i32 = 0x7473_0001;
+/// See [`LOCK_OUTBOX`]: one lock row (project and name) under `update_lock`.
+pub(crate) const LOCK_NAMED: i32 = 0x7473_0002;
+/// See [`LOCK_OUTBOX`]: item commits take it shared, blob collection exclusive.
+pub(crate) const LOCK_BLOBS: i32 = 0x7473_0003;
+
+/// How long a connection attempt waits when the URL does not say (`connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One live connection and the statements prepared on it.
+pub(crate) struct Session {
+    pub client: Client,
+    stmts: HashMap<&'static str, Statement>,
+}
+
+/// Prepares `sql` on `c` once per connection.
+pub(crate) fn prep(
+    stmts: &mut HashMap<&'static str, Statement>,
+    c: &mut impl GenericClient,
+    sql: &'static str,
+) -> Result<Statement, postgres::Error> {
+    if let Some(s) = stmts.get(sql) {
+        return Ok(s.clone());
+    }
+    let s = c.prepare(sql)?;
+    stmts.insert(sql, s.clone());
+    Ok(s)
+}
+
+impl Session {
+    /// The connection and the statement cache, borrowed apart (a transaction borrows the
+    /// connection while statements are prepared).
+    pub fn parts(&mut self) -> (&mut Client, &mut HashMap<&'static str, Statement>) {
+        (&mut self.client, &mut self.stmts)
+    }
+}
+
+/// Why a server could not be used; each message names host and database, never the
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// The schema was written by a newer build, or is damaged.
+    Corrupt(String),
+    /// Anything else (unreachable, refused, a bad URL).
+    Backend(String),
+}
+
+/// A server and database, connected lazily again after a lost connection.
+pub(crate) struct Db {
+    config: Config,
+    /// `postgres://user@host:port/db`: what errors and `Debug` show.
+    label: String,
+    /// The password, only to scrub it from any text a server or driver might echo.
+    secret: Option<String>,
+    session: RefCell<Option<Session>>,
+}
+
+/// `url` with the password of its user-info part replaced by `***` (for messages
+/// about a URL that could not even be parsed).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return "(not a URL)".into() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    // A password can also be given as a query parameter.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| if kv.starts_with("password=") { "password=***".to_string() } else { kv.to_string() })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => format!("{scheme}://{authority}{tail}"),
+        },
+        None => format!("{scheme}://{authority}{tail}"),
+    }
+}
+
+impl Db {
+    /// Parses `url`, connects, and brings the schema up to [`SCHEMA_VERSION`].
+    pub fn open(url: &str) -> Result<Db, OpenError> {
+        let mut config: Config = url.parse().map_err(|_| {
+            OpenError::Backend(format!(
+                "{}: not a PostgreSQL URL (expected postgres://user[:password]@host[:port]/database)",
+                redact_url(url)
+            ))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("twinsync");
+        }
+        let secret = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).filter(|p| !p.is_empty());
+        let label = label_of(&config);
+        let db = Db { config, label, secret, session: RefCell::new(None) };
+        {
+            let mut session = db.session().map_err(OpenError::Backend)?;
+            migrate(&mut session.client, &db)?;
+        }
+        Ok(db)
+    }
+
+    /// `postgres://user@host:port/db`, never with the password.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// A message about `e`, naming the server, scrubbed of the password.
+    pub fn describe(&self, e: &postgres::Error) -> String {
+        let mut msg = e.to_string();
+        // `Display` of a connection error names its kind only; the cause says why.
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !msg.contains(&text) {
+                msg = format!("{msg}: {text}");
+            }
+            source = cause.source();
+        }
+        self.scrub(format!("{}: {msg}", self.label))
+    }
+
+    /// `text` with the password, should it appear, replaced by `***`.
+    pub fn scrub(&self, text: String) -> String {
+        match &self.secret {
+            // A very short password would blank ordinary words; the label never holds it.
+            Some(p) if p.len() >= 4 && text.contains(p.as_str()) => text.replace(p.as_str(), "***"),
+            _ => text,
+        }
+    }
+
+    /// The live session, connecting (again) first when there is none or it was lost.
+    pub fn session(&self) -> Result<RefMut<'_, Session>, String> {
+        let mut slot = self.session.borrow_mut();
+        if slot.as_ref().is_none_or(|s| s.client.is_closed()) {
+            *slot = None;
+            let mut client = self.config.connect(NoTls).map_err(|e| self.describe(&e))?;
+            client.batch_execute(&format!("SET search_path TO {PG_SCHEMA}")).map_err(|e| self.describe(&e))?;
+            *slot = Some(Session { client, stmts: HashMap::new() });
+        }
+        Ok(RefMut::map(slot, |s| s.as_mut().expect("connected above")))
+    }
+
+    /// Runs `f` on the live session, mapping a driver error to a message.
+    pub fn run<T>(&self, f: impl FnOnce(&mut Session) -> Result<T, postgres::Error>) -> Result<T, String> {
+        let mut session = self.session()?;
+        f(&mut session).map_err(|e| self.describe(&e))
+    }
+}
+
+fn label_of(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().map(|u| format!("{u}@")).unwrap_or_default();
+    let db = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
+    format!("postgres://{user}{host}:{port}/{db}")
+}
+
+/// The schema version recorded in the database (0: none yet).
+fn recorded_version(c: &mut impl GenericClient) -> Result<i32, postgres::Error> {
+    let exists: bool = c.query_one("SELECT to_regclass('twinsync.schema_migrations') IS NOT NULL", &[])?.get(0);
+    if !exists {
+        return Ok(0);
+    }
+    c.query_one("SELECT COALESCE(max(version), 0) FROM twinsync.schema_migrations", &[]).map(|r| r.get(0))
+}
+
+fn refuse_newer(db: &Db, version: i32) -> Result<(), OpenError> {
+    if version > SCHEMA_VERSION {
+        return Err(OpenError::Corrupt(format!(
+            "{}: schema version {version} is newer than this build understands (version {SCHEMA_VERSION}); \
+             upgrade twinsync to open it",
+            db.label
+        )));
+    }
+    Ok(())
+}
+
+/// Applies the migrations the database has not seen yet, all in one transaction under
+/// an advisory lock, so several processes opening one database at once take turns and
+/// every one but the first finds nothing left to do.
+fn migrate(c: &mut Client, db: &Db) -> Result<(), OpenError> {
+    let err = |e: postgres::Error| OpenError::Backend(db.describe(&e));
+    // The common case, with no lock: the schema is current.
+    let current = recorded_version(c).map_err(err)?;
+    refuse_newer(db, current)?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let mut tx = c.transaction().map_err(err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA};
+         CREATE TABLE IF NOT EXISTS {PG_SCHEMA}.schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         );"
+    ))
+    .map_err(err)?;
+    // Read again under the lock: another opener may have migrated meanwhile.
+    let mut version = recorded_version(&mut tx).map_err(err)?;
+    refuse_newer(db, version)?;
+    while version < SCHEMA_VERSION {
+        tx.batch_execute(MIGRATIONS[version as usize])
+            .map_err(|e| OpenError::Backend(format!("migration {} failed: {}", version + 1, db.describe(&e))))?;
+        version += 1;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&version]).map_err(err)?;
+    }
+    tx.commit().map_err(err)
+}
+
+/// Reads the recorded schema version (for tests and diagnostics).
+pub(crate) fn schema_version(db: &Db) -> Result<i32, String> {
+    db.run(|s| recorded_version(&mut s.client))
+}
