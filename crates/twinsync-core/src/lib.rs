@@ -70,4 +70,4 @@ pub use plan::{plan, Action, ActionKind, Plan};
 pub use policy::{Direction, Directions, Policy, Side, Strategy};
 pub use replica::{Entry, MemoryReplica, Replica, ScanFailure, Snapshot};
 pub use report::{OperationReport, OperationStatus, OperationSummary, Outcome, Trigger, UndoReport};
-pub use store::{LockChange, Store, StoreError, UndoLimits};
+pub use store::{Intent, LockChange, Store, StoreError, UndoLimits};

@@ -175,6 +175,25 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_time ON outbox (time);
 "#,
+    // 4: intents, recorded before a write on a side and cleared by the item's commit; an
+    // open one after a crash tells the next writer what the interrupted sync was doing.
+    r#"
+CREATE TABLE intents (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    side         TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    pre          TEXT,
+    post         TEXT,
+    base_before  TEXT,
+    base_after   TEXT,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX intents_item ON intents (scope, operation_id, key);
+"#,
 ];
 
 /// The schema version this build writes and understands.
