@@ -1,6 +1,7 @@
 //! `FsReplica`: a folder as a replica — scan, read, and atomic compare-and-swap writes
 //! and deletes with backups.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,10 @@ pub struct FsReplica {
     /// The cache differs from what the host last persisted (or imported).
     cache_dirty: bool,
     last_scan: ScanStats,
+    /// Files written since the last flush, to fsync there.
+    unflushed_files: Vec<PathBuf>,
+    /// Folders whose entries changed since the last flush, each once.
+    unflushed_dirs: BTreeSet<PathBuf>,
 }
 
 /// Distinguishes the temporary files of concurrent writes within one process.
@@ -78,6 +83,8 @@ impl FsReplica {
             backup_dir: opts.backup_dir,
             globs: Arc::new(globs),
             last_scan: ScanStats::default(),
+            unflushed_files: Vec::new(),
+            unflushed_dirs: BTreeSet::new(),
         })
     }
 
@@ -253,7 +260,7 @@ impl FsReplica {
             let _ = fs::remove_file(&tmp);
         }
         result?;
-        sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
+        self.unflushed_dirs.insert(dir);
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
         Ok(digest)
@@ -447,7 +454,8 @@ impl Replica for FsReplica {
                 f.set_permissions(m.permissions())
                     .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
             }
-            f.sync_all().map_err(|e| io_err(key, format!("cannot flush {}: {e}", tmp.display())))?;
+            // Durability waits for `flush`, once per batch: a kill cannot tear the file
+            // (the rename is atomic and the page cache survives the process).
             drop(f);
             let current = self.check(key, &path, expected)?;
             if let Some(old) = &current {
@@ -461,7 +469,8 @@ impl Replica for FsReplica {
             let _ = fs::remove_file(&tmp);
         }
         result?;
-        sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
+        self.unflushed_files.push(target);
+        self.unflushed_dirs.insert(dir);
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
         Ok(digest)
@@ -476,19 +485,55 @@ impl Replica for FsReplica {
         // A followed link is removed itself, never its target.
         fs::remove_file(&path).map_err(|e| io_err(key, format!("cannot delete {}: {e}", path.display())))?;
         let mut dir = path.parent().map(Path::to_path_buf);
-        if let Some(d) = &dir {
-            sync_dir(d).map_err(|e| io_err(key, format!("deleted, but flushing {} failed: {e}", d.display())))?;
-        }
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
-        // Remove directories the delete left empty, up to (not including) the root.
+        // Remove directories the delete left empty, up to (not including) the root; the
+        // nearest folder that stays is the one whose entry changed.
         while let Some(d) = dir {
             if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
+                self.unflushed_dirs.insert(d);
                 break;
             }
             dir = d.parent().map(Path::to_path_buf);
         }
         Ok(())
+    }
+
+    /// Fsyncs the files written since the last flush, then their folders, each once.
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        for file in std::mem::take(&mut self.unflushed_files) {
+            match File::open(&file).and_then(|f| f.sync_all()) {
+                Ok(()) => {}
+                // Replaced or deleted since (a later write of the batch): nothing to keep.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ReplicaError::Io {
+                        key: file.display().to_string(),
+                        message: format!("written, but flushing it failed: {e}"),
+                    })
+                }
+            }
+        }
+        for dir in std::mem::take(&mut self.unflushed_dirs) {
+            match sync_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ReplicaError::Io {
+                        key: dir.display().to_string(),
+                        message: format!("changed, but flushing the folder failed: {e}"),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FsReplica {
+    /// Writes made outside the engine (which flushes each batch) are flushed on the way out.
+    fn drop(&mut self) {
+        let _ = Replica::flush(self);
     }
 }
 
