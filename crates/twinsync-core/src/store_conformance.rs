@@ -190,6 +190,7 @@ fn report(id: &str, scope: &str, at: i64) -> OperationReport {
             error: "docs/bad.json: invalid JSON: expected value at line 1 column 1".into(),
         }],
         reversible_until: Some(ts(at + 24 * HOUR)),
+        recovered: vec![key("docs/recovered.md")],
         undone_at: None,
         replayed: false,
         audit_id: Some(format!("audit-of-{id}")),
