@@ -330,6 +330,33 @@ fn make_symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "syncing links is supported on Unix only"))
 }
 
+/// Above this many files and folders to flush, one `syncfs` per filesystem replaces an
+/// fsync of each.
+#[cfg(target_os = "linux")]
+const SYNCFS_ABOVE: usize = 8;
+
+/// Flushes, with one `syncfs` each, every filesystem holding one of `dirs` (a folder of
+/// every written file is among them). False when any fails: the caller falls back to
+/// an fsync of each file and folder.
+#[cfg(target_os = "linux")]
+fn syncfs_all(dirs: &BTreeSet<PathBuf>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::io::AsRawFd;
+    let mut devices = BTreeSet::new();
+    for dir in dirs {
+        let Ok(f) = File::open(dir) else { return false };
+        let Ok(meta) = f.metadata() else { return false };
+        if !devices.insert(meta.dev()) {
+            continue;
+        }
+        // SAFETY: `f` is an open descriptor for the whole call; syncfs only reads it.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+            return false;
+        }
+    }
+    true
+}
+
 /// Flushes a directory entry change (a rename or unlink) to disk.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
@@ -499,8 +526,18 @@ impl Replica for FsReplica {
         Ok(())
     }
 
-    /// Fsyncs the files written since the last flush, then their folders, each once.
+    /// Makes the writes since the last flush durable: the files, then their folders,
+    /// each once. On Linux a batch of more than a few is flushed with one `syncfs` per
+    /// filesystem it touched instead: an fsync per file costs a journal commit each
+    /// (1.3 ms here), which made a first sync of small files ten times slower than
+    /// `rsync -a`; one `syncfs` writes the batch back together.
     fn flush(&mut self) -> Result<(), ReplicaError> {
+        #[cfg(target_os = "linux")]
+        if self.unflushed_files.len() + self.unflushed_dirs.len() > SYNCFS_ABOVE && syncfs_all(&self.unflushed_dirs) {
+            self.unflushed_files.clear();
+            self.unflushed_dirs.clear();
+            return Ok(());
+        }
         for file in std::mem::take(&mut self.unflushed_files) {
             match File::open(&file).and_then(|f| f.sync_all()) {
                 Ok(()) => {}
