@@ -437,9 +437,11 @@ impl<'a> Engine<'a> {
     pub fn recover(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Vec<String>> {
         let scope = self.config.scope.clone();
         let intents = self.store.open_intents(&scope)?;
+        // A killed run is the newest operation of its pair: every later writer of the pair
+        // recovers before it records one. (Reports can be large: read only that one.)
         let running: Vec<OperationReport> = self
             .store
-            .operations(Some(&scope), self.config.undo.max_operations.max(1))?
+            .operations(Some(&scope), 1)?
             .into_iter()
             .filter(|o| o.status == OperationStatus::Running)
             .collect();
@@ -815,7 +817,9 @@ impl<'a> Engine<'a> {
             }
             blobs.extend(p.step.blobs.iter().cloned());
         }
-        if let Err(e) = self.store.record_intents(&intents, &blobs) {
+        // A batch of base-only commits writes nothing, so it has no intent to record.
+        let recorded = if intents.is_empty() { Ok(()) } else { self.store.record_intents(&intents, &blobs) };
+        if let Err(e) = recorded {
             for mut p in batch {
                 p.result.outcome = Outcome::Failed;
                 p.result.error =
