@@ -122,6 +122,9 @@ pub struct Scan {
     pub drift: Drift,
 }
 
+/// Store namespace of the marker naming the operation a pair's run is applying.
+const RUNNING_NAMESPACE: &str = "running_operation";
+
 /// Most drifted items a `drift_detected` event lists (its counts cover them all).
 const DRIFT_EVENT_ITEMS: usize = 50;
 
@@ -437,15 +440,22 @@ impl<'a> Engine<'a> {
     pub fn recover(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Vec<String>> {
         let scope = self.config.scope.clone();
         let intents = self.store.open_intents(&scope)?;
-        // A killed run is the newest operation of its pair: every later writer of the pair
-        // recovers before it records one. (Reports can be large: read only that one.)
-        let running: Vec<OperationReport> = self
-            .store
-            .operations(Some(&scope), 1)?
-            .into_iter()
-            .filter(|o| o.status == OperationStatus::Running)
-            .collect();
+        // The run that was applying when it stopped, if one was: a marker read by key, so
+        // an idle sync does not parse reports (one can be megabytes) to find none running.
+        let marker = self.store.kv_get(RUNNING_NAMESPACE, &scope)?;
+        let running: Vec<OperationReport> = match &marker {
+            Some(id) => self
+                .store
+                .operation(&String::from_utf8_lossy(id))?
+                .filter(|o| o.status == OperationStatus::Running)
+                .into_iter()
+                .collect(),
+            None => vec![],
+        };
         if intents.is_empty() && running.is_empty() {
+            if marker.is_some() {
+                self.store.kv_delete(RUNNING_NAMESPACE, &scope)?;
+            }
             return Ok(vec![]);
         }
         let now = self.clock.now();
@@ -536,6 +546,9 @@ impl<'a> Engine<'a> {
             self.store.put_operation(&report, &[event])?;
             ended.push(report.operation_id);
         }
+        if marker.is_some() {
+            self.store.kv_delete(RUNNING_NAMESPACE, &scope)?;
+        }
         Ok(ended)
     }
 
@@ -603,6 +616,9 @@ impl<'a> Engine<'a> {
         }
         let started_event =
             Event::sync_started(started, &self.config.scope, &op_id, trigger.as_str(), plan.actions.len());
+        // Marked before the report says running, cleared after it says how it ended: a
+        // run killed in between is found by the next writer's recovery.
+        self.store.kv_put(RUNNING_NAMESPACE, &self.config.scope, op_id.as_bytes())?;
         self.store.put_operation(&report, &[started_event])?;
         let ctx = WriteContext { operation_id: op_id.clone() };
         let total = plan.actions.len();
@@ -677,6 +693,7 @@ impl<'a> Engine<'a> {
         )?);
         finish_events.push(Event::sync_finished(finished, &report));
         self.store.put_operation(&report, &finish_events)?;
+        self.store.kv_delete(RUNNING_NAMESPACE, &self.config.scope)?;
         self.store.prune(finished, &self.config.undo)?;
         Ok(report)
     }
