@@ -98,7 +98,7 @@ fn random_kills_with_fresh_edits_never_make_a_conflict_or_a_torn_file() {
     let out = twinsync(root, &["sync"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let mut rng = Lcg(0x50a6_17);
+    let mut rng = Lcg(0x0050_a617);
     let mut edited: Vec<usize> = Vec::new();
     let mut full_us = 0u64;
     let (mut killed, mut finished) = (0, 0);
@@ -145,9 +145,9 @@ fn random_kills_with_fresh_edits_never_make_a_conflict_or_a_torn_file() {
                 }
             }
         }
-        for i in 0..FILES {
-            check_whole(root, "left", i, gen[i], round);
-            check_whole(root, "right", i, gen[i], round);
+        for (i, &newest) in gen.iter().enumerate() {
+            check_whole(root, "left", i, newest, round);
+            check_whole(root, "right", i, newest, round);
         }
         let c = conflicts(root);
         assert!(c.is_empty(), "round {round}: conflicts nobody made: {c:?}");
@@ -156,8 +156,8 @@ fn random_kills_with_fresh_edits_never_make_a_conflict_or_a_torn_file() {
         let out = twinsync(root, &["sync", "--json"]);
         assert!(out.status.success(), "final sync failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    for i in 0..FILES {
-        let want = body(i, gen[i]);
+    for (i, &newest) in gen.iter().enumerate() {
+        let want = body(i, newest);
         assert_eq!(std::fs::read_to_string(file(root, "left", i)).unwrap(), want, "left {i}");
         assert_eq!(std::fs::read_to_string(file(root, "right", i)).unwrap(), want, "right {i}");
     }
