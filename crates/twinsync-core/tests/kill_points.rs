@@ -382,3 +382,48 @@ fn a_kill_at_any_step_then_undo_of_the_interrupted_operation_restores_what_it_wr
         }
     }
 }
+
+/// A merge writes both sides. Killed after the first side is written and before the
+/// second: recovery records the written side (undoable) but keeps the old base, since
+/// the item never reached the merged state on both sides; the next sync merges again,
+/// cleanly, and both sides end with both edits. (Taking the merged base instead would
+/// make the unwritten side look like the only change and copy it over the merge.)
+#[test]
+fn a_kill_between_the_two_sides_of_a_merge_heals_by_merging_again() {
+    quiet_kills();
+    let merge = SyncOptions { policy: "merge".parse().unwrap(), ..SyncOptions::default() };
+    let mut w = World::new();
+    let key = k(0);
+    let base = "one\ntwo\nthree\nfour\nfive\n";
+    w.left.inner.put(&key, Content::Text(base.into()));
+    w.right.inner.put(&key, Content::Text(base.into()));
+    // Both sides hold the same text: the sync records it as the base.
+    let (mut engine, l, r) = w.parts();
+    engine.sync(l, r, &merge).unwrap();
+    w.left.inner.put(&key, Content::Text("ONE\ntwo\nthree\nfour\nfive\n".into()));
+    w.right.inner.put(&key, Content::Text("one\ntwo\nthree\nfour\nFIVE\n".into()));
+    let merged = Content::Text("ONE\ntwo\nthree\nfour\nFIVE\n".into());
+
+    w.left.point = Some(Point::Write);
+    w.right.point = Some(Point::Write);
+    FUSE.with(|f| f.set(Some(0)));
+    let (mut engine, l, r) = w.parts();
+    let killed = catch_unwind(AssertUnwindSafe(|| engine.sync(l, r, &merge)));
+    assert!(killed.is_err(), "the merge was not killed");
+    w.left.point = None;
+    w.right.point = None;
+    assert_eq!(w.left.inner.get(&key), Some(&merged), "the left was written before the kill");
+    assert_ne!(w.right.inner.get(&key), Some(&merged), "the right was not");
+    let op = w.interrupted();
+
+    let (mut engine, l, r) = w.parts();
+    let report = engine.sync(l, r, &merge).unwrap();
+    assert_eq!((report.counts.conflicts, report.counts.failed), (0, 0), "{:?}", report.items);
+    assert_eq!(w.left.inner.get(&key), Some(&merged));
+    assert_eq!(w.right.inner.get(&key), Some(&merged));
+    let ended = w.store.inner.operation(&op.operation_id).unwrap().unwrap();
+    assert_eq!((ended.status, ended.recovered.clone()), (OperationStatus::Partial, vec![key.clone()]));
+    let undo = w.store.inner.undo_entries(&op.operation_id).unwrap();
+    assert_eq!(undo.len(), 1, "the written side's undo entry: {undo:?}");
+    assert!(w.store.inner.open_intents("default").unwrap().is_empty());
+}
