@@ -489,6 +489,10 @@ pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
                     .map(|o| {
                         let mut row = serde_json::to_value(o.summary()).unwrap_or_default();
                         row["pair"] = o.scope.clone().into();
+                        if !o.recovered.is_empty() {
+                            // Items a killed run wrote, committed for it by the next writer.
+                            row["recovered"] = json!(o.recovered);
+                        }
                         row
                     })
                     .collect();
@@ -500,15 +504,20 @@ pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
                         (None, Some(u)) => format!("undoable until {u}"),
                         (None, None) => String::new(),
                     };
+                    let recovered = match o.recovered.len() {
+                        0 => String::new(),
+                        n => format!("  interrupted; {n} recovered"),
+                    };
                     println!(
-                        "{}  {}  {:<12} {:<9} {:>4} applied {:>3} conflicts  {}",
+                        "{}  {}  {:<12} {:<9} {:>4} applied {:>3} conflicts  {}{}",
                         &o.operation_id[..12],
                         o.started_at,
                         o.scope,
                         o.status.as_str(),
                         o.counts.applied,
                         o.counts.conflicts,
-                        undo
+                        undo,
+                        recovered
                     );
                 }
             }

@@ -21,7 +21,7 @@ use crate::report::{
     ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger,
     UndoReport,
 };
-use crate::store::{HistoryEntry, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
+use crate::store::{HistoryEntry, Intent, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
 
 /// How an engine is set up for one pair of replicas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,11 @@ pub struct EngineConfig {
     /// A sync that would delete at least this many items, and at least half the base,
     /// from one side's emptiness, stops with [`Error::MassDeletion`].
     pub mass_delete_threshold: usize,
+    /// Most items applied as one batch: one store transaction for their intents, one
+    /// flush per side, one store transaction for their commits (group commit).
+    pub batch_items: usize,
+    /// A batch is applied once it has waited this long (milliseconds), even if not full.
+    pub batch_ms: i64,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +59,8 @@ impl Default for EngineConfig {
             text_merge: TextMergeOptions::default(),
             json_merge: JsonMergeOptions::default(),
             mass_delete_threshold: 10,
+            batch_items: 256,
+            batch_ms: 50,
         }
     }
 }
@@ -115,6 +122,9 @@ pub struct Scan {
     pub drift: Drift,
 }
 
+/// Store namespace of the marker naming the operation a pair's run is applying.
+const RUNNING_NAMESPACE: &str = "running_operation";
+
 /// Most drifted items a `drift_detected` event lists (its counts cover them all).
 const DRIFT_EVENT_ITEMS: usize = 50;
 
@@ -163,9 +173,11 @@ impl<'a> Engine<'a> {
     /// out of the base view), so it is neither copied, deleted nor overwritten: it is
     /// listed in [`Drift::failed`] instead.
     pub fn scan(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Scan> {
-        let base = self.store.load_base(&self.config.scope)?;
+        let mut base = self.store.load_base(&self.config.scope)?;
         let mut l = left.scan()?;
         let mut r = right.scan()?;
+        // Writes an interrupted sync made count as made, as its recovery will record them.
+        self.healed_base(&mut base, &l, &r)?;
         let mut failed = Vec::new();
         for (side, replica) in [(Side::Left, &*left), (Side::Right, &*right)] {
             failed.extend(replica.scan_failures().into_iter().map(|f| ItemError { key: f.key, side, error: f.error }));
@@ -298,17 +310,21 @@ impl<'a> Engine<'a> {
         Ok(Preview { plan, diffs })
     }
 
-    /// Plans and applies a sync; returns its report.
+    /// Recovers what an interrupted run left ([`Engine::recover`]), then plans and
+    /// applies a sync; returns its report.
     ///
-    /// Each item is applied on its own: compare-and-swap on the target, then one store
-    /// transaction. A failing item is reported and the others go on. Repeating a
-    /// completed operation (same operation hash) returns its report and changes nothing.
+    /// Items are applied in batches (up to `batch_items`, or what `batch_ms` allows):
+    /// intents first, then each item compare-and-swap on its side, one flush per side,
+    /// one store transaction for the batch. A failing item is reported and the others
+    /// go on. Repeating a completed operation (same operation hash) returns its report
+    /// and changes nothing.
     pub fn sync(
         &mut self,
         left: &mut dyn Replica,
         right: &mut dyn Replica,
         opts: &SyncOptions,
     ) -> Result<OperationReport> {
+        self.recover(left, right)?;
         let started = self.clock.now();
         let (plan, scan) = self.plan(left, right, opts)?;
         self.run(started, plan, &scan, left, right, opts.trigger, None)
@@ -326,6 +342,7 @@ impl<'a> Engine<'a> {
         trigger: Trigger,
     ) -> Result<OperationReport> {
         use sha2::Digest as _;
+        self.recover(left, right)?;
         let started = self.clock.now();
         let mut scan = self.scan(left, right)?;
         if let Some(f) = scan.drift.failed.iter().find(|f| f.key == key.as_str()) {
@@ -399,6 +416,154 @@ impl<'a> Engine<'a> {
         self.run(started, plan, &scan, left, right, trigger, given)
     }
 
+    /// Finishes what an interrupted operation of this pair left: every open intent is
+    /// settled from what its side holds now, and every operation left `running` ends.
+    ///
+    /// - The side holds exactly the intended post-digest: the write happened; its base,
+    ///   undo entry, history row and `doc:updated` event are committed as the operation
+    ///   would have (the base only once every side of the item was written).
+    /// - The side holds anything else (the pre-digest: the write never happened; other
+    ///   content: a real change, which the plan then treats by policy): the intent goes.
+    ///
+    /// An interrupted operation's report ends `partial`, listing the recovered items in
+    /// `recovered`, undoable if anything it wrote is. [`Engine::sync`], [`Engine::resolve`]
+    /// and [`Engine::undo`] call this first. It writes to the store, so run it only where
+    /// no other writer of the pair runs: the facade holds the pair's sync lease. A scan
+    /// without it (status, preview) sees the same outcome without writing anything.
+    /// Returns the ids of the operations it ended.
+    pub fn recover(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Vec<String>> {
+        let scope = self.config.scope.clone();
+        let intents = self.store.open_intents(&scope)?;
+        // The run that was applying when it stopped, if one was: a marker read by key, so
+        // an idle sync does not parse reports (one can be megabytes) to find none running.
+        let marker = self.store.kv_get(RUNNING_NAMESPACE, &scope)?;
+        let running: Vec<OperationReport> = match &marker {
+            Some(id) => self
+                .store
+                .operation(&String::from_utf8_lossy(id))?
+                .filter(|o| o.status == OperationStatus::Running)
+                .into_iter()
+                .collect(),
+            None => vec![],
+        };
+        if intents.is_empty() && running.is_empty() {
+            if marker.is_some() {
+                self.store.kv_delete(RUNNING_NAMESPACE, &scope)?;
+            }
+            return Ok(vec![]);
+        }
+        let now = self.clock.now();
+        let mut recovered: BTreeMap<String, Vec<Key>> = BTreeMap::new();
+        for group in intents_by_item(intents) {
+            let first = &group[0];
+            let (key, op) = (first.key.clone(), first.operation_id.clone());
+            let mut digests = [None, None];
+            let mut unreadable = false;
+            for (s, replica) in [(Side::Left, &*left), (Side::Right, &*right)] {
+                match replica.digest(&key) {
+                    Ok(d) => digests[idx(s)] = d,
+                    Err(_) => unreadable = true,
+                }
+            }
+            if unreadable {
+                // Settled by a later run, once the item can be read again.
+                continue;
+            }
+            let (written, base) = settle(&group, digests);
+            if written.is_empty() {
+                self.store.drop_intents(&scope, &op, &key)?;
+                continue;
+            }
+            let undo = written
+                .iter()
+                .map(|i| UndoEntry {
+                    operation_id: op.clone(),
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    side: i.side,
+                    pre: i.pre,
+                    post: i.post,
+                    base_before: i.base_before,
+                    created_at: i.created_at,
+                    expires_at: i.created_at.plus_millis(self.config.undo.max_age_ms),
+                    undone_at: None,
+                })
+                .collect();
+            let events = written.iter().map(|i| self.doc_updated(&op, &key, i.side, i.post.as_ref())).collect();
+            self.store.commit_item(&ItemCommit {
+                scope: scope.clone(),
+                key: key.clone(),
+                base_after: base,
+                blobs: vec![],
+                undo,
+                history: HistoryEntry {
+                    operation_id: op.clone(),
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    direction: first.direction.clone(),
+                    trigger: first.trigger,
+                    success: true,
+                    error: None,
+                    left: digests[0],
+                    right: digests[1],
+                    at: now,
+                },
+                events,
+            })?;
+            recovered.entry(op).or_default().push(key);
+        }
+        let mut ended = Vec::new();
+        let mut reports = running;
+        for op in recovered.keys() {
+            if !reports.iter().any(|r| &r.operation_id == op) {
+                if let Some(r) = self.store.operation(op)? {
+                    reports.push(r);
+                }
+            }
+        }
+        for mut report in reports {
+            let keys = recovered.remove(&report.operation_id).unwrap_or_default();
+            let undo = self.store.undo_entries(&report.operation_id)?;
+            let applied: std::collections::BTreeSet<&Key> = undo.iter().map(|u| &u.key).collect();
+            report.counts.applied = report.counts.applied.max(applied.len());
+            report.counts.failed = report.counts.planned.saturating_sub(report.counts.applied);
+            report.status = if report.counts.applied > 0 { OperationStatus::Partial } else { OperationStatus::Failed };
+            report.recovered.extend(keys);
+            if !undo.is_empty() && report.reversible_until.is_none() {
+                report.reversible_until = Some(report.started_at.plus_millis(self.config.undo.max_age_ms));
+            }
+            report.finished_at = now;
+            report.duration_ms = now.millis() - report.started_at.millis();
+            report.audit_id =
+                Some(self.audit("recover", &report.operation_id, true, &report.counts, report.duration_ms)?);
+            let event = Event::sync_finished(now, &report);
+            self.store.put_operation(&report, &[event])?;
+            ended.push(report.operation_id);
+        }
+        if marker.is_some() {
+            self.store.kv_delete(RUNNING_NAMESPACE, &scope)?;
+        }
+        Ok(ended)
+    }
+
+    /// The base as a recovery would leave it, without writing: an item whose open
+    /// intents all find their side holding the intended digest has its intended base.
+    fn healed_base(&self, base: &mut BTreeMap<Key, Digest>, l: &Snapshot, r: &Snapshot) -> Result<()> {
+        let intents = self.store.open_intents(&self.config.scope)?;
+        for group in intents_by_item(intents) {
+            let key = &group[0].key;
+            let digests = [l.get(key).map(|e| e.digest), r.get(key).map(|e| e.digest)];
+            let (written, settled) = settle(&group, digests);
+            if written.len() == group.len() {
+                match settled {
+                    Some(d) => base.insert(key.clone(), d),
+                    None => base.remove(key),
+                };
+            }
+        }
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn run(
         &mut self,
@@ -434,6 +599,7 @@ impl<'a> Engine<'a> {
             conflicts: Vec::new(),
             item_errors: Vec::new(),
             reversible_until: None,
+            recovered: Vec::new(),
             undone_at: None,
             replayed: false,
             audit_id: None,
@@ -444,15 +610,38 @@ impl<'a> Engine<'a> {
         }
         let started_event =
             Event::sync_started(started, &self.config.scope, &op_id, trigger.as_str(), plan.actions.len());
+        // Marked before the report says running, cleared after it says how it ended: a
+        // run killed in between is found by the next writer's recovery.
+        self.store.kv_put(RUNNING_NAMESPACE, &self.config.scope, op_id.as_bytes())?;
         self.store.put_operation(&report, &[started_event])?;
-        let mut finish_events = Vec::new();
         let ctx = WriteContext { operation_id: op_id.clone() };
-        let mut undoable = false;
-        for (done, action) in plan.actions.iter().enumerate() {
+        let total = plan.actions.len();
+        let mut outcomes: Vec<Option<Applied>> = (0..total).map(|_| None).collect();
+        let mut batch: Vec<Pending> = Vec::new();
+        let mut batch_started = self.clock.now();
+        let batch_items = self.config.batch_items.max(1);
+        for (index, action) in plan.actions.iter().enumerate() {
             if let Some(p) = self.progress {
-                p(done, plan.actions.len());
+                p(index, total);
             }
-            let applied = self.apply(action, &plan.policy, left, right, &ctx, trigger, given);
+            if batch.is_empty() {
+                batch_started = self.clock.now();
+            }
+            match self.prepare(index, action, &plan.policy, left, right, &ctx, trigger, given) {
+                Prepared::Done(applied) => outcomes[index] = Some(*applied),
+                Prepared::Pending(p) => batch.push(*p),
+            }
+            let waited = self.clock.now().millis() - batch_started.millis();
+            if batch.len() >= batch_items || (!batch.is_empty() && waited >= self.config.batch_ms) {
+                self.apply_batch(std::mem::take(&mut batch), left, right, &ctx, trigger, &mut outcomes);
+            }
+        }
+        if !batch.is_empty() {
+            self.apply_batch(batch, left, right, &ctx, trigger, &mut outcomes);
+        }
+        let mut finish_events = Vec::new();
+        let mut undoable = false;
+        for applied in outcomes.into_iter().flatten() {
             match applied.result.outcome {
                 Outcome::Applied => report.counts.applied += 1,
                 Outcome::Skipped => report.counts.skipped += 1,
@@ -498,13 +687,17 @@ impl<'a> Engine<'a> {
         )?);
         finish_events.push(Event::sync_finished(finished, &report));
         self.store.put_operation(&report, &finish_events)?;
+        self.store.kv_delete(RUNNING_NAMESPACE, &self.config.scope)?;
         self.store.prune(finished, &self.config.undo)?;
         Ok(report)
     }
 
+    /// Reads what one action needs and decides its writes, writing nothing yet: a skip,
+    /// a conflict or a failure is final here; writes join the batch.
     #[allow(clippy::too_many_arguments)]
-    fn apply(
+    fn prepare(
         &mut self,
+        index: usize,
         a: &Action,
         policy: &Policy,
         left: &mut dyn Replica,
@@ -512,7 +705,7 @@ impl<'a> Engine<'a> {
         ctx: &WriteContext,
         trigger: Trigger,
         given: Option<&Content>,
-    ) -> Applied {
+    ) -> Prepared {
         let mut result = ItemResult {
             key: a.key.clone(),
             class: a.class,
@@ -526,26 +719,26 @@ impl<'a> Engine<'a> {
         let outcome = match a.kind {
             ActionKind::Skip => {
                 result.outcome = Outcome::Skipped;
-                return Applied { result, conflict: None, undoable: false };
+                return Prepared::Done(Box::new(Applied { result, conflict: None, undoable: false }));
             }
             ActionKind::Conflict => {
                 let conflict = self.conflict_report(a, left, right, None, a.reason.clone());
                 result.outcome = Outcome::Conflict;
-                return Applied { result, conflict: Some(conflict), undoable: false };
+                return Prepared::Done(Box::new(Applied { result, conflict: Some(conflict), undoable: false }));
             }
             ActionKind::UpdateBase => self.update_base(a, left, ctx, trigger),
             ActionKind::CopyToRight | ActionKind::CopyToLeft | ActionKind::DeleteRight | ActionKind::DeleteLeft => {
                 let winner = a.kind.target().expect("copies and deletes have a target").other();
-                self.copy(a, winner, left, right, ctx, trigger, &a.reason)
+                self.copy(a, winner, left, right, &a.reason)
             }
             ActionKind::Merge => match given {
-                Some(content) => self.write_both(a, content, left, right, ctx, trigger),
+                Some(content) => self.write_both(a, content, left, right),
                 None => {
                     let fallback = match policy.strategy {
                         Strategy::Merge { fallback } => fallback,
                         _ => None,
                     };
-                    self.merge(a, fallback, left, right, ctx, trigger)
+                    self.merge(a, fallback, left, right)
                 }
             },
         };
@@ -553,24 +746,203 @@ impl<'a> Engine<'a> {
             Ok(step) => {
                 result.left = step.left;
                 result.right = step.right;
-                result.note = Some(step.note);
+                result.note = Some(step.note.clone());
                 if step.conflict.is_some() {
                     result.outcome = Outcome::Conflict;
                 }
-                Applied { result, conflict: step.conflict, undoable: step.undoable }
+                if !step.commits {
+                    return Prepared::Done(Box::new(Applied {
+                        result,
+                        conflict: step.conflict,
+                        undoable: step.undoable,
+                    }));
+                }
+                Prepared::Pending(Box::new(Pending { index, action: a.clone(), result, step }))
             }
-            Err(ItemFailure::Conflict(reason)) => {
+            Err(failure) => Prepared::Done(Box::new(self.failed(a, result, failure, left, right, ctx, trigger))),
+        }
+    }
+
+    /// The outcome of an item that did not apply; an error is recorded in history.
+    #[allow(clippy::too_many_arguments)]
+    fn failed(
+        &mut self,
+        a: &Action,
+        mut result: ItemResult,
+        failure: ItemFailure,
+        left: &dyn Replica,
+        right: &dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+    ) -> Applied {
+        match failure {
+            ItemFailure::Conflict(reason) => {
                 let conflict = self.conflict_report(a, left, right, None, reason.clone());
                 result.outcome = Outcome::Conflict;
                 result.note = Some(reason);
                 Applied { result, conflict: Some(conflict), undoable: false }
             }
-            Err(ItemFailure::Error(e)) => {
-                self.record_failure(a, trigger, &e, ctx);
+            ItemFailure::Error(e) => {
+                // If even the history row cannot be written, the report still carries the error.
+                let _ = self.store.commit_item(&self.failure_commit(a, trigger, &e, ctx));
                 result.outcome = Outcome::Failed;
                 result.error = Some(e);
                 Applied { result, conflict: None, undoable: false }
             }
+        }
+    }
+
+    /// Applies a batch of prepared items: their intents in one store transaction, each
+    /// item's writes (compare-and-swap, atomic on its side), one flush per side, then
+    /// one store transaction committing every item that applied (group commit). An item
+    /// that fails, fails alone; a crash anywhere leaves intents the next writer heals by.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_batch(
+        &mut self,
+        batch: Vec<Pending>,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        outcomes: &mut [Option<Applied>],
+    ) {
+        let now = self.clock.now();
+        let mut intents = Vec::new();
+        let mut blobs = Vec::new();
+        for p in &batch {
+            let a = &p.action;
+            for w in &p.step.writes {
+                intents.push(Intent {
+                    operation_id: ctx.operation_id.clone(),
+                    scope: self.config.scope.clone(),
+                    key: a.key.clone(),
+                    side: w.side,
+                    pre: w.pre,
+                    post: w.post,
+                    base_before: a.base,
+                    base_after: p.step.base_after,
+                    direction: direction_of(a.kind).into(),
+                    trigger,
+                    created_at: now,
+                });
+            }
+            blobs.extend(p.step.blobs.iter().cloned());
+        }
+        // A batch of base-only commits writes nothing, so it has no intent to record.
+        let recorded = if intents.is_empty() { Ok(()) } else { self.store.record_intents(&intents, &blobs) };
+        if let Err(e) = recorded {
+            for mut p in batch {
+                p.result.outcome = Outcome::Failed;
+                p.result.error =
+                    Some(format!("{}: nothing written, the intent could not be recorded: {e}", p.action.key));
+                outcomes[p.index] = Some(Applied { result: p.result, conflict: None, undoable: false });
+            }
+            return;
+        }
+        // Write each item; what applied waits for the flush and the commit.
+        let mut written: Vec<(Pending, Vec<Option<Digest>>)> = Vec::with_capacity(batch.len());
+        let mut commits = Vec::new();
+        let mut touched = [false; 2];
+        for p in batch {
+            let mut posts = Vec::with_capacity(p.step.writes.len());
+            let mut failure = None;
+            for w in &p.step.writes {
+                let target = side(left, right, w.side);
+                touched[idx(w.side)] = true;
+                let done = match (&w.content, w.pre) {
+                    (Some(c), pre) => target.write(&p.action.key, c, pre.as_ref(), ctx).map(Some),
+                    (None, Some(pre)) => target.delete(&p.action.key, &pre, ctx).map(|()| None),
+                    (None, None) => Ok(None),
+                };
+                match done {
+                    Ok(post) => posts.push(post),
+                    Err(e) => {
+                        failure = Some(ItemFailure::from(e));
+                        break;
+                    }
+                }
+            }
+            match failure {
+                None => written.push((p, posts)),
+                Some(ItemFailure::Conflict(reason)) => {
+                    // Nothing (or not all) was written: the intents go, the conflict stays.
+                    let _ = self.store.drop_intents(&self.config.scope, &ctx.operation_id, &p.action.key);
+                    let applied =
+                        self.failed(&p.action, p.result, ItemFailure::Conflict(reason), left, right, ctx, trigger);
+                    outcomes[p.index] = Some(applied);
+                }
+                Some(ItemFailure::Error(e)) => {
+                    commits.push(self.failure_commit(&p.action, trigger, &e, ctx));
+                    let mut result = p.result;
+                    result.outcome = Outcome::Failed;
+                    result.error = Some(e);
+                    outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
+                }
+            }
+        }
+        // One flush per side written; a side that cannot flush fails its items, whose
+        // intents stay open for the next writer to settle from what the side holds.
+        let mut unflushed: [Option<String>; 2] = [None, None];
+        for s in [Side::Left, Side::Right] {
+            if touched[idx(s)] {
+                if let Err(e) = side(left, right, s).flush() {
+                    unflushed[idx(s)] = Some(e.to_string());
+                }
+            }
+        }
+        let mut committed = Vec::with_capacity(written.len());
+        for (p, posts) in written {
+            if let Some(e) = p.step.writes.iter().find_map(|w| unflushed[idx(w.side)].as_ref()) {
+                let mut result = p.result;
+                result.outcome = Outcome::Failed;
+                result.error = Some(format!("{}: written but not flushed: {e}", p.action.key));
+                outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
+                continue;
+            }
+            commits.push(self.item_commit(&p, &posts, ctx, trigger));
+            committed.push(p);
+        }
+        if let Err(e) = self.store.commit_items(&commits) {
+            for p in committed {
+                let mut result = p.result;
+                result.outcome = Outcome::Failed;
+                result.error =
+                    Some(format!("{}: written but not recorded (the next sync recovers it): {e}", p.action.key));
+                outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
+            }
+            return;
+        }
+        for p in committed {
+            let undoable = p.step.undoable;
+            outcomes[p.index] = Some(Applied { result: p.result, conflict: p.step.conflict, undoable });
+        }
+    }
+
+    /// What an applied item commits: its new base, undo entries (one per side written),
+    /// history row and `doc:updated` events. Its contents went in with the intents.
+    fn item_commit(&self, p: &Pending, posts: &[Option<Digest>], ctx: &WriteContext, trigger: Trigger) -> ItemCommit {
+        let a = &p.action;
+        let (mut l, mut r) = (a.left, a.right);
+        let mut undo = Vec::with_capacity(posts.len());
+        let mut events = Vec::with_capacity(posts.len());
+        let mut base_after = p.step.base_after;
+        for (w, post) in p.step.writes.iter().zip(posts) {
+            match w.side {
+                Side::Left => l = *post,
+                Side::Right => r = *post,
+            }
+            base_after = *post;
+            undo.push(self.undo_entry(&ctx.operation_id, a, w.side, w.pre, *post));
+            events.push(self.doc_updated(&ctx.operation_id, &a.key, w.side, post.as_ref()));
+        }
+        ItemCommit {
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            base_after,
+            blobs: vec![],
+            undo,
+            history: self.history_row(&ctx.operation_id, a, trigger, true, None, l, r),
+            events,
         }
     }
 
@@ -600,19 +972,17 @@ impl<'a> Engine<'a> {
         });
     }
 
-    fn record_failure(&mut self, a: &Action, trigger: Trigger, error: &str, ctx: &WriteContext) {
-        // A failed item leaves the base as it was; only history records the attempt.
-        // If even that cannot be written, the report still carries the error.
-        let base_after = a.base;
-        let _ = self.store.commit_item(&ItemCommit {
+    /// A failed item leaves the base as it was; only history records the attempt.
+    fn failure_commit(&self, a: &Action, trigger: Trigger, error: &str, ctx: &WriteContext) -> ItemCommit {
+        ItemCommit {
             scope: self.config.scope.clone(),
             key: a.key.clone(),
-            base_after,
+            base_after: a.base,
             blobs: vec![],
             undo: vec![],
             history: self.history_row(&ctx.operation_id, a, trigger, false, Some(error.to_string()), a.left, a.right),
             events: vec![],
-        });
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -626,17 +996,11 @@ impl<'a> Engine<'a> {
         left: Option<Digest>,
         right: Option<Digest>,
     ) -> HistoryEntry {
-        let direction = match a.kind {
-            ActionKind::CopyToRight | ActionKind::DeleteRight => "left_to_right",
-            ActionKind::CopyToLeft | ActionKind::DeleteLeft => "right_to_left",
-            ActionKind::Merge => "both",
-            _ => "base",
-        };
         HistoryEntry {
             operation_id: op.to_string(),
             scope: self.config.scope.clone(),
             key: a.key.clone(),
-            direction: direction.into(),
+            direction: direction_of(a.kind).into(),
             trigger,
             success,
             error,
@@ -690,19 +1054,16 @@ impl<'a> Engine<'a> {
                 events: vec![],
             })
             .map_err(|e| ItemFailure::Error(format!("{}: {e}", a.key)))?;
-        Ok(Step { left: a.left, right: a.right, note: a.reason.clone(), conflict: None, undoable: false })
+        Ok(Step::done(a.left, a.right, a.reason.clone()))
     }
 
     /// Makes the other side equal to `winner` (write or delete), recording undo.
-    #[allow(clippy::too_many_arguments)]
     fn copy(
         &mut self,
         a: &Action,
         winner: Side,
         left: &mut dyn Replica,
         right: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
         note: &str,
     ) -> Result<Step, ItemFailure> {
         let (win_digest, lose_digest) = match winner {
@@ -713,41 +1074,39 @@ impl<'a> Engine<'a> {
         let src = Self::read_expected(side(left, right, winner), &a.key, win_digest)?;
         let dst = side(left, right, target);
         let pre = Self::read_expected(dst, &a.key, lose_digest)?;
-        let post = match (&src, lose_digest) {
-            (Some(content), expected) => {
-                Some(dst.write(&a.key, content, expected.as_ref(), ctx).map_err(ItemFailure::from)?)
-            }
-            (None, Some(expected)) => {
-                dst.delete(&a.key, &expected, ctx).map_err(ItemFailure::from)?;
-                None
-            }
-            (None, None) => None,
+        let post = match &src {
+            Some(c) => Some(
+                dst.rules().digest(c).map_err(|e| ItemFailure::Error(format!("{}: cannot be written: {e}", a.key)))?,
+            ),
+            None => None,
         };
         let mut blobs = Vec::new();
-        if let (Some(d), Some(c)) = (post, src) {
-            blobs.push((d, c));
+        if let (Some(d), Some(c)) = (post, &src) {
+            blobs.push((d, c.clone()));
         }
         if let (Some(d), Some(c)) = (lose_digest, pre) {
             blobs.push((d, c));
         }
-        let undo = vec![self.undo_entry(&ctx.operation_id, a, target, lose_digest, post)];
         let (l, r) = match target {
             Side::Left => (post, a.right),
             Side::Right => (a.left, post),
         };
-        let history = self.history_row(&ctx.operation_id, a, trigger, true, None, l, r);
-        self.store
-            .commit_item(&ItemCommit {
-                scope: self.config.scope.clone(),
-                key: a.key.clone(),
-                base_after: post,
-                blobs,
-                undo,
-                history,
-                events: vec![self.doc_updated(&ctx.operation_id, &a.key, target, post.as_ref())],
-            })
-            .map_err(|e| ItemFailure::Error(format!("{}: written to the {target} but not recorded: {e}", a.key)))?;
-        Ok(Step { left: l, right: r, note: note.to_string(), conflict: None, undoable: true })
+        let writes = if src.is_none() && lose_digest.is_none() {
+            vec![]
+        } else {
+            vec![SideWrite { side: target, pre: lose_digest, content: src, post }]
+        };
+        Ok(Step {
+            left: l,
+            right: r,
+            note: note.to_string(),
+            conflict: None,
+            undoable: !writes.is_empty(),
+            writes,
+            blobs,
+            base_after: post,
+            commits: true,
+        })
     }
 
     fn undo_entry(&self, op: &str, a: &Action, side: Side, pre: Option<Digest>, post: Option<Digest>) -> UndoEntry {
@@ -801,8 +1160,6 @@ impl<'a> Engine<'a> {
         fallback: Option<Side>,
         left: &mut dyn Replica,
         right: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
     ) -> Result<Step, ItemFailure> {
         let lc = Self::read_expected(left, &a.key, a.left)?
             .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the left", a.key)))?;
@@ -817,29 +1174,21 @@ impl<'a> Engine<'a> {
                 _ => None,
             };
             return match fallback {
-                Some(winner) => {
-                    let mut step = self.copy(
-                        a,
-                        winner,
-                        left,
-                        right,
-                        ctx,
-                        trigger,
-                        &format!("merge conflicted: the {winner} wins; the other version is kept for undo"),
-                    )?;
-                    step.conflict = None;
-                    Ok(step)
-                }
+                Some(winner) => self.copy(
+                    a,
+                    winner,
+                    left,
+                    right,
+                    &format!("merge conflicted: the {winner} wins; the other version is kept for undo"),
+                ),
                 None => Ok(Step {
-                    left: a.left,
-                    right: a.right,
-                    note: "merge conflicted: left for a person".into(),
                     conflict: Some(self.conflict_report(a, left, right, markers, "merge conflicted".into())),
                     undoable: false,
+                    ..Step::done(a.left, a.right, "merge conflicted: left for a person".into())
                 }),
             };
         }
-        self.write_sides(a, &content, [Some(lc), Some(rc)], left, right, ctx, trigger, "merged cleanly")
+        self.write_sides(a, &content, [Some(lc), Some(rc)], left, "merged cleanly")
     }
 
     /// Writes `content` to both sides (a hand resolution), checking each still holds
@@ -850,60 +1199,51 @@ impl<'a> Engine<'a> {
         content: &Content,
         left: &mut dyn Replica,
         right: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
     ) -> Result<Step, ItemFailure> {
         let lc = Self::read_expected(left, &a.key, a.left)?;
         let rc = Self::read_expected(right, &a.key, a.right)?;
-        self.write_sides(a, content, [lc, rc], left, right, ctx, trigger, "resolved by hand")
+        self.write_sides(a, content, [lc, rc], left, "resolved by hand")
     }
 
-    /// Makes both sides hold `content` (each side's current content in `pre`, kept for
-    /// undo), then commits the new base, undo entries, history and events.
-    #[allow(clippy::too_many_arguments)]
+    /// Plans making both sides hold `content` (each side's current content in `pre`,
+    /// kept for undo); the commit of the new base, undo entries, history and events
+    /// follows the writes.
     fn write_sides(
         &mut self,
         a: &Action,
         content: &Content,
         pre: [Option<Content>; 2],
-        left: &mut dyn Replica,
-        right: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
+        left: &dyn Replica,
         note: &str,
     ) -> Result<Step, ItemFailure> {
-        let rules = left.rules().clone();
-        let digest =
-            rules.digest(content).map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
-        let mut undo = Vec::new();
+        let digest = left
+            .rules()
+            .digest(content)
+            .map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
+        let mut writes = Vec::new();
         let mut blobs = vec![(digest, content.clone())];
         let [lc, rc] = pre;
         for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
             if pre == Some(digest) {
                 continue;
             }
-            side(left, right, s).write(&a.key, content, pre.as_ref(), ctx).map_err(ItemFailure::from)?;
-            undo.push(self.undo_entry(&ctx.operation_id, a, s, pre, Some(digest)));
+            writes.push(SideWrite { side: s, pre, content: Some(content.clone()), post: Some(digest) });
             if let (Some(p), Some(c)) = (pre, pre_content) {
                 blobs.push((p, c));
             }
         }
-        let history = self.history_row(&ctx.operation_id, a, trigger, true, None, Some(digest), Some(digest));
-        let events = undo.iter().map(|u| self.doc_updated(&ctx.operation_id, &a.key, u.side, Some(&digest))).collect();
-        self.store
-            .commit_item(&ItemCommit {
-                scope: self.config.scope.clone(),
-                key: a.key.clone(),
-                base_after: Some(digest),
-                blobs,
-                undo,
-                history,
-                events,
-            })
-            .map_err(|e| ItemFailure::Error(format!("{}: written but not recorded: {e}", a.key)))?;
-        Ok(Step { left: Some(digest), right: Some(digest), note: note.into(), conflict: None, undoable: true })
+        Ok(Step {
+            left: Some(digest),
+            right: Some(digest),
+            note: note.into(),
+            conflict: None,
+            undoable: !writes.is_empty(),
+            writes,
+            blobs,
+            base_after: Some(digest),
+            commits: true,
+        })
     }
-
     fn conflict_report(
         &self,
         a: &Action,
@@ -961,6 +1301,7 @@ impl<'a> Engine<'a> {
         right: &mut dyn Replica,
         operation_id: Option<&str>,
     ) -> Result<UndoReport> {
+        self.recover(left, right)?;
         let now = self.clock.now();
         let mut op = match operation_id {
             Some(id) => self.find_operation(id)?,
@@ -1094,13 +1435,110 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// The result of one applied step.
+/// The result of one prepared step: its digests afterwards, and the writes it needs.
 struct Step {
     left: Option<Digest>,
     right: Option<Digest>,
     note: String,
     conflict: Option<ConflictReport>,
     undoable: bool,
+    /// Writes to make on the sides, in order; empty for a step that writes nothing.
+    writes: Vec<SideWrite>,
+    /// Contents to keep (the pre content of each write for undo, the new base for
+    /// merges), stored with the intents.
+    blobs: Vec<(Digest, Content)>,
+    /// The base once every write is made.
+    base_after: Option<Digest>,
+    /// The step commits a new base, history and undo after its writes (if any).
+    commits: bool,
+}
+
+impl Step {
+    /// A step with nothing left to write or commit.
+    fn done(left: Option<Digest>, right: Option<Digest>, note: String) -> Step {
+        Step {
+            left,
+            right,
+            note,
+            conflict: None,
+            undoable: false,
+            writes: vec![],
+            blobs: vec![],
+            base_after: None,
+            commits: false,
+        }
+    }
+}
+
+/// One write (or delete) an item makes on one side.
+struct SideWrite {
+    side: Side,
+    /// What the side holds now (compare-and-swap).
+    pre: Option<Digest>,
+    /// What to write (`None`: delete).
+    content: Option<Content>,
+    /// The digest the side will hold.
+    post: Option<Digest>,
+}
+
+/// An item prepared for the current batch.
+struct Pending {
+    /// Its place in the plan (and the report).
+    index: usize,
+    action: Action,
+    result: ItemResult,
+    step: Step,
+}
+
+/// What preparing one item came to.
+enum Prepared {
+    /// Nothing to write: the outcome is final.
+    Done(Box<Applied>),
+    /// Writes (or a commit) to make with the batch.
+    Pending(Box<Pending>),
+}
+
+/// The history direction of an action.
+fn direction_of(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::CopyToRight | ActionKind::DeleteRight => "left_to_right",
+        ActionKind::CopyToLeft | ActionKind::DeleteLeft => "right_to_left",
+        ActionKind::Merge => "both",
+        _ => "base",
+    }
+}
+
+/// Index of a side in per-side arrays.
+fn idx(s: Side) -> usize {
+    match s {
+        Side::Left => 0,
+        Side::Right => 1,
+    }
+}
+
+/// Open intents grouped by item (operation and key), in the order first recorded.
+fn intents_by_item(intents: Vec<Intent>) -> Vec<Vec<Intent>> {
+    let mut groups: Vec<Vec<Intent>> = Vec::new();
+    let mut at: BTreeMap<(String, Key), usize> = BTreeMap::new();
+    for i in intents {
+        match at.get(&(i.operation_id.clone(), i.key.clone())) {
+            Some(&g) => groups[g].push(i),
+            None => {
+                at.insert((i.operation_id.clone(), i.key.clone()), groups.len());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
+/// What recovery makes of one item's open intents, from the digests its sides hold:
+/// the intents whose side holds the intended post-digest (written), and the base the
+/// item has: the intended one when every side was written, else the one before.
+fn settle(group: &[Intent], now: [Option<Digest>; 2]) -> (Vec<&Intent>, Option<Digest>) {
+    let written: Vec<&Intent> = group.iter().filter(|i| now[idx(i.side)] == i.post).collect();
+    let base = if written.len() == group.len() { group[0].base_after } else { group[0].base_before };
+    (written, base)
 }
 
 /// Why one item did not apply.

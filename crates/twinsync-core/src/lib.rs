@@ -10,8 +10,11 @@
 //!    ([`Store::load_base`]);
 //! 2. classify every key ([`drift::detect`]);
 //! 3. plan actions by direction and policy ([`plan::plan`]);
-//! 4. apply them item by item, compare-and-swap, one store transaction each
-//!    ([`Engine::sync`]), and undo them later if needed ([`Engine::undo`]).
+//! 4. apply them in batches ([`Engine::sync`]): the batch's intents in one store
+//!    transaction, each item compare-and-swap on its side, one flush per side, then one
+//!    store transaction committing the batch; undo them later if needed
+//!    ([`Engine::undo`]). A run killed anywhere in between is finished or dropped from
+//!    its intents by the next writer ([`Engine::recover`]).
 //!
 //! ```
 //! use twinsync_core::{Content, Engine, EngineConfig, Key, ManualClock, MemoryReplica, MemoryStore, SyncOptions, Timestamp};
@@ -71,4 +74,4 @@ pub use plan::{plan, Action, ActionKind, Plan};
 pub use policy::{Direction, Directions, Policy, Side, Strategy};
 pub use replica::{Entry, MemoryReplica, Replica, ScanFailure, Snapshot};
 pub use report::{OperationReport, OperationStatus, OperationSummary, Outcome, Trigger, UndoReport};
-pub use store::{LockChange, Store, StoreError, UndoLimits};
+pub use store::{Intent, LockChange, Store, StoreError, UndoLimits};

@@ -12,7 +12,7 @@ use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::report::OperationReport;
 use crate::store::{
-    HistoryEntry, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits,
+    HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits,
 };
 
 /// Everything in memory; lost when dropped.
@@ -31,6 +31,8 @@ pub struct MemoryStore {
     last_event_id: u64,
     kv: HashMap<(String, String), Vec<u8>>,
     deliveries: BTreeMap<(u64, String), Delivery>,
+    /// Open intents, oldest first.
+    intents: Vec<Intent>,
 }
 
 impl MemoryStore {
@@ -72,6 +74,7 @@ impl Store for MemoryStore {
     }
 
     fn commit_item(&mut self, c: &ItemCommit) -> Result<(), StoreError> {
+        self.intents.retain(|i| !(i.scope == c.scope && i.operation_id == c.history.operation_id && i.key == c.key));
         let base = self.bases.entry(c.scope.clone()).or_default();
         match c.base_after {
             Some(d) => base.insert(c.key.clone(), d),
@@ -83,6 +86,30 @@ impl Store for MemoryStore {
         self.undo.extend(c.undo.iter().cloned());
         self.history.push(c.history.clone());
         self.append_events(&c.events)?;
+        Ok(())
+    }
+
+    fn commit_items(&mut self, commits: &[ItemCommit]) -> Result<(), StoreError> {
+        for c in commits {
+            self.commit_item(c)?;
+        }
+        Ok(())
+    }
+
+    fn record_intents(&mut self, intents: &[Intent], blobs: &[(Digest, Content)]) -> Result<(), StoreError> {
+        for (d, content) in blobs {
+            self.blobs.entry(*d).or_insert_with(|| content.clone());
+        }
+        self.intents.extend(intents.iter().cloned());
+        Ok(())
+    }
+
+    fn open_intents(&self, scope: &str) -> Result<Vec<Intent>, StoreError> {
+        Ok(self.intents.iter().filter(|i| i.scope == scope).cloned().collect())
+    }
+
+    fn drop_intents(&mut self, scope: &str, operation_id: &str, key: &Key) -> Result<(), StoreError> {
+        self.intents.retain(|i| !(i.scope == scope && i.operation_id == operation_id && &i.key == key));
         Ok(())
     }
 
@@ -129,6 +156,7 @@ impl Store for MemoryStore {
         });
         let mut referenced: BTreeSet<Digest> = self.bases.values().flat_map(|b| b.values().copied()).collect();
         referenced.extend(self.undo.iter().flat_map(|u| [u.pre, u.post]).flatten());
+        referenced.extend(self.intents.iter().flat_map(|i| [i.pre, i.post]).flatten());
         let blobs_before = self.blobs.len();
         self.blobs.retain(|d, _| referenced.contains(d));
         Ok(PruneStats {

@@ -144,6 +144,13 @@ pub trait Replica: Send {
 
     /// Deletes the item if it still has digest `expected`.
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError>;
+
+    /// Makes every write and delete since the last flush durable (a folder fsyncs the
+    /// files it wrote and their folders, each folder once). The engine writes a batch of
+    /// items, flushes each side once, and only then commits the batch to the store.
+    /// Required, not defaulted: a wrapper that forgot to pass it on would lose writes on
+    /// a power cut after the store recorded them.
+    fn flush(&mut self) -> Result<(), ReplicaError>;
 }
 
 /// A replica held in memory, for tests and for hosts that keep items themselves.
@@ -250,6 +257,11 @@ impl Replica for MemoryReplica {
     fn delete(&mut self, key: &Key, expected: &Digest, _ctx: &WriteContext) -> Result<(), ReplicaError> {
         self.check(key, Some(expected))?;
         self.items.remove(key);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        // Memory is as durable as it gets once written.
         Ok(())
     }
 }

@@ -176,6 +176,10 @@ pub struct OperationReport {
     pub item_errors: Vec<crate::drift::ItemError>,
     /// Until when it can be undone (`None`: nothing to undo).
     pub reversible_until: Option<Timestamp>,
+    /// Items this operation wrote before it was interrupted, committed for it afterwards
+    /// by the next writer's recovery (see `Engine::recover`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<Key>,
     /// When it was undone.
     #[serde(default)]
     pub undone_at: Option<Timestamp>,

@@ -1,6 +1,7 @@
 //! The `Store` trait: everything the engine remembers between runs — base snapshots and
 //! base content, operations, undo entries, history, locks, the event outbox, audit records
-//! and small cached values. One transaction per applied item.
+//! and small cached values, and the intents of writes in flight. One transaction per
+//! batch of applied items (group commit), each batch's intents recorded first.
 
 use std::collections::BTreeMap;
 
@@ -100,6 +101,36 @@ pub struct ItemCommit {
     pub events: Vec<Event>,
 }
 
+/// A write (or delete) the engine is about to make on one side, recorded before it makes
+/// it. The item's commit clears it; one left open means the writer stopped in between,
+/// and the next writer of the pair finishes or drops it from what the side holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The operation that writes.
+    pub operation_id: String,
+    /// The pair of replicas.
+    pub scope: String,
+    /// The item.
+    pub key: Key,
+    /// The side about to be written.
+    pub side: Side,
+    /// What the side holds before the write (`None`: absent); its content is stored as a
+    /// blob with the intent, so undo works after a recovery.
+    pub pre: Option<Digest>,
+    /// What the side will hold after it (`None`: deleted).
+    pub post: Option<Digest>,
+    /// The base before the operation.
+    pub base_before: Option<Digest>,
+    /// The base the item's commit will set once every side of the item is written.
+    pub base_after: Option<Digest>,
+    /// The history direction of the item (`left_to_right`, `right_to_left`, `both`).
+    pub direction: String,
+    /// What set the operation off.
+    pub trigger: Trigger,
+    /// When recorded.
+    pub created_at: Timestamp,
+}
+
 /// An undo applied to one item: the written side restored and the base put back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UndoCommit {
@@ -182,8 +213,25 @@ pub trait Store: Send {
     /// are appended to the outbox in the same transaction.
     fn put_operation(&mut self, report: &OperationReport, events: &[Event]) -> Result<(), StoreError>;
 
-    /// Applies one item's changes atomically: base, blobs, undo entries, history, events.
+    /// Applies one item's changes atomically: base, blobs, undo entries, history, events;
+    /// and clears the open intents of the item in its operation (scope, `history.operation_id`,
+    /// key) in the same transaction.
     fn commit_item(&mut self, commit: &ItemCommit) -> Result<(), StoreError>;
+
+    /// Applies a batch of items as [`Store::commit_item`] does each, all in one
+    /// transaction (group commit): either every item is stored, or none is.
+    fn commit_items(&mut self, commits: &[ItemCommit]) -> Result<(), StoreError>;
+
+    /// Records intents, with the contents their undo needs (`blobs`, content-addressed as
+    /// in [`ItemCommit::blobs`]), in one transaction, before the writes they announce.
+    fn record_intents(&mut self, intents: &[Intent], blobs: &[(Digest, Content)]) -> Result<(), StoreError>;
+
+    /// The open intents of `scope`, oldest first.
+    fn open_intents(&self, scope: &str) -> Result<Vec<Intent>, StoreError>;
+
+    /// Drops the open intents of `key` in operation `operation_id` of `scope` without
+    /// committing anything (the write they announced never happened).
+    fn drop_intents(&mut self, scope: &str, operation_id: &str, key: &Key) -> Result<(), StoreError>;
 
     /// Undo entries of an operation.
     fn undo_entries(&self, operation_id: &str) -> Result<Vec<UndoEntry>, StoreError>;
@@ -193,7 +241,8 @@ pub trait Store: Send {
     fn commit_undo(&mut self, commit: &UndoCommit) -> Result<(), StoreError>;
 
     /// Drops undo entries of operations beyond the limits (counted over the whole store,
-    /// every scope together: one undo stack per project), then blobs nothing refers to.
+    /// every scope together: one undo stack per project), then blobs nothing refers to
+    /// (neither a base, an undo entry, nor an open intent's pre or post).
     fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError>;
 
     /// History rows of `scope` (all for `None`), newest first.

@@ -20,7 +20,7 @@ use crate::lock::{Lock, LockError};
 use crate::plan::ActionKind;
 use crate::policy::{Direction, Directions, Policy, Side};
 use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, ReportCounts, Trigger};
-use crate::store::{HistoryEntry, ItemCommit, LockChange, Store, UndoCommit, UndoEntry, UndoLimits};
+use crate::store::{HistoryEntry, Intent, ItemCommit, LockChange, Store, UndoCommit, UndoEntry, UndoLimits};
 
 /// A test case: a name and a function run on a fresh, empty store.
 pub type Case = (&'static str, fn(&mut dyn Store));
@@ -43,6 +43,9 @@ pub const CASES: &[Case] = &[
     ("outbox_prune_keeps_ids_growing", outbox_prune_keeps_ids_growing),
     ("deliveries_by_endpoint_and_status", deliveries_by_endpoint_and_status),
     ("kv_round_trip", kv_round_trip),
+    ("intents_round_trip_and_clear_on_commit", intents_round_trip_and_clear_on_commit),
+    ("commit_items_commits_a_batch", commit_items_commits_a_batch),
+    ("prune_keeps_blobs_of_open_intents", prune_keeps_blobs_of_open_intents),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -71,7 +74,8 @@ macro_rules! store_conformance_tests {
             commit_item_stores_everything, undo_entries_and_commit_undo, prune_by_count, prune_by_age,
             blob_gc_keeps_referenced, history_newest_first_with_scope_filter, update_lock_refusal_leaves_lock,
             audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
-            outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip);
+            outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
+            intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -188,6 +192,7 @@ fn report(id: &str, scope: &str, at: i64) -> OperationReport {
             error: "docs/bad.json: invalid JSON: expected value at line 1 column 1".into(),
         }],
         reversible_until: Some(ts(at + 24 * HOUR)),
+        recovered: vec![key("docs/recovered.md")],
         undone_at: None,
         replayed: false,
         audit_id: Some(format!("audit-of-{id}")),
@@ -725,4 +730,104 @@ pub fn kv_round_trip(s: &mut dyn Store) {
     assert_eq!(s.kv_get("stat", "a").unwrap(), None, "deleted");
     assert_eq!(s.kv_get("coverage", "a").unwrap(), Some(vec![0, 255, 1]), "other namespace untouched");
     s.kv_delete("stat", "never").unwrap();
+}
+
+fn intent(op: &str, scope: &str, k: &str, side: Side, pre: Option<Digest>, post: Option<Digest>, at: i64) -> Intent {
+    Intent {
+        operation_id: op.to_string(),
+        scope: scope.to_string(),
+        key: key(k),
+        side,
+        pre,
+        post,
+        base_before: pre,
+        base_after: post,
+        direction: "left_to_right".into(),
+        trigger: Trigger::FileWatcher,
+        created_at: ts(at),
+    }
+}
+
+/// `record_intents` stores intents (every field) and their blobs; `open_intents` lists a
+/// scope's, oldest first; an item's commit clears its intents in its operation (all
+/// sides) and no others; `drop_intents` clears one item's without a commit.
+pub fn intents_round_trip_and_clear_on_commit(s: &mut dyn Store) {
+    let (pre, pre_c) = text("pre\n");
+    let (post, post_c) = text("post\n");
+    assert!(s.open_intents("s").unwrap().is_empty(), "a new store has no intents");
+    let mut both = intent("op1", "s", "a.md", Side::Right, Some(pre), Some(post), T0);
+    both.direction = "both".into();
+    both.base_before = None;
+    let a_left = Intent { side: Side::Left, pre: None, ..both.clone() };
+    let b = intent("op1", "s", "b.md", Side::Right, None, Some(post), T0 + 1);
+    let other_op = intent("op2", "s", "a.md", Side::Right, Some(post), None, T0 + 2);
+    let other_scope = intent("op1", "t", "a.md", Side::Right, Some(pre), Some(post), T0 + 3);
+    let batch = vec![both.clone(), a_left.clone(), b.clone(), other_op.clone(), other_scope.clone()];
+    s.record_intents(&batch, &[(pre, pre_c.clone()), (post, post_c)]).unwrap();
+    assert_eq!(s.open_intents("s").unwrap(), batch[..4].to_vec(), "scope s, oldest first, every field");
+    assert_eq!(s.open_intents("t").unwrap(), vec![other_scope.clone()], "scopes are separate");
+    assert_eq!(s.blob(&pre).unwrap(), Some(pre_c), "the pre content is stored with the intent");
+
+    s.commit_item(&commit("s", "a.md", Some(post), "op1", T0 + 4)).unwrap();
+    assert_eq!(
+        s.open_intents("s").unwrap(),
+        vec![b.clone(), other_op.clone()],
+        "a's commit in op1 clears both sides of a in op1, not b, not a in op2"
+    );
+    assert_eq!(s.open_intents("t").unwrap(), vec![other_scope], "nor a in another scope");
+    s.drop_intents("s", "op1", &key("b.md")).unwrap();
+    assert_eq!(s.open_intents("s").unwrap(), vec![other_op], "dropped without a commit");
+    assert_eq!(s.history(Some("s"), 10).unwrap().len(), 1, "a drop writes no history");
+    s.drop_intents("s", "op9", &key("zzz")).unwrap();
+}
+
+/// `commit_items` stores every item of a batch as `commit_item` would, clearing their
+/// intents, with the events in order; an empty batch changes nothing.
+pub fn commit_items_commits_a_batch(s: &mut dyn Store) {
+    let (d1, c1) = text("one");
+    let (d2, c2) = text("two");
+    s.commit_items(&[]).unwrap();
+    s.put_operation(&report("op1", "s", T0), &[]).unwrap();
+    s.record_intents(
+        &[
+            intent("op1", "s", "a", Side::Right, None, Some(d1), T0),
+            intent("op1", "s", "b", Side::Right, None, Some(d2), T0),
+        ],
+        &[],
+    )
+    .unwrap();
+    let mut a = commit("s", "a", Some(d1), "op1", T0);
+    a.blobs = vec![(d1, c1.clone())];
+    a.undo = vec![undo("op1", "s", "a", Side::Right, None, Some(d1), T0)];
+    a.events = vec![event(EventType::DocUpdated, "s", 1)];
+    let mut b = commit("s", "b", Some(d2), "op1", T0 + 1);
+    b.blobs = vec![(d2, c2.clone())];
+    b.undo = vec![undo("op1", "s", "b", Side::Right, None, Some(d2), T0 + 1)];
+    b.events = vec![event(EventType::DocUpdated, "s", 2)];
+    s.commit_items(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!(s.load_base("s").unwrap(), BTreeMap::from([(key("a"), d1), (key("b"), d2)]), "both bases");
+    assert_eq!((s.blob(&d1).unwrap(), s.blob(&d2).unwrap()), (Some(c1), Some(c2)), "both blobs");
+    assert_eq!(s.undo_entries("op1").unwrap(), vec![a.undo[0].clone(), b.undo[0].clone()], "both undo entries");
+    assert_eq!(s.history(Some("s"), 10).unwrap(), vec![b.history, a.history], "both history rows, newest first");
+    assert!(s.open_intents("s").unwrap().is_empty(), "the batch's intents are cleared");
+    let events: Vec<Event> = unnumbered(s.events_since(0, 10).unwrap());
+    assert_eq!(events, vec![a.events[0].clone(), b.events[0].clone()], "events in order");
+}
+
+/// A prune (of any scope's sync) keeps the blobs an open intent refers to: the pre
+/// content undo needs after a recovery.
+pub fn prune_keeps_blobs_of_open_intents(s: &mut dyn Store) {
+    let (pre, pre_c) = text("pre of an interrupted write");
+    let (post, post_c) = text("post of an interrupted write");
+    let (loose, loose_c) = text("loose");
+    s.record_intents(
+        &[intent("op1", "s", "a", Side::Right, Some(pre), Some(post), T0)],
+        &[(pre, pre_c.clone()), (post, post_c.clone()), (loose, loose_c)],
+    )
+    .unwrap();
+    let stats = s.prune(ts(T0 + 1), &UndoLimits::default()).unwrap();
+    assert_eq!(stats.blobs, 1, "only the loose blob goes ({stats:?})");
+    assert_eq!((s.blob(&pre).unwrap(), s.blob(&post).unwrap()), (Some(pre_c), Some(post_c)));
+    s.drop_intents("s", "op1", &key("a")).unwrap();
+    assert_eq!(s.prune(ts(T0 + 2), &UndoLimits::default()).unwrap().blobs, 2, "once dropped they go");
 }

@@ -250,6 +250,9 @@ impl Replica for Faulty {
     fn delete(&mut self, key: &Key, e: &Digest, ctx: &WriteContext) -> std::result::Result<(), ReplicaError> {
         self.inner.delete(key, e, ctx)
     }
+    fn flush(&mut self) -> std::result::Result<(), ReplicaError> {
+        self.inner.flush()
+    }
 }
 
 #[test]

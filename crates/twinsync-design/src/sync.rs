@@ -230,6 +230,11 @@ impl Replica for ManifestReplica {
         }
         self.persist(key)
     }
+
+    fn flush(&mut self) -> std::result::Result<(), ReplicaError> {
+        // Each write persists the manifest whole (temp file + rename) as it is made.
+        Ok(())
+    }
 }
 
 /// The base drift compares against after a sync: both sides as they now are.

@@ -1,6 +1,7 @@
 //! `FsReplica`: a folder as a replica — scan, read, and atomic compare-and-swap writes
 //! and deletes with backups.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,10 @@ pub struct FsReplica {
     /// The cache differs from what the host last persisted (or imported).
     cache_dirty: bool,
     last_scan: ScanStats,
+    /// Files written since the last flush, to fsync there.
+    unflushed_files: Vec<PathBuf>,
+    /// Folders whose entries changed since the last flush, each once.
+    unflushed_dirs: BTreeSet<PathBuf>,
 }
 
 /// Distinguishes the temporary files of concurrent writes within one process.
@@ -78,6 +83,8 @@ impl FsReplica {
             backup_dir: opts.backup_dir,
             globs: Arc::new(globs),
             last_scan: ScanStats::default(),
+            unflushed_files: Vec::new(),
+            unflushed_dirs: BTreeSet::new(),
         })
     }
 
@@ -253,7 +260,7 @@ impl FsReplica {
             let _ = fs::remove_file(&tmp);
         }
         result?;
-        sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
+        self.unflushed_dirs.insert(dir);
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
         Ok(digest)
@@ -321,6 +328,33 @@ fn make_symlink(target: &Path, link: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn make_symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "syncing links is supported on Unix only"))
+}
+
+/// Above this many files and folders to flush, one `syncfs` per filesystem replaces an
+/// fsync of each.
+#[cfg(target_os = "linux")]
+const SYNCFS_ABOVE: usize = 8;
+
+/// Flushes, with one `syncfs` each, every filesystem holding one of `dirs` (a folder of
+/// every written file is among them). False when any fails: the caller falls back to
+/// an fsync of each file and folder.
+#[cfg(target_os = "linux")]
+fn syncfs_all(dirs: &BTreeSet<PathBuf>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::io::AsRawFd;
+    let mut devices = BTreeSet::new();
+    for dir in dirs {
+        let Ok(f) = File::open(dir) else { return false };
+        let Ok(meta) = f.metadata() else { return false };
+        if !devices.insert(meta.dev()) {
+            continue;
+        }
+        // SAFETY: `f` is an open descriptor for the whole call; syncfs only reads it.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+            return false;
+        }
+    }
+    true
 }
 
 /// Flushes a directory entry change (a rename or unlink) to disk.
@@ -447,7 +481,8 @@ impl Replica for FsReplica {
                 f.set_permissions(m.permissions())
                     .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
             }
-            f.sync_all().map_err(|e| io_err(key, format!("cannot flush {}: {e}", tmp.display())))?;
+            // Durability waits for `flush`, once per batch: a kill cannot tear the file
+            // (the rename is atomic and the page cache survives the process).
             drop(f);
             let current = self.check(key, &path, expected)?;
             if let Some(old) = &current {
@@ -461,7 +496,8 @@ impl Replica for FsReplica {
             let _ = fs::remove_file(&tmp);
         }
         result?;
-        sync_dir(&dir).map_err(|e| io_err(key, format!("written, but flushing {} failed: {e}", dir.display())))?;
+        self.unflushed_files.push(target);
+        self.unflushed_dirs.insert(dir);
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
         Ok(digest)
@@ -476,19 +512,65 @@ impl Replica for FsReplica {
         // A followed link is removed itself, never its target.
         fs::remove_file(&path).map_err(|e| io_err(key, format!("cannot delete {}: {e}", path.display())))?;
         let mut dir = path.parent().map(Path::to_path_buf);
-        if let Some(d) = &dir {
-            sync_dir(d).map_err(|e| io_err(key, format!("deleted, but flushing {} failed: {e}", d.display())))?;
-        }
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
-        // Remove directories the delete left empty, up to (not including) the root.
+        // Remove directories the delete left empty, up to (not including) the root; the
+        // nearest folder that stays is the one whose entry changed.
         while let Some(d) = dir {
             if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
+                self.unflushed_dirs.insert(d);
                 break;
             }
             dir = d.parent().map(Path::to_path_buf);
         }
         Ok(())
+    }
+
+    /// Makes the writes since the last flush durable: the files, then their folders,
+    /// each once. On Linux a batch of more than a few is flushed with one `syncfs` per
+    /// filesystem it touched instead: an fsync per file costs a journal commit each
+    /// (1.3 ms here), which made a first sync of small files ten times slower than
+    /// `rsync -a`; one `syncfs` writes the batch back together.
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        #[cfg(target_os = "linux")]
+        if self.unflushed_files.len() + self.unflushed_dirs.len() > SYNCFS_ABOVE && syncfs_all(&self.unflushed_dirs) {
+            self.unflushed_files.clear();
+            self.unflushed_dirs.clear();
+            return Ok(());
+        }
+        for file in std::mem::take(&mut self.unflushed_files) {
+            match File::open(&file).and_then(|f| f.sync_all()) {
+                Ok(()) => {}
+                // Replaced or deleted since (a later write of the batch): nothing to keep.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ReplicaError::Io {
+                        key: file.display().to_string(),
+                        message: format!("written, but flushing it failed: {e}"),
+                    })
+                }
+            }
+        }
+        for dir in std::mem::take(&mut self.unflushed_dirs) {
+            match sync_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ReplicaError::Io {
+                        key: dir.display().to_string(),
+                        message: format!("changed, but flushing the folder failed: {e}"),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FsReplica {
+    /// Writes made outside the engine (which flushes each batch) are flushed on the way out.
+    fn drop(&mut self) {
+        let _ = Replica::flush(self);
     }
 }
 

@@ -383,3 +383,28 @@ fn an_unchanged_tree_leaves_the_stat_cache_clean_so_hosts_skip_saving_it() {
     twinsync_core::Replica::scan(&mut again).unwrap();
     assert!(again.stat_cache_dirty(), "a new file must be persisted");
 }
+
+#[test]
+fn flush_after_a_batch_of_writes_and_deletes_keeps_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "old/gone.md", b"to delete");
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let snap = r.scan().unwrap();
+    // A few (one fsync each) and a batch (one syncfs on Linux): both end durable and whole.
+    for n in [3, 40] {
+        for i in 0..n {
+            let k = key(&format!("b{n}/f{i}.md"));
+            r.write(&k, &Content::Text(format!("file {i} of {n}\n")), None, &ctx("op")).unwrap();
+        }
+        r.flush().unwrap();
+        for i in 0..n {
+            let got = fs::read_to_string(root.join(format!("b{n}/f{i}.md"))).unwrap();
+            assert_eq!(got, format!("file {i} of {n}\n"));
+        }
+    }
+    r.delete(&key("old/gone.md"), &snap[&key("old/gone.md")].digest, &ctx("op")).unwrap();
+    r.flush().unwrap();
+    assert!(!root.join("old").exists(), "the emptied folder goes with its last file");
+    r.flush().unwrap();
+}

@@ -321,6 +321,11 @@ impl Replica for PgReplica {
         Ok(entries.into_iter().collect())
     }
 
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        // Each write is its own committed transaction: durable when it returns.
+        Ok(())
+    }
+
     fn scan_failures(&self) -> Vec<ScanFailure> {
         self.failures.clone()
     }

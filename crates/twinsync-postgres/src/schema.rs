@@ -199,6 +199,25 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_status ON deliveries (project, status, event_id);
 "#,
+    // 3: intents, recorded before a write on a side and cleared by the item's commit.
+    r#"
+CREATE TABLE intents (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project      TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL COLLATE "C",
+    side         TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    pre          TEXT,
+    post         TEXT,
+    base_before  TEXT,
+    base_after   TEXT,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    created_at   BIGINT NOT NULL
+);
+CREATE INDEX intents_item ON intents (project, scope, operation_id, key);
+"#,
 ];
 
 /// The schema version this build writes and understands.

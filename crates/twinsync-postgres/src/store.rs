@@ -8,7 +8,7 @@ use twinsync_core::audit::AuditRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
-use twinsync_core::store::{HistoryEntry, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -170,6 +170,32 @@ fn insert_events(
         last = Some(row.get::<_, i64>(0));
     }
     Ok(last)
+}
+
+/// Content-addressed blobs: the first copy of a digest stays. Inserted in digest order,
+/// so two transactions sharing blobs wait for each other instead of deadlocking; a
+/// stable sort keeps the first content given for a digest.
+fn put_blobs<'b>(
+    tx: &mut Transaction<'_>,
+    st: &mut Stmts,
+    project: &str,
+    blobs: impl Iterator<Item = &'b (Digest, Content)>,
+) -> Result<(), postgres::Error> {
+    let put = prep(
+        st,
+        tx,
+        "INSERT INTO blobs (project, digest, kind, size, content) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (project, digest) DO NOTHING",
+    )?;
+    let mut blobs: Vec<&(Digest, Content)> = blobs.collect();
+    blobs.sort_by_key(|(d, _)| d.to_hex());
+    for (d, content) in blobs {
+        tx.execute(
+            &put,
+            &[&project, &d.to_hex(), &kind_name(content.kind()), &count(content.len()), &content.as_bytes()],
+        )?;
+    }
+    Ok(())
 }
 
 fn set_base(
@@ -432,30 +458,17 @@ impl Store for PgStore {
     }
 
     fn commit_item(&mut self, c: &ItemCommit) -> Result<(), StoreError> {
+        self.commit_items(std::slice::from_ref(c))
+    }
+
+    fn commit_items(&mut self, commits: &[ItemCommit]) -> Result<(), StoreError> {
         let p = &self.project;
         self.write(|tx, st| {
             // Shared: item commits run side by side; blob collection (exclusive) waits,
             // so it never drops a blob that a commit in flight has just relied on.
             let s = prep(st, tx, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))")?;
             tx.execute(&s, &[&LOCK_BLOBS, p])?;
-            set_base(tx, st, p, &c.scope, &c.key, &c.base_after)?;
-            // Content-addressed: the first copy of a digest stays.
-            let put_blob = prep(
-                st,
-                tx,
-                "INSERT INTO blobs (project, digest, kind, size, content) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (project, digest) DO NOTHING",
-            )?;
-            // In digest order, so two commits sharing blobs wait for each other instead
-            // of deadlocking; a stable sort keeps the first content given for a digest.
-            let mut blobs: Vec<&(Digest, Content)> = c.blobs.iter().collect();
-            blobs.sort_by_key(|(d, _)| d.to_hex());
-            for (d, content) in blobs {
-                tx.execute(
-                    &put_blob,
-                    &[p, &d.to_hex(), &kind_name(content.kind()), &count(content.len()), &content.as_bytes()],
-                )?;
-            }
+            put_blobs(tx, st, p, commits.iter().flat_map(|c| &c.blobs))?;
             let put_undo = prep(
                 st,
                 tx,
@@ -463,26 +476,118 @@ impl Store for PgStore {
                      created_at, expires_at, undone_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )?;
-            for u in &c.undo {
+            let clear = prep(
+                st,
+                tx,
+                "DELETE FROM intents WHERE project = $1 AND scope = $2 AND operation_id = $3 AND key = $4",
+            )?;
+            for c in commits {
+                set_base(tx, st, p, &c.scope, &c.key, &c.base_after)?;
+                for u in &c.undo {
+                    tx.execute(
+                        &put_undo,
+                        &[
+                            p,
+                            &u.operation_id,
+                            &u.scope,
+                            &u.key.as_str(),
+                            &u.side.as_str(),
+                            &opt_hex(&u.pre),
+                            &opt_hex(&u.post),
+                            &opt_hex(&u.base_before),
+                            &ms(u.created_at),
+                            &ms(u.expires_at),
+                            &u.undone_at.map(ms),
+                        ],
+                    )?;
+                }
+                insert_history(tx, st, p, &c.history)?;
+                // The item is committed: what its intents announced is done.
+                tx.execute(&clear, &[p, &c.scope, &c.history.operation_id, &c.key.as_str()])?;
+            }
+            // Last, so the outbox lock is held only for the inserts.
+            let events: Vec<Event> = commits.iter().flat_map(|c| c.events.iter().cloned()).collect();
+            insert_events(tx, st, p, &events).map(drop)
+        })
+    }
+
+    fn record_intents(&mut self, intents: &[Intent], blobs: &[(Digest, Content)]) -> Result<(), StoreError> {
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(st, tx, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))")?;
+            tx.execute(&s, &[&LOCK_BLOBS, p])?;
+            put_blobs(tx, st, p, blobs.iter())?;
+            let put = prep(
+                st,
+                tx,
+                "INSERT INTO intents (project, operation_id, scope, key, side, pre, post, base_before, base_after,
+                     direction, trigger, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )?;
+            for i in intents {
                 tx.execute(
-                    &put_undo,
+                    &put,
                     &[
                         p,
-                        &u.operation_id,
-                        &u.scope,
-                        &u.key.as_str(),
-                        &u.side.as_str(),
-                        &opt_hex(&u.pre),
-                        &opt_hex(&u.post),
-                        &opt_hex(&u.base_before),
-                        &ms(u.created_at),
-                        &ms(u.expires_at),
-                        &u.undone_at.map(ms),
+                        &i.operation_id,
+                        &i.scope,
+                        &i.key.as_str(),
+                        &i.side.as_str(),
+                        &opt_hex(&i.pre),
+                        &opt_hex(&i.post),
+                        &opt_hex(&i.base_before),
+                        &opt_hex(&i.base_after),
+                        &i.direction,
+                        &i.trigger.as_str(),
+                        &ms(i.created_at),
                     ],
                 )?;
             }
-            insert_history(tx, st, p, &c.history)?;
-            insert_events(tx, st, p, &c.events).map(drop)
+            Ok(())
+        })
+    }
+
+    fn open_intents(&self, scope: &str) -> Result<Vec<Intent>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT operation_id, key, side, pre, post, base_before, base_after, direction, trigger, created_at
+                 FROM intents WHERE project = $1 AND scope = $2 ORDER BY id",
+            )?;
+            c.query(&s, &[p, &scope])
+        })?;
+        rows.iter()
+            .map(|r| {
+                let side: &str = r.get(2);
+                let trigger: &str = r.get(8);
+                Ok(Intent {
+                    operation_id: r.get(0),
+                    scope: scope.to_string(),
+                    key: self.key("intents", r.get(1))?,
+                    side: side.parse::<Side>().map_err(|e| self.corrupt(format_args!("intents: {e}")))?,
+                    pre: self.opt_digest("intents", r.get(3))?,
+                    post: self.opt_digest("intents", r.get(4))?,
+                    base_before: self.opt_digest("intents", r.get(5))?,
+                    base_after: self.opt_digest("intents", r.get(6))?,
+                    direction: r.get(7),
+                    trigger: self.parse_name::<Trigger>("intents", "trigger", trigger)?,
+                    created_at: Timestamp::from_millis(r.get(9)),
+                })
+            })
+            .collect()
+    }
+
+    fn drop_intents(&mut self, scope: &str, operation_id: &str, key: &Key) -> Result<(), StoreError> {
+        let p = &self.project;
+        self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "DELETE FROM intents WHERE project = $1 AND scope = $2 AND operation_id = $3 AND key = $4",
+            )?;
+            c.execute(&s, &[p, &scope, &operation_id, &key.as_str()]).map(drop)
         })
     }
 
@@ -568,7 +673,8 @@ impl Store for PgStore {
                  WHERE b.project = $1
                    AND NOT EXISTS (SELECT 1 FROM base WHERE base.project = $1 AND base.digest = b.digest)
                    AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.project = $1 AND u.pre = b.digest)
-                   AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.project = $1 AND u.post = b.digest)",
+                   AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.project = $1 AND u.post = b.digest)
+                   AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.project = $1 AND (i.pre = b.digest OR i.post = b.digest))",
             )?;
             let blobs = tx.execute(&s, &[p])?;
             Ok((dropped, blobs))

@@ -1,6 +1,7 @@
 //! `commit_item` throughput of `SqliteStore`: one applied item (base digest, two 2 KiB
 //! blobs, one undo entry, one history row) per transaction, on a file with each
-//! durability setting and in memory.
+//! durability setting and in memory; and `commit_items` of a batch of 256 such items in
+//! one transaction (group commit, as the engine commits), per item.
 
 use std::path::PathBuf;
 
@@ -45,6 +46,7 @@ fn item(i: u64) -> ItemCommit {
             right: Some(dpost),
             at,
         },
+        events: vec![],
     }
 }
 
@@ -80,5 +82,21 @@ fn commit_item(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, commit_item);
+fn commit_items(c: &mut Criterion) {
+    const BATCH: u64 = 256;
+    let mut g = c.benchmark_group("sqlite_commit_items_256");
+    g.throughput(Throughput::Elements(BATCH));
+    let mut store = SqliteStore::open_with(&fresh("batch_full"), Durability::Full).expect("open");
+    let mut i = 0u64;
+    g.bench_function("file_full", |b| {
+        b.iter(|| {
+            let batch: Vec<ItemCommit> = (0..BATCH).map(|n| item(i * BATCH + n)).collect();
+            i += 1;
+            store.commit_items(&batch).expect("commit");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, commit_item, commit_items);
 criterion_main!(benches);

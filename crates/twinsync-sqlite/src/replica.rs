@@ -348,4 +348,9 @@ impl Replica for SqliteReplica {
             .map_err(|e| m.io(key, e))?;
         tx.commit().map_err(|e| m.io(key, e))
     }
+
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        // Each write is its own committed transaction, durable when it returns.
+        Ok(())
+    }
 }

@@ -175,7 +175,7 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_time ON outbox (time);
 "#,
-    // One row per (endpoint, outbox event): where its delivery stands.
+    // 4: one row per (endpoint, outbox event): where its delivery stands.
     r#"
 CREATE TABLE deliveries (
     endpoint        TEXT NOT NULL,
@@ -190,6 +190,25 @@ CREATE TABLE deliveries (
     PRIMARY KEY (endpoint, event_id)
 ) WITHOUT ROWID;
 CREATE INDEX deliveries_status ON deliveries (status, event_id);
+"#,
+    // 5: intents, recorded before a write on a side and cleared by the item's commit; an
+    // open one after a crash tells the next writer what the interrupted sync was doing.
+    r#"
+CREATE TABLE intents (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    side         TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    pre          TEXT,
+    post         TEXT,
+    base_before  TEXT,
+    base_after   TEXT,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX intents_item ON intents (scope, operation_id, key);
 "#,
 ];
 

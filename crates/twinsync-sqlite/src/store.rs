@@ -9,7 +9,7 @@ use twinsync_core::audit::AuditRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
-use twinsync_core::store::{HistoryEntry, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -214,6 +214,57 @@ fn set_base(tx: &rusqlite::Transaction<'_>, scope: &str, key: &Key, digest: &Opt
     Ok(())
 }
 
+type IntentRow =
+    (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, String, String, i64);
+
+fn intent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+}
+
+/// Stores blobs; content-addressed: the first copy of a digest stays.
+fn put_blobs(tx: &rusqlite::Transaction<'_>, blobs: &[(Digest, Content)]) -> rusqlite::Result<()> {
+    let mut put_blob = tx.prepare_cached(
+        "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (digest) DO NOTHING",
+    )?;
+    for (d, content) in blobs {
+        put_blob.execute(params![d.to_hex(), kind_name(content.kind()), content.len() as i64, content.as_bytes()])?;
+    }
+    Ok(())
+}
+
+/// One item's commit inside a transaction: base, blobs, undo entries, history, events,
+/// and its intents cleared.
+fn commit_in(tx: &rusqlite::Transaction<'_>, c: &ItemCommit) -> rusqlite::Result<()> {
+    set_base(tx, &c.scope, &c.key, &c.base_after)?;
+    put_blobs(tx, &c.blobs)?;
+    let mut put_undo = tx.prepare_cached(
+        "INSERT INTO undo_entries (operation_id, scope, key, side, pre, post, base_before, created_at,
+             expires_at, undone_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for u in &c.undo {
+        put_undo.execute(params![
+            u.operation_id,
+            u.scope,
+            u.key.as_str(),
+            u.side.as_str(),
+            opt_hex(&u.pre),
+            opt_hex(&u.post),
+            opt_hex(&u.base_before),
+            ms(u.created_at),
+            ms(u.expires_at),
+            u.undone_at.map(ms),
+        ])?;
+    }
+    tx.prepare_cached("DELETE FROM intents WHERE scope = ?1 AND operation_id = ?2 AND key = ?3")?.execute(params![
+        c.scope,
+        c.history.operation_id,
+        c.key.as_str()
+    ])?;
+    insert_history(tx, &c.history)?;
+    insert_events(tx, &c.events)
+}
+
 type UndoRow = (String, String, String, String, Option<String>, Option<String>, Option<String>, i64, i64, Option<i64>);
 
 impl Store for SqliteStore {
@@ -320,49 +371,87 @@ impl Store for SqliteStore {
     }
 
     fn commit_item(&mut self, c: &ItemCommit) -> Result<(), StoreError> {
+        self.commit_items(std::slice::from_ref(c))
+    }
+
+    fn commit_items(&mut self, commits: &[ItemCommit]) -> Result<(), StoreError> {
         let label = self.label.clone();
         let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        set_base(&tx, &c.scope, &c.key, &c.base_after).map_err(err)?;
+        for c in commits {
+            commit_in(&tx, c).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn record_intents(&mut self, intents: &[Intent], blobs: &[(Digest, Content)]) -> Result<(), StoreError> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        put_blobs(&tx, blobs).map_err(err)?;
         {
-            // Content-addressed: the first copy of a digest stays.
-            let mut put_blob = tx
+            let mut put = tx
                 .prepare_cached(
-                    "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (digest) DO NOTHING",
+                    "INSERT INTO intents (operation_id, scope, key, side, pre, post, base_before, base_after,
+                         direction, trigger, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(err)?;
-            for (d, content) in &c.blobs {
-                put_blob
-                    .execute(params![d.to_hex(), kind_name(content.kind()), content.len() as i64, content.as_bytes()])
-                    .map_err(err)?;
-            }
-            let mut put_undo = tx
-                .prepare_cached(
-                    "INSERT INTO undo_entries (operation_id, scope, key, side, pre, post, base_before, created_at,
-                         expires_at, undone_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
+            for i in intents {
+                put.execute(params![
+                    i.operation_id,
+                    i.scope,
+                    i.key.as_str(),
+                    i.side.as_str(),
+                    opt_hex(&i.pre),
+                    opt_hex(&i.post),
+                    opt_hex(&i.base_before),
+                    opt_hex(&i.base_after),
+                    i.direction,
+                    i.trigger.as_str(),
+                    ms(i.created_at),
+                ])
                 .map_err(err)?;
-            for u in &c.undo {
-                put_undo
-                    .execute(params![
-                        u.operation_id,
-                        u.scope,
-                        u.key.as_str(),
-                        u.side.as_str(),
-                        opt_hex(&u.pre),
-                        opt_hex(&u.post),
-                        opt_hex(&u.base_before),
-                        ms(u.created_at),
-                        ms(u.expires_at),
-                        u.undone_at.map(ms),
-                    ])
-                    .map_err(err)?;
             }
         }
-        insert_history(&tx, &c.history).map_err(err)?;
-        insert_events(&tx, &c.events).map_err(err)?;
         tx.commit().map_err(err)
+    }
+
+    fn open_intents(&self, scope: &str) -> Result<Vec<Intent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT operation_id, key, side, pre, post, base_before, base_after, direction, trigger, created_at
+                 FROM intents WHERE scope = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([scope], intent_row).map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (operation_id, key, side, pre, post, base_before, base_after, direction, trigger, created) =
+                row.map_err(|e| self.err(e))?;
+            Ok(Intent {
+                operation_id,
+                scope: scope.to_string(),
+                key: self.key("intents", &key)?,
+                side: side.parse::<Side>().map_err(|e| self.corrupt(format!("intents: {e}")))?,
+                pre: self.opt_digest("intents", pre)?,
+                post: self.opt_digest("intents", post)?,
+                base_before: self.opt_digest("intents", base_before)?,
+                base_after: self.opt_digest("intents", base_after)?,
+                direction,
+                trigger: self.parse_name::<Trigger>("intents", "trigger", &trigger)?,
+                created_at: Timestamp::from_millis(created),
+            })
+        })
+        .collect()
+    }
+
+    fn drop_intents(&mut self, scope: &str, operation_id: &str, key: &Key) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM intents WHERE scope = ?1 AND operation_id = ?2 AND key = ?3")
+            .and_then(|mut s| s.execute(params![scope, operation_id, key.as_str()]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn undo_entries(&self, operation_id: &str) -> Result<Vec<UndoEntry>, StoreError> {
@@ -453,7 +542,8 @@ impl Store for SqliteStore {
                      SELECT b.digest FROM blobs b
                      WHERE NOT EXISTS (SELECT 1 FROM base WHERE base.digest = b.digest)
                        AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.pre = b.digest)
-                       AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.post = b.digest))",
+                       AND NOT EXISTS (SELECT 1 FROM undo_entries u WHERE u.post = b.digest)
+                       AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.pre = b.digest OR i.post = b.digest))",
             )
             .and_then(|mut s| s.execute([]))
             .map_err(err)?;

@@ -199,7 +199,7 @@ fn a_version_1_file_gains_the_scan_index_and_keeps_its_documents() {
     // What a build with only migration 1 left behind.
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch(
-        "DROP INDEX documents_scan; DROP TABLE outbox; DROP TABLE deliveries; CREATE TABLE events (seq INTEGER);
+        "DROP INDEX documents_scan; DROP TABLE outbox; DROP TABLE deliveries; DROP TABLE intents; CREATE TABLE events (seq INTEGER);
          PRAGMA user_version = 1;",
     )
     .unwrap();

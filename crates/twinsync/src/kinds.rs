@@ -128,6 +128,7 @@ pub(crate) fn openspec_sync(
             failed,
         },
         items: vec![],
+        recovered: vec![],
         conflicts: vec![],
         item_errors: report
             .items

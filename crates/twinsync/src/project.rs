@@ -5,6 +5,12 @@
 //! A sync of a pair takes the pair's lease (one sync of a pair at a time, across
 //! processes), refuses to write under another owner's project lock, runs the engine,
 //! and gives the lease back.
+//!
+//! What a killed sync left half done (open intents, a report still `running`) is
+//! finished by the next writer of the pair — sync, resolve or undo — while it holds the
+//! lease, before anything else (`Engine::recover`). Status and dry runs never recover:
+//! they may run beside a sync, so they only read, and see the pair as the recovery will
+//! leave it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

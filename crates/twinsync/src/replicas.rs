@@ -65,4 +65,7 @@ impl Replica for AnyReplica {
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError> {
         self.inner_mut().delete(key, expected, ctx)
     }
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        self.inner_mut().flush()
+    }
 }
