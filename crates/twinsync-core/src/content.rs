@@ -20,6 +20,25 @@ pub enum ContentKind {
     Link,
 }
 
+impl ContentKind {
+    /// The name stores and JSON use: `json`, `text`, `bytes`, `link`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Json => "json",
+            ContentKind::Text => "text",
+            ContentKind::Bytes => "bytes",
+            ContentKind::Link => "link",
+        }
+    }
+
+    /// The kind named `s` (as [`ContentKind::as_str`] spells it).
+    pub fn parse(s: &str) -> Option<ContentKind> {
+        [ContentKind::Json, ContentKind::Text, ContentKind::Bytes, ContentKind::Link]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
 /// What an item holds.
 ///
 /// JSON is kept as the author's text rather than a parsed tree: a sync copies the

@@ -8,7 +8,7 @@ use twinsync_core::replica::{Entry, ReplicaError, ScanFailure, Snapshot, WriteCo
 use twinsync_core::{Content, ContentKind, Digest, HashRules, Key, Replica, Timestamp};
 
 use crate::schema::{prep, Db, OpenError};
-use crate::store::{check_project, kind_name, parse_kind};
+use crate::store::check_project;
 
 type Stmts = std::collections::HashMap<&'static str, postgres::Statement>;
 
@@ -139,7 +139,7 @@ impl PgReplica {
     }
 
     fn kind_of(&self, key: &Key, kind: &str) -> Result<ContentKind, ReplicaError> {
-        parse_kind(kind).ok_or_else(|| self.io(key, format!("documents row has unknown kind {kind:?}")))
+        ContentKind::parse(kind).ok_or_else(|| self.io(key, format!("documents row has unknown kind {kind:?}")))
     }
 
     /// The stored digest of a row, when it was made with these rules.
@@ -227,7 +227,7 @@ impl PgReplica {
                 &self.project,
                 &self.name,
                 &key.as_str(),
-                &kind_name(content.kind()),
+                &content.kind().as_str(),
                 &content.as_bytes(),
                 &digest.to_hex(),
                 &self.fingerprint,
@@ -374,7 +374,7 @@ impl Replica for PgReplica {
                             &this.project,
                             &this.name,
                             &key.as_str(),
-                            &kind_name(content.kind()),
+                            &content.kind().as_str(),
                             &content.as_bytes(),
                             &digest.to_hex(),
                             &this.fingerprint,

@@ -53,25 +53,6 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-pub(crate) fn kind_name(kind: ContentKind) -> &'static str {
-    match kind {
-        ContentKind::Json => "json",
-        ContentKind::Text => "text",
-        ContentKind::Bytes => "bytes",
-        ContentKind::Link => "link",
-    }
-}
-
-pub(crate) fn parse_kind(s: &str) -> Option<ContentKind> {
-    match s {
-        "json" => Some(ContentKind::Json),
-        "text" => Some(ContentKind::Text),
-        "bytes" => Some(ContentKind::Bytes),
-        "link" => Some(ContentKind::Link),
-        _ => None,
-    }
-}
-
 fn opt_hex(d: &Option<Digest>) -> Option<String> {
     d.as_ref().map(Digest::to_hex)
 }
@@ -192,7 +173,7 @@ fn put_blobs<'b>(
     for (d, content) in blobs {
         tx.execute(
             &put,
-            &[&project, &d.to_hex(), &kind_name(content.kind()), &count(content.len()), &content.as_bytes()],
+            &[&project, &d.to_hex(), &content.kind().as_str(), &count(content.len()), &content.as_bytes()],
         )?;
     }
     Ok(())
@@ -365,7 +346,8 @@ impl Store for PgStore {
         })?;
         let Some(row) = row else { return Ok(None) };
         let kind: &str = row.get(0);
-        let kind = parse_kind(kind).ok_or_else(|| self.corrupt(format!("blob {digest}: unknown kind {kind:?}")))?;
+        let kind =
+            ContentKind::parse(kind).ok_or_else(|| self.corrupt(format!("blob {digest}: unknown kind {kind:?}")))?;
         Content::from_bytes(kind, row.get::<_, Vec<u8>>(1))
             .map(Some)
             .map_err(|e| self.corrupt(format!("blob {digest}: {e}")))

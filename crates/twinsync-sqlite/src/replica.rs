@@ -9,7 +9,6 @@ use twinsync_core::replica::{Entry, ReplicaError, ScanFailure, Snapshot, WriteCo
 use twinsync_core::{Content, ContentKind, Digest, HashRules, Key, Replica, Timestamp};
 
 use crate::schema::{self, Durability, OpenError};
-use crate::store::parse_kind;
 
 /// A replica stored as rows of the `documents` table, one replica per `name`, in the
 /// same database file as the store (on its own connection).
@@ -50,15 +49,6 @@ struct Row {
     modified: Option<i64>,
 }
 
-fn kind_name(kind: ContentKind) -> &'static str {
-    match kind {
-        ContentKind::Json => "json",
-        ContentKind::Text => "text",
-        ContentKind::Bytes => "bytes",
-        ContentKind::Link => "link",
-    }
-}
-
 fn now_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -84,7 +74,7 @@ impl Meta {
     }
 
     fn kind_of(&self, key: &Key, kind: &str) -> Result<ContentKind, ReplicaError> {
-        parse_kind(kind).ok_or_else(|| self.io(key, format!("documents row has unknown kind {kind:?}")))
+        ContentKind::parse(kind).ok_or_else(|| self.io(key, format!("documents row has unknown kind {kind:?}")))
     }
 
     /// The stored digest of a row, when it was made with these rules.
@@ -146,7 +136,7 @@ impl Meta {
             s.execute(params![
                 self.name,
                 key.as_str(),
-                kind_name(content.kind()),
+                content.kind().as_str(),
                 content.as_bytes(),
                 digest.to_hex(),
                 self.fingerprint,

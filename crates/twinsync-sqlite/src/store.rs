@@ -46,26 +46,6 @@ fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The snake_case name serde gives a unit enum variant.
-fn kind_name(kind: ContentKind) -> &'static str {
-    match kind {
-        ContentKind::Json => "json",
-        ContentKind::Text => "text",
-        ContentKind::Bytes => "bytes",
-        ContentKind::Link => "link",
-    }
-}
-
-pub(crate) fn parse_kind(s: &str) -> Option<ContentKind> {
-    match s {
-        "json" => Some(ContentKind::Json),
-        "text" => Some(ContentKind::Text),
-        "bytes" => Some(ContentKind::Bytes),
-        "link" => Some(ContentKind::Link),
-        _ => None,
-    }
-}
-
 fn opt_hex(d: &Option<Digest>) -> Option<String> {
     d.as_ref().map(Digest::to_hex)
 }
@@ -227,7 +207,7 @@ fn put_blobs(tx: &rusqlite::Transaction<'_>, blobs: &[(Digest, Content)]) -> rus
         "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (digest) DO NOTHING",
     )?;
     for (d, content) in blobs {
-        put_blob.execute(params![d.to_hex(), kind_name(content.kind()), content.len() as i64, content.as_bytes()])?;
+        put_blob.execute(params![d.to_hex(), content.kind().as_str(), content.len() as i64, content.as_bytes()])?;
     }
     Ok(())
 }
@@ -290,7 +270,8 @@ impl Store for SqliteStore {
             .optional()
             .map_err(|e| self.err(e))?;
         let Some((kind, bytes)) = row else { return Ok(None) };
-        let kind = parse_kind(&kind).ok_or_else(|| self.corrupt(format!("blob {digest}: unknown kind {kind:?}")))?;
+        let kind =
+            ContentKind::parse(&kind).ok_or_else(|| self.corrupt(format!("blob {digest}: unknown kind {kind:?}")))?;
         Content::from_bytes(kind, bytes).map(Some).map_err(|e| self.corrupt(format!("blob {digest}: {e}")))
     }
 
