@@ -197,3 +197,77 @@ fn a_postgres_store_without_a_project_id_or_server_is_a_clear_error() {
     assert!(err.contains("127.0.0.1:1") && err.contains("teamdb"), "names host and database: {err}");
     assert!(!err.contains(secret), "the password never shows: {err}");
 }
+
+/// Four processes share one project on one PostgreSQL database, 25 syncs each, editing
+/// their own files and one shared file between syncs: every own edit ends on both sides,
+/// the only conflicts reported are on the shared file, no operation is recorded twice or
+/// left running, and the newest operation is undone from yet another process.
+#[test]
+fn four_processes_sync_one_project_on_postgres() {
+    const PROCS: usize = 4;
+    const SYNCS: usize = 25;
+    let url = pg_url();
+    let id = fresh_project("cli-four");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    std::fs::create_dir_all(root.join("left")).unwrap();
+    std::fs::create_dir_all(root.join("right")).unwrap();
+    write(
+        &root,
+        ".twinsync/config.toml",
+        &format!("version = 1\n\n[store]\nurl = \"{url}\"\nproject = \"{id}\"\n\n[pairs.docs]\nleft = \"left\"\nright = \"right\"\n"),
+    );
+    let workers: Vec<_> = (0..PROCS)
+        .map(|p| {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let mut conflicts = Vec::new();
+                for r in 0..SYNCS {
+                    // Even processes edit on the left, odd ones on the right.
+                    let side = if p % 2 == 0 { "left" } else { "right" };
+                    write(&root, &format!("{side}/own/p{p}-r{r:02}.md"), &format!("process {p} round {r}\n"));
+                    write(&root, &format!("{side}/shared.md"), &format!("shared, last by process {p} in round {r}\n"));
+                    let out = run(&root, &format!("proc-{p}"), &["sync", "--json", "--wait", "120"]);
+                    assert!(
+                        out.status.code().is_some_and(|c| c <= 1),
+                        "process {p} round {r}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    let report = json(&out)["pairs"][0]["report"].clone();
+                    assert_eq!(report["counts"]["failed"], 0, "process {p} round {r}: {report}");
+                    for c in report["conflicts"].as_array().unwrap() {
+                        conflicts.push(c["key"].as_str().unwrap().to_string());
+                    }
+                }
+                conflicts
+            })
+        })
+        .collect();
+    let conflicts: Vec<String> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    assert!(conflicts.iter().all(|k| k == "shared.md"), "only the shared file can conflict: {conflicts:?}");
+    // Settle the shared file if it is in conflict, then everything is on both sides.
+    if run(&root, "carol", &["status"]).status.code() == Some(1) {
+        ok(run(&root, "carol", &["resolve", "shared.md", "--take", "left"]));
+    }
+    ok(run(&root, "carol", &["sync"]));
+    for p in 0..PROCS {
+        for r in 0..SYNCS {
+            let body = format!("process {p} round {r}\n");
+            for side in ["left", "right"] {
+                let got = std::fs::read_to_string(root.join(format!("{side}/own/p{p}-r{r:02}.md"))).unwrap();
+                assert_eq!(got, body, "{side} own file of process {p} round {r}");
+            }
+        }
+    }
+    let status = json(&ok(run(&root, "carol", &["status", "--json"])));
+    assert_eq!(status["items"].as_array().unwrap().len(), 0, "{status}");
+    let history = json(&ok(run(&root, "carol", &["history", "--json", "--limit", "1000"])));
+    let ops = history["operations"].as_array().unwrap();
+    let ids: std::collections::BTreeSet<&str> = ops.iter().map(|o| o["operation_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), ops.len(), "no operation recorded twice");
+    assert!(ops.iter().all(|o| o["status"] != "running"), "none left running");
+    let actors: std::collections::BTreeSet<&str> = ops.iter().map(|o| o["actor"].as_str().unwrap()).collect();
+    assert!(actors.len() >= PROCS, "every process's syncs are in the one history: {actors:?}");
+    let undone = json(&ok(run(&root, "dave", &["undo", "--json"])));
+    assert!(!undone["restored"].as_array().unwrap().is_empty(), "{undone}");
+}
