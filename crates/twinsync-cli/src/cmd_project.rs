@@ -331,25 +331,7 @@ pub fn resolve(a: ResolveArgs, common: &Common) -> ExitCode {
         file => {
             let path = common.start().join(file);
             match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let kind = if a.key.to_ascii_lowercase().ends_with(".json") {
-                        twinsync::core::ContentKind::Json
-                    } else if std::str::from_utf8(&bytes).is_ok() {
-                        twinsync::core::ContentKind::Text
-                    } else {
-                        twinsync::core::ContentKind::Bytes
-                    };
-                    match twinsync::core::Content::from_bytes(kind, bytes) {
-                        Ok(c) => Take::Content(c),
-                        Err(e) => {
-                            let e = twinsync::Error::Core(twinsync::core::Error::InvalidInput(format!(
-                                "{}: {e}",
-                                path.display()
-                            )));
-                            return fail(common, &e);
-                        }
-                    }
-                }
+                Ok(bytes) => Take::Bytes(bytes),
                 Err(e) => return fail(common, &twinsync::Error::Io { path, source: e }),
             }
         }

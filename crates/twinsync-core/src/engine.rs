@@ -206,7 +206,7 @@ impl<'a> Engine<'a> {
         for i in drift.drifted() {
             h.update(i.key.as_str().as_bytes());
             h.update([0]);
-            h.update(serde_json::to_string(&i.class).unwrap_or_default().as_bytes());
+            h.update(i.class.as_str().as_bytes());
             h.update([0]);
         }
         for f in &drift.failed {
@@ -215,10 +215,11 @@ impl<'a> Engine<'a> {
         }
         let fingerprint = h.finalize().to_vec();
         let namespace = "drift_set";
-        if self.store.kv_get(namespace, &self.config.scope)?.as_deref() == Some(fingerprint.as_slice()) {
+        let recorded = self.store.kv_get(namespace, &self.config.scope)?;
+        if recorded.as_deref() == Some(fingerprint.as_slice()) {
             return Ok(());
         }
-        let was_recorded = self.store.kv_get(namespace, &self.config.scope)?.is_some();
+        let was_recorded = recorded.is_some();
         let drifted: Vec<serde_json::Value> = drift
             .drifted()
             .take(DRIFT_EVENT_ITEMS)

@@ -28,5 +28,6 @@ pub mod watch;
 
 pub use error::FsError;
 pub use options::{FsOptions, SymlinkMode};
+pub use paths::content_of;
 pub use replica::{prune_backups, FsReplica, ScanStats};
 pub use watch::{WatchEvent, WatchOptions, Watcher};

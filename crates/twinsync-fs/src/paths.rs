@@ -75,8 +75,9 @@ pub(crate) fn digest_file(rules: &HashRules, key: &Key, bytes: &[u8]) -> Result<
         .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
 }
 
-/// The content a read returns for a file at `key` holding `bytes`, consistent with [`digest_file`].
-pub(crate) fn content_of(key: &Key, bytes: Vec<u8>) -> Result<Content, ReplicaError> {
+/// The content a read returns for a file at `key` holding `bytes`, consistent with the
+/// digest a scan gives it: `.json` is JSON, a text extension must be UTF-8 text.
+pub fn content_of(key: &Key, bytes: Vec<u8>) -> Result<Content, ReplicaError> {
     let kind = classify(key.as_str(), &bytes);
     Content::from_bytes(kind, bytes).map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
 }

@@ -60,6 +60,8 @@ pub enum Take {
     Side(Side),
     /// This content is written to both sides.
     Content(Content),
+    /// A file's bytes, read as a folder side reads an item at that key, written to both sides.
+    Bytes(Vec<u8>),
 }
 
 /// The state of one pair, whatever its kind: what `twinsync status` shows.
@@ -537,6 +539,7 @@ impl Project {
         let resolution = match take {
             Take::Side(s) => Resolution::Take(s),
             Take::Content(c) => Resolution::Content(c),
+            Take::Bytes(b) => Resolution::Content(twinsync_fs::content_of(&key, b)?),
         };
         let what = format!("resolve of {key} in pair {name}");
         self.writing(name, &what, |p| {
