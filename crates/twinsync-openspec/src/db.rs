@@ -15,6 +15,11 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use twinsync_core::{Content, Digest, HashRules, Timestamp};
 
+use crate::change::change_title;
+use crate::delta::parse_delta_spec;
+use crate::spec::parse_spec;
+use crate::tasks::count_tasks;
+
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -98,7 +103,7 @@ impl Kind {
             Kind::Spec => &SPEC_DOCS,
         }
     }
-    fn parse(s: &str) -> Kind {
+    pub(crate) fn parse(s: &str) -> Kind {
         if s == "spec" {
             Kind::Spec
         } else {
@@ -435,6 +440,15 @@ CREATE TABLE IF NOT EXISTS doc_state(
     base_digest TEXT,
     base_content TEXT,
     PRIMARY KEY (item, doc)
+) WITHOUT ROWID;
+
+-- A change's delta specs (`specs/<capability>/spec.md` under its folder), as the files
+-- side of an `openspec` pair syncs them.
+CREATE TABLE IF NOT EXISTS delta_specs(
+    item INTEGER NOT NULL REFERENCES items(rowid) ON DELETE CASCADE,
+    rel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (item, rel)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS sync_history(
@@ -805,6 +819,8 @@ impl Db {
             params![rowid, doc, text.map_or_else(String::new, |t| text_digest(t).to_string())],
         )
         .map_err(|e| self.err(e))?;
+        // Title, progress and status follow an edit at once, as the files side's do.
+        self.refresh(rowid, None).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -823,6 +839,82 @@ impl Db {
                 .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Documents and delta specs a row holds, as (name, text).
+    pub(crate) fn contents(&self, rowid: i64) -> rusqlite::Result<Vec<(String, String)>> {
+        let (p, d, t, s): (Option<String>, Option<String>, Option<String>, Option<String>) =
+            self.conn.query_row("SELECT proposal, design, tasks, spec FROM items WHERE rowid = ?1", [rowid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+        let mut out: Vec<(String, String)> = [("proposal.md", p), ("design.md", d), ("tasks.md", t), ("spec.md", s)]
+            .into_iter()
+            .filter_map(|(n, t)| t.map(|t| (n.to_string(), t)))
+            .collect();
+        let mut stmt = self.conn.prepare_cached("SELECT rel, text FROM delta_specs WHERE item = ?1 ORDER BY rel")?;
+        let deltas = stmt.query_map([rowid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for d in deltas {
+            out.push(d?);
+        }
+        Ok(out)
+    }
+
+    /// Title, task progress, requirement count and status from what the row now holds.
+    pub(crate) fn refresh(&self, rowid: i64, synced: Option<Timestamp>) -> rusqlite::Result<()> {
+        let (kind, id, path, status): (String, String, String, String) =
+            self.conn.query_row("SELECT kind, id, path, status FROM items WHERE rowid = ?1", [rowid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+        let (kind, id) = (Kind::parse(&kind), id.as_str());
+        let previous = status.parse().unwrap_or(Status::Proposing);
+        let contents = self.contents(rowid)?;
+        let get = |n: &str| contents.iter().find(|(k, _)| k == n).map(|(_, t)| t.as_str());
+        let (done, total) = get("tasks.md").map_or((0, 0), |t| {
+            let p = count_tasks(t);
+            (p.completed as i64, p.total as i64)
+        });
+        let (title, requirements) = match kind {
+            Kind::Change => (
+                get("proposal.md").map_or_else(|| id.to_string(), |p| change_title(p, id)),
+                contents
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("specs/"))
+                    .map(|(_, t)| {
+                        let plan = parse_delta_spec(t);
+                        (plan.added.len() + plan.modified.len() + plan.removed.len() + plan.renamed.len()) as i64
+                    })
+                    .sum(),
+            ),
+            Kind::Spec => (
+                id.to_string(),
+                get("spec.md").and_then(|s| parse_spec(s).ok()).map_or(0, |s| s.requirements.len() as i64),
+            ),
+        };
+        let archived_on = archived_on(&path);
+        let status = Status::derive(kind, Some(previous), archived_on.is_some(), done, total);
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET title = ?1, tasks_done = ?2, tasks_total = ?3, progress = ?4, requirements = ?5, \
+                 status = ?6, archived_on = ?7 WHERE rowid = ?8",
+            )?
+            .execute(params![
+                title,
+                done,
+                total,
+                if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 },
+                requirements,
+                status.as_str(),
+                archived_on,
+                rowid
+            ])?;
+        if let Some(at) = synced {
+            self.conn
+                .prepare_cached(
+                    "UPDATE items SET last_synced = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
+                )?
+                .execute(params![at.0, rowid])?;
+        }
+        Ok(())
     }
 
     /// Sets the lifecycle status a person chose (approved, assigned, ...).
@@ -877,6 +969,12 @@ mod opt_rfc3339 {
             None => Ok(None),
         }
     }
+}
+
+/// The date of an archived change's folder (`changes/archive/<date>-<id>`).
+fn archived_on(path: &str) -> Option<String> {
+    path.strip_prefix("changes/archive/")
+        .map(|dir| crate::workspace::ArchiveName::parse(dir).map_or_else(String::new, |a| a.date))
 }
 
 #[cfg(test)]
