@@ -60,7 +60,7 @@ async def main(binary, project):
             tools = {t.name: t for t in (await s.list_tools()).tools}
             expected = {
                 "design.sync", "design.driftReport", "design.undo", "design.coverageReport",
-                "openspec.sync", "openspec.list", "openspec.show",
+                "openspec.sync", "openspec.list", "openspec.show", "openspec.setStatus",
                 "lock.acquire", "lock.release", "lock.status", "history.list",
             }
             assert set(tools) == expected, sorted(tools)
@@ -137,6 +137,11 @@ async def main(binary, project):
             assert (root / ".twinsync/openspec.db").is_file()
             env, err = await call(s, "openspec.sync", {"dry_run": True})
             assert not err and env["payload"] == {"mode": "preview", "db": env["payload"]["db"], "rows": []}, env
+            # The lifecycle status is set from outside; a bad one is refused by name.
+            env, err = await call(s, "openspec.setStatus", {"id": "add-login", "status": "assigned"})
+            assert not err and env["payload"]["status"] == "assigned", env
+            env, err = await call(s, "openspec.setStatus", {"id": "add-login", "status": "done"})
+            assert err and "done" in env["payload"]["error"]["message"], env
 
             # Lock round trip: the token is shown to the acquirer only.
             env, err = await call(s, "lock.acquire", {"owner": "agent-1", "ttl_seconds": 120, "reason": "refactor"})
@@ -159,8 +164,10 @@ async def main(binary, project):
 
             env, err = await call(s, "history.list", {"limit": 10})
             ops = env["payload"]["operations"]
-            assert not err and len(ops) == 2 and env["metrics"]["operations"] == 2, env
-            assert ops[0]["undone_at"] is not None and ops[1]["undone_at"] is None, ops
+            # The openspec sync is an operation too, newest first.
+            assert not err and len(ops) == 3 and env["metrics"]["operations"] == 3, env
+            assert ops[0]["counts"]["applied"] >= 1 and ops[0]["undone_at"] is None, ops
+            assert ops[1]["undone_at"] is not None and ops[2]["undone_at"] is None, ops
 
             # Protocol errors stay protocol errors.
             await expect_rpc_error(s, "design.undo", {"bogus": 1}, -32602)

@@ -736,6 +736,18 @@ impl Db {
         )
     }
 
+    /// The last-synced text of each document of `project`'s live rows, as syncs before
+    /// the engine kept it (in `doc_state`): (kind, id, folder, document, text). The
+    /// facade moves it into the project's store once.
+    pub fn legacy_bases(&self, project: &str) -> Result<Vec<LegacyBase>, DbError> {
+        self.rows(
+            "SELECT i.kind, i.id, i.path, d.doc, d.base_content FROM doc_state d JOIN items i ON i.rowid = d.item \
+             WHERE i.project = ?1 AND i.deleted = 0 AND d.base_content IS NOT NULL ORDER BY i.kind, i.id, d.doc",
+            params![project],
+            |r| Ok((Kind::parse(&r.get::<_, String>(0)?), r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+    }
+
     /// Versions a sync replaced for one row, oldest first.
     pub fn versions(&self, project: &str, kind: Kind, id: &str) -> Result<Vec<VersionRow>, DbError> {
         self.rows(
@@ -910,11 +922,42 @@ impl Db {
         if let Some(at) = synced {
             self.conn
                 .prepare_cached(
-                    "UPDATE items SET last_synced = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
+                    // A sync writes the database from the files: they changed about now.
+                    "UPDATE items SET last_synced = ?1, fs_modified = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
                 )?
                 .execute(params![at.0, rowid])?;
         }
         Ok(())
+    }
+
+    /// Marks the rows a sync left documents of in conflict (`sync_error` names them), and
+    /// clears the mark of rows it found in step.
+    pub fn mark_conflicts(
+        &self,
+        project: &str,
+        open: &[(Kind, String, Vec<String>)],
+        settled: &[(Kind, String)],
+    ) -> Result<(), DbError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        for (kind, id, docs) in open {
+            let msg = format!(
+                "conflict in {}: edited on disk and in the database (policy manual); edit either side to resolve",
+                docs.join(", ")
+            );
+            tx.execute(
+                "UPDATE items SET sync_error = ?1 WHERE project = ?2 AND kind = ?3 AND id = ?4",
+                params![msg, project, kind.as_str(), id],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        for (kind, id) in settled {
+            tx.execute(
+                "UPDATE items SET sync_error = NULL WHERE project = ?1 AND kind = ?2 AND id = ?3 AND sync_error IS NOT NULL",
+                params![project, kind.as_str(), id],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
     }
 
     /// Sets the lifecycle status a person chose (approved, assigned, ...).
@@ -970,6 +1013,10 @@ mod opt_rfc3339 {
         }
     }
 }
+
+/// A document's last-synced text as syncs before the engine kept it: kind, id, folder,
+/// document, text (see [`Db::legacy_bases`]).
+pub type LegacyBase = (Kind, String, String, String, String);
 
 /// The date of an archived change's folder (`changes/archive/<date>-<id>`).
 fn archived_on(path: &str) -> Option<String> {

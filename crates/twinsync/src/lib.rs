@@ -24,6 +24,7 @@ pub use kinds::design_drift;
 mod lease;
 pub mod mcp;
 mod notify;
+mod openspec_pair;
 mod project;
 mod replicas;
 mod stores;
@@ -31,6 +32,7 @@ mod watch;
 
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use error::{Error, Result};
+pub use openspec_pair::OpenspecSync;
 pub use project::{
     default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,
 };

@@ -1,9 +1,11 @@
 //! The kinds of replica a project config can name: a folder or the project database
-//! (the documents table of the SQLite or the PostgreSQL store).
+//! (the documents table of the SQLite or the PostgreSQL store), and the two sides of
+//! an `openspec` pair.
 
 use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_fs::FsReplica;
+use twinsync_openspec::{OpenSpecDb, OpenSpecFiles};
 use twinsync_postgres::PgReplica;
 use twinsync_sqlite::SqliteReplica;
 
@@ -17,6 +19,10 @@ pub enum AnyReplica {
     Db(SqliteReplica),
     /// The `documents` table of the project's PostgreSQL database (a team store).
     Pg(PgReplica),
+    /// The `openspec/` folder of an `openspec` pair.
+    OpenSpecFiles(OpenSpecFiles),
+    /// The OpenSpec database of an `openspec` pair.
+    OpenSpecDb(OpenSpecDb),
 }
 
 impl AnyReplica {
@@ -25,6 +31,8 @@ impl AnyReplica {
             AnyReplica::Fs(r) => r,
             AnyReplica::Db(r) => r,
             AnyReplica::Pg(r) => r,
+            AnyReplica::OpenSpecFiles(r) => r,
+            AnyReplica::OpenSpecDb(r) => r,
         }
     }
     fn inner_mut(&mut self) -> &mut dyn Replica {
@@ -32,6 +40,8 @@ impl AnyReplica {
             AnyReplica::Fs(r) => r,
             AnyReplica::Db(r) => r,
             AnyReplica::Pg(r) => r,
+            AnyReplica::OpenSpecFiles(r) => r,
+            AnyReplica::OpenSpecDb(r) => r,
         }
     }
 }

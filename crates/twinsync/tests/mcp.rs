@@ -53,6 +53,7 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
             "design.undo",
             "design.coverageReport",
             "openspec.sync",
+            "openspec.setStatus",
             "openspec.list",
             "openspec.show",
             "lock.acquire",
@@ -68,6 +69,7 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
         let args = match name.as_str() {
             "design.coverageReport" => json!({"components": "c.json", "stories": "s.json"}),
             "openspec.show" => json!({"change": "x"}),
+            "openspec.setStatus" => json!({"id": "x", "status": "approved"}),
             "lock.release" => json!({"token": "t"}),
             _ => json!({}),
         };
@@ -111,8 +113,12 @@ fn writing_tools_refuse_under_another_owners_lock() {
     p.set_actor("bob");
     p.lock_acquire(None, Some("release freeze")).unwrap();
     let mut s = McpServer::new(dir.path(), Some("agent".into()));
-    for tool in ["design.sync", "openspec.sync"] {
-        let r = call(&mut s, tool, json!({}));
+    for (tool, args) in [
+        ("design.sync", json!({})),
+        ("openspec.sync", json!({})),
+        ("openspec.setStatus", json!({"id": "x", "status": "approved"})),
+    ] {
+        let r = call(&mut s, tool, args);
         assert_eq!(r["isError"], true, "{tool}: {r}");
         let text = r.to_string();
         assert!(

@@ -11,8 +11,8 @@ use twinsync_core::audit::AuditRecord;
 use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy};
 
 use super::catalogue::{
-    CoverageArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecSyncArgs, SyncArgs,
-    UndoArgs,
+    CoverageArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecStatusArgs,
+    OpenspecSyncArgs, SyncArgs, UndoArgs,
 };
 use super::{RpcError, INVALID_PARAMS};
 use crate::{Project, SyncRequest};
@@ -59,6 +59,9 @@ pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<
         "openspec.sync" => with_project(start, owner, name, parse::<OpenspecSyncArgs>(name, args)?, openspec_sync),
         "openspec.list" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, openspec_list),
         "openspec.show" => with_project(start, owner, name, parse::<OpenspecShowArgs>(name, args)?, openspec_show),
+        "openspec.setStatus" => {
+            with_project(start, owner, name, parse::<OpenspecStatusArgs>(name, args)?, openspec_set_status)
+        }
         "lock.acquire" => with_project(start, owner, name, parse::<LockAcquireArgs>(name, args)?, lock_acquire),
         "lock.release" => with_project(start, owner, name, parse::<LockReleaseArgs>(name, args)?, lock_release),
         "lock.status" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, lock_status),
@@ -127,14 +130,17 @@ fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Don
     Ok(Done::ok(doc, vec![("components", n)]))
 }
 
-/// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once,
-/// through the same call the bindings make.
+/// `openspec.sync`: the project's `openspec` pair synced once (or previewed), answered
+/// per row as `twinsync openspec sync --json` answers.
 fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<Done, ToolError> {
     if !a.dry_run {
         p.ensure_unlocked("openspec.sync")?;
     }
-    let opts = crate::api::OpenspecSyncOptions { change: a.change, dry_run: a.dry_run, policy: None };
-    let doc = crate::api::openspec_sync(&p.dir().to_string_lossy(), &opts)?;
+    let root =
+        twinsync_openspec::find_root(p.dir()).map_err(|e| ToolError { code: "NOT_FOUND", message: e.to_string() })?;
+    let pair = p.openspec_pair_for(&root, None, None)?;
+    let req = crate::OpenspecSync { change: a.change, dry_run: a.dry_run, ..Default::default() };
+    let doc = serde_json::to_value(p.openspec_sync(&pair, &req)?).expect("an answer serialises");
     let n = |v: &Value| v.as_u64().unwrap_or(0);
     let report = &doc["report"];
     let counts = if doc["mode"] == "preview" {
@@ -151,6 +157,30 @@ fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<D
     let mut done = Done::ok(doc, counts);
     done.success = !failed;
     Ok(done)
+}
+
+/// `openspec.setStatus`: the lifecycle status a person (or agent) chose for a change or
+/// spec, as `twinsync openspec status` sets it.
+fn openspec_set_status(p: &mut Project, a: OpenspecStatusArgs, _owner: &str) -> Result<Done, ToolError> {
+    p.ensure_unlocked("openspec.setStatus")?;
+    let invalid = |message: String| ToolError { code: "INVALID_INPUT", message };
+    let status: twinsync_openspec::Status = a
+        .status
+        .parse()
+        .map_err(|e: twinsync_openspec::db::UnknownStatus| invalid(format!("openspec.setStatus: {e}")))?;
+    let kind = match a.kind.as_deref() {
+        None | Some("change") => twinsync_openspec::Kind::Change,
+        Some("spec") => twinsync_openspec::Kind::Spec,
+        Some(other) => return Err(invalid(format!("openspec.setStatus: type {other:?}: expected change or spec"))),
+    };
+    let root =
+        twinsync_openspec::find_root(p.dir()).map_err(|e| ToolError { code: "NOT_FOUND", message: e.to_string() })?;
+    let pair = p.openspec_pair_for(&root, None, None)?;
+    let row = p.openspec_set_status(&pair, kind, &a.id, status)?;
+    let doc = serde_json::json!({
+        "type": row.kind, "id": row.id, "status": row.status, "title": row.title, "path": row.path,
+    });
+    Ok(Done::ok(doc, vec![("updated", 1)]))
 }
 
 /// `openspec.list`: active changes with task progress, as `openspec list --json` prints them.

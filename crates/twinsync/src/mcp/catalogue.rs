@@ -60,6 +60,16 @@ pub struct OpenspecSyncArgs {
     pub dry_run: bool,
 }
 
+/// Arguments of `openspec.setStatus`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OpenspecStatusArgs {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    #[serde(default, rename = "type")]
+    pub(crate) kind: Option<String>,
+}
+
 /// Arguments of `openspec.show`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -177,8 +187,16 @@ pub(super) const TOOLS: &[Tool] = &[
     Tool {
         name: "openspec.sync",
         title: "Sync OpenSpec changes",
-        description: "Sync the project's openspec/ folder with its database (.twinsync/openspec.db): the files win conflicts, the losing version is kept; archived changes move, removed ones are soft-deleted. dry_run lists what would change.",
+        description: "Sync the project's openspec pair (its openspec/ folder and database, .twinsync/openspec.db) through the engine: the files win conflicts, the losing version is kept; archived changes move, removed ones are soft-deleted. The sync is in history.list and undone with design.undo. dry_run lists what would change.",
         input: schema::<OpenspecSyncArgs>,
+        read_only: false,
+        destructive: false,
+    },
+    Tool {
+        name: "openspec.setStatus",
+        title: "Set an OpenSpec lifecycle status",
+        description: "Set the lifecycle status of a change (or a spec, with type \"spec\") in the OpenSpec database: proposing, approved, assigned, in_progress, review or archived. Task progress moves it on from there.",
+        input: schema::<OpenspecStatusArgs>,
         read_only: false,
         destructive: false,
     },
