@@ -19,8 +19,9 @@
 pub mod api;
 pub mod config;
 mod error;
+mod design_pair;
+pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
-pub use kinds::design_drift;
 mod lease;
 pub mod mcp;
 mod notify;

@@ -27,6 +27,7 @@ use twinsync_fs::{FsOptions, FsReplica};
 
 use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
 use crate::error::{Error, Result};
+use crate::design_pair;
 use crate::kinds;
 use crate::lease;
 use crate::replicas::AnyReplica;
@@ -51,6 +52,10 @@ pub struct SyncRequest {
     pub allow_mass_delete: bool,
     /// What set it off.
     pub trigger: Trigger,
+    /// Directions of single items (by key, or by folder prefix ending in `/`), over the
+    /// pair's direction: `twinsync design sync --component NAME=DIRECTION`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub item_directions: std::collections::BTreeMap<String, Direction>,
 }
 
 /// How [`Project::resolve`] settles a conflict.
@@ -162,20 +167,22 @@ impl Project {
     }
 
     /// The folder holding `.twinsync/`, searching from `start` upwards, as git finds `.git`.
+    /// A folder with only the design state of earlier releases counts (see `design_pair`).
     pub fn find(start: &Path) -> Result<PathBuf> {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
         start
             .ancestors()
-            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file())
+            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file() || design_pair::has_old_design_state(d))
             .map(Path::to_path_buf)
             .ok_or(Error::NotAProject { start })
     }
 
     fn open_at(dir: &Path) -> Result<Project> {
+        design_pair::write_config_for_old_state(dir)?;
         let config = Config::load(&dir.join(config::DIR).join(config::CONFIG_FILE))?;
         let store_url = StoreUrl::for_project(dir, &config)?;
         let store = store_url.open(config.store.project.as_deref())?;
-        Ok(Project {
+        let mut project = Project {
             dir: dir.to_path_buf(),
             config,
             store_url,
@@ -185,7 +192,9 @@ impl Project {
             progress: None,
             lease_wait: DEFAULT_LEASE_WAIT,
             on_wait: None,
-        })
+        };
+        design_pair::migrate_old_design_state(&mut project)?;
+        Ok(project)
     }
 
     /// The project folder (the one holding `.twinsync/`).
@@ -289,7 +298,7 @@ impl Project {
             return Ok(self.pair_names());
         }
         for n in names {
-            self.pair(n)?;
+            self.pair_config(n)?;
         }
         Ok(names.to_vec())
     }
@@ -325,9 +334,14 @@ impl Project {
         self.dir.join(config::DIR).join(config::CONFIG_FILE)
     }
 
-    /// Opens the two sides of `folders` pair `name`: folders, or the documents table of
-    /// the store's database (SQLite, or PostgreSQL shared under the project id).
+    /// Opens the two sides of pair `name` that runs on the engine: folders, or the
+    /// documents table of the store's database (SQLite, or PostgreSQL shared under the
+    /// project id); for a `design` pair, its code and design components files.
     pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
+        let design = self.pair_config(name)?;
+        if design.kind == PairKind::Design {
+            return design_pair::open_design_sides(&self.dir, name, &design);
+        }
         let pair = self.folders_pair(name)?;
         let rules = self.config.hash_rules(pair);
         let state = self.dir.join(config::DIR);
@@ -360,6 +374,15 @@ impl Project {
             }
         }
         Ok((left, right))
+    }
+
+    /// Pair `name`'s config when it syncs through the engine here (`folders`, `design`).
+    fn engine_pair(&self, name: &str) -> Result<PairConfig> {
+        let pair = self.pair_config(name)?;
+        if pair.kind == PairKind::Design {
+            return Ok(pair);
+        }
+        self.folders_pair(name).cloned()
     }
 
     fn folders_pair(&self, name: &str) -> Result<&PairConfig> {
@@ -398,7 +421,10 @@ impl Project {
     fn sync_options(&self, pair: &PairConfig, req: &SyncRequest) -> SyncOptions {
         SyncOptions {
             policy: req.policy.unwrap_or(pair.policy),
-            directions: Directions::all(req.direction.unwrap_or(pair.direction)),
+            directions: Directions {
+                default: req.direction.unwrap_or(pair.direction),
+                overrides: req.item_directions.clone(),
+            },
             trigger: req.trigger,
             allow_mass_delete: req.allow_mass_delete,
         }
@@ -468,19 +494,20 @@ impl Project {
     pub fn status_pairs(&mut self, names: &[String]) -> Result<Vec<PairStatus>> {
         let mut out = Vec::new();
         for name in self.select_pairs(names)? {
-            let kind = self.pair(&name)?.kind;
+            let kind = self.pair_config(&name)?.kind;
             out.push(match kind {
                 PairKind::Folders => kinds::folders_status(&name, &self.status_of(&name)?),
                 PairKind::Openspec => kinds::openspec_status(&self.dir, &name, self.pair(&name)?)?,
-                PairKind::Design => kinds::design_status(&self.dir, &name, self.pair(&name)?)?,
+                PairKind::Design => self.design_status(&name)?,
             });
         }
         Ok(out)
     }
 
-    /// A dry run of `folders` pair `name`: the plan with unified diffs. Changes nothing.
+    /// A dry run of pair `name` (`folders` or `design`): the plan with unified diffs.
+    /// Changes nothing.
     pub fn preview_of(&mut self, name: &str, req: &SyncRequest) -> Result<Preview> {
-        let opts = self.sync_options(self.folders_pair(name)?, req);
+        let opts = self.sync_options(&self.engine_pair(name)?, req);
         self.with_engine(name, |e, l, r| e.preview(l, r, &opts))
     }
 
@@ -488,15 +515,14 @@ impl Project {
     /// pair, refuses under another owner's project lock, and records a `sync_failed`
     /// event when the sync cannot run at all.
     pub fn sync_pair(&mut self, name: &str, req: &SyncRequest) -> Result<OperationReport> {
-        let pair = self.pair(name)?.clone();
+        let pair = self.pair_config(name)?;
         let what = format!("sync of pair {name}");
         let result = self.writing(name, &what, |p| match pair.kind {
-            PairKind::Folders => {
+            PairKind::Folders | PairKind::Design => {
                 let opts = p.sync_options(&pair, req);
                 p.with_engine(name, |e, l, r| e.sync(l, r, &opts))
             }
             PairKind::Openspec => kinds::openspec_sync(p, name, &pair, req),
-            PairKind::Design => Err(kinds::design_sync_unsupported(name)),
         });
         match &result {
             Err(e @ (Error::Core(_) | Error::Io { .. } | Error::Store { .. })) => {
@@ -510,21 +536,11 @@ impl Project {
     }
 
     /// Syncs each pair in `names` (every pair when empty). A pair that cannot run is an
-    /// error for the whole call; a design pair, which does not sync through the engine
-    /// yet, is listed as skipped.
+    /// error for the whole call.
     pub fn sync_pairs(&mut self, names: &[String], req: &SyncRequest) -> Result<Vec<PairSync>> {
         let mut out = Vec::new();
         for name in self.select_pairs(names)? {
-            let kind = self.pair(&name)?.kind;
-            if kind == PairKind::Design {
-                out.push(PairSync {
-                    pair: name.clone(),
-                    kind,
-                    report: None,
-                    skipped: Some(kinds::design_sync_unsupported(&name).to_string()),
-                });
-                continue;
-            }
+            let kind = self.pair_config(&name)?.kind;
             let report = self.sync_pair(&name, req)?;
             out.push(PairSync { pair: name, kind, report: Some(report), skipped: None });
         }
@@ -555,7 +571,7 @@ impl Project {
             (None, Some(p)) => p.to_string(),
             (None, None) => self.newest_undoable_pair()?,
         };
-        self.folders_pair(&name)?;
+        self.engine_pair(&name)?;
         self.writing(&name, "undo", |p| p.with_engine(&name, |e, l, r| e.undo(l, r, operation_id)))
     }
 
