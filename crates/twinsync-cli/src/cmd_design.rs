@@ -40,12 +40,14 @@ enum DesignCommand {
 
 #[derive(Args)]
 struct SyncFiles {
-    /// Code side: twinsync components.json (or a read-only Storybook manifest).
-    #[arg(long, value_name = "FILE")]
-    code: PathBuf,
-    /// Design manifest (twinsync components.json; created if missing), or a read-only Figma file.
-    #[arg(long, value_name = "FILE")]
-    design: PathBuf,
+    /// Code side: twinsync components.json (or a read-only Storybook manifest); repeat to
+    /// name a design pair's other code files (a Storybook index), which are compared, not synced.
+    #[arg(long, required = true, value_name = "FILE")]
+    code: Vec<PathBuf>,
+    /// Design manifest (twinsync components.json; created if missing), or a read-only Figma
+    /// file; repeatable like --code.
+    #[arg(long, required = true, value_name = "FILE")]
+    design: Vec<PathBuf>,
     /// The project's store as a SQLite file, as TWINSYNC_STORE_URL=sqlite:FILE would
     /// (default: the project's store, .twinsync/state.db unless configured).
     #[arg(long, value_name = "FILE")]
@@ -424,7 +426,9 @@ fn open_project(root: &Path, store: Option<&Path>, create: bool) -> Result<Optio
 fn design_pair(f: &SyncFiles, root: &Path) -> Result<(Project, String), String> {
     let root = absolute_root(root)?;
     let mut project = open_project(&root, f.store.as_deref(), true)?.expect("created when missing");
-    let pair = project.design_pair_for(&[at(&root, &f.code)], &[at(&root, &f.design)]).map_err(|e| e.to_string())?;
+    let code: Vec<PathBuf> = f.code.iter().map(|p| at(&root, p)).collect();
+    let design: Vec<PathBuf> = f.design.iter().map(|p| at(&root, p)).collect();
+    let pair = project.design_pair_for(&code, &design).map_err(|e| e.to_string())?;
     Ok((project, pair))
 }
 
