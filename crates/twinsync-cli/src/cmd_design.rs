@@ -401,10 +401,11 @@ fn absolute_root(root: &Path) -> Result<PathBuf, String> {
     root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))
 }
 
-/// The project holding `root`. Without one, `design sync|undo` (`create`) make `root` a
+/// The project holding `root` (a folder with only the design state of earlier releases
+/// opens as one, and migrates). Without one, `design sync|undo` (`create`) make `root` a
 /// project with no configured pairs, where the implicit design pair lives, as earlier
-/// releases kept their design state under `root/.twinsync/design/`; so does any command
-/// in a folder with that old state, which the opening then migrates.
+/// releases kept their design state under `root/.twinsync/design/`; `design drift`
+/// compares two-way and writes nothing.
 fn open_project(root: &Path, store: Option<&Path>, create: bool) -> Result<Option<Project>, String> {
     if let Some(file) = store {
         // Through the facade's own store selection, not a second store of our own.
@@ -412,7 +413,7 @@ fn open_project(root: &Path, store: Option<&Path>, create: bool) -> Result<Optio
     }
     match Project::open(root) {
         Ok(p) => Ok(Some(p)),
-        Err(twinsync::Error::NotAProject { .. }) if create || root.join(".twinsync/design").is_dir() => {
+        Err(twinsync::Error::NotAProject { .. }) if create => {
             let mut config = twinsync::Config::new(".", ".");
             config.pairs.clear();
             Project::init_with(root, config).map(Some).map_err(|e| e.to_string())
