@@ -12,8 +12,8 @@ use twinsync::core::coverage::CoverageOptions;
 use twinsync::design::drift::{Base, ComponentStatus, DriftReport};
 use twinsync::design::scaffold::{scaffold_files, scaffold_json, Outcome, ScaffoldOptions};
 use twinsync::design::sync::{component_key, DesignDirection};
-use twinsync::{Project, SyncRequest};
 use twinsync::design::{coverage_report, html_report};
+use twinsync::{Project, SyncRequest};
 
 use crate::cmd_project::Common;
 

@@ -153,7 +153,8 @@ fn design_shortcuts_act_on_the_configured_pair_or_the_implicit_one() {
     let tmp = project();
     let root = tmp.path();
     // Files the `ui` pair has: its operation, its base.
-    let files = ["--code", "code/components.json", "--code", "storybook/index.json", "--design", "design/components.json"];
+    let files =
+        ["--code", "code/components.json", "--code", "storybook/index.json", "--design", "design/components.json"];
     let o = ok(run(root, &[&["design", "sync"][..], &files].concat()));
     assert!(text(&o).contains("3 applied"), "{}", text(&o));
     let h = json(&ok(run(root, &["history", "--json", "--pair", "ui"])));

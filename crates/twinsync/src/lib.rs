@@ -18,8 +18,8 @@
 
 pub mod api;
 pub mod config;
-mod error;
 mod design_pair;
+mod error;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
 mod lease;

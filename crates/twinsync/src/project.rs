@@ -26,8 +26,8 @@ use twinsync_core::{
 use twinsync_fs::{FsOptions, FsReplica};
 
 use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
-use crate::error::{Error, Result};
 use crate::design_pair;
+use crate::error::{Error, Result};
 use crate::kinds;
 use crate::lease;
 use crate::replicas::AnyReplica;

@@ -129,5 +129,8 @@ fn the_old_undo_stack_still_undoes_through_the_engine() {
     let undo = p.undo_in(Some(&pair), None).unwrap();
     assert_eq!(undo.operation_id, BADGE);
     assert_eq!(undo.restored.len(), 1, "{undo:?}");
-    assert!(!std::fs::read_to_string(dir.join("components.json")).unwrap().contains("\"info\""), "Badge put back in code");
+    assert!(
+        !std::fs::read_to_string(dir.join("components.json")).unwrap().contains("\"info\""),
+        "Badge put back in code"
+    );
 }

@@ -134,7 +134,8 @@ fn copy_store(from: &dyn Store, to: &mut dyn Store, now: twinsync_core::Timestam
             } else {
                 Vec::new()
             };
-            let mut digests: Vec<Digest> = entries.iter().flat_map(|u| [u.pre, u.post, u.base_before]).flatten().collect();
+            let mut digests: Vec<Digest> =
+                entries.iter().flat_map(|u| [u.pre, u.post, u.base_before]).flatten().collect();
             digests.extend(base.get(&h.key));
             h.scope = scope.to_string();
             to.commit_item(&ItemCommit {
@@ -245,9 +246,7 @@ fn import_base_json(p: &mut Project, path: &Path) -> Result<()> {
             continue;
         }
         let content = Content::Json(serde_json::to_string(&component.canonical()).expect("a component serialises"));
-        let digest = rules
-            .digest(&content)
-            .map_err(|e| design_error(IMPLICIT_DESIGN_PAIR, format!("{key}: {e}")))?;
+        let digest = rules.digest(&content).map_err(|e| design_error(IMPLICIT_DESIGN_PAIR, format!("{key}: {e}")))?;
         commit_base(p.store(), &key, digest, vec![(digest, content)], now)?;
     }
     Ok(())

@@ -189,8 +189,7 @@ fn design_base(store: &dyn Store, scope: &str) -> Result<Base> {
                 .map_err(|e| design_error(scope, format!("{key}: the base is not a component: {e}")))?,
             _ => return Err(design_error(scope, format!("{key}: the base is not a component"))),
         };
-        base.components
-            .insert(name.to_string(), BaseEntry { code: Some(component.clone()), design: Some(component) });
+        base.components.insert(name.to_string(), BaseEntry { code: Some(component.clone()), design: Some(component) });
     }
     Ok(base)
 }

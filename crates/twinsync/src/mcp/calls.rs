@@ -11,8 +11,8 @@ use twinsync_core::audit::AuditRecord;
 use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy};
 
 use super::catalogue::{
-    CoverageArgs, DriftArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecSyncArgs, SyncArgs,
-    UndoArgs,
+    CoverageArgs, DriftArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecSyncArgs,
+    SyncArgs, UndoArgs,
 };
 use super::{RpcError, INVALID_PARAMS};
 use crate::{Project, SyncRequest};
