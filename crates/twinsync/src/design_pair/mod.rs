@@ -109,6 +109,7 @@ impl Project {
             return Ok(name);
         }
         let pair = PairConfig::new(PairKind::Design, &code.join(","), &design.join(","));
+        // Checked under a stand-in name: the real one holds a `:` no configured pair may.
         pair.validate("design-implicit").map_err(|m| design_error(IMPLICIT_DESIGN_PAIR, m))?;
         let bytes = serde_json::to_vec(&pair).expect("a pair config always serialises");
         if self.store_ref().kv_get(IMPLICIT_NS, IMPLICIT_DESIGN_PAIR)?.as_deref() != Some(bytes.as_slice()) {
@@ -262,7 +263,7 @@ pub(crate) fn open_design_sides(dir: &Path, name: &str, pair: &PairConfig) -> Re
 }
 
 /// The item key of component `name` in a design pair.
-pub fn design_component_key(name: &str) -> std::result::Result<Key, String> {
+pub(crate) fn design_component_key(name: &str) -> std::result::Result<Key, String> {
     twinsync_design::sync::component_key(name).map_err(|e| e.to_string())
 }
 
