@@ -209,3 +209,29 @@ fn a_project_made_by_the_previous_release_shows_its_old_design_history() {
     let again = json(&ok(run(root, &["history", "--json"])));
     assert_eq!(again["operations"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn a_component_changed_on_both_sides_is_a_conflict_settled_by_resolve() {
+    let tmp = project();
+    let root = tmp.path();
+    ok(run(root, &["sync", "--pair", "ui"]));
+    edit(root, "code/components.json", "\"secondary\"", "\"secondary\", \"ghost\"");
+    edit(root, "design/components.json", "\"secondary\"", "\"secondary\", \"outline\"");
+    let st = run(root, &["status", "--json", "--pair", "ui"]);
+    assert!(!st.status.success(), "status exits non-zero on a conflict: {}", text(&st));
+    assert_eq!(json(&st)["pairs"][0]["items"][0]["key"], "Button", "{}", text(&st));
+    assert_eq!(json(&st)["pairs"][0]["conflicts"], 1, "{}", text(&st));
+    let synced = run(root, &["sync", "--pair", "ui", "--json"]);
+    assert!(!synced.status.success(), "a conflict left for a person fails the sync: {}", text(&synced));
+    assert_eq!(json(&synced)["pairs"][0]["report"]["counts"]["conflicts"], 1);
+    assert!(read(root, "design/components.json").contains("\"outline\""), "the manual policy wrote nothing");
+
+    let r = json(&ok(run(root, &["resolve", "components/button", "--pair", "ui", "--take", "left", "--json"])));
+    assert_eq!(r["counts"]["applied"], 1, "{r}");
+    assert!(read(root, "design/components.json").contains("\"ghost\""));
+    assert!(!read(root, "design/components.json").contains("\"outline\""));
+    assert_eq!(status(root, "ui")["items"].as_array().unwrap().len(), 0);
+    // Settling is undoable like a sync: design gets its own edit back.
+    ok(run(root, &["undo", "--pair", "ui"]));
+    assert!(read(root, "design/components.json").contains("\"outline\""));
+}

@@ -547,10 +547,11 @@ impl Project {
         Ok(out)
     }
 
-    /// Settles one drifted item of `folders` pair `name` by hand, as an undoable
-    /// operation: `take` a side's version, or given content for both sides.
+    /// Settles one drifted item of pair `name` (`folders` or `design`, where an item is
+    /// `components/<name>`) by hand, as an undoable operation: `take` a side's version,
+    /// or given content for both sides.
     pub fn resolve(&mut self, name: &str, key: &str, take: Take) -> Result<OperationReport> {
-        self.folders_pair(name)?;
+        self.engine_pair(name)?;
         let key = Key::new(key).map_err(twinsync_core::Error::from)?;
         let resolution = match take {
             Take::Side(s) => Resolution::Take(s),
