@@ -66,7 +66,7 @@ async def main(binary, project):
             assert set(tools) == expected, sorted(tools)
             sync_schema = field(tools["design.sync"], "input_schema", "inputSchema")
             assert sync_schema["type"] == "object"
-            assert {"dry_run", "policy", "direction"} <= set(sync_schema["properties"]), sync_schema
+            assert {"dry_run", "policy", "direction", "pair"} <= set(sync_schema["properties"]), sync_schema
             release_schema = field(tools["lock.release"], "input_schema", "inputSchema")
             assert release_schema.get("required") == ["token"], release_schema
 
@@ -99,6 +99,13 @@ async def main(binary, project):
             assert not err and env["success"] and env["metrics"]["restored"] == 1, env
             assert b_note.read_bytes() == old, "undo did not restore b/notes/one.md"
             assert env["payload"]["operation_id"] != first_op
+
+            # `pair` names the pair the design.* tools act on (here the only one).
+            env, err = await call(s, "design.driftReport", {"pair": "default"})
+            assert not err and env["payload"]["pair"] == "default", env
+            assert env["payload"]["items"] == [{"key": "notes/one.md", "class": "changed_left"}], env
+            env, err = await call(s, "design.sync", {"pair": "nope", "dry_run": True})
+            assert err and "nope" in env["payload"]["error"]["message"], env
 
             # Tool failures are results a person can act on.
             env, err = await call(s, "design.undo", {"operation_id": "no-such-operation"})

@@ -18,9 +18,10 @@
 
 pub mod api;
 pub mod config;
+mod design_pair;
 mod error;
+pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
-pub use kinds::design_drift;
 mod lease;
 pub mod mcp;
 mod notify;

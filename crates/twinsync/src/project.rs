@@ -28,6 +28,7 @@ use twinsync_core::{
 use twinsync_fs::{FsOptions, FsReplica};
 
 use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
+use crate::design_pair;
 use crate::error::{Error, Result};
 use crate::kinds;
 use crate::lease;
@@ -56,6 +57,10 @@ pub struct SyncRequest {
     pub trigger: Trigger,
     /// Only items whose key starts with one of these (every item when empty).
     pub only: Vec<String>,
+    /// Directions of single items (by key, or by folder prefix ending in `/`), over the
+    /// pair's direction: `twinsync design sync --component NAME=DIRECTION`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub item_directions: std::collections::BTreeMap<String, Direction>,
 }
 
 /// How [`Project::resolve`] settles a conflict.
@@ -170,16 +175,18 @@ impl Project {
     }
 
     /// The folder holding `.twinsync/`, searching from `start` upwards, as git finds `.git`.
+    /// A folder with only the design state of earlier releases counts (see `design_pair`).
     pub fn find(start: &Path) -> Result<PathBuf> {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
         start
             .ancestors()
-            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file())
+            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file() || design_pair::has_old_design_state(d))
             .map(Path::to_path_buf)
             .ok_or(Error::NotAProject { start })
     }
 
     fn open_at(dir: &Path) -> Result<Project> {
+        design_pair::write_config_for_old_state(dir)?;
         let config = Config::load(&dir.join(config::DIR).join(config::CONFIG_FILE))?;
         let mut project = Project::with_config(dir, config)?;
         // State an older twinsync kept beside an openspec pair's database moves into the
@@ -196,7 +203,7 @@ impl Project {
     pub(crate) fn with_config(dir: &Path, config: Config) -> Result<Project> {
         let store_url = StoreUrl::for_project(dir, &config)?;
         let store = store_url.open(config.store.project.as_deref())?;
-        Ok(Project {
+        let mut project = Project {
             dir: dir.to_path_buf(),
             config,
             store_url,
@@ -207,7 +214,9 @@ impl Project {
             lease_wait: DEFAULT_LEASE_WAIT,
             on_wait: None,
             openspec_dbs: BTreeMap::new(),
-        })
+        };
+        design_pair::migrate_old_design_state(&mut project)?;
+        Ok(project)
     }
 
     /// The project folder (the one holding `.twinsync/`).
@@ -311,7 +320,7 @@ impl Project {
             return Ok(self.pair_names());
         }
         for n in names {
-            self.pair(n)?;
+            self.pair_config(n)?;
         }
         Ok(names.to_vec())
     }
@@ -361,13 +370,17 @@ impl Project {
         self.dir.join(config::DIR).join(config::CONFIG_FILE)
     }
 
-    /// Opens the two sides of `folders` pair `name`: folders, or the documents table of
-    /// the store's database (SQLite, or PostgreSQL shared under the project id).
+    /// Opens the two sides of pair `name` that runs on the engine: folders, or the
+    /// documents table of the store's database (SQLite, or PostgreSQL shared under the
+    /// project id); for a `design` pair, its code and design components files.
     pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
-        let pair = self.engine_pair(name)?;
-        if pair.kind == PairKind::Openspec {
-            return self.openspec_sides(name, pair);
+        let pair = self.pair_config(name)?;
+        match pair.kind {
+            PairKind::Design => return design_pair::open_design_sides(&self.dir, name, &pair),
+            PairKind::Openspec => return self.openspec_sides(name),
+            PairKind::Folders => {}
         }
+        let pair = &pair;
         let rules = self.config.hash_rules(pair);
         let state = self.dir.join(config::DIR);
         let open = |spec: &str| -> Result<AnyReplica> {
@@ -404,7 +417,7 @@ impl Project {
     /// The `openspec` pair's sides: its `openspec/` folder and the rows of the OpenSpec
     /// database beside it (`.twinsync/openspec.db` in the folder holding `openspec/`),
     /// under the project name the OpenSpec commands give it.
-    fn openspec_sides(&self, name: &str, _pair: &PairConfig) -> Result<(AnyReplica, AnyReplica)> {
+    fn openspec_sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
         let unsupported =
             |message: String| Error::Unsupported { pair: name.to_string(), kind: "openspec".into(), message };
         let side = self.openspec_db_side(name)?;
@@ -415,19 +428,6 @@ impl Project {
         let db = twinsync_openspec::Db::open(&side.path).map_err(|e| unsupported(e.to_string()))?;
         let db = twinsync_openspec::OpenSpecDb::new(db, side.project, self.clock.clone());
         Ok((AnyReplica::OpenSpecFiles(files), AnyReplica::OpenSpecDb(db)))
-    }
-
-    /// Pair `name`, when its kind syncs through the engine.
-    fn engine_pair(&self, name: &str) -> Result<&PairConfig> {
-        let pair = self.pair(name)?;
-        if pair.kind == PairKind::Design {
-            return Err(Error::Unsupported {
-                pair: name.to_string(),
-                kind: pair.kind.to_string(),
-                message: "this needs a folders or openspec pair".into(),
-            });
-        }
-        Ok(pair)
     }
 
     fn save_stat_caches(&mut self, name: &str, left: &mut AnyReplica, right: &mut AnyReplica) -> Result<()> {
@@ -454,7 +454,10 @@ impl Project {
     fn sync_options(&self, pair: &PairConfig, req: &SyncRequest) -> SyncOptions {
         SyncOptions {
             policy: req.policy.unwrap_or(pair.policy),
-            directions: Directions::all(req.direction.unwrap_or(pair.direction)),
+            directions: Directions {
+                default: req.direction.unwrap_or(pair.direction),
+                overrides: req.item_directions.clone(),
+            },
             trigger: req.trigger,
             allow_mass_delete: req.allow_mass_delete,
             only: req.only.clone(),
@@ -467,7 +470,7 @@ impl Project {
         name: &str,
         f: impl FnOnce(&mut Engine<'_>, &mut AnyReplica, &mut AnyReplica) -> twinsync_core::Result<T>,
     ) -> Result<T> {
-        if self.pair(name)?.kind == PairKind::Openspec {
+        if self.pair_config(name)?.kind == PairKind::Openspec {
             self.openspec_migrate(name)?;
         }
         let (mut left, mut right) = self.sides(name)?;
@@ -528,18 +531,19 @@ impl Project {
     pub fn status_pairs(&mut self, names: &[String]) -> Result<Vec<PairStatus>> {
         let mut out = Vec::new();
         for name in self.select_pairs(names)? {
-            let kind = self.pair(&name)?.kind;
+            let kind = self.pair_config(&name)?.kind;
             out.push(match kind {
                 PairKind::Folders | PairKind::Openspec => kinds::engine_status(&name, kind, &self.status_of(&name)?),
-                PairKind::Design => kinds::design_status(&self.dir, &name, self.pair(&name)?)?,
+                PairKind::Design => self.design_status(&name)?,
             });
         }
         Ok(out)
     }
 
-    /// A dry run of `folders` pair `name`: the plan with unified diffs. Changes nothing.
+    /// A dry run of pair `name` (`folders` or `design`): the plan with unified diffs.
+    /// Changes nothing.
     pub fn preview_of(&mut self, name: &str, req: &SyncRequest) -> Result<Preview> {
-        let opts = self.sync_options(self.engine_pair(name)?, req);
+        let opts = self.sync_options(&self.pair_config(name)?, req);
         self.with_engine(name, |e, l, r| e.preview(l, r, &opts))
     }
 
@@ -547,10 +551,10 @@ impl Project {
     /// pair, refuses under another owner's project lock, and records a `sync_failed`
     /// event when the sync cannot run at all.
     pub fn sync_pair(&mut self, name: &str, req: &SyncRequest) -> Result<OperationReport> {
-        let pair = self.pair(name)?.clone();
+        let pair = self.pair_config(name)?;
         let what = format!("sync of pair {name}");
         let result = self.writing(name, &what, |p| match pair.kind {
-            PairKind::Folders => {
+            PairKind::Folders | PairKind::Design => {
                 let opts = p.sync_options(&pair, req);
                 p.with_engine(name, |e, l, r| e.sync(l, r, &opts))
             }
@@ -560,7 +564,6 @@ impl Project {
                 p.openspec_mark_conflicts(name, &op)?;
                 Ok(op)
             }
-            PairKind::Design => Err(kinds::design_sync_unsupported(name)),
         });
         match &result {
             Err(e @ (Error::Core(_) | Error::Io { .. } | Error::Store { .. })) => {
@@ -574,31 +577,22 @@ impl Project {
     }
 
     /// Syncs each pair in `names` (every pair when empty). A pair that cannot run is an
-    /// error for the whole call; a design pair, which does not sync through the engine
-    /// yet, is listed as skipped.
+    /// error for the whole call.
     pub fn sync_pairs(&mut self, names: &[String], req: &SyncRequest) -> Result<Vec<PairSync>> {
         let mut out = Vec::new();
         for name in self.select_pairs(names)? {
-            let kind = self.pair(&name)?.kind;
-            if kind == PairKind::Design {
-                out.push(PairSync {
-                    pair: name.clone(),
-                    kind,
-                    report: None,
-                    skipped: Some(kinds::design_sync_unsupported(&name).to_string()),
-                });
-                continue;
-            }
+            let kind = self.pair_config(&name)?.kind;
             let report = self.sync_pair(&name, req)?;
             out.push(PairSync { pair: name, kind, report: Some(report), skipped: None });
         }
         Ok(out)
     }
 
-    /// Settles one drifted item of `folders` pair `name` by hand, as an undoable
-    /// operation: `take` a side's version, or given content for both sides.
+    /// Settles one drifted item of pair `name` (`folders` or `design`, where an item is
+    /// `components/<name>`) by hand, as an undoable operation: `take` a side's version,
+    /// or given content for both sides.
     pub fn resolve(&mut self, name: &str, key: &str, take: Take) -> Result<OperationReport> {
-        self.engine_pair(name)?;
+        self.pair_config(name)?;
         let key = Key::new(key).map_err(twinsync_core::Error::from)?;
         let resolution = match take {
             Take::Side(s) => Resolution::Take(s),
@@ -619,7 +613,7 @@ impl Project {
             (None, Some(p)) => p.to_string(),
             (None, None) => self.newest_undoable_pair()?,
         };
-        self.engine_pair(&name)?;
+        self.pair_config(&name)?;
         self.writing(&name, "undo", |p| p.with_engine(&name, |e, l, r| e.undo(l, r, operation_id)))
     }
 

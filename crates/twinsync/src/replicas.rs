@@ -1,9 +1,10 @@
-//! The kinds of replica a project config can name: a folder or the project database
-//! (the documents table of the SQLite or the PostgreSQL store), and the two sides of
-//! an `openspec` pair.
+//! The kinds of replica a project config can name: a folder, the project database
+//! (the documents table of the SQLite or the PostgreSQL store), the two sides of an
+//! `openspec` pair, or a components file of a design pair.
 
 use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
+use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
 use twinsync_openspec::{OpenSpecDb, OpenSpecFiles};
 use twinsync_postgres::PgReplica;
@@ -23,6 +24,8 @@ pub enum AnyReplica {
     OpenSpecFiles(OpenSpecFiles),
     /// The OpenSpec database of an `openspec` pair.
     OpenSpecDb(OpenSpecDb),
+    /// The components of a design pair's side (code or design), one item per component.
+    Design(ManifestReplica),
 }
 
 impl AnyReplica {
@@ -33,6 +36,7 @@ impl AnyReplica {
             AnyReplica::Pg(r) => r,
             AnyReplica::OpenSpecFiles(r) => r,
             AnyReplica::OpenSpecDb(r) => r,
+            AnyReplica::Design(r) => r,
         }
     }
     fn inner_mut(&mut self) -> &mut dyn Replica {
@@ -42,6 +46,7 @@ impl AnyReplica {
             AnyReplica::Pg(r) => r,
             AnyReplica::OpenSpecFiles(r) => r,
             AnyReplica::OpenSpecDb(r) => r,
+            AnyReplica::Design(r) => r,
         }
     }
 }

@@ -378,10 +378,15 @@ fn a_database_made_by_the_release_before_the_engine_migrates_once_and_keeps_its_
     drop(conn);
 
     let (mut p, pair) = Project::for_openspec(&root, None, None).unwrap();
-    let old: Vec<String> = p.operations_of(std::slice::from_ref(&pair), 50).unwrap().into_iter().map(|o| o.operation_id).collect();
+    let old: Vec<String> =
+        p.operations_of(std::slice::from_ref(&pair), 50).unwrap().into_iter().map(|o| o.operation_id).collect();
     assert_eq!(old.len(), 4, "the four old history rows are operations now: {old:?}");
     assert!(old.iter().all(|id| id.starts_with("openspec-legacy-")), "{old:?}");
-    let edit = p.operations_of(std::slice::from_ref(&pair), 50).unwrap().into_iter().find(|o| o.trigger.as_str() == "user_edit");
+    let edit = p
+        .operations_of(std::slice::from_ref(&pair), 50)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.trigger.as_str() == "user_edit");
     let edit = edit.expect("the old edit keeps its trigger");
     assert_eq!(edit.items[0].key.as_str(), "changes/add-login/tasks.md");
     assert_eq!(edit.reversible_until, None, "an old operation cannot be undone");
