@@ -159,3 +159,106 @@ fn watch_logs_each_sync_until_stopped() {
     let v = seen.expect("the watcher logged a sync");
     assert_eq!(v["items"][0]["id"], "add-search");
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Issue 16's walk through the CLI: an openspec pair on a copy of the corpus and a design
+/// pair in one project; both sides of one OpenSpec document edited; the file wins, the
+/// database's version is kept and comes back with `undo --pair`; `history` lists every pair.
+#[test]
+fn an_openspec_pair_and_a_design_pair_share_one_history_and_one_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/openspec-corpus/openspec");
+    copy_tree(&corpus, &root.join("openspec"));
+    let components =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../twinsync/tests/fixtures/old_design_layout/components.json");
+    fs::create_dir_all(root.join("ui")).unwrap();
+    fs::copy(&components, root.join("ui/code.json")).unwrap();
+    fs::copy(&components, root.join("ui/design.json")).unwrap();
+    fs::create_dir_all(root.join("docs-a")).unwrap();
+    fs::create_dir_all(root.join("docs-b")).unwrap();
+    assert!(run(root, &["init", "docs-a", "docs-b"]).status.success());
+    assert!(run(root, &["pair", "add", "specs", ".", "db", "--kind", "openspec", "--policy", "prefer-left"])
+        .status
+        .success());
+    assert!(run(root, &["pair", "add", "ui", "ui/code.json", "ui/design.json", "--kind", "design"]).status.success());
+    let out = run(root, &["sync", "--json"]);
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+
+    // The shortcut acts on the project's pair.
+    let synced = json(&run(root, &["openspec", "sync", "--json"]));
+    assert_eq!(synced["report"]["items"], serde_json::json!([]), "{synced}");
+
+    // One document edited in an editor and in the web UI (straight into the database).
+    let change = "add-update-workflow";
+    let file = root.join(format!("openspec/changes/{change}/proposal.md"));
+    let editor = format!("{}\nEdited in an editor.\n", fs::read_to_string(&file).unwrap());
+    fs::write(&file, &editor).unwrap();
+    let web = "# From the web UI\n";
+    let db = rusqlite::Connection::open(root.join(".twinsync/openspec.db")).unwrap();
+    assert_eq!(db.execute("UPDATE items SET proposal = ?1 WHERE id = ?2", [web, change]).unwrap(), 1);
+    let out = run(root, &["sync", "--pair", "specs", "--json"]);
+    let report = json(&out)["pairs"][0]["report"].clone();
+    assert_eq!(report["counts"]["applied"], 1, "{report}");
+    assert_eq!(report["items"][0]["class"], "conflict_modify_modify", "{report}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), editor, "the file wins");
+    let proposal = |db: &rusqlite::Connection| -> String {
+        db.query_row("SELECT proposal FROM items WHERE id = ?1", [change], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(proposal(&db), editor);
+    let kept: String = db
+        .query_row(
+            "SELECT content FROM versions WHERE item_id = ?1 AND doc = 'proposal.md' ORDER BY seq DESC",
+            [change],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, web, "the database's version is recoverable");
+
+    // Undo of that operation puts the database's version back; the editor's file stays.
+    let op = report["operation_id"].as_str().unwrap().to_string();
+    let undo = json(&run(root, &["undo", "--pair", "specs", "--json"]));
+    assert_eq!(undo["operation_id"], op.as_str(), "{undo}");
+    assert_eq!(undo["refused"], serde_json::json!([]), "{undo}");
+    assert_eq!(proposal(&db), web);
+    assert_eq!(fs::read_to_string(&file).unwrap(), editor);
+
+    // History lists every pair's operations.
+    let history = json(&run(root, &["history", "--json"]));
+    let mut pairs: Vec<&str> =
+        history["operations"].as_array().unwrap().iter().map(|o| o["pair"].as_str().unwrap()).collect();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs, ["specs", "ui"], "{history}");
+}
+
+/// With no project at all, the shortcuts' pair is still a pair: `history` and `undo` see it.
+#[test]
+fn outside_a_project_history_and_undo_see_the_shortcuts_pair() {
+    let dir = fixture();
+    let root = dir.path();
+    assert!(run(root, &["openspec", "sync"]).status.success());
+    fs::write(root.join("openspec/changes/add-login/tasks.md"), "- [x] form\n- [x] session\n").unwrap();
+    let synced = json(&run(root, &["openspec", "sync", "--json"]));
+    assert_eq!(synced["report"]["items"][0]["outcome"], "updated", "{synced}");
+    assert!(!root.join(".twinsync/config.toml").exists(), "no config is written");
+    let history = json(&run(root, &["history", "--json"]));
+    assert_eq!(history["operations"].as_array().unwrap().len(), 2, "{history}");
+    assert_eq!(history["operations"][0]["pair"], "openspec");
+    let undo = run(root, &["undo", "--pair", "openspec", "--json"]);
+    assert!(undo.status.success(), "{}", String::from_utf8_lossy(&undo.stderr));
+    let q = json(&run(root, &["openspec", "query", "--json"]));
+    let login = q["items"].as_array().unwrap().iter().find(|i| i["id"] == "add-login").unwrap().clone();
+    assert_eq!(login["completedTasks"], 1, "the row is back as before: {login}");
+}

@@ -29,6 +29,12 @@ use crate::config::{Config, PairConfig, PairKind};
 use crate::error::{Error, Result};
 use crate::project::{derive_project_id, Project, SyncRequest};
 
+/// Whether `dir` holds an `openspec/` folder the shortcuts synced into its default
+/// database: a project even without a config (see `Project::find`).
+pub(crate) fn has_openspec_state(dir: &Path) -> bool {
+    dir.join(DEFAULT_DB).is_file() && dir.join("openspec").is_dir()
+}
+
 /// The OpenSpec database a shortcut named with `--db` or `--project`.
 #[derive(Debug, Clone)]
 pub(crate) struct OpenspecDb {

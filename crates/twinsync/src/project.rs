@@ -32,7 +32,7 @@ use crate::design_pair;
 use crate::error::{Error, Result};
 use crate::kinds;
 use crate::lease;
-use crate::openspec_pair::OpenspecDb;
+use crate::openspec_pair::{self, OpenspecDb};
 use crate::replicas::AnyReplica;
 use crate::stores::StoreUrl;
 
@@ -175,19 +175,32 @@ impl Project {
     }
 
     /// The folder holding `.twinsync/`, searching from `start` upwards, as git finds `.git`.
-    /// A folder with only the design state of earlier releases counts (see `design_pair`).
+    /// A folder with only the design state of earlier releases counts (see `design_pair`),
+    /// and so does one the OpenSpec shortcuts synced (see `openspec_pair`).
     pub fn find(start: &Path) -> Result<PathBuf> {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
         start
             .ancestors()
-            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file() || design_pair::has_old_design_state(d))
+            .find(|d| {
+                d.join(config::DIR).join(config::CONFIG_FILE).is_file()
+                    || design_pair::has_old_design_state(d)
+                    || openspec_pair::has_openspec_state(d)
+            })
             .map(Path::to_path_buf)
             .ok_or(Error::NotAProject { start })
     }
 
     fn open_at(dir: &Path) -> Result<Project> {
         design_pair::write_config_for_old_state(dir)?;
-        let config = Config::load(&dir.join(config::DIR).join(config::CONFIG_FILE))?;
+        let path = dir.join(config::DIR).join(config::CONFIG_FILE);
+        let config = if path.is_file() {
+            Config::load(&path)?
+        } else {
+            // A folder only the OpenSpec shortcuts used: no config is written for it.
+            let mut config = Config::empty();
+            config.store.project = Some(derive_project_id(dir));
+            config
+        };
         let mut project = Project::with_config(dir, config)?;
         // State an older twinsync kept beside an openspec pair's database moves into the
         // store now, so history shows it; a failure here surfaces when the pair is used.
@@ -195,6 +208,11 @@ impl Project {
             if pair.kind == PairKind::Openspec {
                 let _ = project.openspec_migrate(&name);
             }
+        }
+        // The shortcuts' implicit pair for an `openspec/` folder here that they synced, so
+        // `status`, `history` and `undo` see it.
+        if openspec_pair::has_openspec_state(dir) {
+            let _ = project.openspec_pair_for(dir, None, None);
         }
         Ok(project)
     }

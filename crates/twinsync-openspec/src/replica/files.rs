@@ -12,7 +12,7 @@ use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica};
 use twinsync_fs::{FsOptions, FsReplica};
 
 use super::database::valid_location;
-use super::item::{ItemKey, Part};
+use super::item::{is_delta, ItemKey, Part};
 use crate::db::{Kind, CHANGE_DOCS};
 use crate::workspace::ArchiveName;
 
@@ -45,7 +45,7 @@ fn change_folder(path: &str) -> Option<(&str, &str)> {
         }
         ("changes/".len() + dir.len(), tail)
     };
-    let is_item = CHANGE_DOCS.contains(&tail) || (tail.starts_with("specs/") && tail.ends_with("/spec.md"));
+    let is_item = CHANGE_DOCS.contains(&tail) || is_delta(tail);
     is_item.then(|| (&path[..folder_len], tail))
 }
 

@@ -14,6 +14,12 @@ use crate::db::{Kind, CHANGE_DOCS};
 /// The name of the item holding a change's folder.
 pub const LOCATION: &str = ".location";
 
+/// Whether `tail`, a path under a change folder, is one of its delta specs:
+/// `specs/<capability>/spec.md` (or a misplaced `specs/spec.md`, kept like any other).
+pub fn is_delta(tail: &str) -> bool {
+    tail.strip_prefix("specs/").is_some_and(|r| r == "spec.md" || r.ends_with("/spec.md"))
+}
+
 /// Which part of a row an item is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
@@ -48,9 +54,7 @@ impl ItemKey {
                 LOCATION => Part::Location,
                 t => match CHANGE_DOCS.iter().find(|d| **d == t) {
                     Some(d) => Part::Doc(d),
-                    None if t.starts_with("specs/") && t.ends_with("/spec.md") && t.len() > "specs//spec.md".len() => {
-                        Part::Delta(t.to_string())
-                    }
+                    None if is_delta(t) => Part::Delta(t.to_string()),
                     None => return None,
                 },
             };
@@ -82,6 +86,7 @@ mod tests {
             "changes/add-x/proposal.md",
             "changes/add-x/.location",
             "changes/add-x/specs/auth/spec.md",
+            "changes/add-x/specs/spec.md",
             "specs/auth/spec.md",
             "specs/a/b/spec.md",
         ] {
