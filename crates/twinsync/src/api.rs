@@ -428,6 +428,28 @@ pub fn openspec_sync(dir: &str, opts: &OpenspecSyncOptions) -> Result<Value> {
     to_json(&project.openspec_sync(&pair, &req)?)
 }
 
+/// OpenSpec `status ID STATUS`: sets the lifecycle status (`proposing`, `approved`,
+/// `assigned`, `in_progress`, `review`, `archived`) of change `id` (or spec, with `kind`
+/// `"spec"`) in the database of the `openspec/` folder found from `dir` upwards; returns
+/// the row without its documents: `{type, id, title, status, path, ...}`.
+pub fn openspec_set_status(dir: &str, id: &str, status: &str, kind: Option<&str>) -> Result<Value> {
+    let status: twinsync_openspec::Status =
+        status.parse().map_err(|e: twinsync_openspec::db::UnknownStatus| invalid(e.to_string()))?;
+    let kind = match kind {
+        None | Some("change") => twinsync_openspec::Kind::Change,
+        Some("spec") => twinsync_openspec::Kind::Spec,
+        Some(other) => return Err(invalid(format!("type {other:?}: expected change or spec"))),
+    };
+    let root = twinsync_openspec::find_root(Path::new(dir)).map_err(workspace_error)?;
+    let (mut project, pair) = Project::for_openspec(&root, None, None)?;
+    let row = project.openspec_set_status(&pair, kind, id, status)?;
+    Ok(json!({
+        "type": row.kind, "id": row.id, "title": row.title, "status": row.status, "path": row.path,
+        "archivedOn": row.archived_on, "completedTasks": row.tasks_done, "totalTasks": row.tasks_total,
+        "requirements": row.requirements, "deleted": row.deleted,
+    }))
+}
+
 /// A design error as a binding error: a missing file is `NOT_FOUND`, a file that is not
 /// what it should be `INVALID_INPUT`, any other failure `IO`.
 fn design_error(e: twinsync_design::DesignError) -> Error {

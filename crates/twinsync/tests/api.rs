@@ -253,6 +253,13 @@ fn openspec_sync_copies_the_folder_into_its_database_and_previews_first() {
     assert_eq!(code(api::openspec_sync(root, &missing)), "NOT_FOUND");
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(code(api::openspec_sync(empty.path().to_str().unwrap(), &Default::default())), "NOT_FOUND");
+
+    // The lifecycle status from outside, as the bindings set it.
+    let row = api::openspec_set_status(root, "add-login", "approved", None).unwrap();
+    assert_eq!((row["id"].as_str(), row["status"].as_str()), (Some("add-login"), Some("approved")), "{row}");
+    assert_eq!(code(api::openspec_set_status(root, "add-login", "done", None)), "INVALID_INPUT");
+    assert_eq!(code(api::openspec_set_status(root, "nope", "approved", None)), "NOT_FOUND");
+    assert_eq!(code(api::openspec_set_status(root, "add-login", "approved", Some("row"))), "INVALID_INPUT");
 }
 
 /// A Button with size sm|md|lg and stories for sm and md.
