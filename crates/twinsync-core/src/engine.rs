@@ -132,6 +132,9 @@ pub struct Scan {
     pub drift: Drift,
 }
 
+/// The history direction of an undo, and of the intents an undo records.
+const UNDO_DIRECTION: &str = "undo";
+
 /// Store namespace of the marker naming the operation a pair's run is applying.
 const RUNNING_NAMESPACE: &str = "running_operation";
 
@@ -485,6 +488,20 @@ impl<'a> Engine<'a> {
             }
             if unreadable {
                 // Settled by a later run, once the item can be read again.
+                continue;
+            }
+            if first.direction == UNDO_DIRECTION {
+                // An undo stopped between writing and recording: the item's restore is
+                // recorded when every side holds it, else left to the next sync like any
+                // change. The operation stays undoable for the items it did not reach.
+                if group.iter().all(|i| digests[idx(i.side)] == i.post) {
+                    let events = group
+                        .iter()
+                        .map(|i| self.doc_updated(&format!("undo-{op}"), &key, i.side, i.post.as_ref()))
+                        .collect();
+                    self.store.commit_undo(&self.undo_record(&key, &op, first.base_after, now, events))?;
+                }
+                self.store.drop_intents(&scope, &op, &key)?;
                 continue;
             }
             let (written, base) = settle(&group, digests);
@@ -1353,8 +1370,61 @@ impl<'a> Engine<'a> {
             audit_id: None,
         };
         let ctx = WriteContext { operation_id: format!("undo-{}", op.operation_id) };
+        // As a sync does: check every item, record what will be written (so a kill in
+        // between is finished by `recover`), write, flush each side once, and only then
+        // commit the restored items to the store.
+        let mut ready: Vec<(Key, Vec<UndoEntry>)> = Vec::new();
         for (key, sides) in by_key {
-            match self.undo_item(&key, &sides, left, right, &ctx) {
+            match self.undo_check(&key, &sides, left, right) {
+                Ok(()) => ready.push((key, sides)),
+                Err(reason) => report.refused.push(RefusedItem { key, reason }),
+            }
+        }
+        let scope = self.config.scope.clone();
+        let intents: Vec<Intent> = ready
+            .iter()
+            .flat_map(|(key, sides)| {
+                sides.iter().map(|e| Intent {
+                    operation_id: op.operation_id.clone(),
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    side: e.side,
+                    pre: e.post,
+                    post: e.pre,
+                    base_before: None,
+                    base_after: e.base_before,
+                    direction: UNDO_DIRECTION.into(),
+                    trigger: Trigger::Manual,
+                    created_at: now,
+                })
+            })
+            .collect();
+        if !intents.is_empty() {
+            self.store.record_intents(&intents, &[])?;
+        }
+        let mut written = Vec::with_capacity(ready.len());
+        let mut touched = [false, false];
+        for (key, sides) in ready {
+            match self.undo_write(&key, &sides, left, right, &ctx) {
+                Ok(()) => {
+                    sides.iter().for_each(|e| touched[idx(e.side)] = true);
+                    written.push((key, sides));
+                }
+                Err(reason) => {
+                    self.store.drop_intents(&scope, &op.operation_id, &key)?;
+                    report.refused.push(RefusedItem { key, reason });
+                }
+            }
+        }
+        for s in [Side::Left, Side::Right] {
+            if touched[idx(s)] {
+                // Nothing is recorded as undone: the intents stay, and the next writer's
+                // recovery settles each item from what the sides hold.
+                side(left, right, s).flush()?;
+            }
+        }
+        for (key, sides) in written {
+            match self.undo_commit(&key, &sides, &ctx) {
                 Ok(()) => report.restored.push(key),
                 Err(reason) => report.refused.push(RefusedItem { key, reason }),
             }
@@ -1395,7 +1465,25 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn undo_item(
+    /// Whether every side of an item still holds what the operation wrote.
+    fn undo_check(
+        &self,
+        key: &Key,
+        sides: &[UndoEntry],
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+    ) -> std::result::Result<(), String> {
+        for e in sides {
+            let now = side(left, right, e.side).digest(key).map_err(|err| err.to_string())?;
+            if now != e.post {
+                return Err(format!("changed on the {} since the operation; not overwritten", e.side));
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts each side of an item back as it was before the operation.
+    fn undo_write(
         &mut self,
         key: &Key,
         sides: &[UndoEntry],
@@ -1403,13 +1491,6 @@ impl<'a> Engine<'a> {
         right: &mut dyn Replica,
         ctx: &WriteContext,
     ) -> std::result::Result<(), String> {
-        // All sides must still hold what the operation wrote, or the item is left alone.
-        for e in sides {
-            let now = side(left, right, e.side).digest(key).map_err(|err| err.to_string())?;
-            if now != e.post {
-                return Err(format!("changed on the {} since the operation; not overwritten", e.side));
-            }
-        }
         for e in sides {
             let target = side(left, right, e.side);
             match (e.pre, e.post) {
@@ -1425,31 +1506,51 @@ impl<'a> Engine<'a> {
                 (None, None) => {}
             }
         }
+        Ok(())
+    }
+
+    /// Records a restored item: its base put back, its undo entries marked, a history
+    /// row and events; then its intents go.
+    fn undo_commit(&mut self, key: &Key, sides: &[UndoEntry], ctx: &WriteContext) -> std::result::Result<(), String> {
         let now = self.clock.now();
         let e = &sides[0];
         let events = sides.iter().map(|u| self.doc_updated(&ctx.operation_id, key, u.side, u.pre.as_ref())).collect();
         self.store
-            .commit_undo(&UndoCommit {
+            .commit_undo(&self.undo_record(key, &e.operation_id, e.base_before, now, events))
+            .map_err(|err| format!("restored but not recorded: {err}"))?;
+        self.store
+            .drop_intents(&self.config.scope, &e.operation_id, key)
+            .map_err(|err| format!("restored and recorded, but its intent stays: {err}"))
+    }
+
+    fn undo_record(
+        &self,
+        key: &Key,
+        operation_id: &str,
+        base: Option<Digest>,
+        at: crate::clock::Timestamp,
+        events: Vec<Event>,
+    ) -> UndoCommit {
+        UndoCommit {
+            scope: self.config.scope.clone(),
+            key: key.clone(),
+            operation_id: operation_id.to_string(),
+            base,
+            history: HistoryEntry {
+                operation_id: operation_id.to_string(),
                 scope: self.config.scope.clone(),
                 key: key.clone(),
-                operation_id: e.operation_id.clone(),
-                base: e.base_before,
-                history: HistoryEntry {
-                    operation_id: e.operation_id.clone(),
-                    scope: self.config.scope.clone(),
-                    key: key.clone(),
-                    direction: "undo".into(),
-                    trigger: Trigger::Manual,
-                    success: true,
-                    error: None,
-                    left: None,
-                    right: None,
-                    at: now,
-                },
-                at: now,
-                events,
-            })
-            .map_err(|err| format!("restored but not recorded: {err}"))
+                direction: UNDO_DIRECTION.into(),
+                trigger: Trigger::Manual,
+                success: true,
+                error: None,
+                left: None,
+                right: None,
+                at,
+            },
+            at,
+            events,
+        }
     }
 }
 

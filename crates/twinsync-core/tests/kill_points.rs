@@ -101,7 +101,11 @@ impl Store for KillStore {
         self.inner.undo_entries(operation_id)
     }
     fn commit_undo(&mut self, commit: &UndoCommit) -> Result<(), StoreError> {
-        self.inner.commit_undo(commit)
+        self.inner.commit_undo(commit)?;
+        if self.point == Some(Point::Commit) {
+            tick();
+        }
+        Ok(())
     }
     fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError> {
         self.inner.prune(now, limits)
@@ -386,6 +390,58 @@ fn a_kill_at_any_step_then_undo_of_the_interrupted_operation_restores_what_it_wr
             let report = w.sync();
             assert_eq!(report.counts.conflicts, 0, "{what}: {:?}", report.items);
             w.assert_equal(2, &what);
+        }
+    }
+}
+
+/// An undo stopped at each step — after its intents, after an item's write, after a
+/// side's flush, after an item's record — loses nothing: recovery records what it
+/// restored, a second undo restores the rest, and the next sync brings the edit across
+/// again with no conflict.
+#[test]
+fn a_kill_at_any_step_of_an_undo_is_finished_by_recovery_and_a_second_undo() {
+    quiet_kills();
+    // An undo records its intents once and flushes each written side once; it writes
+    // and records item by item.
+    let undo_nths = |p: Point| if matches!(p, Point::Write | Point::Commit) { vec![0, 4] } else { vec![0] };
+    for point in POINTS {
+        for nth in undo_nths(point) {
+            let what = format!("undo killed at {point:?} #{nth}");
+            let mut w = World::new();
+            w.edit_left(2);
+            let op = w.sync();
+            assert_eq!(op.counts.applied, FILES, "{what}");
+            w.store.point = Some(point);
+            w.left.point = Some(point);
+            w.right.point = Some(point);
+            FUSE.with(|f| f.set(Some(nth)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let (mut engine, l, r) = w.parts();
+                engine.undo(l, r, Some(&op.operation_id))
+            }));
+            FUSE.with(|f| f.set(None));
+            w.store.point = None;
+            w.left.point = None;
+            w.right.point = None;
+            assert!(outcome.is_err(), "{what}: the undo was not killed");
+
+            // The next writer recovers; a second undo restores whatever is left.
+            let (mut engine, l, r) = w.parts();
+            engine.recover(l, r).unwrap();
+            assert!(w.store.inner.open_intents("default").unwrap().is_empty(), "{what}: intents left open");
+            let (mut engine, l, r) = w.parts();
+            match engine.undo(l, r, Some(&op.operation_id)) {
+                Ok(again) => assert!(again.refused.is_empty(), "{what}: {:?}", again.refused),
+                // Killed after the last item's record: the first undo had done everything.
+                Err(e) => assert!(point == Point::Commit, "{what}: {e}"),
+            }
+            for i in 0..FILES {
+                assert_eq!(w.right.inner.get(&k(i)), Some(&body(i, 1)), "{what}: right {i} is back to version 1");
+            }
+            let report = w.sync();
+            assert_eq!(report.counts.conflicts, 0, "{what}: {:?}", report.items);
+            w.assert_equal(2, &what);
+            assert_eq!(w.sync().counts.planned, 0, "{what}");
         }
     }
 }
