@@ -48,11 +48,20 @@ fn corpus_changes() -> Vec<PathBuf> {
 
 /// A folder with `n` active changes copied round-robin from the corpus, plus its specs.
 fn generated(n: usize) -> tempfile::TempDir {
+    generated_at(n, "openspec/changes/change-")
+}
+
+/// The same with the changes archived (`changes/archive/2025-01-01-change-N`).
+fn generated_archived(n: usize) -> tempfile::TempDir {
+    generated_at(n, "openspec/changes/archive/2025-01-01-change-")
+}
+
+fn generated_at(n: usize, prefix: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let sources = corpus_changes();
     for i in 0..n {
         let src = &sources[i % sources.len()];
-        copy_tree(src, &dir.path().join(format!("openspec/changes/change-{i:05}")));
+        copy_tree(src, &dir.path().join(format!("{prefix}{i:05}")));
     }
     copy_tree(&corpus().join("specs"), &dir.path().join("openspec/specs"));
     dir
@@ -99,6 +108,9 @@ fn scaling(c: &mut Criterion) {
         let dir = generated(n);
         bench_folder(c, &format!("openspec_sync/generated_{n}"), dir.path(), n as u64);
     }
+    // The periodic pass over a large archive: `idle` is what it costs when nothing changed.
+    let dir = generated_archived(1000);
+    bench_folder(c, "openspec_sync/archived_1000", dir.path(), 1000);
     // One row synced, whatever the size of the folder.
     let mut g = c.benchmark_group("openspec_sync/one_edit");
     g.sample_size(10);

@@ -871,6 +871,37 @@ impl Db {
         Ok(out)
     }
 
+    /// Every live row of `project` with what it holds, in two queries whatever the
+    /// number of rows: (kind, id, folder, [(document or delta path, text)]).
+    pub(crate) fn live_rows(&self, project: &str) -> rusqlite::Result<Vec<LiveRow>> {
+        let mut by_rowid: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        let mut rows: Vec<LiveRow> = Vec::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rowid, kind, id, path, proposal, design, tasks, spec FROM items WHERE project = ?1 AND deleted = 0",
+        )?;
+        let mut it = stmt.query([project])?;
+        while let Some(r) = it.next()? {
+            let docs: Vec<(String, String)> = ["proposal.md", "design.md", "tasks.md", "spec.md"]
+                .iter()
+                .enumerate()
+                .filter_map(|(i, name)| r.get::<_, Option<String>>(4 + i).ok().flatten().map(|t| (name.to_string(), t)))
+                .collect();
+            by_rowid.insert(r.get(0)?, rows.len());
+            rows.push((Kind::parse(&r.get::<_, String>(1)?), r.get(2)?, r.get(3)?, docs));
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.item, d.rel, d.text FROM delta_specs d JOIN items i ON i.rowid = d.item \
+             WHERE i.project = ?1 AND i.deleted = 0 ORDER BY d.item, d.rel",
+        )?;
+        let mut it = stmt.query([project])?;
+        while let Some(r) = it.next()? {
+            if let Some(&at) = by_rowid.get(&r.get::<_, i64>(0)?) {
+                rows[at].3.push((r.get(1)?, r.get(2)?));
+            }
+        }
+        Ok(rows)
+    }
+
     /// Title, task progress, requirement count and status from what the row now holds.
     pub(crate) fn refresh(&self, rowid: i64, synced: Option<Timestamp>) -> rusqlite::Result<()> {
         let (kind, id, path, status): (String, String, String, String) =
@@ -1013,6 +1044,9 @@ mod opt_rfc3339 {
         }
     }
 }
+
+/// A live row as a scan reads it: kind, id, folder, and its documents and delta specs.
+pub(crate) type LiveRow = (Kind, String, String, Vec<(String, String)>);
 
 /// A document's last-synced text as syncs before the engine kept it: kind, id, folder,
 /// document, text (see [`Db::legacy_bases`]).

@@ -320,7 +320,17 @@ fn the_corpus_syncs_with_the_parsers_task_counts_and_is_then_idle() {
     }
     let archived = db.query(&Query { status: Some(Status::Archived), ..Query::default() }).unwrap();
     assert_eq!(archived.len(), ws.archived.len());
-    assert!(sync(&mut p, &pair).items.is_empty());
+    assert!(!archived.is_empty());
+
+    // An idle periodic pass touches no row and records no operation.
+    let all = |db: &twinsync::openspec::Db| db.query(&Query { include_deleted: true, ..Query::default() }).unwrap();
+    let before = all(&db);
+    let ops = p.operations_of(std::slice::from_ref(&pair), 100).unwrap().len();
+    let req = OpenspecSync { trigger: twinsync::core::Trigger::Periodic, ..OpenspecSync::default() };
+    let SyncAnswer::Synced { report, .. } = p.openspec_sync(&pair, &req).unwrap() else { panic!("a sync") };
+    assert!(report.items.is_empty(), "{report:?}");
+    assert_eq!(all(&db), before, "no row was touched");
+    assert_eq!(p.operations_of(std::slice::from_ref(&pair), 100).unwrap().len(), ops, "no operation was recorded");
 }
 
 #[test]

@@ -34,9 +34,6 @@ impl std::fmt::Debug for OpenSpecDb {
     }
 }
 
-/// A live row as a scan reads it: rowid, kind, id, folder, and its documents and delta specs.
-type ScannedRow = (i64, Kind, String, String, Vec<(String, String)>);
-
 /// A live or soft-deleted row, as a write needs it.
 struct RowState {
     rowid: i64,
@@ -284,31 +281,12 @@ impl Replica for OpenSpecDb {
     fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
         let unavailable =
             |e: rusqlite::Error| ReplicaError::Unavailable { name: self.name.clone(), reason: e.to_string() };
-        let mut rows: Vec<ScannedRow> = Vec::new();
-        {
-            let mut stmt = self
-                .db
-                .conn
-                .prepare_cached("SELECT rowid, kind, id, path FROM items WHERE project = ?1 AND deleted = 0")
-                .map_err(unavailable)?;
-            let it = stmt
-                .query_map([&self.project], |r| {
-                    Ok((r.get::<_, i64>(0)?, Kind::parse(&r.get::<_, String>(1)?), r.get(2)?, r.get(3)?))
-                })
-                .map_err(unavailable)?;
-            for r in it {
-                let (rowid, kind, id, path) = r.map_err(unavailable)?;
-                rows.push((rowid, kind, id, path, Vec::new()));
-            }
-        }
-        for row in &mut rows {
-            row.4 = self.db.contents(row.0).map_err(unavailable)?;
-        }
+        let rows = self.db.live_rows(&self.project).map_err(unavailable)?;
         let mut snap = Snapshot::new();
         let mut put = |k: Key, text: &str, d: Digest| {
             snap.insert(k.clone(), Entry { key: k, digest: d, size: text.len() as u64, modified: None });
         };
-        for (_, kind, id, path, contents) in &rows {
+        for (kind, id, path, contents) in &rows {
             if contents.is_empty() {
                 continue;
             }
