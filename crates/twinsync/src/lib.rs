@@ -23,6 +23,7 @@ mod error;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
 mod lease;
+mod legacy;
 pub mod mcp;
 mod notify;
 mod openspec_pair;

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use twinsync_core::report::{ItemResult, ReportCounts};
-use twinsync_core::store::{HistoryEntry, ItemCommit};
+use twinsync_core::store::ItemCommit;
 use twinsync_core::{
     ActionKind, Content, Digest, Directions, DriftClass, HashRules, Key, OperationReport, OperationStatus, Outcome,
     Policy, Side, Strategy, Timestamp, Trigger,
@@ -150,26 +150,7 @@ fn legacy_base(pair: &str, bases: &[twinsync_openspec::db::LegacyBase], at: Time
         .map(|(key, text)| {
             let content = Content::Text(text);
             let digest = rules.digest(&content).expect("text always digests");
-            ItemCommit {
-                scope: pair.to_string(),
-                key: key.clone(),
-                base_after: Some(digest),
-                blobs: vec![(digest, content)],
-                undo: vec![],
-                history: HistoryEntry {
-                    operation_id: "openspec-migration".into(),
-                    scope: pair.to_string(),
-                    key,
-                    direction: "base".into(),
-                    trigger: Trigger::Manual,
-                    success: true,
-                    error: None,
-                    left: Some(digest),
-                    right: Some(digest),
-                    at,
-                },
-                events: vec![],
-            }
+            crate::legacy::base_commit(pair, &key, digest, vec![(digest, content)], "openspec-migration", at)
         })
         .collect()
 }

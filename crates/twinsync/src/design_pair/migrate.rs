@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use twinsync_core::store::{HistoryEntry, ItemCommit};
-use twinsync_core::{Content, Digest, Key, Store, Trigger};
+use twinsync_core::{Content, Digest, Key, Store};
 use twinsync_design::drift::Base;
 
 use super::{design_error, IMPLICIT_DESIGN_PAIR};
@@ -191,7 +191,6 @@ fn blobs(from: &dyn Store, digests: &[Digest]) -> Result<Vec<(Digest, Content)>>
     Ok(out)
 }
 
-/// Sets the base of one component, with a `base` history row saying the migration did.
 fn commit_base(
     to: &mut dyn Store,
     key: &Key,
@@ -199,27 +198,8 @@ fn commit_base(
     blobs: Vec<(Digest, Content)>,
     at: twinsync_core::Timestamp,
 ) -> Result<()> {
-    let scope = IMPLICIT_DESIGN_PAIR.to_string();
-    to.commit_item(&ItemCommit {
-        scope: scope.clone(),
-        key: key.clone(),
-        base_after: Some(digest),
-        blobs,
-        undo: vec![],
-        history: HistoryEntry {
-            operation_id: "migration:design_state_v1".into(),
-            scope,
-            key: key.clone(),
-            direction: "base".into(),
-            trigger: Trigger::Manual,
-            success: true,
-            error: None,
-            left: Some(digest),
-            right: Some(digest),
-            at,
-        },
-        events: vec![],
-    })?;
+    let commit = crate::legacy::base_commit(IMPLICIT_DESIGN_PAIR, key, digest, blobs, "migration:design_state_v1", at);
+    to.commit_item(&commit)?;
     Ok(())
 }
 
