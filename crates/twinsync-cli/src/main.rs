@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_credentials;
 mod cmd_demo;
 mod cmd_design;
 mod cmd_events;
@@ -56,6 +57,8 @@ enum Command {
     Watch(cmd_watch::WatchArgs),
     /// Webhooks: deliver events (run), test one, make a secret, delivery status, retry.
     Notify(cmd_notify::NotifyArgs),
+    /// Provider secrets, encrypted in the store: add, list, rotate, revoke, validate.
+    Credentials(cmd_credentials::CredentialsArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Events(a) => Ok(cmd_events::events(a, &common)),
         Command::Watch(a) => Ok(cmd_watch::watch(a, &common)),
         Command::Notify(a) => Ok(cmd_notify::notify(a, &common)),
+        Command::Credentials(a) => Ok(cmd_credentials::credentials(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),

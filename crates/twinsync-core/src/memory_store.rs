@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::credential::CredentialRecord;
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::event::Event;
@@ -33,6 +34,7 @@ pub struct MemoryStore {
     deliveries: BTreeMap<(u64, String), Delivery>,
     /// Open intents, oldest first.
     intents: Vec<Intent>,
+    credentials: BTreeMap<String, CredentialRecord>,
 }
 
 impl MemoryStore {
@@ -243,6 +245,19 @@ impl Store for MemoryStore {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    fn put_credential(&mut self, record: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
+        self.credentials.insert(record.name.clone(), record.clone());
+        self.append_events(events).map(drop)
+    }
+
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        Ok(self.credentials.get(name).cloned())
+    }
+
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        Ok(self.credentials.values().cloned().collect())
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::credential::CredentialRecord;
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::event::Event;
@@ -290,6 +291,17 @@ pub trait Store: Send {
         status: Option<DeliveryStatus>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Creates or replaces credential `record.name`, appending `events` (`credential_status`)
+    /// to the outbox in the same transaction. The record's value is sealed by the caller;
+    /// the store keeps those bytes as they are.
+    fn put_credential(&mut self, record: &CredentialRecord, events: &[Event]) -> Result<(), StoreError>;
+
+    /// The credential named `name`.
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError>;
+
+    /// Every credential, by name.
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::credential::{CredentialRecord, CredentialStatus, ProviderType};
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::drift::DriftClass;
@@ -46,6 +47,7 @@ pub const CASES: &[Case] = &[
     ("intents_round_trip_and_clear_on_commit", intents_round_trip_and_clear_on_commit),
     ("commit_items_commits_a_batch", commit_items_commits_a_batch),
     ("prune_keeps_blobs_of_open_intents", prune_keeps_blobs_of_open_intents),
+    ("credentials_round_trip_with_their_events", credentials_round_trip_with_their_events),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -75,7 +77,8 @@ macro_rules! store_conformance_tests {
             blob_gc_keeps_referenced, history_newest_first_with_scope_filter, update_lock_refusal_leaves_lock,
             audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
             outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
-            intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents);
+            intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents,
+            credentials_round_trip_with_their_events);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -830,4 +833,59 @@ pub fn prune_keeps_blobs_of_open_intents(s: &mut dyn Store) {
     assert_eq!((s.blob(&pre).unwrap(), s.blob(&post).unwrap()), (Some(pre_c), Some(post_c)));
     s.drop_intents("s", "op1", &key("a")).unwrap();
     assert_eq!(s.prune(ts(T0 + 2), &UndoLimits::default()).unwrap().blobs, 2, "once dropped they go");
+}
+
+fn credential(name: &str) -> CredentialRecord {
+    CredentialRecord {
+        name: name.into(),
+        provider: ProviderType::Design,
+        status: CredentialStatus::Pending,
+        // Every byte value, so a store that mangles binary (text columns, encodings) fails.
+        sealed: (0..=255u8).collect(),
+        key_id: "k1".into(),
+        metadata: BTreeMap::from([("account".to_string(), "ann".to_string())]),
+        created_at: ts(T0),
+        updated_at: ts(T0),
+        last_validated_at: None,
+        rotated_at: None,
+        rotate_every_ms: Some(90 * 24 * HOUR),
+        rotation_due_at: Some(ts(T0 + 90 * 24 * HOUR)),
+        reminded_for: None,
+    }
+}
+
+/// `put_credential` creates or replaces a credential by name, sealed bytes exactly as
+/// given, and appends its events in the same call; `credentials` lists them by name.
+pub fn credentials_round_trip_with_their_events(s: &mut dyn Store) {
+    assert_eq!(s.credential("figma").unwrap(), None);
+    assert!(s.credentials().unwrap().is_empty());
+    let figma = credential("figma");
+    let slack = CredentialRecord {
+        provider: ProviderType::Notification,
+        rotate_every_ms: None,
+        rotation_due_at: None,
+        ..credential("slack")
+    };
+    s.put_credential(&figma, &[]).unwrap();
+    s.put_credential(&slack, &[]).unwrap();
+    assert_eq!(s.credential("figma").unwrap().as_ref(), Some(&figma), "every field, the sealed bytes exact");
+    assert_eq!(s.credentials().unwrap(), vec![figma.clone(), slack.clone()], "by name");
+
+    let before = s.append_events(&[]).unwrap();
+    let valid = CredentialRecord {
+        status: CredentialStatus::Valid,
+        sealed: vec![7; 40],
+        last_validated_at: Some(ts(T0 + 5)),
+        rotated_at: Some(ts(T0 + 5)),
+        reminded_for: Some(ts(T0 + 90 * 24 * HOUR)),
+        updated_at: ts(T0 + 5),
+        ..figma.clone()
+    };
+    let event = Event::new(EventType::CredentialStatus, ts(T0 + 5), "", "c1", serde_json::json!({"name": "figma"}));
+    s.put_credential(&valid, std::slice::from_ref(&event)).unwrap();
+    assert_eq!(s.credential("figma").unwrap(), Some(valid), "replaced");
+    let events = s.events_since(before, 10).unwrap();
+    assert_eq!(events.len(), 1, "the event is in the outbox");
+    assert_eq!(events[0].event_type, EventType::CredentialStatus);
+    assert_eq!(s.credentials().unwrap().len(), 2, "replacing does not add a row");
 }

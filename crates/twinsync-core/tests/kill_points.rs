@@ -140,6 +140,19 @@ impl Store for KillStore {
     fn deliveries(&self, e: Option<&str>, s: Option<DeliveryStatus>, n: usize) -> Result<Vec<Delivery>, StoreError> {
         self.inner.deliveries(e, s, n)
     }
+    fn put_credential(
+        &mut self,
+        record: &twinsync_core::credential::CredentialRecord,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        self.inner.put_credential(record, events)
+    }
+    fn credential(&self, name: &str) -> Result<Option<twinsync_core::credential::CredentialRecord>, StoreError> {
+        self.inner.credential(name)
+    }
+    fn credentials(&self) -> Result<Vec<twinsync_core::credential::CredentialRecord>, StoreError> {
+        self.inner.credentials()
+    }
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.kv_get(namespace, key)
     }

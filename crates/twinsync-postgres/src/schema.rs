@@ -218,6 +218,20 @@ CREATE TABLE intents (
 );
 CREATE INDEX intents_item ON intents (project, scope, operation_id, key);
 "#,
+    // 4: credentials. `sealed` holds the value encrypted by the facade (AES-256-GCM under
+    // TWINSYNC_MASTER_KEY, never in this database); `record` the metadata as JSON.
+    r#"
+CREATE TABLE credentials (
+    project         TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'revoked', 'expired')),
+    rotation_due_at BIGINT,
+    sealed          BYTEA NOT NULL,
+    record          TEXT NOT NULL,
+    PRIMARY KEY (project, name)
+);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use postgres::{Row, Transaction};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
@@ -286,6 +287,12 @@ impl PgStore {
 
     fn key(&self, table: &str, s: &str) -> Result<Key, StoreError> {
         Key::new(s).map_err(|e| self.corrupt(format!("{table}: {e}")))
+    }
+
+    fn credential_from(&self, row: &Row) -> Result<CredentialRecord, StoreError> {
+        let mut c: CredentialRecord = self.parse("credentials", "record", row.get(0))?;
+        c.sealed = row.get(1);
+        Ok(c)
     }
 
     fn parse<T: DeserializeOwned>(&self, table: &str, what: &str, s: &str) -> Result<T, StoreError> {
@@ -971,6 +978,46 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn put_credential(&mut self, c: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
+        let record =
+            serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("credential {}: {e}", c.name)))?;
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(
+                st,
+                tx,
+                "INSERT INTO credentials (project, name, provider, status, rotation_due_at, sealed, record)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (project, name) DO UPDATE SET provider = excluded.provider, status = excluded.status,
+                     rotation_due_at = excluded.rotation_due_at, sealed = excluded.sealed, record = excluded.record",
+            )?;
+            tx.execute(
+                &s,
+                &[p, &c.name, &c.provider.as_str(), &c.status.as_str(), &c.rotation_due_at.map(ms), &c.sealed, &record],
+            )?;
+            insert_events(tx, st, p, events).map(drop)
+        })
+    }
+
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let p = &self.project;
+        let row = self.read(|c, st| {
+            let s = prep(st, c, "SELECT record, sealed FROM credentials WHERE project = $1 AND name = $2")?;
+            c.query_opt(&s, &[p, &name])
+        })?;
+        row.map(|r| self.credential_from(&r)).transpose()
+    }
+
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s =
+                prep(st, c, "SELECT record, sealed FROM credentials WHERE project = $1 ORDER BY name COLLATE \"C\"")?;
+            c.query(&s, &[p])
+        })?;
+        rows.iter().map(|r| self.credential_from(r)).collect()
     }
 
     fn kv_delete(&mut self, namespace: &str, key: &str) -> Result<(), StoreError> {

@@ -210,6 +210,18 @@ CREATE TABLE intents (
 );
 CREATE INDEX intents_item ON intents (scope, operation_id, key);
 "#,
+    // 6: credentials. `sealed` holds the value encrypted by the facade (AES-256-GCM, its
+    // key never in this file); `record` the metadata as JSON, without the sealed bytes.
+    r#"
+CREATE TABLE credentials (
+    name            TEXT PRIMARY KEY NOT NULL,
+    provider        TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'revoked', 'expired')),
+    rotation_due_at INTEGER,
+    sealed          BLOB NOT NULL,
+    record          TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes and understands.

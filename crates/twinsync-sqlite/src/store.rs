@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
@@ -120,6 +121,12 @@ impl SqliteStore {
     fn parse_name<T: DeserializeOwned>(&self, table: &str, what: &str, s: &str) -> Result<T, StoreError> {
         serde_json::from_value(serde_json::Value::String(s.to_string()))
             .map_err(|_| self.corrupt(format!("{table}: unknown {what} {s:?}")))
+    }
+
+    fn credential_from(&self, record: &str, sealed: Vec<u8>) -> Result<CredentialRecord, StoreError> {
+        let mut c: CredentialRecord = self.parse("credentials", "record", record)?;
+        c.sealed = sealed;
+        Ok(c)
     }
 
     fn history_from_row(&self, row: HistoryRow) -> Result<HistoryEntry, StoreError> {
@@ -810,6 +817,58 @@ impl Store for SqliteStore {
             let (mut d, status) = row.map_err(|e| self.err(e))?;
             d.status = status.parse().map_err(|e| self.corrupt(format_args!("deliveries: {e}")))?;
             Ok(d)
+        })
+        .collect()
+    }
+
+    fn put_credential(&mut self, c: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
+        let record =
+            serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("credential {}: {e}", c.name)))?;
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.prepare_cached(
+            "INSERT INTO credentials (name, provider, status, rotation_due_at, sealed, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (name) DO UPDATE SET provider = excluded.provider, status = excluded.status,
+                     rotation_due_at = excluded.rotation_due_at, sealed = excluded.sealed, record = excluded.record",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                c.name,
+                c.provider.as_str(),
+                c.status.as_str(),
+                c.rotation_due_at.map(ms),
+                c.sealed,
+                record
+            ])
+        })
+        .map_err(err)?;
+        insert_events(&tx, events).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT record, sealed FROM credentials WHERE name = ?1")
+            .and_then(|mut st| {
+                st.query_row([name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).optional()
+            })
+            .map_err(|e| self.err(e))?;
+        row.map(|(record, sealed)| self.credential_from(&record, sealed)).transpose()
+    }
+
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT record, sealed FROM credentials ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (record, sealed) = row.map_err(|e| self.err(e))?;
+            self.credential_from(&record, sealed)
         })
         .collect()
     }

@@ -53,6 +53,30 @@ pub struct Config {
     /// Where events go: webhooks.
     #[serde(default, skip_serializing_if = "NotifyConfig::is_empty")]
     pub notify: NotifyConfig,
+    /// Credential reminders.
+    #[serde(default, skip_serializing_if = "CredentialsConfig::is_default")]
+    pub credentials: CredentialsConfig,
+}
+
+/// `[credentials]`: when rotation reminders fire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CredentialsConfig {
+    /// Days before a credential's rotation date that a `credential_status` reminder fires
+    /// (default 14).
+    pub remind_days: u32,
+}
+
+impl CredentialsConfig {
+    fn is_default(&self) -> bool {
+        *self == CredentialsConfig::default()
+    }
+}
+
+impl Default for CredentialsConfig {
+    fn default() -> Self {
+        CredentialsConfig { remind_days: 14 }
+    }
 }
 
 /// Where events go.
@@ -394,6 +418,7 @@ impl Config {
             guard: GuardConfig::default(),
             events: EventsConfig::default(),
             notify: NotifyConfig::default(),
+            credentials: CredentialsConfig::default(),
         }
     }
 

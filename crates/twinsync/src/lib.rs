@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod config;
+mod credentials;
 mod error;
 mod kinds;
 pub use kinds::design_drift;
@@ -30,6 +31,7 @@ mod stores;
 mod watch;
 
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
+pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
 pub use error::{Error, Result};
 pub use project::{
     default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,

@@ -49,9 +49,13 @@ impl Project {
         })
     }
 
-    /// Queues new outbox events for the endpoints and sends what is due, once.
+    /// Fires due credential reminders, queues new outbox events for the endpoints and
+    /// sends what is due, once.
     pub fn notify_run_once(&mut self) -> Result<RunReport> {
         let endpoints = self.notify_endpoints()?;
+        // Credential reminders and expiry become outbox events here, so a project that
+        // only runs its worker still hears of them.
+        self.credentials_check()?;
         let project = self.project_id();
         let (store, clock) = self.store_and_clock();
         Ok(Worker::new(store, clock, &project, &endpoints).run_once()?)
