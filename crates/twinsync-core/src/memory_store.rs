@@ -247,6 +247,14 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let n = self.deliveries.len();
+        self.deliveries.retain(|_, d| {
+            !(matches!(d.status, DeliveryStatus::Sent | DeliveryStatus::Failed) && d.updated_at < before)
+        });
+        Ok(n - self.deliveries.len())
+    }
+
     fn put_credential(&mut self, record: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
         self.credentials.insert(record.name.clone(), record.clone());
         self.append_events(events).map(drop)

@@ -283,6 +283,10 @@ pub trait Store: Send {
     /// Creates or replaces the delivery of (`endpoint`, `event_id`).
     fn put_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
 
+    /// Drops deliveries that are over (sent or failed) and last changed before `before`,
+    /// with the outbox's retention; returns how many went. Queued and retrying ones stay.
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError>;
+
     /// Deliveries of `endpoint` (every endpoint for `None`) in `status` (any for
     /// `None`), by event id, at most `limit`.
     fn deliveries(

@@ -48,6 +48,7 @@ pub const CASES: &[Case] = &[
     ("commit_items_commits_a_batch", commit_items_commits_a_batch),
     ("prune_keeps_blobs_of_open_intents", prune_keeps_blobs_of_open_intents),
     ("credentials_round_trip_with_their_events", credentials_round_trip_with_their_events),
+    ("prune_deliveries_drops_only_finished_old_ones", prune_deliveries_drops_only_finished_old_ones),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -78,7 +79,7 @@ macro_rules! store_conformance_tests {
             audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
             outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
             intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents,
-            credentials_round_trip_with_their_events);
+            credentials_round_trip_with_their_events, prune_deliveries_drops_only_finished_old_ones);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -888,4 +889,23 @@ pub fn credentials_round_trip_with_their_events(s: &mut dyn Store) {
     assert_eq!(events.len(), 1, "the event is in the outbox");
     assert_eq!(events[0].event_type, EventType::CredentialStatus);
     assert_eq!(s.credentials().unwrap().len(), 2, "replacing does not add a row");
+}
+
+/// `prune_deliveries` drops sent and failed deliveries last changed before the cutoff,
+/// and keeps queued and retrying ones whatever their age.
+pub fn prune_deliveries_drops_only_finished_old_ones(s: &mut dyn Store) {
+    let old = |id, status| Delivery { updated_at: ts(T0), ..delivery("team", id, status) };
+    for d in [
+        old(1, DeliveryStatus::Sent),
+        old(2, DeliveryStatus::Failed),
+        old(3, DeliveryStatus::Queued),
+        old(4, DeliveryStatus::Retrying),
+        Delivery { updated_at: ts(T0 + 2 * HOUR), ..delivery("team", 5, DeliveryStatus::Sent) },
+    ] {
+        s.put_delivery(&d).unwrap();
+    }
+    assert_eq!(s.prune_deliveries(ts(T0 + HOUR)).unwrap(), 2);
+    let left: Vec<u64> = s.deliveries(None, None, 10).unwrap().iter().map(|d| d.event_id).collect();
+    assert_eq!(left, [3, 4, 5], "unfinished and recent ones stay");
+    assert_eq!(s.prune_deliveries(ts(T0 + HOUR)).unwrap(), 0);
 }

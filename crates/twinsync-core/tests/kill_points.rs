@@ -140,6 +140,9 @@ impl Store for KillStore {
     fn deliveries(&self, e: Option<&str>, s: Option<DeliveryStatus>, n: usize) -> Result<Vec<Delivery>, StoreError> {
         self.inner.deliveries(e, s, n)
     }
+    fn prune_deliveries(&mut self, before: twinsync_core::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_deliveries(before)
+    }
     fn put_credential(
         &mut self,
         record: &twinsync_core::credential::CredentialRecord,

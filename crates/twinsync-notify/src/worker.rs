@@ -5,13 +5,16 @@ use std::time::Duration;
 use serde::Serialize;
 use twinsync_core::delivery::{retry_delay_ms, Delivery, DeliveryStatus};
 use twinsync_core::event::{Event, Subscriptions};
-use twinsync_core::{Clock, Store, StoreError};
+use twinsync_core::{Clock, Store, StoreError, Timestamp};
 
 use crate::body::{body, Format};
+use crate::digest::{addressee, digest_event, DigestSchedule};
 use crate::signing::{sign, SigningKey};
 
 /// Store namespace of each endpoint's outbox cursor (the last event id it was queued).
 const CURSOR_NAMESPACE: &str = "notify_cursor";
+/// Store namespace of each endpoint's last digest time (milliseconds).
+const DIGEST_NAMESPACE: &str = "notify_digest";
 /// Events read from the outbox per query.
 const PAGE: usize = 500;
 
@@ -24,8 +27,10 @@ pub struct Endpoint {
     pub url: String,
     /// The signing key.
     pub key: SigningKey,
-    /// The event types it opted in to.
+    /// The event types it opted in to, sent as they happen.
     pub types: Subscriptions,
+    /// The event types it takes in the daily digest instead (never also at once).
+    pub digest: Subscriptions,
     /// The body it wants.
     pub format: Format,
     /// How long one attempt may take.
@@ -51,6 +56,7 @@ pub struct Worker<'a> {
     clock: &'a dyn Clock,
     project: String,
     endpoints: &'a [Endpoint],
+    digest: Option<DigestSchedule>,
 }
 
 /// The `webhook-id` of `event` of `project`: the same for every attempt, so a receiver
@@ -62,7 +68,63 @@ pub fn message_id(project: &str, event_id: u64) -> String {
 impl<'a> Worker<'a> {
     /// A worker for `project`'s store and endpoints.
     pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, project: &str, endpoints: &'a [Endpoint]) -> Self {
-        Worker { store, clock, project: project.to_string(), endpoints }
+        Worker { store, clock, project: project.to_string(), endpoints, digest: None }
+    }
+
+    /// Sends daily digests on `schedule` (without one, digest types are never sent).
+    pub fn with_digest(mut self, schedule: Option<DigestSchedule>) -> Self {
+        self.digest = schedule;
+        self
+    }
+
+    /// Appends a `digest` event for each endpoint whose digest time has come since its
+    /// last one, covering the events of its digest types since then; returns how many.
+    /// A day without such events sends nothing. A worker that was down sends one digest
+    /// covering everything since its last.
+    ///
+    /// The digest event and the endpoint's mark are two writes: a crash between them
+    /// would make a second digest, so a digest already in the outbox for this time is
+    /// found and not made again.
+    pub fn compose_digests(&mut self) -> Result<usize, StoreError> {
+        let Some(schedule) = &self.digest else { return Ok(0) };
+        let slot = schedule.slot_at_or_before(self.clock.now());
+        let slot_json = serde_json::to_value(slot).expect("a timestamp serialises");
+        let mut made = 0;
+        for ep in self.endpoints.iter().filter(|e| e.digest.iter().next().is_some()) {
+            let last = self
+                .store
+                .kv_get(DIGEST_NAMESPACE, &ep.name)?
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(Timestamp::from_millis);
+            let from = match last {
+                Some(l) if l >= slot => continue,
+                Some(l) => l,
+                // The first digest of an endpoint covers the day before its time.
+                None => slot.plus_millis(-86_400_000),
+            };
+            let (mut window, mut already, mut cursor) = (Vec::new(), false, 0);
+            loop {
+                let page = self.store.events_since(cursor, PAGE)?;
+                for e in &page {
+                    if addressee(e) == Some(ep.name.as_str()) && e.payload["to"] == slot_json {
+                        already = true;
+                    } else if ep.digest.contains(e.event_type) && e.time > from && e.time <= slot {
+                        window.push(e.clone());
+                    }
+                }
+                match page.last() {
+                    Some(last) if page.len() == PAGE => cursor = last.id,
+                    _ => break,
+                }
+            }
+            if !already && !window.is_empty() {
+                self.store.append_events(&[digest_event(&ep.name, from, slot, schedule.zone_name(), &window)])?;
+                made += 1;
+            }
+            self.store.kv_put(DIGEST_NAMESPACE, &ep.name, slot.millis().to_string().as_bytes())?;
+        }
+        Ok(made)
     }
 
     /// Queues a delivery for each new outbox event an endpoint opted in to.
@@ -73,7 +135,12 @@ impl<'a> Worker<'a> {
             loop {
                 let page = self.store.events_since(cursor, PAGE)?;
                 let now = self.clock.now();
-                for e in page.iter().filter(|e| ep.types.contains(e.event_type)) {
+                // A digest goes to its endpoint alone; a digest type never goes at once.
+                let wanted = |e: &&Event| match addressee(e) {
+                    Some(to) => to == ep.name,
+                    None => ep.types.contains(e.event_type) && !ep.digest.contains(e.event_type),
+                };
+                for e in page.iter().filter(wanted) {
                     self.store.put_delivery(&Delivery {
                         endpoint: ep.name.clone(),
                         event_id: e.id,
@@ -109,8 +176,9 @@ impl<'a> Worker<'a> {
             .unwrap_or(0))
     }
 
-    /// Queues, then sends every delivery that is due, each endpoint in event order.
+    /// Composes due digests, queues, then sends every delivery that is due, each endpoint in event order.
     pub fn run_once(&mut self) -> Result<RunReport, StoreError> {
+        self.compose_digests()?;
         let mut report = RunReport { queued: self.enqueue()?, ..Default::default() };
         for ep in self.endpoints {
             let now = self.clock.now();

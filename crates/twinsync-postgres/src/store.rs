@@ -980,6 +980,19 @@ impl Store for PgStore {
             .collect()
     }
 
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let p = &self.project;
+        let n = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "DELETE FROM deliveries WHERE project = $1 AND status IN ('sent', 'failed') AND updated_at < $2",
+            )?;
+            c.execute(&s, &[p, &ms(before)])
+        })?;
+        Ok(n as usize)
+    }
+
     fn put_credential(&mut self, c: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
         let record =
             serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("credential {}: {e}", c.name)))?;

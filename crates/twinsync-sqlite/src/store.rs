@@ -821,6 +821,13 @@ impl Store for SqliteStore {
         .collect()
     }
 
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM deliveries WHERE status IN ('sent', 'failed') AND updated_at < ?1")
+            .and_then(|mut s| s.execute([ms(before)]))
+            .map_err(|e| self.err(e))
+    }
+
     fn put_credential(&mut self, c: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
         let record =
             serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("credential {}: {e}", c.name)))?;

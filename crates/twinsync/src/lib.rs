@@ -40,6 +40,6 @@ pub use replicas::AnyReplica;
 pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL, STORE_URL_ENV};
 pub use twinsync_core as core;
 pub use twinsync_design as design;
-pub use twinsync_notify::{new_secret, RunReport as NotifyReport};
+pub use twinsync_notify::{new_secret, RunReport as NotifyReport, TOP_ITEMS as TOP_DIGEST_ITEMS};
 pub use twinsync_openspec as openspec;
 pub use watch::{Retry, WatchHandle, WatchNote, WatchOptions, WatchSummary};

@@ -38,12 +38,14 @@ impl Project {
             (None, None) => return Err(webhook_error(w, "no secret_env or secret_file")),
         };
         let key = SigningKey::from_secret(&secret).map_err(|e| webhook_error(w, e.to_string()))?;
-        let types = Subscriptions::of(w.categories.iter().filter_map(|c| c.parse::<EventType>().ok()));
+        let parse = |list: &[String]| Subscriptions::of(list.iter().filter_map(|c| c.parse::<EventType>().ok()));
+        let (types, digest) = (parse(&w.categories), parse(&w.digest));
         Ok(Endpoint {
             name: w.name.clone(),
             url: w.url.clone(),
             key,
             types,
+            digest,
             format: w.format,
             timeout: Duration::from_secs(w.timeout_secs.max(1)),
         })
@@ -57,8 +59,13 @@ impl Project {
         // only runs its worker still hears of them.
         self.credentials_check()?;
         let project = self.project_id();
+        // Checked when the config was read; an error here names the key all the same.
+        let schedule = self.config().notify.digest_schedule().map_err(|m| Error::Config {
+            path: self.dir().join(crate::config::DIR).join(crate::config::CONFIG_FILE),
+            message: m,
+        })?;
         let (store, clock) = self.store_and_clock();
-        Ok(Worker::new(store, clock, &project, &endpoints).run_once()?)
+        Ok(Worker::new(store, clock, &project, &endpoints).with_digest(Some(schedule)).run_once()?)
     }
 
     /// Deliveries, by event, of every endpoint (or one).

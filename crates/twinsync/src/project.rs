@@ -592,6 +592,7 @@ impl Project {
         let days = i64::from(self.config.events.retention_days);
         let cutoff = self.clock.now().plus_millis(-days * 24 * 3_600_000);
         let _ = self.store.prune_events(cutoff);
+        let _ = self.store.prune_deliveries(cutoff);
         let max_age = Duration::from_millis(self.config.undo_limits().max_age_ms.max(0) as u64);
         if let Some(cutoff) = SystemTime::now().checked_sub(max_age) {
             let _ = twinsync_fs::prune_backups(&self.dir.join(config::DIR).join("backups"), cutoff);
