@@ -17,6 +17,7 @@ mod cmd_notify;
 mod cmd_openspec;
 mod cmd_pair;
 mod cmd_project;
+mod cmd_test_session;
 mod cmd_watch;
 
 /// Keep two replicas of your artifacts in sync.
@@ -59,6 +60,8 @@ enum Command {
     Notify(cmd_notify::NotifyArgs),
     /// Provider secrets, encrypted in the store: add, list, rotate, revoke, validate.
     Credentials(cmd_credentials::CredentialsArgs),
+    /// Browser test sessions of stories: start, finish (a failure is an event), show, list.
+    TestSession(cmd_test_session::TestSessionArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Watch(a) => Ok(cmd_watch::watch(a, &common)),
         Command::Notify(a) => Ok(cmd_notify::notify(a, &common)),
         Command::Credentials(a) => Ok(cmd_credentials::credentials(a, &common)),
+        Command::TestSession(a) => Ok(cmd_test_session::test_session(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),

@@ -61,6 +61,7 @@ pub mod store;
 /// The `Store` contract as tests, run by every implementation (feature `conformance`).
 #[cfg(feature = "conformance")]
 pub mod store_conformance;
+pub mod test_session;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use content::{Content, ContentKind, HashRules};

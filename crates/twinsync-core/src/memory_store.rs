@@ -15,6 +15,7 @@ use crate::report::OperationReport;
 use crate::store::{
     HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits,
 };
+use crate::test_session::TestSession;
 
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Default, Clone)]
@@ -35,6 +36,7 @@ pub struct MemoryStore {
     /// Open intents, oldest first.
     intents: Vec<Intent>,
     credentials: BTreeMap<String, CredentialRecord>,
+    test_sessions: BTreeMap<String, TestSession>,
 }
 
 impl MemoryStore {
@@ -253,6 +255,23 @@ impl Store for MemoryStore {
             !(matches!(d.status, DeliveryStatus::Sent | DeliveryStatus::Failed) && d.updated_at < before)
         });
         Ok(n - self.deliveries.len())
+    }
+
+    fn put_test_session(&mut self, session: &TestSession, events: &[Event]) -> Result<(), StoreError> {
+        self.test_sessions.insert(session.id.clone(), session.clone());
+        self.append_events(events).map(drop)
+    }
+
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError> {
+        Ok(self.test_sessions.get(id).cloned())
+    }
+
+    fn test_sessions(&self, story: Option<&str>, limit: usize) -> Result<Vec<TestSession>, StoreError> {
+        let mut all: Vec<TestSession> =
+            self.test_sessions.values().filter(|s| story.is_none_or(|st| s.story_id == st)).cloned().collect();
+        all.sort_by(|a, b| b.started_at.cmp(&a.started_at).then_with(|| b.id.cmp(&a.id)));
+        all.truncate(limit);
+        Ok(all)
     }
 
     fn put_credential(&mut self, record: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::policy::Side;
 use crate::report::{OperationReport, Trigger};
+use crate::test_session::TestSession;
 
 /// A store failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -306,6 +307,17 @@ pub trait Store: Send {
 
     /// Every credential, by name.
     fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError>;
+
+    /// Creates or replaces browser test session `session.id`, appending `events`
+    /// (`browser_test_failure`) to the outbox in the same transaction.
+    fn put_test_session(&mut self, session: &TestSession, events: &[Event]) -> Result<(), StoreError>;
+
+    /// The browser test session `id`.
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError>;
+
+    /// Browser test sessions (of story `story` only, when given), newest start first, at
+    /// most `limit`.
+    fn test_sessions(&self, story: Option<&str>, limit: usize) -> Result<Vec<TestSession>, StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

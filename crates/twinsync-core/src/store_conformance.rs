@@ -22,6 +22,7 @@ use crate::plan::ActionKind;
 use crate::policy::{Direction, Directions, Policy, Side};
 use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, ReportCounts, Trigger};
 use crate::store::{HistoryEntry, Intent, ItemCommit, LockChange, Store, UndoCommit, UndoEntry, UndoLimits};
+use crate::test_session::{TestSession, TestSessionStatus};
 
 /// A test case: a name and a function run on a fresh, empty store.
 pub type Case = (&'static str, fn(&mut dyn Store));
@@ -49,6 +50,7 @@ pub const CASES: &[Case] = &[
     ("prune_keeps_blobs_of_open_intents", prune_keeps_blobs_of_open_intents),
     ("credentials_round_trip_with_their_events", credentials_round_trip_with_their_events),
     ("prune_deliveries_drops_only_finished_old_ones", prune_deliveries_drops_only_finished_old_ones),
+    ("test_sessions_round_trip_newest_first", test_sessions_round_trip_newest_first),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -79,7 +81,8 @@ macro_rules! store_conformance_tests {
             audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
             outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
             intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents,
-            credentials_round_trip_with_their_events, prune_deliveries_drops_only_finished_old_ones);
+            credentials_round_trip_with_their_events, prune_deliveries_drops_only_finished_old_ones,
+            test_sessions_round_trip_newest_first);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -908,4 +911,57 @@ pub fn prune_deliveries_drops_only_finished_old_ones(s: &mut dyn Store) {
     let left: Vec<u64> = s.deliveries(None, None, 10).unwrap().iter().map(|d| d.event_id).collect();
     assert_eq!(left, [3, 4, 5], "unfinished and recent ones stay");
     assert_eq!(s.prune_deliveries(ts(T0 + HOUR)).unwrap(), 0);
+}
+
+fn session(id: &str, story: &str, started: i64) -> TestSession {
+    TestSession {
+        id: id.into(),
+        story_id: story.into(),
+        status: TestSessionStatus::Running,
+        started_at: ts(started),
+        ended_at: None,
+        performance: None,
+        correlation_id: format!("c-{id}"),
+        actor: "ann".into(),
+    }
+}
+
+/// `put_test_session` creates or replaces a session by id with its events in the same
+/// call; `test_sessions` lists them newest start first, by story when asked, up to a limit.
+pub fn test_sessions_round_trip_newest_first(s: &mut dyn Store) {
+    assert_eq!(s.test_session("bts_1").unwrap(), None);
+    let (a, b, c) = (
+        session("bts_1", "button--primary", T0),
+        session("bts_2", "card--default", T0 + 5),
+        session("bts_3", "button--primary", T0 + 9),
+    );
+    for x in [&a, &b, &c] {
+        s.put_test_session(x, &[]).unwrap();
+    }
+    assert_eq!(s.test_session("bts_2").unwrap().as_ref(), Some(&b));
+    let ids = |v: Vec<TestSession>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.test_sessions(None, 10).unwrap()), ["bts_3", "bts_2", "bts_1"], "newest start first");
+    assert_eq!(ids(s.test_sessions(Some("button--primary"), 10).unwrap()), ["bts_3", "bts_1"], "by story");
+    assert_eq!(ids(s.test_sessions(None, 1).unwrap()), ["bts_3"], "limit");
+
+    let before = s.append_events(&[]).unwrap();
+    let failed = TestSession {
+        status: TestSessionStatus::Failed,
+        ended_at: Some(ts(T0 + 1500)),
+        performance: Some(serde_json::json!({"lcp_ms": 1234.5, "steps": [1, 2]})),
+        ..a.clone()
+    };
+    let event = Event::new(
+        EventType::BrowserTestFailure,
+        ts(T0 + 1500),
+        "",
+        "c-bts_1",
+        serde_json::json!({"session_id": "bts_1"}),
+    );
+    s.put_test_session(&failed, std::slice::from_ref(&event)).unwrap();
+    assert_eq!(s.test_session("bts_1").unwrap(), Some(failed), "replaced, the summary as given");
+    let events = s.events_since(before, 10).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, EventType::BrowserTestFailure);
+    assert_eq!(s.test_sessions(None, 10).unwrap().len(), 3, "replacing adds no row");
 }

@@ -143,6 +143,23 @@ impl Store for KillStore {
     fn prune_deliveries(&mut self, before: twinsync_core::Timestamp) -> Result<usize, StoreError> {
         self.inner.prune_deliveries(before)
     }
+    fn put_test_session(
+        &mut self,
+        session: &twinsync_core::test_session::TestSession,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        self.inner.put_test_session(session, events)
+    }
+    fn test_session(&self, id: &str) -> Result<Option<twinsync_core::test_session::TestSession>, StoreError> {
+        self.inner.test_session(id)
+    }
+    fn test_sessions(
+        &self,
+        story: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<twinsync_core::test_session::TestSession>, StoreError> {
+        self.inner.test_sessions(story, limit)
+    }
     fn put_credential(
         &mut self,
         record: &twinsync_core::credential::CredentialRecord,

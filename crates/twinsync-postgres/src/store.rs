@@ -10,6 +10,7 @@ use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
 use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::test_session::TestSession;
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -287,6 +288,21 @@ impl PgStore {
 
     fn key(&self, table: &str, s: &str) -> Result<Key, StoreError> {
         Key::new(s).map_err(|e| self.corrupt(format!("{table}: {e}")))
+    }
+
+    fn session_from(&self, r: &Row) -> Result<TestSession, StoreError> {
+        let status: &str = r.get(2);
+        let performance: Option<String> = r.get(5);
+        Ok(TestSession {
+            id: r.get(0),
+            story_id: r.get(1),
+            status: status.parse().map_err(|e| self.corrupt(format_args!("browser_test_sessions: {e}")))?,
+            started_at: Timestamp::from_millis(r.get(3)),
+            ended_at: r.get::<_, Option<i64>>(4).map(Timestamp::from_millis),
+            performance: performance.map(|p| self.parse("browser_test_sessions", "performance", &p)).transpose()?,
+            correlation_id: r.get(6),
+            actor: r.get(7),
+        })
     }
 
     fn credential_from(&self, row: &Row) -> Result<CredentialRecord, StoreError> {
@@ -978,6 +994,68 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn put_test_session(&mut self, t: &TestSession, events: &[Event]) -> Result<(), StoreError> {
+        let performance = t.performance.as_ref().map(|v| v.to_string());
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(
+                st,
+                tx,
+                "INSERT INTO browser_test_sessions (project, id, story_id, status, started_at, ended_at, performance,
+                     correlation_id, actor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (project, id) DO UPDATE SET story_id = excluded.story_id, status = excluded.status,
+                     started_at = excluded.started_at, ended_at = excluded.ended_at,
+                     performance = excluded.performance, correlation_id = excluded.correlation_id,
+                     actor = excluded.actor",
+            )?;
+            tx.execute(
+                &s,
+                &[
+                    p,
+                    &t.id,
+                    &t.story_id,
+                    &t.status.as_str(),
+                    &ms(t.started_at),
+                    &t.ended_at.map(ms),
+                    &performance,
+                    &t.correlation_id,
+                    &t.actor,
+                ],
+            )?;
+            insert_events(tx, st, p, events).map(drop)
+        })
+    }
+
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError> {
+        let p = &self.project;
+        let row = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT id, story_id, status, started_at, ended_at, performance, correlation_id, actor
+                 FROM browser_test_sessions WHERE project = $1 AND id = $2",
+            )?;
+            c.query_opt(&s, &[p, &id])
+        })?;
+        row.map(|r| self.session_from(&r)).transpose()
+    }
+
+    fn test_sessions(&self, story: Option<&str>, n: usize) -> Result<Vec<TestSession>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT id, story_id, status, started_at, ended_at, performance, correlation_id, actor
+                 FROM browser_test_sessions WHERE project = $1 AND ($2::TEXT IS NULL OR story_id = $2)
+                 ORDER BY started_at DESC, id COLLATE \"C\" DESC LIMIT $3",
+            )?;
+            c.query(&s, &[p, &story, &limit(n)])
+        })?;
+        rows.iter().map(|r| self.session_from(r)).collect()
     }
 
     fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {

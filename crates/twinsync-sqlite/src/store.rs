@@ -11,6 +11,7 @@ use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
 use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::test_session::TestSession;
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -123,6 +124,20 @@ impl SqliteStore {
             .map_err(|_| self.corrupt(format!("{table}: unknown {what} {s:?}")))
     }
 
+    fn session_from(&self, r: SessionRow) -> Result<TestSession, StoreError> {
+        let (id, story_id, status, started, ended, performance, correlation_id, actor) = r;
+        Ok(TestSession {
+            status: status.parse().map_err(|e| self.corrupt(format_args!("browser_test_sessions: {e}")))?,
+            performance: performance.map(|p| self.parse("browser_test_sessions", "performance", &p)).transpose()?,
+            id,
+            story_id,
+            started_at: Timestamp::from_millis(started),
+            ended_at: ended.map(Timestamp::from_millis),
+            correlation_id,
+            actor,
+        })
+    }
+
     fn credential_from(&self, record: &str, sealed: Vec<u8>) -> Result<CredentialRecord, StoreError> {
         let mut c: CredentialRecord = self.parse("credentials", "record", record)?;
         c.sealed = sealed;
@@ -173,6 +188,13 @@ fn insert_history(tx: &rusqlite::Transaction<'_>, h: &HistoryEntry) -> rusqlite:
         ms(h.at),
     ])?;
     Ok(())
+}
+
+const SESSION_COLUMNS: &str = "id, story_id, status, started_at, ended_at, performance, correlation_id, actor";
+type SessionRow = (String, String, String, i64, Option<i64>, Option<String>, String, String);
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> rusqlite::Result<()> {
@@ -819,6 +841,58 @@ impl Store for SqliteStore {
             Ok(d)
         })
         .collect()
+    }
+
+    fn put_test_session(&mut self, t: &TestSession, events: &[Event]) -> Result<(), StoreError> {
+        let performance = t.performance.as_ref().map(|v| v.to_string());
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.prepare_cached(
+            "INSERT INTO browser_test_sessions (id, story_id, status, started_at, ended_at, performance,
+                 correlation_id, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET story_id = excluded.story_id, status = excluded.status,
+                 started_at = excluded.started_at, ended_at = excluded.ended_at,
+                 performance = excluded.performance, correlation_id = excluded.correlation_id,
+                 actor = excluded.actor",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                t.id,
+                t.story_id,
+                t.status.as_str(),
+                ms(t.started_at),
+                t.ended_at.map(ms),
+                performance,
+                t.correlation_id,
+                t.actor
+            ])
+        })
+        .map_err(err)?;
+        insert_events(&tx, events).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM browser_test_sessions WHERE id = ?1"))
+            .and_then(|mut st| st.query_row([id], session_row).optional())
+            .map_err(|e| self.err(e))?;
+        row.map(|r| self.session_from(r)).transpose()
+    }
+
+    fn test_sessions(&self, story: Option<&str>, n: usize) -> Result<Vec<TestSession>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM browser_test_sessions WHERE (?1 IS NULL OR story_id = ?1)
+                 ORDER BY started_at DESC, id DESC LIMIT ?2"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map(params![story, limit(n)], session_row).map_err(|e| self.err(e))?;
+        rows.map(|r| self.session_from(r.map_err(|e| self.err(e))?)).collect()
     }
 
     fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {

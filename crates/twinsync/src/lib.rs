@@ -28,6 +28,7 @@ mod notify;
 mod project;
 mod replicas;
 mod stores;
+mod test_sessions;
 mod watch;
 
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
@@ -38,6 +39,7 @@ pub use project::{
 };
 pub use replicas::AnyReplica;
 pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL, STORE_URL_ENV};
+pub use test_sessions::MAX_PERFORMANCE_BYTES;
 pub use twinsync_core as core;
 pub use twinsync_design as design;
 pub use twinsync_notify::{new_secret, RunReport as NotifyReport, TOP_ITEMS as TOP_DIGEST_ITEMS};

@@ -52,6 +52,9 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
             "design.driftReport",
             "design.undo",
             "design.coverageReport",
+            "design.browserTestSession.start",
+            "design.browserTestSession.status",
+            "design.browserTestSession.finish",
             "openspec.sync",
             "openspec.list",
             "openspec.show",
@@ -69,6 +72,9 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
             "design.coverageReport" => json!({"components": "c.json", "stories": "s.json"}),
             "openspec.show" => json!({"change": "x"}),
             "lock.release" => json!({"token": "t"}),
+            "design.browserTestSession.start" => json!({"story_id": "s"}),
+            "design.browserTestSession.status" => json!({"session_id": "x"}),
+            "design.browserTestSession.finish" => json!({"session_id": "x", "status": "passed"}),
             _ => json!({}),
         };
         let r = call(&mut s, name, args);
