@@ -41,6 +41,7 @@ pub mod canonical;
 pub mod clock;
 pub mod content;
 pub mod coverage;
+pub mod coverage_history;
 pub mod credential;
 pub mod delivery;
 pub mod digest;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::coverage_history::CoverageRecord;
 use crate::credential::CredentialRecord;
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
@@ -37,6 +38,8 @@ pub struct MemoryStore {
     intents: Vec<Intent>,
     credentials: BTreeMap<String, CredentialRecord>,
     test_sessions: BTreeMap<String, TestSession>,
+    /// Coverage history, oldest first.
+    coverage: Vec<CoverageRecord>,
 }
 
 impl MemoryStore {
@@ -255,6 +258,51 @@ impl Store for MemoryStore {
             !(matches!(d.status, DeliveryStatus::Sent | DeliveryStatus::Failed) && d.updated_at < before)
         });
         Ok(n - self.deliveries.len())
+    }
+
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError> {
+        self.coverage.extend_from_slice(records);
+        Ok(())
+    }
+
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError> {
+        Ok(self
+            .coverage
+            .iter()
+            .rev()
+            .filter(|r| scope.is_none_or(|s| r.scope == s) && component.is_none_or(|c| r.component == c))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError> {
+        let mut latest: BTreeMap<&str, &CoverageRecord> = BTreeMap::new();
+        for r in self.coverage.iter().filter(|r| r.scope == scope) {
+            latest.insert(&r.component, r);
+        }
+        Ok(latest.into_values().cloned().collect())
+    }
+
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let mut newest: HashMap<(String, String), usize> = HashMap::new();
+        for (i, r) in self.coverage.iter().enumerate() {
+            newest.insert((r.scope.clone(), r.component.clone()), i);
+        }
+        let keep: BTreeSet<usize> = newest.into_values().collect();
+        let n = self.coverage.len();
+        let mut i = 0;
+        self.coverage.retain(|r| {
+            let kept = keep.contains(&i) || r.computed_at >= before;
+            i += 1;
+            kept
+        });
+        Ok(n - self.coverage.len())
     }
 
     fn put_test_session(&mut self, session: &TestSession, events: &[Event]) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::coverage_history::CoverageRecord;
 use crate::credential::CredentialRecord;
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
@@ -318,6 +319,25 @@ pub trait Store: Send {
     /// Browser test sessions (of story `story` only, when given), newest start first, at
     /// most `limit`.
     fn test_sessions(&self, story: Option<&str>, limit: usize) -> Result<Vec<TestSession>, StoreError>;
+
+    /// Appends coverage history rows, all in one transaction.
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError>;
+
+    /// Coverage history rows (of `scope` and `component` when given), newest first, at
+    /// most `limit`.
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError>;
+
+    /// The newest row of each component of `scope`, by component.
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError>;
+
+    /// Drops coverage rows computed before `before`, except each component's newest (so
+    /// its trend and its reusable result survive a quiet month); returns how many went.
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::coverage::{Component, ComponentCoverage, CoverageInput, CoverageOptions};
+use crate::coverage_history::CoverageRecord;
 use crate::credential::{CredentialRecord, CredentialStatus, ProviderType};
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
@@ -51,6 +53,7 @@ pub const CASES: &[Case] = &[
     ("credentials_round_trip_with_their_events", credentials_round_trip_with_their_events),
     ("prune_deliveries_drops_only_finished_old_ones", prune_deliveries_drops_only_finished_old_ones),
     ("test_sessions_round_trip_newest_first", test_sessions_round_trip_newest_first),
+    ("coverage_history_newest_first_and_pruned", coverage_history_newest_first_and_pruned),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -82,7 +85,7 @@ macro_rules! store_conformance_tests {
             outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
             intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents,
             credentials_round_trip_with_their_events, prune_deliveries_drops_only_finished_old_ones,
-            test_sessions_round_trip_newest_first);
+            test_sessions_round_trip_newest_first, coverage_history_newest_first_and_pruned);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -964,4 +967,58 @@ pub fn test_sessions_round_trip_newest_first(s: &mut dyn Store) {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event_type, EventType::BrowserTestFailure);
     assert_eq!(s.test_sessions(None, 10).unwrap().len(), 3, "replacing adds no row");
+}
+
+/// A real coverage result of a component with one axis of `options` values, one covered.
+fn component_coverage(name: &str, options: usize) -> ComponentCoverage {
+    let component: Component = serde_json::from_value(serde_json::json!({
+        "name": name,
+        "axes": [{"name": "size", "options": (0..options).map(|i| format!("s{i}")).collect::<Vec<_>>()}],
+    }))
+    .expect("a component");
+    let story = serde_json::from_value(serde_json::json!({
+        "id": format!("{name}--s0"), "title": name, "name": "S0", "component": name, "args": {"size": "s0"},
+    }))
+    .expect("a story");
+    let input = CoverageInput { components: vec![component], stories: vec![story], tests: Vec::new() };
+    crate::coverage::compute(&input, &CoverageOptions::default()).expect("coverage").components.remove(0)
+}
+
+fn coverage_row(scope: &str, component: &str, at: i64, options: usize) -> CoverageRecord {
+    let coverage = component_coverage(component, options);
+    CoverageRecord {
+        scope: scope.into(),
+        component: component.into(),
+        computed_at: ts(at),
+        variant_hash: Digest::of_bytes(format!("{component}/{options}").as_bytes()),
+        percentage: coverage.percent,
+        coverage,
+    }
+}
+
+/// `append_coverage` keeps every row; `coverage_history` reads them newest first by scope
+/// and component; `latest_coverage` gives each component's newest; `prune_coverage` drops
+/// old rows but never a component's newest.
+pub fn coverage_history_newest_first_and_pruned(s: &mut dyn Store) {
+    assert!(s.coverage_history(None, None, 10).unwrap().is_empty());
+    let (b1, c1) = (coverage_row("ui", "Button", T0, 4), coverage_row("ui", "Card", T0, 2));
+    let b2 = coverage_row("ui", "Button", T0 + HOUR, 2);
+    let other = coverage_row("other", "Button", T0 + 2 * HOUR, 3);
+    s.append_coverage(&[b1.clone(), c1.clone()]).unwrap();
+    s.append_coverage(std::slice::from_ref(&b2)).unwrap();
+    s.append_coverage(std::slice::from_ref(&other)).unwrap();
+    assert_eq!(
+        s.coverage_history(Some("ui"), Some("Button"), 10).unwrap(),
+        vec![b2.clone(), b1.clone()],
+        "newest first, the result whole"
+    );
+    assert_eq!(s.coverage_history(None, Some("Button"), 10).unwrap().len(), 3, "every scope");
+    assert_eq!(s.coverage_history(Some("ui"), None, 2).unwrap().len(), 2, "limit");
+    assert_eq!(s.latest_coverage("ui").unwrap(), vec![b2.clone(), c1.clone()], "newest per component, by name");
+    assert_eq!(b1.percentage, 25.0);
+
+    assert_eq!(s.prune_coverage(ts(T0 + 30 * 24 * HOUR)).unwrap(), 1, "only Button's older row goes");
+    assert_eq!(s.coverage_history(Some("ui"), Some("Button"), 10).unwrap(), vec![b2]);
+    assert_eq!(s.coverage_history(Some("ui"), Some("Card"), 10).unwrap(), vec![c1], "a component's newest stays");
+    assert_eq!(s.coverage_history(Some("other"), None, 10).unwrap(), vec![other]);
 }

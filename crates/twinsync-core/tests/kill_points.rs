@@ -143,6 +143,26 @@ impl Store for KillStore {
     fn prune_deliveries(&mut self, before: twinsync_core::Timestamp) -> Result<usize, StoreError> {
         self.inner.prune_deliveries(before)
     }
+    fn append_coverage(
+        &mut self,
+        records: &[twinsync_core::coverage_history::CoverageRecord],
+    ) -> Result<(), StoreError> {
+        self.inner.append_coverage(records)
+    }
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<twinsync_core::coverage_history::CoverageRecord>, StoreError> {
+        self.inner.coverage_history(scope, component, limit)
+    }
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<twinsync_core::coverage_history::CoverageRecord>, StoreError> {
+        self.inner.latest_coverage(scope)
+    }
+    fn prune_coverage(&mut self, before: twinsync_core::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_coverage(before)
+    }
     fn put_test_session(
         &mut self,
         session: &twinsync_core::test_session::TestSession,

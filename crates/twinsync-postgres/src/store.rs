@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use postgres::{Row, Transaction};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::coverage_history::CoverageRecord;
 use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
@@ -288,6 +289,17 @@ impl PgStore {
 
     fn key(&self, table: &str, s: &str) -> Result<Key, StoreError> {
         Key::new(s).map_err(|e| self.corrupt(format!("{table}: {e}")))
+    }
+
+    fn coverage_from(&self, r: &Row) -> Result<CoverageRecord, StoreError> {
+        Ok(CoverageRecord {
+            scope: r.get(0),
+            component: r.get(1),
+            computed_at: Timestamp::from_millis(r.get(2)),
+            variant_hash: self.digest("coverage_reports", r.get(3))?,
+            percentage: r.get(4),
+            coverage: self.parse("coverage_reports", "report", r.get(5))?,
+        })
     }
 
     fn session_from(&self, r: &Row) -> Result<TestSession, StoreError> {
@@ -994,6 +1006,82 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError> {
+        let reports = records
+            .iter()
+            .map(|r| serde_json::to_string(&r.coverage))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Backend(format!("coverage report: {e}")))?;
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(
+                st,
+                tx,
+                "INSERT INTO coverage_reports (project, scope, component, computed_at, variant_hash, percentage, report)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )?;
+            for (r, report) in records.iter().zip(&reports) {
+                tx.execute(
+                    &s,
+                    &[p, &r.scope, &r.component, &ms(r.computed_at), &r.variant_hash.to_hex(), &r.percentage, report],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT scope, component, computed_at, variant_hash, percentage, report FROM coverage_reports
+                 WHERE project = $1 AND ($2::TEXT IS NULL OR scope = $2) AND ($3::TEXT IS NULL OR component = $3)
+                 ORDER BY computed_at DESC, id DESC LIMIT $4",
+            )?;
+            c.query(&s, &[p, &scope, &component, &limit(n)])
+        })?;
+        rows.iter().map(|r| self.coverage_from(r)).collect()
+    }
+
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT DISTINCT ON (component) scope, component, computed_at, variant_hash, percentage, report
+                 FROM coverage_reports WHERE project = $1 AND scope = $2
+                 ORDER BY component, id DESC",
+            )?;
+            c.query(&s, &[p, &scope])
+        })?;
+        // By name byte order, as every store gives it (the column's collation may differ).
+        let mut latest = rows.iter().map(|r| self.coverage_from(r)).collect::<Result<Vec<_>, _>>()?;
+        latest.sort_by(|a, b| a.component.cmp(&b.component));
+        Ok(latest)
+    }
+
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let p = &self.project;
+        let n = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "DELETE FROM coverage_reports WHERE project = $1 AND computed_at < $2
+                 AND id NOT IN (SELECT max(id) FROM coverage_reports WHERE project = $1 GROUP BY scope, component)",
+            )?;
+            c.execute(&s, &[p, &ms(before)])
+        })?;
+        Ok(n as usize)
     }
 
     fn put_test_session(&mut self, t: &TestSession, events: &[Event]) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::coverage_history::CoverageRecord;
 use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
@@ -124,6 +125,18 @@ impl SqliteStore {
             .map_err(|_| self.corrupt(format!("{table}: unknown {what} {s:?}")))
     }
 
+    fn coverage_from(&self, r: CoverageRow) -> Result<CoverageRecord, StoreError> {
+        let (scope, component, at, hash, percentage, report) = r;
+        Ok(CoverageRecord {
+            variant_hash: self.digest("coverage_reports", &hash)?,
+            coverage: self.parse("coverage_reports", "report", &report)?,
+            scope,
+            component,
+            computed_at: Timestamp::from_millis(at),
+            percentage,
+        })
+    }
+
     fn session_from(&self, r: SessionRow) -> Result<TestSession, StoreError> {
         let (id, story_id, status, started, ended, performance, correlation_id, actor) = r;
         Ok(TestSession {
@@ -188,6 +201,13 @@ fn insert_history(tx: &rusqlite::Transaction<'_>, h: &HistoryEntry) -> rusqlite:
         ms(h.at),
     ])?;
     Ok(())
+}
+
+const COVERAGE_COLUMNS: &str = "scope, component, computed_at, variant_hash, percentage, report";
+type CoverageRow = (String, String, i64, String, f64, String);
+
+fn coverage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CoverageRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
 const SESSION_COLUMNS: &str = "id, story_id, status, started_at, ended_at, performance, correlation_id, actor";
@@ -841,6 +861,78 @@ impl Store for SqliteStore {
             Ok(d)
         })
         .collect()
+    }
+
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError> {
+        let reports = records
+            .iter()
+            .map(|r| serde_json::to_string(&r.coverage))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Backend(format!("coverage report: {e}")))?;
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO coverage_reports (scope, component, computed_at, variant_hash, percentage, report)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(err)?;
+            for (r, report) in records.iter().zip(&reports) {
+                st.execute(params![
+                    r.scope,
+                    r.component,
+                    ms(r.computed_at),
+                    r.variant_hash.to_hex(),
+                    r.percentage,
+                    report
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COVERAGE_COLUMNS} FROM coverage_reports
+                 WHERE (?1 IS NULL OR scope = ?1) AND (?2 IS NULL OR component = ?2)
+                 ORDER BY computed_at DESC, id DESC LIMIT ?3"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map(params![scope, component, limit(n)], coverage_row).map_err(|e| self.err(e))?;
+        rows.map(|r| self.coverage_from(r.map_err(|e| self.err(e))?)).collect()
+    }
+
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COVERAGE_COLUMNS} FROM coverage_reports
+                 WHERE id IN (SELECT max(id) FROM coverage_reports WHERE scope = ?1 GROUP BY component)
+                 ORDER BY component"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([scope], coverage_row).map_err(|e| self.err(e))?;
+        rows.map(|r| self.coverage_from(r.map_err(|e| self.err(e))?)).collect()
+    }
+
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM coverage_reports WHERE computed_at < ?1
+                 AND id NOT IN (SELECT max(id) FROM coverage_reports GROUP BY scope, component)",
+            )
+            .and_then(|mut s| s.execute([ms(before)]))
+            .map_err(|e| self.err(e))
     }
 
     fn put_test_session(&mut self, t: &TestSession, events: &[Event]) -> Result<(), StoreError> {

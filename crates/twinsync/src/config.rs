@@ -56,6 +56,29 @@ pub struct Config {
     /// Credential reminders.
     #[serde(default, skip_serializing_if = "CredentialsConfig::is_default")]
     pub credentials: CredentialsConfig,
+    /// Coverage history.
+    #[serde(default, skip_serializing_if = "CoverageConfig::is_default")]
+    pub coverage: CoverageConfig,
+}
+
+/// `[coverage]`: how long coverage history is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoverageConfig {
+    /// Days a coverage row is kept (default 30); each component's newest always stays.
+    pub retention_days: u32,
+}
+
+impl CoverageConfig {
+    fn is_default(&self) -> bool {
+        *self == CoverageConfig::default()
+    }
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        CoverageConfig { retention_days: 30 }
+    }
 }
 
 /// `[credentials]`: when rotation reminders fire.
@@ -437,6 +460,7 @@ impl Config {
             events: EventsConfig::default(),
             notify: NotifyConfig::default(),
             credentials: CredentialsConfig::default(),
+            coverage: CoverageConfig::default(),
         }
     }
 

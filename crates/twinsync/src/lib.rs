@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod config;
+mod coverage_history;
 mod credentials;
 mod error;
 mod kinds;

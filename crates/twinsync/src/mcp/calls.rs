@@ -128,12 +128,15 @@ fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<tw
 /// `design.coverageReport`: the coverage report of a components manifest and a story index.
 fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Done, ToolError> {
     let (components, stories) = (p.dir().join(&a.components), p.dir().join(&a.stories));
-    let doc = crate::api::design_coverage(&components.to_string_lossy(), &stories.to_string_lossy())?;
-    if let Ok(totals) = serde_json::from_value(doc["totals"].clone()) {
-        p.record_coverage(&a.components, &totals)?;
-    }
-    let n = doc["components"].as_array().map_or(0, Vec::len) as u64;
-    Ok(Done::ok(doc, vec![("components", n)]))
+    let design = |e| ToolError::from(crate::api::design_error(e));
+    let (comps, tests) = twinsync_design::inputs::load_components(&components).map_err(design)?;
+    let index = twinsync_design::inputs::load_index(&stories).map_err(design)?;
+    // A run of the tool is a run of the history, as `twinsync design coverage` is.
+    let (cov, stats) =
+        p.coverage_run(&a.components, &comps, &index, &tests, &twinsync_core::coverage::CoverageOptions::default())?;
+    let doc = serde_json::to_value(&cov).unwrap_or_default();
+    let n = cov.report.components.len() as u64;
+    Ok(Done::ok(doc, vec![("components", n), ("computed", stats.misses as u64), ("reused", stats.hits as u64)]))
 }
 
 /// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once,
