@@ -1,5 +1,6 @@
 //! `twinsync credentials` end to end: a known secret, added from an environment variable
-//! and from stdin, rotated, validated and revoked, appears nowhere — stdout, stderr,
+//! and from stdin, rotated, validated and revoked, appears nowhere — stdout, stderr, logs
+//! (at trace level, JSON),
 //! events, the raw bytes of the SQLite store (and its WAL), a `pg_dump` of the
 //! PostgreSQL store — while `list --json` shows the metadata. The master key file is
 //! created 0600 outside the project; a PostgreSQL store refuses to work without
@@ -36,7 +37,10 @@ impl Env {
             .env("FIGMA_TOKEN", SECRET)
             .env("NEW_FIGMA_TOKEN", ROTATED)
             .env_remove("TWINSYNC_STORE_URL")
-            .env_remove("TWINSYNC_MASTER_KEY");
+            .env_remove("TWINSYNC_MASTER_KEY")
+            // Every log line there is, so the grep below covers the logs too.
+            .env("TWINSYNC_LOG", "trace")
+            .env("TWINSYNC_LOG_FORMAT", "json");
         if let Some(k) = &self.key {
             c.env("TWINSYNC_MASTER_KEY", k);
         }
@@ -197,7 +201,8 @@ fn secrets_show_nowhere_and_the_status_machine_runs_through_the_cli() {
     env.ok(&["--json", "events"]);
     env.ok(&["history"]);
     let seen = env.seen.clone();
-    assert_nowhere("stdout and stderr", &seen);
+    assert!(contains(&seen, "\"action\":\"credential_rotate\""), "the logs were on and are in what was grepped");
+    assert_nowhere("stdout, stderr and the logs", &seen);
     let store = files_under(&root.join(".twinsync"));
     assert!(contains(&store, "figma"), "the store holds the credential's metadata");
     assert_nowhere("the store's files (database, WAL)", &store);

@@ -68,6 +68,8 @@ impl Project {
         let days = i64::from(self.config().coverage.retention_days);
         let cutoff = now.plus_millis(-days * 86_400_000);
         self.store().prune_coverage(cutoff)?;
+        tracing::info!(target: "twinsync", action = "coverage", subject = scope, actor = %self.actor(),
+            computed = stats.misses, reused = stats.hits, components = rows.len(), "coverage run");
         Ok((report, stats))
     }
 

@@ -303,6 +303,7 @@ impl Project {
             reminded_for: None,
         };
         self.store().put_credential(&record, &[])?;
+        crate::logging::done("credential_add", name, self.actor(), name, 0, 1);
         Ok(record)
     }
 
@@ -353,6 +354,7 @@ impl Project {
         record.rotation_due_at = record.rotate_every_ms.map(|ms| now.plus_millis(ms));
         record.reminded_for = None;
         self.store().put_credential(&record, &[])?;
+        crate::logging::done("credential_rotate", name, self.actor(), name, 0, 1);
         Ok(record)
     }
 
@@ -364,6 +366,7 @@ impl Project {
         record.sealed = Vec::new();
         record.updated_at = self.now();
         self.store().put_credential(&record, &[])?;
+        crate::logging::done("credential_revoke", name, self.actor(), name, 0, 1);
         Ok(record)
     }
 
@@ -390,6 +393,7 @@ impl Project {
         record.last_validated_at = Some(now);
         record.updated_at = now;
         self.store().put_credential(&record, &[])?;
+        crate::logging::done("credential_validate", name, self.actor(), name, 0, 1);
         Ok(record)
     }
 
@@ -436,6 +440,8 @@ impl Project {
             };
             record.updated_at = now;
             self.store().put_credential(&record, std::slice::from_ref(&event))?;
+            tracing::info!(target: "twinsync", action = "credential_status", subject = %record.name,
+                status = record.status.as_str(), correlation_id = %event.correlation_id, "credential reminder");
             fired.push(event);
         }
         Ok(fired)

@@ -24,7 +24,9 @@ mod error;
 mod kinds;
 pub use kinds::design_drift;
 mod lease;
+mod logging;
 pub mod mcp;
+mod metrics;
 mod notify;
 mod project;
 mod replicas;
@@ -35,6 +37,7 @@ mod watch;
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
 pub use error::{Error, Result};
+pub use logging::{init_logging, LogFormat, LOG_ENV, LOG_FORMAT_ENV};
 pub use project::{
     default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,
 };

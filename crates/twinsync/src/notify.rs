@@ -64,8 +64,15 @@ impl Project {
             path: self.dir().join(crate::config::DIR).join(crate::config::CONFIG_FILE),
             message: m,
         })?;
+        let started = std::time::Instant::now();
         let (store, clock) = self.store_and_clock();
-        Ok(Worker::new(store, clock, &project, &endpoints).with_digest(Some(schedule)).run_once()?)
+        let report = Worker::new(store, clock, &project, &endpoints).with_digest(Some(schedule)).run_once()?;
+        if report.queued + report.sent + report.retrying + report.failed > 0 {
+            tracing::info!(target: "twinsync", action = "notify", actor = %self.actor(),
+                queued = report.queued, sent = report.sent, retrying = report.retrying, failed = report.failed,
+                duration_ms = started.elapsed().as_millis() as u64, "delivery round");
+        }
+        Ok(report)
     }
 
     /// Deliveries, by event, of every endpoint (or one).

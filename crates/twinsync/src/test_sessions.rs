@@ -93,6 +93,15 @@ impl Project {
             Vec::new()
         };
         self.store().put_test_session(&session, &events)?;
+        let latency = session.latency_ms().unwrap_or(0);
+        crate::logging::done(
+            "test_session_finish",
+            &session.story_id,
+            &session.actor,
+            &session.correlation_id,
+            latency,
+            1,
+        );
         Ok(session)
     }
 
