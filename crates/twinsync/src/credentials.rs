@@ -266,9 +266,7 @@ impl Project {
     }
 
     fn credential_record(&self, name: &str) -> Result<CredentialRecord> {
-        self.store_ref().credential(name)?.ok_or_else(|| {
-            cred_error(name, "no such credential; `twinsync credentials list` shows them, `add` creates one")
-        })
+        self.store_ref().credential(name)?.ok_or_else(|| Error::NoCredential { name: name.to_string() })
     }
 
     /// Adds credential `name` with `value`, status pending. Refuses a name in use (rotate

@@ -91,6 +91,12 @@ pub enum Error {
         /// What is wrong, and what to do.
         message: String,
     },
+    /// No credential of that name.
+    #[error("credential {name}: no such credential; `twinsync credentials list` shows them, `add` creates one")]
+    NoCredential {
+        /// The name asked for.
+        name: String,
+    },
     /// A core error (drift, merge, replica, store, lock, undo).
     #[error(transparent)]
     Core(#[from] twinsync_core::Error),
@@ -111,7 +117,7 @@ impl Error {
             Error::Busy { .. } | Error::Locked { .. } => ErrorCode::Locked,
             Error::UnknownPair { .. } => ErrorCode::NotFound,
             Error::Unsupported { .. } => ErrorCode::InvalidInput,
-            Error::Credential { message, .. } if message.starts_with("no such") => ErrorCode::NotFound,
+            Error::NoCredential { .. } => ErrorCode::NotFound,
             Error::Credential { .. } => ErrorCode::InvalidInput,
             Error::Core(e) => e.code(),
         }
