@@ -1,6 +1,8 @@
 //! The `Store` trait: everything the engine remembers between runs — base snapshots and
 //! base content, operations, undo entries, history, locks, the event outbox, audit records
-//! and small cached values, and the intents of writes in flight. One transaction per
+//! and small cached values, and the intents of writes in flight — and what the project
+//! keeps beside it: webhook deliveries, credentials (sealed by the host), browser test
+//! sessions and coverage history. One transaction per
 //! batch of applied items (group commit), each batch's intents recorded first.
 
 use std::collections::BTreeMap;
