@@ -276,3 +276,58 @@ impl<'a> Worker<'a> {
         Ok(next.status)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use twinsync_core::event::EventType;
+    use twinsync_core::{ManualClock, MemoryStore};
+
+    use super::*;
+
+    fn endpoint(name: &str, digest: &[EventType]) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            url: "http://127.0.0.1:9/never-called".into(),
+            key: SigningKey::from_secret(&crate::new_secret()).unwrap(),
+            types: Subscriptions::of([EventType::SyncCompleted, EventType::Digest]),
+            digest: Subscriptions::of(digest.iter().copied()),
+            format: Format::default(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_digest_lost_mark_is_found_again_and_goes_to_its_endpoint_alone() {
+        let mut store = MemoryStore::new();
+        // 2026-01-15T10:00Z; the digest time is 09:00 UTC.
+        let clock = ManualClock::new(Timestamp::from_millis(1_768_471_200_000));
+        let endpoints = [endpoint("team", &[EventType::DriftDetected]), endpoint("ops", &[])];
+        let schedule = DigestSchedule::parse("09:00", "UTC").unwrap();
+        let run = |store: &mut MemoryStore| {
+            Worker::new(store, &clock, "p", &endpoints).with_digest(Some(schedule.clone())).compose_digests().unwrap()
+        };
+        assert_eq!(run(&mut store), 0, "first sight: the day before was empty");
+        clock.advance(3_600_000);
+        store
+            .append_events(&[Event::new(EventType::DriftDetected, clock.now(), "docs", "c", json!({"key": "a.md"}))])
+            .unwrap();
+        clock.advance(23 * 3_600_000); // 09:00 next day, plus an hour
+        assert_eq!(run(&mut store), 1);
+        assert_eq!(run(&mut store), 0, "once per day");
+        // A crash between the digest event and its mark: the mark is gone, the event is not.
+        store.kv_delete(DIGEST_NAMESPACE, "team").unwrap();
+        assert_eq!(run(&mut store), 0, "the digest already in the outbox is found, not made again");
+        let digests: Vec<Event> =
+            store.events_since(0, 100).unwrap().into_iter().filter(|e| e.event_type == EventType::Digest).collect();
+        assert_eq!(digests.len(), 1);
+        assert_eq!(digests[0].payload["counts"]["drift_detected"], 1);
+
+        // Queued for its endpoint only, though the other subscribes to `digest` too; the
+        // drift event itself goes to nobody at once.
+        Worker::new(&mut store, &clock, "p", &endpoints).enqueue().unwrap();
+        let queued: Vec<(String, u64)> =
+            store.deliveries(None, None, 100).unwrap().into_iter().map(|d| (d.endpoint, d.event_id)).collect();
+        assert_eq!(queued, [("team".to_string(), digests[0].id)]);
+    }
+}
