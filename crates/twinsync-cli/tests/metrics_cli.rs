@@ -75,7 +75,7 @@ fn the_exposition_parses_and_counters_move_across_processes() {
         ("design_undo_success", "counter"),
         ("design_notifications_failed", "counter"),
         ("browser_test_session_latency_ms", "histogram"),
-        ("twinsync_events", "counter"),
+        ("twinsync_outbox_last_event_id", "gauge"),
     ] {
         assert_eq!(m0["types"][family], ty, "{family}: {m0}");
     }
@@ -89,7 +89,7 @@ fn the_exposition_parses_and_counters_move_across_processes() {
     assert_eq!(sample(&m1, "twinsync_sync_items_total{outcome=applied,pair=default}"), 2.0);
     assert_eq!(sample(&m1, "design_sync_duration_ms_count{}"), 1.0);
     assert_eq!(sample(&m1, "design_sync_components_count{pair=default}"), 2.0);
-    assert!(sample(&m1, "twinsync_events_total{}") > sample(&m0, "twinsync_events_total{}"));
+    assert!(sample(&m1, "twinsync_outbox_last_event_id{}") > sample(&m0, "twinsync_outbox_last_event_id{}"));
 
     // The sync's log line: JSON with the seed's fields.
     let stderr = String::from_utf8(sync.stderr).unwrap();
@@ -120,7 +120,7 @@ fn the_exposition_parses_and_counters_move_across_processes() {
     assert_eq!(sample(&m2, "browser_test_session_latency_ms_count{}"), 1.0);
     assert_eq!(sample(&m2, "twinsync_browser_test_sessions_total{status=failed}"), 1.0);
     assert_eq!(sample(&m2, "design_notifications_failed_total{}"), 0.0);
-    assert!(sample(&m2, "twinsync_events_total{}") > sample(&m1, "twinsync_events_total{}"));
+    assert!(sample(&m2, "twinsync_outbox_last_event_id{}") > sample(&m1, "twinsync_outbox_last_event_id{}"));
 }
 
 #[test]

@@ -13,8 +13,8 @@
 //! - `design_undo_success_total`: operations undone;
 //! - `design_notifications_failed_total`: webhook deliveries that failed for good;
 //! - `browser_test_session_latency_ms`: histogram of finished sessions' start-to-end time;
-//! - `twinsync_browser_test_sessions_total{status}`, `twinsync_events_total` (the last
-//!   outbox id).
+//! - `twinsync_browser_test_sessions_total{status}`;
+//! - `twinsync_outbox_last_event_id`: the newest outbox id (a gauge that only grows).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -114,10 +114,15 @@ impl Project {
         }
         registry.register("twinsync_browser_test_sessions", "Browser test sessions by status", by_status);
 
-        let events = Counter::<u64>::default();
-        // Appending nothing returns the newest id: the number of events ever written.
-        events.inc_by(self.store().append_events(&[])?);
-        registry.register("twinsync_events", "Events written to the outbox", events);
+        let events: Gauge = Gauge::default();
+        // Appending nothing returns the newest id. Ids only grow, so the gauge moves with
+        // every event written; on PostgreSQL the projects of one database share the ids.
+        events.set(i64::try_from(self.store().append_events(&[])?).unwrap_or(i64::MAX));
+        registry.register(
+            "twinsync_outbox_last_event_id",
+            "Newest outbox event id (only grows; shared by the projects of one PostgreSQL database)",
+            events,
+        );
 
         let mut text = String::new();
         encode(&mut text, &registry)
