@@ -1,19 +1,18 @@
-//! Files <-> database sync of OpenSpec folders: the project's corpus
+//! Files <-> database sync of OpenSpec folders, as `twinsync openspec sync` runs it (the
+//! folder's `openspec` pair through the engine): the project's corpus
 //! (`tests/openspec-corpus`), and generated corpora of 250 / 500 / 1,000 changes made
 //! by repeating its changes under new ids, to show the cost per change stays flat.
 //!
-//! `first` = an empty database takes in every change (rows, base, FTS index);
+//! `first` = an empty state and database take in every change (rows, base, FTS index);
 //! `idle` = nothing changed since the last sync (the periodic pass in steady state);
-//! `one_edit` = one tasks.md changed on disk (the watcher's immediate path, one row).
+//! `one_edit` = one tasks.md changed on disk, synced as `--change` syncs one row.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use twinsync_core::{ManualClock, Timestamp, Trigger};
-use twinsync_openspec::db::Kind;
-use twinsync_openspec::sync::{SyncConfig, SyncPolicy, Syncer};
-use twinsync_openspec::Db;
+use twinsync::openspec::sync::{SyncAnswer, SyncReport};
+use twinsync::{OpenspecSync, Project};
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/openspec-corpus/openspec")
@@ -59,46 +58,40 @@ fn generated(n: usize) -> tempfile::TempDir {
     dir
 }
 
-fn config(root: &Path) -> SyncConfig {
-    SyncConfig { project: "bench".into(), policy: SyncPolicy::FsWins, backup_dir: Some(root.join(".twinsync/b")) }
+/// Syncs the folder at `root` (or only `change`) as the shortcut does.
+fn sync(root: &Path, change: Option<&str>) -> SyncReport {
+    let (mut p, pair) = Project::for_openspec(root, None, None).unwrap();
+    let req = OpenspecSync { change: change.map(String::from), ..OpenspecSync::default() };
+    match p.openspec_sync(&pair, &req).unwrap() {
+        SyncAnswer::Synced { report, .. } => report,
+        SyncAnswer::Preview { .. } => unreachable!("not a dry run"),
+    }
+}
+
+/// Forgets every sync of `root`: its state and database.
+fn forget(root: &Path) {
+    let _ = fs::remove_dir_all(root.join(".twinsync"));
 }
 
 fn bench_folder(c: &mut Criterion, group: &str, root: &Path, rows: u64) {
-    let clock = ManualClock::new(Timestamp(1_750_000_000_000));
     let mut g = c.benchmark_group(group);
     g.sample_size(10);
     g.throughput(Throughput::Elements(rows));
     g.bench_function("first", |b| {
-        b.iter_batched(
-            || Db::open_in_memory().unwrap(),
-            |db| {
-                let r = Syncer::new(root, &db, &clock, config(root)).unwrap().sync_all(Trigger::Manual).unwrap();
-                assert_eq!(r.failed, 0);
-                db
-            },
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(|| forget(root), |()| assert_eq!(sync(root, None).failed, 0), BatchSize::PerIteration)
     });
-    let db = Db::open_in_memory().unwrap();
-    let mut s = Syncer::new(root, &db, &clock, config(root)).unwrap();
-    s.sync_all(Trigger::Manual).unwrap();
-    g.bench_function("idle", |b| {
-        b.iter(|| {
-            let r = s.sync_all(Trigger::Periodic).unwrap();
-            assert!(r.items.is_empty());
-        })
-    });
+    forget(root);
+    sync(root, None);
+    g.bench_function("idle", |b| b.iter(|| assert!(sync(root, None).items.is_empty())));
     g.finish();
 }
 
 fn corpus_folder(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&corpus(), &dir.path().join("openspec"));
-    let db = Db::open_in_memory().unwrap();
-    let clock = ManualClock::new(Timestamp(0));
-    let rows =
-        Syncer::new(dir.path(), &db, &clock, config(dir.path())).unwrap().sync_all(Trigger::Manual).unwrap().checked;
-    bench_folder(c, "openspec_sync/corpus", dir.path(), rows as u64);
+    let root = dir.path().join("bench");
+    copy_tree(&corpus(), &root.join("openspec"));
+    let rows = sync(&root, None).checked;
+    bench_folder(c, "openspec_sync/corpus", &root, rows as u64);
 }
 
 fn scaling(c: &mut Criterion) {
@@ -106,24 +99,20 @@ fn scaling(c: &mut Criterion) {
         let dir = generated(n);
         bench_folder(c, &format!("openspec_sync/generated_{n}"), dir.path(), n as u64);
     }
-    // The watcher's path: one row synced, whatever the size of the folder.
+    // One row synced, whatever the size of the folder.
     let mut g = c.benchmark_group("openspec_sync/one_edit");
     g.sample_size(10);
     for n in [250usize, 1000] {
         let dir = generated(n);
         let root = dir.path();
-        let clock = ManualClock::new(Timestamp(0));
-        let db = Db::open_in_memory().unwrap();
-        let mut s = Syncer::new(root, &db, &clock, config(root)).unwrap();
-        s.sync_all(Trigger::Manual).unwrap();
+        sync(root, None);
         let tasks = root.join("openspec/changes/change-00007/tasks.md");
         let mut flip = false;
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 flip = !flip;
                 fs::write(&tasks, if flip { "- [x] one\n" } else { "- [ ] one\n" }).unwrap();
-                let r = s.sync_items(&[(Kind::Change, "change-00007".into())], Trigger::FileWatcher).unwrap();
-                assert_eq!(r.items.len(), 1);
+                assert_eq!(sync(root, Some("change-00007")).items.len(), 1);
             })
         });
     }

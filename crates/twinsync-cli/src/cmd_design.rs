@@ -11,8 +11,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use twinsync::core::coverage::CoverageOptions;
 use twinsync::design::drift::{Base, ComponentStatus, DriftReport};
 use twinsync::design::scaffold::{scaffold_files, scaffold_json, Outcome, ScaffoldOptions};
-use twinsync::design::sync::{base_from, component_key, write_base, DesignDirection, ManifestReplica};
+use twinsync::design::sync::{component_key, DesignDirection};
 use twinsync::design::{coverage_report, html_report};
+use twinsync::{Project, SyncRequest};
 
 use crate::cmd_project::Common;
 
@@ -39,13 +40,16 @@ enum DesignCommand {
 
 #[derive(Args)]
 struct SyncFiles {
-    /// Code side: twinsync components.json (or a read-only Storybook manifest).
-    #[arg(long, value_name = "FILE")]
-    code: PathBuf,
-    /// Design manifest (twinsync components.json; created if missing), or a read-only Figma file.
-    #[arg(long, value_name = "FILE")]
-    design: PathBuf,
-    /// The engine's store (default: .twinsync/design/sync.db).
+    /// Code side: twinsync components.json (or a read-only Storybook manifest); repeat to
+    /// name a design pair's other code files (a Storybook index), which are compared, not synced.
+    #[arg(long, required = true, value_name = "FILE")]
+    code: Vec<PathBuf>,
+    /// Design manifest (twinsync components.json; created if missing), or a read-only Figma
+    /// file; repeatable like --code.
+    #[arg(long, required = true, value_name = "FILE")]
+    design: Vec<PathBuf>,
+    /// The project's store as a SQLite file, as TWINSYNC_STORE_URL=sqlite:FILE would
+    /// (default: the project's store, .twinsync/state.db unless configured).
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
 }
@@ -82,7 +86,7 @@ struct DriftArgs {
     /// Design side: Figma file JSON, a design manifest (components.json) or a token file (repeatable).
     #[arg(long, required = true, value_name = "FILE")]
     design: Vec<PathBuf>,
-    /// The last synced mapping (default: .twinsync/design/base.json when it exists; none: two-way comparison).
+    /// A design base JSON file to compare against (default: the base of the matching design pair in the project's store; none: two-way comparison).
     #[arg(long, value_name = "FILE")]
     base: Option<PathBuf>,
     /// Exit 1 when this is found.
@@ -201,22 +205,32 @@ fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
 }
 
 fn drift(a: DriftArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
-    let base_path = match &a.base {
-        Some(p) => Some(at(root, p)),
-        None => Some(root.join(".twinsync/design/base.json")).filter(|p| p.exists()),
-    };
-    let base: Base = match &base_path {
-        None => Base::default(),
+    let root = absolute_root(root)?;
+    let code: Vec<PathBuf> = a.code.iter().map(|p| at(&root, p)).collect();
+    let design: Vec<PathBuf> = a.design.iter().map(|p| at(&root, p)).collect();
+    let (report, base_label) = match &a.base {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a design base: {e}", p.display()))?
+            let p = at(&root, p);
+            let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let base: Base =
+                serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a design base: {e}", p.display()))?;
+            (twinsync::design_drift(&root, &code, &design, &base)?, Some(p.display().to_string()))
         }
+        // The base is the one the matching pair's last sync committed to the store.
+        None => match open_project(&root, None, false)? {
+            Some(project) => {
+                let pair = project.design_base_pair(&code, &design);
+                let report = project.design_drift_against(&pair, &code, &design).map_err(|e| e.to_string())?;
+                let has_base = project.design_has_base(&pair).map_err(|e| e.to_string())?;
+                (report, has_base.then(|| format!("pair {pair} in the project's store")))
+            }
+            None => (twinsync::design_drift(&root, &code, &design, &Base::default())?, None),
+        },
     };
-    let report = twinsync::design_drift(root, &a.code, &a.design, &base)?;
     if common.json {
         print_json(&report)?;
     } else {
-        print(&drift_text(&report, base_path.as_deref()))?;
+        print(&drift_text(&report, base_label.as_deref()))?;
     }
     let failed = match a.fail_on {
         None => false,
@@ -239,10 +253,10 @@ fn status_word(s: ComponentStatus) -> &'static str {
     }
 }
 
-fn drift_text(r: &DriftReport, base: Option<&Path>) -> String {
+fn drift_text(r: &DriftReport, base: Option<&str>) -> String {
     let mut s = String::new();
     match base {
-        Some(p) => s.push_str(&format!("base: {}\n", p.display())),
+        Some(b) => s.push_str(&format!("base: {b}\n")),
         None => s.push_str("base: none (two-way comparison; run `twinsync design sync` to record one)\n"),
     }
     for c in &r.components {
@@ -449,38 +463,56 @@ fn scaffold_cmd(a: ScaffoldArgs, common: &Common, root: &Path) -> Result<ExitCod
     Ok(if conflicts > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-struct Opened {
-    code: ManifestReplica,
-    design: ManifestReplica,
-    store: Box<dyn twinsync::core::Store>,
+/// The `-C` folder, absolute, so files given relative to it name the same files from
+/// the project folder above it.
+fn absolute_root(root: &Path) -> Result<PathBuf, String> {
+    root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))
 }
 
-fn open_sync(f: &SyncFiles, root: &Path) -> Result<Opened, String> {
-    let code = ManifestReplica::open(&at(root, &f.code), "code").map_err(|e| e.to_string())?;
-    let design = ManifestReplica::open(&at(root, &f.design), "design").map_err(|e| e.to_string())?;
-    let store_path = f.store.as_deref().map_or_else(|| root.join(".twinsync/design/sync.db"), |s| at(root, s));
-    if let Some(dir) = store_path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// The project holding `root` (a folder with only the design state of earlier releases
+/// opens as one, and migrates). Without one, `design sync|undo` (`create`) make `root` a
+/// project with no configured pairs, where the implicit design pair lives, as earlier
+/// releases kept their design state under `root/.twinsync/design/`; `design drift`
+/// compares two-way and writes nothing.
+fn open_project(root: &Path, store: Option<&Path>, create: bool) -> Result<Option<Project>, String> {
+    if let Some(file) = store {
+        // Through the facade's own store selection, not a second store of our own.
+        std::env::set_var(twinsync::STORE_URL_ENV, format!("sqlite:{}", at(root, file).display()));
     }
-    let store = twinsync::open_store_file(&store_path).map_err(|e| e.to_string())?;
-    Ok(Opened { code, design, store })
+    match Project::open(root) {
+        Ok(p) => Ok(Some(p)),
+        Err(twinsync::Error::NotAProject { .. }) if create => {
+            let mut config = twinsync::Config::new(".", ".");
+            config.pairs.clear();
+            Project::init_with(root, config).map(Some).map_err(|e| e.to_string())
+        }
+        Err(twinsync::Error::NotAProject { .. }) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The project and the design pair over `--code` and `--design`.
+fn design_pair(f: &SyncFiles, root: &Path) -> Result<(Project, String), String> {
+    let root = absolute_root(root)?;
+    let mut project = open_project(&root, f.store.as_deref(), true)?.expect("created when missing");
+    let code: Vec<PathBuf> = f.code.iter().map(|p| at(&root, p)).collect();
+    let design: Vec<PathBuf> = f.design.iter().map(|p| at(&root, p)).collect();
+    let pair = project.design_pair_for(&code, &design).map_err(|e| e.to_string())?;
+    Ok((project, pair))
 }
 
 fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
-    let mut o = open_sync(&a.files, root)?;
-    let mut directions = twinsync::core::Directions::all(a.direction.to_core());
+    let (mut project, pair) = design_pair(&a.files, root)?;
+    let mut req = SyncRequest { direction: Some(a.direction.to_core()), ..Default::default() };
     for spec in &a.components {
         let (name, dir) =
             spec.split_once('=').ok_or_else(|| format!("--component {spec:?}: expected NAME=DIRECTION"))?;
         let d: DesignDirection = dir.parse().map_err(|e| format!("--component {spec:?}: {e}"))?;
         let key = component_key(name).map_err(|e| e.to_string())?;
-        directions.overrides.insert(key.to_string(), d.to_core());
+        req.item_directions.insert(key.to_string(), d.to_core());
     }
-    let opts = twinsync::core::SyncOptions { directions, ..Default::default() };
-    let clock = twinsync::core::SystemClock;
-    let mut engine = twinsync::core::Engine::new(&mut *o.store, &clock, twinsync::core::EngineConfig::default());
     if a.dry_run {
-        let preview = engine.preview(&mut o.code, &mut o.design, &opts).map_err(|e| e.to_string())?;
+        let preview = project.preview_of(&pair, &req).map_err(|e| e.to_string())?;
         if common.json {
             print_json(&preview)?;
         } else {
@@ -493,17 +525,8 @@ fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, Strin
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = engine.sync(&mut o.code, &mut o.design, &opts).map_err(|e| e.to_string())?;
-    // The mapping drift compares against from now on: both sides as they now are.
-    let base_path = root.join(".twinsync/design/base.json");
-    if report.counts.failed == 0 && report.counts.conflicts == 0 {
-        // The base before this operation is kept so `design undo` can put it back.
-        if report.counts.applied > 0 && base_path.exists() {
-            let keep = root.join(format!(".twinsync/design/base.before-{}.json", report.operation_id));
-            std::fs::copy(&base_path, &keep).map_err(|e| format!("{}: {e}", keep.display()))?;
-        }
-        write_base(&base_path, &base_from(o.code.components(), o.design.components())).map_err(|e| e.to_string())?;
-    }
+    // The engine commits each component's new base with its write: drift reads it back.
+    let report = project.sync_pair(&pair, &req).map_err(|e| e.to_string())?;
     if common.json {
         print_json(&report)?;
     } else {
@@ -527,15 +550,8 @@ fn sync_cmd(a: SyncArgs, common: &Common, root: &Path) -> Result<ExitCode, Strin
 }
 
 fn undo_cmd(a: UndoArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
-    let mut o = open_sync(&a.files, root)?;
-    let clock = twinsync::core::SystemClock;
-    let mut engine = twinsync::core::Engine::new(&mut *o.store, &clock, twinsync::core::EngineConfig::default());
-    let report = engine.undo(&mut o.code, &mut o.design, a.operation.as_deref()).map_err(|e| e.to_string())?;
-    let kept = root.join(format!(".twinsync/design/base.before-{}.json", report.operation_id));
-    if report.refused.is_empty() && kept.exists() {
-        let base_path = root.join(".twinsync/design/base.json");
-        std::fs::rename(&kept, &base_path).map_err(|e| format!("{}: {e}", base_path.display()))?;
-    }
+    let (mut project, pair) = design_pair(&a.files, root)?;
+    let report = project.undo_in(Some(&pair), a.operation.as_deref()).map_err(|e| e.to_string())?;
     if common.json {
         print_json(&report)?;
     } else {

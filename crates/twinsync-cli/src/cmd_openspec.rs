@@ -1,21 +1,21 @@
 //! `twinsync openspec list|show|validate`: the OpenSpec CLI's read commands on the nearest
 //! `openspec/` folder, with the same `--json` documents (`openspec` 1.13.2); and
-//! `sync|watch|query|edit`: the folder kept in step with a SQLite database, by default
-//! `.twinsync/openspec.db` beside `openspec/` (backups of overwritten files in
-//! `.twinsync/openspec-backups/`).
+//! `sync|watch|query|edit|status`: shortcuts over the folder's `openspec` pair (the
+//! project's, or an implicit one; see `Project::for_openspec`), whose database side is by
+//! default `.twinsync/openspec.db` beside `openspec/` (backups of overwritten files in
+//! `.twinsync/openspec-backups/`). Every sync they start is the pair's sync through the
+//! engine: in `twinsync history`, undone with `twinsync undo --pair`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
-use twinsync::core::SystemClock;
+use twinsync::core::Trigger;
 use twinsync::openspec::db::{Kind, Query, QuerySort, Status};
-use twinsync::openspec::schedule::{ScheduleOptions, Scheduler};
-use twinsync::openspec::sync::{
-    sync_folder, SyncAnswer, SyncConfig, SyncPolicy, SyncReport, SyncRequest, Syncer, DEFAULT_DB,
-};
-use twinsync::openspec::{output, Db, Parts, Scope, Sort, Workspace};
+use twinsync::openspec::sync::{sync_report, SyncAnswer, SyncPolicy, SyncReport};
+use twinsync::openspec::{output, Parts, Scope, Sort, Workspace};
+use twinsync::{OpenspecSync, Project};
 
 use crate::cmd_project::Common;
 
@@ -42,6 +42,8 @@ enum OpenspecCommand {
     Query(QueryArgs),
     /// Set one document of a change or spec in the database and write it to disk at once.
     Edit(EditArgs),
+    /// Set the lifecycle status of a change or spec in the database (approved, assigned, ...).
+    Status(StatusArgs),
 }
 
 #[derive(Args)]
@@ -162,6 +164,20 @@ struct EditArgs {
 }
 
 #[derive(Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Change (or spec, with --type spec) id.
+    id: String,
+    /// proposing, approved, assigned, in_progress, review or archived.
+    #[arg(value_parser = parse_status)]
+    status: Status,
+    /// Row type.
+    #[arg(long = "type", value_enum, default_value_t = KindArg::Change)]
+    kind: KindArg,
+}
+
+#[derive(Args)]
 struct ListArgs {
     /// List main specs instead of changes.
     #[arg(long)]
@@ -237,6 +253,7 @@ pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
         OpenspecCommand::Watch(a) => return watch(a, &start, common.json),
         OpenspecCommand::Query(a) => return query(a, &start, common.json),
         OpenspecCommand::Edit(a) => return edit(a, &start, common.json),
+        OpenspecCommand::Status(a) => return set_status(a, &start, common.json),
         command => OpenspecArgs { command },
     };
     // Read only what the command needs: `list` touches nothing but task files.
@@ -271,9 +288,11 @@ pub fn openspec(args: OpenspecArgs, common: &Common) -> ExitCode {
         OpenspecCommand::List(a) => list(&ws, a, common.json),
         OpenspecCommand::Show(a) => show(&ws, a, common.json),
         OpenspecCommand::Validate(a) => validate(&ws, a, common.json),
-        OpenspecCommand::Sync(_) | OpenspecCommand::Watch(_) | OpenspecCommand::Query(_) | OpenspecCommand::Edit(_) => {
-            unreachable!("dispatched above")
-        }
+        OpenspecCommand::Sync(_)
+        | OpenspecCommand::Watch(_)
+        | OpenspecCommand::Query(_)
+        | OpenspecCommand::Edit(_)
+        | OpenspecCommand::Status(_) => unreachable!("dispatched above"),
     }
 }
 
@@ -291,8 +310,17 @@ fn resolve_root(a: &DbArgs, start: &std::path::Path) -> Result<PathBuf, String> 
     }
 }
 
-fn db_path(a: &DbArgs, root: &std::path::Path) -> PathBuf {
-    a.db.clone().unwrap_or_else(|| root.join(DEFAULT_DB))
+/// The project and pair the shortcut acts on (see `Project::for_openspec`).
+fn open_pair(a: &DbArgs, start: &std::path::Path) -> Result<(Project, String), (&'static str, String)> {
+    let root = resolve_root(a, start).map_err(|e| ("root_error", e))?;
+    Project::for_openspec(&root, a.db.as_deref(), a.project.as_deref()).map_err(|e| ("root_error", e.to_string()))
+}
+
+fn kind_of(k: KindArg) -> Kind {
+    match k {
+        KindArg::Change => Kind::Change,
+        KindArg::Spec => Kind::Spec,
+    }
 }
 
 fn print_report(r: &SyncReport) {
@@ -316,18 +344,13 @@ fn report_code(r: &SyncReport) -> ExitCode {
 }
 
 fn sync(a: SyncArgs, start: &std::path::Path, json: bool) -> ExitCode {
-    let root = match resolve_root(&a.db, start) {
-        Ok(r) => r,
-        Err(e) => return fail(json, "root_error", &e),
+    let (mut project, pair) = match open_pair(&a.db, start) {
+        Ok(p) => p,
+        Err((code, e)) => return fail(json, code, &e),
     };
-    let req = SyncRequest {
-        db: Some(db_path(&a.db, &root)),
-        policy: a.policy.into(),
-        change: a.change,
-        dry_run: a.dry_run,
-        project: a.db.project,
-    };
-    match sync_folder(&root, &req) {
+    let req =
+        OpenspecSync { change: a.change, dry_run: a.dry_run, policy: Some(a.policy.into()), trigger: Trigger::Manual };
+    match project.openspec_sync(&pair, &req) {
         Err(e) => fail(json, "sync_error", &e.to_string()),
         Ok(answer) => {
             if json {
@@ -350,12 +373,13 @@ fn sync(a: SyncArgs, start: &std::path::Path, json: bool) -> ExitCode {
                     if !json {
                         print_report(&report);
                         println!(
-                            "{} checked, {} changed, {} failed, {} conflict(s) ({} ms) — {db}",
+                            "{} checked, {} changed, {} failed, {} conflict(s) ({} ms) — {db}; operation {} of pair {pair}",
                             report.checked,
                             report.items.len() - report.failed,
                             report.failed,
                             report.conflicts,
-                            report.duration_ms
+                            report.duration_ms,
+                            report.operation_id.get(..12).unwrap_or(&report.operation_id),
                         );
                     }
                     report_code(&report)
@@ -365,97 +389,81 @@ fn sync(a: SyncArgs, start: &std::path::Path, json: bool) -> ExitCode {
     }
 }
 
-fn open_syncer<'a>(
-    a: &DbArgs,
-    root: &std::path::Path,
-    db: &'a Db,
-    clock: &'a SystemClock,
-    policy: SyncPolicy,
-) -> Result<Syncer<'a>, String> {
-    let mut config = SyncConfig::for_root(root);
-    config.policy = policy;
-    if let Some(p) = &a.project {
-        config.project = p.clone();
-    }
-    Syncer::new(root, db, clock, config).map_err(|e| e.to_string())
-}
-
 fn watch(a: WatchArgs, start: &std::path::Path, json: bool) -> ExitCode {
-    let root = match resolve_root(&a.db, start) {
-        Ok(r) => r,
-        Err(e) => return fail(json, "root_error", &e),
-    };
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     if !(a.period.is_finite() && a.period > 0.0) {
         return fail(json, "bad_arguments", &format!("--period {}: expected a positive number of seconds", a.period));
     }
-    let db = match Db::open(&db_path(&a.db, &root)) {
+    let (mut project, pair) = match open_pair(&a.db, start) {
+        Ok(p) => p,
+        Err((code, e)) => return fail(json, code, &e),
+    };
+    let policy: SyncPolicy = a.policy.into();
+    if let Err(e) = project.set_pair_policy(&pair, policy.core()) {
+        return fail(json, "root_error", &e.to_string());
+    }
+    let (db, rows) = match project.openspec_db(&pair) {
         Ok(d) => d,
         Err(e) => return fail(json, "db_error", &e.to_string()),
     };
-    let clock = SystemClock;
-    let syncer = match open_syncer(&a.db, &root, &db, &clock, a.policy.into()) {
-        Ok(s) => s,
-        Err(e) => return fail(json, "root_error", &e),
-    };
-    let opts = ScheduleOptions {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, stop.clone()) {
+            return fail(json, "watch_error", &format!("cannot handle signal {signal}: {e}"));
+        }
+    }
+    if !json {
+        eprintln!("watching {} (pair {pair}, database {}); stop with Ctrl-C", project.dir().display(), db.path());
+    }
+    let notes = Box::new(move |n: &twinsync::WatchNote| {
+        use std::io::Write;
+        match n {
+            twinsync::WatchNote::Synced { report, .. } => {
+                let checked =
+                    db.query(&Query { project: Some(rows.clone()), ..Query::default() }).map_or(0, |r| r.len());
+                let r = sync_report(report, policy, &db, &rows, checked);
+                if json {
+                    // One JSON document per line, so a consumer can read the stream as it comes.
+                    println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                } else {
+                    println!("[{}] {} sync: {} row(s)", report.finished_at.to_rfc3339(), r.trigger, r.items.len());
+                    print_report(&r);
+                }
+            }
+            other => eprintln!("{}", serde_json::to_string(other).unwrap_or_default()),
+        }
+        let _ = std::io::stdout().flush();
+    });
+    let opts = twinsync::WatchOptions {
+        pairs: vec![pair],
         debounce: std::time::Duration::from_millis(a.debounce),
         period: std::time::Duration::from_secs_f64(a.period),
-        ..ScheduleOptions::default()
+        ..Default::default()
     };
-    let log = |r: &SyncReport| {
-        if json {
-            // One JSON document per line, so a consumer can read the stream as it comes.
-            println!("{}", serde_json::to_string(r).unwrap_or_default());
-        } else {
-            println!(
-                "[{}] {} sync: {} row(s)",
-                twinsync::core::Clock::now(&clock).to_rfc3339(),
-                r.trigger,
-                r.items.len()
-            );
-            print_report(r);
-        }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-    };
-    let (mut scheduler, first) = match Scheduler::start(syncer, opts) {
-        Ok(s) => s,
+    let mut handle = match project.watch(opts, notes) {
+        Ok(h) => h,
         Err(e) => return fail(json, "sync_error", &e.to_string()),
     };
-    if !json {
-        eprintln!("watching {} (database {}); stop with Ctrl-C", root.join("openspec").display(), db.path());
+    let flag = handle.stop_flag();
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    log(&first);
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    match scheduler.run(&stop, log) {
-        Ok(()) => ExitCode::SUCCESS,
+    flag.store(true, Ordering::SeqCst);
+    match handle.join() {
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => fail(json, "sync_error", &e.to_string()),
     }
 }
 
 fn query(a: QueryArgs, start: &std::path::Path, json: bool) -> ExitCode {
-    let root = match resolve_root(&a.db, start) {
-        Ok(r) => r,
-        Err(e) => return fail(json, "root_error", &e),
-    };
-    let path = db_path(&a.db, &root);
-    if !path.is_file() {
-        return fail(
-            json,
-            "db_error",
-            &format!("{} does not exist yet; run `twinsync openspec sync` first", path.display()),
-        );
-    }
-    let db = match Db::open(&path) {
-        Ok(d) => d,
-        Err(e) => return fail(json, "db_error", &e.to_string()),
+    let (project, pair) = match open_pair(&a.db, start) {
+        Ok(p) => p,
+        Err((code, e)) => return fail(json, code, &e),
     };
     let q = Query {
-        project: Some(a.db.project.clone().unwrap_or_else(|| SyncConfig::for_root(&root).project)),
-        kind: a.kind.map(|k| match k {
-            KindArg::Change => Kind::Change,
-            KindArg::Spec => Kind::Spec,
-        }),
+        project: None,
+        kind: a.kind.map(kind_of),
         status: a.status,
         search: a.search,
         sort: match a.sort {
@@ -466,26 +474,13 @@ fn query(a: QueryArgs, start: &std::path::Path, json: bool) -> ExitCode {
         include_deleted: a.deleted,
         limit: a.limit,
     };
-    let rows = match db.query(&q) {
+    let rows = match project.openspec_rows(&pair, &q) {
         Ok(r) => r,
         Err(e) => return fail(json, "db_error", &e.to_string()),
     };
     if json {
         // The queue without the documents' full text: ids, status, progress and sync state.
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "type": r.kind, "id": r.id, "project": r.project, "title": r.title, "status": r.status,
-                    "path": r.path, "archivedOn": r.archived_on, "completedTasks": r.tasks_done,
-                    "totalTasks": r.tasks_total, "progress": r.progress(), "requirements": r.requirements,
-                    "lastSynced": r.last_synced.map(|t| t.to_rfc3339()),
-                    "fsModified": r.fs_modified.map(|t| t.to_rfc3339()),
-                    "dbModified": r.db_modified.map(|t| t.to_rfc3339()),
-                    "syncError": r.sync_error, "deleted": r.deleted,
-                })
-            })
-            .collect();
+        let items: Vec<Value> = rows.iter().map(row_json).collect();
         print(&serde_json::json!({ "items": items, "count": items.len() }));
     } else if rows.is_empty() {
         println!("Nothing matches.");
@@ -506,11 +501,20 @@ fn query(a: QueryArgs, start: &std::path::Path, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A row of the work queue as `query --json` and `status --json` print it.
+fn row_json(r: &twinsync::openspec::ItemRow) -> Value {
+    serde_json::json!({
+        "type": r.kind, "id": r.id, "project": r.project, "title": r.title, "status": r.status,
+        "path": r.path, "archivedOn": r.archived_on, "completedTasks": r.tasks_done,
+        "totalTasks": r.tasks_total, "progress": r.progress(), "requirements": r.requirements,
+        "lastSynced": r.last_synced.map(|t| t.to_rfc3339()),
+        "fsModified": r.fs_modified.map(|t| t.to_rfc3339()),
+        "dbModified": r.db_modified.map(|t| t.to_rfc3339()),
+        "syncError": r.sync_error, "deleted": r.deleted,
+    })
+}
+
 fn edit(a: EditArgs, start: &std::path::Path, json: bool) -> ExitCode {
-    let root = match resolve_root(&a.db, start) {
-        Ok(r) => r,
-        Err(e) => return fail(json, "root_error", &e),
-    };
     let text = if a.delete {
         None
     } else {
@@ -523,20 +527,12 @@ fn edit(a: EditArgs, start: &std::path::Path, json: bool) -> ExitCode {
             Err(e) => return fail(json, "bad_arguments", &e),
         }
     };
-    let db = match Db::open(&db_path(&a.db, &root)) {
-        Ok(d) => d,
-        Err(e) => return fail(json, "db_error", &e.to_string()),
+    let (mut project, pair) = match open_pair(&a.db, start) {
+        Ok(p) => p,
+        Err((code, e)) => return fail(json, code, &e),
     };
-    let clock = SystemClock;
-    let mut syncer = match open_syncer(&a.db, &root, &db, &clock, a.policy.into()) {
-        Ok(s) => s,
-        Err(e) => return fail(json, "root_error", &e),
-    };
-    let kind = match a.kind {
-        KindArg::Change => Kind::Change,
-        KindArg::Spec => Kind::Spec,
-    };
-    match syncer.edit(kind, &a.id, &a.file, text.as_deref()) {
+    let kind = kind_of(a.kind);
+    match project.openspec_edit(&pair, kind, &a.id, &a.file, text.as_deref(), Some(a.policy.into())) {
         Err(e) => fail(json, "edit_error", &e.to_string()),
         Ok(report) => {
             if json {
@@ -548,6 +544,24 @@ fn edit(a: EditArgs, start: &std::path::Path, json: bool) -> ExitCode {
                 }
             }
             report_code(&report)
+        }
+    }
+}
+
+fn set_status(a: StatusArgs, start: &std::path::Path, json: bool) -> ExitCode {
+    let (mut project, pair) = match open_pair(&a.db, start) {
+        Ok(p) => p,
+        Err((code, e)) => return fail(json, code, &e),
+    };
+    match project.openspec_set_status(&pair, kind_of(a.kind), &a.id, a.status) {
+        Err(e) => fail(json, "status_error", &e.to_string()),
+        Ok(row) => {
+            if json {
+                print(&row_json(&row));
+            } else {
+                println!("{} {}: {}", row.kind, row.id, row.status.as_str());
+            }
+            ExitCode::SUCCESS
         }
     }
 }

@@ -120,3 +120,23 @@ fn the_cli_sources_name_no_crate_behind_the_facade() {
         hits.join("\n")
     );
 }
+
+/// Every sync runs through the facade's `Project` (issue 16): no face builds an engine,
+/// opens a store file of its own or writes sync state beside the project's store. Checked
+/// on the CLI's sources; the bindings and the server are thinner still.
+#[test]
+fn no_cli_command_builds_an_engine_or_a_store_of_its_own() {
+    let forbidden = ["Engine::new", "core::Engine", "open_store_file", "kv_put(", "commit_item(", "put_operation("];
+    let mut files = Vec::new();
+    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let mut hits = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if let Some(what) = forbidden.iter().find(|f| line.contains(*f)) {
+                hits.push(format!("{}:{}: {what}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(hits.is_empty(), "sync through `twinsync::Project` instead:\n{}", hits.join("\n"));
+}

@@ -60,7 +60,7 @@ async def main(binary, project):
             tools = {t.name: t for t in (await s.list_tools()).tools}
             expected = {
                 "design.sync", "design.driftReport", "design.undo", "design.coverageReport",
-                "openspec.sync", "openspec.list", "openspec.show",
+                "openspec.sync", "openspec.list", "openspec.show", "openspec.setStatus",
                 "lock.acquire", "lock.release", "lock.status", "history.list",
                 "design.browserTestSession.start", "design.browserTestSession.status",
                 "design.browserTestSession.finish",
@@ -68,7 +68,7 @@ async def main(binary, project):
             assert set(tools) == expected, sorted(tools)
             sync_schema = field(tools["design.sync"], "input_schema", "inputSchema")
             assert sync_schema["type"] == "object"
-            assert {"dry_run", "policy", "direction"} <= set(sync_schema["properties"]), sync_schema
+            assert {"dry_run", "policy", "direction", "pair"} <= set(sync_schema["properties"]), sync_schema
             release_schema = field(tools["lock.release"], "input_schema", "inputSchema")
             assert release_schema.get("required") == ["token"], release_schema
 
@@ -101,6 +101,13 @@ async def main(binary, project):
             assert not err and env["success"] and env["metrics"]["restored"] == 1, env
             assert b_note.read_bytes() == old, "undo did not restore b/notes/one.md"
             assert env["payload"]["operation_id"] != first_op
+
+            # `pair` names the pair the design.* tools act on (here the only one).
+            env, err = await call(s, "design.driftReport", {"pair": "default"})
+            assert not err and env["payload"]["pair"] == "default", env
+            assert env["payload"]["items"] == [{"key": "notes/one.md", "class": "changed_left"}], env
+            env, err = await call(s, "design.sync", {"pair": "nope", "dry_run": True})
+            assert err and "nope" in env["payload"]["error"]["message"], env
 
             # Tool failures are results a person can act on.
             env, err = await call(s, "design.undo", {"operation_id": "no-such-operation"})
@@ -139,6 +146,11 @@ async def main(binary, project):
             assert (root / ".twinsync/openspec.db").is_file()
             env, err = await call(s, "openspec.sync", {"dry_run": True})
             assert not err and env["payload"] == {"mode": "preview", "db": env["payload"]["db"], "rows": []}, env
+            # The lifecycle status is set from outside; a bad one is refused by name.
+            env, err = await call(s, "openspec.setStatus", {"id": "add-login", "status": "assigned"})
+            assert not err and env["payload"]["status"] == "assigned", env
+            env, err = await call(s, "openspec.setStatus", {"id": "add-login", "status": "done"})
+            assert err and "done" in env["payload"]["error"]["message"], env
 
             # Lock round trip: the token is shown to the acquirer only.
             env, err = await call(s, "lock.acquire", {"owner": "agent-1", "ttl_seconds": 120, "reason": "refactor"})
@@ -161,8 +173,10 @@ async def main(binary, project):
 
             env, err = await call(s, "history.list", {"limit": 10})
             ops = env["payload"]["operations"]
-            assert not err and len(ops) == 2 and env["metrics"]["operations"] == 2, env
-            assert ops[0]["undone_at"] is not None and ops[1]["undone_at"] is None, ops
+            # The openspec sync is an operation too, newest first.
+            assert not err and len(ops) == 3 and env["metrics"]["operations"] == 3, env
+            assert ops[0]["counts"]["applied"] >= 1 and ops[0]["undone_at"] is None, ops
+            assert ops[1]["undone_at"] is not None and ops[2]["undone_at"] is None, ops
 
             # A browser test session: started, failed with a performance summary, read back.
             env, err = await call(s, "design.browserTestSession.start", {"story_id": "button--primary", "correlation_id": "run-7"})

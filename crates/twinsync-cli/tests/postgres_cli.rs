@@ -271,3 +271,35 @@ fn four_processes_sync_one_project_on_postgres() {
     let undone = json(&ok(run(&root, "dave", &["undo", "--json"])));
     assert!(!undone["restored"].as_array().unwrap().is_empty(), "{undone}");
 }
+
+/// A project of the release before design pairs ran on the engine, pointed at a team
+/// store: its `.twinsync/design/` state moves into PostgreSQL on first open, once, and
+/// `design drift` compares against the migrated base.
+#[test]
+fn old_design_state_migrates_into_a_postgres_store() {
+    let url = pg_url();
+    let id = fresh_project("cli-design-migration");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../twinsync/tests/fixtures/old_design_layout");
+    std::fs::create_dir_all(root.join(".twinsync/design")).unwrap();
+    for f in ["components.json", "design.json"] {
+        std::fs::copy(fixture.join(f), root.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(fixture.join(".twinsync/design")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), root.join(".twinsync/design").join(e.file_name())).unwrap();
+    }
+    write(root, ".twinsync/config.toml", &format!("version = 1\n\n[store]\nurl = \"{url}\"\nproject = \"{id}\"\n"));
+
+    let history = json(&ok(run(root, "alice", &["history", "--json"])));
+    let ops = history["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 3, "{history}");
+    assert!(ops.iter().all(|o| o["pair"] == "design:implicit"), "{history}");
+    assert!(root.join(".twinsync/design/sync.db.migrated").exists());
+    let drift = run(root, "alice", &["design", "drift", "--code", "components.json", "--design", "design.json"]);
+    let text = String::from_utf8_lossy(&drift.stdout);
+    assert!(text.contains("Button: changed in code") && text.contains("1 drifted"), "{text}");
+    let again = json(&ok(run(root, "alice", &["history", "--json"])));
+    assert_eq!(again["operations"].as_array().unwrap().len(), 3, "migrated once");
+}

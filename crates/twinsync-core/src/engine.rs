@@ -77,6 +77,16 @@ pub struct SyncOptions {
     pub trigger: Trigger,
     /// Let a sync delete most of a replica (see [`Error::MassDeletion`]).
     pub allow_mass_delete: bool,
+    /// Only items whose key starts with one of these (every item when empty): a sync of
+    /// one OpenSpec change, or of what a watcher saw. Other items, and their base, are
+    /// left as they are.
+    pub only: Vec<String>,
+}
+
+impl SyncOptions {
+    fn selects(&self, key: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| key.starts_with(p.as_str()))
+    }
 }
 
 /// How a person settles one item with [`Engine::resolve`].
@@ -250,14 +260,21 @@ impl<'a> Engine<'a> {
         right: &mut dyn Replica,
         opts: &SyncOptions,
     ) -> Result<(Plan, Scan)> {
-        let scan = self.scan(left, right)?;
+        let mut scan = self.scan(left, right)?;
         let ctx = PlanContext {
             now: self.clock.now(),
             bucket_ms: self.config.bucket_ms,
             left: Some(&scan.left),
             right: Some(&scan.right),
         };
-        let p = plan(&scan.drift, &opts.directions, &opts.policy, &ctx);
+        let mut p = plan(&scan.drift, &opts.directions, &opts.policy, &ctx);
+        if !opts.only.is_empty() {
+            p.actions.retain(|a| opts.selects(a.key.as_str()));
+            scan.drift.failed.retain(|f| opts.selects(&f.key));
+            // A part of the pair is another operation than the whole, and than another part.
+            let tagged = format!("{}\0only\0{}", p.operation_hash.to_hex(), opts.only.join("\0"));
+            p.operation_hash = Digest::of_bytes(tagged.as_bytes());
+        }
         if !opts.allow_mass_delete {
             self.check_mass_deletion(&p, &scan, left.name(), right.name())?;
         }

@@ -19,7 +19,6 @@ use twinsync_core::coverage::TestRecord;
 use twinsync_core::replica::{ReplicaError, WriteContext};
 use twinsync_core::{Content, Digest, Direction, Entry, HashRules, Key, Replica, Snapshot};
 
-use crate::drift::{Base, BaseEntry};
 use crate::error::{DesignError, Result};
 use crate::inputs::{load, Input};
 use crate::model::{design_ignore_rules, normalise_name, DesignComponent};
@@ -235,29 +234,4 @@ impl Replica for ManifestReplica {
         // Each write persists the manifest whole (temp file + rename) as it is made.
         Ok(())
     }
-}
-
-/// The base drift compares against after a sync: both sides as they now are.
-pub fn base_from(code: &[DesignComponent], design: &[DesignComponent]) -> Base {
-    let mut base = Base::default();
-    for c in code {
-        base.components.entry(normalise_name(&c.name)).or_insert(BaseEntry { code: None, design: None }).code =
-            Some(c.clone());
-    }
-    for d in design {
-        base.components.entry(normalise_name(&d.name)).or_insert(BaseEntry { code: None, design: None }).design =
-            Some(d.clone());
-    }
-    base
-}
-
-/// Writes `base` as JSON to `path` (creating folders).
-pub fn write_base(path: &Path, base: &Base) -> Result<()> {
-    let io = |source| DesignError::Io { path: path.to_path_buf(), source };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut text = serde_json::to_string_pretty(base).expect("a base always serialises");
-    text.push('\n');
-    std::fs::write(path, text).map_err(io)
 }

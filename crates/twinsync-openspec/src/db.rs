@@ -15,6 +15,11 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use twinsync_core::{Content, Digest, HashRules, Timestamp};
 
+use crate::change::change_title;
+use crate::delta::parse_delta_spec;
+use crate::spec::parse_spec;
+use crate::tasks::count_tasks;
+
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -98,7 +103,7 @@ impl Kind {
             Kind::Spec => &SPEC_DOCS,
         }
     }
-    fn parse(s: &str) -> Kind {
+    pub(crate) fn parse(s: &str) -> Kind {
         if s == "spec" {
             Kind::Spec
         } else {
@@ -437,6 +442,15 @@ CREATE TABLE IF NOT EXISTS doc_state(
     PRIMARY KEY (item, doc)
 ) WITHOUT ROWID;
 
+-- A change's delta specs (`specs/<capability>/spec.md` under its folder), as the files
+-- side of an `openspec` pair syncs them.
+CREATE TABLE IF NOT EXISTS delta_specs(
+    item INTEGER NOT NULL REFERENCES items(rowid) ON DELETE CASCADE,
+    rel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (item, rel)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS sync_history(
     seq INTEGER PRIMARY KEY,
     project TEXT NOT NULL,
@@ -722,6 +736,18 @@ impl Db {
         )
     }
 
+    /// The last-synced text of each document of `project`'s live rows, as syncs before
+    /// the engine kept it (in `doc_state`): (kind, id, folder, document, text). The
+    /// facade moves it into the project's store once.
+    pub fn legacy_bases(&self, project: &str) -> Result<Vec<LegacyBase>, DbError> {
+        self.rows(
+            "SELECT i.kind, i.id, i.path, d.doc, d.base_content FROM doc_state d JOIN items i ON i.rowid = d.item \
+             WHERE i.project = ?1 AND i.deleted = 0 AND d.base_content IS NOT NULL ORDER BY i.kind, i.id, d.doc",
+            params![project],
+            |r| Ok((Kind::parse(&r.get::<_, String>(0)?), r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+    }
+
     /// Versions a sync replaced for one row, oldest first.
     pub fn versions(&self, project: &str, kind: Kind, id: &str) -> Result<Vec<VersionRow>, DbError> {
         self.rows(
@@ -805,6 +831,8 @@ impl Db {
             params![rowid, doc, text.map_or_else(String::new, |t| text_digest(t).to_string())],
         )
         .map_err(|e| self.err(e))?;
+        // Title, progress and status follow an edit at once, as the files side's do.
+        self.refresh(rowid, None).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -821,6 +849,113 @@ impl Db {
         for doc in kind.docs() {
             tx.execute("INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, '')", params![rowid, doc])
                 .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Documents and delta specs a row holds, as (name, text).
+    pub(crate) fn contents(&self, rowid: i64) -> rusqlite::Result<Vec<(String, String)>> {
+        let (p, d, t, s): (Option<String>, Option<String>, Option<String>, Option<String>) =
+            self.conn.query_row("SELECT proposal, design, tasks, spec FROM items WHERE rowid = ?1", [rowid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+        let mut out: Vec<(String, String)> = [("proposal.md", p), ("design.md", d), ("tasks.md", t), ("spec.md", s)]
+            .into_iter()
+            .filter_map(|(n, t)| t.map(|t| (n.to_string(), t)))
+            .collect();
+        let mut stmt = self.conn.prepare_cached("SELECT rel, text FROM delta_specs WHERE item = ?1 ORDER BY rel")?;
+        let deltas = stmt.query_map([rowid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for d in deltas {
+            out.push(d?);
+        }
+        Ok(out)
+    }
+
+    /// Title, task progress, requirement count and status from what the row now holds.
+    pub(crate) fn refresh(&self, rowid: i64, synced: Option<Timestamp>) -> rusqlite::Result<()> {
+        let (kind, id, path, status): (String, String, String, String) =
+            self.conn.query_row("SELECT kind, id, path, status FROM items WHERE rowid = ?1", [rowid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+        let (kind, id) = (Kind::parse(&kind), id.as_str());
+        let previous = status.parse().unwrap_or(Status::Proposing);
+        let contents = self.contents(rowid)?;
+        let get = |n: &str| contents.iter().find(|(k, _)| k == n).map(|(_, t)| t.as_str());
+        let (done, total) = get("tasks.md").map_or((0, 0), |t| {
+            let p = count_tasks(t);
+            (p.completed as i64, p.total as i64)
+        });
+        let (title, requirements) = match kind {
+            Kind::Change => (
+                get("proposal.md").map_or_else(|| id.to_string(), |p| change_title(p, id)),
+                contents
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("specs/"))
+                    .map(|(_, t)| {
+                        let plan = parse_delta_spec(t);
+                        (plan.added.len() + plan.modified.len() + plan.removed.len() + plan.renamed.len()) as i64
+                    })
+                    .sum(),
+            ),
+            Kind::Spec => (
+                id.to_string(),
+                get("spec.md").and_then(|s| parse_spec(s).ok()).map_or(0, |s| s.requirements.len() as i64),
+            ),
+        };
+        let archived_on = archived_on(&path);
+        let status = Status::derive(kind, Some(previous), archived_on.is_some(), done, total);
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET title = ?1, tasks_done = ?2, tasks_total = ?3, progress = ?4, requirements = ?5, \
+                 status = ?6, archived_on = ?7 WHERE rowid = ?8",
+            )?
+            .execute(params![
+                title,
+                done,
+                total,
+                if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 },
+                requirements,
+                status.as_str(),
+                archived_on,
+                rowid
+            ])?;
+        if let Some(at) = synced {
+            self.conn
+                .prepare_cached(
+                    // A sync writes the database from the files: they changed about now.
+                    "UPDATE items SET last_synced = ?1, fs_modified = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
+                )?
+                .execute(params![at.0, rowid])?;
+        }
+        Ok(())
+    }
+
+    /// Marks the rows a sync left documents of in conflict (`sync_error` names them), and
+    /// clears the mark of rows it found in step.
+    pub fn mark_conflicts(
+        &self,
+        project: &str,
+        open: &[(Kind, String, Vec<String>)],
+        settled: &[(Kind, String)],
+    ) -> Result<(), DbError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        for (kind, id, docs) in open {
+            let msg = format!(
+                "conflict in {}: edited on disk and in the database (policy manual); edit either side to resolve",
+                docs.join(", ")
+            );
+            tx.execute(
+                "UPDATE items SET sync_error = ?1 WHERE project = ?2 AND kind = ?3 AND id = ?4",
+                params![msg, project, kind.as_str(), id],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        for (kind, id) in settled {
+            tx.execute(
+                "UPDATE items SET sync_error = NULL WHERE project = ?1 AND kind = ?2 AND id = ?3 AND sync_error IS NOT NULL",
+                params![project, kind.as_str(), id],
+            )
+            .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))
     }
@@ -877,6 +1012,16 @@ mod opt_rfc3339 {
             None => Ok(None),
         }
     }
+}
+
+/// A document's last-synced text as syncs before the engine kept it: kind, id, folder,
+/// document, text (see [`Db::legacy_bases`]).
+pub type LegacyBase = (Kind, String, String, String, String);
+
+/// The date of an archived change's folder (`changes/archive/<date>-<id>`).
+fn archived_on(path: &str) -> Option<String> {
+    path.strip_prefix("changes/archive/")
+        .map(|dir| crate::workspace::ArchiveName::parse(dir).map_or_else(String::new, |a| a.date))
 }
 
 #[cfg(test)]

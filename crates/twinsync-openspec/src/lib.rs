@@ -6,15 +6,16 @@
 //! [`Workspace::problems`] with file, line and message.
 //!
 //! The database side: [`db`] holds changes and specs in SQLite (status, progress,
-//! full-text search, sync history, replaced versions) and [`sync`] keeps it in step with
-//! the files, deciding by content against the last-synced base; [`schedule`] runs it
-//! from a watcher and a periodic pass.
+//! full-text search, replaced versions). [`replica`] makes the folder and the database
+//! the two sides of an `openspec` pair, which syncs through twinsync-core's engine like
+//! every pair (drift against the last-synced base, policies, undo, history); [`sync`]
+//! says what a sync did in OpenSpec's terms: rows created, moved, soft-deleted.
 
 pub mod change;
 pub mod db;
 pub mod delta;
 pub mod output;
-pub mod schedule;
+pub mod replica;
 pub mod spec;
 pub mod sync;
 pub mod tasks;
@@ -27,9 +28,9 @@ pub use change::{change_deltas, change_title, ShowDelta};
 pub use db::{Db, DbError, ItemRow, Kind, Query, QuerySort, Status, SyncDirection};
 pub use delta::{parse_delta_spec, DeltaPlan, Operation, RequirementBlock};
 pub use output::{list_json, list_specs_json, show_json, validate_json, Scope, Sort};
-pub use schedule::{ScheduleOptions, Scheduler};
+pub use replica::{OpenSpecDb, OpenSpecFiles};
 pub use spec::{parse_spec, Requirement, Scenario, Spec, SpecError};
-pub use sync::{sync_folder, SyncAnswer, SyncConfig, SyncError, SyncPolicy, SyncReport, SyncRequest, Syncer};
+pub use sync::{SyncAnswer, SyncPolicy, SyncReport};
 pub use tasks::{count_tasks, parse_tasks, Progress, Task};
 pub use validate::{validate_change, validate_spec_text, Issue, Level, Report};
 pub use workspace::{find_root, ArchiveName, Change, Parts, Problem, Workspace, WorkspaceError};

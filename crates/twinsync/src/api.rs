@@ -409,35 +409,23 @@ pub struct OpenspecSyncOptions {
     pub policy: Option<String>,
 }
 
-/// A failed row-level or database error as a binding error: a missing change is
-/// `NOT_FOUND`, everything else (database, files) `IO`.
-fn openspec_sync_error(root: &Path, e: twinsync_openspec::SyncError) -> Error {
-    use twinsync_openspec::{DbError, SyncError};
-    match e {
-        SyncError::NotFound { .. } | SyncError::Deleted { .. } | SyncError::Db(DbError::NotFound { .. }) => {
-            Error::Core(twinsync_core::Error::NotFound(e.to_string()))
-        }
-        SyncError::Db(DbError::Io { path, source }) => Error::Io { path, source },
-        e => Error::Io { path: root.to_path_buf(), source: std::io::Error::other(e.to_string()) },
-    }
-}
-
 /// OpenSpec `sync --json`: syncs the `openspec/` folder found from `dir` upwards with its
-/// database (`.twinsync/openspec.db`): `{"mode": "synced", db, report}` or, with
-/// `dry_run`, `{"mode": "preview", db, rows}`.
+/// database (`.twinsync/openspec.db`) as an `openspec` pair, through the engine:
+/// `{"mode": "synced", db, report}` or, with `dry_run`, `{"mode": "preview", db, rows}`.
 pub fn openspec_sync(dir: &str, opts: &OpenspecSyncOptions) -> Result<Value> {
     let policy = match opts.policy.as_deref() {
         None => twinsync_openspec::SyncPolicy::default(),
         Some(p) => p.parse().map_err(|e: twinsync_openspec::sync::UnknownPolicy| invalid(format!("policy: {e}")))?,
     };
     let root = twinsync_openspec::find_root(Path::new(dir)).map_err(workspace_error)?;
-    let req = twinsync_openspec::SyncRequest {
+    let (mut project, pair) = Project::for_openspec(&root, None, None)?;
+    let req = crate::OpenspecSync {
         change: opts.change.clone(),
         dry_run: opts.dry_run,
-        policy,
-        ..Default::default()
+        policy: Some(policy),
+        trigger: twinsync_core::Trigger::Manual,
     };
-    to_json(&twinsync_openspec::sync_folder(&root, &req).map_err(|e| openspec_sync_error(&root, e))?)
+    to_json(&project.openspec_sync(&pair, &req)?)
 }
 
 /// A design error as a binding error: a missing file is `NOT_FOUND`, a file that is not

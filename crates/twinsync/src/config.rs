@@ -447,12 +447,17 @@ pub fn check_pair_name(name: &str) -> Result<(), String> {
 impl Config {
     /// A config with one `folders` pair named `default` (what `init LEFT RIGHT` writes).
     pub fn new(left: &str, right: &str) -> Self {
-        let mut pairs = BTreeMap::new();
-        pairs.insert(DEFAULT_PAIR.to_string(), PairConfig::new(PairKind::Folders, left, right));
+        let mut config = Config::empty();
+        config.pairs.insert(DEFAULT_PAIR.to_string(), PairConfig::new(PairKind::Folders, left, right));
+        config
+    }
+
+    /// A config with no pairs and every default.
+    pub fn empty() -> Self {
         Config {
             version: 1,
             store: StoreConfig::default(),
-            pairs,
+            pairs: BTreeMap::new(),
             pair: None,
             hashing: HashingConfig::default(),
             undo: UndoConfig::default(),

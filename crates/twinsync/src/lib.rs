@@ -20,14 +20,16 @@ pub mod api;
 pub mod config;
 mod coverage_history;
 mod credentials;
+mod design_pair;
 mod error;
+pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
-pub use kinds::design_drift;
 mod lease;
 mod logging;
 pub mod mcp;
 mod metrics;
 mod notify;
+mod openspec_pair;
 mod project;
 mod replicas;
 mod stores;
@@ -38,6 +40,7 @@ pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
 pub use error::{Error, Result};
 pub use logging::{init_logging, LogFormat, LOG_ENV, LOG_FORMAT_ENV};
+pub use openspec_pair::OpenspecSync;
 pub use project::{
     default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,
 };

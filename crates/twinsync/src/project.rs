@@ -12,7 +12,9 @@
 //! they may run beside a sync, so they only read, and see the pair as the recovery will
 //! leave it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -26,9 +28,11 @@ use twinsync_core::{
 use twinsync_fs::{FsOptions, FsReplica};
 
 use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
+use crate::design_pair;
 use crate::error::{Error, Result};
 use crate::kinds;
 use crate::lease;
+use crate::openspec_pair::OpenspecDb;
 use crate::replicas::AnyReplica;
 use crate::stores::StoreUrl;
 
@@ -51,6 +55,12 @@ pub struct SyncRequest {
     pub allow_mass_delete: bool,
     /// What set it off.
     pub trigger: Trigger,
+    /// Only items whose key starts with one of these (every item when empty).
+    pub only: Vec<String>,
+    /// Directions of single items (by key, or by folder prefix ending in `/`), over the
+    /// pair's direction: `twinsync design sync --component NAME=DIRECTION`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub item_directions: std::collections::BTreeMap<String, Direction>,
 }
 
 /// How [`Project::resolve`] settles a conflict.
@@ -117,11 +127,14 @@ pub struct Project {
     config: Config,
     store_url: StoreUrl,
     store: Box<dyn Store>,
-    clock: Box<dyn Clock>,
+    clock: Arc<dyn Clock>,
     actor: String,
     progress: Option<Box<dyn Fn(usize, usize) + Send>>,
     lease_wait: Duration,
     on_wait: Option<OnWait>,
+    /// The OpenSpec database of `openspec` pairs the shortcuts opened with `--db` or
+    /// `--project` (see `Project::for_openspec`); other pairs use the default one.
+    pub(crate) openspec_dbs: BTreeMap<String, OpenspecDb>,
 }
 
 /// The identity of the caller: `TWINSYNC_OWNER`, else the OS user.
@@ -162,30 +175,48 @@ impl Project {
     }
 
     /// The folder holding `.twinsync/`, searching from `start` upwards, as git finds `.git`.
+    /// A folder with only the design state of earlier releases counts (see `design_pair`).
     pub fn find(start: &Path) -> Result<PathBuf> {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
         start
             .ancestors()
-            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file())
+            .find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file() || design_pair::has_old_design_state(d))
             .map(Path::to_path_buf)
             .ok_or(Error::NotAProject { start })
     }
 
     fn open_at(dir: &Path) -> Result<Project> {
+        design_pair::write_config_for_old_state(dir)?;
         let config = Config::load(&dir.join(config::DIR).join(config::CONFIG_FILE))?;
+        let mut project = Project::with_config(dir, config)?;
+        // State an older twinsync kept beside an openspec pair's database moves into the
+        // store now, so history shows it; a failure here surfaces when the pair is used.
+        for (name, pair) in project.config.pairs.clone() {
+            if pair.kind == PairKind::Openspec {
+                let _ = project.openspec_migrate(&name);
+            }
+        }
+        Ok(project)
+    }
+
+    /// A project over `config` as given (not read from, nor written to, a file).
+    pub(crate) fn with_config(dir: &Path, config: Config) -> Result<Project> {
         let store_url = StoreUrl::for_project(dir, &config)?;
         let store = store_url.open(config.store.project.as_deref())?;
-        Ok(Project {
+        let mut project = Project {
             dir: dir.to_path_buf(),
             config,
             store_url,
             store,
-            clock: Box::new(SystemClock),
+            clock: Arc::new(SystemClock),
             actor: default_actor(),
             progress: None,
             lease_wait: DEFAULT_LEASE_WAIT,
             on_wait: None,
-        })
+            openspec_dbs: BTreeMap::new(),
+        };
+        design_pair::migrate_old_design_state(&mut project)?;
+        Ok(project)
     }
 
     /// The project folder (the one holding `.twinsync/`).
@@ -205,7 +236,7 @@ impl Project {
 
     /// Reads time from `clock` instead of the system clock (tests, simulations).
     pub fn set_clock(&mut self, clock: Box<dyn Clock>) {
-        self.clock = clock;
+        self.clock = Arc::from(clock);
     }
 
     /// Acts as `actor` in history, audit and locks.
@@ -289,7 +320,7 @@ impl Project {
             return Ok(self.pair_names());
         }
         for n in names {
-            self.pair(n)?;
+            self.pair_config(n)?;
         }
         Ok(names.to_vec())
     }
@@ -321,14 +352,35 @@ impl Project {
         Ok(removed)
     }
 
+    /// Changes pair `name`'s policy for this process only (a shortcut's `--policy`).
+    pub fn set_pair_policy(&mut self, name: &str, policy: Policy) -> Result<()> {
+        self.pair(name)?;
+        if let Some(p) = self.config.pairs.get_mut(name) {
+            p.policy = policy;
+        }
+        Ok(())
+    }
+
+    /// Adds pair `name` for this process only (the OpenSpec shortcuts' implicit pair).
+    pub(crate) fn insert_pair_in_memory(&mut self, name: &str, pair: PairConfig) {
+        self.config.pairs.insert(name.to_string(), pair);
+    }
+
     fn config_path(&self) -> PathBuf {
         self.dir.join(config::DIR).join(config::CONFIG_FILE)
     }
 
-    /// Opens the two sides of `folders` pair `name`: folders, or the documents table of
-    /// the store's database (SQLite, or PostgreSQL shared under the project id).
+    /// Opens the two sides of pair `name` that runs on the engine: folders, or the
+    /// documents table of the store's database (SQLite, or PostgreSQL shared under the
+    /// project id); for a `design` pair, its code and design components files.
     pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
-        let pair = self.folders_pair(name)?;
+        let pair = self.pair_config(name)?;
+        match pair.kind {
+            PairKind::Design => return design_pair::open_design_sides(&self.dir, name, &pair),
+            PairKind::Openspec => return self.openspec_sides(name),
+            PairKind::Folders => {}
+        }
+        let pair = &pair;
         let rules = self.config.hash_rules(pair);
         let state = self.dir.join(config::DIR);
         let open = |spec: &str| -> Result<AnyReplica> {
@@ -362,16 +414,20 @@ impl Project {
         Ok((left, right))
     }
 
-    fn folders_pair(&self, name: &str) -> Result<&PairConfig> {
-        let pair = self.pair(name)?;
-        if pair.kind != PairKind::Folders {
-            return Err(Error::Unsupported {
-                pair: name.to_string(),
-                kind: pair.kind.to_string(),
-                message: "this needs a folders pair".into(),
-            });
-        }
-        Ok(pair)
+    /// The `openspec` pair's sides: its `openspec/` folder and the rows of the OpenSpec
+    /// database beside it (`.twinsync/openspec.db` in the folder holding `openspec/`),
+    /// under the project name the OpenSpec commands give it.
+    fn openspec_sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
+        let unsupported =
+            |message: String| Error::Unsupported { pair: name.to_string(), kind: "openspec".into(), message };
+        let side = self.openspec_db_side(name)?;
+        let files = twinsync_openspec::OpenSpecFiles::open(
+            &side.root.join("openspec"),
+            Some(side.root.join(twinsync_openspec::sync::DEFAULT_BACKUPS)),
+        )?;
+        let db = twinsync_openspec::Db::open(&side.path).map_err(|e| unsupported(e.to_string()))?;
+        let db = twinsync_openspec::OpenSpecDb::new(db, side.project, self.clock.clone());
+        Ok((AnyReplica::OpenSpecFiles(files), AnyReplica::OpenSpecDb(db)))
     }
 
     fn save_stat_caches(&mut self, name: &str, left: &mut AnyReplica, right: &mut AnyReplica) -> Result<()> {
@@ -398,9 +454,13 @@ impl Project {
     fn sync_options(&self, pair: &PairConfig, req: &SyncRequest) -> SyncOptions {
         SyncOptions {
             policy: req.policy.unwrap_or(pair.policy),
-            directions: Directions::all(req.direction.unwrap_or(pair.direction)),
+            directions: Directions {
+                default: req.direction.unwrap_or(pair.direction),
+                overrides: req.item_directions.clone(),
+            },
             trigger: req.trigger,
             allow_mass_delete: req.allow_mass_delete,
+            only: req.only.clone(),
         }
     }
 
@@ -410,6 +470,9 @@ impl Project {
         name: &str,
         f: impl FnOnce(&mut Engine<'_>, &mut AnyReplica, &mut AnyReplica) -> twinsync_core::Result<T>,
     ) -> Result<T> {
+        if self.pair_config(name)?.kind == PairKind::Openspec {
+            self.openspec_migrate(name)?;
+        }
         let (mut left, mut right) = self.sides(name)?;
         let cfg = self.engine_config(name);
         let out = {
@@ -468,19 +531,19 @@ impl Project {
     pub fn status_pairs(&mut self, names: &[String]) -> Result<Vec<PairStatus>> {
         let mut out = Vec::new();
         for name in self.select_pairs(names)? {
-            let kind = self.pair(&name)?.kind;
+            let kind = self.pair_config(&name)?.kind;
             out.push(match kind {
-                PairKind::Folders => kinds::folders_status(&name, &self.status_of(&name)?),
-                PairKind::Openspec => kinds::openspec_status(&self.dir, &name, self.pair(&name)?)?,
-                PairKind::Design => kinds::design_status(&self.dir, &name, self.pair(&name)?)?,
+                PairKind::Folders | PairKind::Openspec => kinds::engine_status(&name, kind, &self.status_of(&name)?),
+                PairKind::Design => self.design_status(&name)?,
             });
         }
         Ok(out)
     }
 
-    /// A dry run of `folders` pair `name`: the plan with unified diffs. Changes nothing.
+    /// A dry run of pair `name` (`folders` or `design`): the plan with unified diffs.
+    /// Changes nothing.
     pub fn preview_of(&mut self, name: &str, req: &SyncRequest) -> Result<Preview> {
-        let opts = self.sync_options(self.folders_pair(name)?, req);
+        let opts = self.sync_options(&self.pair_config(name)?, req);
         self.with_engine(name, |e, l, r| e.preview(l, r, &opts))
     }
 
@@ -488,15 +551,19 @@ impl Project {
     /// pair, refuses under another owner's project lock, and records a `sync_failed`
     /// event when the sync cannot run at all.
     pub fn sync_pair(&mut self, name: &str, req: &SyncRequest) -> Result<OperationReport> {
-        let pair = self.pair(name)?.clone();
+        let pair = self.pair_config(name)?;
         let what = format!("sync of pair {name}");
         let result = self.writing(name, &what, |p| match pair.kind {
-            PairKind::Folders => {
+            PairKind::Folders | PairKind::Design => {
                 let opts = p.sync_options(&pair, req);
                 p.with_engine(name, |e, l, r| e.sync(l, r, &opts))
             }
-            PairKind::Openspec => kinds::openspec_sync(p, name, &pair, req),
-            PairKind::Design => Err(kinds::design_sync_unsupported(name)),
+            PairKind::Openspec => {
+                let opts = p.sync_options(&pair, req);
+                let op = p.with_engine(name, |e, l, r| e.sync(l, r, &opts))?;
+                p.openspec_mark_conflicts(name, &op)?;
+                Ok(op)
+            }
         });
         match &result {
             Err(e @ (Error::Core(_) | Error::Io { .. } | Error::Store { .. })) => {
@@ -514,31 +581,22 @@ impl Project {
     }
 
     /// Syncs each pair in `names` (every pair when empty). A pair that cannot run is an
-    /// error for the whole call; a design pair, which does not sync through the engine
-    /// yet, is listed as skipped.
+    /// error for the whole call.
     pub fn sync_pairs(&mut self, names: &[String], req: &SyncRequest) -> Result<Vec<PairSync>> {
         let mut out = Vec::new();
         for name in self.select_pairs(names)? {
-            let kind = self.pair(&name)?.kind;
-            if kind == PairKind::Design {
-                out.push(PairSync {
-                    pair: name.clone(),
-                    kind,
-                    report: None,
-                    skipped: Some(kinds::design_sync_unsupported(&name).to_string()),
-                });
-                continue;
-            }
+            let kind = self.pair_config(&name)?.kind;
             let report = self.sync_pair(&name, req)?;
             out.push(PairSync { pair: name, kind, report: Some(report), skipped: None });
         }
         Ok(out)
     }
 
-    /// Settles one drifted item of `folders` pair `name` by hand, as an undoable
-    /// operation: `take` a side's version, or given content for both sides.
+    /// Settles one drifted item of pair `name` (`folders` or `design`, where an item is
+    /// `components/<name>`) by hand, as an undoable operation: `take` a side's version,
+    /// or given content for both sides.
     pub fn resolve(&mut self, name: &str, key: &str, take: Take) -> Result<OperationReport> {
-        self.folders_pair(name)?;
+        self.pair_config(name)?;
         let key = Key::new(key).map_err(twinsync_core::Error::from)?;
         let resolution = match take {
             Take::Side(s) => Resolution::Take(s),
@@ -559,7 +617,7 @@ impl Project {
             (None, Some(p)) => p.to_string(),
             (None, None) => self.newest_undoable_pair()?,
         };
-        self.folders_pair(&name)?;
+        self.pair_config(&name)?;
         let started = std::time::Instant::now();
         let result = self.writing(&name, "undo", |p| p.with_engine(&name, |e, l, r| e.undo(l, r, operation_id)));
         match &result {
@@ -737,7 +795,7 @@ fn check_sides_exist(dir: &Path, pair: &PairConfig) -> Result<()> {
 }
 
 /// A project id for a shared store: the folder's name and a short digest of its path.
-fn derive_project_id(dir: &Path) -> String {
+pub(crate) fn derive_project_id(dir: &Path) -> String {
     let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let name: String = abs
         .file_name()

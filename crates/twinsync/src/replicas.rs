@@ -1,9 +1,12 @@
-//! The kinds of replica a project config can name: a folder or the project database
-//! (the documents table of the SQLite or the PostgreSQL store).
+//! The kinds of replica a project config can name: a folder, the project database
+//! (the documents table of the SQLite or the PostgreSQL store), the two sides of an
+//! `openspec` pair, or a components file of a design pair.
 
 use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
+use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
+use twinsync_openspec::{OpenSpecDb, OpenSpecFiles};
 use twinsync_postgres::PgReplica;
 use twinsync_sqlite::SqliteReplica;
 
@@ -17,6 +20,12 @@ pub enum AnyReplica {
     Db(SqliteReplica),
     /// The `documents` table of the project's PostgreSQL database (a team store).
     Pg(PgReplica),
+    /// The `openspec/` folder of an `openspec` pair.
+    OpenSpecFiles(OpenSpecFiles),
+    /// The OpenSpec database of an `openspec` pair.
+    OpenSpecDb(OpenSpecDb),
+    /// The components of a design pair's side (code or design), one item per component.
+    Design(ManifestReplica),
 }
 
 impl AnyReplica {
@@ -25,6 +34,9 @@ impl AnyReplica {
             AnyReplica::Fs(r) => r,
             AnyReplica::Db(r) => r,
             AnyReplica::Pg(r) => r,
+            AnyReplica::OpenSpecFiles(r) => r,
+            AnyReplica::OpenSpecDb(r) => r,
+            AnyReplica::Design(r) => r,
         }
     }
     fn inner_mut(&mut self) -> &mut dyn Replica {
@@ -32,6 +44,9 @@ impl AnyReplica {
             AnyReplica::Fs(r) => r,
             AnyReplica::Db(r) => r,
             AnyReplica::Pg(r) => r,
+            AnyReplica::OpenSpecFiles(r) => r,
+            AnyReplica::OpenSpecDb(r) => r,
+            AnyReplica::Design(r) => r,
         }
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use twinsync_core::OperationReport;
 use twinsync_fs::{WatchEvent, Watcher};
 
-use crate::config::{Config, PairKind};
+use crate::config::{Config, PairConfig, PairKind};
 use crate::error::{Error, Result};
 use crate::project::{Project, SyncRequest};
 
@@ -187,12 +187,25 @@ impl Project {
         let mut roots = Vec::new();
         for name in pairs {
             let Ok(pair) = self.pair(name) else { continue };
-            let folders: Vec<&str> = match pair.kind {
-                PairKind::Folders => vec![pair.left.as_str(), pair.right.as_str()],
-                PairKind::Openspec => vec![pair.left.as_str()],
-                PairKind::Design => vec![],
+            let folders: Vec<String> = match pair.kind {
+                PairKind::Folders => vec![pair.left.clone(), pair.right.clone()],
+                PairKind::Openspec => vec![pair.left.clone()],
+                // A design side is a list of files: watch the folders holding them.
+                PairKind::Design => {
+                    let mut dirs: Vec<String> = [&pair.left, &pair.right]
+                        .into_iter()
+                        .flat_map(|side| PairConfig::files(side))
+                        .map(|f| {
+                            let parent = std::path::Path::new(&f).parent().map(|p| p.to_string_lossy().into_owned());
+                            parent.filter(|p| !p.is_empty()).unwrap_or_else(|| ".".into())
+                        })
+                        .collect();
+                    dirs.sort();
+                    dirs.dedup();
+                    dirs
+                }
             };
-            for spec in folders {
+            for spec in &folders {
                 if let Some(path) = Config::replica_path(self.dir(), spec) {
                     roots.push(Root {
                         pair: name.clone(),
@@ -352,9 +365,6 @@ impl Project {
         summary: &mut WatchSummary,
         notes: &mut dyn FnMut(&WatchNote),
     ) -> Result<(Option<Duration>, u64)> {
-        if self.pair(pair)?.kind == PairKind::Design {
-            return Ok((None, 0));
-        }
         let req = SyncRequest { trigger: trigger_of(why), ..Default::default() };
         let outcome = self.sync_pair(pair, &req);
         let previous = self.watch_retry(pair)?;

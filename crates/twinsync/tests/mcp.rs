@@ -56,6 +56,7 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
             "design.browserTestSession.status",
             "design.browserTestSession.finish",
             "openspec.sync",
+            "openspec.setStatus",
             "openspec.list",
             "openspec.show",
             "lock.acquire",
@@ -71,6 +72,7 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
         let args = match name.as_str() {
             "design.coverageReport" => json!({"components": "c.json", "stories": "s.json"}),
             "openspec.show" => json!({"change": "x"}),
+            "openspec.setStatus" => json!({"id": "x", "status": "approved"}),
             "lock.release" => json!({"token": "t"}),
             "design.browserTestSession.start" => json!({"story_id": "s"}),
             "design.browserTestSession.status" => json!({"session_id": "x"}),
@@ -117,8 +119,12 @@ fn writing_tools_refuse_under_another_owners_lock() {
     p.set_actor("bob");
     p.lock_acquire(None, Some("release freeze")).unwrap();
     let mut s = McpServer::new(dir.path(), Some("agent".into()));
-    for tool in ["design.sync", "openspec.sync"] {
-        let r = call(&mut s, tool, json!({}));
+    for (tool, args) in [
+        ("design.sync", json!({})),
+        ("openspec.sync", json!({})),
+        ("openspec.setStatus", json!({"id": "x", "status": "approved"})),
+    ] {
+        let r = call(&mut s, tool, args);
         assert_eq!(r["isError"], true, "{tool}: {r}");
         let text = r.to_string();
         assert!(
@@ -129,4 +135,66 @@ fn writing_tools_refuse_under_another_owners_lock() {
     assert!(!dir.path().join("b/one.md").exists(), "nothing was written");
     let dry = call(&mut s, "design.sync", json!({"dry_run": true}));
     assert_eq!(dry["isError"], false, "a dry run only reads: {dry}");
+}
+
+/// The design.* tools reach design pairs: without `pair` the project's design pair,
+/// with `pair` the one named, and a clear error when the choice is not plain.
+#[test]
+fn design_tools_default_to_the_design_pair_and_take_a_pair() {
+    let dir = project();
+    let root = dir.path();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../twinsync-design/tests/fixtures/code/components.json"),
+        root.join("components.json"),
+    )
+    .unwrap();
+    let mut p = twinsync::Project::open(root).unwrap();
+    let ui = twinsync::PairConfig::new(twinsync::PairKind::Design, "components.json", "design.json");
+    p.pair_add("ui", ui).unwrap();
+    drop(p);
+    let mut s = McpServer::new(root, Some("agent".into()));
+
+    // No `pair`: the project's design pair, not the folders pair `default`.
+    let sync = call(&mut s, "design.sync", json!({}));
+    assert_eq!(sync["isError"], false, "{sync}");
+    assert_eq!(sync["structuredContent"]["payload"]["report"]["scope"], "ui", "{sync}");
+    assert_eq!(sync["structuredContent"]["metrics"]["applied"], 3, "{sync}");
+    assert!(root.join("design.json").exists(), "the design manifest was written");
+    assert!(!root.join("b/one.md").exists(), "the folders pair was not synced");
+
+    // Component drift against the base the sync committed: all in sync, then one edit.
+    let drift = call(&mut s, "design.driftReport", json!({}));
+    assert_eq!(drift["structuredContent"]["payload"]["kind"], "design", "{drift}");
+    assert_eq!(drift["structuredContent"]["metrics"]["drifted"], 0, "{drift}");
+    let design = std::fs::read_to_string(root.join("design.json")).unwrap();
+    std::fs::write(root.join("design.json"), design.replacen("\"danger\"", "\"danger\", \"info\"", 1)).unwrap();
+    let drift = call(&mut s, "design.driftReport", json!({"pair": "ui"}));
+    let badge = drift["structuredContent"]["payload"]["report"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["component"] == "Badge")
+        .unwrap()
+        .clone();
+    assert_eq!(badge["status"], "changed_in_design", "{drift}");
+    // `pair` reaches the folders pair too.
+    let folders = call(&mut s, "design.driftReport", json!({"pair": "default"}));
+    assert_eq!(folders["structuredContent"]["payload"]["items"][0]["key"], "one.md", "{folders}");
+
+    // Undo without `pair` takes back the design pair's sync, except Badge, edited since.
+    let undo = call(&mut s, "design.undo", json!({}));
+    assert_eq!(undo["isError"], false, "{undo}");
+    assert_eq!(undo["structuredContent"]["metrics"]["restored"], 2, "{undo}");
+    assert_eq!(undo["structuredContent"]["payload"]["refused"][0]["key"], "components/badge", "{undo}");
+
+    // A second design pair: the tools ask which one.
+    let mut p = twinsync::Project::open(root).unwrap();
+    p.pair_add("ui2", twinsync::PairConfig::new(twinsync::PairKind::Design, "components.json", "other.json")).unwrap();
+    drop(p);
+    let r = call(&mut s, "design.sync", json!({"dry_run": true}));
+    assert_eq!(r["isError"], true, "{r}");
+    let msg = r["structuredContent"]["payload"]["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("name one with `pair`") && msg.contains("ui2"), "{msg}");
+    let r = call(&mut s, "design.sync", json!({"pair": "nope"}));
+    assert!(r["structuredContent"]["payload"]["error"]["message"].as_str().unwrap().contains("nope"), "{r}");
 }

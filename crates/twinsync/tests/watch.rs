@@ -52,3 +52,32 @@ fn a_refused_sync_is_retried_from_the_store_after_a_restart() {
     assert_eq!(summary.applied, 1);
     assert_eq!(Project::open(dir.path()).unwrap().watch_retry("default").unwrap(), None, "cleared once synced");
 }
+
+#[test]
+fn a_design_pair_is_watched_and_a_code_edit_reaches_the_design_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/old_design_layout");
+    std::fs::create_dir_all(dir.path().join("code")).unwrap();
+    std::fs::create_dir_all(dir.path().join("design")).unwrap();
+    let code = std::fs::read_to_string(fixture.join("components.json")).unwrap();
+    std::fs::write(dir.path().join("code/components.json"), &code).unwrap();
+    std::fs::write(dir.path().join("design/components.json"), &code).unwrap();
+    let mut config = twinsync::Config::empty();
+    config.pairs.insert(
+        "ui".into(),
+        twinsync::PairConfig::new(twinsync::PairKind::Design, "code/components.json", "design/components.json"),
+    );
+    let p = Project::init_with(dir.path(), config).unwrap();
+    let opts =
+        WatchOptions { debounce: Duration::from_millis(50), period: Duration::from_secs(3600), ..Default::default() };
+    let watch = p.watch(opts, Box::new(|_| {})).unwrap();
+    wait_until(Duration::from_secs(20), || Project::open(dir.path()).unwrap().operations(10).unwrap().len() == 1);
+    // The watcher sees the code file change and the pair syncs it to the design side.
+    std::fs::write(dir.path().join("code/components.json"), code.replace("Components/Button", "Components/Buttons"))
+        .unwrap();
+    wait_until(Duration::from_secs(20), || {
+        std::fs::read_to_string(dir.path().join("design/components.json")).unwrap().contains("Components/Buttons")
+    });
+    let summary = watch.stop().unwrap();
+    assert_eq!((summary.failed, summary.conflicts), (0, 0), "{summary:?}");
+}

@@ -11,8 +11,9 @@ use twinsync_core::audit::AuditRecord;
 use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy};
 
 use super::catalogue::{
-    CoverageArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs, OpenspecSyncArgs, SyncArgs,
-    TestSessionFinishArgs, TestSessionStartArgs, TestSessionStatusArgs, UndoArgs,
+    CoverageArgs, DriftArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs,
+    OpenspecStatusArgs, OpenspecSyncArgs, SyncArgs, TestSessionFinishArgs, TestSessionStartArgs, TestSessionStatusArgs,
+    UndoArgs,
 };
 use super::{RpcError, INVALID_PARAMS};
 use crate::{Project, SyncRequest};
@@ -51,7 +52,7 @@ pub(super) type Outcome = Result<(Done, Option<String>), (ToolError, Option<Stri
 pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<Outcome, RpcError> {
     Ok(match name {
         "design.sync" => with_project(start, owner, name, parse::<SyncArgs>(name, args)?, design_sync),
-        "design.driftReport" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, drift_report),
+        "design.driftReport" => with_project(start, owner, name, parse::<DriftArgs>(name, args)?, drift_report),
         "design.undo" => with_project(start, owner, name, parse::<UndoArgs>(name, args)?, design_undo),
         "design.coverageReport" => {
             with_project(start, owner, name, parse::<CoverageArgs>(name, args)?, coverage_report)
@@ -68,6 +69,9 @@ pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<
         "openspec.sync" => with_project(start, owner, name, parse::<OpenspecSyncArgs>(name, args)?, openspec_sync),
         "openspec.list" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, openspec_list),
         "openspec.show" => with_project(start, owner, name, parse::<OpenspecShowArgs>(name, args)?, openspec_show),
+        "openspec.setStatus" => {
+            with_project(start, owner, name, parse::<OpenspecStatusArgs>(name, args)?, openspec_set_status)
+        }
         "lock.acquire" => with_project(start, owner, name, parse::<LockAcquireArgs>(name, args)?, lock_acquire),
         "lock.release" => with_project(start, owner, name, parse::<LockReleaseArgs>(name, args)?, lock_release),
         "lock.status" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, lock_status),
@@ -139,14 +143,17 @@ fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Don
     Ok(Done::ok(doc, vec![("components", n), ("computed", stats.misses as u64), ("reused", stats.hits as u64)]))
 }
 
-/// `openspec.sync`: the files <-> database sync of the project's `openspec/` folder, once,
-/// through the same call the bindings make.
+/// `openspec.sync`: the project's `openspec` pair synced once (or previewed), answered
+/// per row as `twinsync openspec sync --json` answers.
 fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<Done, ToolError> {
     if !a.dry_run {
         p.ensure_unlocked("openspec.sync")?;
     }
-    let opts = crate::api::OpenspecSyncOptions { change: a.change, dry_run: a.dry_run, policy: None };
-    let doc = crate::api::openspec_sync(&p.dir().to_string_lossy(), &opts)?;
+    let root =
+        twinsync_openspec::find_root(p.dir()).map_err(|e| ToolError { code: "NOT_FOUND", message: e.to_string() })?;
+    let pair = p.openspec_pair_for(&root, None, None)?;
+    let req = crate::OpenspecSync { change: a.change, dry_run: a.dry_run, ..Default::default() };
+    let doc = serde_json::to_value(p.openspec_sync(&pair, &req)?).expect("an answer serialises");
     let n = |v: &Value| v.as_u64().unwrap_or(0);
     let report = &doc["report"];
     let counts = if doc["mode"] == "preview" {
@@ -163,6 +170,30 @@ fn openspec_sync(p: &mut Project, a: OpenspecSyncArgs, _owner: &str) -> Result<D
     let mut done = Done::ok(doc, counts);
     done.success = !failed;
     Ok(done)
+}
+
+/// `openspec.setStatus`: the lifecycle status a person (or agent) chose for a change or
+/// spec, as `twinsync openspec status` sets it.
+fn openspec_set_status(p: &mut Project, a: OpenspecStatusArgs, _owner: &str) -> Result<Done, ToolError> {
+    p.ensure_unlocked("openspec.setStatus")?;
+    let invalid = |message: String| ToolError { code: "INVALID_INPUT", message };
+    let status: twinsync_openspec::Status = a
+        .status
+        .parse()
+        .map_err(|e: twinsync_openspec::db::UnknownStatus| invalid(format!("openspec.setStatus: {e}")))?;
+    let kind = match a.kind.as_deref() {
+        None | Some("change") => twinsync_openspec::Kind::Change,
+        Some("spec") => twinsync_openspec::Kind::Spec,
+        Some(other) => return Err(invalid(format!("openspec.setStatus: type {other:?}: expected change or spec"))),
+    };
+    let root =
+        twinsync_openspec::find_root(p.dir()).map_err(|e| ToolError { code: "NOT_FOUND", message: e.to_string() })?;
+    let pair = p.openspec_pair_for(&root, None, None)?;
+    let row = p.openspec_set_status(&pair, kind, &a.id, status)?;
+    let doc = serde_json::json!({
+        "type": row.kind, "id": row.id, "status": row.status, "title": row.title, "path": row.path,
+    });
+    Ok(Done::ok(doc, vec![("updated", 1)]))
 }
 
 /// `openspec.list`: active changes with task progress, as `openspec list --json` prints them.
@@ -210,14 +241,15 @@ fn design_sync(p: &mut Project, a: SyncArgs, _owner: &str) -> Result<Done, ToolE
         .transpose()
         .map_err(|e| invalid(format!("design.sync: direction {:?}: {e}", a.direction.as_deref().unwrap_or(""))))?;
     let req = SyncRequest { policy, direction, allow_mass_delete: a.allow_mass_delete, ..Default::default() };
+    let pair = design_tool_pair(p, a.pair)?;
     if a.dry_run {
-        let preview = p.preview(&req)?;
+        let preview = p.preview_of(&pair, &req)?;
         let conflicts = preview.plan.actions.iter().filter(|x| x.kind == twinsync_core::ActionKind::Conflict).count();
         let counts = vec![("planned", preview.plan.actions.len() as u64), ("conflicts", conflicts as u64)];
         return Ok(Done::ok(json!({"dry_run": true, "preview": preview}), counts));
     }
     // The facade refuses under another owner's project lock (LOCKED, naming the holder).
-    let report = p.sync(&req)?;
+    let report = p.sync_pair(&pair, &req)?;
     let c = &report.counts;
     let counts = vec![
         ("planned", c.planned as u64),
@@ -232,8 +264,32 @@ fn design_sync(p: &mut Project, a: SyncArgs, _owner: &str) -> Result<Done, ToolE
     Ok(Done { payload: json!({"dry_run": false, "report": report}), counts, success, correlation })
 }
 
-fn drift_report(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolError> {
-    let drift = p.status()?;
+/// The pair a `design.*` tool acts on: the one named, else the project's design pair,
+/// else its only pair.
+fn design_tool_pair(p: &Project, pair: Option<String>) -> Result<String, ToolError> {
+    match pair {
+        Some(name) => {
+            p.pair_config(&name)?;
+            Ok(name)
+        }
+        None => Ok(p.default_design_pair()?),
+    }
+}
+
+fn drift_report(p: &mut Project, a: DriftArgs, _owner: &str) -> Result<Done, ToolError> {
+    let pair = design_tool_pair(p, a.pair)?;
+    if p.pair_config(&pair)?.kind == crate::PairKind::Design {
+        let report = p.design_drift_of(&pair)?;
+        let t = &report.totals;
+        let counts = vec![
+            ("items", t.components as u64),
+            ("in_sync", t.components.saturating_sub(t.drifted) as u64),
+            ("drifted", t.drifted as u64),
+            ("conflicts", t.conflicts as u64),
+        ];
+        return Ok(Done::ok(json!({"pair": pair, "kind": "design", "report": report}), counts));
+    }
+    let drift = p.status_of(&pair)?;
     let items: Vec<_> = drift.drifted().map(|i| json!({"key": i.key, "class": i.class})).collect();
     let by_class: Map<String, Value> = drift
         .counts
@@ -248,11 +304,16 @@ fn drift_report(p: &mut Project, _: NoArgs, _owner: &str) -> Result<Done, ToolEr
         ("drifted", drift.counts.drifted() as u64),
         ("conflicts", drift.counts.conflicts() as u64),
     ];
-    Ok(Done::ok(json!({"items": items, "counts": by_class, "in_sync": in_sync}), counts))
+    Ok(Done::ok(json!({"pair": pair, "items": items, "counts": by_class, "in_sync": in_sync}), counts))
 }
 
 fn design_undo(p: &mut Project, a: UndoArgs, _owner: &str) -> Result<Done, ToolError> {
-    let u = p.undo(a.operation_id.as_deref())?;
+    // An operation id names its own pair; otherwise the tool's pair's newest operation.
+    let pair = match &a.operation_id {
+        Some(_) => None,
+        None => Some(design_tool_pair(p, a.pair)?),
+    };
+    let u = p.undo_in(pair.as_deref(), a.operation_id.as_deref())?;
     let counts = vec![("restored", u.restored.len() as u64), ("refused", u.refused.len() as u64)];
     let correlation = Some(u.operation_id.clone());
     Ok(Done { payload: serde_json::to_value(&u).unwrap_or_default(), counts, success: true, correlation })

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncArgs {
+    /// The pair: the project's design pair when omitted, else its only pair.
+    pub pair: Option<String>,
     /// Plan only: return the actions and diffs, change nothing.
     #[serde(default)]
     pub dry_run: bool,
@@ -26,6 +28,14 @@ pub struct SyncArgs {
     pub allow_mass_delete: bool,
 }
 
+/// Arguments of `design.driftReport`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftArgs {
+    /// The pair: the project's design pair when omitted, else its only pair.
+    pub pair: Option<String>,
+}
+
 /// Arguments of tools that take none.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +45,8 @@ pub struct NoArgs {}
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UndoArgs {
+    /// The pair whose newest undoable operation is undone: the project's design pair when omitted, else its only pair (an operation_id names its own pair).
+    pub pair: Option<String>,
     /// Operation id (or a unique prefix); the newest undoable operation when omitted.
     pub operation_id: Option<String>,
 }
@@ -58,6 +70,16 @@ pub struct OpenspecSyncArgs {
     /// Plan only.
     #[serde(default)]
     pub dry_run: bool,
+}
+
+/// Arguments of `openspec.setStatus`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OpenspecStatusArgs {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    #[serde(default, rename = "type")]
+    pub(crate) kind: Option<String>,
 }
 
 /// Arguments of `openspec.show`.
@@ -175,7 +197,7 @@ pub(super) const TOOLS: &[Tool] = &[
     Tool {
         name: "design.sync",
         title: "Sync the design pair",
-        description: "Sync the project's configured pair (folder or database replicas) by direction and policy. Conflicts are left as they are unless a policy resolves them. dry_run returns the plan and diffs without changing anything. Undo with design.undo.",
+        description: "Sync one pair through the engine: `pair`, else the project's design pair (code and design components files, one item per component), else its only pair (folders or database). Direction and policy default to the pair's. Conflicts are left as they are unless a policy resolves them. dry_run returns the plan and diffs without changing anything. Undo with design.undo.",
         input: schema::<SyncArgs>,
         read_only: false,
         destructive: true,
@@ -183,7 +205,7 @@ pub(super) const TOOLS: &[Tool] = &[
     Tool {
         name: "design.driftReport",
         title: "Drift report",
-        description: "List the items that differ between the two replicas and how (left-modified, both-modified, ...), with counts. Changes nothing.",
+        description: "What differs in `pair` (else the project's design pair, else its only pair), with counts. A design pair answers with component drift against its last sync (changed in code, in design, in both, renamed, only on one side; tokens; design variants without a story); a folders pair with its items and drift classes (left-modified, both-modified, ...). Changes nothing.",
         input: schema::<NoArgs>,
         read_only: true,
         destructive: false,
@@ -191,7 +213,7 @@ pub(super) const TOOLS: &[Tool] = &[
     Tool {
         name: "design.undo",
         title: "Undo a sync",
-        description: "Undo a sync operation item by item (the newest undoable one by default), never overwriting work done after it; refused items are listed with the reason.",
+        description: "Undo a sync operation item by item (by default the newest undoable one of `pair`, else of the project's design pair, else of its only pair), restoring both sides and never overwriting work done after it; refused items are listed with the reason.",
         input: schema::<UndoArgs>,
         read_only: false,
         destructive: true,
@@ -231,8 +253,16 @@ pub(super) const TOOLS: &[Tool] = &[
     Tool {
         name: "openspec.sync",
         title: "Sync OpenSpec changes",
-        description: "Sync the project's openspec/ folder with its database (.twinsync/openspec.db): the files win conflicts, the losing version is kept; archived changes move, removed ones are soft-deleted. dry_run lists what would change.",
+        description: "Sync the project's openspec pair (its openspec/ folder and database, .twinsync/openspec.db) through the engine: the files win conflicts, the losing version is kept; archived changes move, removed ones are soft-deleted. The sync is in history.list and undone with design.undo. dry_run lists what would change.",
         input: schema::<OpenspecSyncArgs>,
+        read_only: false,
+        destructive: false,
+    },
+    Tool {
+        name: "openspec.setStatus",
+        title: "Set an OpenSpec lifecycle status",
+        description: "Set the lifecycle status of a change (or a spec, with type \"spec\") in the OpenSpec database: proposing, approved, assigned, in_progress, review or archived. Task progress moves it on from there.",
+        input: schema::<OpenspecStatusArgs>,
         read_only: false,
         destructive: false,
     },
