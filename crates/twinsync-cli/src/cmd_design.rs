@@ -105,11 +105,18 @@ enum DriftGate {
 #[derive(Args)]
 struct CoverageArgs {
     /// Components: twinsync components.json or Storybook manifests/components.json.
-    #[arg(long, value_name = "FILE")]
-    components: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "history")]
+    components: Option<PathBuf>,
     /// Storybook's built index.json.
-    #[arg(long, value_name = "FILE")]
-    stories: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "history")]
+    stories: Option<PathBuf>,
+    /// Show COMPONENT's coverage trend from the project's history instead (of the
+    /// --components manifest only, when given).
+    #[arg(long, value_name = "COMPONENT", conflicts_with_all = ["stories", "html", "tests"])]
+    history: Option<String>,
+    /// Most history rows shown.
+    #[arg(long, default_value_t = 30, requires = "history")]
+    history_limit: usize,
     /// Folder searched for test files named after components (`Button.test.tsx`, `Button.a11y.spec.ts`).
     #[arg(long, value_name = "DIR")]
     tests: Option<PathBuf>,
@@ -283,20 +290,81 @@ fn drift_text(r: &DriftReport, base: Option<&str>) -> String {
     s
 }
 
+/// `design coverage --history COMPONENT`: the trend, oldest first, with the change in
+/// percentage from each run to the next.
+fn coverage_history(component: &str, a: &CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    let project = twinsync::Project::open(root).map_err(|e| e.to_string())?;
+    let scope = a.components.as_ref().map(|c| c.display().to_string());
+    let mut rows = project.coverage_history(component, scope.as_deref(), a.history_limit).map_err(|e| e.to_string())?;
+    if rows.is_empty() {
+        return Err(format!(
+            "no coverage history of component {component:?}; `twinsync design coverage --components FILE --stories FILE` records one run"
+        ));
+    }
+    rows.reverse();
+    if common.json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "computed_at": r.computed_at,
+                    "scope": r.scope,
+                    "percentage": r.percentage,
+                    "covered_variants": r.coverage.covered_variants,
+                    "total_variants": r.coverage.total_variants,
+                    "missing_variants": r.coverage.missing_variants_total,
+                    "missing_test_kinds": r.coverage.missing_test_kinds,
+                    "warnings": r.coverage.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                    "variant_hash": r.variant_hash,
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({ "component": component, "history": list }))?;
+    } else {
+        let mut s = String::new();
+        let mut previous: Option<f64> = None;
+        for r in &rows {
+            let delta = previous.map(|p| format!("{:+.2}", r.percentage - p)).unwrap_or_else(|| "".into());
+            s.push_str(&format!(
+                "{}  {:>7.2}%  {:>7}  {}/{} variants, {} missing test kinds, {} warnings\n",
+                r.computed_at.to_rfc3339(),
+                r.percentage,
+                delta,
+                r.coverage.covered_variants,
+                r.coverage.total_variants,
+                r.coverage.missing_test_kinds.iter().count(),
+                r.coverage.warnings.len()
+            ));
+            previous = Some(r.percentage);
+        }
+        print(&s)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn coverage(a: CoverageArgs, common: &Common, root: &Path) -> Result<ExitCode, String> {
+    if let Some(component) = &a.history {
+        return coverage_history(component, &a, common, root);
+    }
+    let (Some(components_file), Some(stories_file)) = (&a.components, &a.stories) else {
+        return Err("--components and --stories are both needed (or --history COMPONENT)".into());
+    };
     let (components, mut tests) =
-        twinsync::design::inputs::load_components(&at(root, &a.components)).map_err(|e| e.to_string())?;
+        twinsync::design::inputs::load_components(&at(root, components_file)).map_err(|e| e.to_string())?;
     if let Some(dir) = &a.tests {
         tests.extend(twinsync::design::testfiles::scan_tests(&at(root, dir), &components).map_err(|e| e.to_string())?);
     }
-    let index = twinsync::design::inputs::load_index(&at(root, &a.stories)).map_err(|e| e.to_string())?;
+    let index = twinsync::design::inputs::load_index(&at(root, stories_file)).map_err(|e| e.to_string())?;
     let opts = CoverageOptions { missing_limit: a.missing_limit, ..Default::default() };
-    let cov = coverage_report(&components, &index, &tests, &opts).map_err(|e| e.to_string())?;
-    // Inside a project the summary is an event others can follow; outside one, nothing to tell.
-    if let Ok(mut project) = twinsync::Project::open(root) {
-        let scope = a.components.display().to_string();
-        project.record_coverage(&scope, &cov.report.totals).map_err(|e| e.to_string())?;
-    }
+    // Inside a project each run is history (and an event others can follow), reusing the
+    // results of unchanged components; outside one, it is computed and shown only.
+    let cov = match twinsync::Project::open(root) {
+        Ok(mut project) => {
+            let scope = components_file.display().to_string();
+            project.coverage_run(&scope, &components, &index, &tests, &opts).map_err(|e| e.to_string())?.0
+        }
+        Err(_) => coverage_report(&components, &index, &tests, &opts).map_err(|e| e.to_string())?,
+    };
     if let Some(html) = &a.html {
         let path = at(root, html);
         std::fs::write(&path, html_report(&cov)).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -95,7 +95,7 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
     };
     match n.checked_mul(unit_ms) {
         Some(ms) if ms > 0 => Ok(ms),
-        Some(_) => Err(format!("{text:?}: a lock must last longer than zero")),
+        Some(_) => Err(format!("{text:?}: must be longer than zero")),
         None => Err(format!("{text:?} is too long")),
     }
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_credentials;
 mod cmd_demo;
 mod cmd_design;
 mod cmd_events;
@@ -16,6 +17,7 @@ mod cmd_notify;
 mod cmd_openspec;
 mod cmd_pair;
 mod cmd_project;
+mod cmd_test_session;
 mod cmd_watch;
 
 /// Keep two replicas of your artifacts in sync.
@@ -26,6 +28,9 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     common: cmd_project::Common,
+    /// Structured logs on stderr as `text` or `json` (level from TWINSYNC_LOG, default info).
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<twinsync::LogFormat>,
 }
 
 #[derive(Subcommand)]
@@ -56,6 +61,12 @@ enum Command {
     Watch(cmd_watch::WatchArgs),
     /// Webhooks: deliver events (run), test one, make a secret, delivery status, retry.
     Notify(cmd_notify::NotifyArgs),
+    /// Print the project's metrics in the Prometheus text exposition (OpenMetrics).
+    Metrics,
+    /// Provider secrets, encrypted in the store: add, list, rotate, revoke, validate.
+    Credentials(cmd_credentials::CredentialsArgs),
+    /// Browser test sessions of stories: start, finish (a failure is an event), show, list.
+    TestSession(cmd_test_session::TestSessionArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
     Lock(cmd_lock::LockArgs),
     /// Claude Code PreToolUse hook: block writes to protected paths or under another's lock.
@@ -73,6 +84,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let common = cli.common;
+    if let Err(e) = twinsync::init_logging(cli.log_format) {
+        eprintln!("twinsync: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Canonicalize(a) => cmd_hash::canonicalize(a),
         Command::Hash(a) => cmd_hash::hash(a),
@@ -85,6 +100,9 @@ fn main() -> ExitCode {
         Command::Events(a) => Ok(cmd_events::events(a, &common)),
         Command::Watch(a) => Ok(cmd_watch::watch(a, &common)),
         Command::Notify(a) => Ok(cmd_notify::notify(a, &common)),
+        Command::Credentials(a) => Ok(cmd_credentials::credentials(a, &common)),
+        Command::Metrics => Ok(metrics(&common)),
+        Command::TestSession(a) => Ok(cmd_test_session::test_session(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),
         Command::History(a) => Ok(cmd_project::history(a, &common)),
         Command::Lock(a) => Ok(cmd_lock::lock(a, &common)),
@@ -100,5 +118,16 @@ fn main() -> ExitCode {
             eprintln!("twinsync: {e}");
             ExitCode::from(255)
         }
+    }
+}
+
+/// `twinsync metrics`: what the store says every process did, for a scraper or a person.
+fn metrics(common: &cmd_project::Common) -> ExitCode {
+    match common.open().and_then(|mut p| p.metrics_text()) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => cmd_project::fail(common, &e),
     }
 }

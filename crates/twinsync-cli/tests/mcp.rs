@@ -181,7 +181,7 @@ fn protocol_errors_and_version_negotiation() {
     // Every tool's schemas are objects generated from the argument types.
     let r = s.ask(r#"{"jsonrpc":"2.0","id":8,"method":"tools/list"}"#);
     let tools = r["result"]["tools"].as_array().unwrap();
-    assert_eq!(tools.len(), 12);
+    assert_eq!(tools.len(), 15);
     for t in tools {
         assert_eq!(t["inputSchema"]["type"], "object", "{t}");
         assert_eq!(t["outputSchema"]["type"], "object", "{t}");

@@ -62,6 +62,8 @@ async def main(binary, project):
                 "design.sync", "design.driftReport", "design.undo", "design.coverageReport",
                 "openspec.sync", "openspec.list", "openspec.show", "openspec.setStatus",
                 "lock.acquire", "lock.release", "lock.status", "history.list",
+                "design.browserTestSession.start", "design.browserTestSession.status",
+                "design.browserTestSession.finish",
             }
             assert set(tools) == expected, sorted(tools)
             sync_schema = field(tools["design.sync"], "input_schema", "inputSchema")
@@ -175,6 +177,19 @@ async def main(binary, project):
             assert not err and len(ops) == 3 and env["metrics"]["operations"] == 3, env
             assert ops[0]["counts"]["applied"] >= 1 and ops[0]["undone_at"] is None, ops
             assert ops[1]["undone_at"] is not None and ops[2]["undone_at"] is None, ops
+
+            # A browser test session: started, failed with a performance summary, read back.
+            env, err = await call(s, "design.browserTestSession.start", {"story_id": "button--primary", "correlation_id": "run-7"})
+            assert not err and env["payload"]["status"] == "running", env
+            sid = env["payload"]["id"]
+            env, err = await call(s, "design.browserTestSession.finish", {"session_id": sid, "status": "failed", "performance": {"lcp_ms": 812}})
+            assert not err and env["payload"]["status"] == "failed", env
+            env, err = await call(s, "design.browserTestSession.status", {"session_id": sid})
+            assert not err and env["payload"]["story_id"] == "button--primary", env
+            assert env["payload"]["performance"] == {"lcp_ms": 812} and env["payload"]["correlation_id"] == "run-7", env
+            assert env["payload"]["latency_ms"] is not None, env
+            env, err = await call(s, "design.browserTestSession.finish", {"session_id": sid, "status": "passed"})
+            assert err and "already finished" in env["payload"]["error"]["message"], env
 
             # Protocol errors stay protocol errors.
             await expect_rpc_error(s, "design.undo", {"bogus": 1}, -32602)

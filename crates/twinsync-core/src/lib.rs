@@ -41,6 +41,8 @@ pub mod canonical;
 pub mod clock;
 pub mod content;
 pub mod coverage;
+pub mod coverage_history;
+pub mod credential;
 pub mod delivery;
 pub mod digest;
 pub mod drift;
@@ -60,6 +62,7 @@ pub mod store;
 /// The `Store` contract as tests, run by every implementation (feature `conformance`).
 #[cfg(feature = "conformance")]
 pub mod store_conformance;
+pub mod test_session;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use content::{Content, ContentKind, HashRules};

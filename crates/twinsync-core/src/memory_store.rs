@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::coverage_history::CoverageRecord;
+use crate::credential::CredentialRecord;
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::event::Event;
@@ -14,6 +16,7 @@ use crate::report::OperationReport;
 use crate::store::{
     HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, Store, StoreError, UndoCommit, UndoEntry, UndoLimits,
 };
+use crate::test_session::TestSession;
 
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Default, Clone)]
@@ -33,6 +36,10 @@ pub struct MemoryStore {
     deliveries: BTreeMap<(u64, String), Delivery>,
     /// Open intents, oldest first.
     intents: Vec<Intent>,
+    credentials: BTreeMap<String, CredentialRecord>,
+    test_sessions: BTreeMap<String, TestSession>,
+    /// Coverage history, oldest first.
+    coverage: Vec<CoverageRecord>,
 }
 
 impl MemoryStore {
@@ -243,6 +250,89 @@ impl Store for MemoryStore {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let n = self.deliveries.len();
+        self.deliveries.retain(|_, d| {
+            !(matches!(d.status, DeliveryStatus::Sent | DeliveryStatus::Failed) && d.updated_at < before)
+        });
+        Ok(n - self.deliveries.len())
+    }
+
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError> {
+        self.coverage.extend_from_slice(records);
+        Ok(())
+    }
+
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError> {
+        Ok(self
+            .coverage
+            .iter()
+            .rev()
+            .filter(|r| scope.is_none_or(|s| r.scope == s) && component.is_none_or(|c| r.component == c))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError> {
+        let mut latest: BTreeMap<&str, &CoverageRecord> = BTreeMap::new();
+        for r in self.coverage.iter().filter(|r| r.scope == scope) {
+            latest.insert(&r.component, r);
+        }
+        Ok(latest.into_values().cloned().collect())
+    }
+
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let mut newest: HashMap<(String, String), usize> = HashMap::new();
+        for (i, r) in self.coverage.iter().enumerate() {
+            newest.insert((r.scope.clone(), r.component.clone()), i);
+        }
+        let keep: BTreeSet<usize> = newest.into_values().collect();
+        let n = self.coverage.len();
+        let mut i = 0;
+        self.coverage.retain(|r| {
+            let kept = keep.contains(&i) || r.computed_at >= before;
+            i += 1;
+            kept
+        });
+        Ok(n - self.coverage.len())
+    }
+
+    fn put_test_session(&mut self, session: &TestSession, events: &[Event]) -> Result<(), StoreError> {
+        self.test_sessions.insert(session.id.clone(), session.clone());
+        self.append_events(events).map(drop)
+    }
+
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError> {
+        Ok(self.test_sessions.get(id).cloned())
+    }
+
+    fn test_sessions(&self, story: Option<&str>, limit: usize) -> Result<Vec<TestSession>, StoreError> {
+        let mut all: Vec<TestSession> =
+            self.test_sessions.values().filter(|s| story.is_none_or(|st| s.story_id == st)).cloned().collect();
+        all.sort_by(|a, b| b.started_at.cmp(&a.started_at).then_with(|| b.id.cmp(&a.id)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    fn put_credential(&mut self, record: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
+        self.credentials.insert(record.name.clone(), record.clone());
+        self.append_events(events).map(drop)
+    }
+
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        Ok(self.credentials.get(name).cloned())
+    }
+
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        Ok(self.credentials.values().cloned().collect())
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

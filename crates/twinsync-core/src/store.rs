@@ -1,6 +1,8 @@
 //! The `Store` trait: everything the engine remembers between runs — base snapshots and
 //! base content, operations, undo entries, history, locks, the event outbox, audit records
-//! and small cached values, and the intents of writes in flight. One transaction per
+//! and small cached values, and the intents of writes in flight — and what the project
+//! keeps beside it: webhook deliveries, credentials (sealed by the host), browser test
+//! sessions and coverage history. One transaction per
 //! batch of applied items (group commit), each batch's intents recorded first.
 
 use std::collections::BTreeMap;
@@ -10,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::coverage_history::CoverageRecord;
+use crate::credential::CredentialRecord;
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::event::Event;
@@ -17,6 +21,7 @@ use crate::key::Key;
 use crate::lock::{Lock, LockError};
 use crate::policy::Side;
 use crate::report::{OperationReport, Trigger};
+use crate::test_session::TestSession;
 
 /// A store failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,6 +287,10 @@ pub trait Store: Send {
     /// Creates or replaces the delivery of (`endpoint`, `event_id`).
     fn put_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
 
+    /// Drops deliveries that are over (sent or failed) and last changed before `before`,
+    /// with the outbox's retention; returns how many went. Queued and retrying ones stay.
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError>;
+
     /// Deliveries of `endpoint` (every endpoint for `None`) in `status` (any for
     /// `None`), by event id, at most `limit`.
     fn deliveries(
@@ -290,6 +299,47 @@ pub trait Store: Send {
         status: Option<DeliveryStatus>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Creates or replaces credential `record.name`, appending `events` (`credential_status`)
+    /// to the outbox in the same transaction. The record's value is sealed by the caller;
+    /// the store keeps those bytes as they are.
+    fn put_credential(&mut self, record: &CredentialRecord, events: &[Event]) -> Result<(), StoreError>;
+
+    /// The credential named `name`.
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError>;
+
+    /// Every credential, by name.
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError>;
+
+    /// Creates or replaces browser test session `session.id`, appending `events`
+    /// (`browser_test_failure`) to the outbox in the same transaction.
+    fn put_test_session(&mut self, session: &TestSession, events: &[Event]) -> Result<(), StoreError>;
+
+    /// The browser test session `id`.
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError>;
+
+    /// Browser test sessions (of story `story` only, when given), newest start first, at
+    /// most `limit`.
+    fn test_sessions(&self, story: Option<&str>, limit: usize) -> Result<Vec<TestSession>, StoreError>;
+
+    /// Appends coverage history rows, all in one transaction.
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError>;
+
+    /// Coverage history rows (of `scope` and `component` when given), newest first, at
+    /// most `limit`.
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError>;
+
+    /// The newest row of each component of `scope`, by component.
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError>;
+
+    /// Drops coverage rows computed before `before`, except each component's newest (so
+    /// its trend and its reusable result survive a quiet month); returns how many went.
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
+use crate::coverage::{Component, ComponentCoverage, CoverageInput, CoverageOptions};
+use crate::coverage_history::CoverageRecord;
+use crate::credential::{CredentialRecord, CredentialStatus, ProviderType};
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::digest::Digest;
 use crate::drift::DriftClass;
@@ -21,6 +24,7 @@ use crate::plan::ActionKind;
 use crate::policy::{Direction, Directions, Policy, Side};
 use crate::report::{ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, ReportCounts, Trigger};
 use crate::store::{HistoryEntry, Intent, ItemCommit, LockChange, Store, UndoCommit, UndoEntry, UndoLimits};
+use crate::test_session::{TestSession, TestSessionStatus};
 
 /// A test case: a name and a function run on a fresh, empty store.
 pub type Case = (&'static str, fn(&mut dyn Store));
@@ -46,6 +50,10 @@ pub const CASES: &[Case] = &[
     ("intents_round_trip_and_clear_on_commit", intents_round_trip_and_clear_on_commit),
     ("commit_items_commits_a_batch", commit_items_commits_a_batch),
     ("prune_keeps_blobs_of_open_intents", prune_keeps_blobs_of_open_intents),
+    ("credentials_round_trip_with_their_events", credentials_round_trip_with_their_events),
+    ("prune_deliveries_drops_only_finished_old_ones", prune_deliveries_drops_only_finished_old_ones),
+    ("test_sessions_round_trip_newest_first", test_sessions_round_trip_newest_first),
+    ("coverage_history_newest_first_and_pruned", coverage_history_newest_first_and_pruned),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -75,7 +83,9 @@ macro_rules! store_conformance_tests {
             blob_gc_keeps_referenced, history_newest_first_with_scope_filter, update_lock_refusal_leaves_lock,
             audit_ids_and_order, outbox_ids_grow_and_read_from_an_id, outbox_events_commit_with_their_change,
             outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
-            intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents);
+            intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents,
+            credentials_round_trip_with_their_events, prune_deliveries_drops_only_finished_old_ones,
+            test_sessions_round_trip_newest_first, coverage_history_newest_first_and_pruned);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -830,4 +840,185 @@ pub fn prune_keeps_blobs_of_open_intents(s: &mut dyn Store) {
     assert_eq!((s.blob(&pre).unwrap(), s.blob(&post).unwrap()), (Some(pre_c), Some(post_c)));
     s.drop_intents("s", "op1", &key("a")).unwrap();
     assert_eq!(s.prune(ts(T0 + 2), &UndoLimits::default()).unwrap().blobs, 2, "once dropped they go");
+}
+
+fn credential(name: &str) -> CredentialRecord {
+    CredentialRecord {
+        name: name.into(),
+        provider: ProviderType::Design,
+        status: CredentialStatus::Pending,
+        // Every byte value, so a store that mangles binary (text columns, encodings) fails.
+        sealed: (0..=255u8).collect(),
+        key_id: "k1".into(),
+        metadata: BTreeMap::from([("account".to_string(), "ann".to_string())]),
+        created_at: ts(T0),
+        updated_at: ts(T0),
+        last_validated_at: None,
+        rotated_at: None,
+        rotate_every_ms: Some(90 * 24 * HOUR),
+        rotation_due_at: Some(ts(T0 + 90 * 24 * HOUR)),
+        reminded_for: None,
+    }
+}
+
+/// `put_credential` creates or replaces a credential by name, sealed bytes exactly as
+/// given, and appends its events in the same call; `credentials` lists them by name.
+pub fn credentials_round_trip_with_their_events(s: &mut dyn Store) {
+    assert_eq!(s.credential("figma").unwrap(), None);
+    assert!(s.credentials().unwrap().is_empty());
+    let figma = credential("figma");
+    let slack = CredentialRecord {
+        provider: ProviderType::Notification,
+        rotate_every_ms: None,
+        rotation_due_at: None,
+        ..credential("slack")
+    };
+    s.put_credential(&figma, &[]).unwrap();
+    s.put_credential(&slack, &[]).unwrap();
+    assert_eq!(s.credential("figma").unwrap().as_ref(), Some(&figma), "every field, the sealed bytes exact");
+    assert_eq!(s.credentials().unwrap(), vec![figma.clone(), slack.clone()], "by name");
+
+    let before = s.append_events(&[]).unwrap();
+    let valid = CredentialRecord {
+        status: CredentialStatus::Valid,
+        sealed: vec![7; 40],
+        last_validated_at: Some(ts(T0 + 5)),
+        rotated_at: Some(ts(T0 + 5)),
+        reminded_for: Some(ts(T0 + 90 * 24 * HOUR)),
+        updated_at: ts(T0 + 5),
+        ..figma.clone()
+    };
+    let event = Event::new(EventType::CredentialStatus, ts(T0 + 5), "", "c1", serde_json::json!({"name": "figma"}));
+    s.put_credential(&valid, std::slice::from_ref(&event)).unwrap();
+    assert_eq!(s.credential("figma").unwrap(), Some(valid), "replaced");
+    let events = s.events_since(before, 10).unwrap();
+    assert_eq!(events.len(), 1, "the event is in the outbox");
+    assert_eq!(events[0].event_type, EventType::CredentialStatus);
+    assert_eq!(s.credentials().unwrap().len(), 2, "replacing does not add a row");
+}
+
+/// `prune_deliveries` drops sent and failed deliveries last changed before the cutoff,
+/// and keeps queued and retrying ones whatever their age.
+pub fn prune_deliveries_drops_only_finished_old_ones(s: &mut dyn Store) {
+    let old = |id, status| Delivery { updated_at: ts(T0), ..delivery("team", id, status) };
+    for d in [
+        old(1, DeliveryStatus::Sent),
+        old(2, DeliveryStatus::Failed),
+        old(3, DeliveryStatus::Queued),
+        old(4, DeliveryStatus::Retrying),
+        Delivery { updated_at: ts(T0 + 2 * HOUR), ..delivery("team", 5, DeliveryStatus::Sent) },
+    ] {
+        s.put_delivery(&d).unwrap();
+    }
+    assert_eq!(s.prune_deliveries(ts(T0 + HOUR)).unwrap(), 2);
+    let left: Vec<u64> = s.deliveries(None, None, 10).unwrap().iter().map(|d| d.event_id).collect();
+    assert_eq!(left, [3, 4, 5], "unfinished and recent ones stay");
+    assert_eq!(s.prune_deliveries(ts(T0 + HOUR)).unwrap(), 0);
+}
+
+fn session(id: &str, story: &str, started: i64) -> TestSession {
+    TestSession {
+        id: id.into(),
+        story_id: story.into(),
+        status: TestSessionStatus::Running,
+        started_at: ts(started),
+        ended_at: None,
+        performance: None,
+        correlation_id: format!("c-{id}"),
+        actor: "ann".into(),
+    }
+}
+
+/// `put_test_session` creates or replaces a session by id with its events in the same
+/// call; `test_sessions` lists them newest start first, by story when asked, up to a limit.
+pub fn test_sessions_round_trip_newest_first(s: &mut dyn Store) {
+    assert_eq!(s.test_session("bts_1").unwrap(), None);
+    let (a, b, c) = (
+        session("bts_1", "button--primary", T0),
+        session("bts_2", "card--default", T0 + 5),
+        session("bts_3", "button--primary", T0 + 9),
+    );
+    for x in [&a, &b, &c] {
+        s.put_test_session(x, &[]).unwrap();
+    }
+    assert_eq!(s.test_session("bts_2").unwrap().as_ref(), Some(&b));
+    let ids = |v: Vec<TestSession>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.test_sessions(None, 10).unwrap()), ["bts_3", "bts_2", "bts_1"], "newest start first");
+    assert_eq!(ids(s.test_sessions(Some("button--primary"), 10).unwrap()), ["bts_3", "bts_1"], "by story");
+    assert_eq!(ids(s.test_sessions(None, 1).unwrap()), ["bts_3"], "limit");
+
+    let before = s.append_events(&[]).unwrap();
+    let failed = TestSession {
+        status: TestSessionStatus::Failed,
+        ended_at: Some(ts(T0 + 1500)),
+        performance: Some(serde_json::json!({"lcp_ms": 1234.5, "steps": [1, 2]})),
+        ..a.clone()
+    };
+    let event = Event::new(
+        EventType::BrowserTestFailure,
+        ts(T0 + 1500),
+        "",
+        "c-bts_1",
+        serde_json::json!({"session_id": "bts_1"}),
+    );
+    s.put_test_session(&failed, std::slice::from_ref(&event)).unwrap();
+    assert_eq!(s.test_session("bts_1").unwrap(), Some(failed), "replaced, the summary as given");
+    let events = s.events_since(before, 10).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, EventType::BrowserTestFailure);
+    assert_eq!(s.test_sessions(None, 10).unwrap().len(), 3, "replacing adds no row");
+}
+
+/// A real coverage result of a component with one axis of `options` values, one covered.
+fn component_coverage(name: &str, options: usize) -> ComponentCoverage {
+    let component: Component = serde_json::from_value(serde_json::json!({
+        "name": name,
+        "axes": [{"name": "size", "options": (0..options).map(|i| format!("s{i}")).collect::<Vec<_>>()}],
+    }))
+    .expect("a component");
+    let story = serde_json::from_value(serde_json::json!({
+        "id": format!("{name}--s0"), "title": name, "name": "S0", "component": name, "args": {"size": "s0"},
+    }))
+    .expect("a story");
+    let input = CoverageInput { components: vec![component], stories: vec![story], tests: Vec::new() };
+    crate::coverage::compute(&input, &CoverageOptions::default()).expect("coverage").components.remove(0)
+}
+
+fn coverage_row(scope: &str, component: &str, at: i64, options: usize) -> CoverageRecord {
+    let coverage = component_coverage(component, options);
+    CoverageRecord {
+        scope: scope.into(),
+        component: component.into(),
+        computed_at: ts(at),
+        variant_hash: Digest::of_bytes(format!("{component}/{options}").as_bytes()),
+        percentage: coverage.percent,
+        coverage,
+    }
+}
+
+/// `append_coverage` keeps every row; `coverage_history` reads them newest first by scope
+/// and component; `latest_coverage` gives each component's newest; `prune_coverage` drops
+/// old rows but never a component's newest.
+pub fn coverage_history_newest_first_and_pruned(s: &mut dyn Store) {
+    assert!(s.coverage_history(None, None, 10).unwrap().is_empty());
+    let (b1, c1) = (coverage_row("ui", "Button", T0, 4), coverage_row("ui", "Card", T0, 2));
+    let b2 = coverage_row("ui", "Button", T0 + HOUR, 2);
+    let other = coverage_row("other", "Button", T0 + 2 * HOUR, 3);
+    s.append_coverage(&[b1.clone(), c1.clone()]).unwrap();
+    s.append_coverage(std::slice::from_ref(&b2)).unwrap();
+    s.append_coverage(std::slice::from_ref(&other)).unwrap();
+    assert_eq!(
+        s.coverage_history(Some("ui"), Some("Button"), 10).unwrap(),
+        vec![b2.clone(), b1.clone()],
+        "newest first, the result whole"
+    );
+    assert_eq!(s.coverage_history(None, Some("Button"), 10).unwrap().len(), 3, "every scope");
+    assert_eq!(s.coverage_history(Some("ui"), None, 2).unwrap().len(), 2, "limit");
+    assert_eq!(s.latest_coverage("ui").unwrap(), vec![b2.clone(), c1.clone()], "newest per component, by name");
+    assert_eq!(b1.percentage, 25.0);
+
+    assert_eq!(s.prune_coverage(ts(T0 + 30 * 24 * HOUR)).unwrap(), 1, "only Button's older row goes");
+    assert_eq!(s.coverage_history(Some("ui"), Some("Button"), 10).unwrap(), vec![b2]);
+    assert_eq!(s.coverage_history(Some("ui"), Some("Card"), 10).unwrap(), vec![c1], "a component's newest stays");
+    assert_eq!(s.coverage_history(Some("other"), None, 10).unwrap(), vec![other]);
 }

@@ -144,6 +144,59 @@ impl Store for KillStore {
     fn deliveries(&self, e: Option<&str>, s: Option<DeliveryStatus>, n: usize) -> Result<Vec<Delivery>, StoreError> {
         self.inner.deliveries(e, s, n)
     }
+    fn prune_deliveries(&mut self, before: twinsync_core::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_deliveries(before)
+    }
+    fn append_coverage(
+        &mut self,
+        records: &[twinsync_core::coverage_history::CoverageRecord],
+    ) -> Result<(), StoreError> {
+        self.inner.append_coverage(records)
+    }
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<twinsync_core::coverage_history::CoverageRecord>, StoreError> {
+        self.inner.coverage_history(scope, component, limit)
+    }
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<twinsync_core::coverage_history::CoverageRecord>, StoreError> {
+        self.inner.latest_coverage(scope)
+    }
+    fn prune_coverage(&mut self, before: twinsync_core::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_coverage(before)
+    }
+    fn put_test_session(
+        &mut self,
+        session: &twinsync_core::test_session::TestSession,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        self.inner.put_test_session(session, events)
+    }
+    fn test_session(&self, id: &str) -> Result<Option<twinsync_core::test_session::TestSession>, StoreError> {
+        self.inner.test_session(id)
+    }
+    fn test_sessions(
+        &self,
+        story: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<twinsync_core::test_session::TestSession>, StoreError> {
+        self.inner.test_sessions(story, limit)
+    }
+    fn put_credential(
+        &mut self,
+        record: &twinsync_core::credential::CredentialRecord,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        self.inner.put_credential(record, events)
+    }
+    fn credential(&self, name: &str) -> Result<Option<twinsync_core::credential::CredentialRecord>, StoreError> {
+        self.inner.credential(name)
+    }
+    fn credentials(&self) -> Result<Vec<twinsync_core::credential::CredentialRecord>, StoreError> {
+        self.inner.credentials()
+    }
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.kv_get(namespace, key)
     }

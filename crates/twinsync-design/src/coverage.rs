@@ -142,6 +142,21 @@ pub fn coverage_report(
     Ok(DesignCoverage { report, unmatched_stories, orphan_stories })
 }
 
+/// As [`coverage_report`], taking each component's result from `cache` when its variant
+/// hash is there (and storing those it computes): what a history of runs uses so an
+/// unchanged component is not computed again.
+pub fn coverage_report_cached(
+    components: &[DesignComponent],
+    index: &StoryIndex,
+    tests: &[TestRecord],
+    opts: &CoverageOptions,
+    cache: &mut dyn coverage::CoverageCache,
+) -> Result<(DesignCoverage, coverage::CacheStats)> {
+    let (input, unmatched_stories, orphan_stories) = coverage_input(components, index, tests);
+    let (report, stats) = coverage::compute_cached(&input, opts, cache)?;
+    Ok((DesignCoverage { report, unmatched_stories, orphan_stories }, stats))
+}
+
 /// Coverage from two files: a components manifest (twinsync or Storybook) and a
 /// Storybook index, as JSON for callers that speak JSON (the MCP tool).
 pub fn coverage_report_files(components: &std::path::Path, stories: &std::path::Path) -> Result<Value> {

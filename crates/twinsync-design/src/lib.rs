@@ -44,7 +44,7 @@ pub mod sync;
 pub mod testfiles;
 pub mod tokens;
 
-pub use coverage::{coverage_report, coverage_report_files, html_report, DesignCoverage};
+pub use coverage::{coverage_report, coverage_report_cached, coverage_report_files, html_report, DesignCoverage};
 pub use error::{DesignError, Result};
 pub use inputs::{load, parse_input, Input};
 pub use model::{normalise_name, DesignComponent, Prop, PropKind};

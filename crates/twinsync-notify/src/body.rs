@@ -67,6 +67,11 @@ fn headline(e: &Event, project: &str) -> String {
         EventType::DriftDetected => format!("*{project}*{pair}: {} items drifted", n(&p["drifted"])),
         EventType::LockAcquired => format!("*{project}*: locked by {}", p["owner"].as_str().unwrap_or("?")),
         EventType::LockReleased => format!("*{project}*: lock of {} released", p["owner"].as_str().unwrap_or("?")),
+        EventType::Digest if p.get("total").is_some() => format!(
+            "*{project}*: daily digest — {} events, {} conflicts",
+            n(&p["total"]),
+            n(&p["counts"]["conflict_detected"])
+        ),
         other => format!("*{project}*{pair}: {}", other.as_str()),
     }
 }

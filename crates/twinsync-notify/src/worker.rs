@@ -5,13 +5,16 @@ use std::time::Duration;
 use serde::Serialize;
 use twinsync_core::delivery::{retry_delay_ms, Delivery, DeliveryStatus};
 use twinsync_core::event::{Event, Subscriptions};
-use twinsync_core::{Clock, Store, StoreError};
+use twinsync_core::{Clock, Store, StoreError, Timestamp};
 
 use crate::body::{body, Format};
+use crate::digest::{addressee, digest_event, DigestSchedule};
 use crate::signing::{sign, SigningKey};
 
 /// Store namespace of each endpoint's outbox cursor (the last event id it was queued).
 const CURSOR_NAMESPACE: &str = "notify_cursor";
+/// Store namespace of each endpoint's last digest time (milliseconds).
+const DIGEST_NAMESPACE: &str = "notify_digest";
 /// Events read from the outbox per query.
 const PAGE: usize = 500;
 
@@ -24,8 +27,10 @@ pub struct Endpoint {
     pub url: String,
     /// The signing key.
     pub key: SigningKey,
-    /// The event types it opted in to.
+    /// The event types it opted in to, sent as they happen.
     pub types: Subscriptions,
+    /// The event types it takes in the daily digest instead (never also at once).
+    pub digest: Subscriptions,
     /// The body it wants.
     pub format: Format,
     /// How long one attempt may take.
@@ -51,6 +56,7 @@ pub struct Worker<'a> {
     clock: &'a dyn Clock,
     project: String,
     endpoints: &'a [Endpoint],
+    digest: Option<DigestSchedule>,
 }
 
 /// The `webhook-id` of `event` of `project`: the same for every attempt, so a receiver
@@ -62,7 +68,63 @@ pub fn message_id(project: &str, event_id: u64) -> String {
 impl<'a> Worker<'a> {
     /// A worker for `project`'s store and endpoints.
     pub fn new(store: &'a mut dyn Store, clock: &'a dyn Clock, project: &str, endpoints: &'a [Endpoint]) -> Self {
-        Worker { store, clock, project: project.to_string(), endpoints }
+        Worker { store, clock, project: project.to_string(), endpoints, digest: None }
+    }
+
+    /// Sends daily digests on `schedule` (without one, digest types are never sent).
+    pub fn with_digest(mut self, schedule: Option<DigestSchedule>) -> Self {
+        self.digest = schedule;
+        self
+    }
+
+    /// Appends a `digest` event for each endpoint whose digest time has come since its
+    /// last one, covering the events of its digest types since then; returns how many.
+    /// A day without such events sends nothing. A worker that was down sends one digest
+    /// covering everything since its last.
+    ///
+    /// The digest event and the endpoint's mark are two writes: a crash between them
+    /// would make a second digest, so a digest already in the outbox for this time is
+    /// found and not made again.
+    pub fn compose_digests(&mut self) -> Result<usize, StoreError> {
+        let Some(schedule) = &self.digest else { return Ok(0) };
+        let slot = schedule.slot_at_or_before(self.clock.now());
+        let slot_json = serde_json::to_value(slot).expect("a timestamp serialises");
+        let mut made = 0;
+        for ep in self.endpoints.iter().filter(|e| e.digest.iter().next().is_some()) {
+            let last = self
+                .store
+                .kv_get(DIGEST_NAMESPACE, &ep.name)?
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(Timestamp::from_millis);
+            let from = match last {
+                Some(l) if l >= slot => continue,
+                Some(l) => l,
+                // The first digest of an endpoint covers the day before its time.
+                None => slot.plus_millis(-86_400_000),
+            };
+            let (mut window, mut already, mut cursor) = (Vec::new(), false, 0);
+            loop {
+                let page = self.store.events_since(cursor, PAGE)?;
+                for e in &page {
+                    if addressee(e) == Some(ep.name.as_str()) && e.payload["to"] == slot_json {
+                        already = true;
+                    } else if ep.digest.contains(e.event_type) && e.time > from && e.time <= slot {
+                        window.push(e.clone());
+                    }
+                }
+                match page.last() {
+                    Some(last) if page.len() == PAGE => cursor = last.id,
+                    _ => break,
+                }
+            }
+            if !already && !window.is_empty() {
+                self.store.append_events(&[digest_event(&ep.name, from, slot, schedule.zone_name(), &window)])?;
+                made += 1;
+            }
+            self.store.kv_put(DIGEST_NAMESPACE, &ep.name, slot.millis().to_string().as_bytes())?;
+        }
+        Ok(made)
     }
 
     /// Queues a delivery for each new outbox event an endpoint opted in to.
@@ -73,7 +135,12 @@ impl<'a> Worker<'a> {
             loop {
                 let page = self.store.events_since(cursor, PAGE)?;
                 let now = self.clock.now();
-                for e in page.iter().filter(|e| ep.types.contains(e.event_type)) {
+                // A digest goes to its endpoint alone; a digest type never goes at once.
+                let wanted = |e: &&Event| match addressee(e) {
+                    Some(to) => to == ep.name,
+                    None => ep.types.contains(e.event_type) && !ep.digest.contains(e.event_type),
+                };
+                for e in page.iter().filter(wanted) {
                     self.store.put_delivery(&Delivery {
                         endpoint: ep.name.clone(),
                         event_id: e.id,
@@ -109,8 +176,9 @@ impl<'a> Worker<'a> {
             .unwrap_or(0))
     }
 
-    /// Queues, then sends every delivery that is due, each endpoint in event order.
+    /// Composes due digests, queues, then sends every delivery that is due, each endpoint in event order.
     pub fn run_once(&mut self) -> Result<RunReport, StoreError> {
+        self.compose_digests()?;
         let mut report = RunReport { queued: self.enqueue()?, ..Default::default() };
         for ep in self.endpoints {
             let now = self.clock.now();
@@ -206,5 +274,60 @@ impl<'a> Worker<'a> {
         };
         self.store.put_delivery(&next)?;
         Ok(next.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use twinsync_core::event::EventType;
+    use twinsync_core::{ManualClock, MemoryStore};
+
+    use super::*;
+
+    fn endpoint(name: &str, digest: &[EventType]) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            url: "http://127.0.0.1:9/never-called".into(),
+            key: SigningKey::from_secret(&crate::new_secret()).unwrap(),
+            types: Subscriptions::of([EventType::SyncCompleted, EventType::Digest]),
+            digest: Subscriptions::of(digest.iter().copied()),
+            format: Format::default(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_digest_lost_mark_is_found_again_and_goes_to_its_endpoint_alone() {
+        let mut store = MemoryStore::new();
+        // 2026-01-15T10:00Z; the digest time is 09:00 UTC.
+        let clock = ManualClock::new(Timestamp::from_millis(1_768_471_200_000));
+        let endpoints = [endpoint("team", &[EventType::DriftDetected]), endpoint("ops", &[])];
+        let schedule = DigestSchedule::parse("09:00", "UTC").unwrap();
+        let run = |store: &mut MemoryStore| {
+            Worker::new(store, &clock, "p", &endpoints).with_digest(Some(schedule.clone())).compose_digests().unwrap()
+        };
+        assert_eq!(run(&mut store), 0, "first sight: the day before was empty");
+        clock.advance(3_600_000);
+        store
+            .append_events(&[Event::new(EventType::DriftDetected, clock.now(), "docs", "c", json!({"key": "a.md"}))])
+            .unwrap();
+        clock.advance(23 * 3_600_000); // 09:00 next day, plus an hour
+        assert_eq!(run(&mut store), 1);
+        assert_eq!(run(&mut store), 0, "once per day");
+        // A crash between the digest event and its mark: the mark is gone, the event is not.
+        store.kv_delete(DIGEST_NAMESPACE, "team").unwrap();
+        assert_eq!(run(&mut store), 0, "the digest already in the outbox is found, not made again");
+        let digests: Vec<Event> =
+            store.events_since(0, 100).unwrap().into_iter().filter(|e| e.event_type == EventType::Digest).collect();
+        assert_eq!(digests.len(), 1);
+        assert_eq!(digests[0].payload["counts"]["drift_detected"], 1);
+
+        // Queued for its endpoint only, though the other subscribes to `digest` too; the
+        // drift event itself goes to nobody at once.
+        Worker::new(&mut store, &clock, "p", &endpoints).enqueue().unwrap();
+        let queued: Vec<(String, u64)> =
+            store.deliveries(None, None, 100).unwrap().into_iter().map(|d| (d.endpoint, d.event_id)).collect();
+        assert_eq!(queued, [("team".to_string(), digests[0].id)]);
     }
 }

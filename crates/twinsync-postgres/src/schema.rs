@@ -218,6 +218,49 @@ CREATE TABLE intents (
 );
 CREATE INDEX intents_item ON intents (project, scope, operation_id, key);
 "#,
+    // 4: credentials, browser test sessions and coverage history. `credentials.sealed`
+    // holds the value encrypted by the facade (AES-256-GCM under TWINSYNC_MASTER_KEY, never
+    // in this database); `record` the metadata as JSON.
+    r#"
+CREATE TABLE credentials (
+    project         TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'revoked', 'expired')),
+    rotation_due_at BIGINT,
+    sealed          BYTEA NOT NULL,
+    record          TEXT NOT NULL,
+    PRIMARY KEY (project, name)
+);
+
+CREATE TABLE browser_test_sessions (
+    project        TEXT NOT NULL,
+    id             TEXT NOT NULL,
+    story_id       TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('running', 'passed', 'failed', 'aborted')),
+    started_at     BIGINT NOT NULL,
+    ended_at       BIGINT,
+    performance    TEXT,
+    correlation_id TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    PRIMARY KEY (project, id)
+);
+CREATE INDEX browser_test_sessions_started ON browser_test_sessions (project, started_at);
+CREATE INDEX browser_test_sessions_story ON browser_test_sessions (project, story_id, started_at);
+
+CREATE TABLE coverage_reports (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project      TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    component    TEXT NOT NULL,
+    computed_at  BIGINT NOT NULL,
+    variant_hash TEXT NOT NULL,
+    percentage   DOUBLE PRECISION NOT NULL,
+    report       TEXT NOT NULL
+);
+CREATE INDEX coverage_reports_component ON coverage_reports (project, scope, component, computed_at);
+CREATE INDEX coverage_reports_time ON coverage_reports (project, computed_at);
+"#,
 ];
 
 /// The schema version this build writes and understands.

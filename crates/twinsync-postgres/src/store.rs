@@ -5,10 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use postgres::{Row, Transaction};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::coverage_history::CoverageRecord;
+use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
 use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::test_session::TestSession;
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -286,6 +289,38 @@ impl PgStore {
 
     fn key(&self, table: &str, s: &str) -> Result<Key, StoreError> {
         Key::new(s).map_err(|e| self.corrupt(format!("{table}: {e}")))
+    }
+
+    fn coverage_from(&self, r: &Row) -> Result<CoverageRecord, StoreError> {
+        Ok(CoverageRecord {
+            scope: r.get(0),
+            component: r.get(1),
+            computed_at: Timestamp::from_millis(r.get(2)),
+            variant_hash: self.digest("coverage_reports", r.get(3))?,
+            percentage: r.get(4),
+            coverage: self.parse("coverage_reports", "report", r.get(5))?,
+        })
+    }
+
+    fn session_from(&self, r: &Row) -> Result<TestSession, StoreError> {
+        let status: &str = r.get(2);
+        let performance: Option<String> = r.get(5);
+        Ok(TestSession {
+            id: r.get(0),
+            story_id: r.get(1),
+            status: status.parse().map_err(|e| self.corrupt(format_args!("browser_test_sessions: {e}")))?,
+            started_at: Timestamp::from_millis(r.get(3)),
+            ended_at: r.get::<_, Option<i64>>(4).map(Timestamp::from_millis),
+            performance: performance.map(|p| self.parse("browser_test_sessions", "performance", &p)).transpose()?,
+            correlation_id: r.get(6),
+            actor: r.get(7),
+        })
+    }
+
+    fn credential_from(&self, row: &Row) -> Result<CredentialRecord, StoreError> {
+        let mut c: CredentialRecord = self.parse("credentials", "record", row.get(0))?;
+        c.sealed = row.get(1);
+        Ok(c)
     }
 
     fn parse<T: DeserializeOwned>(&self, table: &str, what: &str, s: &str) -> Result<T, StoreError> {
@@ -971,6 +1006,197 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError> {
+        let reports = records
+            .iter()
+            .map(|r| serde_json::to_string(&r.coverage))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Backend(format!("coverage report: {e}")))?;
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(
+                st,
+                tx,
+                "INSERT INTO coverage_reports (project, scope, component, computed_at, variant_hash, percentage, report)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )?;
+            for (r, report) in records.iter().zip(&reports) {
+                tx.execute(
+                    &s,
+                    &[p, &r.scope, &r.component, &ms(r.computed_at), &r.variant_hash.to_hex(), &r.percentage, report],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT scope, component, computed_at, variant_hash, percentage, report FROM coverage_reports
+                 WHERE project = $1 AND ($2::TEXT IS NULL OR scope = $2) AND ($3::TEXT IS NULL OR component = $3)
+                 ORDER BY computed_at DESC, id DESC LIMIT $4",
+            )?;
+            c.query(&s, &[p, &scope, &component, &limit(n)])
+        })?;
+        rows.iter().map(|r| self.coverage_from(r)).collect()
+    }
+
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT DISTINCT ON (component) scope, component, computed_at, variant_hash, percentage, report
+                 FROM coverage_reports WHERE project = $1 AND scope = $2
+                 ORDER BY component, id DESC",
+            )?;
+            c.query(&s, &[p, &scope])
+        })?;
+        // By name byte order, as every store gives it (the column's collation may differ).
+        let mut latest = rows.iter().map(|r| self.coverage_from(r)).collect::<Result<Vec<_>, _>>()?;
+        latest.sort_by(|a, b| a.component.cmp(&b.component));
+        Ok(latest)
+    }
+
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let p = &self.project;
+        let n = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "DELETE FROM coverage_reports WHERE project = $1 AND computed_at < $2
+                 AND id NOT IN (SELECT max(id) FROM coverage_reports WHERE project = $1 GROUP BY scope, component)",
+            )?;
+            c.execute(&s, &[p, &ms(before)])
+        })?;
+        Ok(n as usize)
+    }
+
+    fn put_test_session(&mut self, t: &TestSession, events: &[Event]) -> Result<(), StoreError> {
+        let performance = t.performance.as_ref().map(|v| v.to_string());
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(
+                st,
+                tx,
+                "INSERT INTO browser_test_sessions (project, id, story_id, status, started_at, ended_at, performance,
+                     correlation_id, actor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (project, id) DO UPDATE SET story_id = excluded.story_id, status = excluded.status,
+                     started_at = excluded.started_at, ended_at = excluded.ended_at,
+                     performance = excluded.performance, correlation_id = excluded.correlation_id,
+                     actor = excluded.actor",
+            )?;
+            tx.execute(
+                &s,
+                &[
+                    p,
+                    &t.id,
+                    &t.story_id,
+                    &t.status.as_str(),
+                    &ms(t.started_at),
+                    &t.ended_at.map(ms),
+                    &performance,
+                    &t.correlation_id,
+                    &t.actor,
+                ],
+            )?;
+            insert_events(tx, st, p, events).map(drop)
+        })
+    }
+
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError> {
+        let p = &self.project;
+        let row = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT id, story_id, status, started_at, ended_at, performance, correlation_id, actor
+                 FROM browser_test_sessions WHERE project = $1 AND id = $2",
+            )?;
+            c.query_opt(&s, &[p, &id])
+        })?;
+        row.map(|r| self.session_from(&r)).transpose()
+    }
+
+    fn test_sessions(&self, story: Option<&str>, n: usize) -> Result<Vec<TestSession>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT id, story_id, status, started_at, ended_at, performance, correlation_id, actor
+                 FROM browser_test_sessions WHERE project = $1 AND ($2::TEXT IS NULL OR story_id = $2)
+                 ORDER BY started_at DESC, id COLLATE \"C\" DESC LIMIT $3",
+            )?;
+            c.query(&s, &[p, &story, &limit(n)])
+        })?;
+        rows.iter().map(|r| self.session_from(r)).collect()
+    }
+
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        let p = &self.project;
+        let n = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "DELETE FROM deliveries WHERE project = $1 AND status IN ('sent', 'failed') AND updated_at < $2",
+            )?;
+            c.execute(&s, &[p, &ms(before)])
+        })?;
+        Ok(n as usize)
+    }
+
+    fn put_credential(&mut self, c: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
+        let record =
+            serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("credential {}: {e}", c.name)))?;
+        let p = &self.project;
+        self.write(|tx, st| {
+            let s = prep(
+                st,
+                tx,
+                "INSERT INTO credentials (project, name, provider, status, rotation_due_at, sealed, record)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (project, name) DO UPDATE SET provider = excluded.provider, status = excluded.status,
+                     rotation_due_at = excluded.rotation_due_at, sealed = excluded.sealed, record = excluded.record",
+            )?;
+            tx.execute(
+                &s,
+                &[p, &c.name, &c.provider.as_str(), &c.status.as_str(), &c.rotation_due_at.map(ms), &c.sealed, &record],
+            )?;
+            insert_events(tx, st, p, events).map(drop)
+        })
+    }
+
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let p = &self.project;
+        let row = self.read(|c, st| {
+            let s = prep(st, c, "SELECT record, sealed FROM credentials WHERE project = $1 AND name = $2")?;
+            c.query_opt(&s, &[p, &name])
+        })?;
+        row.map(|r| self.credential_from(&r)).transpose()
+    }
+
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s =
+                prep(st, c, "SELECT record, sealed FROM credentials WHERE project = $1 ORDER BY name COLLATE \"C\"")?;
+            c.query(&s, &[p])
+        })?;
+        rows.iter().map(|r| self.credential_from(r)).collect()
     }
 
     fn kv_delete(&mut self, namespace: &str, key: &str) -> Result<(), StoreError> {

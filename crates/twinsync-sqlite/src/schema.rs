@@ -210,6 +210,47 @@ CREATE TABLE intents (
 );
 CREATE INDEX intents_item ON intents (scope, operation_id, key);
 "#,
+    // 6: credentials, browser test sessions and coverage history.
+    // - `credentials.sealed` holds the value encrypted by the facade (AES-256-GCM, its key
+    //   never in this file); `record` the metadata as JSON, without the sealed bytes.
+    // - `coverage_reports` becomes a history (one row per component per computation); the
+    //   one-row-per-component table of migration 1 was never written, so nothing is lost.
+    r#"
+CREATE TABLE credentials (
+    name            TEXT PRIMARY KEY NOT NULL,
+    provider        TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'revoked', 'expired')),
+    rotation_due_at INTEGER,
+    sealed          BLOB NOT NULL,
+    record          TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE browser_test_sessions (
+    id             TEXT PRIMARY KEY NOT NULL,
+    story_id       TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('running', 'passed', 'failed', 'aborted')),
+    started_at     INTEGER NOT NULL,
+    ended_at       INTEGER,
+    performance    TEXT,
+    correlation_id TEXT NOT NULL,
+    actor          TEXT NOT NULL
+);
+CREATE INDEX browser_test_sessions_started ON browser_test_sessions (started_at);
+CREATE INDEX browser_test_sessions_story ON browser_test_sessions (story_id, started_at);
+
+DROP TABLE coverage_reports;
+CREATE TABLE coverage_reports (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope        TEXT NOT NULL,
+    component    TEXT NOT NULL,
+    computed_at  INTEGER NOT NULL,
+    variant_hash TEXT NOT NULL,
+    percentage   REAL NOT NULL,
+    report       TEXT NOT NULL
+);
+CREATE INDEX coverage_reports_component ON coverage_reports (scope, component, computed_at);
+CREATE INDEX coverage_reports_time ON coverage_reports (computed_at);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -6,10 +6,13 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use twinsync_core::audit::AuditRecord;
+use twinsync_core::coverage_history::CoverageRecord;
+use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
 use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
+use twinsync_core::test_session::TestSession;
 use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
@@ -122,6 +125,38 @@ impl SqliteStore {
             .map_err(|_| self.corrupt(format!("{table}: unknown {what} {s:?}")))
     }
 
+    fn coverage_from(&self, r: CoverageRow) -> Result<CoverageRecord, StoreError> {
+        let (scope, component, at, hash, percentage, report) = r;
+        Ok(CoverageRecord {
+            variant_hash: self.digest("coverage_reports", &hash)?,
+            coverage: self.parse("coverage_reports", "report", &report)?,
+            scope,
+            component,
+            computed_at: Timestamp::from_millis(at),
+            percentage,
+        })
+    }
+
+    fn session_from(&self, r: SessionRow) -> Result<TestSession, StoreError> {
+        let (id, story_id, status, started, ended, performance, correlation_id, actor) = r;
+        Ok(TestSession {
+            status: status.parse().map_err(|e| self.corrupt(format_args!("browser_test_sessions: {e}")))?,
+            performance: performance.map(|p| self.parse("browser_test_sessions", "performance", &p)).transpose()?,
+            id,
+            story_id,
+            started_at: Timestamp::from_millis(started),
+            ended_at: ended.map(Timestamp::from_millis),
+            correlation_id,
+            actor,
+        })
+    }
+
+    fn credential_from(&self, record: &str, sealed: Vec<u8>) -> Result<CredentialRecord, StoreError> {
+        let mut c: CredentialRecord = self.parse("credentials", "record", record)?;
+        c.sealed = sealed;
+        Ok(c)
+    }
+
     fn history_from_row(&self, row: HistoryRow) -> Result<HistoryEntry, StoreError> {
         let (operation_id, scope, key, direction, trigger, success, error, left, right, at) = row;
         Ok(HistoryEntry {
@@ -166,6 +201,20 @@ fn insert_history(tx: &rusqlite::Transaction<'_>, h: &HistoryEntry) -> rusqlite:
         ms(h.at),
     ])?;
     Ok(())
+}
+
+const COVERAGE_COLUMNS: &str = "scope, component, computed_at, variant_hash, percentage, report";
+type CoverageRow = (String, String, i64, String, f64, String);
+
+fn coverage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CoverageRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+const SESSION_COLUMNS: &str = "id, story_id, status, started_at, ended_at, performance, correlation_id, actor";
+type SessionRow = (String, String, String, i64, Option<i64>, Option<String>, String, String);
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> rusqlite::Result<()> {
@@ -810,6 +859,189 @@ impl Store for SqliteStore {
             let (mut d, status) = row.map_err(|e| self.err(e))?;
             d.status = status.parse().map_err(|e| self.corrupt(format_args!("deliveries: {e}")))?;
             Ok(d)
+        })
+        .collect()
+    }
+
+    fn append_coverage(&mut self, records: &[CoverageRecord]) -> Result<(), StoreError> {
+        let reports = records
+            .iter()
+            .map(|r| serde_json::to_string(&r.coverage))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Backend(format!("coverage report: {e}")))?;
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO coverage_reports (scope, component, computed_at, variant_hash, percentage, report)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(err)?;
+            for (r, report) in records.iter().zip(&reports) {
+                st.execute(params![
+                    r.scope,
+                    r.component,
+                    ms(r.computed_at),
+                    r.variant_hash.to_hex(),
+                    r.percentage,
+                    report
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn coverage_history(
+        &self,
+        scope: Option<&str>,
+        component: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<CoverageRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COVERAGE_COLUMNS} FROM coverage_reports
+                 WHERE (?1 IS NULL OR scope = ?1) AND (?2 IS NULL OR component = ?2)
+                 ORDER BY computed_at DESC, id DESC LIMIT ?3"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map(params![scope, component, limit(n)], coverage_row).map_err(|e| self.err(e))?;
+        rows.map(|r| self.coverage_from(r.map_err(|e| self.err(e))?)).collect()
+    }
+
+    fn latest_coverage(&self, scope: &str) -> Result<Vec<CoverageRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COVERAGE_COLUMNS} FROM coverage_reports
+                 WHERE id IN (SELECT max(id) FROM coverage_reports WHERE scope = ?1 GROUP BY component)
+                 ORDER BY component"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([scope], coverage_row).map_err(|e| self.err(e))?;
+        rows.map(|r| self.coverage_from(r.map_err(|e| self.err(e))?)).collect()
+    }
+
+    fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM coverage_reports WHERE computed_at < ?1
+                 AND id NOT IN (SELECT max(id) FROM coverage_reports GROUP BY scope, component)",
+            )
+            .and_then(|mut s| s.execute([ms(before)]))
+            .map_err(|e| self.err(e))
+    }
+
+    fn put_test_session(&mut self, t: &TestSession, events: &[Event]) -> Result<(), StoreError> {
+        let performance = t.performance.as_ref().map(|v| v.to_string());
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.prepare_cached(
+            "INSERT INTO browser_test_sessions (id, story_id, status, started_at, ended_at, performance,
+                 correlation_id, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET story_id = excluded.story_id, status = excluded.status,
+                 started_at = excluded.started_at, ended_at = excluded.ended_at,
+                 performance = excluded.performance, correlation_id = excluded.correlation_id,
+                 actor = excluded.actor",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                t.id,
+                t.story_id,
+                t.status.as_str(),
+                ms(t.started_at),
+                t.ended_at.map(ms),
+                performance,
+                t.correlation_id,
+                t.actor
+            ])
+        })
+        .map_err(err)?;
+        insert_events(&tx, events).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn test_session(&self, id: &str) -> Result<Option<TestSession>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM browser_test_sessions WHERE id = ?1"))
+            .and_then(|mut st| st.query_row([id], session_row).optional())
+            .map_err(|e| self.err(e))?;
+        row.map(|r| self.session_from(r)).transpose()
+    }
+
+    fn test_sessions(&self, story: Option<&str>, n: usize) -> Result<Vec<TestSession>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM browser_test_sessions WHERE (?1 IS NULL OR story_id = ?1)
+                 ORDER BY started_at DESC, id DESC LIMIT ?2"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map(params![story, limit(n)], session_row).map_err(|e| self.err(e))?;
+        rows.map(|r| self.session_from(r.map_err(|e| self.err(e))?)).collect()
+    }
+
+    fn prune_deliveries(&mut self, before: Timestamp) -> Result<usize, StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM deliveries WHERE status IN ('sent', 'failed') AND updated_at < ?1")
+            .and_then(|mut s| s.execute([ms(before)]))
+            .map_err(|e| self.err(e))
+    }
+
+    fn put_credential(&mut self, c: &CredentialRecord, events: &[Event]) -> Result<(), StoreError> {
+        let record =
+            serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("credential {}: {e}", c.name)))?;
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| StoreError::from(schema::classify(&label, &e));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.prepare_cached(
+            "INSERT INTO credentials (name, provider, status, rotation_due_at, sealed, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (name) DO UPDATE SET provider = excluded.provider, status = excluded.status,
+                     rotation_due_at = excluded.rotation_due_at, sealed = excluded.sealed, record = excluded.record",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                c.name,
+                c.provider.as_str(),
+                c.status.as_str(),
+                c.rotation_due_at.map(ms),
+                c.sealed,
+                record
+            ])
+        })
+        .map_err(err)?;
+        insert_events(&tx, events).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT record, sealed FROM credentials WHERE name = ?1")
+            .and_then(|mut st| {
+                st.query_row([name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).optional()
+            })
+            .map_err(|e| self.err(e))?;
+        row.map(|(record, sealed)| self.credential_from(&record, sealed)).transpose()
+    }
+
+    fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT record, sealed FROM credentials ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (record, sealed) = row.map_err(|e| self.err(e))?;
+            self.credential_from(&record, sealed)
         })
         .collect()
     }

@@ -452,7 +452,7 @@ pub fn openspec_set_status(dir: &str, id: &str, status: &str, kind: Option<&str>
 
 /// A design error as a binding error: a missing file is `NOT_FOUND`, a file that is not
 /// what it should be `INVALID_INPUT`, any other failure `IO`.
-fn design_error(e: twinsync_design::DesignError) -> Error {
+pub(crate) fn design_error(e: twinsync_design::DesignError) -> Error {
     use twinsync_design::DesignError;
     match e {
         DesignError::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {

@@ -53,6 +53,53 @@ pub struct Config {
     /// Where events go: webhooks.
     #[serde(default, skip_serializing_if = "NotifyConfig::is_empty")]
     pub notify: NotifyConfig,
+    /// Credential reminders.
+    #[serde(default, skip_serializing_if = "CredentialsConfig::is_default")]
+    pub credentials: CredentialsConfig,
+    /// Coverage history.
+    #[serde(default, skip_serializing_if = "CoverageConfig::is_default")]
+    pub coverage: CoverageConfig,
+}
+
+/// `[coverage]`: how long coverage history is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoverageConfig {
+    /// Days a coverage row is kept (default 30); each component's newest always stays.
+    pub retention_days: u32,
+}
+
+impl CoverageConfig {
+    fn is_default(&self) -> bool {
+        *self == CoverageConfig::default()
+    }
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        CoverageConfig { retention_days: 30 }
+    }
+}
+
+/// `[credentials]`: when rotation reminders fire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CredentialsConfig {
+    /// Days before a credential's rotation date that a `credential_status` reminder fires
+    /// (default 14).
+    pub remind_days: u32,
+}
+
+impl CredentialsConfig {
+    fn is_default(&self) -> bool {
+        *self == CredentialsConfig::default()
+    }
+}
+
+impl Default for CredentialsConfig {
+    fn default() -> Self {
+        CredentialsConfig { remind_days: 14 }
+    }
 }
 
 /// Where events go.
@@ -61,11 +108,26 @@ pub struct Config {
 pub struct NotifyConfig {
     /// `[[notify.webhooks]]`: endpoints that receive events as they happen.
     pub webhooks: Vec<WebhookConfig>,
+    /// When the daily digest goes out, `HH:MM` (default `09:00`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_at: Option<String>,
+    /// The IANA zone of `digest_at` (default `UTC`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 impl NotifyConfig {
     fn is_empty(&self) -> bool {
-        self.webhooks.is_empty()
+        self.webhooks.is_empty() && self.digest_at.is_none() && self.timezone.is_none()
+    }
+
+    /// The digest schedule, `digest_at` in `timezone`.
+    pub fn digest_schedule(&self) -> Result<twinsync_notify::DigestSchedule, String> {
+        twinsync_notify::DigestSchedule::parse(
+            self.digest_at.as_deref().unwrap_or("09:00"),
+            self.timezone.as_deref().unwrap_or("UTC"),
+        )
+        .map_err(|e| format!("notify.{e}"))
     }
 }
 
@@ -86,6 +148,9 @@ pub struct WebhookConfig {
     pub secret_file: Option<String>,
     /// The event types sent (`sync_completed`, `conflict_detected`, `lock:acquired`, ...).
     pub categories: Vec<String>,
+    /// The event types sent once a day in one digest instead of one by one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digest: Vec<String>,
     /// `standard` (Standard Webhooks body) or `slack`.
     #[serde(default)]
     pub format: twinsync_notify::Format,
@@ -399,6 +464,8 @@ impl Config {
             guard: GuardConfig::default(),
             events: EventsConfig::default(),
             notify: NotifyConfig::default(),
+            credentials: CredentialsConfig::default(),
+            coverage: CoverageConfig::default(),
         }
     }
 
@@ -455,10 +522,14 @@ impl Config {
             if w.secret_env.is_some() == w.secret_file.is_some() {
                 return Err(at("give the secret with exactly one of secret_env or secret_file".into()));
             }
-            for c in &w.categories {
+            for c in w.categories.iter().chain(&w.digest) {
                 c.parse::<twinsync_core::event::EventType>().map_err(|e| at(e.to_string()))?;
             }
+            if let Some(both) = w.digest.iter().find(|d| w.categories.contains(d)) {
+                return Err(at(format!("{both} is in both categories and digest; list it in one of them")));
+            }
         }
+        self.notify.digest_schedule().map_err(bad)?;
         Ok(())
     }
 

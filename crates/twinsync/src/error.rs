@@ -82,6 +82,21 @@ pub enum Error {
         /// What it cannot do, and what to use instead.
         message: String,
     },
+    /// A credential (or the master key that seals them) cannot be used as asked. The
+    /// message never holds a secret value or the key.
+    #[error("credential {name}: {message}")]
+    Credential {
+        /// The credential's name (`master key` for the key itself).
+        name: String,
+        /// What is wrong, and what to do.
+        message: String,
+    },
+    /// No credential of that name.
+    #[error("credential {name}: no such credential; `twinsync credentials list` shows them, `add` creates one")]
+    NoCredential {
+        /// The name asked for.
+        name: String,
+    },
     /// A core error (drift, merge, replica, store, lock, undo).
     #[error(transparent)]
     Core(#[from] twinsync_core::Error),
@@ -102,6 +117,8 @@ impl Error {
             Error::Busy { .. } | Error::Locked { .. } => ErrorCode::Locked,
             Error::UnknownPair { .. } => ErrorCode::NotFound,
             Error::Unsupported { .. } => ErrorCode::InvalidInput,
+            Error::NoCredential { .. } => ErrorCode::NotFound,
+            Error::Credential { .. } => ErrorCode::InvalidInput,
             Error::Core(e) => e.code(),
         }
     }

@@ -18,30 +18,38 @@
 
 pub mod api;
 pub mod config;
+mod coverage_history;
+mod credentials;
 mod design_pair;
 mod error;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
 mod lease;
 mod legacy;
+mod logging;
 pub mod mcp;
+mod metrics;
 mod notify;
 mod openspec_pair;
 mod project;
 mod replicas;
 mod stores;
+mod test_sessions;
 mod watch;
 
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
+pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
 pub use error::{Error, Result};
+pub use logging::{init_logging, LogFormat, LOG_ENV, LOG_FORMAT_ENV};
 pub use openspec_pair::OpenspecSync;
 pub use project::{
     default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,
 };
 pub use replicas::AnyReplica;
 pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL, STORE_URL_ENV};
+pub use test_sessions::MAX_PERFORMANCE_BYTES;
 pub use twinsync_core as core;
 pub use twinsync_design as design;
-pub use twinsync_notify::{new_secret, RunReport as NotifyReport};
+pub use twinsync_notify::{new_secret, RunReport as NotifyReport, TOP_ITEMS as TOP_DIGEST_ITEMS};
 pub use twinsync_openspec as openspec;
 pub use watch::{Retry, WatchHandle, WatchNote, WatchOptions, WatchSummary};

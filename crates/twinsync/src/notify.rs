@@ -38,23 +38,41 @@ impl Project {
             (None, None) => return Err(webhook_error(w, "no secret_env or secret_file")),
         };
         let key = SigningKey::from_secret(&secret).map_err(|e| webhook_error(w, e.to_string()))?;
-        let types = Subscriptions::of(w.categories.iter().filter_map(|c| c.parse::<EventType>().ok()));
+        let parse = |list: &[String]| Subscriptions::of(list.iter().filter_map(|c| c.parse::<EventType>().ok()));
+        let (types, digest) = (parse(&w.categories), parse(&w.digest));
         Ok(Endpoint {
             name: w.name.clone(),
             url: w.url.clone(),
             key,
             types,
+            digest,
             format: w.format,
             timeout: Duration::from_secs(w.timeout_secs.max(1)),
         })
     }
 
-    /// Queues new outbox events for the endpoints and sends what is due, once.
+    /// Fires due credential reminders, queues new outbox events for the endpoints and
+    /// sends what is due, once.
     pub fn notify_run_once(&mut self) -> Result<RunReport> {
         let endpoints = self.notify_endpoints()?;
+        // Credential reminders and expiry become outbox events here, so a project that
+        // only runs its worker still hears of them.
+        self.credentials_check()?;
         let project = self.project_id();
+        // Checked when the config was read; an error here names the key all the same.
+        let schedule = self.config().notify.digest_schedule().map_err(|m| Error::Config {
+            path: self.dir().join(crate::config::DIR).join(crate::config::CONFIG_FILE),
+            message: m,
+        })?;
+        let started = std::time::Instant::now();
         let (store, clock) = self.store_and_clock();
-        Ok(Worker::new(store, clock, &project, &endpoints).run_once()?)
+        let report = Worker::new(store, clock, &project, &endpoints).with_digest(Some(schedule)).run_once()?;
+        if report.queued + report.sent + report.retrying + report.failed > 0 {
+            tracing::info!(target: "twinsync", action = "notify", actor = %self.actor(),
+                queued = report.queued, sent = report.sent, retrying = report.retrying, failed = report.failed,
+                duration_ms = started.elapsed().as_millis() as u64, "delivery round");
+        }
+        Ok(report)
     }
 
     /// Deliveries, by event, of every endpoint (or one).

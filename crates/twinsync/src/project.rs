@@ -585,11 +585,15 @@ impl Project {
         });
         match &result {
             Err(e @ (Error::Core(_) | Error::Io { .. } | Error::Store { .. })) => {
+                crate::logging::failed("sync", name, &self.actor, e);
                 let event = Event::sync_failed(self.clock.now(), name, "", &e.to_string());
                 let _ = self.store.append_events(&[event]);
             }
-            Ok(_) => self.after_sync(),
-            Err(_) => {}
+            Ok(report) => {
+                crate::logging::sync_done(report);
+                self.after_sync()
+            }
+            Err(e) => crate::logging::failed("sync", name, &self.actor, e),
         }
         result
     }
@@ -632,7 +636,20 @@ impl Project {
             (None, None) => self.newest_undoable_pair()?,
         };
         self.pair_config(&name)?;
-        self.writing(&name, "undo", |p| p.with_engine(&name, |e, l, r| e.undo(l, r, operation_id)))
+        let started = std::time::Instant::now();
+        let result = self.writing(&name, "undo", |p| p.with_engine(&name, |e, l, r| e.undo(l, r, operation_id)));
+        match &result {
+            Ok(u) => crate::logging::done(
+                "undo",
+                &name,
+                &self.actor,
+                &u.operation_id,
+                started.elapsed().as_millis() as i64,
+                u.restored.len(),
+            ),
+            Err(e) => crate::logging::failed("undo", &name, &self.actor, e),
+        }
+        result
     }
 
     fn operation_pair(&self, id: &str) -> Result<String> {
@@ -668,6 +685,7 @@ impl Project {
         let days = i64::from(self.config.events.retention_days);
         let cutoff = self.clock.now().plus_millis(-days * 24 * 3_600_000);
         let _ = self.store.prune_events(cutoff);
+        let _ = self.store.prune_deliveries(cutoff);
         let max_age = Duration::from_millis(self.config.undo_limits().max_age_ms.max(0) as u64);
         if let Some(cutoff) = SystemTime::now().checked_sub(max_age) {
             let _ = twinsync_fs::prune_backups(&self.dir.join(config::DIR).join("backups"), cutoff);

@@ -52,6 +52,9 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
             "design.driftReport",
             "design.undo",
             "design.coverageReport",
+            "design.browserTestSession.start",
+            "design.browserTestSession.status",
+            "design.browserTestSession.finish",
             "openspec.sync",
             "openspec.setStatus",
             "openspec.list",
@@ -71,6 +74,9 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
             "openspec.show" => json!({"change": "x"}),
             "openspec.setStatus" => json!({"id": "x", "status": "approved"}),
             "lock.release" => json!({"token": "t"}),
+            "design.browserTestSession.start" => json!({"story_id": "s"}),
+            "design.browserTestSession.status" => json!({"session_id": "x"}),
+            "design.browserTestSession.finish" => json!({"session_id": "x", "status": "passed"}),
             _ => json!({}),
         };
         let r = call(&mut s, name, args);

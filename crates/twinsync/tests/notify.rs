@@ -28,6 +28,7 @@ fn project(url: &str, categories: &[&str], secret: &str) -> (tempfile::TempDir, 
         secret_env: None,
         secret_file: Some("secret.txt".into()),
         categories: categories.iter().map(|c| c.to_string()).collect(),
+        digest: Vec::new(),
         format: Default::default(),
         timeout_secs: 5,
     });

@@ -12,7 +12,8 @@ use twinsync_core::{Direction, DriftClass, ErrorCode, OperationReport, Policy};
 
 use super::catalogue::{
     CoverageArgs, DriftArgs, HistoryArgs, LockAcquireArgs, LockReleaseArgs, NoArgs, OpenspecShowArgs,
-    OpenspecStatusArgs, OpenspecSyncArgs, SyncArgs, UndoArgs,
+    OpenspecStatusArgs, OpenspecSyncArgs, SyncArgs, TestSessionFinishArgs, TestSessionStartArgs, TestSessionStatusArgs,
+    UndoArgs,
 };
 use super::{RpcError, INVALID_PARAMS};
 use crate::{Project, SyncRequest};
@@ -55,6 +56,15 @@ pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<
         "design.undo" => with_project(start, owner, name, parse::<UndoArgs>(name, args)?, design_undo),
         "design.coverageReport" => {
             with_project(start, owner, name, parse::<CoverageArgs>(name, args)?, coverage_report)
+        }
+        "design.browserTestSession.start" => {
+            with_project(start, owner, name, parse::<TestSessionStartArgs>(name, args)?, test_session_start)
+        }
+        "design.browserTestSession.status" => {
+            with_project(start, owner, name, parse::<TestSessionStatusArgs>(name, args)?, test_session_status)
+        }
+        "design.browserTestSession.finish" => {
+            with_project(start, owner, name, parse::<TestSessionFinishArgs>(name, args)?, test_session_finish)
         }
         "openspec.sync" => with_project(start, owner, name, parse::<OpenspecSyncArgs>(name, args)?, openspec_sync),
         "openspec.list" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, openspec_list),
@@ -122,12 +132,15 @@ fn openspec_workspace(p: &Project, parts: twinsync_openspec::Parts) -> Result<tw
 /// `design.coverageReport`: the coverage report of a components manifest and a story index.
 fn coverage_report(p: &mut Project, a: CoverageArgs, _owner: &str) -> Result<Done, ToolError> {
     let (components, stories) = (p.dir().join(&a.components), p.dir().join(&a.stories));
-    let doc = crate::api::design_coverage(&components.to_string_lossy(), &stories.to_string_lossy())?;
-    if let Ok(totals) = serde_json::from_value(doc["totals"].clone()) {
-        p.record_coverage(&a.components, &totals)?;
-    }
-    let n = doc["components"].as_array().map_or(0, Vec::len) as u64;
-    Ok(Done::ok(doc, vec![("components", n)]))
+    let design = |e| ToolError::from(crate::api::design_error(e));
+    let (comps, tests) = twinsync_design::inputs::load_components(&components).map_err(design)?;
+    let index = twinsync_design::inputs::load_index(&stories).map_err(design)?;
+    // A run of the tool is a run of the history, as `twinsync design coverage` is.
+    let (cov, stats) =
+        p.coverage_run(&a.components, &comps, &index, &tests, &twinsync_core::coverage::CoverageOptions::default())?;
+    let doc = serde_json::to_value(&cov).unwrap_or_default();
+    let n = cov.report.components.len() as u64;
+    Ok(Done::ok(doc, vec![("components", n), ("computed", stats.misses as u64), ("reused", stats.hits as u64)]))
 }
 
 /// `openspec.sync`: the project's `openspec` pair synced once (or previewed), answered
@@ -331,4 +344,31 @@ fn history_list(p: &mut Project, a: HistoryArgs, _owner: &str) -> Result<Done, T
     let ops = p.operations(a.limit.unwrap_or(20) as usize)?;
     let rows: Vec<_> = ops.iter().map(OperationReport::summary).collect();
     Ok(Done::ok(json!({"operations": rows}), vec![("operations", ops.len() as u64)]))
+}
+
+/// A session as the tools answer it: the record and its latency.
+fn session_json(s: &twinsync_core::test_session::TestSession) -> Value {
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    v["latency_ms"] = json!(s.latency_ms());
+    v
+}
+
+fn test_session_start(p: &mut Project, a: TestSessionStartArgs, _owner: &str) -> Result<Done, ToolError> {
+    let s = p.test_session_start(&a.story_id, a.correlation_id.as_deref())?;
+    Ok(Done { correlation: Some(s.correlation_id.clone()), ..Done::ok(session_json(&s), vec![]) })
+}
+
+fn test_session_status(p: &mut Project, a: TestSessionStatusArgs, _owner: &str) -> Result<Done, ToolError> {
+    let s = p.test_session(&a.session_id)?;
+    Ok(Done { correlation: Some(s.correlation_id.clone()), ..Done::ok(session_json(&s), vec![]) })
+}
+
+fn test_session_finish(p: &mut Project, a: TestSessionFinishArgs, _owner: &str) -> Result<Done, ToolError> {
+    let status = a.status.parse().map_err(|e: String| ToolError { code: "INVALID_INPUT", message: e })?;
+    let s = p.test_session_finish(&a.session_id, status, a.performance)?;
+    let latency = s.latency_ms().unwrap_or(0).max(0) as u64;
+    Ok(Done {
+        correlation: Some(s.correlation_id.clone()),
+        ..Done::ok(session_json(&s), vec![("latency_ms", latency)])
+    })
 }

@@ -118,6 +118,36 @@ pub struct HistoryArgs {
     pub limit: Option<u32>,
 }
 
+/// Arguments of `design.browserTestSession.start`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSessionStartArgs {
+    /// The story under test (a Storybook story id such as `button--primary`).
+    pub story_id: String,
+    /// Ties the session to what started it (default: the session's id).
+    pub correlation_id: Option<String>,
+}
+
+/// Arguments of `design.browserTestSession.status`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSessionStatusArgs {
+    /// The id `design.browserTestSession.start` returned.
+    pub session_id: String,
+}
+
+/// Arguments of `design.browserTestSession.finish`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSessionFinishArgs {
+    /// The id `design.browserTestSession.start` returned.
+    pub session_id: String,
+    /// How it ended: passed, failed or aborted.
+    pub status: String,
+    /// The runner's performance summary (timings, Web Vitals), kept as given.
+    pub performance: Option<Value>,
+}
+
 /// Figures about a call: its wall time and item counts.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Metrics {
@@ -194,6 +224,30 @@ pub(super) const TOOLS: &[Tool] = &[
         description: "Story coverage per component, worst first: variants with a story, missing variants, missing test kinds (interaction, visual, a11y), warnings. Reads a components manifest and Storybook's index.json, as `twinsync design coverage --json` does.",
         input: schema::<CoverageArgs>,
         read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "design.browserTestSession.start",
+        title: "Start a browser test session",
+        description: "Record the start of a browser test run of a story (status running) and return its session id. twinsync records and notifies; running the browser is the caller's job.",
+        input: schema::<TestSessionStartArgs>,
+        read_only: false,
+        destructive: false,
+    },
+    Tool {
+        name: "design.browserTestSession.status",
+        title: "Browser test session status",
+        description: "One browser test session: story, status (running, passed, failed, aborted), start and end, latency, performance summary, correlation id.",
+        input: schema::<TestSessionStatusArgs>,
+        read_only: true,
+        destructive: false,
+    },
+    Tool {
+        name: "design.browserTestSession.finish",
+        title: "Finish a browser test session",
+        description: "Record how a running browser test session ended (passed, failed or aborted) with its performance summary; a failure emits a browser_test_failure event to the project's webhooks.",
+        input: schema::<TestSessionFinishArgs>,
+        read_only: false,
         destructive: false,
     },
     Tool {

@@ -155,7 +155,7 @@ impl McpServer {
                     "protocolVersion": version,
                     "capabilities": {"tools": {"listChanged": false}},
                     "serverInfo": {"name": "twinsync", "title": "twinsync", "version": env!("CARGO_PKG_VERSION")},
-                    "instructions": "Tools over the twinsync project in the server's folder: design.driftReport to see what differs, design.sync to apply it, design.undo to take a sync back, lock.* to keep others out while you work, history.list for what happened, design.coverageReport for story coverage, openspec.list/show/sync for the openspec/ folder and its database.",
+                    "instructions": "Tools over the twinsync project in the server's folder: design.driftReport to see what differs, design.sync to apply it, design.undo to take a sync back, lock.* to keep others out while you work, history.list for what happened, design.coverageReport for story coverage, design.browserTestSession.start/finish/status to record browser test runs, openspec.list/show/sync for the openspec/ folder and its database.",
                 }))
             }
             "ping" => Ok(json!({})),
