@@ -55,10 +55,14 @@ fn invalid(py: Python<'_>, message: String) -> PyErr {
     error(py, "INVALID_INPUT", message)
 }
 
+/// Deepest nesting of Python values read, whatever `max_depth` says: both walks recurse,
+/// and a Python thread's stack may be small.
+const MAX_NESTING: usize = 1000;
+
 /// Writes a Python value as JSON text; an error names the path of the value at fault.
 fn write_json(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> Result<(), (Vec<String>, String)> {
-    if depth > 1000 {
-        return Err((Vec::new(), "nesting deeper than 1000 levels".into()));
+    if depth > MAX_NESTING {
+        return Err((Vec::new(), format!("nesting deeper than {MAX_NESTING} levels")));
     }
     if let Ok(s) = v.cast::<PyString>() {
         let s = s.to_cow().map_err(|e| (Vec::new(), format!("string is not valid Unicode: {e}")))?;
@@ -194,7 +198,8 @@ fn fast_walk(value: &Bound<'_, PyAny>, opts: &api::HashOptions, sink: fn() -> ca
     }
     let mut sink = sink();
     let max_depth = opts.max_depth.unwrap_or_else(|| twinsync::core::canonical::CanonicalOptions::default().max_depth);
-    canon::Walk::new(max_depth).value(value, &mut sink, 0).ok().map(|()| sink)
+    // Beyond MAX_NESTING the general path reports the error.
+    canon::Walk::new(max_depth.min(MAX_NESTING)).value(value, &mut sink, 0).ok().map(|()| sink)
 }
 
 /// RFC 8785 canonical JSON text of a Python value.

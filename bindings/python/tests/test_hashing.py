@@ -58,6 +58,11 @@ def test_values_hash_as_their_json_text_does():
     assert twinsync.canonicalize(nested, max_depth=255) == "[" * 255 + "1" + "]" * 255
     with pytest.raises(twinsync.InvalidInput, match="deeper than 254"):
         twinsync.canonical_hash(nested, max_depth=254)
+    # However large max_depth is, Python values nest at most 1000 deep (both walks recurse).
+    for _ in range(1000):
+        nested = [nested]
+    with pytest.raises(twinsync.InvalidInput, match="deeper than 1000"):
+        twinsync.canonical_hash(nested, max_depth=5000)
 
 
 def test_ignore_patterns_drop_volatile_members():
