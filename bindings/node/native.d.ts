@@ -45,14 +45,8 @@ export declare class ProjectLock {
 /** Registers the JS error classes by code (`{CONFLICT: ConflictError, ...}`); called once by the package entry. */
 export declare function __setErrorClasses(classes: object): void
 
-/** `sha256:<hex>` of the canonical JSON of a JS value, as `twinsync hash` prints it. */
-export declare function canonicalHash(value: unknown, options?: HashOptions | undefined | null): string
-
 /** `sha256:<hex>` of the canonical form of a JSON document given as text or bytes. */
 export declare function canonicalHashJson(text: string | Buffer, options?: HashOptions | undefined | null): string
-
-/** RFC 8785 canonical JSON text of a JS value. */
-export declare function canonicalize(value: unknown, options?: HashOptions | undefined | null): string
 
 /** RFC 8785 canonical JSON text of a JSON document given as text or bytes. */
 export declare function canonicalizeJson(text: string | Buffer, options?: HashOptions | undefined | null): string

@@ -26,8 +26,15 @@ node --test __test__/ 2>&1 | tee "$log" || status=$?
 npm run --silent typecheck || status=$?
 t3=$SECONDS
 
+# The package as users install it: `npm pack`, then install the tarball in a fresh
+# folder (it has no dependencies, so nothing is fetched) and use it from CommonJS
+# and from an ES module, prebuilt addon included.
+install_ok=0
+if ./install-test.sh; then install_ok=1; else status=1; fi
+t4=$SECONDS
+
 pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
 fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
-echo "node bindings: npm install $((t1 - t0)) s, build $((t2 - t1)) s, tests $((t3 - t2)) s"
-echo "node: ${pass:-0} passed, ${fail:-0} failed"
+echo "node bindings: npm install $((t1 - t0)) s, build $((t2 - t1)) s, tests $((t3 - t2)) s, install test $((t4 - t3)) s"
+echo "node: $(( ${pass:-0} + install_ok )) passed, $(( ${fail:-0} + 1 - install_ok )) failed"
 exit "$status"

@@ -2,7 +2,8 @@
 # Builds and tests the Python package from a clean checkout: builds the abi3 wheel
 # with maturin (`bindings` cargo profile), installs it with pytest and mypy into a
 # fresh virtualenv, runs the tests there (outside the source tree, so the installed
-# wheel is what is tested), and prints a summary.
+# wheel is what is tested), then builds and installs the sdist in another fresh
+# virtualenv, and prints a summary.
 set -euo pipefail
 cd "$(dirname "$0")"
 export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../.. && pwd)/tests/jcs}"
@@ -25,11 +26,46 @@ status=0
 (cd "$work" && test-env/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$work/pytest.log" || status=$?
 t3=$SECONDS
 
+# The sdist as users build it: `maturin sdist`, then pip builds and installs it into a
+# fresh virtualenv (maturin as its build backend) and the installed package hashes and
+# raises its typed errors. The sources are touched after unpacking so that cargo
+# compiles the twinsync crates from the sdist rather than finding earlier artifacts
+# fresh (cargo keys path crates by their place in the workspace, not on disk), and
+# they are built with the dev profile: faster to compile, and its artifacts are the
+# uniffi suite's rather than the wheel's, which the next wheel build would otherwise
+# rebuild. crates.io dependencies come from the shared target dir.
+sdist_ok=0
+if (
+  set -e
+  "$work/build-env/bin/maturin" sdist --out "$work/sdist" 2>/dev/null
+  mkdir "$work/sdist-src"
+  tar -xzf "$work"/sdist/twinsync-*.tar.gz -C "$work/sdist-src"
+  find "$work/sdist-src" -type f -exec touch {} +
+  "$PY" -m venv "$work/sdist-env"
+  PATH="$work/build-env/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev" \
+    "$work/build-env/bin/pip" wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --wheel-dir "$work/sdist-dist" "$work"/sdist-src/twinsync-*/
+  "$work/sdist-env/bin/pip" install --quiet --disable-pip-version-check "$work"/sdist-dist/twinsync-*.whl
+  cd "$work"
+  sdist-env/bin/python - <<'PY'
+import twinsync
+assert twinsync.canonical_hash({"b": 1, "a": 2}) == twinsync.canonical_hash_json('{"a":2,"b":1.0}') == \
+    "sha256:d3626ac30a87e6f7a6428233b3c68299976865fa5508e4267c5415c76af7a772"
+try:
+    twinsync.canonical_hash_json("[1,")
+    raise SystemExit("no error for invalid JSON")
+except twinsync.InvalidInput as e:
+    assert isinstance(e, twinsync.TwinsyncError) and e.code == "INVALID_INPUT"
+print("sdist: built with maturin, installed in a fresh venv, works")
+PY
+); then sdist_ok=1; else status=1; fi
+t4=$SECONDS
+
 summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' "$work/pytest.log" | tail -1 | tr -d '=' | sed 's/^ *//; s/ in [0-9.]*s.*$//')
 pass=$(echo "$summary" | sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p')
 fail=$(echo "$summary" | sed -n 's/.*\b\([0-9][0-9]*\) failed.*/\1/p')
 errors=$(echo "$summary" | sed -n 's/.*\b\([0-9][0-9]*\) errors\{0,1\}\b.*/\1/p')
 fail=$(( ${fail:-0} + ${errors:-0} ))
-echo "python bindings: tools $((t1 - t0)) s, wheel $((t2 - t1)) s ($(basename "$work"/dist/*.whl)), tests $((t3 - t2)) s"
-echo "python: ${pass:-0} passed, ${fail:-0} failed"
+echo "python bindings: tools $((t1 - t0)) s, wheel $((t2 - t1)) s ($(basename "$work"/dist/*.whl)), tests $((t3 - t2)) s, sdist build and install $((t4 - t3)) s"
+echo "python: $(( ${pass:-0} + sdist_ok )) passed, $(( fail + 1 - sdist_ok )) failed"
 exit "$status"

@@ -28,7 +28,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 rm -rf "$out/kotlin" "$out/swift" "$out/python"
 mkdir -p "$out/kotlin" "$out/swift" "$out/python"
-cp -r "$tmp/uniffi" "$out/kotlin/"
+cp -r "$tmp/dev" "$out/kotlin/"
 cp "$tmp/twinsync_uniffi.swift" "$tmp/twinsync_uniffiFFI.h" "$tmp/twinsync_uniffiFFI.modulemap" "$out/swift/"
 cp "$tmp/twinsync_uniffi.py" "$out/python/"
 cp "$lib" "$out/python/"

@@ -83,7 +83,7 @@ if [[ ! -f $JNA_JAR ]]; then
     $sudo apt-get install -y libjna-java >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y libjna-java >&2; }
 fi
 jar="$build/kotlin-tests.jar"
-if "$kc/bin/kotlinc" -nowarn -cp "$JNA_JAR" "$fresh"/kotlin/uniffi/twinsync_uniffi/*.kt "$here/tests/kotlin/Main.kt" -d "$jar" >&2; then
+if "$kc/bin/kotlinc" -nowarn -cp "$JNA_JAR" "$fresh"/kotlin/dev/twinsync/*.kt "$here/tests/kotlin/Main.kt" -d "$jar" >&2; then
     kt_out="$(java -Djna.library.path="$target/debug" -cp "$jar:$kc/lib/kotlin-stdlib.jar:$JNA_JAR" MainKt 2>&1)"
     kt_rc=$?
     echo "$kt_out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$' >&2

@@ -15,6 +15,28 @@ test('canonicalHash is the SHA-256 of the RFC 8785 form, as the CLI prints it', 
   assert.equal(ts.canonicalHash('é'), sha('"é"'))
 })
 
+test('text arguments are read whole: Latin-1, two-byte and astral strings, large and after large', () => {
+  // The addon writes JS strings into a reused UTF-8 buffer sized from their UTF-16
+  // length; each case must come out exactly as Buffer.from encodes it.
+  const cases = [
+    '"plain"',
+    '"é ü"',
+    '"漢字 €"',
+    '{"😀":1,"\ufffd":2}',
+    JSON.stringify({ big: '漢'.repeat(600_000) }), // 1.8 MB of UTF-8: beyond the kept buffer
+    '"x"',
+  ]
+  for (const text of cases) {
+    assert.equal(ts.canonicalHashJson(text), ts.canonicalHashJson(Buffer.from(text)))
+    assert.equal(ts.canonicalizeJson(text), ts.canonicalize(JSON.parse(text)))
+  }
+  assert.equal(ts.canonicalizeJson('{"😀":1,"\ufffd":2,"\ue000":3}'), '{"😀":1,"\ue000":3,"\ufffd":2}')
+  // Dates go through toJSON and undefined members are dropped, as JSON.stringify does.
+  assert.equal(ts.canonicalize({ b: undefined, a: new Date(0) }), '{"a":"1970-01-01T00:00:00.000Z"}')
+  // An argument of the wrong type is the napi layer's InvalidArg, as for every export.
+  assert.throws(() => ts.canonicalHashJson(12), (e) => e.code === 'InvalidArg' && !(e instanceof ts.TwinsyncError))
+})
+
 test('ignore patterns drop volatile members before hashing', () => {
   const a = { id: 1, updatedAt: '2024-01-01', items: [{ id: 7, name: 'x' }] }
   const b = { id: 1, updatedAt: '2025-06-30', items: [{ id: 9, name: 'x' }] }

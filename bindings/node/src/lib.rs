@@ -84,49 +84,94 @@ fn hash_opts(o: Option<HashOptions>) -> api::HashOptions {
     o.unwrap_or_default().api()
 }
 
-/// `JSON.stringify(value)`: the value's JSON text, as JS itself reads it.
-fn stringify(env: &Env, value: Unknown) -> Result<String> {
-    let json: Object = env.get_global()?.get_named_property("JSON")?;
-    let f: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
-    match f.call(value) {
-        Ok(out) if out.get_type()? == ValueType::String => String::from_unknown(out),
-        Ok(_) => Err(invalid(env, "value has no JSON form (undefined, a function or a symbol)")),
-        // JSON.stringify threw (a cycle, a BigInt); napi took the exception over, its text is the reason.
-        Err(e) => Err(invalid(env, &format!("value cannot be written as JSON: {}", e.reason))),
+thread_local! {
+    /// UTF-8 of the last JS string read by [`with_json_bytes`], kept so that hashing
+    /// many small documents allocates once.
+    static UTF8: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A string buffer larger than this is freed after the call rather than kept.
+const UTF8_KEEP: usize = 1 << 20;
+
+/// Calls `f` with the bytes of a JSON text argument: a JS string as UTF-8, or a
+/// Buffer's bytes in place.
+///
+/// napi-rs's own `String` conversion asks V8 for the UTF-8 length (a full pass over
+/// the string) and then copies into a fresh zeroed `Vec`; its `Buffer` takes a
+/// reference handle. For documents of a kilobyte those costs were as large as
+/// canonicalising them. Here the string is written once into a reused buffer sized
+/// from its UTF-16 length (at most 3 UTF-8 bytes per UTF-16 unit), and a Buffer is
+/// read through `napi_get_buffer_info` without a handle.
+fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+    use napi::sys;
+    let (raw_env, raw) = (env.raw(), text.raw());
+    match text.get_type()? {
+        ValueType::String => {
+            let mut units = 0usize;
+            // SAFETY: `raw` is a JS string of this env; a null buffer asks only for the length.
+            check(unsafe { sys::napi_get_value_string_utf16(raw_env, raw, std::ptr::null_mut(), 0, &mut units) })?;
+            UTF8.with(|cell| {
+                let mut buf = cell.take();
+                buf.clear();
+                // One more byte for the terminating NUL napi writes.
+                let cap = units * 3 + 1;
+                buf.reserve(cap);
+                let mut written = 0usize;
+                // SAFETY: napi writes at most `cap` bytes into the spare capacity, and
+                // `written` of them (without the NUL) are initialised afterwards.
+                let status = unsafe {
+                    sys::napi_get_value_string_utf8(raw_env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
+                };
+                let out = check(status).map(|()| {
+                    unsafe { buf.set_len(written) };
+                    f(&buf)
+                });
+                if buf.capacity() <= UTF8_KEEP {
+                    cell.replace(buf);
+                }
+                out
+            })
+        }
+        ValueType::Object if is_buffer(raw_env, raw)? => {
+            // SAFETY: checked to be a Buffer just above.
+            let slice = unsafe { BufferSlice::from_napi_value(raw_env, raw) }?;
+            Ok(f(&slice))
+        }
+        _ => Err(Error::new(Status::InvalidArg, "expected JSON text as a string or a Buffer")),
     }
 }
 
-fn bytes_of(text: &Either<String, Buffer>) -> &[u8] {
-    match text {
-        Either::A(s) => s.as_bytes(),
-        Either::B(b) => b,
+fn is_buffer(env: napi::sys::napi_env, v: napi::sys::napi_value) -> Result<bool> {
+    let mut yes = false;
+    // SAFETY: `v` is a value of this env.
+    check(unsafe { napi::sys::napi_is_buffer(env, v, &mut yes) })?;
+    Ok(yes)
+}
+
+fn check(status: napi::sys::napi_status) -> Result<()> {
+    if status == napi::sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::from(status), "reading a JSON text argument failed"))
     }
 }
 
-/// RFC 8785 canonical JSON text of a JS value.
-#[napi]
-pub fn canonicalize(env: Env, value: Unknown, options: Option<HashOptions>) -> Result<String> {
-    let json = stringify(&env, value)?;
-    api::canonicalize_json(json.as_bytes(), &hash_opts(options)).map_err(|e| to_js(&env, e))
-}
+// `canonicalize` and `canonicalHash` of JS values are defined in index.js: they run
+// `JSON.stringify` in JS (V8's fast path, no call across napi) and pass the text to
+// the `…Json` forms below.
 
 /// RFC 8785 canonical JSON text of a JSON document given as text or bytes.
-#[napi]
-pub fn canonicalize_json(env: Env, text: Either<String, Buffer>, options: Option<HashOptions>) -> Result<String> {
-    api::canonicalize_json(bytes_of(&text), &hash_opts(options)).map_err(|e| to_js(&env, e))
-}
-
-/// `sha256:<hex>` of the canonical JSON of a JS value, as `twinsync hash` prints it.
-#[napi]
-pub fn canonical_hash(env: Env, value: Unknown, options: Option<HashOptions>) -> Result<String> {
-    let json = stringify(&env, value)?;
-    api::canonical_hash_json(json.as_bytes(), &hash_opts(options)).map_err(|e| to_js(&env, e))
+#[napi(ts_args_type = "text: string | Buffer, options?: HashOptions | undefined | null")]
+pub fn canonicalize_json(env: Env, text: Unknown, options: Option<HashOptions>) -> Result<String> {
+    let opts = hash_opts(options);
+    with_json_bytes(&env, text, |json| api::canonicalize_json(json, &opts))?.map_err(|e| to_js(&env, e))
 }
 
 /// `sha256:<hex>` of the canonical form of a JSON document given as text or bytes.
-#[napi]
-pub fn canonical_hash_json(env: Env, text: Either<String, Buffer>, options: Option<HashOptions>) -> Result<String> {
-    api::canonical_hash_json(bytes_of(&text), &hash_opts(options)).map_err(|e| to_js(&env, e))
+#[napi(ts_args_type = "text: string | Buffer, options?: HashOptions | undefined | null")]
+pub fn canonical_hash_json(env: Env, text: Unknown, options: Option<HashOptions>) -> Result<String> {
+    let opts = hash_opts(options);
+    with_json_bytes(&env, text, |json| api::canonical_hash_json(json, &opts))?.map_err(|e| to_js(&env, e))
 }
 
 /// `sha256:<hex>` of normalised text (no BOM, LF line ends).

@@ -3,6 +3,8 @@
 //! errors to the `TwinsyncError` hierarchy. No logic lives here; `bindings/API.md` is
 //! the contract.
 
+mod canon;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::create_exception;
@@ -53,10 +55,14 @@ fn invalid(py: Python<'_>, message: String) -> PyErr {
     error(py, "INVALID_INPUT", message)
 }
 
+/// Deepest nesting of Python values read, whatever `max_depth` says: both walks recurse,
+/// and a Python thread's stack may be small.
+const MAX_NESTING: usize = 1000;
+
 /// Writes a Python value as JSON text; an error names the path of the value at fault.
 fn write_json(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> Result<(), (Vec<String>, String)> {
-    if depth > 1000 {
-        return Err((Vec::new(), "nesting deeper than 1000 levels".into()));
+    if depth > MAX_NESTING {
+        return Err((Vec::new(), format!("nesting deeper than {MAX_NESTING} levels")));
     }
     if let Ok(s) = v.cast::<PyString>() {
         let s = s.to_cow().map_err(|e| (Vec::new(), format!("string is not valid Unicode: {e}")))?;
@@ -182,6 +188,20 @@ fn hash_options(
     api::HashOptions { ignore: ignore.unwrap_or_default(), big_integers, max_depth, trim_trailing_whitespace }
 }
 
+/// The canonical form of `value` written by the direct walk (see `canon`), or `None`
+/// when the general path must decide: ignore rules and big-integer policies other than
+/// the default are applied there (an unknown policy name is an error there), as are
+/// all errors.
+fn fast_walk(value: &Bound<'_, PyAny>, opts: &api::HashOptions, sink: fn() -> canon::Sink) -> Option<canon::Sink> {
+    if !opts.ignore.is_empty() || !matches!(opts.big_integers.as_deref(), None | Some("error")) {
+        return None;
+    }
+    let mut sink = sink();
+    let max_depth = opts.max_depth.unwrap_or_else(|| twinsync::core::canonical::CanonicalOptions::default().max_depth);
+    // Beyond MAX_NESTING the general path reports the error.
+    canon::Walk::new(max_depth.min(MAX_NESTING)).value(value, &mut sink, 0).ok().map(|()| sink)
+}
+
 /// RFC 8785 canonical JSON text of a Python value.
 #[pyfunction]
 #[pyo3(signature = (value, *, ignore=None, big_integers=None, max_depth=None))]
@@ -192,8 +212,12 @@ fn canonicalize(
     big_integers: Option<String>,
     max_depth: Option<usize>,
 ) -> PyResult<String> {
-    let json = json_text(py, "value", value)?;
     let opts = hash_options(ignore, big_integers, max_depth, false);
+    if let Some(mut sink) = fast_walk(value, &opts, canon::Sink::text) {
+        // The walk writes only JSON text it built from `str`s and ASCII.
+        return Ok(String::from_utf8(std::mem::take(&mut sink.out)).expect("canonical JSON is UTF-8"));
+    }
+    let json = json_text(py, "value", value)?;
     py.detach(|| api::canonicalize_json(&json, &opts)).map_err(|e| to_py_err(py, e))
 }
 
@@ -222,8 +246,11 @@ fn canonical_hash(
     big_integers: Option<String>,
     max_depth: Option<usize>,
 ) -> PyResult<String> {
-    let json = json_text(py, "value", value)?;
     let opts = hash_options(ignore, big_integers, max_depth, false);
+    if let Some(sink) = fast_walk(value, &opts, canon::Sink::hash) {
+        return Ok(sink.digest());
+    }
+    let json = json_text(py, "value", value)?;
     // Small documents hash in well under a microsecond: releasing the GIL would cost more.
     let run = || api::canonical_hash_json(&json, &opts);
     let out = if json.len() < 64 * 1024 { run() } else { py.detach(run) };

@@ -1,6 +1,7 @@
 """Canonical hashing from Python: values, JSON text, text, bytes and tree digests."""
 
 import hashlib
+import json
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,48 @@ def test_canonical_hash_is_sha256_of_the_rfc8785_form():
     assert twinsync.canonicalize(1.0) == "1"
     assert twinsync.canonicalize(1e21) == "1e+21"
     assert twinsync.canonicalize(-0.0) == "0"
+
+
+class Text(str):
+    pass
+
+
+class Number(int):
+    pass
+
+
+class Mapping(dict):
+    pass
+
+
+def test_values_hash_as_their_json_text_does():
+    # Python objects are canonicalised directly (no JSON text between); this checks
+    # that path against the JSON-text path on what it must get exactly right: keys in
+    # UTF-16 order (an astral character sorts before U+FFFD and U+E000), subclasses,
+    # tuples, the 2^53 limit, -0.0, and documents larger than the 64 KiB hashing chunk.
+    values = [
+        {"\U0001f600": 1, "\ufffd": 2, "\ue000": 3, "z": 4, "é": 5, "": 6, "a\u0000b": 7, "\u20ac": 8},
+        {Text("b"): Text("x\n\"\\\u2028"), "a": Number(7), "c": Mapping(d=True, e=None), "t": (1, 2.5, -0.0)},
+        [2**53, -(2**53), 1e21, 1e-7, 0.1, 5e-324, 1.7976931348623157e308, True, False, None],
+        {"rows": [{"id": i, "name": f"row {i} \u6f22\u5b57", "w": i / 7} for i in range(3000)]},
+    ]
+    for v in values:
+        text = json.dumps(v, ensure_ascii=False)
+        assert twinsync.canonical_hash(v) == twinsync.canonical_hash_json(text), text[:80]
+        assert twinsync.canonicalize(v) == twinsync.canonicalize_json(text), text[:80]
+    nested: list = [1]
+    for _ in range(254):
+        nested = [nested]
+    # 255 levels of lists: within the default limit of 256, and at the limit.
+    assert twinsync.canonicalize(nested) == "[" * 255 + "1" + "]" * 255
+    assert twinsync.canonicalize(nested, max_depth=255) == "[" * 255 + "1" + "]" * 255
+    with pytest.raises(twinsync.InvalidInput, match="deeper than 254"):
+        twinsync.canonical_hash(nested, max_depth=254)
+    # However large max_depth is, Python values nest at most 1000 deep (both walks recurse).
+    for _ in range(1000):
+        nested = [nested]
+    with pytest.raises(twinsync.InvalidInput, match="deeper than 1000"):
+        twinsync.canonical_hash(nested, max_depth=5000)
 
 
 def test_ignore_patterns_drop_volatile_members():

@@ -23,6 +23,8 @@ def test_jcs_files(jcs_dir, name):
     assert twinsync.canonicalize_json(raw).encode() == expected
     assert twinsync.canonicalize(json.loads(raw)).encode() == expected
     assert twinsync.canonical_hash_json(raw) == twinsync.hash_bytes(expected)
+    # Objects in: written and hashed straight from the dicts, without JSON text between.
+    assert twinsync.canonical_hash(json.loads(raw)) == twinsync.hash_bytes(expected)
 
 
 @pytest.mark.parametrize("name", ["es6_static_u64.txt", "es6 vector, 100k lines"])

@@ -4,7 +4,7 @@
 import java.io.File
 import java.nio.file.Files
 import java.security.MessageDigest
-import uniffi.twinsync_uniffi.*
+import dev.twinsync.*
 
 var passed = 0
 var failed = 0

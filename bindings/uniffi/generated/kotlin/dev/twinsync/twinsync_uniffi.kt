@@ -3,7 +3,7 @@
 
 @file:Suppress("NAME_SHADOWING")
 
-package uniffi.twinsync_uniffi
+package dev.twinsync
 
 // Common helper code.
 //
