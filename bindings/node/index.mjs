@@ -24,6 +24,7 @@ export const {
   openspecShow,
   openspecValidate,
   openspecSync,
+  openspecSetStatus,
   designCoverage,
   designScaffold,
   errorCodes,

@@ -62,6 +62,13 @@ test('openspecSync previews, then copies the folder into .twinsync/openspec.db',
     assert.deepEqual(again.report.items, [])
     await assert.rejects(ts.openspecSync(dir, { policy: 'yolo' }), (e) => e instanceof ts.InvalidInputError && /yolo/.test(e.message))
     await assert.rejects(ts.openspecSync(dir, { change: 'nope' }), (e) => e instanceof ts.NotFoundError && /nope/.test(e.message))
+    // The lifecycle status from outside.
+    const row = await ts.openspecSetStatus(dir, 'add-login', 'approved')
+    assert.deepEqual([row.id, row.status], ['add-login', 'approved'])
+    const spec = await ts.openspecSetStatus(dir, 'auth', 'review', { type: 'spec' })
+    assert.deepEqual([spec.type, spec.status], ['spec', 'review'])
+    await assert.rejects(ts.openspecSetStatus(dir, 'add-login', 'done'), (e) => e instanceof ts.InvalidInputError && /done/.test(e.message))
+    await assert.rejects(ts.openspecSetStatus(dir, 'nope', 'approved'), (e) => e instanceof ts.NotFoundError && /nope/.test(e.message))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -353,6 +353,8 @@ pub enum ProjectOp {
     OpenspecValidate(String, bool),
     /// OpenSpec sync: dir, options.
     OpenspecSync(String, api::OpenspecSyncOptions),
+    /// OpenSpec lifecycle status: dir, id, status, kind.
+    OpenspecSetStatus(String, String, String, Option<String>),
     /// Design coverage: components file, Storybook index.
     DesignCoverage(String, String),
     /// Design scaffold: components file, output folder, options.
@@ -420,6 +422,9 @@ impl Task for ProjectTask {
             }
             ProjectOp::OpenspecValidate(dir, strict) => api::openspec_validate(&dir, strict).map(ProjectOut::Json),
             ProjectOp::OpenspecSync(dir, o) => api::openspec_sync(&dir, &o).map(ProjectOut::Json),
+            ProjectOp::OpenspecSetStatus(dir, id, status, kind) => {
+                api::openspec_set_status(&dir, &id, &status, kind.as_deref()).map(ProjectOut::Json)
+            }
             ProjectOp::DesignCoverage(c, s) => api::design_coverage(&c, &s).map(ProjectOut::Json),
             ProjectOp::DesignScaffold(c, out, o) => api::design_scaffold(&c, &out, &o).map(ProjectOut::Json),
             ProjectOp::Undo(p, id) => {
@@ -658,6 +663,29 @@ pub fn openspec_sync(dir: String, options: Option<OpenspecSyncOptions>) -> Async
     let o = options.unwrap_or_default();
     let opts = api::OpenspecSyncOptions { change: o.change, dry_run: o.dry_run.unwrap_or(false), policy: o.policy };
     AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecSync(dir, opts))))
+}
+
+/// Options of `openspecSetStatus`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecSetStatusOptions {
+    /// `change` (default) or `spec`.
+    #[napi(js_name = "type", ts_type = "'change' | 'spec'")]
+    pub kind: Option<String>,
+}
+
+/// OpenSpec `status ID STATUS`: sets the lifecycle status of a change (or spec) in the
+/// database of the `openspec/` folder found from `dir` upwards; resolves to the row
+/// without its documents (off the JS thread).
+#[napi(ts_return_type = "Promise<Record<string, any>>")]
+pub fn openspec_set_status(
+    dir: String,
+    id: String,
+    #[napi(ts_arg_type = "'proposing' | 'approved' | 'assigned' | 'in_progress' | 'review' | 'archived'")] status: String,
+    options: Option<OpenspecSetStatusOptions>,
+) -> AsyncTask<ProjectTask> {
+    let kind = options.and_then(|o| o.kind);
+    AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecSetStatus(dir, id, status, kind))))
 }
 
 /// Story coverage of a components file by a Storybook `index.json`, as

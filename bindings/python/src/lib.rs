@@ -599,6 +599,23 @@ fn openspec_sync<'py>(
     from_value(py, &out)
 }
 
+/// OpenSpec `status ID STATUS`: sets the lifecycle status of a change (or spec, with
+/// `kind="spec"`) in the database of the `openspec/` folder found from `dir` upwards;
+/// returns the row without its documents.
+#[pyfunction]
+#[pyo3(signature = (dir, id, status, *, kind=None))]
+fn openspec_set_status<'py>(
+    py: Python<'py>,
+    dir: String,
+    id: String,
+    status: String,
+    kind: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let out =
+        py.detach(|| api::openspec_set_status(&dir, &id, &status, kind.as_deref())).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
 /// Story coverage of a components file by a Storybook `index.json`, as `twinsync design coverage --json`.
 #[pyfunction]
 fn design_coverage<'py>(py: Python<'py>, components: String, stories: String) -> PyResult<Bound<'py, PyAny>> {
@@ -632,7 +649,7 @@ mod _twinsync {
     use super::{
         canonical_hash, canonical_hash_json, canonicalize, canonicalize_json, coverage, design_coverage,
         design_scaffold, detect_drift, hash_bytes, hash_text, init, merge_json, merge_text, open, openspec_list,
-        openspec_show, openspec_sync, openspec_validate, plan, tree_digest, Project, ProjectLock,
+        openspec_set_status, openspec_show, openspec_sync, openspec_validate, plan, tree_digest, Project, ProjectLock,
     };
 
     #[pymodule_init]

@@ -58,6 +58,18 @@ def test_sync_previews_then_copies_the_folder_into_its_database(workspace):
     assert twinsync.openspec_sync(str(workspace))["report"]["items"] == []
 
 
+def test_the_lifecycle_status_is_set_from_outside(workspace):
+    twinsync.openspec_sync(str(workspace))
+    row = twinsync.openspec_set_status(str(workspace), "add-login", "approved")
+    assert (row["id"], row["status"]) == ("add-login", "approved")
+    spec = twinsync.openspec_set_status(str(workspace), "auth", "review", kind="spec")
+    assert (spec["type"], spec["status"]) == ("spec", "review")
+    with pytest.raises(twinsync.InvalidInput, match="done"):
+        twinsync.openspec_set_status(str(workspace), "add-login", "done")  # type: ignore[arg-type]
+    with pytest.raises(twinsync.NotFoundError, match="nope"):
+        twinsync.openspec_set_status(str(workspace), "nope", "approved")
+
+
 def test_sync_errors_name_the_problem(workspace, tmp_path_factory):
     with pytest.raises(twinsync.InvalidInput, match="yolo"):
         twinsync.openspec_sync(str(workspace), policy="yolo")  # type: ignore[arg-type]

@@ -42,6 +42,15 @@ pub fn openspec_show(dir: String, id: String, kind: Option<OpenspecKind>) -> Res
     Ok(api::openspec_show(&dir, &id, kind.map(OpenspecKind::as_str))?.to_string())
 }
 
+/// `twinsync openspec status ID STATUS`: sets the lifecycle status (`proposing`,
+/// `approved`, `assigned`, `in_progress`, `review`, `archived`) of a change (or, with
+/// `kind`, a spec) in the database of the `openspec/` folder found from `dir` upwards;
+/// returns the row without its documents, as JSON text.
+#[uniffi::export(default(kind = None))]
+pub fn openspec_set_status(dir: String, id: String, status: String, kind: Option<OpenspecKind>) -> Result<String> {
+    Ok(api::openspec_set_status(&dir, &id, &status, kind.map(OpenspecKind::as_str))?.to_string())
+}
+
 /// `openspec validate --all --json` as JSON text, plus `"valid"`: whether every item
 /// passed (with `strict`, warnings fail too).
 #[uniffi::export(default(strict = false))]

@@ -186,6 +186,15 @@ def openspec_sync(
 ) -> Dict[str, Any]:
     """OpenSpec ``sync --json``: ``{"mode": "synced", db, report}`` or, with ``dry_run``, ``{"mode": "preview", db, rows}``."""
 
+def openspec_set_status(
+    dir: str,
+    id: str,
+    status: Literal["proposing", "approved", "assigned", "in_progress", "review", "archived"],
+    *,
+    kind: Optional[Literal["change", "spec"]] = None,
+) -> Dict[str, Any]:
+    """OpenSpec ``status ID STATUS``: the lifecycle status of a change (or spec); returns the row without its documents."""
+
 def design_coverage(components: str, stories: str) -> Dict[str, Any]:
     """Story coverage of a components file by a Storybook ``index.json``, as ``twinsync design coverage --json``."""
 

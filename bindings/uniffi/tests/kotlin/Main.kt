@@ -311,6 +311,15 @@ fun main() {
             throws<TwinsyncException.NotFound>("no-such-change") { openspecSync(dir.path, OpenspecSyncOptions(change = "no-such-change")) }
         }
     }
+    test("openspecSetStatus") {
+        withOpenspecCopy { dir ->
+            openspecSync(dir.path)
+            ok(openspecSetStatus(dir.path, "add-update-workflow", "approved").contains("\"status\":\"approved\""), "approved")
+            ok(openspecSetStatus(dir.path, "cli-list", "review", OpenspecKind.SPEC).contains("\"status\":\"review\""), "review")
+            throws<TwinsyncException.InvalidInput>("done") { openspecSetStatus(dir.path, "add-update-workflow", "done") }
+            throws<TwinsyncException.NotFound>("no-such-change") { openspecSetStatus(dir.path, "no-such-change", "approved") }
+        }
+    }
 
     // --- design files: a real Storybook index (a Storybook 7.6 build's sample project) ---
     val index = File(System.getenv("TWINSYNC_STORYBOOK_INDEX")

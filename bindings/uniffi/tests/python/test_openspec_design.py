@@ -163,6 +163,18 @@ def test_openspec_sync_copies_the_folder_then_changes_nothing_then_picks_up_an_e
     assert ts.openspec_sync(str(project)).report.items == []
 
 
+def test_openspec_status_is_set_from_outside(project):
+    ts.openspec_sync(str(project))
+    row = json.loads(ts.openspec_set_status(str(project), "add-update-workflow", "approved"))
+    assert (row["id"], row["status"]) == ("add-update-workflow", "approved")
+    spec = json.loads(ts.openspec_set_status(str(project), "cli-list", "review", ts.OpenspecKind.SPEC))
+    assert (spec["type"], spec["status"]) == ("spec", "review")
+    with raises(ts.TwinsyncError.InvalidInput, "done"):
+        ts.openspec_set_status(str(project), "add-update-workflow", "done")
+    with raises(ts.TwinsyncError.NotFound, "no-such-change"):
+        ts.openspec_set_status(str(project), "no-such-change", "approved")
+
+
 def test_openspec_sync_of_one_change_with_a_policy(project):
     r = ts.openspec_sync(str(project), ts.OpenspecSyncOptions(change="add-update-workflow", policy="manual")).report
     assert r.policy == "manual"
