@@ -225,7 +225,7 @@ impl Project {
         &mut self,
         pairs: &[String],
         opts: &WatchOptions,
-        stop: &AtomicBool,
+        stop: &Arc<AtomicBool>,
         notes: &mut dyn FnMut(&WatchNote),
     ) -> Result<WatchSummary> {
         let mut summary = WatchSummary::default();
@@ -238,7 +238,13 @@ impl Project {
             due.insert(p.clone(), (Instant::now(), "start"));
         }
         let mut next_period = Instant::now() + opts.period;
+        // Webhooks go out while the pairs sync, from a worker of their own: a slow
+        // endpoint never holds up a sync.
+        let (delivery, problems) = self.start_delivery(stop);
         while !stop.load(Ordering::SeqCst) {
+            while let Ok(message) = problems.try_recv() {
+                notes(&WatchNote::Warning { pair: "notify".into(), message });
+            }
             let now = Instant::now();
             for root in roots.iter_mut() {
                 self.poll_root(root, opts, now, &mut due, notes);
@@ -283,7 +289,53 @@ impl Project {
                 }
             }
         }
+        if let Some(worker) = delivery {
+            // The stop flag is set: the worker finishes its round and ends.
+            let _ = worker.join();
+        }
         Ok(summary)
+    }
+
+    /// Starts the webhook delivery worker when the project has endpoints: a thread with a
+    /// project of its own that runs a delivery round every second until `stop`. What goes
+    /// wrong in a round comes back on the channel, for the watch to tell.
+    fn start_delivery(&self, stop: &Arc<AtomicBool>) -> (Option<JoinHandle<()>>, Receiver<String>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if self.notify_endpoints().map_or(true, |e| e.is_empty()) {
+            return (None, rx);
+        }
+        let dir = self.dir().to_path_buf();
+        let stop = stop.clone();
+        let worker = std::thread::Builder::new().name("twinsync-notify".into()).spawn(move || {
+            let mut project = match Project::open(&dir) {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(format!("webhook delivery cannot start: {e}"));
+                    return;
+                }
+            };
+            let mut last_error = String::new();
+            while !stop.load(Ordering::SeqCst) {
+                match project.notify_run_once() {
+                    Ok(_) => last_error.clear(),
+                    Err(e) => {
+                        // Told once until it changes, not every second.
+                        let message = format!("webhook delivery: {e}");
+                        if message != last_error {
+                            let _ = tx.send(message.clone());
+                            last_error = message;
+                        }
+                    }
+                }
+                for _ in 0..40 {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(TICK);
+                }
+            }
+        });
+        (worker.ok(), rx)
     }
 
     /// Starts (or restarts) a root's watcher when due, and turns its events into due syncs.

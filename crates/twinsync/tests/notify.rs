@@ -126,3 +126,25 @@ fn a_missing_secret_is_an_error_naming_the_webhook() {
     assert!(e.contains("webhook team") && e.contains("secret.txt"), "{e}");
     let _ = SECRET_ENV;
 }
+
+#[test]
+fn watch_delivers_webhooks_while_it_syncs() {
+    let secret = twinsync::new_secret();
+    let rx = Receiver::start(secret.expose(), 0, 0);
+    let (dir, p) = project(&rx.url(), &["sync_completed"], secret.expose());
+    let opts = twinsync::WatchOptions {
+        debounce: Duration::from_millis(50),
+        period: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let watch = p.watch(opts, Box::new(|_| {})).unwrap();
+    // The start pass syncs one.md: its sync_completed reaches the receiver with no `notify run`.
+    let got = rx.wait_for_accepted(1, Duration::from_secs(20));
+    assert_eq!(got[0]["type"], "sync_completed");
+    // A later edit's sync arrives too.
+    std::fs::write(dir.path().join("a/two.md"), "# two\n").unwrap();
+    let got = rx.wait_for_accepted(2, Duration::from_secs(20));
+    assert_eq!(got[1]["type"], "sync_completed");
+    assert!(rx.messages().iter().all(|m| m["bad"].is_null()), "every signature verified");
+    watch.stop().unwrap();
+}
