@@ -164,6 +164,19 @@ export interface OpenspecListOptions {
   specs?: boolean
 }
 
+/**
+ * OpenSpec `status ID STATUS`: sets the lifecycle status of a change (or spec) in the
+ * database of the `openspec/` folder found from `dir` upwards; resolves to the row
+ * without its documents (off the JS thread).
+ */
+export declare function openspecSetStatus(dir: string, id: string, status: 'proposing' | 'approved' | 'assigned' | 'in_progress' | 'review' | 'archived', options?: OpenspecSetStatusOptions | undefined | null): Promise<Record<string, any>>
+
+/** Options of `openspecSetStatus`. */
+export interface OpenspecSetStatusOptions {
+  /** `change` (default) or `spec`. */
+  type?: 'change' | 'spec'
+}
+
 /** OpenSpec `show <id> --json`: a change with its deltas, or a spec with its requirements. */
 export declare function openspecShow(dir: string, id: string, options?: OpenspecShowOptions | undefined | null): Promise<Record<string, any>>
 

@@ -852,6 +852,7 @@ module.exports.mergeJson = nativeBinding.mergeJson
 module.exports.mergeText = nativeBinding.mergeText
 module.exports.open = nativeBinding.open
 module.exports.openspecList = nativeBinding.openspecList
+module.exports.openspecSetStatus = nativeBinding.openspecSetStatus
 module.exports.openspecShow = nativeBinding.openspecShow
 module.exports.openspecSync = nativeBinding.openspecSync
 module.exports.openspecValidate = nativeBinding.openspecValidate
