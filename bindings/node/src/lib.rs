@@ -681,7 +681,8 @@ pub struct OpenspecSetStatusOptions {
 pub fn openspec_set_status(
     dir: String,
     id: String,
-    #[napi(ts_arg_type = "'proposing' | 'approved' | 'assigned' | 'in_progress' | 'review' | 'archived'")] status: String,
+    #[napi(ts_arg_type = "'proposing' | 'approved' | 'assigned' | 'in_progress' | 'review' | 'archived'")]
+    status: String,
     options: Option<OpenspecSetStatusOptions>,
 ) -> AsyncTask<ProjectTask> {
     let kind = options.and_then(|o| o.kind);

@@ -6957,6 +6957,23 @@ public func openspecPreview(dir: String, options: OpenspecSyncOptions? = nil)thr
 })
 }
 /**
+ * `twinsync openspec status ID STATUS`: sets the lifecycle status (`proposing`,
+ * `approved`, `assigned`, `in_progress`, `review`, `archived`) of a change (or, with
+ * `kind`, a spec) in the database of the `openspec/` folder found from `dir` upwards;
+ * returns the row without its documents, as JSON text.
+ */
+public func openspecSetStatus(dir: String, id: String, status: String, kind: OpenspecKind? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_set_status(
+        FfiConverterString.lower(dir),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(status),
+        FfiConverterOptionTypeOpenspecKind.lower(kind),uniffiCallStatus
+    )
+})
+}
+/**
  * `openspec show <id> --json` as JSON text; `kind` picks a change or a spec when both
  * share the id (default: whichever `id` names).
  */
@@ -7059,6 +7076,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_openspec_preview() != 26726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_set_status() != 38364) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_openspec_show() != 58600) {

@@ -408,6 +408,11 @@ RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_list(RustBuffer dir, int8_t s
 RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_preview(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SET_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SET_STATUS
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_set_status(RustBuffer dir, RustBuffer id, RustBuffer status, RustBuffer kind, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SHOW
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SHOW
 RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_show(RustBuffer dir, RustBuffer id, RustBuffer kind, RustCallStatus *_Nonnull out_status
@@ -776,6 +781,12 @@ uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_PREVIEW
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_PREVIEW
 uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_preview(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_SET_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_SET_STATUS
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_set_status(void
     
 );
 #endif

@@ -275,7 +275,8 @@ fun main() {
             eq(preview.rows.map { it.row }.toSet(), setOf("create"))
             val row = preview.rows.first { it.id == "add-update-workflow" }
             eq(row.kind to row.path, OpenspecKind.CHANGE to "changes/add-update-workflow")
-            eq(row.docs.map { it.doc }.toSet(), setOf("proposal.md", "tasks.md", "design.md"))
+            eq(row.docs.map { it.doc }.toSet(), setOf("proposal.md", "tasks.md", "design.md",
+                "specs/cli-list/spec.md", "specs/cli-refresh/spec.md", "specs/cli-update/spec.md"))
 
             val first = openspecSync(dir.path)
             ok(db.isFile, "sync created $db")

@@ -132,7 +132,11 @@ def test_openspec_preview_plans_every_row_and_writes_no_file(project):
     assert {r.row for r in preview.rows} == {"create"}
     row = next(r for r in preview.rows if r.id == "add-update-workflow")
     assert (row.kind, row.path) == (ts.OpenspecKind.CHANGE, "changes/add-update-workflow")
-    assert {d.doc for d in row.docs} == {"proposal.md", "tasks.md", "design.md"}
+    # Its documents and its delta specs, which the database keeps too.
+    assert {d.doc for d in row.docs} == {
+        "proposal.md", "tasks.md", "design.md",
+        "specs/cli-list/spec.md", "specs/cli-refresh/spec.md", "specs/cli-update/spec.md",
+    }
     assert sorted(p for p in (project / "openspec").rglob("*")) == before
     assert pathlib.Path(preview.db) == project / ".twinsync" / "openspec.db"
 

@@ -705,6 +705,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_preview(
     ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_set_status(
+    ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_show(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_sync(
@@ -824,6 +826,8 @@ internal object UniffiLib {
     external fun uniffi_twinsync_uniffi_fn_func_openspec_list(`dir`: RustBuffer.ByValue,`specs`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_openspec_preview(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_set_status(`dir`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_openspec_show(`dir`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -996,6 +1000,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_preview() != 26726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_set_status() != 38364) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_show() != 58600) {
@@ -6659,6 +6666,27 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         
         FfiConverterString.lower(`dir`),
         FfiConverterOptionalTypeOpenspecSyncOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `twinsync openspec status ID STATUS`: sets the lifecycle status (`proposing`,
+         * `approved`, `assigned`, `in_progress`, `review`, `archived`) of a change (or, with
+         * `kind`, a spec) in the database of the `openspec/` folder found from `dir` upwards;
+         * returns the row without its documents, as JSON text.
+         */
+    @Throws(TwinsyncException::class) fun `openspecSetStatus`(`dir`: kotlin.String, `id`: kotlin.String, `status`: kotlin.String, `kind`: OpenspecKind? = null): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_set_status(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`status`),
+        FfiConverterOptionalTypeOpenspecKind.lower(`kind`),_status)
 }
     )
     }
