@@ -20,6 +20,7 @@ pub mod api;
 pub mod config;
 mod coverage_history;
 mod credentials;
+pub mod git_tokens;
 mod design_pair;
 mod error;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};

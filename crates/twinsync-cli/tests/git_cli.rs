@@ -1,0 +1,162 @@
+//! Git sides through the CLI, against real repositories: `init` with a file:// side,
+//! `status`, `sync` and `undo` as commits, bad URLs refused naming the side, and a
+//! smart-HTTP side with a named credential (right token, wrong token, none).
+
+#[path = "../../twinsync-git/tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{bare_repo, git, is_ancestor, log, show, GitHttp};
+use serde_json::Value;
+
+fn twinsync(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_twinsync"));
+    c.args(args).current_dir(dir).env("TWINSYNC_OWNER", "alice").env_remove("TWINSYNC_STORE_URL");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn ok(out: Output) -> Output {
+    assert!(out.status.success(), "{}", text(&out));
+    out
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+}
+
+#[test]
+fn init_status_sync_and_undo_on_a_file_git_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = bare_repo(tmp.path(), "repo", &[("docs/a.md", "# A\n"), ("src/main.rs", "fn main() {}\n")]);
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("docs")).unwrap();
+    std::fs::write(project.join("docs/b.md"), "# B\n").unwrap();
+    let side = format!("git+file://{}#main:docs", bare.display());
+
+    ok(twinsync(&project, &["init", "docs", &side], &[]));
+    let config = project.join(".twinsync/config.toml");
+    std::fs::write(
+        &config,
+        format!("{}\n[git]\nauthor_email = \"alice@example.com\"\n", std::fs::read_to_string(&config).unwrap()),
+    )
+    .unwrap();
+
+    // status works on it like on any pair: a.md is new on the branch, b.md in the folder.
+    let status = json(&twinsync(&project, &["--json", "status"], &[]));
+    let mut keys: Vec<&str> = status["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    keys.sort();
+    assert_eq!(keys, ["a.md", "b.md"], "{status}");
+
+    let report = json(&ok(twinsync(&project, &["--json", "sync"], &[])));
+    assert_eq!(std::fs::read_to_string(project.join("docs/a.md")).unwrap(), "# A\n");
+    assert_eq!(show(&bare, "docs/b.md").as_deref(), Some("# B\n"));
+    assert_eq!(show(&bare, "src/main.rs").as_deref(), Some("fn main() {}\n"));
+    let commits = log(&bare);
+    assert_eq!(commits.len(), 2, "one commit for the sync: {commits:?}");
+    assert_eq!(commits[0].2, "alice <alice@example.com>");
+    assert_eq!(commits[0].3, "A docs/b.md");
+    assert!(
+        commits[0].1.contains(report["pairs"][0]["report"]["operation_id"].as_str().unwrap()),
+        "{commits:?} {report}"
+    );
+    assert!(project.join(".twinsync/git").read_dir().unwrap().next().is_some(), "the mirror lives in the project");
+    let status = json(&twinsync(&project, &["--json", "status"], &[]));
+    assert_eq!(status["items"].as_array().unwrap().len(), 0, "in sync: {status}");
+
+    // An edit in the folder is one more commit; undo is another, and history only grows.
+    std::fs::write(project.join("docs/a.md"), "# A, edited\n").unwrap();
+    ok(twinsync(&project, &["sync"], &[]));
+    assert_eq!(show(&bare, "docs/a.md").as_deref(), Some("# A, edited\n"));
+    let synced = git(&bare, &["rev-parse", "main"]).trim().to_string();
+    ok(twinsync(&project, &["undo"], &[]));
+    assert_eq!(show(&bare, "docs/a.md").as_deref(), Some("# A\n"));
+    // Undo restores what the operation wrote (the branch); the folder's own edit stays.
+    assert_eq!(std::fs::read_to_string(project.join("docs/a.md")).unwrap(), "# A, edited\n");
+    let undone = git(&bare, &["rev-parse", "main"]).trim().to_string();
+    assert!(is_ancestor(&bare, &synced, &undone));
+    assert_eq!(log(&bare).len(), 4);
+    assert!(log(&bare)[0].1.contains("undo-"), "{:?}", log(&bare)[0]);
+}
+
+#[test]
+fn bad_git_sides_are_refused_naming_the_pair_and_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("docs")).unwrap();
+    let out = twinsync(tmp.path(), &["init", "docs", "git+https://example.com/r.git"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("pair default: right") && text(&out).contains("branch"), "{}", text(&out));
+    assert!(!tmp.path().join(".twinsync").exists(), "nothing is left behind");
+    ok(twinsync(tmp.path(), &["init", "docs", "db"], &[]));
+    let out = twinsync(
+        tmp.path(),
+        &["pair", "add", "web", "docs", "git+https://me:s3cr3t_tok@example.com/r.git#main:docs"],
+        &[],
+    );
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("pair web: right") && t.contains("never goes in the URL") && !t.contains("s3cr3t_tok"), "{t}");
+    let out = twinsync(tmp.path(), &["pair", "add", "web", "git+ftp://example.com/r.git#main", "docs"], &[]);
+    assert!(text(&out).contains("pair web: left") && text(&out).contains("https://"), "{}", text(&out));
+}
+
+#[test]
+fn a_smart_http_side_uses_its_named_credential_and_a_wrong_token_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let bare = bare_repo(&served, "repo", &[("docs/a.md", "# A\n")]);
+    let token = "tok_cli_right_51d2";
+    let server = GitHttp::start(&served, token);
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("docs")).unwrap();
+    std::fs::write(project.join("docs/up.md"), "up\n").unwrap();
+    ok(twinsync(&project, &["init", "docs", "db"], &[]));
+    ok(twinsync(
+        &project,
+        &[
+            "pair",
+            "add",
+            "web",
+            "docs",
+            &format!("git+{}#main:docs", server.url("repo.git")),
+            "--right-credential",
+            "DOCS",
+        ],
+        &[],
+    ));
+    let config = std::fs::read_to_string(project.join(".twinsync/config.toml")).unwrap();
+    assert!(config.contains("right_credential = \"DOCS\""), "{config}");
+
+    // No token in the environment: the error says where it goes.
+    let out = twinsync(&project, &["sync", "--pair", "web"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("TWINSYNC_GIT_TOKEN_DOCS"), "{}", text(&out));
+
+    // A wrong token: a clear 401 that never shows it (or the right one), and nothing written.
+    let wrong = "tok_cli_WRONG_0a0a";
+    let out = twinsync(&project, &["sync", "--pair", "web"], &[("TWINSYNC_GIT_TOKEN_DOCS", wrong)]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("401") && t.contains("credential DOCS"), "{t}");
+    assert!(!t.contains(wrong) && !t.contains(token), "{t}");
+    assert_eq!(log(&bare).len(), 1);
+    assert!(!project.join("docs/a.md").exists());
+
+    let out = ok(twinsync(&project, &["sync", "--pair", "web"], &[("TWINSYNC_GIT_TOKEN_DOCS", token)]));
+    assert!(!text(&out).contains(token));
+    assert_eq!(std::fs::read_to_string(project.join("docs/a.md")).unwrap(), "# A\n");
+    assert_eq!(show(&bare, "docs/up.md").as_deref(), Some("up\n"));
+    assert_eq!(log(&bare)[0].2.split(' ').next(), Some("alice"));
+    let status =
+        json(&twinsync(&project, &["--json", "status", "--pair", "web"], &[("TWINSYNC_GIT_TOKEN_DOCS", token)]));
+    assert_eq!(status["items"].as_array().unwrap().len(), 0, "{status}");
+}
