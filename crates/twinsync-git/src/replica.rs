@@ -82,8 +82,9 @@ pub struct GitReplica {
 
 /// Why a push did not land.
 enum PushError {
-    /// The remote branch is no longer where we built on.
-    Moved,
+    /// The remote refused the update as not a fast-forward: its branch is probably no
+    /// longer where we built on (what it said, for when it is).
+    Moved(String),
     /// Anything else, already a replica error.
     Other(ReplicaError),
 }
@@ -380,17 +381,17 @@ impl GitReplica {
         drop(remote);
         let _ = self.repo.find_reference(&pending).and_then(|mut r| r.delete());
         match pushed {
-            Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushError::Moved),
+            Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushError::Moved(e.message().to_string())),
             Err(e) => {
                 let auth = refused.take();
                 if auth.is_none() && is_rejection(e.message()) {
-                    return Err(PushError::Moved);
+                    return Err(PushError::Moved(e.message().to_string()));
                 }
                 Err(PushError::Other(self.network_error("push to", &e, auth)))
             }
             Ok(()) => match rejected.take() {
                 None => Ok(()),
-                Some(s) if is_rejection(&s) => Err(PushError::Moved),
+                Some(s) if is_rejection(&s) => Err(PushError::Moved(s)),
                 Some(s) => Err(PushError::Other(self.unavailable(format!(
                     "push to {}: the remote refused {}: {s}",
                     redact_url(&self.spec.url),
@@ -415,8 +416,17 @@ impl GitReplica {
                     return Ok(());
                 }
                 Err(PushError::Other(e)) => return Err(e),
-                Err(PushError::Moved) => {
+                Err(PushError::Moved(said)) => {
                     self.fetch()?;
+                    if self.head == parent {
+                        // Refused although the branch did not move (a hook, a protected
+                        // branch): say what the remote said rather than retry.
+                        return Err(self.unavailable(format!(
+                            "push to {}: the remote refused {}: {said}; nothing was pushed",
+                            redact_url(&self.spec.url),
+                            self.spec.branch
+                        )));
+                    }
                     let mut changed = Vec::new();
                     for key in self.staged.keys() {
                         if self.entry_at(scanned, key)? != self.entry_at(self.head, key)? {

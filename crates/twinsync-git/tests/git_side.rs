@@ -262,4 +262,22 @@ fn over_smart_http_a_token_syncs_and_a_wrong_one_is_a_401_that_names_no_token_an
     assert_eq!(std::fs::read_to_string(local.join("a.md")).unwrap(), "a\n");
     assert_eq!(show(&bare, "docs/up.md").as_deref(), Some("up\n"));
     assert!(log(&bare)[0].1.contains(&report.operation_id));
+
+    // A branch the server protects (a pre-receive hook refuses): the item fails with
+    // what the server said, once, without being mistaken for a moved branch.
+    let hook = bare.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'main is protected' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(local.join("up.md"), "up, edited\n").unwrap();
+    clock.advance(120_000);
+    let report = {
+        let (mut left, mut right) = (folder(&local), open_git(&spec, &cache, Some(token)).unwrap());
+        Engine::new(&mut store, &clock, config()).sync(&mut left, &mut right, &SyncOptions::default()).unwrap()
+    };
+    let item = report.items.iter().find(|i| i.key == key("up.md")).unwrap();
+    assert_eq!(item.outcome, Outcome::Failed, "{report:?}");
+    let error = item.error.as_deref().unwrap();
+    assert!(error.contains("refused") && !error.contains("moved"), "{error}");
+    assert!(!error.contains(token), "{error}");
+    assert_eq!(show(&bare, "docs/up.md").as_deref(), Some("up\n"));
 }
