@@ -160,3 +160,79 @@ fn a_smart_http_side_uses_its_named_credential_and_a_wrong_token_writes_nothing(
         json(&twinsync(&project, &["--json", "status", "--pair", "web"], &[("TWINSYNC_GIT_TOKEN_DOCS", token)]));
     assert_eq!(status["items"].as_array().unwrap().len(), 0, "{status}");
 }
+
+/// SIGKILL at spread-out points of syncs that push to a file:// branch, with new edits
+/// in the folder and upstream between runs: every run's remote head descends from the
+/// last (history only grows), and a final sync leaves both sides equal with no edit lost.
+#[test]
+fn a_sync_killed_at_any_point_loses_nothing_on_either_side() {
+    const FILES: usize = 150;
+    const KILLS: usize = 12;
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = bare_repo(tmp.path(), "repo", &[("README.md", "repo\n")]);
+    let project = tmp.path().join("project");
+    let body = |i: usize, g: usize| format!("# file {i}, generation {g}\n{}", "text\n".repeat(40));
+    for i in 0..FILES {
+        let p = project.join(format!("docs/d{}/f{i:03}.md", i % 7));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body(i, 0)).unwrap();
+    }
+    ok(twinsync(&project, &["init", "docs", &format!("git+file://{}#main:docs", bare.display())], &[]));
+    // One round run to the end gives the time a round takes; the kills spread over it.
+    ok(twinsync(&project, &["sync"], &[]));
+    std::fs::write(project.join("docs/d0/f000.md"), body(0, 0) + "timed\n").unwrap();
+    let started = std::time::Instant::now();
+    ok(twinsync(&project, &["sync"], &[]));
+    let round_ms = started.elapsed().as_millis() as u64;
+    std::fs::write(project.join("docs/d0/f000.md"), body(0, 0)).unwrap();
+    let mut last_head = git(&bare, &["rev-parse", "main"]).trim().to_string();
+    let mut expected: Vec<usize> = vec![0; FILES];
+    let mut upstream: Vec<String> = Vec::new();
+    for round in 0..KILLS {
+        // New work each round: the folder edits some files, someone else pushes a note.
+        for i in (round..FILES).step_by(11) {
+            expected[i] = round + 1;
+            std::fs::write(project.join(format!("docs/d{}/f{i:03}.md", i % 7)), body(i, round + 1)).unwrap();
+        }
+        let note = format!("docs/upstream/n{round}.md");
+        common::push_from_clone(&bare, &tmp.path().join("other"), &[(&note, Some("from upstream\n"))], "upstream note");
+        upstream.push(note);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_twinsync"))
+            .arg("sync")
+            .current_dir(&project)
+            .env("TWINSYNC_OWNER", "alice")
+            .env_remove("TWINSYNC_STORE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // From the start of the process to past the end of a round, in even steps.
+        std::thread::sleep(std::time::Duration::from_millis(round_ms * 6 * round as u64 / (5 * KILLS as u64)));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let head = git(&bare, &["rev-parse", "main"]).trim().to_string();
+        assert!(is_ancestor(&bare, &last_head, &head), "round {round}: the branch only grows");
+        last_head = head;
+    }
+    // A run to the end heals whatever the kills left, then everything is in step.
+    let out = twinsync(&project, &["sync"], &[]);
+    let out2 = twinsync(&project, &["--json", "status"], &[]);
+    let status = json(&out2);
+    assert_eq!(status["items"].as_array().unwrap().len(), 0, "{}\n{status}", text(&out));
+    git(&bare, &["fsck", "--no-progress"]);
+    for (i, g) in expected.iter().enumerate() {
+        let rel = format!("docs/d{}/f{i:03}.md", i % 7);
+        assert_eq!(show(&bare, &rel), Some(body(i, *g)), "{rel} on the branch");
+        assert_eq!(std::fs::read_to_string(project.join(&rel)).unwrap(), body(i, *g), "{rel} in the folder");
+    }
+    for note in &upstream {
+        assert_eq!(
+            std::fs::read_to_string(project.join(note)).unwrap(),
+            "from upstream\n",
+            "{note}: no upstream commit lost"
+        );
+        assert_eq!(show(&bare, note).as_deref(), Some("from upstream\n"));
+    }
+    let subjects: Vec<String> = log(&bare).into_iter().map(|c| c.1).collect();
+    assert_eq!(subjects.iter().filter(|s| *s == "upstream note").count(), KILLS, "{subjects:?}");
+}

@@ -100,11 +100,8 @@ impl GitReplica {
         let unavailable = |reason: String| ReplicaError::Unavailable { name: name.clone(), reason };
         std::fs::create_dir_all(&opts.cache_dir)
             .map_err(|e| unavailable(format!("cannot create {}: {e}", opts.cache_dir.display())))?;
-        let repo = match Repository::open_bare(&mirror) {
-            Ok(r) => r,
-            Err(_) => Repository::init_bare(&mirror)
-                .map_err(|e| unavailable(format!("cannot create the mirror {}: {}", mirror.display(), e.message())))?,
-        };
+        let repo = open_or_create_mirror(&mirror)
+            .map_err(|e| unavailable(format!("cannot create the mirror {}: {e}", mirror.display())))?;
         let ignore = if opts.ignore.is_empty() {
             None
         } else {
@@ -199,18 +196,20 @@ impl GitReplica {
     }
 
     /// Fetches the branch into the mirror and moves `head` to it.
+    ///
+    /// The fetch writes objects only (no FETCH_HEAD, no ref): a process killed mid-fetch
+    /// leaves no lock file behind to refuse the next one. The tracking ref, set after,
+    /// only tells the next fetch what the mirror has already.
     fn fetch(&mut self) -> Result<(), ReplicaError> {
         let refused = Cell::new(None);
-        let tracking = self.tracking_ref();
         let listed = {
             let mut remote = self
                 .repo
                 .remote_anonymous(&self.spec.url)
                 .map_err(|e| self.unavailable(format!("{}: {}", redact_url(&self.spec.url), e.message())))?;
             let mut fo = FetchOptions::new();
-            fo.remote_callbacks(self.callbacks(&refused)).download_tags(AutotagOption::None);
-            // Forced on our own tracking ref only: the mirror follows the remote as it is.
-            let refspec = format!("+{}:{tracking}", self.spec.remote_ref());
+            fo.remote_callbacks(self.callbacks(&refused)).download_tags(AutotagOption::None).update_fetchhead(false);
+            let refspec = self.spec.remote_ref();
             remote
                 .fetch(&[&refspec], Some(&mut fo), None)
                 .map_err(|e| self.network_error("fetch from", &e, refused.take()))?;
@@ -218,17 +217,35 @@ impl GitReplica {
             heads.iter().find(|h| h.name() == self.spec.remote_ref()).map(|h| h.oid())
         };
         self.head = listed;
-        match listed {
-            Some(oid) => {
-                self.repo.reference(&tracking, oid, true, "twinsync: fetch").map_err(|e| self.git_err(&e))?;
+        if let Some(oid) = listed {
+            if self.repo.find_commit(oid).is_err() {
+                return Err(self.unavailable(format!(
+                    "fetch from {}: the head of {} ({oid}) did not arrive",
+                    redact_url(&self.spec.url),
+                    self.spec.branch
+                )));
             }
-            None => {
-                if let Ok(mut r) = self.repo.find_reference(&tracking) {
-                    let _ = r.delete();
-                }
-            }
+            self.remember_head(oid);
         }
         Ok(())
+    }
+
+    /// Points the tracking ref at `oid`. It is a hint for the next fetch's negotiation,
+    /// never read as the truth (`head` is), so failing to set it (a lock left by a killed
+    /// process) costs a larger fetch, not a sync; a lock that old is cleared.
+    fn remember_head(&self, oid: Oid) {
+        let tracking = self.tracking_ref();
+        if self.repo.reference(&tracking, oid, true, "twinsync: fetch").is_err() {
+            let lock = self.repo.path().join(format!("{tracking}.lock"));
+            let stale = std::fs::metadata(&lock)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_LOCK);
+            if stale {
+                let _ = std::fs::remove_file(&lock);
+            }
+        }
     }
 
     fn git_err(&self, e: &git2::Error) -> ReplicaError {
@@ -357,7 +374,10 @@ impl GitReplica {
     /// Pushes `commit` to the branch, never forced: the remote takes it only as a
     /// fast-forward of what it holds, which is our compare-and-swap on the ref.
     fn push(&self, commit: Oid) -> Result<(), PushError> {
-        let pending = format!("refs/twinsync/push/{}", self.spec.branch);
+        // A ref of this push alone (libgit2 pushes from a ref): no two processes, and no
+        // killed one, ever hold its lock.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let pending = format!("refs/twinsync/push/{}-{}-{nanos}", self.spec.branch, std::process::id());
         self.repo
             .reference(&pending, commit, true, "twinsync: push")
             .map_err(|e| PushError::Other(self.git_err(&e)))?;
@@ -411,8 +431,7 @@ impl GitReplica {
             match self.push(commit) {
                 Ok(()) => {
                     self.head = Some(commit);
-                    let tracking = self.tracking_ref();
-                    self.repo.reference(&tracking, commit, true, "twinsync: pushed").map_err(|e| self.git_err(&e))?;
+                    self.remember_head(commit);
                     return Ok(());
                 }
                 Err(PushError::Other(e)) => return Err(e),
@@ -479,6 +498,43 @@ fn is_rejection(message: &str) -> bool {
     ["non-fast-forward", "fast forward", "fast-forward", "fetch first", "stale info", "failed to update ref"]
         .iter()
         .any(|s| m.contains(s))
+}
+
+/// How old a lock file on our tracking ref must be to be taken as left by a killed
+/// process (a live one holds it for microseconds).
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Opens the bare mirror at `dir`, creating it whole or not at all: it is made under a
+/// temporary name and renamed into place, so a process killed while creating it leaves
+/// no half-made repository (with its `config.lock`) that no later run could open.
+fn open_or_create_mirror(dir: &Path) -> Result<Repository, String> {
+    if let Ok(r) = Repository::open_bare(dir) {
+        return Ok(r);
+    }
+    let parent = dir.parent().ok_or("no parent folder")?;
+    let name = dir.file_name().and_then(|n| n.to_str()).ok_or("bad mirror name")?;
+    // Leftovers of creations killed long ago go first.
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for e in entries.flatten() {
+            let old = e.file_name().to_str().is_some_and(|n| n.starts_with(&format!("{name}.tmp-")))
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|a| a > STALE_LOCK);
+            if old {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let tmp = parent.join(format!("{name}.tmp-{}-{nanos}", std::process::id()));
+    Repository::init_bare(&tmp).map_err(|e| e.message().to_string())?;
+    if std::fs::rename(&tmp, dir).is_err() {
+        // Another process made it first (or a broken one is in the way, reported below).
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    Repository::open_bare(dir).map_err(|e| e.message().to_string())
 }
 
 /// Where the mirror of `url` lives: a folder named by a digest of the URL, so two
