@@ -102,6 +102,7 @@ impl GitReplica {
             .map_err(|e| unavailable(format!("cannot create {}: {e}", opts.cache_dir.display())))?;
         let repo = open_or_create_mirror(&mirror)
             .map_err(|e| unavailable(format!("cannot create the mirror {}: {e}", mirror.display())))?;
+        clear_stale_scratch_refs(&repo);
         let ignore = if opts.ignore.is_empty() {
             None
         } else {
@@ -197,34 +198,37 @@ impl GitReplica {
 
     /// Fetches the branch into the mirror and moves `head` to it.
     ///
-    /// The fetch writes objects only (no FETCH_HEAD, no ref): a process killed mid-fetch
-    /// leaves no lock file behind to refuse the next one. The tracking ref, set after,
-    /// only tells the next fetch what the mirror has already.
+    /// The branch lands on a ref of this fetch alone, read and deleted at once: no
+    /// FETCH_HEAD and no shared ref is written under a lock, so a process killed
+    /// mid-fetch leaves nothing that refuses the next one. (Reading the remote's
+    /// advertisement instead is unsound in git2 0.20 when it is empty: an empty
+    /// repository.)
     fn fetch(&mut self) -> Result<(), ReplicaError> {
         let refused = Cell::new(None);
-        let listed = {
+        let scratch = format!("refs/twinsync/fetch/{}", unique_suffix());
+        {
             let mut remote = self
                 .repo
                 .remote_anonymous(&self.spec.url)
                 .map_err(|e| self.unavailable(format!("{}: {}", redact_url(&self.spec.url), e.message())))?;
             let mut fo = FetchOptions::new();
             fo.remote_callbacks(self.callbacks(&refused)).download_tags(AutotagOption::None).update_fetchhead(false);
-            let refspec = self.spec.remote_ref();
+            // Forced: the mirror follows the remote as it is, even after a force-push there.
+            let refspec = format!("+{}:{scratch}", self.spec.remote_ref());
             remote
                 .fetch(&[&refspec], Some(&mut fo), None)
                 .map_err(|e| self.network_error("fetch from", &e, refused.take()))?;
-            let heads = remote.list().map_err(|e| self.unavailable(e.message().to_string()))?;
-            heads.iter().find(|h| h.name() == self.spec.remote_ref()).map(|h| h.oid())
-        };
-        self.head = listed;
-        if let Some(oid) = listed {
-            if self.repo.find_commit(oid).is_err() {
-                return Err(self.unavailable(format!(
-                    "fetch from {}: the head of {} ({oid}) did not arrive",
-                    redact_url(&self.spec.url),
-                    self.spec.branch
-                )));
+        }
+        // No ref: the branch does not exist upstream (yet): the first flush creates it.
+        self.head = match self.repo.find_reference(&scratch) {
+            Ok(mut r) => {
+                let oid = r.target();
+                let _ = r.delete();
+                oid
             }
+            Err(_) => None,
+        };
+        if let Some(oid) = self.head {
             self.remember_head(oid);
         }
         Ok(())
@@ -376,8 +380,7 @@ impl GitReplica {
     fn push(&self, commit: Oid) -> Result<(), PushError> {
         // A ref of this push alone (libgit2 pushes from a ref): no two processes, and no
         // killed one, ever hold its lock.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let pending = format!("refs/twinsync/push/{}-{}-{nanos}", self.spec.branch, std::process::id());
+        let pending = format!("refs/twinsync/push/{}", unique_suffix());
         self.repo
             .reference(&pending, commit, true, "twinsync: push")
             .map_err(|e| PushError::Other(self.git_err(&e)))?;
@@ -498,6 +501,34 @@ fn is_rejection(message: &str) -> bool {
     ["non-fast-forward", "fast forward", "fast-forward", "fetch first", "stale info", "failed to update ref"]
         .iter()
         .any(|s| m.contains(s))
+}
+
+/// A name part no other fetch or push, in this process or another, uses: pid and time.
+fn unique_suffix() -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{nanos}-{seq}", std::process::id())
+}
+
+/// Deletes the per-fetch and per-push refs that killed processes left, once they are
+/// old enough that no live process can still be using them.
+fn clear_stale_scratch_refs(repo: &Repository) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let Ok(refs) = repo.references_glob("refs/twinsync/[fp]*/*") else { return };
+    let stale: Vec<String> = refs
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .filter(|name| {
+            let born = name.rsplit('/').next().and_then(|n| n.split('-').nth(1)).and_then(|t| t.parse::<u128>().ok());
+            born.is_some_and(|t| now.saturating_sub(t) > STALE_LOCK.as_nanos())
+        })
+        .collect();
+    for name in stale {
+        if let Ok(mut r) = repo.find_reference(&name) {
+            let _ = r.delete();
+        }
+    }
 }
 
 /// How old a lock file on our tracking ref must be to be taken as left by a killed

@@ -281,3 +281,24 @@ fn over_smart_http_a_token_syncs_and_a_wrong_one_is_a_401_that_names_no_token_an
     assert!(!error.contains(token), "{error}");
     assert_eq!(show(&bare, "docs/up.md").as_deref(), Some("up\n"));
 }
+
+#[test]
+fn an_empty_repository_gets_its_branch_from_the_first_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = tmp.path().join("empty.git");
+    git(tmp.path(), &["init", "--quiet", "--bare", "--initial-branch=main", bare.to_str().unwrap()]);
+    let local = tmp.path().join("local");
+    std::fs::create_dir_all(local.join("guides")).unwrap();
+    std::fs::write(local.join("guides/start.md"), "start\n").unwrap();
+    let spec = format!("git+file://{}#main:handbook/docs", bare.display());
+    let cache = tmp.path().join("cache");
+    let mut store = MemoryStore::new();
+    let clock = ManualClock::new(Timestamp::from_millis(1_700_000_000_000));
+    let (mut left, mut right) = (folder(&local), open_git(&spec, &cache, None).unwrap());
+    assert!(right.scan().unwrap().is_empty(), "no branch yet: no items");
+    let report =
+        Engine::new(&mut store, &clock, config()).sync(&mut left, &mut right, &SyncOptions::default()).unwrap();
+    assert_eq!(report.status, OperationStatus::Completed, "{report:?}");
+    assert_eq!(show(&bare, "handbook/docs/guides/start.md").as_deref(), Some("start\n"));
+    assert_eq!(git(&bare, &["rev-list", "--count", "main"]).trim(), "1", "a root commit");
+}
