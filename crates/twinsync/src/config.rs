@@ -690,6 +690,32 @@ mod tests {
     }
 
     #[test]
+    fn git_sides_and_their_credentials_round_trip_and_bad_ones_name_the_side() {
+        let path = scratch("git");
+        let mut c = Config::new("docs", "git+https://example.com/o/r.git#main:docs");
+        c.pairs.get_mut(DEFAULT_PAIR).unwrap().right_credential = Some("DOCS".into());
+        c.git.author_email = Some("bot@example.com".into());
+        c.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("right_credential = \"DOCS\"") && text.contains("[git]"), "{text}");
+        assert_eq!(Config::load(&path).unwrap(), c);
+        assert_eq!(Config::replica_path(Path::new("/p"), "git+file:///r.git#main"), None, "a git side is no folder");
+
+        let bad = |toml: &str| {
+            std::fs::write(&path, toml).unwrap();
+            Config::load(&path).unwrap_err().to_string()
+        };
+        let e = bad("[pairs.a]\nleft = \"docs\"\nright = \"git+https://example.com/r.git\"\n");
+        assert!(e.contains("pair a: right") && e.contains("branch"), "{e}");
+        let e = bad("[pairs.a]\nleft = \"docs\"\nright = \"db\"\nright_credential = \"X\"\n");
+        assert!(e.contains("pair a: right") && e.contains("for a git side"), "{e}");
+        let e = bad("[pairs.a]\nleft = \"git+file:///r.git#main\"\nright = \"db\"\nleft_credential = \"a b\"\n");
+        assert!(e.contains("pair a: left") && e.contains("letters, digits"), "{e}");
+        let e = bad("[pairs.a]\nkind = \"design\"\nleft = \"git+file:///r.git#main\"\nright = \"d.json\"\n");
+        assert!(e.contains("folders pair"), "{e}");
+    }
+
+    #[test]
     fn pair_names_are_plain() {
         for ok in ["default", "docs", "ui-kit_2", "v1.2"] {
             assert!(check_pair_name(ok).is_ok(), "{ok}");
