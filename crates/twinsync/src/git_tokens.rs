@@ -3,9 +3,11 @@
 //!
 //! Interim source: the environment variable `TWINSYNC_GIT_TOKEN_<NAME>` (the name
 //! uppercased, other characters than letters and digits as `_`). The encrypted
-//! credential store replaces [`EnvTokens`] behind the same [`TokenSource`] trait; callers
-//! ask only through it, so nothing else changes then. A token travels as a
-//! [`Secret`] and is never in the config, a log, an error or a printed URL.
+//! credential store replaces [`EnvTokens`] behind the same [`TokenSource`] trait (its
+//! `Project::credential_secret(name)` answers exactly this question); the one caller,
+//! `Project::open_git_side`, asks only through the trait, so nothing else changes
+//! then. A token travels as a [`Secret`] and is never in the config, a log, an error
+//! or a printed URL.
 
 use twinsync_core::secret::Secret;
 
