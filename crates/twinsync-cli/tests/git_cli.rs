@@ -236,3 +236,49 @@ fn a_sync_killed_at_any_point_loses_nothing_on_either_side() {
     let subjects: Vec<String> = log(&bare).into_iter().map(|c| c.1).collect();
     assert_eq!(subjects.iter().filter(|s| *s == "upstream note").count(), KILLS, "{subjects:?}");
 }
+
+/// The token kept encrypted in the project's store (`twinsync credentials`), as the
+/// platform keeps a project's personal access token: used without any environment
+/// variable, and a rotated-in wrong value is a 401 that no output or log line shows.
+#[test]
+fn a_token_from_the_credential_store_reaches_only_the_repository_and_never_the_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let bare = bare_repo(&served, "repo", &[("docs/a.md", "# A\n")]);
+    let token = "tok_store_right_9e41";
+    let wrong = "tok_store_WRONG_13f0";
+    let server = GitHttp::start(&served, token);
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("docs")).unwrap();
+    // A key of the test's own, never the user's key file.
+    let env: &[(&str, &str)] = &[
+        ("TWINSYNC_MASTER_KEY", "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="),
+        ("XDG_CONFIG_HOME", tmp.path().to_str().unwrap()),
+        ("GOOD", token),
+        ("BAD", wrong),
+        ("TWINSYNC_LOG", "trace"),
+    ];
+    let side = format!("git+{}#main:docs", server.url("repo.git"));
+    ok(twinsync(&project, &["init", "docs", &side, "--right-credential", "docs-pat"], env));
+    ok(twinsync(
+        &project,
+        &["credentials", "add", "docs-pat", "--provider", "documentation", "--secret-env", "GOOD"],
+        env,
+    ));
+
+    let out = ok(twinsync(&project, &["sync"], env));
+    assert!(!text(&out).contains(token), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(project.join("docs/a.md")).unwrap(), "# A\n");
+
+    ok(twinsync(&project, &["credentials", "rotate", "docs-pat", "--secret-env", "BAD"], env));
+    std::fs::write(project.join("docs/b.md"), "# B\n").unwrap();
+    let out = twinsync(&project, &["sync"], env);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("401") && t.contains("credential docs-pat"), "{t}");
+    assert!(!t.contains(wrong) && !t.contains(token), "{t}");
+    assert_eq!(show(&bare, "docs/b.md"), None, "nothing written");
+    let config = std::fs::read_to_string(project.join(".twinsync/config.toml")).unwrap();
+    assert!(!config.contains(token) && !config.contains(wrong) && config.contains("docs-pat"), "{config}");
+}

@@ -477,8 +477,8 @@ impl PairConfig {
                 if !Config::git_side(spec) {
                     return Err(at(format!("{side}_credential is for a git side")));
                 }
-                if c.is_empty() || !c.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
-                    return Err(at(format!("{side}_credential {c:?}: use letters, digits, '-' or '_'")));
+                if c.is_empty() || !c.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+                    return Err(at(format!("{side}_credential {c:?}: use letters, digits, '.', '-' or '_'")));
                 }
             }
         }

@@ -1,17 +1,19 @@
 //! Where a side's token comes from: the seam between a pair naming a credential
 //! (`left_credential = "DOCS"`) and the token sent to its repository.
 //!
-//! Interim source: the environment variable `TWINSYNC_GIT_TOKEN_<NAME>` (the name
-//! uppercased, other characters than letters and digits as `_`). The encrypted
-//! credential store replaces [`EnvTokens`] behind the same [`TokenSource`] trait (its
-//! `Project::credential_secret(name)` answers exactly this question); the one caller,
-//! `Project::open_git_side`, asks only through the trait, so nothing else changes
-//! then. A token travels as a [`Secret`] and is never in the config, a log, an error
-//! or a printed URL.
+//! The project answers through [`TokenSource`]: first the encrypted credential store
+//! (`twinsync credentials add DOCS --provider documentation --secret-env VAR`, read with
+//! `Project::credential_secret`, which refuses revoked and expired credentials), then,
+//! for a name the store does not hold, the environment variable
+//! `TWINSYNC_GIT_TOKEN_<NAME>` ([`EnvTokens`]: the name uppercased, other characters
+//! than letters and digits as `_`), kept for hosts that inject secrets as variables
+//! (CI). A token travels as a [`Secret`] and is never in the config, a log, an error or
+//! a printed URL.
 
 use twinsync_core::secret::Secret;
 
 use crate::error::{Error, Result};
+use crate::project::Project;
 
 /// The prefix of the environment variable holding a named credential's token.
 pub const TOKEN_ENV_PREFIX: &str = "TWINSYNC_GIT_TOKEN_";
@@ -44,6 +46,16 @@ impl TokenSource for EnvTokens {
             Err(std::env::VarError::NotUnicode(_)) => {
                 Err(Error::Core(twinsync_core::Error::InvalidInput(format!("{var} is not valid UTF-8"))))
             }
+        }
+    }
+}
+
+impl TokenSource for Project {
+    fn token_for(&self, name: &str) -> Result<Option<Secret>> {
+        match self.credential_secret(name) {
+            Ok(token) => Ok(Some(token)),
+            Err(Error::NoCredential { .. }) => EnvTokens.token_for(name),
+            Err(e) => Err(e),
         }
     }
 }

@@ -486,7 +486,8 @@ impl Project {
     }
 
     /// Opens the git side `spec` of pair `pair`: its mirror under `.twinsync/git`, the
-    /// token of its named credential (through [`crate::git_tokens`]), the actor as
+    /// token of its named credential (the credential store, else the environment: see
+    /// [`crate::git_tokens`]), the actor as
     /// commit author with `[git] author_email`.
     fn open_git_side(
         &self,
@@ -496,16 +497,17 @@ impl Project {
         rules: twinsync_core::HashRules,
         ignore: &[String],
     ) -> Result<AnyReplica> {
-        use crate::git_tokens::{EnvTokens, TokenSource};
+        use crate::git_tokens::TokenSource;
         let config_path = self.dir.join(config::DIR).join(config::CONFIG_FILE);
         let parsed = twinsync_git::GitSpec::parse(spec)
             .map_err(|e| Error::Config { path: config_path.clone(), message: format!("pair {pair}: {e}") })?;
         let token = match credential {
             None => None,
-            Some(c) => Some(EnvTokens.token_for(c)?.ok_or_else(|| Error::Config {
+            Some(c) => Some(self.token_for(c)?.ok_or_else(|| Error::Config {
                 path: config_path.clone(),
                 message: format!(
-                    "pair {pair}: credential {c} of {parsed} has no token; set {}",
+                    "pair {pair}: credential {c} of {parsed} has no token; add it with `twinsync credentials add {c} \
+                     --provider documentation --secret-env VAR` (or set {})",
                     crate::git_tokens::EnvTokens::variable(c)
                 ),
             })?),
