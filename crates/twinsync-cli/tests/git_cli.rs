@@ -282,3 +282,58 @@ fn a_token_from_the_credential_store_reaches_only_the_repository_and_never_the_o
     let config = std::fs::read_to_string(project.join(".twinsync/config.toml")).unwrap();
     assert!(!config.contains(token) && !config.contains(wrong) && config.contains("docs-pat"), "{config}");
 }
+
+/// Another clone pushes between our scan and our push (from the server's pre-receive
+/// hook, so it lands while our push is in flight): `twinsync sync` fetches, runs again
+/// against the new head in the same command, pushes what it can on top of theirs, and
+/// reports the item both sides changed as a conflict. Their commit is never lost or
+/// overwritten.
+#[test]
+fn a_push_racing_ours_is_kept_and_the_item_both_changed_is_a_conflict_in_the_same_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let bare = bare_repo(&served, "repo", &[("docs/a.md", "a\n"), ("docs/b.md", "b\n")]);
+    let token = "tok_race_77aa";
+    let server = GitHttp::start(&served, token);
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("docs")).unwrap();
+    let env: &[(&str, &str)] = &[("TWINSYNC_GIT_TOKEN_DOCS", token)];
+    let side = format!("git+{}#main:docs", server.url("repo.git"));
+    ok(twinsync(&project, &["init", "docs", &side, "--right-credential", "DOCS"], env));
+    ok(twinsync(&project, &["sync"], env));
+
+    // Their commit, ready to push; the hook pushes it once, while our push is in flight.
+    let other = tmp.path().join("other");
+    git(tmp.path(), &["clone", "--quiet", "--branch", "main", bare.to_str().unwrap(), other.to_str().unwrap()]);
+    std::fs::write(other.join("docs/a.md"), "a, upstream\n").unwrap();
+    git(&other, &["commit", "--quiet", "-am", "theirs: a"]);
+    let hook = bare.join("hooks/pre-receive");
+    let marker = tmp.path().join("raced");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ncat >/dev/null\nif [ ! -e '{m}' ]; then\n  touch '{m}'\n  for v in $(env | sed -n 's/^\\(GIT_[A-Za-z_]*\\)=.*/\\1/p'); do unset \"$v\"; done\n  (cd '{o}' && git push --quiet origin main) >&2\nfi\nexit 0\n",
+            m = marker.display(),
+            o = other.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    std::fs::write(project.join("docs/a.md"), "a, local\n").unwrap();
+    std::fs::write(project.join("docs/c.md"), "c\n").unwrap();
+    let out = twinsync(&project, &["--json", "sync"], env);
+    assert!(marker.exists(), "the race happened");
+    let report = json(&out);
+    let items = report["pairs"][0]["report"]["items"].as_array().unwrap().clone();
+    let outcome = |k: &str| items.iter().find(|i| i["key"] == k).map(|i| i["outcome"].as_str().unwrap().to_string());
+    assert_eq!(outcome("a.md").as_deref(), Some("conflict"), "{report}");
+    assert_eq!(outcome("c.md").as_deref(), Some("applied"), "{report}");
+    assert_eq!(out.status.code(), Some(1), "conflicts exit 1: {}", text(&out));
+    assert_eq!(show(&bare, "docs/a.md").as_deref(), Some("a, upstream\n"), "theirs is never overwritten");
+    assert_eq!(show(&bare, "docs/c.md").as_deref(), Some("c\n"));
+    assert_eq!(std::fs::read_to_string(project.join("docs/a.md")).unwrap(), "a, local\n");
+    let subjects: Vec<String> = log(&bare).into_iter().map(|c| c.1).collect();
+    assert!(subjects[0].starts_with("twinsync: operation") && subjects[1] == "theirs: a", "{subjects:?}");
+}

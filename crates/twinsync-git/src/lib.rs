@@ -30,7 +30,7 @@
 mod replica;
 pub mod spec;
 
-pub use replica::{mirror_dir, GitOptions, GitReplica};
+pub use replica::{mirror_dir, GitOptions, GitReplica, REMOTE_MOVED};
 pub use spec::{redact_url, GitSpec, SpecError};
 
 /// The email commits are authored with when the project sets no `[git] author_email`:

@@ -22,6 +22,10 @@ use crate::spec::{host_of, redact_url, GitSpec};
 /// `oauth2`) takes it from the URL, `https://oauth2@host/...`.
 const TOKEN_USER: &str = "x-access-token";
 
+/// What the error of a flush says when the branch moved under it and changed one of its
+/// items: the facade runs the sync once more against the new head when it sees it.
+pub const REMOTE_MOVED: &str = "moved on the remote since the scan";
+
 /// How many times a flush rebuilds its commit on a remote head that moved without
 /// touching its items, before it gives up and leaves the items to the next sync.
 const PUSH_ATTEMPTS: usize = 3;
@@ -459,8 +463,8 @@ impl GitReplica {
                         return Err(ReplicaError::Io {
                             key: self.opts.name.clone(),
                             message: format!(
-                                "branch {} moved on the remote since the scan and changed {}; nothing was pushed \
-                                 and nothing overwritten: the next sync compares with the new head",
+                                "branch {} {REMOTE_MOVED} and changed {}; nothing was pushed and nothing \
+                                 overwritten: the next sync compares with the new head",
                                 self.spec.branch,
                                 changed.join(", ")
                             ),
@@ -498,9 +502,18 @@ enum AuthProblem {
 /// True for a server's "not a fast-forward" refusal, in the words git servers use.
 fn is_rejection(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    ["non-fast-forward", "fast forward", "fast-forward", "fetch first", "stale info", "failed to update ref"]
-        .iter()
-        .any(|s| m.contains(s))
+    [
+        "non-fast-forward",
+        "fast forward",
+        "fast-forward",
+        "fetch first",
+        "stale info",
+        "failed to update ref",
+        "failed to lock",
+        "cannot lock ref",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
 }
 
 /// A name part no other fetch or push, in this process or another, uses: pid and time.

@@ -630,7 +630,20 @@ impl Project {
         let result = self.writing(name, &what, |p| match pair.kind {
             PairKind::Folders | PairKind::Design => {
                 let opts = p.sync_options(&pair, req);
-                p.with_engine(name, |e, l, r| e.sync(l, r, &opts))
+                let report = p.with_engine(name, |e, l, r| e.sync(l, r, &opts))?;
+                // A git side whose branch moved under the push and changed some of its
+                // items failed them with nothing written and no base recorded: one more
+                // run, from a fresh fetch, applies what it can and reports what both
+                // sides changed as conflicts (never overwritten). The first run stays in
+                // history.
+                let moved = report.items.iter().any(|i| {
+                    i.outcome == twinsync_core::Outcome::Failed
+                        && i.error.as_deref().is_some_and(|e| e.contains(twinsync_git::REMOTE_MOVED))
+                });
+                if moved {
+                    return p.with_engine(name, |e, l, r| e.sync(l, r, &opts));
+                }
+                Ok(report)
             }
             PairKind::Openspec => {
                 let opts = p.sync_options(&pair, req);
