@@ -18,7 +18,7 @@ pub struct PairCmd {
 
 #[derive(clap::Subcommand, Debug)]
 enum PairCommand {
-    /// Add a pair. folders: LEFT and RIGHT are folders or `db`; openspec: LEFT holds
+    /// Add a pair. folders: LEFT and RIGHT are folders, `db` or `git+URL#BRANCH[:PATH]`; openspec: LEFT holds
     /// `openspec/`, RIGHT is `db`; design: LEFT code files, RIGHT design files
     /// (comma-separated).
     Add(AddArgs),
@@ -51,6 +51,12 @@ struct AddArgs {
     /// Extra ignore globs for folder sides.
     #[arg(long = "ignore", value_name = "GLOB")]
     ignore: Vec<String>,
+    /// The credential (token) a git left side uses, by name: never the token itself.
+    #[arg(long, value_name = "NAME")]
+    left_credential: Option<String>,
+    /// The credential a git right side uses, by name.
+    #[arg(long, value_name = "NAME")]
+    right_credential: Option<String>,
 }
 
 /// `twinsync pair add|list|remove`.
@@ -69,6 +75,8 @@ pub fn pair(a: PairCmd, common: &Common) -> ExitCode {
             });
             pair.direction = add.direction;
             pair.ignore = add.ignore;
+            pair.left_credential = add.left_credential;
+            pair.right_credential = add.right_credential;
             match project.pair_add(&add.name, pair.clone()) {
                 Ok(()) => {
                     if common.json {

@@ -36,10 +36,17 @@ impl Common {
 /// Arguments of `twinsync init`.
 #[derive(clap::Args, Debug)]
 pub struct InitArgs {
-    /// Left replica: a folder (relative to the current folder) or `db`.
+    /// Left replica: a folder (relative to the current folder), `db`, or a git branch's
+    /// folder `git+URL#BRANCH[:PATH]`.
     pub left: String,
-    /// Right replica: a folder or `db`.
+    /// Right replica: a folder, `db`, or `git+URL#BRANCH[:PATH]`.
     pub right: String,
+    /// The credential (token) a git left side uses, by name: never the token itself.
+    #[arg(long, value_name = "NAME")]
+    pub left_credential: Option<String>,
+    /// The credential a git right side uses, by name.
+    #[arg(long, value_name = "NAME")]
+    pub right_credential: Option<String>,
     /// Conflict policy.
     #[arg(long, default_value = "manual")]
     pub policy: Policy,
@@ -143,6 +150,8 @@ pub fn init(a: InitArgs, common: &Common) -> ExitCode {
         pair.policy = a.policy;
         pair.direction = a.direction;
         pair.ignore = a.ignore;
+        pair.left_credential = a.left_credential;
+        pair.right_credential = a.right_credential;
     }
     match Project::init_with(&common.start(), config) {
         Ok(p) => {

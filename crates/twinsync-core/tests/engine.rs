@@ -201,11 +201,25 @@ struct Faulty {
     edit_after_scan: Option<(Key, Content)>,
     /// An item the scan reports as unreadable (and leaves out of the snapshot).
     unreadable: Option<Key>,
+    /// Flushes fail and lose what was written since the last good one, as a git side
+    /// whose push is refused drops its unpushed commit.
+    flush_fails: bool,
+    /// What survives a failed flush.
+    durable: MemoryReplica,
+    flushes: usize,
 }
 
 impl Faulty {
     fn new(name: &str) -> Self {
-        Faulty { inner: MemoryReplica::new(name), broken: None, edit_after_scan: None, unreadable: None }
+        Faulty {
+            inner: MemoryReplica::new(name),
+            broken: None,
+            edit_after_scan: None,
+            unreadable: None,
+            flush_fails: false,
+            durable: MemoryReplica::new(name),
+            flushes: 0,
+        }
     }
 }
 
@@ -217,6 +231,7 @@ impl Replica for Faulty {
         self.inner.rules()
     }
     fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
+        self.durable = self.inner.clone();
         let mut snap = self.inner.scan();
         if let Some((key, c)) = self.edit_after_scan.take() {
             self.inner.put(&key, c);
@@ -251,8 +266,72 @@ impl Replica for Faulty {
         self.inner.delete(key, e, ctx)
     }
     fn flush(&mut self) -> std::result::Result<(), ReplicaError> {
-        self.inner.flush()
+        self.flushes += 1;
+        if self.flush_fails {
+            self.inner = self.durable.clone();
+            return Err(ReplicaError::Io { key: "right".into(), message: "push refused: the branch moved".into() });
+        }
+        self.inner.flush()?;
+        self.durable = self.inner.clone();
+        Ok(())
     }
+}
+
+#[test]
+fn a_side_that_cannot_flush_fails_its_items_and_no_base_is_recorded() {
+    let mut store = MemoryStore::new();
+    let clock = ManualClock::new(Timestamp(T0));
+    let mut left = MemoryReplica::new("left");
+    left.put(&k("a.md"), text("a\n"));
+    left.put(&k("b.md"), text("b\n"));
+    let mut right = Faulty::new("right");
+    right.flush_fails = true;
+    let r = Engine::new(&mut store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!((r.status, r.counts.failed), (OperationStatus::Failed, 2), "{r:#?}");
+    assert_eq!(right.flushes, 1, "one flush per side per batch");
+    assert!(r.failures().all(|i| i.error.as_deref().unwrap().contains("not flushed")), "{r:#?}");
+    assert!(store.load_base("default").unwrap().is_empty(), "no base before the side made the writes durable");
+    assert!(right.inner.is_empty());
+    // The next sync settles the open intents from what the side holds (nothing) and retries.
+    right.flush_fails = false;
+    clock.advance(61_000);
+    let r = Engine::new(&mut store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!((r.status, r.counts.applied), (OperationStatus::Completed, 2), "{r:#?}");
+    assert_eq!(store.load_base("default").unwrap().len(), 2);
+}
+
+#[test]
+fn an_undo_whose_side_cannot_flush_fails_whole_and_stays_undoable() {
+    let mut store = MemoryStore::new();
+    let clock = ManualClock::new(Timestamp(T0));
+    let mut left = MemoryReplica::new("left");
+    left.put(&k("a.md"), text("a\n"));
+    left.put(&k("b.md"), text("b\n"));
+    let mut right = Faulty::new("right");
+    let r = Engine::new(&mut store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!(r.counts.applied, 2);
+    right.flush_fails = true;
+    let before = right.flushes;
+    let e = Engine::new(&mut store, &clock, EngineConfig::default())
+        .undo(&mut left, &mut right, Some(&r.operation_id))
+        .unwrap_err();
+    assert!(e.to_string().contains("push refused"), "{e}");
+    assert_eq!(right.flushes, before + 1, "one flush for the whole undo");
+    assert_eq!(right.inner.len(), 2, "nothing was undone on the side");
+    // Once the side flushes again, the same operation undoes (recovery drops the
+    // intents the failed undo left, as its side never took them).
+    right.flush_fails = false;
+    let u = Engine::new(&mut store, &clock, EngineConfig::default())
+        .undo(&mut left, &mut right, Some(&r.operation_id))
+        .unwrap();
+    assert_eq!(u.restored, vec![k("a.md"), k("b.md")], "{u:?}");
+    assert!(right.inner.is_empty());
 }
 
 #[test]

@@ -59,6 +59,9 @@ pub struct Config {
     /// Coverage history.
     #[serde(default, skip_serializing_if = "CoverageConfig::is_default")]
     pub coverage: CoverageConfig,
+    /// How commits to git sides are made.
+    #[serde(default, skip_serializing_if = "GitConfig::is_empty")]
+    pub git: GitConfig,
 }
 
 /// `[coverage]`: how long coverage history is kept.
@@ -99,6 +102,22 @@ impl CredentialsConfig {
 impl Default for CredentialsConfig {
     fn default() -> Self {
         CredentialsConfig { remind_days: 14 }
+    }
+}
+
+/// `[git]`: how commits to git sides are made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GitConfig {
+    /// The email of commit authors (the actor is the name); default: `user.email` of
+    /// the user's git config, else `twinsync@localhost`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_email: Option<String>,
+}
+
+impl GitConfig {
+    fn is_empty(&self) -> bool {
+        self.author_email.is_none()
     }
 }
 
@@ -263,6 +282,12 @@ pub struct PairConfig {
     /// This pair's hashing, instead of the project's `[hashing]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashing: Option<HashingConfig>,
+    /// The name of the credential (a token) for a git left side; never the token itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_credential: Option<String>,
+    /// The name of the credential for a git right side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_credential: Option<String>,
 }
 
 /// The single `[pair]` table of a project written before named pairs.
@@ -372,6 +397,8 @@ impl PairConfig {
             ignore: vec![],
             symlinks: default_symlinks(),
             hashing: None,
+            left_credential: None,
+            right_credential: None,
         }
     }
 
@@ -417,6 +444,7 @@ impl PairConfig {
                 })?;
             }
         }
+        self.validate_git_sides(name)?;
         if !matches!(self.symlinks.as_str(), "skip" | "follow-within-root" | "links") {
             return Err(at(format!(
                 "symlinks = {:?}; expected \"skip\", \"follow-within-root\" or \"links\"",
@@ -425,6 +453,34 @@ impl PairConfig {
         }
         if let Some(h) = &self.hashing {
             IgnoreRules::new(&h.json_ignore).map_err(|e| at(format!("hashing.json_ignore: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl PairConfig {
+    /// Git sides parse (`git+URL#BRANCH[:PATH]`), only a `folders` pair has them, and a
+    /// credential is named only for a git side, with a name an environment variable can
+    /// carry. Errors name the pair and the side.
+    fn validate_git_sides(&self, name: &str) -> Result<(), String> {
+        for (side, spec, credential) in
+            [("left", &self.left, &self.left_credential), ("right", &self.right, &self.right_credential)]
+        {
+            let at = |m: String| format!("pair {name}: {side}: {m}");
+            if Config::git_side(spec) {
+                if self.kind != PairKind::Folders {
+                    return Err(at(format!("a git side belongs to a folders pair, not {}", self.kind)));
+                }
+                twinsync_git::GitSpec::parse(spec).map_err(|e| at(e.to_string()))?;
+            }
+            if let Some(c) = credential {
+                if !Config::git_side(spec) {
+                    return Err(at(format!("{side}_credential is for a git side")));
+                }
+                if c.is_empty() || !c.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+                    return Err(at(format!("{side}_credential {c:?}: use letters, digits, '.', '-' or '_'")));
+                }
+            }
         }
         Ok(())
     }
@@ -466,6 +522,7 @@ impl Config {
             notify: NotifyConfig::default(),
             credentials: CredentialsConfig::default(),
             coverage: CoverageConfig::default(),
+            git: GitConfig::default(),
         }
     }
 
@@ -491,6 +548,8 @@ impl Config {
                 ignore: old.ignore,
                 symlinks: old.symlinks,
                 hashing: None,
+                left_credential: None,
+                right_credential: None,
             };
             config.pairs.insert(old.name, pair);
         }
@@ -563,9 +622,15 @@ impl Config {
         }
     }
 
-    /// Where a side spelled `spec` lives, resolved against the project folder (`None`: the database).
+    /// Where a side spelled `spec` lives, resolved against the project folder (`None`:
+    /// not a folder: the database, or a git side).
     pub fn replica_path(project: &Path, spec: &str) -> Option<PathBuf> {
-        Config::db_side(spec).is_none().then(|| project.join(spec))
+        (Config::db_side(spec).is_none() && !Config::git_side(spec)).then(|| project.join(spec))
+    }
+
+    /// Whether `spec` names a folder of a git branch: `git+URL#BRANCH[:PATH]`.
+    pub fn git_side(spec: &str) -> bool {
+        twinsync_git::GitSpec::is_git(spec)
     }
 
     /// Whether `spec` names the database: `Some(None)` for `db` (the set named after the
@@ -622,6 +687,32 @@ mod tests {
         Config::load(&path).unwrap().save(&saved).unwrap();
         let text = std::fs::read_to_string(&saved).unwrap();
         assert!(text.contains("[pairs.docs]") && !text.contains("[pair]"), "{text}");
+    }
+
+    #[test]
+    fn git_sides_and_their_credentials_round_trip_and_bad_ones_name_the_side() {
+        let path = scratch("git");
+        let mut c = Config::new("docs", "git+https://example.com/o/r.git#main:docs");
+        c.pairs.get_mut(DEFAULT_PAIR).unwrap().right_credential = Some("DOCS".into());
+        c.git.author_email = Some("bot@example.com".into());
+        c.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("right_credential = \"DOCS\"") && text.contains("[git]"), "{text}");
+        assert_eq!(Config::load(&path).unwrap(), c);
+        assert_eq!(Config::replica_path(Path::new("/p"), "git+file:///r.git#main"), None, "a git side is no folder");
+
+        let bad = |toml: &str| {
+            std::fs::write(&path, toml).unwrap();
+            Config::load(&path).unwrap_err().to_string()
+        };
+        let e = bad("[pairs.a]\nleft = \"docs\"\nright = \"git+https://example.com/r.git\"\n");
+        assert!(e.contains("pair a: right") && e.contains("branch"), "{e}");
+        let e = bad("[pairs.a]\nleft = \"docs\"\nright = \"db\"\nright_credential = \"X\"\n");
+        assert!(e.contains("pair a: right") && e.contains("for a git side"), "{e}");
+        let e = bad("[pairs.a]\nleft = \"git+file:///r.git#main\"\nright = \"db\"\nleft_credential = \"a b\"\n");
+        assert!(e.contains("pair a: left") && e.contains("letters, digits"), "{e}");
+        let e = bad("[pairs.a]\nkind = \"design\"\nleft = \"git+file:///r.git#main\"\nright = \"d.json\"\n");
+        assert!(e.contains("folders pair"), "{e}");
     }
 
     #[test]

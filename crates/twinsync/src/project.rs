@@ -158,7 +158,11 @@ impl Project {
         if state.join(config::CONFIG_FILE).exists() {
             return Err(Error::AlreadyInitialized(dir.to_path_buf()));
         }
-        for pair in config.pairs.values() {
+        for (name, pair) in &config.pairs {
+            // Checked before anything is written: a bad side (a git URL without a branch,
+            // say) is refused with the pair and side named, and leaves no project behind.
+            let path = state.join(config::CONFIG_FILE);
+            pair.validate(name).map_err(|message| Error::Config { path, message })?;
             check_sides_exist(dir, pair)?;
         }
         if config.store.project.is_none() {
@@ -402,6 +406,10 @@ impl Project {
         let rules = self.config.hash_rules(pair);
         let state = self.dir.join(config::DIR);
         let open = |spec: &str| -> Result<AnyReplica> {
+            if Config::git_side(spec) {
+                let credential = if spec == pair.left { &pair.left_credential } else { &pair.right_credential };
+                return self.open_git_side(name, spec, credential.as_deref(), rules.clone(), &pair.ignore);
+            }
             Ok(match Config::replica_path(&self.dir, spec) {
                 // The documents table of the store's own database, SQLite or PostgreSQL:
                 // the set named after the pair, or the one `db:NAME` names.
@@ -461,12 +469,60 @@ impl Project {
     }
 
     fn engine_config(&self, pair: &str) -> EngineConfig {
-        EngineConfig {
+        let mut config = EngineConfig {
             scope: pair.to_string(),
             actor: self.actor.clone(),
             undo: self.config.undo_limits(),
             ..EngineConfig::default()
+        };
+        // A git side makes one commit per batch: batches of a pair with one are cut by
+        // size only, not by time, so an operation is one commit (up to `batch_items`).
+        let has_git =
+            self.config.pairs.get(pair).is_some_and(|p| Config::git_side(&p.left) || Config::git_side(&p.right));
+        if has_git {
+            config.batch_ms = i64::MAX;
         }
+        config
+    }
+
+    /// Opens the git side `spec` of pair `pair`: its mirror under `.twinsync/git`, the
+    /// token of its named credential (the credential store, else the environment: see
+    /// [`crate::git_tokens`]), the actor as
+    /// commit author with `[git] author_email`.
+    fn open_git_side(
+        &self,
+        pair: &str,
+        spec: &str,
+        credential: Option<&str>,
+        rules: twinsync_core::HashRules,
+        ignore: &[String],
+    ) -> Result<AnyReplica> {
+        use crate::git_tokens::TokenSource;
+        let config_path = self.dir.join(config::DIR).join(config::CONFIG_FILE);
+        let parsed = twinsync_git::GitSpec::parse(spec)
+            .map_err(|e| Error::Config { path: config_path.clone(), message: format!("pair {pair}: {e}") })?;
+        let token = match credential {
+            None => None,
+            Some(c) => Some(self.token_for(c)?.ok_or_else(|| Error::Config {
+                path: config_path.clone(),
+                message: format!(
+                    "pair {pair}: credential {c} of {parsed} has no token; add it with `twinsync credentials add {c} \
+                     --provider documentation --secret-env VAR` (or set {})",
+                    crate::git_tokens::EnvTokens::variable(c)
+                ),
+            })?),
+        };
+        let opts = twinsync_git::GitOptions {
+            name: parsed.to_string(),
+            rules,
+            cache_dir: self.dir.join(config::DIR).join("git"),
+            token,
+            credential: credential.map(str::to_string),
+            author_name: self.actor.clone(),
+            author_email: self.config.git.author_email.clone().unwrap_or_else(twinsync_git::default_author_email),
+            ignore: ignore.to_vec(),
+        };
+        Ok(AnyReplica::Git(twinsync_git::GitReplica::open(&parsed, opts)?))
     }
 
     fn sync_options(&self, pair: &PairConfig, req: &SyncRequest) -> SyncOptions {
@@ -574,7 +630,20 @@ impl Project {
         let result = self.writing(name, &what, |p| match pair.kind {
             PairKind::Folders | PairKind::Design => {
                 let opts = p.sync_options(&pair, req);
-                p.with_engine(name, |e, l, r| e.sync(l, r, &opts))
+                let report = p.with_engine(name, |e, l, r| e.sync(l, r, &opts))?;
+                // A git side whose branch moved under the push and changed some of its
+                // items failed them with nothing written and no base recorded: one more
+                // run, from a fresh fetch, applies what it can and reports what both
+                // sides changed as conflicts (never overwritten). The first run stays in
+                // history.
+                let moved = report.items.iter().any(|i| {
+                    i.outcome == twinsync_core::Outcome::Failed
+                        && i.error.as_deref().is_some_and(|e| e.contains(twinsync_git::REMOTE_MOVED))
+                });
+                if moved {
+                    return p.with_engine(name, |e, l, r| e.sync(l, r, &opts));
+                }
+                Ok(report)
             }
             PairKind::Openspec => {
                 let opts = p.sync_options(&pair, req);

@@ -1,11 +1,12 @@
 //! The kinds of replica a project config can name: a folder, the project database
 //! (the documents table of the SQLite or the PostgreSQL store), the two sides of an
-//! `openspec` pair, or a components file of a design pair.
+//! `openspec` pair, a components file of a design pair, or a folder of a git branch.
 
 use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
+use twinsync_git::GitReplica;
 use twinsync_openspec::{OpenSpecDb, OpenSpecFiles};
 use twinsync_postgres::PgReplica;
 use twinsync_sqlite::SqliteReplica;
@@ -26,6 +27,8 @@ pub enum AnyReplica {
     OpenSpecDb(OpenSpecDb),
     /// The components of a design pair's side (code or design), one item per component.
     Design(ManifestReplica),
+    /// A folder of a branch of a git repository (`git+URL#BRANCH:PATH`).
+    Git(GitReplica),
 }
 
 impl AnyReplica {
@@ -37,6 +40,7 @@ impl AnyReplica {
             AnyReplica::OpenSpecFiles(r) => r,
             AnyReplica::OpenSpecDb(r) => r,
             AnyReplica::Design(r) => r,
+            AnyReplica::Git(r) => r,
         }
     }
     fn inner_mut(&mut self) -> &mut dyn Replica {
@@ -47,6 +51,7 @@ impl AnyReplica {
             AnyReplica::OpenSpecFiles(r) => r,
             AnyReplica::OpenSpecDb(r) => r,
             AnyReplica::Design(r) => r,
+            AnyReplica::Git(r) => r,
         }
     }
 }
