@@ -17,6 +17,7 @@ mod cmd_notify;
 mod cmd_openspec;
 mod cmd_pair;
 mod cmd_project;
+mod cmd_serve;
 mod cmd_test_session;
 mod cmd_watch;
 
@@ -59,6 +60,8 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Keep every pair in sync as it changes, until SIGINT or SIGTERM.
     Watch(cmd_watch::WatchArgs),
+    /// Serve projects over HTTP and WebSocket (REST with JSON, live events).
+    Serve(cmd_serve::ServeArgs),
     /// Webhooks: deliver events (run), test one, make a secret, delivery status, retry.
     Notify(cmd_notify::NotifyArgs),
     /// Print the project's metrics in the Prometheus text exposition (OpenMetrics).
@@ -99,6 +102,7 @@ fn main() -> ExitCode {
         Command::Resolve(a) => Ok(cmd_project::resolve(a, &common)),
         Command::Events(a) => Ok(cmd_events::events(a, &common)),
         Command::Watch(a) => Ok(cmd_watch::watch(a, &common)),
+        Command::Serve(a) => Ok(cmd_serve::serve(a, &common)),
         Command::Notify(a) => Ok(cmd_notify::notify(a, &common)),
         Command::Credentials(a) => Ok(cmd_credentials::credentials(a, &common)),
         Command::Metrics => Ok(metrics(&common)),

@@ -815,6 +815,13 @@ impl Project {
         Ok(self.store.events_since(since, limit)?)
     }
 
+    /// The newest outbox id (0 when there is none): where a reader that wants only new
+    /// events starts.
+    pub fn newest_event_id(&mut self) -> Result<u64> {
+        // Appending nothing answers the newest id, without reading any event.
+        Ok(self.store.append_events(&[])?)
+    }
+
     /// Writes a `coverage_summary` event with the totals of a coverage report of `scope`
     /// (a pair name, or the components file it was computed from).
     pub fn record_coverage(&mut self, scope: &str, totals: &twinsync_core::coverage::CoverageTotals) -> Result<u64> {

@@ -1,0 +1,69 @@
+//! One error shape for every route, `{"error": {"code", "message"}}`, with the status
+//! the code calls for.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Why the server could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Listening beyond loopback without an admin token, or a bad setting.
+    #[error("{0}")]
+    Config(String),
+    /// The server could not start.
+    #[error("the server did not start: {0}")]
+    Start(String),
+    /// A socket, file or thread failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+    }
+}
+
+impl From<twinsync::Error> for ApiError {
+    fn from(e: twinsync::Error) -> ApiError {
+        let code = twinsync::api::error_code(&e);
+        let status = match code {
+            "INVALID_INPUT" => StatusCode::BAD_REQUEST,
+            "NOT_FOUND" => StatusCode::NOT_FOUND,
+            "CONFLICT" | "LOCKED" => StatusCode::CONFLICT,
+            "EXPIRED" => StatusCode::GONE,
+            "UNSAFE" => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError { status, code, message: e.to_string() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}

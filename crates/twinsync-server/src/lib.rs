@@ -1,0 +1,174 @@
+//! `twinsync serve`: the team platform's server, a thin axum layer over the facade.
+//!
+//! It hosts many projects, each registered by its folder (`POST /projects`), and answers
+//! with JSON:
+//! - projects: `GET/POST /projects`, `GET/DELETE /projects/:id`;
+//! - a project's pairs: `GET /projects/:id/drift`, `POST /projects/:id/operations` (a
+//!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
+//!   `GET /projects/:id/events?since=ID`;
+//! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
+//! - live events: a WebSocket at `/projects/:id/ws?since=ID` carrying outbox events in
+//!   order, each once, replaying what a reconnecting client missed;
+//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text).
+//!
+//! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
+//!
+//! It binds to loopback by default. Listening anywhere else needs an admin token
+//! (`--admin-token` or `TWINSYNC_ADMIN_TOKEN`), sent as `Authorization: Bearer`,
+//! `?access_token=` or the `twinsync_token` cookie; put a TLS-terminating reverse proxy
+//! in front for anything beyond a trusted network.
+//!
+//! axum on tokio: the well-kept, widely used async HTTP stack, with WebSocket support
+//! built in. Each request opens its project (a store connection) on the blocking pool,
+//! so a slow sync never stalls the event loop, and the facade's locks and leases rule
+//! writers exactly as they do for the CLI.
+
+mod auth;
+mod error;
+mod live;
+mod registry;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use error::ServeError;
+pub use registry::{Registered, Registry};
+
+/// How a server is set up.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen (default `127.0.0.1:7878`).
+    pub listen: SocketAddr,
+    /// Where the server keeps its list of projects.
+    pub data: PathBuf,
+    /// The admin token, required to listen beyond loopback.
+    pub admin_token: Option<String>,
+    /// The largest request body accepted (larger: 413).
+    pub max_body: usize,
+}
+
+impl ServeOptions {
+    /// Loopback on `listen`, the registry in `data`, no admin token, 1 MiB bodies.
+    pub fn new(listen: SocketAddr, data: PathBuf) -> ServeOptions {
+        ServeOptions { listen, data, admin_token: None, max_body: 1 << 20 }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub(crate) registry: Registry,
+    pub(crate) auth: auth::Auth,
+}
+
+/// A server running on a thread of its own (tests, embedding hosts).
+pub struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), ServeError>>>,
+}
+
+impl Server {
+    /// Binds and starts serving; returns once the socket listens.
+    pub fn start(opts: ServeOptions) -> Result<Server, ServeError> {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("twinsync-serve".into())
+            .spawn(move || {
+                let rt = runtime()?;
+                rt.block_on(async move {
+                    let bound = bind(&opts).await;
+                    let (listener, app) = match bound {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return Ok(());
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(listener.local_addr().map_err(|e| e.to_string())));
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stop_rx.await;
+                        })
+                        .await
+                        .map_err(|e| ServeError::Io { what: "serving".into(), source: e })
+                })
+            })
+            .map_err(|e| ServeError::Io { what: "the server thread".into(), source: e })?;
+        let addr = match ready_rx.recv() {
+            Ok(Ok(Ok(addr))) => addr,
+            Ok(Ok(Err(e))) | Ok(Err(e)) => return Err(ServeError::Start(e)),
+            Err(_) => return Err(ServeError::Start("the server thread ended before listening".into())),
+        };
+        Ok(Server { addr, stop: Some(stop_tx), thread: Some(thread) })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits for the server to end.
+    pub fn stop(mut self) -> Result<(), ServeError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(ServeError::Start("the server thread panicked".into())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Serves until SIGINT or SIGTERM, then lets requests in flight finish: `twinsync serve`.
+pub fn serve(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let (listener, app) = bind(&opts).await?;
+        let addr = listener.local_addr().map_err(|e| ServeError::Io { what: "the socket".into(), source: e })?;
+        on_listen(addr);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let ctrl_c = tokio::signal::ctrl_c();
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM can be handled");
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            })
+            .await
+            .map_err(|e| ServeError::Io { what: "serving".into(), source: e })
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::Io { what: "the async runtime".into(), source: e })
+}
+
+async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Router), ServeError> {
+    let auth = auth::Auth::for_listen(opts.listen, opts.admin_token.clone())?;
+    let registry = Registry::open(&opts.data)?;
+    let state = Arc::new(AppState { registry, auth });
+    let app = routes::router(state, opts.max_body);
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| ServeError::Io { what: format!("listening on {}", opts.listen), source: e })?;
+    Ok((listener, app))
+}

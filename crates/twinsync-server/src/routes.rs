@@ -1,0 +1,271 @@
+//! The routes: each parses its input, opens the project on the blocking pool, calls the
+//! facade once, and answers JSON. No sync logic lives here.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use twinsync::core::Policy;
+use twinsync::{Project, SyncRequest};
+
+use crate::error::ApiError;
+use crate::registry::Registered;
+use crate::{auth, live, AppState};
+
+type Shared = State<Arc<AppState>>;
+type Answer = Result<Response, ApiError>;
+
+/// Who acts for a call that names no one (history, audit, locks).
+const SERVER_ACTOR: &str = "twinsync-server";
+
+pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
+        .route("/projects", get(list_projects).post(add_project))
+        .route("/projects/{id}", get(get_project).delete(remove_project))
+        .route("/projects/{id}/drift", get(drift))
+        .route("/projects/{id}/operations", axum::routing::post(operation))
+        .route("/projects/{id}/undo", axum::routing::post(undo))
+        .route("/projects/{id}/history", get(history))
+        .route("/projects/{id}/events", get(events))
+        .route("/projects/{id}/lock", get(lock_status).post(lock_acquire).delete(lock_release))
+        .route("/projects/{id}/metrics", get(metrics))
+        .route("/projects/{id}/ws", get(live::upgrade))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require))
+        .with_state(state)
+}
+
+/// The registered project `id`.
+pub(crate) fn registered(state: &AppState, id: &str) -> Result<Registered, ApiError> {
+    state.registry.get(id).ok_or_else(|| ApiError::not_found(format!("no project {id} is registered here")))
+}
+
+/// Runs `f` on project `id`, opened on the blocking pool as `actor`.
+pub(crate) async fn on_project<T: Send + 'static>(
+    state: &AppState,
+    id: &str,
+    actor: Option<String>,
+    f: impl FnOnce(&mut Project) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let reg = registered(state, id)?;
+    tokio::task::spawn_blocking(move || {
+        let mut p = Project::open(&reg.path)?;
+        p.set_actor(actor.unwrap_or_else(|| SERVER_ACTOR.to_string()));
+        f(&mut p)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the call did not finish: {e}")))?
+}
+
+type Body<T> = Result<Json<T>, JsonRejection>;
+
+/// A JSON body, or the error its rejection calls for (413 when it is over the limit).
+fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b).map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", e.body_text()),
+        _ => ApiError::invalid(e.body_text()),
+    })
+}
+
+/// A JSON body that may be left out (no body, no content type): the defaults then.
+fn optional_json<T: Default>(body: Body<T>) -> Result<T, ApiError> {
+    match body {
+        Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
+        other => json_body(other),
+    }
+}
+
+fn ok(v: impl serde::Serialize) -> Answer {
+    Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::invalid(e.to_string()))?).into_response())
+}
+
+fn project_json(r: &Registered) -> Value {
+    let initialized = r.path.join(".twinsync/config.toml").is_file();
+    json!({ "id": r.id, "name": r.name, "path": r.path, "initialized": initialized })
+}
+
+async fn list_projects(State(state): Shared) -> Answer {
+    ok(json!({ "projects": state.registry.list().iter().map(project_json).collect::<Vec<_>>() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProject {
+    name: String,
+    path: std::path::PathBuf,
+}
+
+async fn add_project(State(state): Shared, body: Body<NewProject>) -> Answer {
+    let p = json_body(body)?;
+    if p.name.trim().is_empty() {
+        return Err(ApiError::invalid("name: must not be empty"));
+    }
+    let r = state.registry.add(p.name.trim(), &p.path).map_err(ApiError::invalid)?;
+    Ok((StatusCode::CREATED, Json(project_json(&r))).into_response())
+}
+
+async fn get_project(State(state): Shared, Path(id): Path<String>) -> Answer {
+    let reg = registered(&state, &id)?;
+    let mut v = project_json(&reg);
+    if v["initialized"] == true {
+        let pairs = on_project(&state, &id, None, |p| {
+            Ok(p.pair_names()
+                .into_iter()
+                .map(|n| json!({ "name": n, "kind": p.pair(&n).map(|c| c.kind.to_string()).unwrap_or_default() }))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+        v["pairs"] = json!(pairs);
+    }
+    ok(v)
+}
+
+async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {
+    match state.registry.remove(&id).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))? {
+        Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        None => Err(ApiError::not_found(format!("no project {id} is registered here"))),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PairQuery {
+    pair: Option<String>,
+    limit: Option<usize>,
+    since: Option<u64>,
+}
+
+fn pairs_of(q: &Option<String>) -> Vec<String> {
+    q.iter().cloned().collect()
+}
+
+async fn drift(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
+    let pairs = on_project(&state, &id, None, move |p| Ok(p.status_pairs(&pairs_of(&q.pair))?)).await?;
+    ok(json!({ "pairs": pairs }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct OperationBody {
+    pair: Option<String>,
+    dry_run: bool,
+    policy: Option<String>,
+    actor: Option<String>,
+}
+
+async fn operation(State(state): Shared, Path(id): Path<String>, body: Body<OperationBody>) -> Answer {
+    let b = optional_json(body)?;
+    let policy: Option<Policy> = match &b.policy {
+        Some(s) => Some(s.parse().map_err(|e| ApiError::invalid(format!("policy {s:?}: {e}")))?),
+        None => None,
+    };
+    let req = SyncRequest { policy, ..SyncRequest::default() };
+    let answer = on_project(&state, &id, b.actor.clone(), move |p| {
+        if b.dry_run {
+            let pair = match &b.pair {
+                Some(n) => n.clone(),
+                None => p.default_pair()?,
+            };
+            return Ok(json!({ "dryRun": true, "pair": pair, "preview": p.preview_of(&pair, &req)? }));
+        }
+        Ok(json!({ "pairs": p.sync_pairs(&pairs_of(&b.pair), &req)? }))
+    })
+    .await?;
+    ok(answer)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct UndoBody {
+    pair: Option<String>,
+    operation: Option<String>,
+    actor: Option<String>,
+}
+
+async fn undo(State(state): Shared, Path(id): Path<String>, body: Body<UndoBody>) -> Answer {
+    let b = optional_json(body)?;
+    let r =
+        on_project(&state, &id, b.actor.clone(), move |p| Ok(p.undo_in(b.pair.as_deref(), b.operation.as_deref())?))
+            .await?;
+    ok(r)
+}
+
+async fn history(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
+    let limit = q.limit.unwrap_or(50).min(1000);
+    let ops = on_project(&state, &id, None, move |p| Ok(p.operations_of(&pairs_of(&q.pair), limit)?)).await?;
+    ok(json!({ "operations": ops }))
+}
+
+async fn events(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
+    let (since, limit) = (q.since.unwrap_or(0), q.limit.unwrap_or(500).min(5000));
+    let events = on_project(&state, &id, None, move |p| Ok(p.events(since, limit)?)).await?;
+    ok(json!({ "events": events }))
+}
+
+/// A lock as everyone may see it: never its token.
+fn lock_json(l: &twinsync::core::lock::Lock) -> Value {
+    json!({
+        "owner": l.owner, "reason": l.reason,
+        "acquiredAt": l.acquired_at.to_rfc3339(), "expiresAt": l.expires_at.to_rfc3339(),
+    })
+}
+
+async fn lock_status(State(state): Shared, Path(id): Path<String>) -> Answer {
+    let lock = on_project(&state, &id, None, |p| Ok(p.lock_status()?)).await?;
+    ok(json!({ "locked": lock.is_some(), "lock": lock.as_ref().map(lock_json) }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LockBody {
+    owner: String,
+    reason: Option<String>,
+    ttl_seconds: Option<u64>,
+}
+
+async fn lock_acquire(State(state): Shared, Path(id): Path<String>, body: Body<LockBody>) -> Answer {
+    let b = json_body(body)?;
+    if b.owner.trim().is_empty() {
+        return Err(ApiError::invalid("owner: must not be empty"));
+    }
+    // The platform's default: a lock lapses after 30 minutes unless renewed.
+    let ttl_ms = b.ttl_seconds.unwrap_or(1800).clamp(1, 7 * 24 * 3600) as i64 * 1000;
+    let lock =
+        on_project(&state, &id, Some(b.owner.clone()), move |p| Ok(p.lock_acquire(Some(ttl_ms), b.reason.as_deref())?))
+            .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "locked": true, "lock": lock_json(&lock) }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct OwnerQuery {
+    owner: Option<String>,
+}
+
+async fn lock_release(State(state): Shared, Path(id): Path<String>, Query(q): Query<OwnerQuery>) -> Answer {
+    let Some(owner) = q.owner.filter(|o| !o.is_empty()) else {
+        return Err(ApiError::invalid("owner: give ?owner=NAME, the lock's holder"));
+    };
+    on_project(&state, &id, Some(owner.clone()), move |p| match p.lock_status()? {
+        None => Err(ApiError::not_found("the project is not locked")),
+        Some(l) if l.owner != owner => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "LOCKED",
+            format!("the lock is held by {}; only its owner releases it", l.owner),
+        )),
+        Some(_) => Ok(p.lock_release(&owner)?),
+    })
+    .await?;
+    ok(json!({ "locked": false }))
+}
+
+async fn metrics(State(state): Shared, Path(id): Path<String>) -> Answer {
+    let text = on_project(&state, &id, None, |p| Ok(p.metrics_text()?)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
+}

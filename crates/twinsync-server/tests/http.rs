@@ -1,0 +1,230 @@
+//! The server as clients use it: a real server on a loopback port, a real HTTP client
+//! (ureq) and a real WebSocket client (tungstenite).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use twinsync_server::{ServeOptions, Server};
+
+fn server(data: &Path) -> Server {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    Server::start(ServeOptions::new(addr, data.to_path_buf())).unwrap()
+}
+
+fn url(s: &Server, path: &str) -> String {
+    format!("http://{}{path}", s.addr())
+}
+
+/// Status and JSON body, whatever the status.
+fn call(req: ureq::Request, body: Option<Value>) -> (u16, Value) {
+    let r = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport: {e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap();
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+}
+
+/// A project syncing a/ and b/, with a/one.md.
+fn project(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("docs");
+    for side in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+    }
+    std::fs::write(dir.join("a/one.md"), "# one\n").unwrap();
+    twinsync::Project::init(&dir, "a", "b").unwrap();
+    dir
+}
+
+#[test]
+fn projects_sync_undo_history_and_the_lock_over_rest_with_one_error_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let s = server(&tmp.path().join("data"));
+
+    let (st, v) = call(ureq::get(&url(&s, "/healthz")), None);
+    assert_eq!((st, &v["ok"]), (200, &json!(true)));
+    let (st, v) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": "Docs", "path": dir})));
+    assert_eq!(st, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["initialized"], true);
+    let (_, v) = call(ureq::get(&url(&s, "/projects")), None);
+    assert_eq!(v["projects"][0]["id"], id.as_str());
+    let (_, v) = call(ureq::get(&url(&s, &format!("/projects/{id}"))), None);
+    assert_eq!(v["pairs"], json!([{"name": "default", "kind": "folders"}]));
+
+    // Drift, a dry run, a sync, history and undo.
+    let (_, v) = call(ureq::get(&url(&s, &format!("/projects/{id}/drift"))), None);
+    assert_eq!(v["pairs"][0]["items"][0]["key"], "one.md", "{v}");
+    let (st, v) = call(ureq::post(&url(&s, &format!("/projects/{id}/operations"))), Some(json!({"dryRun": true})));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["preview"]["diffs"][0]["key"], "one.md", "{v}");
+    assert!(!dir.join("b/one.md").exists(), "a dry run writes nothing");
+    let (st, v) = call(ureq::post(&url(&s, &format!("/projects/{id}/operations"))), Some(json!({"actor": "alice"})));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["pairs"][0]["report"]["counts"]["applied"], 1, "{v}");
+    assert_eq!(std::fs::read_to_string(dir.join("b/one.md")).unwrap(), "# one\n");
+    let (_, v) = call(ureq::get(&url(&s, &format!("/projects/{id}/history"))), None);
+    assert_eq!(v["operations"][0]["actor"], "alice", "{v}");
+    let (st, v) = call(ureq::post(&url(&s, &format!("/projects/{id}/undo"))), Some(json!({})));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["restored"], json!(["one.md"]));
+    assert!(!dir.join("b/one.md").exists());
+
+    // The lock: taken, seen without its token, refused to others, released by its owner only.
+    let lock = format!("/projects/{id}/lock");
+    let (st, v) =
+        call(ureq::post(&url(&s, &lock)), Some(json!({"owner": "bob", "reason": "editing", "ttlSeconds": 60})));
+    assert_eq!(st, 201, "{v}");
+    assert!(v["lock"].get("token").is_none(), "the token is never sent: {v}");
+    let (_, v) = call(ureq::get(&url(&s, &lock)), None);
+    assert_eq!((v["locked"].clone(), v["lock"]["owner"].clone()), (json!(true), json!("bob")));
+    let (st, v) = call(ureq::post(&url(&s, &lock)), Some(json!({"owner": "carol"})));
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("LOCKED")), "{v}");
+    let (st, v) = call(ureq::post(&url(&s, &format!("/projects/{id}/operations"))), Some(json!({"actor": "carol"})));
+    assert_eq!(st, 409, "a sync by someone else waits for the lock: {v}");
+    let (st, _) = call(ureq::delete(&url(&s, &format!("{lock}?owner=carol"))), None);
+    assert_eq!(st, 409, "only the owner releases");
+    let (st, v) = call(ureq::delete(&url(&s, &format!("{lock}?owner=bob"))), None);
+    assert_eq!((st, v["locked"].clone()), (200, json!(false)));
+
+    // Errors: one shape, the right statuses.
+    let (st, v) = call(ureq::get(&url(&s, "/projects/nope/history")), None);
+    assert_eq!((st, v["error"]["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let (st, v) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": "x"})));
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+    let (st, v) = call(ureq::post(&url(&s, &format!("/projects/{id}/operations"))), Some(json!({"policy": "yolo"})));
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("yolo"));
+    let big = "x".repeat(2 << 20);
+    let (st, _) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": big, "path": "/"})));
+    assert_eq!(st, 413, "a body over the limit");
+    let (st, v) = call(ureq::get(&url(&s, "/no/such/route")), None);
+    assert_eq!((st, v["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
+
+    // Metrics as Prometheus text.
+    let text = ureq::get(&url(&s, &format!("/projects/{id}/metrics"))).call().unwrap().into_string().unwrap();
+    assert!(text.contains("design_sync_duration_ms") && text.trim_end().ends_with("# EOF"), "{text}");
+
+    // Unregistering keeps the files.
+    let (st, _) = call(ureq::delete(&url(&s, &format!("/projects/{id}"))), None);
+    assert_eq!(st, 204);
+    assert!(dir.join("a/one.md").exists() && dir.join(".twinsync/config.toml").exists());
+    let (st, _) = call(ureq::get(&url(&s, &format!("/projects/{id}"))), None);
+    assert_eq!(st, 404);
+    s.stop().unwrap();
+}
+
+#[test]
+fn the_registry_survives_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let data = tmp.path().join("data");
+    let s = server(&data);
+    let (_, v) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": "Docs", "path": dir})));
+    let id = v["id"].as_str().unwrap().to_string();
+    s.stop().unwrap();
+    let s = server(&data);
+    let (st, v) = call(ureq::get(&url(&s, &format!("/projects/{id}"))), None);
+    assert_eq!((st, v["name"].as_str()), (200, Some("Docs")));
+}
+
+fn ws_connect(s: &Server, path: &str) -> tungstenite::WebSocket<std::net::TcpStream> {
+    let stream = std::net::TcpStream::connect(s.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (ws, _) = tungstenite::client(format!("ws://{}{path}", s.addr()), stream).unwrap();
+    ws
+}
+
+/// Reads messages until `n` have arrived.
+fn read_n(ws: &mut tungstenite::WebSocket<std::net::TcpStream>, n: usize) -> Vec<Value> {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while out.len() < n {
+        assert!(started.elapsed() < Duration::from_secs(20), "only {} of {n}: {out:?}", out.len());
+        if let tungstenite::Message::Text(t) = ws.read().unwrap() {
+            out.push(serde_json::from_str(t.as_str()).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn two_websocket_clients_see_a_lock_and_a_sync_live_and_a_reconnect_gets_what_it_missed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let s = server(&tmp.path().join("data"));
+    let (_, v) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": "Docs", "path": dir})));
+    let id = v["id"].as_str().unwrap().to_string();
+    let mut first = ws_connect(&s, &format!("/projects/{id}/ws"));
+    let mut second = ws_connect(&s, &format!("/projects/{id}/ws"));
+
+    call(ureq::post(&url(&s, &format!("/projects/{id}/lock"))), Some(json!({"owner": "bob"})));
+    for ws in [&mut first, &mut second] {
+        let got = read_n(ws, 1);
+        assert_eq!((got[0]["type"].as_str(), got[0]["projectId"].as_str()), (Some("lock:acquired"), Some(id.as_str())));
+        assert_eq!(got[0]["payload"]["owner"], "bob", "{got:?}");
+    }
+    call(ureq::delete(&url(&s, &format!("/projects/{id}/lock?owner=bob"))), None);
+    call(ureq::post(&url(&s, &format!("/projects/{id}/operations"))), Some(json!({})));
+    // Both see the release and the sync's events, in order, with the new document's hash.
+    let seen = read_n(&mut first, 2);
+    assert_eq!(seen[0]["type"], "lock:released");
+    let mut all = seen.clone();
+    while !all.iter().any(|e| e["type"] == "sync_completed") {
+        all.extend(read_n(&mut first, 1));
+    }
+    let doc = all.iter().find(|e| e["type"] == "doc:updated").expect("a doc:updated event");
+    assert_eq!(doc["payload"]["key"], "one.md");
+    assert!(doc["payload"]["digest"].as_str().unwrap().starts_with("sha256:"));
+    let ids: Vec<u64> = all.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {ids:?}");
+    let second_ids: Vec<u64> = read_n(&mut second, all.len()).iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(second_ids, ids, "the second client sees the same events");
+
+    // The first client leaves after the lock events; reconnecting with the last id it
+    // saw, it gets the rest once, with nothing skipped.
+    drop(first);
+    let seen_before = ids[0];
+    let mut again = ws_connect(&s, &format!("/projects/{id}/ws?since={seen_before}"));
+    let replay = read_n(&mut again, ids.len() - 1);
+    let replayed: Vec<u64> = replay.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(replayed, ids[1..].to_vec(), "what it missed, each once");
+    s.stop().unwrap();
+}
+
+#[test]
+fn beyond_loopback_only_the_admin_token_gets_in_and_it_is_never_echoed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let any: SocketAddr = "0.0.0.0:0".parse().unwrap();
+    let e = Server::start(ServeOptions::new(any, tmp.path().join("data"))).err().expect("refused without a token");
+    assert!(e.to_string().contains("--admin-token") && e.to_string().contains("reverse proxy"), "{e}");
+
+    let token = "s3cret-admin-token-0123456789";
+    let mut opts = ServeOptions::new(any, tmp.path().join("data"));
+    opts.admin_token = Some(token.into());
+    let s = Server::start(opts).unwrap();
+    let at = |path: &str| format!("http://127.0.0.1:{}{path}", s.addr().port());
+    let (st, _) = call(ureq::get(&at("/healthz")), None);
+    assert_eq!(st, 200, "health needs no token");
+    let (st, v) = call(ureq::get(&at("/projects")), None);
+    assert_eq!((st, v["error"]["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    assert!(!v.to_string().contains(token));
+    let (st, _) = call(ureq::get(&at("/projects")).set("Authorization", "Bearer not-the-token"), None);
+    assert_eq!(st, 401);
+    let (st, _) = call(ureq::get(&at("/projects")).set("Authorization", &format!("Bearer {token}")), None);
+    assert_eq!(st, 200);
+    let (st, _) = call(ureq::get(&at(&format!("/projects?access_token={token}"))), None);
+    assert_eq!(st, 200);
+    let (st, _) = call(ureq::get(&at("/projects")).set("Cookie", &format!("twinsync_token={token}")), None);
+    assert_eq!(st, 200);
+    s.stop().unwrap();
+}
