@@ -183,12 +183,12 @@ impl Project {
     /// and so does one the OpenSpec shortcuts synced (see `openspec_pair`).
     pub fn find(start: &Path) -> Result<PathBuf> {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
-        start
-            .ancestors()
-            .find(|d| {
-                d.join(config::DIR).join(config::CONFIG_FILE).is_file()
-                    || design_pair::has_old_design_state(d)
-                    || openspec_pair::has_openspec_state(d)
+        // A config anywhere up the tree wins over state without one nearer: a project's
+        // subfolder where a shortcut once ran stays part of the project.
+        let configured = start.ancestors().find(|d| d.join(config::DIR).join(config::CONFIG_FILE).is_file());
+        configured
+            .or_else(|| {
+                start.ancestors().find(|d| design_pair::has_old_design_state(d) || openspec_pair::has_openspec_state(d))
             })
             .map(Path::to_path_buf)
             .ok_or(Error::NotAProject { start })

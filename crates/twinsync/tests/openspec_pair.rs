@@ -416,6 +416,25 @@ fn a_database_made_by_the_release_before_the_engine_migrates_once_and_keeps_its_
     assert_eq!(p.operations_of(&[pair], 50).unwrap().len(), before);
 }
 
+#[test]
+fn inside_a_project_the_shortcuts_pair_lives_in_the_projects_store() {
+    let (dir, sub) = fixture();
+    let root = dir.path();
+    for side in ["a", "b"] {
+        fs::create_dir_all(root.join(side)).unwrap();
+    }
+    Project::init(root, "a", "b").unwrap();
+    let (mut p, pair) = Project::for_openspec(&sub, None, None).unwrap();
+    assert_eq!(p.dir(), root.canonicalize().unwrap(), "the project above the openspec folder");
+    assert_eq!(p.pair(&pair).unwrap().left, "demo");
+    sync(&mut p, &pair);
+    assert!(sub.join(".twinsync/openspec.db").is_file());
+    // The subfolder, now with its own `.twinsync/`, still belongs to the project above.
+    assert_eq!(Project::find(&sub).unwrap(), root.canonicalize().unwrap());
+    let reopened = Project::open(&sub).unwrap();
+    assert!(reopened.operations(10).unwrap().iter().any(|o| o.scope == pair), "its history is the project's");
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let Ok(rd) = fs::read_dir(dir) else { return out };
