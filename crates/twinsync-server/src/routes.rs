@@ -39,8 +39,25 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/projects/{id}/ws", get(live::upgrade))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
+}
+
+/// Refuses a body whose declared length is over the limit before reading any of it, so
+/// a client that waits (`Expect: 100-continue`, as curl does for large bodies) gets the
+/// 413 instead of a connection cut mid-upload. A body without a length is cut at the
+/// limit by the extractors.
+async fn too_large(max: usize, req: axum::extract::Request, next: middleware::Next) -> Response {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", format!("the body is {n} bytes; at most {max}"))
+                .into_response()
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// The registered project `id`.
