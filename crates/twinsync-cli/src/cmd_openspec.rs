@@ -422,7 +422,7 @@ fn watch(a: WatchArgs, start: &std::path::Path, json: bool) -> ExitCode {
             twinsync::WatchNote::Synced { report, .. } => {
                 let checked =
                     db.query(&Query { project: Some(rows.clone()), ..Query::default() }).map_or(0, |r| r.len());
-                let r = sync_report(report, policy, &db, &rows, checked);
+                let r = sync_report(report, policy.as_str(), &db, &rows, checked);
                 if json {
                     // One JSON document per line, so a consumer can read the stream as it comes.
                     println!("{}", serde_json::to_string(&r).unwrap_or_default());

@@ -281,7 +281,8 @@ impl Project {
     /// Syncs `openspec` pair `name` (or previews it), answering per row.
     pub fn openspec_sync(&mut self, name: &str, req: &OpenspecSync) -> Result<SyncAnswer> {
         let side = self.openspec_db_side(name)?;
-        let (db, rows) = self.openspec_db(name)?;
+        let db = Db::open(&side.path).map_err(db_error)?;
+        let rows = side.project.clone();
         let only: Vec<String> = req.change.iter().map(|c| row_prefix(Kind::Change, c)).collect();
         if let Some(c) = &req.change {
             let changes = side.root.join("openspec/changes");
@@ -312,8 +313,7 @@ impl Project {
         } else {
             db.query(&Query { project: Some(rows.clone()), ..Query::default() }).map_err(db_error)?.len()
         };
-        let mut report = sync_report(&op, SyncPolicy::FsWins, &db, &rows, checked);
-        report.policy = shown;
+        let report = sync_report(&op, &shown, &db, &rows, checked);
         Ok(SyncAnswer::Synced { db: db_name, report })
     }
 
@@ -365,9 +365,7 @@ impl Project {
         db.edit_document(&rows, kind, id, doc, text, self.now()).map_err(db_error)?;
         let op = self.sync_pair(name, &sreq)?;
         let shown = policy_name(&sreq.policy.unwrap_or(self.pair(name)?.policy));
-        let mut report = sync_report(&op, SyncPolicy::FsWins, &db, &rows, 1);
-        report.policy = shown;
-        Ok(report)
+        Ok(sync_report(&op, &shown, &db, &rows, 1))
     }
 
     /// Sets the lifecycle status a person chose for a change or spec (approved,

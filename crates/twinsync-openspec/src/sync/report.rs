@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use twinsync_core::{ActionKind, DriftClass, OperationReport, Outcome, Preview};
 
-use super::{ItemOutcome, PlannedRow, SyncPolicy, SyncReport};
+use super::{ItemOutcome, PlannedRow, SyncReport};
 use crate::db::{Db, Kind, SyncDirection};
 use crate::replica::item::{ItemKey, Part};
 
@@ -33,8 +33,8 @@ fn is_row_item(item: &ItemKey) -> bool {
     item.part == Part::Location || item.kind == Kind::Spec
 }
 
-/// What `op` did to each row, with `checked` rows looked at.
-pub fn sync_report(op: &OperationReport, policy: SyncPolicy, db: &Db, project: &str, checked: usize) -> SyncReport {
+/// What `op` did to each row, with `checked` rows looked at, under the policy named `policy`.
+pub fn sync_report(op: &OperationReport, policy: &str, db: &Db, project: &str, checked: usize) -> SyncReport {
     let mut rows: BTreeMap<(Kind, String), Vec<(ItemKey, &twinsync_core::report::ItemResult)>> = BTreeMap::new();
     for r in &op.items {
         if let Some(item) = ItemKey::parse(r.key.as_str()) {
@@ -136,7 +136,7 @@ pub fn sync_report(op: &OperationReport, policy: SyncPolicy, db: &Db, project: &
     SyncReport {
         operation_id: op.operation_id.clone(),
         trigger: op.trigger.as_str().into(),
-        policy: policy.as_str().into(),
+        policy: policy.into(),
         checked,
         failed: items.iter().filter(|i| i.error.is_some()).count(),
         conflicts: items.iter().map(|i| i.resolved).sum(),
