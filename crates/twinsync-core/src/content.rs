@@ -121,19 +121,42 @@ impl Content {
     }
 }
 
+/// Items larger than this (8 MiB) are opaque bytes by default: see [`HashRules::bytes_above`].
+pub const DEFAULT_BYTES_ABOVE: u64 = 8 << 20;
+
 /// How content is digested: one set of rules shared by both replicas of a pair.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HashRules {
     /// Canonical JSON options, ignore rules included.
     pub json: CanonicalOptions,
     /// Text normalisation.
     pub text: TextOptions,
+    /// A file larger than this many bytes is opaque bytes whatever its name: digested as
+    /// it is, and copied as a stream, never parsed. Parsing JSON or normalising text
+    /// needs it whole in memory; a size cap keeps a sync's memory constant whatever the
+    /// files, at the price of formatting counting as a change in such large files.
+    pub bytes_above: u64,
+}
+
+impl Default for HashRules {
+    fn default() -> Self {
+        HashRules { json: CanonicalOptions::default(), text: TextOptions::default(), bytes_above: DEFAULT_BYTES_ABOVE }
+    }
 }
 
 impl HashRules {
-    /// Digest of `content`.
+    /// True when an item of `len` bytes is too large to parse: it is opaque bytes.
+    pub fn is_large(&self, len: u64) -> bool {
+        len > self.bytes_above
+    }
+
+    /// Digest of `content`. Content over [`HashRules::bytes_above`] is digested as bytes,
+    /// whatever its kind, so every replica agrees with one that streams it.
     pub fn digest(&self, content: &Content) -> Result<Digest, ContentError> {
+        if !matches!(content, Content::Link(_)) && self.is_large(content.len() as u64) {
+            return Ok(Digest::of_bytes(content.as_bytes()));
+        }
         Ok(match content {
             Content::Json(s) => canonical::hash_json(s.as_bytes(), &self.json)?,
             Content::Text(s) => canonical::hash_text(s, &self.text),
@@ -144,6 +167,9 @@ impl HashRules {
 
     /// Digest of raw `bytes` read as `kind`, without building a `Content`.
     pub fn digest_bytes(&self, kind: ContentKind, bytes: &[u8]) -> Result<Digest, ContentError> {
+        if kind != ContentKind::Link && self.is_large(bytes.len() as u64) {
+            return Ok(Digest::of_bytes(bytes));
+        }
         Ok(match kind {
             ContentKind::Json => canonical::hash_json(bytes, &self.json)?,
             ContentKind::Text => {
@@ -182,6 +208,23 @@ mod tests {
         let t2 = Content::Text("line\nnext\n".into());
         assert_eq!(r.digest(&t1).unwrap(), r.digest(&t2).unwrap());
         assert_eq!(r.digest(&t2).unwrap(), r.digest_bytes(ContentKind::Text, b"line\nnext\n").unwrap());
+    }
+
+    #[test]
+    fn content_over_the_limit_is_digested_as_bytes() {
+        let r = HashRules { bytes_above: 8, ..HashRules::default() };
+        let small = Content::Json("{\"a\": 1}".into());
+        assert_eq!(
+            r.digest(&small).unwrap(),
+            HashRules::default().digest(&small).unwrap(),
+            "8 bytes is not over the limit"
+        );
+        let big = Content::Json("{ \"a\" : 1 }".into());
+        assert_eq!(r.digest(&big).unwrap(), Digest::of_bytes(big.as_bytes()));
+        assert_ne!(r.digest(&big).unwrap(), HashRules::default().digest(&big).unwrap());
+        assert_eq!(r.digest_bytes(ContentKind::Json, b"{ \"a\" : 1 }").unwrap(), r.digest(&big).unwrap());
+        // Invalid JSON over the limit is no error: it is never parsed.
+        assert!(r.digest_bytes(ContentKind::Json, b"{not json at all").is_ok());
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct EngineConfig {
     pub batch_items: usize,
     /// A batch is applied once it has waited this long (milliseconds), even if not full.
     pub batch_ms: i64,
+    /// The store keeps an item's synced content, which a later three-way merge reads
+    /// as its base, only for text and JSON up to this many bytes: nothing else is ever
+    /// merged, so the state stays small beside the tree instead of a second copy of it.
+    pub keep_base_below: u64,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +65,7 @@ impl Default for EngineConfig {
             mass_delete_threshold: 10,
             batch_items: 256,
             batch_ms: 50,
+            keep_base_below: 1 << 20,
         }
     }
 }
@@ -299,6 +304,11 @@ impl<'a> Engine<'a> {
         let (plan, _) = self.plan(left, right, opts)?;
         let mut diffs = Vec::new();
         for a in plan.changes() {
+            // A large item is bytes: it shows as changed, without a diff or a read.
+            if is_large(left, &a.key)? || is_large(right, &a.key)? {
+                diffs.push(ItemDiff { key: a.key.clone(), action: a.kind, diff: String::new() });
+                continue;
+            }
             let (from, to) = match a.kind {
                 ActionKind::CopyToRight => (right.read(&a.key)?, left.read(&a.key)?),
                 ActionKind::CopyToLeft => (left.read(&a.key)?, right.read(&a.key)?),
@@ -882,12 +892,16 @@ impl<'a> Engine<'a> {
             let mut posts = Vec::with_capacity(p.step.writes.len());
             let mut failure = None;
             for w in &p.step.writes {
-                let target = side(left, right, w.side);
                 touched[idx(w.side)] = true;
-                let done = match (&w.content, w.pre) {
-                    (Some(c), pre) => target.write(&p.action.key, c, pre.as_ref(), ctx).map(Some),
-                    (None, Some(pre)) => target.delete(&p.action.key, &pre, ctx).map(|()| None),
-                    (None, None) => Ok(None),
+                let key = &p.action.key;
+                let done = match (&w.payload, w.pre) {
+                    (Payload::Put(c), pre) => side(left, right, w.side).write(key, c, pre.as_ref(), ctx).map(Some),
+                    (Payload::Stream, pre) => {
+                        let post = w.post.expect("a streamed write has the source's digest");
+                        stream_copy(left, right, w.side, key, &post, pre.as_ref(), ctx).map(Some)
+                    }
+                    (Payload::Delete, Some(pre)) => side(left, right, w.side).delete(key, &pre, ctx).map(|()| None),
+                    (Payload::Delete, None) => Ok(None),
                 };
                 match done {
                     Ok(post) => posts.push(post),
@@ -1072,9 +1086,13 @@ impl<'a> Engine<'a> {
         ctx: &WriteContext,
         trigger: Trigger,
     ) -> Result<Step, ItemFailure> {
-        let content = Self::read_expected(left, &a.key, a.left)?;
+        // Only a base a merge may read is kept, so a large item is not even read.
+        let content = match is_large(left, &a.key)? {
+            true => None,
+            false => Self::read_expected(left, &a.key, a.left)?,
+        };
         let blobs = match (a.left, content) {
-            (Some(d), Some(c)) => vec![(d, c)],
+            (Some(d), Some(c)) if self.keeps_base(&c) => vec![(d, c)],
             _ => vec![],
         };
         let history = self.history_row(&ctx.operation_id, a, trigger, true, None, a.left, a.right);
@@ -1106,18 +1124,32 @@ impl<'a> Engine<'a> {
             Side::Right => (a.right, a.left),
         };
         let target = winner.other();
-        let src = Self::read_expected(side(left, right, winner), &a.key, win_digest)?;
+        // A large source is streamed when the batch writes it: nothing is read now, and
+        // the write checks the bytes still digest to what the scan saw.
+        let streamed = win_digest.is_some() && is_large(side(left, right, winner), &a.key)?;
+        let src = match streamed {
+            true => None,
+            false => Self::read_expected(side(left, right, winner), &a.key, win_digest)?,
+        };
         let dst = side(left, right, target);
-        let pre = Self::read_expected(dst, &a.key, lose_digest)?;
-        let post = match &src {
-            Some(c) => Some(
+        // What the target loses is kept for undo: by the store, or, when it is large, by
+        // the target's own backup (the write checks it is still what the scan saw).
+        let pre = match lose_digest {
+            Some(_) if dst.keeps_backups() && is_large(dst, &a.key)? => None,
+            _ => Self::read_expected(dst, &a.key, lose_digest)?,
+        };
+        let post = match (&src, streamed) {
+            (_, true) => win_digest,
+            (Some(c), false) => Some(
                 dst.rules().digest(c).map_err(|e| ItemFailure::Error(format!("{}: cannot be written: {e}", a.key)))?,
             ),
-            None => None,
+            (None, false) => None,
         };
         let mut blobs = Vec::new();
         if let (Some(d), Some(c)) = (post, &src) {
-            blobs.push((d, c.clone()));
+            if self.keeps_base(c) {
+                blobs.push((d, c.clone()));
+            }
         }
         if let (Some(d), Some(c)) = (lose_digest, pre) {
             blobs.push((d, c));
@@ -1126,10 +1158,14 @@ impl<'a> Engine<'a> {
             Side::Left => (post, a.right),
             Side::Right => (a.left, post),
         };
-        let writes = if src.is_none() && lose_digest.is_none() {
-            vec![]
-        } else {
-            vec![SideWrite { side: target, pre: lose_digest, content: src, post }]
+        let payload = match (src, streamed) {
+            (_, true) => Payload::Stream,
+            (Some(c), false) => Payload::Put(c),
+            (None, false) => Payload::Delete,
+        };
+        let writes = match (&payload, lose_digest) {
+            (Payload::Delete, None) => vec![],
+            _ => vec![SideWrite { side: target, pre: lose_digest, payload, post }],
         };
         Ok(Step {
             left: l,
@@ -1142,6 +1178,11 @@ impl<'a> Engine<'a> {
             base_after: post,
             commits: true,
         })
+    }
+
+    /// Whether the store keeps `content` as a base a later merge may read.
+    fn keeps_base(&self, content: &Content) -> bool {
+        content.as_text().is_some() && content.len() as u64 <= self.config.keep_base_below
     }
 
     fn undo_entry(&self, op: &str, a: &Action, side: Side, pre: Option<Digest>, post: Option<Digest>) -> UndoEntry {
@@ -1256,13 +1297,16 @@ impl<'a> Engine<'a> {
             .digest(content)
             .map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
         let mut writes = Vec::new();
-        let mut blobs = vec![(digest, content.clone())];
+        let mut blobs = Vec::new();
+        if self.keeps_base(content) {
+            blobs.push((digest, content.clone()));
+        }
         let [lc, rc] = pre;
         for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
             if pre == Some(digest) {
                 continue;
             }
-            writes.push(SideWrite { side: s, pre, content: Some(content.clone()), post: Some(digest) });
+            writes.push(SideWrite { side: s, pre, payload: Payload::Put(content.clone()), post: Some(digest) });
             if let (Some(p), Some(c)) = (pre, pre_content) {
                 blobs.push((p, c));
             }
@@ -1293,8 +1337,8 @@ impl<'a> Engine<'a> {
             base: a.base,
             left_digest: a.left,
             right_digest: a.right,
-            left: left.read(&a.key).ok().flatten(),
-            right: right.read(&a.key).ok().flatten(),
+            left: read_held(left, &a.key),
+            right: read_held(right, &a.key),
             merged,
             reason,
         }
@@ -1494,14 +1538,21 @@ impl<'a> Engine<'a> {
         for e in sides {
             let target = side(left, right, e.side);
             match (e.pre, e.post) {
-                (Some(pre), post) => {
-                    let content = self
-                        .store
-                        .blob(&pre)
-                        .map_err(|err| err.to_string())?
-                        .ok_or_else(|| format!("the content before the operation ({pre}) is no longer stored"))?;
-                    target.write(key, &content, post.as_ref(), ctx).map_err(|err| err.to_string())?;
-                }
+                (Some(pre), post) => match self.store.blob(&pre).map_err(|err| err.to_string())? {
+                    Some(content) => {
+                        target.write(key, &content, post.as_ref(), ctx).map_err(|err| err.to_string())?;
+                    }
+                    // A large item's earlier version is the side's own backup.
+                    None => {
+                        let mut before = target
+                            .open_backup(key, &e.operation_id)
+                            .map_err(|err| err.to_string())?
+                            .ok_or_else(|| format!("the content before the operation ({pre}) is no longer kept"))?;
+                        target
+                            .write_from(key, &mut before.reader, &pre, post.as_ref(), ctx)
+                            .map_err(|err| err.to_string())?;
+                    }
+                },
                 (None, Some(post)) => target.delete(key, &post, ctx).map_err(|err| err.to_string())?,
                 (None, None) => {}
             }
@@ -1594,10 +1645,57 @@ struct SideWrite {
     side: Side,
     /// What the side holds now (compare-and-swap).
     pre: Option<Digest>,
-    /// What to write (`None`: delete).
-    content: Option<Content>,
+    /// What to write.
+    payload: Payload,
     /// The digest the side will hold.
     post: Option<Digest>,
+}
+
+/// What a write puts on its side.
+enum Payload {
+    /// This content.
+    Put(Content),
+    /// The other side's item, a large one, copied as a stream.
+    Stream,
+    /// Nothing: the item is deleted.
+    Delete,
+}
+
+/// True when `replica` holds `key` as a large item, one that is streamed, never read whole.
+fn is_large(replica: &dyn Replica, key: &Key) -> std::result::Result<bool, ReplicaError> {
+    Ok(replica.open(key)?.is_some())
+}
+
+/// The item's content when it is small enough to hold, for a conflict report; `None`
+/// when absent, large or unreadable (the report then shows digests only).
+fn read_held(replica: &dyn Replica, key: &Key) -> Option<Content> {
+    match is_large(replica, key) {
+        Ok(false) => replica.read(key).ok().flatten(),
+        _ => None,
+    }
+}
+
+/// Copies the large item `key` from the side opposite `to` onto `to` as a stream; it
+/// must still digest to `post` (what the scan saw), and `to` must still hold `pre`.
+fn stream_copy(
+    left: &mut dyn Replica,
+    right: &mut dyn Replica,
+    to: Side,
+    key: &Key,
+    post: &Digest,
+    pre: Option<&Digest>,
+    ctx: &WriteContext,
+) -> std::result::Result<Digest, ReplicaError> {
+    let (src, dst): (&dyn Replica, &mut dyn Replica) = match to {
+        Side::Right => (left, right),
+        Side::Left => (right, left),
+    };
+    let mut item = src.open(key)?.ok_or_else(|| ReplicaError::Conflict {
+        key: key.clone(),
+        expected: post.to_string(),
+        found: format!("no longer a large item on {}", src.name()),
+    })?;
+    dst.write_from(key, &mut item.reader, post, pre, ctx)
 }
 
 /// An item prepared for the current batch.

@@ -2,6 +2,7 @@
 //! written item by item with compare-and-swap on the expected digest.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +98,20 @@ pub struct WriteContext {
     pub operation_id: String,
 }
 
+/// An item's bytes as a stream, for items too large to hold in memory.
+pub struct ItemReader {
+    /// Size in bytes.
+    pub len: u64,
+    /// The bytes.
+    pub reader: Box<dyn Read + Send>,
+}
+
+impl std::fmt::Debug for ItemReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemReader").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
 /// One copy of the artifacts.
 ///
 /// Writes and deletes are compare-and-swap: `expected` is the digest the caller saw
@@ -151,6 +166,52 @@ pub trait Replica: Send {
     /// Required, not defaulted: a wrapper that forgot to pass it on would lose writes on
     /// a power cut after the store recorded them.
     fn flush(&mut self) -> Result<(), ReplicaError>;
+
+    /// The item as a stream when it is large (over [`HashRules::bytes_above`], so opaque
+    /// bytes): the engine copies it without ever holding it. `None` when absent or small
+    /// enough to [`Replica::read`]. A replica that holds items in memory anyway keeps
+    /// this default; a wrapper must pass it on, or large items are read whole.
+    fn open(&self, key: &Key) -> Result<Option<ItemReader>, ReplicaError> {
+        let _ = key;
+        Ok(None)
+    }
+
+    /// Writes the bytes `src` yields if the item still has digest `expected`. They must
+    /// digest, as bytes, to `post` (what the source held when scanned); otherwise nothing
+    /// is written and the answer is [`ReplicaError::Conflict`]: the source changed while
+    /// it was copied. Returns the new digest. The default reads the bytes whole and
+    /// calls [`Replica::write`].
+    fn write_from(
+        &mut self,
+        key: &Key,
+        src: &mut dyn Read,
+        post: &Digest,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        let mut bytes = Vec::new();
+        src.read_to_end(&mut bytes)
+            .map_err(|e| ReplicaError::Io { key: key.to_string(), message: format!("cannot read the source: {e}") })?;
+        let found = Digest::of_bytes(&bytes);
+        if &found != post {
+            return Err(ReplicaError::conflict(key, Some(post), Some(&found)));
+        }
+        self.write(key, &Content::Bytes(bytes), expected, ctx)
+    }
+
+    /// True when the replica keeps what each operation overwrites or deletes, readable
+    /// with [`Replica::open_backup`]; the store then need not keep a copy of large items
+    /// for undo. A wrapper must pass this and `open_backup` on together.
+    fn keeps_backups(&self) -> bool {
+        false
+    }
+
+    /// The item as it was before operation `operation_id` first overwrote or deleted it,
+    /// when the replica kept that backup.
+    fn open_backup(&self, key: &Key, operation_id: &str) -> Result<Option<ItemReader>, ReplicaError> {
+        let _ = (key, operation_id);
+        Ok(None)
+    }
 }
 
 /// A replica held in memory, for tests and for hosts that keep items themselves.

@@ -519,3 +519,30 @@ fn an_unreadable_item_is_neither_deleted_nor_overwritten_and_the_rest_syncs() {
     let failed_row = store.history(None, 10).unwrap().into_iter().find(|h| h.key == cfg && !h.success).unwrap();
     assert!(failed_row.error.unwrap().contains("invalid JSON"));
 }
+
+#[test]
+fn the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more() {
+    let mut w = World::new();
+    let (doc, pic, big) = (k("doc.md"), k("pic.png"), k("big.md"));
+    w.left.put(&doc, text("hello\n"));
+    w.left.put(&pic, Content::Bytes(vec![0x89, b'P', b'N', b'G', 0, 1, 2]));
+    let long = "x".repeat(2 << 20);
+    w.left.put(&big, text(&long));
+    assert_eq!(w.sync(&SyncOptions::default()).counts.applied, 3);
+    let digest = |c: &Content| HashRules::default().digest(c).unwrap();
+    // Text under the cap is a merge's base; bytes and text over the cap never are.
+    assert!(w.store.blob(&digest(&text("hello\n"))).unwrap().is_some());
+    assert_eq!(w.store.blob(&digest(w.right.get(&pic).unwrap())).unwrap(), None, "no copy of a binary item");
+    assert_eq!(w.store.blob(&digest(&text(&long))).unwrap(), None, "no copy of text over the cap");
+
+    // What a sync overwrites is kept for undo, binary or not, and undo restores it.
+    w.tick();
+    let old_pic = w.right.get(&pic).unwrap().clone();
+    w.left.put(&pic, Content::Bytes(vec![0x89, b'P', b'N', b'G', 9, 9]));
+    let op = w.sync(&SyncOptions::default());
+    assert_eq!(op.counts.applied, 1);
+    assert!(w.store.blob(&digest(&old_pic)).unwrap().is_some(), "the overwritten version is kept for undo");
+    let undone = w.undo(Some(&op.operation_id)).unwrap();
+    assert_eq!(undone.restored, vec![pic.clone()]);
+    assert_eq!(w.right.get(&pic), Some(&old_pic));
+}

@@ -1,9 +1,11 @@
 //! Keys as paths: turning a key into a path under the root safely, the stat fields the
 //! cache compares, and how a file's bytes are classified and digested.
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
+use sha2::{Digest as _, Sha256};
 use twinsync_core::content::ContentKind;
 use twinsync_core::replica::ReplicaError;
 use twinsync_core::{Content, Digest, HashRules, Key};
@@ -53,9 +55,13 @@ pub(crate) fn is_reserved_rel(rel: &Path) -> bool {
 /// error of that item, not a reason to sync it as opaque bytes.
 const TEXT_EXTENSIONS: &[&str] = &["md", "markdown", "mdx", "txt", "yaml", "yml", "toml"];
 
-/// How a file's bytes are read: `.json` is JSON; a text extension is text; otherwise
-/// UTF-8 without NUL is text, and anything else bytes.
-pub(crate) fn classify(key: &str, bytes: &[u8]) -> ContentKind {
+/// How a file's bytes are read: larger than the rules' `bytes_above`, bytes; `.json` is
+/// JSON; a text extension is text; otherwise UTF-8 without NUL is text, and anything
+/// else bytes.
+pub(crate) fn classify(rules: &HashRules, key: &str, bytes: &[u8]) -> ContentKind {
+    if rules.is_large(bytes.len() as u64) {
+        return ContentKind::Bytes;
+    }
     let ext = key.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.contains('/')).unwrap_or("");
     if ext.eq_ignore_ascii_case("json") {
         ContentKind::Json
@@ -71,15 +77,63 @@ pub(crate) fn classify(key: &str, bytes: &[u8]) -> ContentKind {
 /// The digest a scan gives a file at `key` holding `bytes`.
 pub(crate) fn digest_file(rules: &HashRules, key: &Key, bytes: &[u8]) -> Result<Digest, ReplicaError> {
     rules
-        .digest_bytes(classify(key.as_str(), bytes), bytes)
+        .digest_bytes(classify(rules, key.as_str(), bytes), bytes)
         .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
 }
 
 /// The content a read returns for a file at `key` holding `bytes`, consistent with the
-/// digest a scan gives it: `.json` is JSON, a text extension must be UTF-8 text.
-pub fn content_of(key: &Key, bytes: Vec<u8>) -> Result<Content, ReplicaError> {
-    let kind = classify(key.as_str(), &bytes);
+/// digest a scan gives it under `rules`: `.json` is JSON, a text extension must be UTF-8
+/// text, and anything over the rules' `bytes_above` is bytes.
+pub fn content_of(rules: &HashRules, key: &Key, bytes: Vec<u8>) -> Result<Content, ReplicaError> {
+    let kind = classify(rules, key.as_str(), &bytes);
     Content::from_bytes(kind, bytes).map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
+}
+
+/// How much of a large file is read at a time.
+const CHUNK: usize = 1 << 20;
+
+/// The digest a scan gives the file at `path` (for `key`), or `None` when it is gone. A
+/// large file (over the rules' `bytes_above`) is hashed as a stream of bytes, in
+/// constant memory; any other is read whole and classified.
+pub(crate) fn digest_path(rules: &HashRules, key: &Key, path: &Path) -> Result<Option<Digest>, ReplicaError> {
+    let mut file = match File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        r => r.map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?,
+    };
+    let len = file.metadata().map_err(|e| io_err(key, format!("cannot stat {}: {e}", path.display())))?.len();
+    if rules.is_large(len) {
+        return hash_stream(&mut file)
+            .map(Some)
+            .map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut bytes).map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?;
+    // A file that grew past the limit since the stat is bytes: `classify` goes by length.
+    digest_file(rules, key, &bytes).map(Some)
+}
+
+/// SHA-256 of everything `r` yields, read a chunk at a time.
+pub(crate) fn hash_stream(r: &mut dyn Read) -> std::io::Result<Digest> {
+    copy_hashing(r, &mut std::io::sink()).map(|(d, _)| d)
+}
+
+/// Copies `r` into `w` a chunk at a time; answers the SHA-256 of the bytes and their count.
+pub(crate) fn copy_hashing(r: &mut dyn Read, w: &mut dyn Write) -> std::io::Result<(Digest, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        w.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    Ok((Digest::from_hasher(hasher), total))
 }
 
 /// An I/O failure on `path`, reported against the item or path.

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use ignore::gitignore::Gitignore;
-use twinsync_core::replica::{ReplicaError, ScanFailure, WriteContext};
+use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, WriteContext};
 use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica, Snapshot, Timestamp};
 
 use crate::cache::{CacheEntry, StatCache};
 use crate::error::FsError;
 use crate::options::{FsOptions, SymlinkMode};
-use crate::paths::{checked_path, content_of, digest_file, io_err, system_time_ns, TMP_MARKER};
+use crate::paths::{
+    checked_path, content_of, copy_hashing, digest_file, digest_path, io_err, system_time_ns, TMP_MARKER,
+};
 use crate::scan::{self, ScanJob};
 
 /// What the last scan did.
@@ -181,15 +183,17 @@ impl FsReplica {
             }
             return Ok(Some(path.to_path_buf()));
         }
-        let current = self.read_bytes(key, path)?;
-        let found = match &current {
-            None => None,
-            Some((_, bytes)) => Some(digest_file(&self.rules, key, bytes)?),
+        let Some(file) = self.resolve_file(key, path)? else {
+            return match expected {
+                None => Ok(None),
+                Some(_) => Err(ReplicaError::conflict(key, expected, None)),
+            };
         };
+        let found = digest_path(&self.rules, key, &file)?;
         if found.as_ref() != expected {
             return Err(ReplicaError::conflict(key, expected, found.as_ref()));
         }
-        Ok(current.map(|(p, _)| p))
+        Ok(found.map(|_| file))
     }
 
     /// Copies the file about to be overwritten or deleted to the backup directory.
@@ -266,15 +270,70 @@ impl FsReplica {
         Ok(digest)
     }
 
-    fn backup(&self, key: &Key, file: &Path, ctx: &WriteContext) -> Result<(), ReplicaError> {
-        let Some(dir) = &self.backup_dir else { return Ok(()) };
-        let op: String = ctx
-            .operation_id
+    /// Replaces the item at `path` atomically: `fill` writes the new bytes into a fresh
+    /// temporary file beside it, which is renamed over the item only if the item still
+    /// has digest `expected` (checked before and right before the rename), after the old
+    /// file is backed up. The flush of the file and its folder waits for [`Replica::flush`].
+    fn replace_with(
+        &mut self,
+        key: &Key,
+        path: &Path,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+        fill: impl FnOnce(&mut File, &Path) -> Result<(), ReplicaError>,
+    ) -> Result<(), ReplicaError> {
+        if self.symlinks == SymlinkMode::Skip && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(io_err(key, format!("{} is a symbolic link; not replaced (symlinks: skip)", path.display())));
+        }
+        // Fail fast before creating anything; checked again right before the rename.
+        let target = self.check(key, path, expected)?.unwrap_or_else(|| path.to_path_buf());
+        let (dir, tmp) = self.temp_beside(key, &target)?;
+        let result = (|| -> Result<(), ReplicaError> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(|e| io_err(key, format!("cannot create {}: {e}", tmp.display())))?;
+            fill(&mut f, &tmp)?;
+            if let Ok(m) = fs::metadata(&target) {
+                f.set_permissions(m.permissions())
+                    .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
+            }
+            // Durability waits for `flush`, once per batch: a kill cannot tear the file
+            // (the rename is atomic and the page cache survives the process).
+            drop(f);
+            let current = self.check(key, path, expected)?;
+            if let Some(old) = &current {
+                self.backup(key, old, ctx)?;
+            }
+            fs::rename(&tmp, &target)
+                .map_err(|e| io_err(key, format!("cannot rename into {}: {e}", target.display())))?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        self.unflushed_files.push(target);
+        self.unflushed_dirs.insert(dir);
+        self.cache.forget(key.as_str());
+        self.cache_dirty = true;
+        Ok(())
+    }
+
+    /// Where operation `operation_id` keeps its backup of `key`.
+    fn backup_path(&self, key: &Key, operation_id: &str) -> Option<PathBuf> {
+        let dir = self.backup_dir.as_ref()?;
+        let op: String = operation_id
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
             .collect();
         let op = if op.is_empty() || op.starts_with('.') { "no-operation".to_string() } else { op };
-        let dest = dir.join(op).join(key.as_str());
+        Some(dir.join(op).join(key.as_str()))
+    }
+
+    fn backup(&self, key: &Key, file: &Path, ctx: &WriteContext) -> Result<(), ReplicaError> {
+        let Some(dest) = self.backup_path(key, &ctx.operation_id) else { return Ok(()) };
         if dest.exists() {
             // The first backup in an operation is the state before it; keep that one.
             return Ok(());
@@ -288,6 +347,13 @@ impl FsReplica {
             // A link is backed up as the link, never as what it points to.
             let target = fs::read_link(file).map_err(fail)?;
             make_symlink(&target, &dest).map_err(fail)?;
+            return Ok(());
+        }
+        // A hard link keeps the old file at no cost: the write renames a new file over
+        // the item and a delete unlinks it, so the old inode is never changed again, and
+        // a large file costs neither a copy nor the time to make one. Across filesystems
+        // (or where links are refused) it is copied.
+        if fs::hard_link(file, &dest).is_ok() {
             return Ok(());
         }
         fs::copy(file, &dest).map_err(fail)?;
@@ -435,7 +501,7 @@ impl Replica for FsReplica {
         }
         match self.read_bytes(key, &path)? {
             None => Ok(None),
-            Some((_, bytes)) => content_of(key, bytes).map(Some),
+            Some((_, bytes)) => content_of(&self.rules, key, bytes).map(Some),
         }
     }
 
@@ -444,9 +510,9 @@ impl Replica for FsReplica {
         if let Some(target) = self.link_at(key, &path)? {
             return self.link_digest(key, target).map(Some);
         }
-        match self.read_bytes(key, &path)? {
+        match self.resolve_file(key, &path)? {
             None => Ok(None),
-            Some((_, bytes)) => digest_file(&self.rules, key, &bytes).map(Some),
+            Some(file) => digest_path(&self.rules, key, &file),
         }
     }
 
@@ -464,43 +530,44 @@ impl Replica for FsReplica {
         let bytes = content.as_bytes();
         // The digest a later scan will see, so the engine's base matches the next scan.
         let digest = digest_file(&self.rules, key, bytes)?;
-        if self.symlinks == SymlinkMode::Skip && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(io_err(key, format!("{} is a symbolic link; not replaced (symlinks: skip)", path.display())));
-        }
-        // Fail fast before creating anything; checked again right before the rename.
-        let target = self.check(key, &path, expected)?.unwrap_or_else(|| path.clone());
-        let (dir, tmp) = self.temp_beside(key, &target)?;
-        let result = (|| -> Result<(), ReplicaError> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(|e| io_err(key, format!("cannot create {}: {e}", tmp.display())))?;
-            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))?;
-            if let Ok(m) = fs::metadata(&target) {
-                f.set_permissions(m.permissions())
-                    .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
-            }
-            // Durability waits for `flush`, once per batch: a kill cannot tear the file
-            // (the rename is atomic and the page cache survives the process).
-            drop(f);
-            let current = self.check(key, &path, expected)?;
-            if let Some(old) = &current {
-                self.backup(key, old, ctx)?;
-            }
-            fs::rename(&tmp, &target)
-                .map_err(|e| io_err(key, format!("cannot rename into {}: {e}", target.display())))?;
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result?;
-        self.unflushed_files.push(target);
-        self.unflushed_dirs.insert(dir);
-        self.cache.forget(key.as_str());
-        self.cache_dirty = true;
+        self.replace_with(key, &path, expected, ctx, |f, tmp| {
+            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))
+        })?;
         Ok(digest)
+    }
+
+    fn write_from(
+        &mut self,
+        key: &Key,
+        src: &mut dyn std::io::Read,
+        post: &Digest,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        let path = self.path_of(key)?;
+        let rules = self.rules.clone();
+        self.replace_with(key, &path, expected, ctx, |f, tmp| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+            let (found, len) = copy_hashing(src, &mut out)
+                .map_err(|e| io_err(key, format!("cannot copy into {}: {e}", tmp.display())))?;
+            out.flush().map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))?;
+            drop(out);
+            // A large item is digested as its bytes; a small one (an earlier version
+            // restored from a backup) as a scan digests it, which needs it whole.
+            let found = match rules.is_large(len) {
+                true => found,
+                false => {
+                    let bytes =
+                        fs::read(tmp).map_err(|e| io_err(key, format!("cannot read {}: {e}", tmp.display())))?;
+                    digest_file(&rules, key, &bytes)?
+                }
+            };
+            if &found != post {
+                return Err(ReplicaError::conflict(key, Some(post), Some(&found)));
+            }
+            Ok(())
+        })?;
+        Ok(*post)
     }
 
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError> {
@@ -565,6 +632,42 @@ impl Replica for FsReplica {
         }
         Ok(())
     }
+
+    fn open(&self, key: &Key) -> Result<Option<ItemReader>, ReplicaError> {
+        let path = self.path_of(key)?;
+        if self.link_at(key, &path)?.is_some() {
+            return Ok(None);
+        }
+        let Some(file) = self.resolve_file(key, &path)? else { return Ok(None) };
+        open_large(&self.rules, key, &file)
+    }
+
+    fn keeps_backups(&self) -> bool {
+        self.backup_dir.is_some()
+    }
+
+    fn open_backup(&self, key: &Key, operation_id: &str) -> Result<Option<ItemReader>, ReplicaError> {
+        let Some(path) = self.backup_path(key, operation_id) else { return Ok(None) };
+        if fs::symlink_metadata(&path).map_or(true, |m| !m.is_file()) {
+            return Ok(None);
+        }
+        let f = File::open(&path).map_err(|e| io_err(key, format!("cannot read backup {}: {e}", path.display())))?;
+        let len = f.metadata().map_err(|e| io_err(key, format!("cannot stat backup {}: {e}", path.display())))?.len();
+        Ok(Some(ItemReader { len, reader: Box::new(f) }))
+    }
+}
+
+/// The file at `path` as a stream when it is large under `rules`; `None` when small or gone.
+fn open_large(rules: &HashRules, key: &Key, path: &Path) -> Result<Option<ItemReader>, ReplicaError> {
+    let f = match File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        r => r.map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?,
+    };
+    let len = f.metadata().map_err(|e| io_err(key, format!("cannot stat {}: {e}", path.display())))?.len();
+    if !rules.is_large(len) {
+        return Ok(None);
+    }
+    Ok(Some(ItemReader { len, reader: Box::new(f) }))
 }
 
 impl Drop for FsReplica {

@@ -14,7 +14,7 @@ use twinsync_core::{Digest, HashRules, Key};
 
 use crate::cache::StatCache;
 use crate::options::SymlinkMode;
-use crate::paths::{digest_file, io_err, is_abandoned_temp, is_reserved_rel, is_temp_name, Stat};
+use crate::paths::{digest_path, io_err, is_abandoned_temp, is_reserved_rel, is_temp_name, Stat};
 
 /// Name of the per-directory ignore file twinsync reads besides `.gitignore` and `.ignore`.
 pub(crate) const IGNORE_FILE: &str = ".twinsyncignore";
@@ -351,9 +351,5 @@ fn hash_one(job: &ScanJob<'_>, item: &Seen) -> Result<Option<Digest>, ReplicaErr
             .map(Some)
             .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source });
     }
-    let bytes = match std::fs::read(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        r => r.map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?,
-    };
-    digest_file(job.rules, key, &bytes).map(Some)
+    digest_path(job.rules, key, &path)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use twinsync_core::replica::{ReplicaError, WriteContext};
-use twinsync_core::{Content, Key, Replica};
+use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_fs::{prune_backups, FsOptions, FsReplica, SymlinkMode};
 
 fn key(s: &str) -> Key {
@@ -407,4 +407,43 @@ fn flush_after_a_batch_of_writes_and_deletes_keeps_them_all() {
     r.flush().unwrap();
     assert!(!root.join("old").exists(), "the emptied folder goes with its last file");
     r.flush().unwrap();
+}
+
+/// A large file is streamed: `open` gives it, `write_from` checks the bytes against the
+/// digest the scan saw, and a source that changed meanwhile writes nothing.
+#[test]
+fn large_files_are_streamed_and_checked_against_the_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let rules = HashRules { bytes_above: 1024, ..HashRules::default() };
+    let opts = || FsOptions { rules: rules.clone(), ..FsOptions::default() };
+    // JSON over the limit is bytes: never parsed, so even invalid JSON syncs.
+    let body = format!("{{\"a\": [{}] ", "1, ".repeat(600));
+    std::fs::write(a.join("export.json"), &body).unwrap();
+    std::fs::write(a.join("small.json"), "{\"a\": 1}").unwrap();
+    let mut src = FsReplica::open(&a, opts()).unwrap();
+    let mut dst = FsReplica::open(&b, opts()).unwrap();
+    let snap = src.scan().unwrap();
+    let key = Key::new("export.json").unwrap();
+    assert_eq!(snap[&key].digest, Digest::of_bytes(body.as_bytes()));
+    assert!(src.open(&Key::new("small.json").unwrap()).unwrap().is_none(), "small items are read, not streamed");
+    let ctx = WriteContext::default();
+
+    let mut item = src.open(&key).unwrap().expect("a large item streams");
+    assert_eq!(item.len, body.len() as u64);
+    let d = dst.write_from(&key, &mut item.reader, &snap[&key].digest, None, &ctx).unwrap();
+    assert_eq!(d, snap[&key].digest);
+    assert_eq!(std::fs::read_to_string(b.join("export.json")).unwrap(), body);
+
+    // The source changes after the scan: the copy is refused and the target untouched.
+    std::fs::write(a.join("export.json"), body.replace('1', "2")).unwrap();
+    let mut item = src.open(&key).unwrap().unwrap();
+    let e =
+        dst.write_from(&key, &mut item.reader, &Digest::of_bytes(b"what the scan saw"), Some(&d), &ctx).unwrap_err();
+    assert!(matches!(e, ReplicaError::Conflict { .. }), "{e}");
+    assert_eq!(std::fs::read_to_string(b.join("export.json")).unwrap(), body);
+    let names: Vec<_> = std::fs::read_dir(&b).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
 }

@@ -297,7 +297,7 @@ impl GitReplica {
             key: key.to_string(),
             message: format!("cannot read from {}: {}", self.opts.name, e.message()),
         })?;
-        twinsync_fs::content_of(key, blob.content().to_vec())
+        twinsync_fs::content_of(&self.opts.rules, key, blob.content().to_vec())
     }
 
     fn check(&self, key: &Key, expected: Option<&Digest>) -> Result<Option<(Oid, i32)>, ReplicaError> {

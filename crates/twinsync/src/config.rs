@@ -349,6 +349,10 @@ pub struct HashingConfig {
     pub trim_trailing_whitespace: bool,
     /// Integers beyond 2^53: `error` or `keep_as_string`.
     pub big_integers: BigIntPolicy,
+    /// Files larger than this many MiB (default 8) are opaque bytes: streamed, never
+    /// parsed, so formatting counts as a change in them (see `HashRules::bytes_above`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub large_file_mb: Option<u64>,
 }
 
 /// The undo window.
@@ -611,6 +615,9 @@ impl Config {
                 ..CanonicalOptions::default()
             },
             text: TextOptions { trim_trailing_whitespace: hashing.trim_trailing_whitespace },
+            bytes_above: hashing
+                .large_file_mb
+                .map_or(twinsync_core::content::DEFAULT_BYTES_ABOVE, |mb| mb.saturating_mul(1 << 20)),
         }
     }
 

@@ -683,12 +683,12 @@ impl Project {
     /// `components/<name>`) by hand, as an undoable operation: `take` a side's version,
     /// or given content for both sides.
     pub fn resolve(&mut self, name: &str, key: &str, take: Take) -> Result<OperationReport> {
-        self.pair_config(name)?;
+        let rules = self.config.hash_rules(&self.pair_config(name)?);
         let key = Key::new(key).map_err(twinsync_core::Error::from)?;
         let resolution = match take {
             Take::Side(s) => Resolution::Take(s),
             Take::Content(c) => Resolution::Content(c),
-            Take::Bytes(b) => Resolution::Content(twinsync_fs::content_of(&key, b)?),
+            Take::Bytes(b) => Resolution::Content(twinsync_fs::content_of(&rules, &key, b)?),
         };
         let what = format!("resolve of {key} in pair {name}");
         self.writing(name, &what, |p| {

@@ -2,7 +2,7 @@
 //! (the documents table of the SQLite or the PostgreSQL store), the two sides of an
 //! `openspec` pair, a components file of a design pair, or a folder of a git branch.
 
-use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
+use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
@@ -89,5 +89,24 @@ impl Replica for AnyReplica {
     }
     fn flush(&mut self) -> Result<(), ReplicaError> {
         self.inner_mut().flush()
+    }
+    fn open(&self, key: &Key) -> Result<Option<ItemReader>, ReplicaError> {
+        self.inner().open(key)
+    }
+    fn write_from(
+        &mut self,
+        key: &Key,
+        src: &mut dyn std::io::Read,
+        post: &Digest,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        self.inner_mut().write_from(key, src, post, expected, ctx)
+    }
+    fn keeps_backups(&self) -> bool {
+        self.inner().keeps_backups()
+    }
+    fn open_backup(&self, key: &Key, operation_id: &str) -> Result<Option<ItemReader>, ReplicaError> {
+        self.inner().open_backup(key, operation_id)
     }
 }
