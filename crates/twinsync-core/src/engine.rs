@@ -47,6 +47,9 @@ pub struct EngineConfig {
     pub batch_items: usize,
     /// A batch is applied once it has waited this long (milliseconds), even if not full.
     pub batch_ms: i64,
+    /// A batch is applied once the contents it holds reach this many bytes: a batch of
+    /// mid-sized files would otherwise hold hundreds of megabytes until its flush.
+    pub batch_bytes: u64,
     /// The store keeps an item's synced content, which a later three-way merge reads
     /// as its base, only for text and JSON up to this many bytes: nothing else is ever
     /// merged, so the state stays small beside the tree instead of a second copy of it.
@@ -65,6 +68,7 @@ impl Default for EngineConfig {
             mass_delete_threshold: 10,
             batch_items: 256,
             batch_ms: 50,
+            batch_bytes: 32 << 20,
             keep_base_below: 1 << 20,
         }
     }
@@ -665,19 +669,25 @@ impl<'a> Engine<'a> {
         let mut batch: Vec<Pending> = Vec::new();
         let mut batch_started = self.clock.now();
         let batch_items = self.config.batch_items.max(1);
+        let mut held = 0u64;
         for (index, action) in plan.actions.iter().enumerate() {
             if let Some(p) = self.progress {
                 p(index, total);
             }
             if batch.is_empty() {
                 batch_started = self.clock.now();
+                held = 0;
             }
             match self.prepare(index, action, &plan.policy, left, right, &ctx, trigger, given) {
                 Prepared::Done(applied) => outcomes[index] = Some(*applied),
-                Prepared::Pending(p) => batch.push(*p),
+                Prepared::Pending(p) => {
+                    held += p.step.held_bytes();
+                    batch.push(*p);
+                }
             }
             let waited = self.clock.now().millis() - batch_started.millis();
-            if batch.len() >= batch_items || (!batch.is_empty() && waited >= self.config.batch_ms) {
+            let full = batch.len() >= batch_items || held >= self.config.batch_bytes;
+            if full || (!batch.is_empty() && waited >= self.config.batch_ms) {
                 self.apply_batch(std::mem::take(&mut batch), left, right, &ctx, trigger, &mut outcomes);
             }
         }
@@ -1132,10 +1142,11 @@ impl<'a> Engine<'a> {
             false => Self::read_expected(side(left, right, winner), &a.key, win_digest)?,
         };
         let dst = side(left, right, target);
-        // What the target loses is kept for undo: by the store, or, when it is large, by
-        // the target's own backup (the write checks it is still what the scan saw).
+        // What the target loses is kept for undo: by the target itself when it keeps
+        // backups (a folder's are hard links: no copy, and no read now; the write checks
+        // it still holds what the scan saw), else by the store.
         let pre = match lose_digest {
-            Some(_) if dst.keeps_backups() && is_large(dst, &a.key)? => None,
+            Some(_) if dst.keeps_backups() => None,
             _ => Self::read_expected(dst, &a.key, lose_digest)?,
         };
         let post = match (&src, streamed) {
@@ -1624,6 +1635,15 @@ struct Step {
 }
 
 impl Step {
+    /// The bytes of content this step holds until its batch is applied.
+    fn held_bytes(&self) -> u64 {
+        let writes = self.writes.iter().map(|w| match &w.payload {
+            Payload::Put(c) => c.len() as u64,
+            Payload::Stream | Payload::Delete => 0,
+        });
+        writes.chain(self.blobs.iter().map(|(_, c)| c.len() as u64)).sum()
+    }
+
     /// A step with nothing left to write or commit.
     fn done(left: Option<Digest>, right: Option<Digest>, note: String) -> Step {
         Step {
