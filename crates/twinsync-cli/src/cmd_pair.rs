@@ -51,6 +51,9 @@ struct AddArgs {
     /// Extra ignore globs for folder sides.
     #[arg(long = "ignore", value_name = "GLOB")]
     ignore: Vec<String>,
+    /// What counts as a change: `canonical` (formatting never does) or `bytes`.
+    #[arg(long, default_value = "canonical")]
+    compare: twinsync::core::Compare,
     /// The credential (token) a git left side uses, by name: never the token itself.
     #[arg(long, value_name = "NAME")]
     left_credential: Option<String>,
@@ -75,6 +78,7 @@ pub fn pair(a: PairCmd, common: &Common) -> ExitCode {
             });
             pair.direction = add.direction;
             pair.ignore = add.ignore;
+            pair.compare = add.compare;
             pair.left_credential = add.left_credential;
             pair.right_credential = add.right_credential;
             match project.pair_add(&add.name, pair.clone()) {

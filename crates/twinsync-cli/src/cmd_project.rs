@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
-use twinsync::core::{ActionKind, Direction, OperationReport, OperationStatus, Policy};
+use twinsync::core::{ActionKind, Compare, Direction, OperationReport, OperationStatus, Policy};
 use twinsync::{Project, SyncRequest, Take};
 
 /// Exit status when conflicts (or failed items) are left for a person.
@@ -56,6 +56,9 @@ pub struct InitArgs {
     /// Extra ignore globs for folder replicas.
     #[arg(long = "ignore", value_name = "GLOB")]
     pub ignore: Vec<String>,
+    /// What counts as a change: `canonical` (formatting never does) or `bytes`.
+    #[arg(long, default_value = "canonical")]
+    pub compare: Compare,
 }
 
 /// The pairs a command acts on (`--pair NAME`, repeatable; every pair when none).
@@ -71,6 +74,9 @@ pub struct PairArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub pairs: PairArgs,
+    /// Compare by `canonical` content or by `bytes` for this run (default: each pair's).
+    #[arg(long)]
+    pub compare: Option<Compare>,
 }
 
 /// Arguments of `twinsync sync`.
@@ -93,6 +99,10 @@ pub struct SyncArgs {
     /// Seconds to wait while another sync of the same pair runs, then give up (LOCKED).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub wait: u64,
+    /// Compare by `canonical` content or by `bytes` for this run (default: each pair's):
+    /// `--compare bytes` carries formatting-only differences over, by the policy.
+    #[arg(long)]
+    pub compare: Option<Compare>,
 }
 
 /// Arguments of `twinsync undo`.
@@ -150,6 +160,7 @@ pub fn init(a: InitArgs, common: &Common) -> ExitCode {
         pair.policy = a.policy;
         pair.direction = a.direction;
         pair.ignore = a.ignore;
+        pair.compare = a.compare;
         pair.left_credential = a.left_credential;
         pair.right_credential = a.right_credential;
     }
@@ -168,7 +179,13 @@ pub fn init(a: InitArgs, common: &Common) -> ExitCode {
 
 /// `twinsync status`: the items that are not in sync, pair by pair.
 pub fn status(a: StatusArgs, common: &Common) -> ExitCode {
-    let pairs = match common.open().and_then(|mut p| p.status_pairs(&a.pairs.pairs)) {
+    let opened = common.open().and_then(|mut p| {
+        if let Some(c) = a.compare {
+            p.set_compare(&a.pairs.pairs, c)?;
+        }
+        p.status_pairs(&a.pairs.pairs)
+    });
+    let pairs = match opened {
         Ok(s) => s,
         Err(e) => return fail(common, &e),
     };
@@ -230,6 +247,11 @@ pub fn sync(a: SyncArgs, common: &Common) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(common, &e),
     };
+    if let Some(c) = a.compare {
+        if let Err(e) = project.set_compare(&a.pairs.pairs, c) {
+            return fail(common, &e);
+        }
+    }
     let req = SyncRequest {
         policy: a.policy,
         direction: a.direction,

@@ -385,3 +385,53 @@ fn a_design_pair_reports_drift_and_coverage_is_an_event() {
     assert_eq!(failed.len(), 3, "{ui}");
     assert!(failed.iter().all(|i| i["error"].as_str().unwrap().contains("figma.json is read-only")), "{ui}");
 }
+
+/// `compare`: canonical by default, so formatting never drifts; `bytes` (in the config,
+/// or `--compare bytes` for one run) makes any byte a change, so a user can always make
+/// both sides byte-equal.
+#[test]
+fn compare_bytes_carries_formatting_that_canonical_ignores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    folders(root, &["left", "right"]);
+    write(root, "left/a.md", "line\n");
+    write(root, "left/b.json", "{\"a\": 1, \"b\": 2}\n");
+    ok(run(root, &["init", "left", "right"]));
+    ok(run(root, &["sync"]));
+    // CRLF and reordered keys: the same content, canonically.
+    write(root, "left/a.md", "line\r\n");
+    write(root, "left/b.json", "{\"b\": 2, \"a\": 1}\n");
+    let status = json(&ok(run(root, &["status", "--json"])));
+    assert_eq!(status["items"], serde_json::json!([]), "canonical: formatting is no drift: {status}");
+    ok(run(root, &["sync"]));
+    assert_eq!(std::fs::read(root.join("right/a.md")).unwrap(), b"line\n", "nothing carried");
+
+    // One run comparing bytes sees both items differ (the JSON's base was a canonical
+    // digest, so it differs on both sides: a conflict, exit 1) and, by the policy,
+    // carries them.
+    let status = json(&run(root, &["status", "--json", "--compare", "bytes"]));
+    assert_eq!(status["items"].as_array().unwrap().len(), 2, "{status}");
+    ok(run(root, &["sync", "--compare", "bytes", "--policy", "prefer-left"]));
+    assert_eq!(std::fs::read(root.join("right/a.md")).unwrap(), b"line\r\n");
+    assert_eq!(std::fs::read(root.join("right/b.json")).unwrap(), b"{\"b\": 2, \"a\": 1}\n");
+    let status = json(&ok(run(root, &["status", "--json", "--compare", "bytes"])));
+    assert_eq!(status["items"], serde_json::json!([]), "byte-equal now: {status}");
+
+    // A pair that compares bytes for good: a CRLF-only edit is a change a plain sync carries.
+    let other = tempfile::tempdir().unwrap();
+    let root = other.path();
+    folders(root, &["left", "right"]);
+    write(root, "left/a.md", "line\n");
+    ok(run(root, &["init", "left", "right", "--compare", "bytes"]));
+    let config = std::fs::read_to_string(root.join(".twinsync/config.toml")).unwrap();
+    assert!(config.contains("compare = \"bytes\""), "{config}");
+    ok(run(root, &["sync"]));
+    write(root, "left/a.md", "line\r\n");
+    let status = json(&ok(run(root, &["status", "--json"])));
+    assert_eq!(status["items"][0]["key"], "a.md", "{status}");
+    ok(run(root, &["sync"]));
+    assert_eq!(std::fs::read(root.join("right/a.md")).unwrap(), b"line\r\n");
+    let bad = run(root, &["status", "--compare", "exact"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("canonical"), "the error says what is accepted");
+}

@@ -121,6 +121,44 @@ impl Content {
     }
 }
 
+/// What counts as a change of an item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    /// Canonical content: reordered JSON keys, CRLF against LF, a BOM are no change.
+    #[default]
+    Canonical,
+    /// The bytes, as Unison and Mutagen compare: any byte is a change.
+    Bytes,
+}
+
+impl Compare {
+    /// `canonical` or `bytes`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Compare::Canonical => "canonical",
+            Compare::Bytes => "bytes",
+        }
+    }
+}
+
+impl std::str::FromStr for Compare {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "canonical" => Ok(Compare::Canonical),
+            "bytes" => Ok(Compare::Bytes),
+            other => Err(format!("compare {other:?}: expected \"canonical\" or \"bytes\"")),
+        }
+    }
+}
+
+impl std::fmt::Display for Compare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Items larger than this (8 MiB) are opaque bytes by default: see [`HashRules::bytes_above`].
 pub const DEFAULT_BYTES_ABOVE: u64 = 8 << 20;
 
@@ -137,11 +175,18 @@ pub struct HashRules {
     /// needs it whole in memory; a size cap keeps a sync's memory constant whatever the
     /// files, at the price of formatting counting as a change in such large files.
     pub bytes_above: u64,
+    /// Canonical content (the default) or bytes.
+    pub compare: Compare,
 }
 
 impl Default for HashRules {
     fn default() -> Self {
-        HashRules { json: CanonicalOptions::default(), text: TextOptions::default(), bytes_above: DEFAULT_BYTES_ABOVE }
+        HashRules {
+            json: CanonicalOptions::default(),
+            text: TextOptions::default(),
+            bytes_above: DEFAULT_BYTES_ABOVE,
+            compare: Compare::Canonical,
+        }
     }
 }
 
@@ -151,10 +196,17 @@ impl HashRules {
         len > self.bytes_above
     }
 
+    /// True when `len` bytes of a kind other than a link are digested as bytes: when
+    /// comparing bytes, or when they are large.
+    fn as_bytes(&self, kind: ContentKind, len: u64) -> bool {
+        kind != ContentKind::Link && (self.compare == Compare::Bytes || self.is_large(len))
+    }
+
     /// Digest of `content`. Content over [`HashRules::bytes_above`] is digested as bytes,
-    /// whatever its kind, so every replica agrees with one that streams it.
+    /// whatever its kind, so every replica agrees with one that streams it; so is all
+    /// content when comparing bytes.
     pub fn digest(&self, content: &Content) -> Result<Digest, ContentError> {
-        if !matches!(content, Content::Link(_)) && self.is_large(content.len() as u64) {
+        if self.as_bytes(content.kind(), content.len() as u64) {
             return Ok(Digest::of_bytes(content.as_bytes()));
         }
         Ok(match content {
@@ -167,7 +219,7 @@ impl HashRules {
 
     /// Digest of raw `bytes` read as `kind`, without building a `Content`.
     pub fn digest_bytes(&self, kind: ContentKind, bytes: &[u8]) -> Result<Digest, ContentError> {
-        if kind != ContentKind::Link && self.is_large(bytes.len() as u64) {
+        if self.as_bytes(kind, bytes.len() as u64) {
             return Ok(Digest::of_bytes(bytes));
         }
         Ok(match kind {
@@ -225,6 +277,19 @@ mod tests {
         assert_eq!(r.digest_bytes(ContentKind::Json, b"{ \"a\" : 1 }").unwrap(), r.digest(&big).unwrap());
         // Invalid JSON over the limit is no error: it is never parsed.
         assert!(r.digest_bytes(ContentKind::Json, b"{not json at all").is_ok());
+    }
+
+    #[test]
+    fn comparing_bytes_makes_formatting_a_change() {
+        let r = HashRules { compare: Compare::Bytes, ..HashRules::default() };
+        let (a, b) = (Content::Text("x\n".into()), Content::Text("x\r\n".into()));
+        assert_ne!(r.digest(&a).unwrap(), r.digest(&b).unwrap());
+        assert_eq!(HashRules::default().digest(&a).unwrap(), HashRules::default().digest(&b).unwrap());
+        assert_eq!(r.digest(&a).unwrap(), Digest::of_bytes(b"x\n"));
+        // A link keeps its own digest: it is never a file with the same text.
+        assert_ne!(r.digest(&Content::Link("x\n".into())).unwrap(), Digest::of_bytes(b"x\n"));
+        assert_eq!("bytes".parse::<Compare>().unwrap(), Compare::Bytes);
+        assert!("exact".parse::<Compare>().unwrap_err().contains("canonical"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use twinsync_core::canonical::{BigIntPolicy, CanonicalOptions, IgnoreRules, TextOptions};
-use twinsync_core::{Direction, HashRules, Policy, UndoLimits};
+use twinsync_core::{Compare, Direction, HashRules, Policy, UndoLimits};
 
 use crate::error::Error;
 
@@ -279,6 +279,10 @@ pub struct PairConfig {
     /// `skip` (default), `follow-within-root`, or `links` (synced as links, never followed).
     #[serde(default = "default_symlinks")]
     pub symlinks: String,
+    /// What counts as a change: `canonical` (the default: formatting never does) or
+    /// `bytes` (any byte does).
+    #[serde(default, skip_serializing_if = "is_canonical", with = "as_string")]
+    pub compare: Compare,
     /// This pair's hashing, instead of the project's `[hashing]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashing: Option<HashingConfig>,
@@ -323,6 +327,9 @@ fn default_direction() -> Direction {
 }
 fn default_symlinks() -> String {
     "skip".into()
+}
+fn is_canonical(c: &Compare) -> bool {
+    *c == Compare::Canonical
 }
 
 mod as_string {
@@ -400,6 +407,7 @@ impl PairConfig {
             policy: Policy::default(),
             ignore: vec![],
             symlinks: default_symlinks(),
+            compare: Compare::Canonical,
             hashing: None,
             left_credential: None,
             right_credential: None,
@@ -551,6 +559,7 @@ impl Config {
                 policy: old.policy,
                 ignore: old.ignore,
                 symlinks: old.symlinks,
+                compare: Compare::Canonical,
                 hashing: None,
                 left_credential: None,
                 right_credential: None,
@@ -615,6 +624,7 @@ impl Config {
                 ..CanonicalOptions::default()
             },
             text: TextOptions { trim_trailing_whitespace: hashing.trim_trailing_whitespace },
+            compare: pair.compare,
             bytes_above: hashing
                 .large_file_mb
                 .map_or(twinsync_core::content::DEFAULT_BYTES_ABOVE, |mb| mb.saturating_mul(1 << 20)),

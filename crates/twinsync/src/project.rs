@@ -266,6 +266,21 @@ impl Project {
         self.actor = actor.into();
     }
 
+    /// Compares pairs `pairs` (every pair when empty) by `compare` in this project handle
+    /// only, not in the config: a `status --compare bytes` or a `sync --compare bytes`
+    /// that makes both sides byte-equal once. A pair named that does not exist is an error.
+    pub fn set_compare(&mut self, pairs: &[String], compare: twinsync_core::Compare) -> Result<()> {
+        for name in pairs {
+            self.pair_config(name)?;
+        }
+        for (name, pair) in self.config.pairs.iter_mut() {
+            if pairs.is_empty() || pairs.contains(name) {
+                pair.compare = compare;
+            }
+        }
+        Ok(())
+    }
+
     /// Calls `progress(done, total)` as a sync applies items.
     pub fn set_progress(&mut self, progress: Box<dyn Fn(usize, usize) + Send>) {
         self.progress = Some(progress);
