@@ -17,6 +17,8 @@ const MAX_RSS_KB: i64 = 100 * 1024;
 
 /// Runs `twinsync args` in `dir`; answers its exit code, stdout and peak RSS in KiB, as
 /// `wait4` reports it for exactly this child.
+// Reaped by `wait4` below, which std's `wait` cannot replace: only it gives the rusage.
+#[allow(clippy::zombie_processes)]
 fn run(dir: &Path, args: &[&str]) -> (i32, String, i64) {
     let child = Command::new(env!("CARGO_BIN_EXE_twinsync"))
         .args(args)
