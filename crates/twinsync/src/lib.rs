@@ -22,6 +22,7 @@ mod coverage_history;
 mod credentials;
 mod design_pair;
 mod error;
+#[cfg(feature = "git")]
 pub mod git_tokens;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;

@@ -500,10 +500,27 @@ impl Project {
         config
     }
 
+    /// A build without the `git` feature refuses git sides, by name.
+    #[cfg(not(feature = "git"))]
+    fn open_git_side(
+        &self,
+        pair: &str,
+        spec: &str,
+        _credential: Option<&str>,
+        _rules: twinsync_core::HashRules,
+        _ignore: &[String],
+    ) -> Result<AnyReplica> {
+        Err(Error::Config {
+            path: self.dir.join(config::DIR).join(config::CONFIG_FILE),
+            message: format!("pair {pair}: {spec} is a git side, and this build of twinsync has no git support"),
+        })
+    }
+
     /// Opens the git side `spec` of pair `pair`: its mirror under `.twinsync/git`, the
     /// token of its named credential (the credential store, else the environment: see
     /// [`crate::git_tokens`]), the actor as
     /// commit author with `[git] author_email`.
+    #[cfg(feature = "git")]
     fn open_git_side(
         &self,
         pair: &str,
@@ -651,10 +668,13 @@ impl Project {
                 // run, from a fresh fetch, applies what it can and reports what both
                 // sides changed as conflicts (never overwritten). The first run stays in
                 // history.
+                #[cfg(feature = "git")]
                 let moved = report.items.iter().any(|i| {
                     i.outcome == twinsync_core::Outcome::Failed
                         && i.error.as_deref().is_some_and(|e| e.contains(twinsync_git::REMOTE_MOVED))
                 });
+                #[cfg(not(feature = "git"))]
+                let moved = false;
                 if moved {
                     return p.with_engine(name, |e, l, r| e.sync(l, r, &opts));
                 }

@@ -6,6 +6,7 @@ use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, Snapshot, Wr
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
+#[cfg(feature = "git")]
 use twinsync_git::GitReplica;
 use twinsync_openspec::{OpenSpecDb, OpenSpecFiles};
 use twinsync_postgres::PgReplica;
@@ -28,6 +29,7 @@ pub enum AnyReplica {
     /// The components of a design pair's side (code or design), one item per component.
     Design(ManifestReplica),
     /// A folder of a branch of a git repository (`git+URL#BRANCH:PATH`).
+    #[cfg(feature = "git")]
     Git(GitReplica),
 }
 
@@ -40,6 +42,7 @@ impl AnyReplica {
             AnyReplica::OpenSpecFiles(r) => r,
             AnyReplica::OpenSpecDb(r) => r,
             AnyReplica::Design(r) => r,
+            #[cfg(feature = "git")]
             AnyReplica::Git(r) => r,
         }
     }
@@ -51,6 +54,7 @@ impl AnyReplica {
             AnyReplica::OpenSpecFiles(r) => r,
             AnyReplica::OpenSpecDb(r) => r,
             AnyReplica::Design(r) => r,
+            #[cfg(feature = "git")]
             AnyReplica::Git(r) => r,
         }
     }
