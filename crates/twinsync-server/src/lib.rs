@@ -9,13 +9,17 @@
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID` carrying outbox events in
 //!   order, each once, replaying what a reconnecting client missed;
-//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text).
+//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
+//! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
+//!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
+//!   none (`/mcp`).
 //!
 //! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
 //!
 //! It binds to loopback by default. Listening anywhere else needs an admin token
 //! (`--admin-token` or `TWINSYNC_ADMIN_TOKEN`), sent as `Authorization: Bearer`,
-//! `?access_token=` or the `twinsync_token` cookie; put a TLS-terminating reverse proxy
+//! `?access_token=` or the `twinsync_token` cookie; an API key of a project is accepted
+//! instead for that project's routes (see `auth.rs`). Put a TLS-terminating reverse proxy
 //! in front for anything beyond a trusted network.
 //!
 //! axum on tokio: the well-kept, widely used async HTTP stack, with WebSocket support
@@ -25,6 +29,7 @@
 
 mod auth;
 mod error;
+mod keys;
 mod live;
 mod registry;
 mod routes;
@@ -33,7 +38,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use error::ServeError;
+pub use error::{ApiError, ServeError};
+pub use keys::{bearer_token, project_for_key};
 pub use registry::{Registered, Registry};
 
 /// How a server is set up.

@@ -16,7 +16,7 @@ use twinsync::{Project, SyncRequest};
 
 use crate::error::ApiError;
 use crate::registry::Registered;
-use crate::{auth, live, AppState};
+use crate::{auth, keys, live, AppState};
 
 type Shared = State<Arc<AppState>>;
 type Answer = Result<Response, ApiError>;
@@ -36,6 +36,8 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/projects/{id}/events", get(events))
         .route("/projects/{id}/lock", get(lock_status).post(lock_acquire).delete(lock_release))
         .route("/projects/{id}/metrics", get(metrics))
+        .route("/projects/{id}/api-keys", get(keys::list).post(keys::create))
+        .route("/projects/{id}/api-keys/{kid}", axum::routing::delete(keys::revoke))
         .route("/projects/{id}/ws", get(live::upgrade))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
@@ -82,10 +84,10 @@ pub(crate) async fn on_project<T: Send + 'static>(
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the call did not finish: {e}")))?
 }
 
-type Body<T> = Result<Json<T>, JsonRejection>;
+pub(crate) type Body<T> = Result<Json<T>, JsonRejection>;
 
 /// A JSON body, or the error its rejection calls for (413 when it is over the limit).
-fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
+pub(crate) fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
     body.map(|Json(b)| b).map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", e.body_text()),
         _ => ApiError::invalid(e.body_text()),

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod api_keys;
 pub mod config;
 mod coverage_history;
 mod credentials;
@@ -38,6 +39,7 @@ mod stores;
 mod test_sessions;
 mod watch;
 
+pub use api_keys::{looks_like_api_key, ApiKeyInfo, KeyCheck, NewApiKey, API_KEY_PREFIX, LAST_USE_RESOLUTION_MS};
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
 pub use error::{Error, Result};
