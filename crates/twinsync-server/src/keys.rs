@@ -125,3 +125,32 @@ pub(crate) async fn revoke(State(state): State<Arc<AppState>>, Path((id, kid)): 
     let key = on_project(&state, &id, None, move |p| Ok(p.api_key_revoke(&kid)?)).await?;
     Ok(Json(json!(key)).into_response())
 }
+
+/// Runs `f` on project `id` once `token` proved to be a live key of it, in one trip to
+/// the blocking pool (one project open): the hook routes, called on every editor save,
+/// pay for one store connection, not two. `f` acts as `actor`, else as the key's name.
+pub(crate) async fn with_key<T: Send + 'static>(
+    state: &AppState,
+    id: &str,
+    token: Option<String>,
+    actor: Option<String>,
+    f: impl FnOnce(&mut Project, &ApiKeyInfo) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let reg = registered(state, id)?;
+    let token = Secret::new(token.filter(|t| !t.is_empty()).ok_or_else(missing)?);
+    let id = id.to_string();
+    tokio::task::spawn_blocking(move || {
+        if !looks_like_api_key(token.expose()) {
+            return Err(refused(&KeyCheck::Unknown, &id));
+        }
+        let mut p = Project::open(&reg.path)?;
+        let key = match p.api_key_verify(token.expose())? {
+            KeyCheck::Accepted(k) => k,
+            other => return Err(refused(&other, &id)),
+        };
+        p.set_actor(actor.unwrap_or_else(|| key.name.clone()));
+        f(&mut p, &key)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the call did not finish: {e}")))?
+}

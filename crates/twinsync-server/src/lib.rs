@@ -12,7 +12,9 @@
 //! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
 //! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
 //!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
-//!   none (`/mcp`).
+//!   none (`/mcp`);
+//! - the hook API for editor hooks, always with an API key of the project:
+//!   `GET /hook/status/:id`, `GET /hook/docs/:id`, `POST /hook/sync/:id` (`hooks.rs`).
 //!
 //! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
 //!
@@ -29,6 +31,7 @@
 
 mod auth;
 mod error;
+mod hooks;
 mod keys;
 mod live;
 mod registry;

@@ -16,7 +16,7 @@ use twinsync::{Project, SyncRequest};
 
 use crate::error::ApiError;
 use crate::registry::Registered;
-use crate::{auth, keys, live, AppState};
+use crate::{auth, hooks, keys, live, AppState};
 
 type Shared = State<Arc<AppState>>;
 type Answer = Result<Response, ApiError>;
@@ -37,6 +37,9 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/projects/{id}/lock", get(lock_status).post(lock_acquire).delete(lock_release))
         .route("/projects/{id}/metrics", get(metrics))
         .route("/projects/{id}/api-keys", get(keys::list).post(keys::create))
+        .route("/hook/status/{id}", get(hooks::status))
+        .route("/hook/docs/{id}", get(hooks::docs))
+        .route("/hook/sync/{id}", axum::routing::post(hooks::sync))
         .route("/projects/{id}/api-keys/{kid}", axum::routing::delete(keys::revoke))
         .route("/projects/{id}/ws", get(live::upgrade))
         .fallback(|| async { ApiError::not_found("no such route") })
@@ -95,7 +98,7 @@ pub(crate) fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
 }
 
 /// A JSON body that may be left out (no body, no content type): the defaults then.
-fn optional_json<T: Default>(body: Body<T>) -> Result<T, ApiError> {
+pub(crate) fn optional_json<T: Default>(body: Body<T>) -> Result<T, ApiError> {
     match body {
         Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
         other => json_body(other),

@@ -111,6 +111,16 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
+    /// A doc write named a version of the item that is no longer there: nothing written.
+    #[error("doc {path}: it changed since it was read (you expected {expected}, it is {found}); read it again and redo the edit")]
+    StaleDoc {
+        /// The item.
+        path: String,
+        /// The digest the write expected (`absent`: none).
+        expected: String,
+        /// The digest found (`absent`: none).
+        found: String,
+    },
     /// A core error (drift, merge, replica, store, lock, undo).
     #[error(transparent)]
     Core(#[from] twinsync_core::Error),
@@ -135,6 +145,7 @@ impl Error {
             Error::Credential { .. } => ErrorCode::InvalidInput,
             Error::ApiKey { .. } => ErrorCode::InvalidInput,
             Error::NoApiKey { .. } => ErrorCode::NotFound,
+            Error::StaleDoc { .. } => ErrorCode::Conflict,
             Error::Core(e) => e.code(),
         }
     }
