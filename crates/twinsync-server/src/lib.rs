@@ -2,7 +2,11 @@
 //!
 //! It hosts many projects, each registered by its folder (`POST /projects`), and answers
 //! with JSON:
-//! - projects: `GET/POST /projects`, `GET/DELETE /projects/:id`;
+//! - projects: `GET/POST /projects`, `GET/PUT/DELETE /projects/:id` (`PUT {"name"}`
+//!   renames);
+//! - docs, the items of a pair on the side the platform edits: `GET /projects/:id/docs`,
+//!   `GET/PUT /projects/:id/docs/*path` (`If-Match` with the digest: 412 stale, 428
+//!   missing; `If-None-Match: *` creates), `POST /projects/:id/docs/sync` (`docs.rs`);
 //! - a project's pairs: `GET /projects/:id/drift`, `POST /projects/:id/operations` (a
 //!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
 //!   `GET /projects/:id/events?since=ID`;
@@ -30,6 +34,7 @@
 //! writers exactly as they do for the CLI.
 
 mod auth;
+mod docs;
 mod error;
 mod hooks;
 mod keys;

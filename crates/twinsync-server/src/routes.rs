@@ -16,7 +16,7 @@ use twinsync::{Project, SyncRequest};
 
 use crate::error::ApiError;
 use crate::registry::Registered;
-use crate::{auth, hooks, keys, live, AppState};
+use crate::{auth, docs, hooks, keys, live, AppState};
 
 type Shared = State<Arc<AppState>>;
 type Answer = Result<Response, ApiError>;
@@ -28,7 +28,10 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .route("/projects", get(list_projects).post(add_project))
-        .route("/projects/{id}", get(get_project).delete(remove_project))
+        .route("/projects/{id}", get(get_project).put(rename_project).delete(remove_project))
+        .route("/projects/{id}/docs", get(docs::list))
+        .route("/projects/{id}/docs/sync", axum::routing::post(docs::sync))
+        .route("/projects/{id}/docs/{*path}", get(docs::get).put(docs::put))
         .route("/projects/{id}/drift", get(drift))
         .route("/projects/{id}/operations", axum::routing::post(operation))
         .route("/projects/{id}/undo", axum::routing::post(undo))
@@ -148,6 +151,27 @@ async fn get_project(State(state): Shared, Path(id): Path<String>) -> Answer {
         v["pairs"] = json!(pairs);
     }
     ok(v)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    name: String,
+}
+
+async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body<Rename>) -> Answer {
+    let b = json_body(body)?;
+    if b.name.trim().is_empty() {
+        return Err(ApiError::invalid("name: must not be empty"));
+    }
+    match state
+        .registry
+        .rename(&id, b.name.trim())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))?
+    {
+        Some(r) => ok(project_json(&r)),
+        None => Err(ApiError::not_found(format!("no project {id} is registered here"))),
+    }
 }
 
 async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {

@@ -41,9 +41,8 @@ fn folders_pair_lists_reads_and_writes_the_left_side_with_no_lost_update() {
     let doc = p.doc_get(&pair, "one.md").unwrap();
     assert_eq!((doc.content.as_text(), doc.entry.version), (Some("# one\n"), 1));
     let before = p.newest_event_id().unwrap();
-    let w = p
-        .doc_put(&pair, "one.md", b"# one, edited\n".to_vec(), &DocPrecondition::Digest(doc.entry.digest))
-        .unwrap();
+    let w =
+        p.doc_put(&pair, "one.md", b"# one, edited\n".to_vec(), &DocPrecondition::Digest(doc.entry.digest)).unwrap();
     assert!(w.changed && !w.created);
     assert_eq!(w.entry.version, 2);
     assert_eq!(std::fs::read_to_string(tmp.path().join("b/one.md")).unwrap(), "# one, edited\n", "synced");
@@ -54,8 +53,7 @@ fn folders_pair_lists_reads_and_writes_the_left_side_with_no_lost_update() {
     assert_ne!(p.docs_digest(&pair).unwrap(), tree);
 
     // The old digest is stale now: nothing written.
-    let e =
-        p.doc_put(&pair, "one.md", b"lost\n".to_vec(), &DocPrecondition::Digest(doc.entry.digest)).unwrap_err();
+    let e = p.doc_put(&pair, "one.md", b"lost\n".to_vec(), &DocPrecondition::Digest(doc.entry.digest)).unwrap_err();
     assert!(matches!(e, Error::StaleDoc { .. }), "{e}");
     assert!(e.to_string().contains("one.md") && e.to_string().contains(&w.entry.digest.to_string()), "{e}");
     assert_eq!(std::fs::read_to_string(tmp.path().join("a/one.md")).unwrap(), "# one, edited\n");
@@ -64,9 +62,8 @@ fn folders_pair_lists_reads_and_writes_the_left_side_with_no_lost_update() {
 
     // Writing what it holds changes nothing and announces nothing.
     let before = p.newest_event_id().unwrap();
-    let same = p
-        .doc_put(&pair, "one.md", b"# one, edited\n".to_vec(), &DocPrecondition::Digest(w.entry.digest))
-        .unwrap();
+    let same =
+        p.doc_put(&pair, "one.md", b"# one, edited\n".to_vec(), &DocPrecondition::Digest(w.entry.digest)).unwrap();
     assert!(!same.changed && same.sync.is_none());
     assert!(doc_events(&p, before, "one.md").is_empty());
 
