@@ -21,6 +21,7 @@ mod cmd_project;
 mod cmd_serve;
 mod cmd_test_session;
 mod cmd_watch;
+mod guard_server;
 
 /// Keep two replicas of your artifacts in sync.
 #[derive(Parser)]
