@@ -17,8 +17,9 @@
 //! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
 //!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
 //!   none (`/mcp`);
-//! - the hook API for editor hooks, always with an API key of the project:
-//!   `GET /hook/status/:id`, `GET /hook/docs/:id`, `POST /hook/sync/:id` (`hooks.rs`).
+//! - the hook API for editor hooks, always with an API key of the project (401 without,
+//!   403 revoked or another project's): `GET /hook/status/:id`, `GET /hook/docs/:id`,
+//!   `POST /hook/sync/:id` (`hooks.rs`).
 //!
 //! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
 //!
