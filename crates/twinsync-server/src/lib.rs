@@ -30,9 +30,10 @@
 //! in front for anything beyond a trusted network.
 //!
 //! axum on tokio: the well-kept, widely used async HTTP stack, with WebSocket support
-//! built in. Each request opens its project (a store connection) on the blocking pool,
-//! so a slow sync never stalls the event loop, and the facade's locks and leases rule
-//! writers exactly as they do for the CLI.
+//! built in. Each request runs on its project on the blocking pool, so a slow sync never
+//! stalls the event loop, and the facade's locks and leases rule writers exactly as they
+//! do for the CLI. Projects stay open between requests (`pool.rs`): opening one costs far
+//! more than a hook's reads.
 
 mod auth;
 mod docs;
@@ -40,6 +41,7 @@ mod error;
 mod hooks;
 mod keys;
 mod live;
+mod pool;
 mod registry;
 mod routes;
 
@@ -75,6 +77,8 @@ impl ServeOptions {
 pub(crate) struct AppState {
     pub(crate) registry: Registry,
     pub(crate) auth: auth::Auth,
+    /// Open projects kept between requests.
+    pub(crate) pool: Arc<pool::Pool>,
 }
 
 /// A server running on a thread of its own (tests, embedding hosts).
@@ -180,7 +184,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
 async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Router), ServeError> {
     let auth = auth::Auth::for_listen(opts.listen, opts.admin_token.clone())?;
     let registry = Registry::open(&opts.data)?;
-    let state = Arc::new(AppState { registry, auth });
+    let state = Arc::new(AppState { registry, auth, pool: Arc::default() });
     let app = routes::router(state, opts.max_body);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
