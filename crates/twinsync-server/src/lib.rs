@@ -2,30 +2,46 @@
 //!
 //! It hosts many projects, each registered by its folder (`POST /projects`), and answers
 //! with JSON:
-//! - projects: `GET/POST /projects`, `GET/DELETE /projects/:id`;
+//! - projects: `GET/POST /projects`, `GET/PUT/DELETE /projects/:id` (`PUT {"name"}`
+//!   renames);
+//! - docs, the items of a pair on the side the platform edits: `GET /projects/:id/docs`,
+//!   `GET/PUT /projects/:id/docs/*path` (`If-Match` with the digest: 412 stale, 428
+//!   missing; `If-None-Match: *` creates), `POST /projects/:id/docs/sync` (`docs.rs`);
 //! - a project's pairs: `GET /projects/:id/drift`, `POST /projects/:id/operations` (a
 //!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
 //!   `GET /projects/:id/events?since=ID`;
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID` carrying outbox events in
 //!   order, each once, replaying what a reconnecting client missed;
-//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text).
+//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
+//! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
+//!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
+//!   none (`/mcp`);
+//! - the hook API for editor hooks, always with an API key of the project (401 without,
+//!   403 revoked or another project's): `GET /hook/status/:id`, `GET /hook/docs/:id`,
+//!   `POST /hook/sync/:id` (`hooks.rs`).
 //!
 //! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
 //!
 //! It binds to loopback by default. Listening anywhere else needs an admin token
 //! (`--admin-token` or `TWINSYNC_ADMIN_TOKEN`), sent as `Authorization: Bearer`,
-//! `?access_token=` or the `twinsync_token` cookie; put a TLS-terminating reverse proxy
+//! `?access_token=` or the `twinsync_token` cookie; an API key of a project is accepted
+//! instead for that project's routes (see `auth.rs`). Put a TLS-terminating reverse proxy
 //! in front for anything beyond a trusted network.
 //!
 //! axum on tokio: the well-kept, widely used async HTTP stack, with WebSocket support
-//! built in. Each request opens its project (a store connection) on the blocking pool,
-//! so a slow sync never stalls the event loop, and the facade's locks and leases rule
-//! writers exactly as they do for the CLI.
+//! built in. Each request runs on its project on the blocking pool, so a slow sync never
+//! stalls the event loop, and the facade's locks and leases rule writers exactly as they
+//! do for the CLI. Projects stay open between requests (`pool.rs`): opening one costs far
+//! more than a hook's reads.
 
 mod auth;
+mod docs;
 mod error;
+mod hooks;
+mod keys;
 mod live;
+mod pool;
 mod registry;
 mod routes;
 
@@ -33,7 +49,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use error::ServeError;
+pub use error::{ApiError, ServeError};
+pub use keys::{bearer_token, project_for_key};
 pub use registry::{Registered, Registry};
 
 /// How a server is set up.
@@ -60,6 +77,8 @@ impl ServeOptions {
 pub(crate) struct AppState {
     pub(crate) registry: Registry,
     pub(crate) auth: auth::Auth,
+    /// Open projects kept between requests.
+    pub(crate) pool: Arc<pool::Pool>,
 }
 
 /// A server running on a thread of its own (tests, embedding hosts).
@@ -165,7 +184,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
 async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Router), ServeError> {
     let auth = auth::Auth::for_listen(opts.listen, opts.admin_token.clone())?;
     let registry = Registry::open(&opts.data)?;
-    let state = Arc::new(AppState { registry, auth });
+    let state = Arc::new(AppState { registry, auth, pool: Arc::default() });
     let app = routes::router(state, opts.max_body);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
