@@ -3,13 +3,23 @@
 //! `{"id", "type", "time", "pair", "correlationId", "payload", "projectId"}`. A client
 //! that reconnects with the last id it saw gets what it missed, with no gap and no
 //! duplicate, since the outbox is the one source and ids only grow.
+//!
+//! The same stream as Server-Sent Events at `/projects/:id/events/stream?since=ID`, for
+//! clients without WebSocket: each event has the outbox id as its SSE `id`, its type as
+//! the SSE `event` and the same JSON as `data`; a reconnecting `EventSource` sends
+//! `Last-Event-ID` and resumes after it.
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::Response;
+use futures_util::Stream;
 use serde::Deserialize;
 use twinsync::Project;
 
@@ -31,11 +41,54 @@ pub(crate) async fn upgrade(
     Query(q): Query<Since>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let reg = registered(&state, &id)?;
-    // Opened once per connection, before the upgrade, so a bad project is an HTTP error.
+    let (project, since) = open_at(&state, &id, q.since).await?;
+    Ok(ws.on_upgrade(move |socket| stream(socket, project, id, since)))
+}
+
+/// `GET /projects/:id/events/stream`: the events as Server-Sent Events.
+pub(crate) async fn sse(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(q): Query<Since>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    // An EventSource that reconnects says where it was; that wins over the URL's `since`.
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let (project, since) = open_at(&state, &id, resume.or(q.since)).await?;
+    let events = futures_util::stream::unfold((project, since, VecDeque::new()), move |(project, mut last, mut queue)| {
+        let id = id.clone();
+        async move {
+            loop {
+                if let Some(e) = queue.pop_front() {
+                    return Some((Ok(e), (project, last, queue)));
+                }
+                let p = project.clone();
+                match tokio::task::spawn_blocking(move || p.lock().expect("project").events(last, 500)).await {
+                    Ok(Ok(events)) if events.is_empty() => tokio::time::sleep(POLL).await,
+                    Ok(Ok(events)) => {
+                        for e in &events {
+                            last = e.id;
+                            let data = message(e, &id).to_string();
+                            queue.push_back(SseEvent::default().id(e.id.to_string()).event(e.event_type.as_str()).data(data));
+                        }
+                    }
+                    // The store failed: end the stream; the client reconnects with its id.
+                    _ => return None,
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// Opens project `id` once for a live connection, before any upgrade or first byte, so a
+/// bad project is an HTTP error; answers it with the id to follow from (`since`, else
+/// the newest: only new events).
+async fn open_at(state: &AppState, id: &str, since: Option<u64>) -> Result<(Arc<Mutex<Project>>, u64), ApiError> {
+    let reg = registered(state, id)?;
     let (project, since) = tokio::task::spawn_blocking(move || -> Result<(Project, u64), twinsync::Error> {
         let mut p = Project::open(&reg.path)?;
-        let since = match q.since {
+        let since = match since {
             Some(s) => s,
             None => p.newest_event_id()?,
         };
@@ -43,8 +96,15 @@ pub(crate) async fn upgrade(
     })
     .await
     .map_err(|e| ApiError::invalid(e.to_string()))??;
-    let project = Arc::new(Mutex::new(project));
-    Ok(ws.on_upgrade(move |socket| stream(socket, project, id, since)))
+    Ok((Arc::new(Mutex::new(project)), since))
+}
+
+/// An outbox event as a live message of project `id`.
+fn message(e: &twinsync::core::Event, id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": e.id, "type": e.event_type, "time": e.time.to_rfc3339(), "pair": e.pair,
+        "correlationId": e.correlation_id, "payload": e.payload, "projectId": id,
+    })
 }
 
 async fn stream(mut socket: WebSocket, project: Arc<Mutex<Project>>, id: String, mut last: u64) {
@@ -56,11 +116,7 @@ async fn stream(mut socket: WebSocket, project: Arc<Mutex<Project>>, id: String,
             _ => break,
         };
         for e in &events {
-            let msg = serde_json::json!({
-                "id": e.id, "type": e.event_type, "time": e.time.to_rfc3339(), "pair": e.pair,
-                "correlationId": e.correlation_id, "payload": e.payload, "projectId": id,
-            });
-            if socket.send(Message::Text(msg.to_string().into())).await.is_err() {
+            if socket.send(Message::Text(message(e, &id).to_string().into())).await.is_err() {
                 return;
             }
             last = e.id;

@@ -247,3 +247,80 @@ fn beyond_loopback_only_the_admin_token_gets_in_and_it_is_never_echoed() {
     assert_eq!(st, 200);
     s.stop().unwrap();
 }
+
+/// An SSE connection: the raw socket, and what it has read so far.
+struct SseClient {
+    socket: std::net::TcpStream,
+    seen: String,
+}
+
+impl SseClient {
+    fn connect(s: &Server, path: &str, last_event_id: Option<u64>) -> SseClient {
+        use std::io::Write;
+        let mut socket = std::net::TcpStream::connect(s.addr()).unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let resume = last_event_id.map(|n| format!("Last-Event-ID: {n}\r\n")).unwrap_or_default();
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n{resume}\r\n", s.addr());
+        socket.write_all(head.as_bytes()).unwrap();
+        SseClient { socket, seen: String::new() }
+    }
+
+    /// Reads until `n` events have arrived (each ends with a blank line), or fails after 10 s.
+    /// Answers each event's (id, event) fields.
+    fn events(&mut self, n: usize) -> Vec<(u64, String)> {
+        use std::io::Read;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let parsed: Vec<(u64, String)> = self
+                .seen
+                .split("\n\n")
+                .filter_map(|block| {
+                    let field = |name: &str| {
+                        block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+                    };
+                    Some((field("id:")?.parse().ok()?, field("event:")?))
+                })
+                .collect();
+            if parsed.len() >= n {
+                return parsed;
+            }
+            assert!(Instant::now() < deadline, "only {} of {n} events in 10 s: {}", parsed.len(), self.seen);
+            let mut buf = [0u8; 4096];
+            if let Ok(k) = self.socket.read(&mut buf) {
+                // Chunked framing lines interleave with the events; the parser skips them.
+                self.seen.push_str(&String::from_utf8_lossy(&buf[..k]).replace("\r\n", "\n"));
+            }
+        }
+    }
+}
+
+#[test]
+fn server_sent_events_carry_the_outbox_and_resume_after_last_event_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let s = server(&tmp.path().join("data"));
+    let (_, v) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": "Docs", "path": dir})));
+    let id = v["id"].as_str().unwrap().to_string();
+    let stream = format!("/projects/{id}/events/stream");
+    let mut live = SseClient::connect(&s, &stream, None);
+    assert!(live.events(0).is_empty());
+
+    call(ureq::post(&url(&s, &format!("/projects/{id}/lock"))), Some(json!({"owner": "bob"})));
+    let got = live.events(1);
+    assert_eq!(got[0].1, "lock:acquired", "{}", live.seen);
+    assert!(live.seen.contains("text/event-stream"), "{}", live.seen);
+    assert!(live.seen.contains("\"owner\":\"bob\""), "the data is the event's JSON: {}", live.seen);
+    let acquired = got[0].0;
+
+    // A client that comes back with Last-Event-ID gets what followed it, and not it again.
+    drop(live);
+    call(ureq::delete(&url(&s, &format!("/projects/{id}/lock?owner=bob"))), None);
+    let mut again = SseClient::connect(&s, &format!("{stream}?since=0"), Some(acquired));
+    let got = again.events(1);
+    assert_eq!(got[0].1, "lock:released", "{}", again.seen);
+    assert!(got[0].0 > acquired);
+    assert!(!again.seen.contains("lock:acquired"), "Last-Event-ID wins over since=0: {}", again.seen);
+    let (status, body) = call(ureq::get(&url(&s, "/projects/nope/events/stream")), None);
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
+    s.stop().unwrap();
+}
