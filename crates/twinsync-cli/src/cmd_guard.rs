@@ -8,6 +8,8 @@
 //! allowed. Exit 0 allows silently; exit 2 blocks with the reason on stderr (Claude Code
 //! shows it to the agent). It never hangs: stdin and the store are read under deadlines,
 //! and an unreachable store follows `guard.offline` (`allow` with a warning, or `block`).
+//! With `[guard] server`, the lock comes from a `twinsync serve` server instead, and its
+//! last answer stands in while it is unreachable (see `guard_server.rs`).
 
 use std::io::{IsTerminal, Read};
 use std::path::{Component, Path, PathBuf};
@@ -17,10 +19,10 @@ use std::time::Duration;
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use serde_json::Value;
-use twinsync::core::lock::Lock;
 use twinsync::{config, Config, Project};
 
 use crate::cmd_project::Common;
+use crate::guard_server::{self, Held, LockView};
 
 /// Exit status that makes Claude Code block the tool call (and git hooks abort).
 const EXIT_BLOCK: u8 = 2;
@@ -120,6 +122,8 @@ struct Context {
     project: bool,
     protect: Vec<(String, GlobMatcher)>,
     offline_block: bool,
+    /// `[guard] server` and `server_project`: where the lock is asked instead of the store.
+    server: Option<(String, String)>,
 }
 
 fn context(start: &Path, extra: &[String]) -> Result<Context, GuardError> {
@@ -129,11 +133,13 @@ fn context(start: &Path, extra: &[String]) -> Result<Context, GuardError> {
     };
     let mut globs: Vec<String> = extra.to_vec();
     let mut offline_block = false;
+    let mut server = None;
     if project {
         let path = root.join(config::DIR).join(config::CONFIG_FILE);
         let cfg = Config::load(&path)?;
         globs.extend(cfg.guard.protect.iter().cloned());
         offline_block = cfg.guard.offline == "block";
+        server = cfg.guard.server.clone().zip(cfg.guard.server_project.clone());
     }
     let mut protect = Vec::new();
     for g in globs {
@@ -144,15 +150,48 @@ fn context(start: &Path, extra: &[String]) -> Result<Context, GuardError> {
             .map_err(|source| GuardError::Glob { glob: g.clone(), source })?;
         protect.push((g, m));
     }
-    Ok(Context { root, project, protect, offline_block })
+    Ok(Context { root, project, protect, offline_block, server })
+}
+
+fn deadline_ms() -> u64 {
+    std::env::var("TWINSYNC_GUARD_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(STORE_DEADLINE_MS)
+}
+
+/// The lock as the server (with `[guard] server`) or the store sees it.
+fn lock_view(ctx: &Context) -> LockView {
+    if let Some((url, project)) = &ctx.server {
+        return guard_server::ask(&ctx.root, url, project, Duration::from_millis(deadline_ms()));
+    }
+    match live_lock(&ctx.root) {
+        Ok(lock) => {
+            LockView::Live(lock.map(|l| Held { owner: l.owner, until: l.expires_at.to_string(), reason: l.reason }))
+        }
+        Err(e) => LockView::Unknown(e.to_string()),
+    }
+}
+
+/// The verdict on writing `what` as `owner`, given what is known of the lock.
+fn decide(ctx: &Context, view: LockView, owner: &str, what: &str) -> Verdict {
+    match view {
+        LockView::Live(Some(held)) => lock_block(&held, owner, what, "").unwrap_or(Verdict::Allow),
+        LockView::Live(None) => Verdict::Allow,
+        LockView::Cached { held, age, why } => {
+            let age = guard_server::age_text(age);
+            match held {
+                Some(h) => lock_block(&h, owner, what, &format!(" [{why}; this is its answer from {age} ago]"))
+                    .unwrap_or_else(|| Verdict::Warn(format!("{why}; its answer from {age} ago: you hold the lock"))),
+                None => Verdict::Warn(format!("{why}; its answer from {age} ago: nobody holds the lock")),
+            }
+        }
+        LockView::Unknown(why) => offline(ctx.offline_block, &why),
+    }
 }
 
 /// The live project lock, read under a deadline so a busy or broken store cannot stall
 /// the agent. `Err` means the store is unreachable.
-fn live_lock(root: &Path) -> Result<Option<Lock>, GuardError> {
+fn live_lock(root: &Path) -> Result<Option<twinsync::core::lock::Lock>, GuardError> {
     let root = root.to_path_buf();
-    let deadline =
-        std::env::var("TWINSYNC_GUARD_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(STORE_DEADLINE_MS);
+    let deadline = deadline_ms();
     let (tx, rx) = mpsc::channel();
     // Detached on purpose: if the store waits on a lock past the deadline the process exits
     // with the verdict and takes the thread with it.
@@ -168,20 +207,20 @@ fn live_lock(root: &Path) -> Result<Option<Lock>, GuardError> {
 
 fn offline(ctx_block: bool, what: &str) -> Verdict {
     if ctx_block {
-        Verdict::Block(format!("{what}; guard.offline = \"block\", so writes are refused until the store is reachable"))
+        Verdict::Block(format!("{what}; guard.offline = \"block\", so writes are refused until the lock can be read"))
     } else {
         Verdict::Warn(format!("{what}; guard.offline = \"allow\", so this write is let through unchecked"))
     }
 }
 
-fn lock_block(lock: &Lock, owner: &str, what: &str) -> Option<Verdict> {
+fn lock_block(lock: &Held, owner: &str, what: &str, source: &str) -> Option<Verdict> {
     if lock.owner == owner {
         return None;
     }
     let why = lock.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
     Some(Verdict::Block(format!(
-        "blocked {what}: the project lock is held by {} until {}{why}; you are {owner}. Wait for it, or ask {} to run `twinsync lock release`",
-        lock.owner, lock.expires_at, lock.owner
+        "blocked {what}: the project lock is held by {} until {}{why}; you are {owner}. Wait for it, or ask {} to run `twinsync lock release`{source}",
+        lock.owner, lock.until, lock.owner
     )))
 }
 
@@ -194,11 +233,8 @@ fn check(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     if !ctx.project {
         return Verdict::Allow;
     }
-    match live_lock(&ctx.root) {
-        Ok(Some(lock)) => lock_block(&lock, owner, "changes").unwrap_or(Verdict::Allow),
-        Ok(None) => Verdict::Allow,
-        Err(e) => offline(ctx.offline_block, &e.to_string()),
-    }
+    let view = lock_view(&ctx);
+    decide(&ctx, view, owner, "changes")
 }
 
 fn read_stdin() -> Result<String, GuardError> {
@@ -269,11 +305,8 @@ fn hook(a: &GuardArgs, common: &Common, owner: &str) -> Verdict {
     if !ctx.project || !writes.iter().any(|w| relative(&ctx.root, &w.abs).is_some()) {
         return Verdict::Allow;
     }
-    match live_lock(&ctx.root) {
-        Ok(Some(lock)) => lock_block(&lock, owner, &format!("{tool} to {}", writes[0].raw)).unwrap_or(Verdict::Allow),
-        Ok(None) => Verdict::Allow,
-        Err(e) => offline(ctx.offline_block, &e.to_string()),
-    }
+    let view = lock_view(&ctx);
+    decide(&ctx, view, owner, &format!("{tool} to {}", writes[0].raw))
 }
 
 /// The glob protecting `rel` or one of its parent folders.

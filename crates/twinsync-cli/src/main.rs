@@ -10,6 +10,7 @@ mod cmd_design;
 mod cmd_events;
 mod cmd_guard;
 mod cmd_hash;
+mod cmd_keys;
 mod cmd_lock;
 mod cmd_mcp;
 mod cmd_merge;
@@ -20,6 +21,7 @@ mod cmd_project;
 mod cmd_serve;
 mod cmd_test_session;
 mod cmd_watch;
+mod guard_server;
 
 /// Keep two replicas of your artifacts in sync.
 #[derive(Parser)]
@@ -68,6 +70,8 @@ enum Command {
     Metrics,
     /// Provider secrets, encrypted in the store: add, list, rotate, revoke, validate.
     Credentials(cmd_credentials::CredentialsArgs),
+    /// API keys for a `twinsync serve` server's hook routes and agents: create, list, revoke.
+    Keys(cmd_keys::KeysArgs),
     /// Browser test sessions of stories: start, finish (a failure is an event), show, list.
     TestSession(cmd_test_session::TestSessionArgs),
     /// The project lock: acquire, renew, release (--force is audited), status.
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => Ok(cmd_serve::serve(a, &common)),
         Command::Notify(a) => Ok(cmd_notify::notify(a, &common)),
         Command::Credentials(a) => Ok(cmd_credentials::credentials(a, &common)),
+        Command::Keys(a) => Ok(cmd_keys::keys(a, &common)),
         Command::Metrics => Ok(metrics(&common)),
         Command::TestSession(a) => Ok(cmd_test_session::test_session(a, &common)),
         Command::Undo(a) => Ok(cmd_project::undo(a, &common)),

@@ -344,8 +344,12 @@ impl Event {
             time,
             pair,
             operation_id,
+            // `docId` and `hash` are the team platform's names for `key` and `digest`
+            // (its clients read `doc:updated {projectId, docId, hash}`; the server adds
+            // `projectId`); webhooks already read the snake_case ones, so both stay.
             serde_json::json!({
                 "operation_id": operation_id, "key": key, "side": side, "digest": digest.map(|d| d.to_string()),
+                "docId": key, "hash": digest.map(|d| d.to_string()),
             }),
         )
     }

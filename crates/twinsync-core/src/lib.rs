@@ -36,6 +36,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod api_key;
 pub mod audit;
 pub mod canonical;
 pub mod clock;

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::api_key::ApiKeyRecord;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
@@ -37,6 +38,8 @@ pub struct MemoryStore {
     /// Open intents, oldest first.
     intents: Vec<Intent>,
     credentials: BTreeMap<String, CredentialRecord>,
+    /// API keys, oldest first.
+    api_keys: Vec<ApiKeyRecord>,
     test_sessions: BTreeMap<String, TestSession>,
     /// Coverage history, oldest first.
     coverage: Vec<CoverageRecord>,
@@ -333,6 +336,39 @@ impl Store for MemoryStore {
 
     fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
         Ok(self.credentials.values().cloned().collect())
+    }
+
+    fn put_api_key(&mut self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        if self.api_keys.iter().any(|k| k.id == key.id || k.hash == key.hash) {
+            return Err(StoreError::Backend(format!("api key {}: its id or hash is stored already", key.id)));
+        }
+        self.api_keys.push(key.clone());
+        self.api_keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(())
+    }
+
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        Ok(self.api_keys.clone())
+    }
+
+    fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.api_keys.iter().find(|k| k.hash == hash).cloned())
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Timestamp) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.api_keys.iter_mut().find(|k| k.id == id).map(|k| {
+            k.revoked_at.get_or_insert(at);
+            k.clone()
+        }))
+    }
+
+    fn touch_api_key(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        if let Some(k) = self.api_keys.iter_mut().find(|k| k.id == id) {
+            if k.last_used_at.is_none_or(|last| last < at) {
+                k.last_used_at = Some(at);
+            }
+        }
+        Ok(())
     }
 
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -1,14 +1,15 @@
 //! The `Store` trait: everything the engine remembers between runs — base snapshots and
 //! base content, operations, undo entries, history, locks, the event outbox, audit records
 //! and small cached values, and the intents of writes in flight — and what the project
-//! keeps beside it: webhook deliveries, credentials (sealed by the host), browser test
-//! sessions and coverage history. One transaction per
+//! keeps beside it: webhook deliveries, credentials (sealed by the host), API keys (their
+//! hashes only), browser test sessions and coverage history. One transaction per
 //! batch of applied items (group commit), each batch's intents recorded first.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::api_key::ApiKeyRecord;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
@@ -340,6 +341,24 @@ pub trait Store: Send {
     /// Drops coverage rows computed before `before`, except each component's newest (so
     /// its trend and its reusable result survive a quiet month); returns how many went.
     fn prune_coverage(&mut self, before: Timestamp) -> Result<usize, StoreError>;
+
+    /// Stores a new API key; an id or a hash already stored is an error and changes nothing.
+    fn put_api_key(&mut self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    /// Every API key, revoked ones included, oldest first (by creation, then id).
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// The API key whose hash is `hash` (lowercase hex).
+    fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// Marks API key `id` revoked at `at` (a key revoked already keeps its first time);
+    /// answers the key as stored afterwards, `None` when there is no such key.
+    fn revoke_api_key(&mut self, id: &str, at: Timestamp) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// Records that API key `id` was used at `at`; the last use only moves forward (an
+    /// older `at` changes nothing) and only that field changes, so a touch racing a
+    /// revocation never undoes it. An unknown id changes nothing.
+    fn touch_api_key(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError>;
 
     /// A small cached value (stat cache, coverage cache) by namespace and key.
     fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::api_key::ApiKeyRecord;
 use crate::audit::AuditRecord;
 use crate::clock::Timestamp;
 use crate::content::Content;
@@ -54,6 +55,7 @@ pub const CASES: &[Case] = &[
     ("prune_deliveries_drops_only_finished_old_ones", prune_deliveries_drops_only_finished_old_ones),
     ("test_sessions_round_trip_newest_first", test_sessions_round_trip_newest_first),
     ("coverage_history_newest_first_and_pruned", coverage_history_newest_first_and_pruned),
+    ("api_keys_by_hash_revoked_and_touched", api_keys_by_hash_revoked_and_touched),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -85,7 +87,8 @@ macro_rules! store_conformance_tests {
             outbox_prune_keeps_ids_growing, deliveries_by_endpoint_and_status, kv_round_trip,
             intents_round_trip_and_clear_on_commit, commit_items_commits_a_batch, prune_keeps_blobs_of_open_intents,
             credentials_round_trip_with_their_events, prune_deliveries_drops_only_finished_old_ones,
-            test_sessions_round_trip_newest_first, coverage_history_newest_first_and_pruned);
+            test_sessions_round_trip_newest_first, coverage_history_newest_first_and_pruned,
+            api_keys_by_hash_revoked_and_touched);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1021,4 +1024,46 @@ pub fn coverage_history_newest_first_and_pruned(s: &mut dyn Store) {
     assert_eq!(s.coverage_history(Some("ui"), Some("Button"), 10).unwrap(), vec![b2]);
     assert_eq!(s.coverage_history(Some("ui"), Some("Card"), 10).unwrap(), vec![c1], "a component's newest stays");
     assert_eq!(s.coverage_history(Some("other"), None, 10).unwrap(), vec![other]);
+}
+
+fn api_key(id: &str, at: i64) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: id.into(),
+        name: format!("hook {id}"),
+        hash: Digest::of_bytes(id.as_bytes()).to_hex(),
+        created_at: ts(at),
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+/// `put_api_key` stores a new key and refuses an id or hash stored already;
+/// `api_key_by_hash` finds it; `revoke_api_key` keeps the first revocation time;
+/// `touch_api_key` only moves the last use forward and never clears a revocation.
+pub fn api_keys_by_hash_revoked_and_touched(s: &mut dyn Store) {
+    assert!(s.api_keys().unwrap().is_empty());
+    let (a, b) = (api_key("key_b", T0), api_key("key_a", T0 + 5));
+    s.put_api_key(&a).unwrap();
+    s.put_api_key(&b).unwrap();
+    assert_eq!(s.api_keys().unwrap(), vec![a.clone(), b.clone()], "oldest first, not by id");
+    assert_eq!(s.api_key_by_hash(&b.hash).unwrap().as_ref(), Some(&b), "every field");
+    assert_eq!(s.api_key_by_hash(&Digest::of_bytes(b"other").to_hex()).unwrap(), None);
+    assert!(s.put_api_key(&ApiKeyRecord { hash: Digest::of_bytes(b"x").to_hex(), ..a.clone() }).is_err(), "same id");
+    assert!(s.put_api_key(&ApiKeyRecord { id: "key_c".into(), ..a.clone() }).is_err(), "same hash");
+    assert_eq!(s.api_keys().unwrap().len(), 2, "a refused put adds nothing");
+
+    s.touch_api_key("key_b", ts(T0 + 60_000)).unwrap();
+    s.touch_api_key("key_b", ts(T0 + 30_000)).unwrap();
+    s.touch_api_key("no_such_key", ts(T0)).unwrap();
+    assert_eq!(s.api_key_by_hash(&a.hash).unwrap().unwrap().last_used_at, Some(ts(T0 + 60_000)), "only forward");
+
+    assert_eq!(s.revoke_api_key("no_such_key", ts(T0)).unwrap(), None);
+    let revoked = s.revoke_api_key("key_b", ts(T0 + 70_000)).unwrap().expect("found");
+    assert_eq!(revoked.revoked_at, Some(ts(T0 + 70_000)));
+    let again = s.revoke_api_key("key_b", ts(T0 + 80_000)).unwrap().expect("found");
+    assert_eq!(again.revoked_at, Some(ts(T0 + 70_000)), "the first revocation stands");
+    s.touch_api_key("key_b", ts(T0 + 90_000)).unwrap();
+    let after = s.api_key_by_hash(&a.hash).unwrap().unwrap();
+    assert_eq!((after.revoked_at, after.last_used_at), (Some(ts(T0 + 70_000)), Some(ts(T0 + 90_000))));
+    assert_eq!(s.api_key_by_hash(&b.hash).unwrap().unwrap().revoked_at, None, "the other key untouched");
 }

@@ -206,6 +206,25 @@ impl Store for KillStore {
     fn kv_delete(&mut self, namespace: &str, key: &str) -> Result<(), StoreError> {
         self.inner.kv_delete(namespace, key)
     }
+    fn put_api_key(&mut self, key: &twinsync_core::api_key::ApiKeyRecord) -> Result<(), StoreError> {
+        self.inner.put_api_key(key)
+    }
+    fn api_keys(&self) -> Result<Vec<twinsync_core::api_key::ApiKeyRecord>, StoreError> {
+        self.inner.api_keys()
+    }
+    fn api_key_by_hash(&self, hash: &str) -> Result<Option<twinsync_core::api_key::ApiKeyRecord>, StoreError> {
+        self.inner.api_key_by_hash(hash)
+    }
+    fn revoke_api_key(
+        &mut self,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<Option<twinsync_core::api_key::ApiKeyRecord>, StoreError> {
+        self.inner.revoke_api_key(id, at)
+    }
+    fn touch_api_key(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.touch_api_key(id, at)
+    }
 }
 
 struct KillReplica {

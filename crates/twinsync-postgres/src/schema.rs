@@ -261,6 +261,20 @@ CREATE TABLE coverage_reports (
 CREATE INDEX coverage_reports_component ON coverage_reports (project, scope, component, computed_at);
 CREATE INDEX coverage_reports_time ON coverage_reports (project, computed_at);
 "#,
+    // 5: API keys, by the SHA-256 of the key: the key itself is never stored.
+    r#"
+CREATE TABLE api_keys (
+    project      TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    last_used_at BIGINT,
+    revoked_at   BIGINT,
+    PRIMARY KEY (project, id),
+    UNIQUE (project, hash)
+);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use postgres::{Row, Transaction};
 use serde::de::DeserializeOwned;
+use twinsync_core::api_key::ApiKeyRecord;
 use twinsync_core::audit::AuditRecord;
 use twinsync_core::coverage_history::CoverageRecord;
 use twinsync_core::credential::CredentialRecord;
@@ -58,6 +59,17 @@ fn count(n: usize) -> i64 {
 
 fn opt_hex(d: &Option<Digest>) -> Option<String> {
     d.as_ref().map(Digest::to_hex)
+}
+
+fn api_key_from_row(r: &Row) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: r.get(0),
+        name: r.get(1),
+        hash: r.get(2),
+        created_at: Timestamp(r.get(3)),
+        last_used_at: r.get::<_, Option<i64>>(4).map(Timestamp),
+        revoked_at: r.get::<_, Option<i64>>(5).map(Timestamp),
+    }
 }
 
 fn ms(t: Timestamp) -> i64 {
@@ -918,6 +930,78 @@ impl Store for PgStore {
         self.read(|c, st| {
             let s = prep(st, c, "SELECT value FROM kv WHERE project = $1 AND namespace = $2 AND key = $3")?;
             Ok(c.query_opt(&s, &[p, &namespace, &key])?.map(|r| r.get(0)))
+        })
+    }
+
+    fn put_api_key(&mut self, k: &ApiKeyRecord) -> Result<(), StoreError> {
+        let p = &self.project;
+        self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "INSERT INTO api_keys (project, id, name, hash, created_at, last_used_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )?;
+            c.execute(
+                &s,
+                &[p, &k.id, &k.name, &k.hash, &ms(k.created_at), &k.last_used_at.map(ms), &k.revoked_at.map(ms)],
+            )
+            .map(drop)
+        })
+    }
+
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let p = &self.project;
+        let rows = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT id, name, hash, created_at, last_used_at, revoked_at FROM api_keys
+                 WHERE project = $1 ORDER BY created_at, id COLLATE \"C\"",
+            )?;
+            c.query(&s, &[p])
+        })?;
+        Ok(rows.iter().map(api_key_from_row).collect())
+    }
+
+    fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let p = &self.project;
+        let row = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "SELECT id, name, hash, created_at, last_used_at, revoked_at FROM api_keys
+                 WHERE project = $1 AND hash = $2",
+            )?;
+            c.query_opt(&s, &[p, &hash])
+        })?;
+        Ok(row.as_ref().map(api_key_from_row))
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Timestamp) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let p = &self.project;
+        let row = self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE project = $1 AND id = $2
+                 RETURNING id, name, hash, created_at, last_used_at, revoked_at",
+            )?;
+            c.query_opt(&s, &[p, &id, &ms(at)])
+        })?;
+        Ok(row.as_ref().map(api_key_from_row))
+    }
+
+    fn touch_api_key(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        let p = &self.project;
+        self.read(|c, st| {
+            let s = prep(
+                st,
+                c,
+                "UPDATE api_keys SET last_used_at = $3
+                 WHERE project = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )?;
+            c.execute(&s, &[p, &id, &ms(at)]).map(drop)
         })
     }
 

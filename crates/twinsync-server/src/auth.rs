@@ -1,11 +1,22 @@
-//! Who may call: on loopback, anyone on this machine (the platform's MVP has no login);
-//! beyond loopback, only callers with the admin token, as `Authorization: Bearer`,
-//! `?access_token=` or the `twinsync_token` cookie.
+//! Who may call.
+//!
+//! - On loopback, anyone on this machine (the platform's MVP has no login), unless an
+//!   admin token was given anyway.
+//! - Beyond loopback, callers with the admin token, as `Authorization: Bearer`,
+//!   `?access_token=` or the `twinsync_token` cookie; and, for one project's routes
+//!   (`/projects/:id` and below), an API key of that project sent the same ways. Keys
+//!   never open the routes that manage keys or the registry (`/projects/:id/api-keys`,
+//!   `PUT`/`DELETE /projects/:id`, `/projects`): those stay with the admin token.
+//! - The hook routes (`/hook/...`) always need an API key of their project, on loopback
+//!   too, checked by their handlers (see `hooks.rs`).
+//!
+//! No credentials: 401. A key that is revoked or not the project's: 403. Anything else
+//! that is not the admin token: 401.
 
 use std::net::SocketAddr;
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest as _, Sha256};
@@ -40,17 +51,16 @@ impl Auth {
         }
     }
 
-    fn admits(&self, req: &Request) -> bool {
+    /// Whether `given` is the admin token (always, when none is required).
+    fn is_admin(&self, given: Option<&str>) -> bool {
         let Some(want) = &self.required else { return true };
-        let given = bearer(req).or_else(|| query_token(req)).or_else(|| cookie(req));
         // Hashes compared, so how long a comparison takes says nothing about the token.
-        given.is_some_and(|g| &hash(&g) == want)
+        given.is_some_and(|g| &hash(g) == want)
     }
 }
 
 fn bearer(req: &Request) -> Option<String> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    v.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+    crate::keys::bearer_token(req.headers())
 }
 
 fn query_token(req: &Request) -> Option<String> {
@@ -62,10 +72,43 @@ fn cookie(req: &Request) -> Option<String> {
     v.split(';').find_map(|c| c.trim().strip_prefix("twinsync_token=")).map(str::to_string)
 }
 
-/// Refuses a call the rule does not admit (401), before any handler runs.
+/// The project whose routes a key of it may call, when `path` is one of them.
+fn key_scope<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
+    let rest = path.strip_prefix("/projects/")?;
+    let (id, below) = match rest.split_once('/') {
+        Some((id, below)) => (id, below),
+        None => (rest, ""),
+    };
+    let registry_change = below.is_empty() && method != Method::GET;
+    let key_management = below == "api-keys" || below.starts_with("api-keys/");
+    (!id.is_empty() && !registry_change && !key_management).then_some(id)
+}
+
+/// Refuses a call the rule does not admit, before any handler runs.
 pub(crate) async fn require(State(state): State<std::sync::Arc<AppState>>, req: Request, next: Next) -> Response {
-    if req.uri().path() == "/healthz" || state.auth.admits(&req) {
+    let path = req.uri().path();
+    if path == "/healthz" || path.starts_with("/hook/") {
         return next.run(req).await;
     }
-    ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "this server needs its admin token").into_response()
+    let given = bearer(&req).or_else(|| query_token(&req)).or_else(|| cookie(&req));
+    if state.auth.is_admin(given.as_deref()) {
+        return next.run(req).await;
+    }
+    let Some(given) = given else {
+        return ApiError::unauthorized("this server needs its admin token, or for a project's routes an API key of it")
+            .into_response();
+    };
+    if twinsync::looks_like_api_key(&given) {
+        if let Some(id) = key_scope(req.method(), path) {
+            let id = id.to_string();
+            return match crate::keys::key_of_project(&state, &id, Some(given)).await {
+                Ok(_) => next.run(req).await,
+                Err(e) => e.into_response(),
+            };
+        }
+        return ApiError::forbidden("an API key opens only its project's routes; this one needs the admin token")
+            .into_response();
+    }
+    ApiError::unauthorized("this server needs its admin token, or for a project's routes an API key of it")
+        .into_response()
 }

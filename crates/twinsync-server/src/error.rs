@@ -24,21 +24,45 @@ pub enum ServeError {
     },
 }
 
-/// An error answer.
+/// An error answer: a status and `{"error": {"code", "message"}}`. Other routes of this
+/// crate (and embedding code) build on it through [`crate::project_for_key`].
 #[derive(Debug)]
-pub(crate) struct ApiError {
+pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) code: &'static str,
     pub(crate) message: String,
 }
 
 impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The code (`UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, ...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// What went wrong, for people; never a secret.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError { status, code, message: message.into() }
     }
 
     pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+
+    pub(crate) fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> ApiError {

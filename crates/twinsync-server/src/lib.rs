@@ -2,20 +2,31 @@
 //!
 //! It hosts many projects, each registered by its folder (`POST /projects`), and answers
 //! with JSON:
-//! - projects: `GET/POST /projects`, `GET/DELETE /projects/:id`;
+//! - projects: `GET/POST /projects`, `GET/PUT/DELETE /projects/:id` (`PUT {"name"}`
+//!   renames);
+//! - docs, the items of a pair on the side the platform edits: `GET /projects/:id/docs`,
+//!   `GET/PUT /projects/:id/docs/*path` (`If-Match` with the digest: 412 stale, 428
+//!   missing; `If-None-Match: *` creates), `POST /projects/:id/docs/sync` (`docs.rs`);
 //! - a project's pairs: `GET /projects/:id/drift`, `POST /projects/:id/operations` (a
 //!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
 //!   `GET /projects/:id/events?since=ID`;
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID` carrying outbox events in
 //!   order, each once, replaying what a reconnecting client missed;
-//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text).
+//! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
+//! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
+//!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
+//!   none (`/mcp`);
+//! - the hook API for editor hooks, always with an API key of the project (401 without,
+//!   403 revoked or another project's): `GET /hook/status/:id`, `GET /hook/docs/:id`,
+//!   `POST /hook/sync/:id` (`hooks.rs`).
 //!
 //! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
 //!
 //! It binds to loopback by default. Listening anywhere else needs an admin token
 //! (`--admin-token` or `TWINSYNC_ADMIN_TOKEN`), sent as `Authorization: Bearer`,
-//! `?access_token=` or the `twinsync_token` cookie; put a TLS-terminating reverse proxy
+//! `?access_token=` or the `twinsync_token` cookie; an API key of a project is accepted
+//! instead for that project's routes (see `auth.rs`). Put a TLS-terminating reverse proxy
 //! in front for anything beyond a trusted network.
 //!
 //! axum on tokio: the well-kept, widely used async HTTP stack, with WebSocket support
@@ -24,7 +35,10 @@
 //! writers exactly as they do for the CLI.
 
 mod auth;
+mod docs;
 mod error;
+mod hooks;
+mod keys;
 mod live;
 mod registry;
 mod routes;
@@ -33,7 +47,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use error::ServeError;
+pub use error::{ApiError, ServeError};
+pub use keys::{bearer_token, project_for_key};
 pub use registry::{Registered, Registry};
 
 /// How a server is set up.

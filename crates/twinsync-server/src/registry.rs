@@ -72,6 +72,19 @@ impl Registry {
         Ok(entry)
     }
 
+    /// Renames project `id`; `None` when there is no such project.
+    pub fn rename(&self, id: &str, name: &str) -> Result<Option<Registered>, String> {
+        let mut projects = self.projects.lock().expect("registry");
+        let mut next = projects.clone();
+        let Some(entry) = next.iter_mut().find(|p| p.id == id) else { return Ok(None) };
+        entry.name = name.to_string();
+        let renamed = entry.clone();
+        next.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        self.save(&next)?;
+        *projects = next;
+        Ok(Some(renamed))
+    }
+
     /// Unregisters project `id`; its files stay. `None` when there is no such project.
     pub fn remove(&self, id: &str) -> Result<Option<Registered>, String> {
         let mut projects = self.projects.lock().expect("registry");

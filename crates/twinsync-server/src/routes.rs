@@ -16,7 +16,7 @@ use twinsync::{Project, SyncRequest};
 
 use crate::error::ApiError;
 use crate::registry::Registered;
-use crate::{auth, live, AppState};
+use crate::{auth, docs, hooks, keys, live, AppState};
 
 type Shared = State<Arc<AppState>>;
 type Answer = Result<Response, ApiError>;
@@ -28,7 +28,10 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .route("/projects", get(list_projects).post(add_project))
-        .route("/projects/{id}", get(get_project).delete(remove_project))
+        .route("/projects/{id}", get(get_project).put(rename_project).delete(remove_project))
+        .route("/projects/{id}/docs", get(docs::list))
+        .route("/projects/{id}/docs/sync", axum::routing::post(docs::sync))
+        .route("/projects/{id}/docs/{*path}", get(docs::get).put(docs::put))
         .route("/projects/{id}/drift", get(drift))
         .route("/projects/{id}/operations", axum::routing::post(operation))
         .route("/projects/{id}/undo", axum::routing::post(undo))
@@ -36,6 +39,11 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/projects/{id}/events", get(events))
         .route("/projects/{id}/lock", get(lock_status).post(lock_acquire).delete(lock_release))
         .route("/projects/{id}/metrics", get(metrics))
+        .route("/projects/{id}/api-keys", get(keys::list).post(keys::create))
+        .route("/hook/status/{id}", get(hooks::status))
+        .route("/hook/docs/{id}", get(hooks::docs))
+        .route("/hook/sync/{id}", axum::routing::post(hooks::sync))
+        .route("/projects/{id}/api-keys/{kid}", axum::routing::delete(keys::revoke))
         .route("/projects/{id}/ws", get(live::upgrade))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
@@ -82,10 +90,10 @@ pub(crate) async fn on_project<T: Send + 'static>(
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the call did not finish: {e}")))?
 }
 
-type Body<T> = Result<Json<T>, JsonRejection>;
+pub(crate) type Body<T> = Result<Json<T>, JsonRejection>;
 
 /// A JSON body, or the error its rejection calls for (413 when it is over the limit).
-fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
+pub(crate) fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
     body.map(|Json(b)| b).map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", e.body_text()),
         _ => ApiError::invalid(e.body_text()),
@@ -93,7 +101,7 @@ fn json_body<T>(body: Body<T>) -> Result<T, ApiError> {
 }
 
 /// A JSON body that may be left out (no body, no content type): the defaults then.
-fn optional_json<T: Default>(body: Body<T>) -> Result<T, ApiError> {
+pub(crate) fn optional_json<T: Default>(body: Body<T>) -> Result<T, ApiError> {
     match body {
         Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
         other => json_body(other),
@@ -143,6 +151,27 @@ async fn get_project(State(state): Shared, Path(id): Path<String>) -> Answer {
         v["pairs"] = json!(pairs);
     }
     ok(v)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    name: String,
+}
+
+async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body<Rename>) -> Answer {
+    let b = json_body(body)?;
+    if b.name.trim().is_empty() {
+        return Err(ApiError::invalid("name: must not be empty"));
+    }
+    match state
+        .registry
+        .rename(&id, b.name.trim())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))?
+    {
+        Some(r) => ok(project_json(&r)),
+        None => Err(ApiError::not_found(format!("no project {id} is registered here"))),
+    }
 }
 
 async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {

@@ -251,6 +251,17 @@ CREATE TABLE coverage_reports (
 CREATE INDEX coverage_reports_component ON coverage_reports (scope, component, computed_at);
 CREATE INDEX coverage_reports_time ON coverage_reports (computed_at);
 "#,
+    // 7: API keys, by the SHA-256 of the key: the key itself is never stored.
+    r#"
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY NOT NULL,
+    name         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes and understands.

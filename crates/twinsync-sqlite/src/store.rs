@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
+use twinsync_core::api_key::ApiKeyRecord;
 use twinsync_core::audit::AuditRecord;
 use twinsync_core::coverage_history::CoverageRecord;
 use twinsync_core::credential::CredentialRecord;
@@ -51,6 +52,17 @@ fn limit(n: usize) -> i64 {
 
 fn opt_hex(d: &Option<Digest>) -> Option<String> {
     d.as_ref().map(Digest::to_hex)
+}
+
+fn api_key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        hash: r.get(2)?,
+        created_at: Timestamp(r.get(3)?),
+        last_used_at: r.get::<_, Option<i64>>(4)?.map(Timestamp),
+        revoked_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+    })
 }
 
 fn ms(t: Timestamp) -> i64 {
@@ -1051,6 +1063,64 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2")
             .and_then(|mut s| s.query_row([namespace, key], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))
+    }
+
+    fn put_api_key(&mut self, k: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO api_keys (id, name, hash, created_at, last_used_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    k.id,
+                    k.name,
+                    k.hash,
+                    ms(k.created_at),
+                    k.last_used_at.map(ms),
+                    k.revoked_at.map(ms)
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, hash, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], api_key_from_row).map_err(|e| self.err(e))?;
+        rows.map(|r| r.map_err(|e| self.err(e))).collect()
+    }
+
+    fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT id, name, hash, created_at, last_used_at, revoked_at FROM api_keys WHERE hash = ?1")
+            .and_then(|mut st| st.query_row([hash], api_key_from_row).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Timestamp) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1
+                 RETURNING id, name, hash, created_at, last_used_at, revoked_at",
+            )
+            .and_then(|mut st| st.query_row(params![id, ms(at)], api_key_from_row).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn touch_api_key(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+            )
+            .and_then(|mut st| st.execute(params![id, ms(at)]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn kv_put(&mut self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {

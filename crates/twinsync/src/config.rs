@@ -377,11 +377,26 @@ pub struct GuardConfig {
     pub offline: String,
     /// Default lock lifetime in minutes.
     pub lock_ttl_minutes: u32,
+    /// A `twinsync serve` server to ask for the lock instead of the store
+    /// (`http://host:7878`), with the API key in `TWINSYNC_API_KEY` (never in this file,
+    /// which gets committed). Unreachable, its last answer (cached in `.twinsync/`) is
+    /// used, else `offline` decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// The project's id on that server (`GET /projects` lists them); required with `server`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_project: Option<String>,
 }
 
 impl Default for GuardConfig {
     fn default() -> Self {
-        GuardConfig { protect: vec![], offline: "allow".into(), lock_ttl_minutes: 30 }
+        GuardConfig {
+            protect: vec![],
+            offline: "allow".into(),
+            lock_ttl_minutes: 30,
+            server: None,
+            server_project: None,
+        }
     }
 }
 
@@ -567,6 +582,17 @@ impl Config {
         }
         if !matches!(self.guard.offline.as_str(), "allow" | "block") {
             return Err(bad(format!("guard.offline = {:?}; expected \"allow\" or \"block\"", self.guard.offline)));
+        }
+        if let Some(url) = &self.guard.server {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(bad(format!("guard.server = {url:?}: must start with https:// (or http://)")));
+            }
+            if self.guard.server_project.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                return Err(bad(format!(
+                    "guard.server = {url:?} needs guard.server_project, this project's id on that server \
+                     (`GET /projects` lists them)"
+                )));
+            }
         }
         IgnoreRules::new(&self.hashing.json_ignore).map_err(|e| bad(format!("hashing.json_ignore: {e}")))?;
         let mut names = std::collections::BTreeSet::new();

@@ -97,6 +97,30 @@ pub enum Error {
         /// The name asked for.
         name: String,
     },
+    /// An API key (or its name) cannot be used as asked. The message never holds a key.
+    #[error("API key {subject}: {message}")]
+    ApiKey {
+        /// The key's id, or what about it is wrong (`name "..."`).
+        subject: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No API key of that id.
+    #[error("API key {id}: no such key in this project; `twinsync keys list` shows them")]
+    NoApiKey {
+        /// The id asked for.
+        id: String,
+    },
+    /// A doc write named a version of the item that is no longer there: nothing written.
+    #[error("doc {path}: it changed since it was read (you expected {expected}, it is {found}); read it again and redo the edit")]
+    StaleDoc {
+        /// The item.
+        path: String,
+        /// The digest the write expected (`absent`: none).
+        expected: String,
+        /// The digest found (`absent`: none).
+        found: String,
+    },
     /// A core error (drift, merge, replica, store, lock, undo).
     #[error(transparent)]
     Core(#[from] twinsync_core::Error),
@@ -119,6 +143,9 @@ impl Error {
             Error::Unsupported { .. } => ErrorCode::InvalidInput,
             Error::NoCredential { .. } => ErrorCode::NotFound,
             Error::Credential { .. } => ErrorCode::InvalidInput,
+            Error::ApiKey { .. } => ErrorCode::InvalidInput,
+            Error::NoApiKey { .. } => ErrorCode::NotFound,
+            Error::StaleDoc { .. } => ErrorCode::Conflict,
             Error::Core(e) => e.code(),
         }
     }

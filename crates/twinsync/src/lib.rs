@@ -17,10 +17,12 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod api_keys;
 pub mod config;
 mod coverage_history;
 mod credentials;
 mod design_pair;
+mod docs;
 mod error;
 pub mod git_tokens;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
@@ -38,8 +40,10 @@ mod stores;
 mod test_sessions;
 mod watch;
 
+pub use api_keys::{looks_like_api_key, ApiKeyInfo, KeyCheck, NewApiKey, API_KEY_PREFIX, LAST_USE_RESOLUTION_MS};
 pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
+pub use docs::{Doc, DocEntry, DocPrecondition, DocWrite};
 pub use error::{Error, Result};
 pub use logging::{init_logging, LogFormat, LOG_ENV, LOG_FORMAT_ENV};
 pub use openspec_pair::OpenspecSync;

@@ -456,7 +456,7 @@ impl Project {
         Ok((AnyReplica::OpenSpecFiles(files), AnyReplica::OpenSpecDb(db)))
     }
 
-    fn save_stat_caches(&mut self, name: &str, left: &mut AnyReplica, right: &mut AnyReplica) -> Result<()> {
+    pub(crate) fn save_stat_caches(&mut self, name: &str, left: &mut AnyReplica, right: &mut AnyReplica) -> Result<()> {
         for (side, r) in [("left", left), ("right", right)] {
             if let AnyReplica::Fs(fs) = r {
                 if fs.stat_cache_dirty() {
@@ -561,7 +561,12 @@ impl Project {
     }
 
     /// Runs `f` holding pair `name`'s sync lease, refusing under another owner's project lock.
-    fn writing<T>(&mut self, name: &str, what: &str, f: impl FnOnce(&mut Project) -> Result<T>) -> Result<T> {
+    pub(crate) fn writing<T>(
+        &mut self,
+        name: &str,
+        what: &str,
+        f: impl FnOnce(&mut Project) -> Result<T>,
+    ) -> Result<T> {
         let wait = self.lease_wait;
         let on_wait = self.on_wait.take();
         let acquired =
