@@ -135,32 +135,34 @@ fn the_guard_asks_the_server_then_its_cached_answer_then_the_offline_rule() {
 #[test]
 fn a_cached_free_lock_lets_writes_through_with_a_warning_and_a_lapsed_lock_counts_as_gone() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("docs");
     let s = start(&tmp.path().join("data"));
-    let (id, key) = setup(&s, &dir);
-    point_guard_at(&dir, &base(&s), &id);
-    set_offline(&dir, "block");
+    let (free, held) = (tmp.path().join("free"), tmp.path().join("held"));
+    let (free_id, free_key) = setup(&s, &free);
+    let (held_id, held_key) = setup(&s, &held);
+    for (dir, id) in [(&free, &free_id), (&held, &held_id)] {
+        point_guard_at(dir, &base(&s), id);
+        set_offline(dir, "block");
+    }
 
-    allowed(&write_hook(&dir, "me", Some(&key)), &[]);
-    let port = s.addr().port();
-    s.stop().unwrap();
-    allowed(&write_hook(&dir, "me", Some(&key)), &["nobody holds the lock", "answer from"]);
-
-    // A lock of one second, cached while held; once its time is past, it is gone.
-    let s = Server::start(ServeOptions::new(format!("127.0.0.1:{port}").parse().unwrap(), tmp.path().join("data")))
-        .unwrap();
-    let (st, v) =
-        call(ureq::post(&format!("{}/projects/{id}/lock", base(&s))), Some(json!({"owner": "bob", "ttlSeconds": 1})));
+    // One project is free; the other is locked by bob for one second.
+    allowed(&write_hook(&free, "me", Some(&free_key)), &[]);
+    let (st, v) = call(
+        ureq::post(&format!("{}/projects/{held_id}/lock", base(&s))),
+        Some(json!({"owner": "bob", "ttlSeconds": 1})),
+    );
     assert_eq!(st, 201, "{v}");
-    blocked(&write_hook(&dir, "me", Some(&key)), &["held by bob"]);
+    blocked(&write_hook(&held, "me", Some(&held_key)), &["held by bob"]);
     s.stop().unwrap();
+
+    allowed(&write_hook(&free, "me", Some(&free_key)), &["nobody holds the lock", "answer from"]);
+    // Once the cached lock's time is past, it is gone, server or not.
     let expires = twinsync::core::Timestamp::parse_rfc3339(v["lock"]["expiresAt"].as_str().unwrap()).unwrap();
     while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
         <= expires.millis()
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    allowed(&write_hook(&dir, "me", Some(&key)), &["nobody holds the lock"]);
+    allowed(&write_hook(&held, "me", Some(&held_key)), &["nobody holds the lock"]);
 }
 
 #[test]

@@ -25,6 +25,7 @@ use twinsync::core::secret::Secret;
 use twinsync::{looks_like_api_key, ApiKeyInfo, KeyCheck, Project};
 
 use crate::error::ApiError;
+use crate::pool::Pool;
 use crate::registry::{Registered, Registry};
 use crate::routes::{json_body, on_project, registered, Body};
 use crate::AppState;
@@ -59,6 +60,17 @@ fn check_blocking(reg: &Registered, token: &Secret) -> Result<KeyCheck, twinsync
     Project::open(&reg.path)?.api_key_verify(token.expose())
 }
 
+/// What `token` is to the project at `reg`, on a project from the server's pool.
+fn check_pooled(pool: &Pool, reg: &Registered, token: &Secret) -> Result<KeyCheck, twinsync::Error> {
+    if !looks_like_api_key(token.expose()) {
+        return Ok(KeyCheck::Unknown);
+    }
+    let mut taken = pool.take(&reg.path)?;
+    let check = taken.project.api_key_verify(token.expose());
+    pool.give(taken);
+    check
+}
+
 /// The project an API key belongs to, for a route that names no project (`/mcp`):
 /// 401 when `token` is `None` or empty, 403 when it is a key of no registered project or
 /// a revoked one. Each registered project's store is asked in turn (one indexed lookup
@@ -91,7 +103,8 @@ pub(crate) async fn key_of_project(state: &AppState, id: &str, token: Option<Str
     let reg = registered(state, id)?;
     let token = Secret::new(token.filter(|t| !t.is_empty()).ok_or_else(missing)?);
     let id = id.to_string();
-    tokio::task::spawn_blocking(move || match check_blocking(&reg, &token)? {
+    let pool = state.pool.clone();
+    tokio::task::spawn_blocking(move || match check_pooled(&pool, &reg, &token)? {
         KeyCheck::Accepted(k) => Ok(k),
         other => Err(refused(&other, &id)),
     })
@@ -127,8 +140,8 @@ pub(crate) async fn revoke(State(state): State<Arc<AppState>>, Path((id, kid)): 
 }
 
 /// Runs `f` on project `id` once `token` proved to be a live key of it, in one trip to
-/// the blocking pool (one project open): the hook routes, called on every editor save,
-/// pay for one store connection, not two. `f` acts as `actor`, else as the key's name.
+/// the blocking pool on one pooled project: a hook, called on every editor save, costs
+/// a key lookup and its own reads. `f` acts as `actor`, else as the key's name.
 pub(crate) async fn with_key<T: Send + 'static>(
     state: &AppState,
     id: &str,
@@ -139,17 +152,23 @@ pub(crate) async fn with_key<T: Send + 'static>(
     let reg = registered(state, id)?;
     let token = Secret::new(token.filter(|t| !t.is_empty()).ok_or_else(missing)?);
     let id = id.to_string();
+    let pool = state.pool.clone();
     tokio::task::spawn_blocking(move || {
         if !looks_like_api_key(token.expose()) {
             return Err(refused(&KeyCheck::Unknown, &id));
         }
-        let mut p = Project::open(&reg.path)?;
-        let key = match p.api_key_verify(token.expose())? {
-            KeyCheck::Accepted(k) => k,
-            other => return Err(refused(&other, &id)),
+        let mut taken = pool.take(&reg.path)?;
+        let p = &mut taken.project;
+        let out = match p.api_key_verify(token.expose()) {
+            Ok(KeyCheck::Accepted(key)) => {
+                p.set_actor(actor.unwrap_or_else(|| key.name.clone()));
+                f(p, &key)
+            }
+            Ok(other) => Err(refused(&other, &id)),
+            Err(e) => Err(e.into()),
         };
-        p.set_actor(actor.unwrap_or_else(|| key.name.clone()));
-        f(&mut p, &key)
+        pool.give(taken);
+        out
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the call did not finish: {e}")))?

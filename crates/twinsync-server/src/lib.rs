@@ -32,9 +32,10 @@
 //! in front for anything beyond a trusted network.
 //!
 //! axum on tokio: the well-kept, widely used async HTTP stack, with WebSocket support
-//! built in. Each request opens its project (a store connection) on the blocking pool,
-//! so a slow sync never stalls the event loop, and the facade's locks and leases rule
-//! writers exactly as they do for the CLI.
+//! built in. Each request runs on its project on the blocking pool, so a slow sync never
+//! stalls the event loop, and the facade's locks and leases rule writers exactly as they
+//! do for the CLI. Projects stay open between requests (`pool.rs`): opening one costs far
+//! more than a hook's reads.
 
 mod auth;
 mod docs;
@@ -43,6 +44,7 @@ mod hooks;
 mod keys;
 mod live;
 mod mcp;
+mod pool;
 mod registry;
 mod routes;
 
@@ -78,6 +80,9 @@ impl ServeOptions {
 pub(crate) struct AppState {
     pub(crate) registry: Registry,
     pub(crate) auth: auth::Auth,
+    /// Open projects kept between requests.
+    pub(crate) pool: Arc<pool::Pool>,
+    /// The MCP endpoints of the keys that called `/mcp`.
     pub(crate) mcp: mcp::McpHosts,
 }
 
@@ -189,7 +194,7 @@ async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Rou
     let registry = Registry::open(&opts.data)?;
     let mcp_options =
         twinsync::mcp::HttpOptions { loopback_hosts_only: opts.listen.ip().is_loopback(), max_body: opts.max_body };
-    let state = Arc::new(AppState { registry, auth, mcp: mcp::McpHosts::new(mcp_options) });
+    let state = Arc::new(AppState { registry, auth, pool: Arc::default(), mcp: mcp::McpHosts::new(mcp_options) });
     let app = routes::router(state.clone(), opts.max_body);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await

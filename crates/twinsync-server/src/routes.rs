@@ -74,7 +74,8 @@ pub(crate) fn registered(state: &AppState, id: &str) -> Result<Registered, ApiEr
     state.registry.get(id).ok_or_else(|| ApiError::not_found(format!("no project {id} is registered here")))
 }
 
-/// Runs `f` on project `id`, opened on the blocking pool as `actor`.
+/// Runs `f` on project `id` (kept open between calls, see `pool.rs`) on the blocking
+/// pool, as `actor`.
 pub(crate) async fn on_project<T: Send + 'static>(
     state: &AppState,
     id: &str,
@@ -82,10 +83,13 @@ pub(crate) async fn on_project<T: Send + 'static>(
     f: impl FnOnce(&mut Project) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let reg = registered(state, id)?;
+    let pool = state.pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut p = Project::open(&reg.path)?;
-        p.set_actor(actor.unwrap_or_else(|| SERVER_ACTOR.to_string()));
-        f(&mut p)
+        let mut taken = pool.take(&reg.path)?;
+        taken.project.set_actor(actor.unwrap_or_else(|| SERVER_ACTOR.to_string()));
+        let out = f(&mut taken.project);
+        pool.give(taken);
+        out
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the call did not finish: {e}")))?
@@ -177,7 +181,10 @@ async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body
 
 async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {
     match state.registry.remove(&id).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))? {
-        Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(r) => {
+            state.pool.forget(&r.path);
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
         None => Err(ApiError::not_found(format!("no project {id} is registered here"))),
     }
 }
