@@ -1,6 +1,7 @@
 //! `twinsync mcp`: the official MCP Python SDK client drives the real server over stdio
 //! (tools, drift, sync, undo, locks, history, checked against the files on disk), and raw
-//! JSON-RPC lines check the protocol errors and version negotiation.
+//! JSON-RPC lines check the protocol errors and version negotiation (the protocol layer is
+//! rmcp's, the official Rust SDK).
 //!
 //! The client test needs Python with the `mcp` package: `.ci/run` makes a venv and points
 //! `TWINSYNC_TEST_PYTHON` at it. Without it the test fails, saying how to install it.
@@ -117,6 +118,15 @@ impl Server {
         Server { child, stdin, stdout }
     }
 
+    /// A server past the handshake, as every client leaves it before calling a tool.
+    fn initialized(dir: &Path) -> Server {
+        let mut s = Server::start(dir);
+        let r = s.ask(&initialize("2025-06-18"));
+        assert_eq!(r["result"]["protocolVersion"], "2025-06-18", "{r}");
+        s.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+        s
+    }
+
     fn send(&mut self, line: &str) {
         writeln!(self.stdin, "{line}").unwrap();
         self.stdin.flush().unwrap();
@@ -137,6 +147,12 @@ impl Drop for Server {
     }
 }
 
+fn initialize(version: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+           "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}})
+    .to_string()
+}
+
 fn error_code(v: &Value) -> i64 {
     v["error"]["code"].as_i64().unwrap_or_else(|| panic!("expected an error, got {v}"))
 }
@@ -145,16 +161,12 @@ fn error_code(v: &Value) -> i64 {
 fn protocol_errors_and_version_negotiation() {
     let dir = project();
     let mut s = Server::start(dir.path());
-    let init = |v: &str| {
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-               "params": {"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}})
-        .to_string()
-    };
-    let r = s.ask(&init("2024-11-05"));
+    let r = s.ask(&initialize("2024-11-05"));
     assert_eq!(r["result"]["protocolVersion"], "2024-11-05", "{r}");
     assert_eq!(r["result"]["serverInfo"]["name"], "twinsync");
     assert_eq!(r["result"]["capabilities"]["tools"], json!({"listChanged": false}));
-    let r = s.ask(&init("1999-01-01"));
+    let mut s = Server::start(dir.path());
+    let r = s.ask(&initialize("1999-01-01"));
     assert_eq!(r["result"]["protocolVersion"], "2025-06-18", "an unknown version gets our latest: {r}");
 
     // Notifications get no answer: the next line answered is the ping's.
@@ -162,9 +174,10 @@ fn protocol_errors_and_version_negotiation() {
     let r = s.ask(r#"{"jsonrpc":"2.0","id":"p1","method":"ping"}"#);
     assert_eq!(r, json!({"jsonrpc": "2.0", "id": "p1", "result": {}}));
 
-    let r = s.ask("{not json");
-    assert_eq!(error_code(&r), -32700);
-    assert_eq!(r["id"], Value::Null);
+    // rmcp drops a line that is not JSON at all (answering garbage can start an error
+    // storm with a confused peer) and goes on: the next line answered is the ping's.
+    s.send("{not json");
+    assert_eq!(s.ask(r#"{"jsonrpc":"2.0","id":"p2","method":"ping"}"#)["id"], "p2");
     assert_eq!(error_code(&s.ask(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#)), -32600);
     assert_eq!(error_code(&s.ask(r#"{"jsonrpc":"1.0","id":2,"method":"ping"}"#)), -32600);
     assert_eq!(error_code(&s.ask(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#)), -32600);
@@ -199,7 +212,7 @@ fn protocol_errors_and_version_negotiation() {
 #[test]
 fn outside_a_project_tools_say_how_to_start_one() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Server::start(dir.path());
+    let mut s = Server::initialized(dir.path());
     let r = s.ask(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"design.driftReport"}}"#);
     assert_eq!(r["result"]["isError"], true, "{r}");
     let msg = r["result"]["structuredContent"]["payload"]["error"]["message"].as_str().unwrap();
@@ -210,7 +223,7 @@ fn outside_a_project_tools_say_how_to_start_one() {
 fn another_owners_lock_stops_sync_and_undo_but_not_reads() {
     let dir = project();
     let lock = |args: &[&str]| Command::new(bin()).arg("lock").args(args).current_dir(dir.path()).output().unwrap();
-    let mut s = Server::start(dir.path());
+    let mut s = Server::initialized(dir.path());
     let call = |name: &str| {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": {}}})
             .to_string()

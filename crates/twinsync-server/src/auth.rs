@@ -7,8 +7,8 @@
 //!   (`/projects/:id` and below), an API key of that project sent the same ways. Keys
 //!   never open the routes that manage keys or the registry (`/projects/:id/api-keys`,
 //!   `PUT`/`DELETE /projects/:id`, `/projects`): those stay with the admin token.
-//! - The hook routes (`/hook/...`) always need an API key of their project, on loopback
-//!   too, checked by their handlers (see `hooks.rs`).
+//! - The hook routes (`/hook/...`) and `/mcp` always need an API key of their project, on
+//!   loopback too, checked by their handlers (see `hooks.rs`, `mcp.rs`).
 //!
 //! No credentials: 401. A key that is revoked or not the project's: 403. Anything else
 //! that is not the admin token: 401.
@@ -87,7 +87,7 @@ fn key_scope<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
 /// Refuses a call the rule does not admit, before any handler runs.
 pub(crate) async fn require(State(state): State<std::sync::Arc<AppState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path == "/healthz" || path.starts_with("/hook/") {
+    if path == "/healthz" || path.starts_with("/hook/") || path == "/mcp" {
         return next.run(req).await;
     }
     let given = bearer(&req).or_else(|| query_token(&req)).or_else(|| cookie(&req));

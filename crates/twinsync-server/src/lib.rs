@@ -19,7 +19,9 @@
 //!   none (`/mcp`);
 //! - the hook API for editor hooks, always with an API key of the project (401 without,
 //!   403 revoked or another project's): `GET /hook/status/:id`, `GET /hook/docs/:id`,
-//!   `POST /hook/sync/:id` (`hooks.rs`).
+//!   `POST /hook/sync/:id` (`hooks.rs`);
+//! - `/mcp`: the facade's MCP tools over Streamable HTTP (rmcp), always with an API key,
+//!   each key's sessions serving its project only (`mcp.rs`).
 //!
 //! Every answer that is an error has one shape, `{"error": {"code", "message"}}`.
 //!
@@ -41,6 +43,7 @@ mod error;
 mod hooks;
 mod keys;
 mod live;
+mod mcp;
 mod pool;
 mod registry;
 mod routes;
@@ -79,6 +82,19 @@ pub(crate) struct AppState {
     pub(crate) auth: auth::Auth,
     /// Open projects kept between requests.
     pub(crate) pool: Arc<pool::Pool>,
+    /// The MCP endpoints of the keys that called `/mcp`.
+    pub(crate) mcp: mcp::McpHosts,
+    /// Turns true when the server stops: live streams (SSE, WebSocket) end on it, since
+    /// a graceful shutdown waits for every open response.
+    pub(crate) closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl AppState {
+    /// Ends what would hold a graceful shutdown open: MCP sessions and live streams.
+    fn close(&self) {
+        self.mcp.close();
+        self.closing.send_replace(true);
+    }
 }
 
 /// A server running on a thread of its own (tests, embedding hosts).
@@ -99,7 +115,7 @@ impl Server {
                 let rt = runtime()?;
                 rt.block_on(async move {
                     let bound = bind(&opts).await;
-                    let (listener, app) = match bound {
+                    let (listener, app, state) = match bound {
                         Ok(b) => b,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e.to_string()));
@@ -108,8 +124,9 @@ impl Server {
                     };
                     let _ = ready_tx.send(Ok(listener.local_addr().map_err(|e| e.to_string())));
                     axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
+                        .with_graceful_shutdown(async move {
                             let _ = stop_rx.await;
+                            state.close();
                         })
                         .await
                         .map_err(|e| ServeError::Io { what: "serving".into(), source: e })
@@ -156,11 +173,11 @@ impl Drop for Server {
 pub fn serve(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let rt = runtime()?;
     rt.block_on(async move {
-        let (listener, app) = bind(&opts).await?;
+        let (listener, app, state) = bind(&opts).await?;
         let addr = listener.local_addr().map_err(|e| ServeError::Io { what: "the socket".into(), source: e })?;
         on_listen(addr);
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let ctrl_c = tokio::signal::ctrl_c();
                 let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .expect("SIGTERM can be handled");
@@ -168,6 +185,8 @@ pub fn serve(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(
                     _ = ctrl_c => {},
                     _ = term.recv() => {},
                 }
+                // MCP and live event streams stay open until they are told to end.
+                state.close();
             })
             .await
             .map_err(|e| ServeError::Io { what: "serving".into(), source: e })
@@ -181,13 +200,21 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
         .map_err(|e| ServeError::Io { what: "the async runtime".into(), source: e })
 }
 
-async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Router), ServeError> {
+async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Router, Arc<AppState>), ServeError> {
     let auth = auth::Auth::for_listen(opts.listen, opts.admin_token.clone())?;
     let registry = Registry::open(&opts.data)?;
-    let state = Arc::new(AppState { registry, auth, pool: Arc::default() });
-    let app = routes::router(state, opts.max_body);
+    let mcp_options =
+        twinsync::mcp::HttpOptions { loopback_hosts_only: opts.listen.ip().is_loopback(), max_body: opts.max_body };
+    let state = Arc::new(AppState {
+        registry,
+        auth,
+        pool: Arc::default(),
+        mcp: mcp::McpHosts::new(mcp_options),
+        closing: tokio::sync::watch::Sender::new(false),
+    });
+    let app = routes::router(state.clone(), opts.max_body);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| ServeError::Io { what: format!("listening on {}", opts.listen), source: e })?;
-    Ok((listener, app))
+    Ok((listener, app, state))
 }

@@ -42,7 +42,8 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let (project, since) = open_at(&state, &id, q.since).await?;
-    Ok(ws.on_upgrade(move |socket| stream(socket, project, id, since)))
+    let closing = state.closing.subscribe();
+    Ok(ws.on_upgrade(move |socket| stream(socket, project, id, since, closing)))
 }
 
 /// `GET /projects/:id/events/stream`: the events as Server-Sent Events.
@@ -55,21 +56,33 @@ pub(crate) async fn sse(
     // An EventSource that reconnects says where it was; that wins over the URL's `since`.
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     let (project, since) = open_at(&state, &id, resume.or(q.since)).await?;
-    let events = futures_util::stream::unfold((project, since, VecDeque::new()), move |(project, mut last, mut queue)| {
+    let closing = state.closing.subscribe();
+    let start = (project, since, VecDeque::new(), closing);
+    let events = futures_util::stream::unfold(start, move |(project, mut last, mut queue, mut closing)| {
         let id = id.clone();
         async move {
             loop {
+                if *closing.borrow() {
+                    return None;
+                }
                 if let Some(e) = queue.pop_front() {
-                    return Some((Ok(e), (project, last, queue)));
+                    return Some((Ok(e), (project, last, queue, closing)));
                 }
                 let p = project.clone();
                 match tokio::task::spawn_blocking(move || p.lock().expect("project").events(last, 500)).await {
-                    Ok(Ok(events)) if events.is_empty() => tokio::time::sleep(POLL).await,
+                    Ok(Ok(events)) if events.is_empty() => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(POLL) => {}
+                            _ = closing.changed() => return None,
+                        }
+                    }
                     Ok(Ok(events)) => {
                         for e in &events {
                             last = e.id;
                             let data = message(e, &id).to_string();
-                            queue.push_back(SseEvent::default().id(e.id.to_string()).event(e.event_type.as_str()).data(data));
+                            queue.push_back(
+                                SseEvent::default().id(e.id.to_string()).event(e.event_type.as_str()).data(data),
+                            );
                         }
                     }
                     // The store failed: end the stream; the client reconnects with its id.
@@ -107,7 +120,13 @@ fn message(e: &twinsync::core::Event, id: &str) -> serde_json::Value {
     })
 }
 
-async fn stream(mut socket: WebSocket, project: Arc<Mutex<Project>>, id: String, mut last: u64) {
+async fn stream(
+    mut socket: WebSocket,
+    project: Arc<Mutex<Project>>,
+    id: String,
+    mut last: u64,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let p = project.clone();
         let batch = tokio::task::spawn_blocking(move || p.lock().expect("project").events(last, 500)).await;
@@ -131,6 +150,10 @@ async fn stream(mut socket: WebSocket, project: Arc<Mutex<Project>>, id: String,
                 Some(Ok(_)) => {}
             },
             _ = tokio::time::sleep(POLL) => {}
+            _ = closing.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
         }
     }
 }

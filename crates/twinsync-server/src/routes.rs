@@ -16,7 +16,7 @@ use twinsync::{Project, SyncRequest};
 
 use crate::error::ApiError;
 use crate::registry::Registered;
-use crate::{auth, docs, hooks, keys, live, AppState};
+use crate::{auth, docs, hooks, keys, live, mcp, AppState};
 
 type Shared = State<Arc<AppState>>;
 type Answer = Result<Response, ApiError>;
@@ -46,6 +46,7 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/projects/{id}/api-keys/{kid}", axum::routing::delete(keys::revoke))
         .route("/projects/{id}/ws", get(live::upgrade))
         .route("/projects/{id}/events/stream", get(live::sse))
+        .route("/mcp", axum::routing::any(mcp::handle))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))

@@ -275,9 +275,8 @@ impl SseClient {
                 .seen
                 .split("\n\n")
                 .filter_map(|block| {
-                    let field = |name: &str| {
-                        block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
-                    };
+                    let field =
+                        |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
                     Some((field("id:")?.parse().ok()?, field("event:")?))
                 })
                 .collect();

@@ -1,17 +1,80 @@
-//! `twinsync::mcp` without a transport: one JSON-RPC message in, its answer out, as the
-//! stdio loop of `twinsync mcp` and the HTTP server's `/mcp` both use it. (The CLI's
-//! tests/mcp.rs drives the same server over stdio with the official Python client.)
+//! `twinsync::mcp` in-process: rmcp's own client drives the server over an in-memory
+//! pipe, and raw JSON-RPC lines show what the protocol layer answers. (The CLI's
+//! tests/mcp.rs drives the same server over stdio with the official Python client, and
+//! twinsync-server's tests/mcp_http.rs over Streamable HTTP.)
 
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::ServiceExt;
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
 use twinsync::mcp::{McpServer, PROTOCOL_VERSIONS};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// `server` on one end of a pipe, served until the other end closes.
+fn serve(rt: &tokio::runtime::Runtime, server: McpServer) -> DuplexStream {
+    let (ours, theirs) = tokio::io::duplex(1 << 20);
+    rt.spawn(async move {
+        if let Ok(running) = server.serve(theirs).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ours
+}
+
+/// rmcp's client, initialised, talking to a server.
+struct Session {
+    rt: tokio::runtime::Runtime,
+    client: RunningService<RoleClient, ()>,
+}
+
+impl Session {
+    fn new(server: McpServer) -> Session {
+        let rt = runtime();
+        let pipe = serve(&rt, server);
+        let client = rt.block_on(().serve(pipe)).expect("the handshake succeeds");
+        Session { rt, client }
+    }
+}
+
+/// `tools/call`, answered with a result (the result as JSON, as on the wire).
+fn call(s: &mut Session, name: &str, args: Value) -> Value {
+    let params = CallToolRequestParams::new(name.to_string()).with_arguments(args.as_object().unwrap().clone());
+    let result = s.rt.block_on(s.client.call_tool(params)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::to_value(result).unwrap()
+}
+
+/// Raw JSON-RPC lines to a server and its replies, one line each.
+struct Lines {
+    rt: tokio::runtime::Runtime,
+    reader: BufReader<ReadHalf<DuplexStream>>,
+    writer: WriteHalf<DuplexStream>,
+}
+
+impl Lines {
+    fn new(server: McpServer) -> Lines {
+        let rt = runtime();
+        let (reader, writer) = tokio::io::split(serve(&rt, server));
+        Lines { rt, reader: BufReader::new(reader), writer }
+    }
+
+    fn send(&mut self, line: &str) {
+        self.rt.block_on(self.writer.write_all(format!("{line}\n").as_bytes())).unwrap();
+    }
+
+    fn ask(&mut self, message: Value) -> Value {
+        self.send(&message.to_string());
+        let mut reply = String::new();
+        self.rt.block_on(self.reader.read_line(&mut reply)).unwrap();
+        serde_json::from_str(&reply).unwrap_or_else(|e| panic!("reply {reply:?} is not JSON: {e}"))
+    }
+}
 
 fn request(id: i64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-}
-
-fn call(s: &mut McpServer, name: &str, args: Value) -> Value {
-    let r = s.handle(request(1, "tools/call", json!({"name": name, "arguments": args}))).unwrap();
-    r["result"].clone()
 }
 
 /// A project syncing a/ and b/, with one note on the left.
@@ -27,18 +90,24 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn messages_in_answers_out() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = McpServer::new(dir.path(), Some("  ".into()));
-    assert_eq!(s.owner(), twinsync::default_actor(), "a blank owner is the default actor");
-    let r = s.handle(request(1, "initialize", json!({"protocolVersion": "2025-03-26"}))).unwrap();
+    let server = McpServer::new(dir.path(), Some("  ".into()));
+    assert_eq!(server.owner(), twinsync::default_actor(), "a blank owner is the default actor");
+    let mut s = Lines::new(server);
+    let init =
+        json!({"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}});
+    let r = s.ask(request(1, "initialize", init));
     assert_eq!(r["result"]["protocolVersion"], "2025-03-26");
     assert_eq!(PROTOCOL_VERSIONS[0], "2025-06-18");
-    assert_eq!(s.handle(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})), None);
-    assert_eq!(s.handle(json!({"jsonrpc": "2.0", "id": 9, "result": {}})), None, "responses get no reply");
-    assert_eq!(s.handle(request(2, "ping", json!({}))).unwrap(), json!({"jsonrpc": "2.0", "id": 2, "result": {}}));
-    assert_eq!(s.handle_json(b"{oops").unwrap()["error"]["code"], -32700);
-    assert_eq!(s.handle_json(br#"{"jsonrpc":"2.0","id":"x","method":"ping"}"#).unwrap()["id"], "x");
-    assert_eq!(s.handle(request(3, "nope", json!({}))).unwrap()["error"]["code"], -32601);
-    let r = s.handle(request(4, "tools/call", json!({"name": "no.such"}))).unwrap();
+    // Notifications and responses get no reply: the next line answered is the ping's.
+    s.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    s.send(r#"{"jsonrpc":"2.0","id":9,"result":{}}"#);
+    assert_eq!(s.ask(request(2, "ping", json!({}))), json!({"jsonrpc": "2.0", "id": 2, "result": {}}));
+    // rmcp drops a line that is not JSON (a reply could start an error storm with a
+    // confused peer) and keeps serving.
+    s.send("{oops");
+    assert_eq!(s.ask(json!({"jsonrpc": "2.0", "id": "x", "method": "ping"}))["id"], "x");
+    assert_eq!(s.ask(request(3, "nope", json!({})))["error"]["code"], -32601);
+    let r = s.ask(request(4, "tools/call", json!({"name": "no.such"})));
     assert_eq!(r["error"]["code"], -32602);
 }
 
@@ -67,7 +136,7 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
     );
     // Outside a project every tool is known and fails as a tool, not as a protocol error.
     let dir = tempfile::tempdir().unwrap();
-    let mut s = McpServer::new(dir.path(), Some("agent".into()));
+    let mut s = Session::new(McpServer::new(dir.path(), Some("agent".into())));
     for name in &names {
         let args = match name.as_str() {
             "design.coverageReport" => json!({"components": "c.json", "stories": "s.json"}),
@@ -88,7 +157,7 @@ fn the_catalogue_lists_every_tool_and_each_one_answers() {
 #[test]
 fn tools_work_on_the_project_and_are_audited() {
     let dir = project();
-    let mut s = McpServer::new(dir.path(), Some("agent".into()));
+    let mut s = Session::new(McpServer::new(dir.path(), Some("agent".into())));
     let drift = call(&mut s, "design.driftReport", json!({}));
     assert_eq!(drift["isError"], false, "{drift}");
     assert_eq!(drift["structuredContent"]["payload"]["items"][0]["key"], "one.md");
@@ -118,7 +187,7 @@ fn writing_tools_refuse_under_another_owners_lock() {
     let mut p = twinsync::Project::open(dir.path()).unwrap();
     p.set_actor("bob");
     p.lock_acquire(None, Some("release freeze")).unwrap();
-    let mut s = McpServer::new(dir.path(), Some("agent".into()));
+    let mut s = Session::new(McpServer::new(dir.path(), Some("agent".into())));
     for (tool, args) in [
         ("design.sync", json!({})),
         ("openspec.sync", json!({})),
@@ -152,7 +221,7 @@ fn design_tools_default_to_the_design_pair_and_take_a_pair() {
     let ui = twinsync::PairConfig::new(twinsync::PairKind::Design, "components.json", "design.json");
     p.pair_add("ui", ui).unwrap();
     drop(p);
-    let mut s = McpServer::new(root, Some("agent".into()));
+    let mut s = Session::new(McpServer::new(root, Some("agent".into())));
 
     // No `pair`: the project's design pair, not the folders pair `default`.
     let sync = call(&mut s, "design.sync", json!({}));

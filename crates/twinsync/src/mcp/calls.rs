@@ -15,8 +15,8 @@ use super::catalogue::{
     OpenspecStatusArgs, OpenspecSyncArgs, SyncArgs, TestSessionFinishArgs, TestSessionStartArgs, TestSessionStatusArgs,
     UndoArgs,
 };
-use super::{RpcError, INVALID_PARAMS};
 use crate::{Project, SyncRequest};
+use rmcp::ErrorData;
 
 /// A tool failure: becomes a result with `isError: true`.
 pub(super) struct ToolError {
@@ -49,7 +49,7 @@ pub(super) type Outcome = Result<(Done, Option<String>), (ToolError, Option<Stri
 
 /// Runs tool `name` with `args` as `owner` in the project found from `start`. Unknown
 /// tools and arguments that do not fit the tool's schema are protocol errors.
-pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<Outcome, RpcError> {
+pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<Outcome, ErrorData> {
     Ok(match name {
         "design.sync" => with_project(start, owner, name, parse::<SyncArgs>(name, args)?, design_sync),
         "design.driftReport" => with_project(start, owner, name, parse::<DriftArgs>(name, args)?, drift_report),
@@ -76,7 +76,7 @@ pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<
         "lock.release" => with_project(start, owner, name, parse::<LockReleaseArgs>(name, args)?, lock_release),
         "lock.status" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, lock_status),
         "history.list" => with_project(start, owner, name, parse::<HistoryArgs>(name, args)?, history_list),
-        other => return Err(RpcError::new(INVALID_PARAMS, format!("unknown tool: {other}; tools/list names them"))),
+        other => return Err(ErrorData::invalid_params(format!("unknown tool: {other}; tools/list names them"), None)),
     })
 }
 
@@ -219,8 +219,8 @@ fn openspec_show(p: &mut Project, a: OpenspecShowArgs, _owner: &str) -> Result<D
     }
 }
 
-fn parse<A: DeserializeOwned>(tool: &str, args: Value) -> Result<A, RpcError> {
-    serde_json::from_value(args).map_err(|e| RpcError::new(INVALID_PARAMS, format!("{tool}: invalid arguments: {e}")))
+fn parse<A: DeserializeOwned>(tool: &str, args: Value) -> Result<A, ErrorData> {
+    serde_json::from_value(args).map_err(|e| ErrorData::invalid_params(format!("{tool}: invalid arguments: {e}"), None))
 }
 
 fn invalid(message: String) -> ToolError {

@@ -3,6 +3,9 @@
 //! types with `schemars`, so they cannot drift from what [`super::McpServer`] accepts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool as McpTool, ToolAnnotations};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -176,20 +179,22 @@ pub(super) struct Tool {
     name: &'static str,
     title: &'static str,
     description: &'static str,
-    input: fn() -> Value,
+    input: fn() -> JsonObject,
     read_only: bool,
     destructive: bool,
 }
 
-fn schema<T: JsonSchema>() -> Value {
-    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({"type": "object"}));
-    if let Some(o) = v.as_object_mut() {
-        // The client knows the dialect from MCP; the title repeats the Rust type name.
-        o.remove("$schema");
-        o.remove("title");
-        o.entry("properties").or_insert_with(|| json!({}));
-    }
-    v
+fn schema<T: JsonSchema>() -> JsonObject {
+    let v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({"type": "object"}));
+    let mut o = match v {
+        Value::Object(o) => o,
+        _ => JsonObject::from_iter([("type".to_string(), json!("object"))]),
+    };
+    // The client knows the dialect from MCP; the title repeats the Rust type name.
+    o.remove("$schema");
+    o.remove("title");
+    o.entry("properties").or_insert_with(|| json!({}));
+    o
 }
 
 /// Every tool the server offers, in the order `tools/list` gives them.
@@ -316,23 +321,23 @@ pub(super) const TOOLS: &[Tool] = &[
     },
 ];
 
-/// The `tools/list` entries: name, title, description, input and output schemas, annotations.
+/// The `tools/list` entries as JSON: name, title, description, input and output schemas,
+/// annotations.
 pub fn tools() -> Vec<Value> {
-    TOOLS.iter().map(describe_tool).collect()
+    tool_list().iter().map(|t| serde_json::to_value(t).expect("a tool serialises")).collect()
 }
 
-fn describe_tool(t: &Tool) -> Value {
-    json!({
-        "name": t.name,
-        "title": t.title,
-        "description": t.description,
-        "inputSchema": (t.input)(),
-        "outputSchema": schema::<Envelope>(),
-        "annotations": {
-            "title": t.title,
-            "readOnlyHint": t.read_only,
-            "destructiveHint": t.destructive,
-            "openWorldHint": false,
-        },
-    })
+/// The `tools/list` entries, in catalogue order.
+pub(super) fn tool_list() -> Vec<McpTool> {
+    let output = Arc::new(schema::<Envelope>());
+    TOOLS.iter().map(|t| describe_tool(t, output.clone())).collect()
+}
+
+fn describe_tool(t: &Tool, output: Arc<JsonObject>) -> McpTool {
+    let hints =
+        ToolAnnotations::with_title(t.title).read_only(t.read_only).destructive(t.destructive).open_world(false);
+    McpTool::new_with_raw(t.name, Some(t.description.into()), (t.input)())
+        .with_title(t.title)
+        .with_raw_output_schema(output)
+        .with_annotations(hints)
 }

@@ -1,70 +1,70 @@
 //! The Model Context Protocol server, so agents can drive a project's sync, undo, locks
-//! and history: the tool catalogue and the answer to each JSON-RPC message, written once
-//! for every transport. `twinsync mcp` serves it over stdio (one message per line); the
-//! HTTP server will serve the same [`McpServer`] at `/mcp`.
+//! and history: the tool catalogue and what each tool does, written once for every
+//! transport. `twinsync mcp` serves it over stdio ([`McpServer::serve_stdio`]); with the
+//! `mcp-http` feature, `twinsync serve` serves the same [`McpServer`] over Streamable HTTP
+//! at `/mcp` ([`HttpEndpoint`]).
 //!
-//! The protocol is MCP 2025-06-18 (JSON-RPC 2.0), written by hand on serde_json alone:
-//! [`McpServer::handle`] takes one message and gives its answer, with no I/O of its own
-//! beyond the project it opens, so a synchronous stdio loop needs no async runtime.
-//! Tool input and output schemas are generated from the Rust argument types with
-//! `schemars`, so they cannot drift from what the server accepts.
+//! The protocol (JSON-RPC framing, the handshake, version negotiation, sessions) is the
+//! official Rust SDK's, `rmcp`; this module implements its [`ServerHandler`] over the
+//! catalogue. It speaks MCP up to 2025-06-18 ([`PROTOCOL_VERSIONS`]). `tools/list` and
+//! `tools/call` are answered from the one table in `catalogue.rs` rather than with rmcp's
+//! `#[tool]` macros, which would spread the catalogue over fifteen annotated methods and
+//! generate the schemas their own way. Tool input and output schemas are generated from
+//! the Rust argument types with `schemars`, so they cannot drift from what the server
+//! accepts.
 //!
 //! Every tool result is one envelope — `{success, audit_id, metrics, payload}` — sent as
 //! `structuredContent` and, for clients that read text, as a text block with the same
 //! JSON. Failures of a tool (a held lock, an unconfigured adapter) are results with
-//! `isError: true` and a message a person can act on; malformed requests are JSON-RPC
-//! errors. Each call on a project is recorded in its audit log (`mcp:<tool>`), and the
-//! record's id is the envelope's `audit_id`. Lock tokens appear only in the answer to
-//! the `lock.acquire` that created them.
+//! `isError: true` and a message a person can act on; unknown tools and arguments that
+//! do not fit the tool's schema are JSON-RPC errors (invalid params). Each call on a
+//! project is recorded in its audit log (`mcp:<tool>`), and the record's id is the
+//! envelope's `audit_id`. Lock tokens appear only in the answer to the `lock.acquire`
+//! that created them.
 //!
 //! ```no_run
-//! let mut server = twinsync::mcp::McpServer::new(".", None);
-//! let reply = server.handle(serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
-//! println!("{}", reply.unwrap());
+//! let server = twinsync::mcp::McpServer::new(".", None);
+//! server.serve_stdio().unwrap(); // until stdin closes
 //! ```
 
 mod calls;
 mod catalogue;
+#[cfg(feature = "mcp-http")]
+mod http;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult, ErrorCode, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+    ToolsCapability,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{json, Value};
 
 pub use catalogue::{
     tools, CoverageArgs, Envelope, HistoryArgs, LockAcquireArgs, LockReleaseArgs, Metrics, NoArgs, OpenspecShowArgs,
     OpenspecSyncArgs, SyncArgs, UndoArgs,
 };
+#[cfg(feature = "mcp-http")]
+pub use http::{HttpEndpoint, HttpOptions};
 
 /// The protocol revisions this server speaks, newest first.
 pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-06-18", "2025-03-26", "2024-11-05"];
 
-const PARSE_ERROR: i64 = -32700;
-const INVALID_REQUEST: i64 = -32600;
-const METHOD_NOT_FOUND: i64 = -32601;
-const INVALID_PARAMS: i64 = -32602;
-const INTERNAL_ERROR: i64 = -32603;
+/// The newest revision we speak; rmcp answers a client asking for anything we do not
+/// speak with it. Later revisions change the lifecycle (no `initialize`), which this
+/// server has not been tried against.
+const NEWEST: ProtocolVersion = ProtocolVersion::V_2025_06_18;
 
-/// A JSON-RPC error to send back.
-#[derive(Debug)]
-struct RpcError {
-    code: i64,
-    message: String,
-}
-
-impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
-        RpcError { code, message: message.into() }
-    }
-}
-
-fn error_reply(id: Value, e: RpcError) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code, "message": e.message}})
-}
+const INSTRUCTIONS: &str = "Tools over the twinsync project in the server's folder: design.driftReport to see what differs, design.sync to apply it, design.undo to take a sync back, lock.* to keep others out while you work, history.list for what happened, design.coverageReport for story coverage, design.browserTestSession.start/finish/status to record browser test runs, openspec.list/show/sync for the openspec/ folder and its database.";
 
 /// An MCP server over the project found from one folder, acting as one owner. It keeps
-/// no project open between messages: each tool call opens the project, so it sees what
+/// no project open between calls: each tool call opens the project, so it sees what
 /// other processes did meanwhile (a lock taken, a sync run).
 #[derive(Debug, Clone)]
 pub struct McpServer {
@@ -90,92 +90,27 @@ impl McpServer {
         &self.owner
     }
 
-    /// Answers one message given as JSON text (a line of stdio, the body of an HTTP
-    /// POST): text that is not JSON gets a parse error, anything else [`Self::handle`].
-    pub fn handle_json(&mut self, text: &[u8]) -> Option<Value> {
-        match serde_json::from_slice(text) {
-            Ok(message) => self.handle(message),
-            Err(e) => Some(error_reply(Value::Null, RpcError::new(PARSE_ERROR, format!("parse error: {e}")))),
-        }
-    }
-
-    /// Answers one JSON-RPC message: `Some` reply to a request (a result or an error),
-    /// `None` for notifications and responses, which get no reply.
-    pub fn handle(&mut self, message: Value) -> Option<Value> {
-        let Value::Object(msg) = message else {
-            let what = if message.is_array() { "batches are not supported by MCP 2025-06-18" } else { "not an object" };
-            return Some(error_reply(Value::Null, RpcError::new(INVALID_REQUEST, format!("invalid request: {what}"))));
-        };
-        let id = msg.get("id").cloned();
-        let valid_id = match &id {
-            None => true,
-            Some(Value::String(_)) => true,
-            Some(Value::Number(n)) => n.is_i64() || n.is_u64(),
-            _ => false,
-        };
-        let reply_id = id.clone().filter(|_| valid_id).unwrap_or(Value::Null);
-        if msg.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            return Some(error_reply(
-                reply_id,
-                RpcError::new(INVALID_REQUEST, "invalid request: \"jsonrpc\" must be \"2.0\""),
-            ));
-        }
-        if !valid_id {
-            return Some(error_reply(
-                Value::Null,
-                RpcError::new(INVALID_REQUEST, "invalid request: \"id\" must be a string or an integer"),
-            ));
-        }
-        let Some(method) = msg.get("method").and_then(Value::as_str) else {
-            if id.is_some() && (msg.contains_key("result") || msg.contains_key("error")) {
-                return None; // A response to a request we never send; nothing to do.
-            }
-            return Some(error_reply(reply_id, RpcError::new(INVALID_REQUEST, "invalid request: no \"method\"")));
-        };
-        let params = msg.get("params").cloned().unwrap_or(Value::Null);
-        if !matches!(params, Value::Null | Value::Object(_)) {
-            return id.map(|id| error_reply(id, RpcError::new(INVALID_PARAMS, "\"params\" must be an object")));
-        }
-        let Some(id) = id else {
-            // Notifications (initialized, cancelled, ...) need no answer.
-            return None;
-        };
-        Some(match self.dispatch(method, &params) {
-            Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-            Err(e) => error_reply(id, e),
+    /// Serves one client on stdin and stdout (one JSON-RPC message per line) until stdin
+    /// closes. Logs go wherever the process's tracing subscriber sends them, never to
+    /// stdout. Builds its own small runtime, so the caller needs none.
+    pub fn serve_stdio(self) -> std::io::Result<()> {
+        // Tool calls run on the blocking pool; the one event thread only moves messages.
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(async move {
+            let running = match self.serve(rmcp::transport::stdio()).await {
+                Ok(running) => running,
+                // A client that closes stdin before (or instead of) the handshake has
+                // nothing more to ask; that ends the server, as EOF does later.
+                Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+                Err(e) => return Err(std::io::Error::other(e)),
+            };
+            running.waiting().await.map(|_| ()).map_err(std::io::Error::other)
         })
     }
 
-    fn dispatch(&mut self, method: &str, params: &Value) -> Result<Value, RpcError> {
-        match method {
-            "initialize" => {
-                let asked = params.get("protocolVersion").and_then(Value::as_str);
-                let version = asked.filter(|v| PROTOCOL_VERSIONS.contains(v)).unwrap_or(PROTOCOL_VERSIONS[0]);
-                Ok(json!({
-                    "protocolVersion": version,
-                    "capabilities": {"tools": {"listChanged": false}},
-                    "serverInfo": {"name": "twinsync", "title": "twinsync", "version": env!("CARGO_PKG_VERSION")},
-                    "instructions": "Tools over the twinsync project in the server's folder: design.driftReport to see what differs, design.sync to apply it, design.undo to take a sync back, lock.* to keep others out while you work, history.list for what happened, design.coverageReport for story coverage, design.browserTestSession.start/finish/status to record browser test runs, openspec.list/show/sync for the openspec/ folder and its database.",
-                }))
-            }
-            "ping" => Ok(json!({})),
-            "tools/list" => Ok(json!({"tools": tools()})),
-            "tools/call" => self.call(params),
-            other => Err(RpcError::new(METHOD_NOT_FOUND, format!("method not found: {other}"))),
-        }
-    }
-
-    /// `tools/call`: runs the tool and wraps its outcome in the envelope.
-    fn call(&mut self, params: &Value) -> Result<Value, RpcError> {
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::new(INVALID_PARAMS, "tools/call needs \"name\", a string"))?;
-        let args = match params.get("arguments") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(v @ Value::Object(_)) => v.clone(),
-            Some(_) => return Err(RpcError::new(INVALID_PARAMS, format!("{name}: \"arguments\" must be an object"))),
-        };
+    /// Runs tool `name` and wraps its outcome in the envelope; blocks on the project.
+    fn call_blocking(&self, name: &str, arguments: Option<JsonObject>) -> Result<CallToolResult, ErrorData> {
+        let args = Value::Object(arguments.unwrap_or_default());
         let started = Instant::now();
         let outcome = calls::run(&self.start, &self.owner, name, args)?;
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -202,12 +137,78 @@ impl McpServer {
                 true,
             ),
         };
-        let structured = serde_json::to_value(&envelope).map_err(|e| RpcError::new(INTERNAL_ERROR, e.to_string()))?;
-        let text = serde_json::to_string(&structured).map_err(|e| RpcError::new(INTERNAL_ERROR, e.to_string()))?;
-        Ok(json!({
-            "content": [{"type": "text", "text": text}],
-            "structuredContent": structured,
-            "isError": is_error,
-        }))
+        let structured = serde_json::to_value(&envelope).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        // Both put the same JSON in a text block and in structuredContent.
+        Ok(if is_error { CallToolResult::structured_error(structured) } else { CallToolResult::structured(structured) })
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let mut tools = ToolsCapability::default();
+        tools.list_changed = Some(false);
+        let mut capabilities = ServerCapabilities::default();
+        capabilities.tools = Some(tools);
+        ServerConfig::new(capabilities)
+            .with_protocol_version(NEWEST)
+            .with_server_info(Implementation::new("twinsync", env!("CARGO_PKG_VERSION")).with_title("twinsync"))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(ProtocolVersion::known_up_to(&NEWEST))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(catalogue::tool_list()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        catalogue::tool_list().into_iter().find(|t| t.name == name)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let server = self.clone();
+        // A sync or an undo does file and database I/O for as long as it takes; off the
+        // event thread, pings and other sessions keep being answered meanwhile.
+        tokio::task::spawn_blocking(move || server.call_blocking(&request.name, request.arguments))
+            .await
+            .map_err(|e| ErrorData::internal_error(format!("the tool call did not finish: {e}"), None))?
+            .map(CallToolResponse::from)
+    }
+
+    /// rmcp hands over, as a custom request, any request it could not read as one it
+    /// knows — among them a `tools/call` whose params do not fit; that one gets
+    /// "invalid params" saying what is wrong, as a misspelt argument does.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        if request.method != "tools/call" {
+            return Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("method not found: {}", request.method),
+                None,
+            ));
+        }
+        let params = request.params.unwrap_or(Value::Null);
+        let Some(name) = params.get("name").and_then(Value::as_str) else {
+            return Err(ErrorData::invalid_params("tools/call needs \"name\", a string", None));
+        };
+        match params.get("arguments") {
+            None | Some(Value::Null | Value::Object(_)) => {
+                Err(ErrorData::invalid_params(format!("tools/call {name}: params do not fit the protocol"), None))
+            }
+            Some(_) => Err(ErrorData::invalid_params(format!("{name}: \"arguments\" must be an object"), None)),
+        }
     }
 }
