@@ -13,6 +13,7 @@
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID` carrying outbox events in
 //!   order, each once, replaying what a reconnecting client missed;
+//! - the web page: `GET /` and its assets under `/assets/` (`page.rs`);
 //! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
 //! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
 //!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
@@ -41,6 +42,7 @@ mod error;
 mod hooks;
 mod keys;
 mod live;
+mod page;
 mod pool;
 mod registry;
 mod routes;

@@ -45,6 +45,7 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/hook/sync/{id}", axum::routing::post(hooks::sync))
         .route("/projects/{id}/api-keys/{kid}", axum::routing::delete(keys::revoke))
         .route("/projects/{id}/ws", get(live::upgrade))
+        .merge(crate::page::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))
