@@ -93,7 +93,16 @@ fn two_pages_edit_one_doc_with_the_lock_and_live_updates_in_chromium() {
     // side back to what it held before that save.
     assert_eq!(std::fs::read_to_string(dir.join("a/guide/intro.md")).unwrap(), FINAL, "{log}");
     assert_eq!(std::fs::read_to_string(dir.join("b/guide/intro.md")).unwrap(), BEHIND, "{log}");
-    for name in ["1-b-lock-banner", "2-a-editing", "3-b-live-update", "4-a-stale-save", "5-b-after-release"] {
+    for name in [
+        "0-a-escaped-markup",
+        "1-b-lock-banner",
+        "2-a-editing",
+        "3-b-live-update",
+        "4-a-stale-save",
+        "5-b-after-release",
+        "6-a-history",
+        "7-a-drift",
+    ] {
         assert!(shots.join(format!("{name}.png")).is_file(), "no screenshot {name}: {log}");
     }
     let (_, v) = call(ureq::get(&url(&s, &format!("/projects/{id}/lock"))), None);

@@ -92,6 +92,7 @@ try {
     }));
     if (injected.tags || injected.scriptLinks || injected.pwned) throw new Error(`markup got through: ${JSON.stringify(injected)}`);
     if (!injected.strong) throw new Error('the preview did not render markdown');
+    await shot(a, '0-a-escaped-markup.png');
   });
 
   await step('B sees the lock banner live, naming A', async () => {
