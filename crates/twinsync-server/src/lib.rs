@@ -11,8 +11,10 @@
 //!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
 //!   `GET /projects/:id/events?since=ID`;
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
-//! - live events: a WebSocket at `/projects/:id/ws?since=ID` carrying outbox events in
+//! - live events: a WebSocket at `/projects/:id/ws?since=ID`, and Server-Sent Events at
+//!   `/projects/:id/events/stream` (resuming after `Last-Event-ID`), carrying outbox events in
 //!   order, each once, replaying what a reconnecting client missed;
+//! - the web page: `GET /` and its assets under `/assets/` (`page.rs`);
 //! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
 //! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
 //!   (`keys.rs`); [`project_for_key`] finds the project of a key for routes that name
@@ -44,6 +46,7 @@ mod hooks;
 mod keys;
 mod live;
 mod mcp;
+mod page;
 mod pool;
 mod registry;
 mod routes;

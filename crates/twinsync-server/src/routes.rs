@@ -47,6 +47,7 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/projects/{id}/ws", get(live::upgrade))
         .route("/projects/{id}/events/stream", get(live::sse))
         .route("/mcp", axum::routing::any(mcp::handle))
+        .merge(crate::page::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))
