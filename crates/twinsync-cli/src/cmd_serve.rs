@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes (larger: 413).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body: usize,
+    /// Seconds a request may take to be answered (longer: 503).
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    timeout: u64,
 }
 
 fn default_data() -> PathBuf {
@@ -32,11 +35,12 @@ fn default_data() -> PathBuf {
     base.join("twinsync/server")
 }
 
-/// `twinsync serve [--listen ADDR] [--data DIR] [--admin-token TOKEN] [--max-body BYTES]`.
+/// `twinsync serve [--listen ADDR] [--data DIR] [--admin-token TOKEN] [--max-body BYTES] [--timeout SECS]`.
 pub fn serve(a: ServeArgs, common: &Common) -> ExitCode {
     let mut opts = twinsync_server::ServeOptions::new(a.listen, a.data.unwrap_or_else(default_data));
     opts.admin_token = a.admin_token;
     opts.max_body = a.max_body;
+    opts.timeout = std::time::Duration::from_secs(a.timeout.max(1));
     let json = common.json;
     let data = opts.data.clone();
     let result = twinsync_server::serve(opts, |addr| {

@@ -70,12 +70,22 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// The largest request body accepted (larger: 413).
     pub max_body: usize,
+    /// The longest a request may take to be answered (longer: 503 `TIMEOUT`). Live
+    /// streams are answered at once and then stream for as long as they are open.
+    pub timeout: std::time::Duration,
 }
 
 impl ServeOptions {
-    /// Loopback on `listen`, the registry in `data`, no admin token, 1 MiB bodies.
+    /// Loopback on `listen`, the registry in `data`, no admin token, 1 MiB bodies, and
+    /// answers within 120 s.
     pub fn new(listen: SocketAddr, data: PathBuf) -> ServeOptions {
-        ServeOptions { listen, data, admin_token: None, max_body: 1 << 20 }
+        ServeOptions {
+            listen,
+            data,
+            admin_token: None,
+            max_body: 1 << 20,
+            timeout: std::time::Duration::from_secs(120),
+        }
     }
 }
 
@@ -215,7 +225,7 @@ async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Rou
         mcp: mcp::McpHosts::new(mcp_options),
         closing: tokio::sync::watch::Sender::new(false),
     });
-    let app = routes::router(state.clone(), opts.max_body);
+    let app = routes::router(state.clone(), opts.max_body, opts.timeout);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| ServeError::Io { what: format!("listening on {}", opts.listen), source: e })?;

@@ -24,7 +24,7 @@ type Answer = Result<Response, ApiError>;
 /// Who acts for a call that names no one (history, audit, locks).
 const SERVER_ACTOR: &str = "twinsync-server";
 
-pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
+pub(crate) fn router(state: Arc<AppState>, max_body: usize, timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .route("/projects", get(list_projects).post(add_project))
@@ -51,6 +51,7 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))
+        .layer(middleware::from_fn(move |req, next| timed(timeout, req, next)))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
 }
@@ -68,6 +69,21 @@ async fn too_large(max: usize, req: axum::extract::Request, next: middleware::Ne
                 .into_response()
         }
         _ => next.run(req).await,
+    }
+}
+
+/// Answers 503 when a request is not answered within `timeout`. Work already handed to
+/// the blocking pool (a sync) cannot be stopped halfway, so it finishes and shows in
+/// history; the client is told so instead of waiting for ever.
+async fn timed(timeout: std::time::Duration, req: axum::extract::Request, next: middleware::Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(answer) => answer,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            format!("no answer within {} s; a sync it started goes on and shows in the history", timeout.as_secs_f64()),
+        )
+        .into_response(),
     }
 }
 

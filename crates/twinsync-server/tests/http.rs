@@ -323,3 +323,35 @@ fn server_sent_events_carry_the_outbox_and_resume_after_last_event_id() {
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
     s.stop().unwrap();
 }
+
+#[test]
+fn a_request_not_answered_in_time_is_a_503_and_its_sync_still_lands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path());
+    let data = tmp.path().join("data");
+    let s = server(&data);
+    let (_, v) = call(ureq::post(&url(&s, "/projects")), Some(json!({"name": "Docs", "path": dir})));
+    let id = v["id"].as_str().unwrap().to_string();
+    s.stop().unwrap();
+
+    // A server whose deadline no sync can meet.
+    let mut opts = ServeOptions::new("127.0.0.1:0".parse().unwrap(), data.clone());
+    opts.timeout = Duration::from_micros(1);
+    let hasty = Server::start(opts).unwrap();
+    let (status, body) = call(ureq::post(&url(&hasty, &format!("/projects/{id}/operations"))), Some(json!({})));
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("TIMEOUT")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("history"), "{body}");
+
+    // The sync it started finished anyway: b/ has the file, and history shows it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("b/one.md").exists() {
+        assert!(Instant::now() < deadline, "the sync never landed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    hasty.stop().unwrap();
+    let s = server(&data);
+    let (status, h) = call(ureq::get(&url(&s, &format!("/projects/{id}/history"))), None);
+    assert_eq!(status, 200);
+    assert_eq!(h["operations"].as_array().map(Vec::len), Some(1), "{h}");
+    s.stop().unwrap();
+}
