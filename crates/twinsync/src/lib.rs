@@ -23,6 +23,7 @@ mod credentials;
 mod design_pair;
 mod error;
 pub mod git_tokens;
+pub mod guard_hook;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
 mod lease;
