@@ -37,6 +37,34 @@ pub use catalogue::{
     OpenspecSyncArgs, SyncArgs, UndoArgs,
 };
 
+/// A `tools/call` whose arguments decoded into the tool's argument type; see
+/// [`decode_tool_call`].
+#[derive(Debug)]
+pub struct ToolCall(calls::Call);
+
+impl ToolCall {
+    /// The tool's name, as `tools/list` gives it.
+    pub fn tool(&self) -> &'static str {
+        self.0.tool()
+    }
+}
+
+/// Decodes a `tools/call`'s tool name and `arguments` (`None` when absent) as the server
+/// does before it runs the tool, touching no project: the error is the message the
+/// client would get.
+pub fn decode_tool_call(name: &str, arguments: Option<&Value>) -> Result<ToolCall, String> {
+    calls::decode(name, tool_arguments(name, arguments).map_err(|e| e.message)?).map(ToolCall).map_err(|e| e.message)
+}
+
+/// A call's arguments: an object, with absent or null meaning none.
+fn tool_arguments(name: &str, arguments: Option<&Value>) -> Result<Value, RpcError> {
+    match arguments {
+        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(_) => Err(RpcError::new(INVALID_PARAMS, format!("{name}: \"arguments\" must be an object"))),
+    }
+}
+
 /// The protocol revisions this server speaks, newest first.
 pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-06-18", "2025-03-26", "2024-11-05"];
 
@@ -171,11 +199,7 @@ impl McpServer {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| RpcError::new(INVALID_PARAMS, "tools/call needs \"name\", a string"))?;
-        let args = match params.get("arguments") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(v @ Value::Object(_)) => v.clone(),
-            Some(_) => return Err(RpcError::new(INVALID_PARAMS, format!("{name}: \"arguments\" must be an object"))),
-        };
+        let args = tool_arguments(name, params.get("arguments"))?;
         let started = Instant::now();
         let outcome = calls::run(&self.start, &self.owner, name, args)?;
         let duration_ms = started.elapsed().as_millis() as u64;
