@@ -183,8 +183,12 @@ pub fn bash_writes(cmd: &str) -> Vec<String> {
             Some(Tok::Word(w)) => words.push(w.clone()),
             Some(Tok::Sep) | None => {
                 targets.extend(command_writes(&words));
-                for t in targets.drain(..).filter(|p| !p.is_empty() && !p.starts_with("/dev/")) {
-                    out.push(here.join(&t).to_string_lossy().into_owned());
+                for t in targets.drain(..).filter(|p| !p.is_empty()) {
+                    // Checked after the join: `cd /dev && echo x > null` writes a device too.
+                    let path = here.join(&t).to_string_lossy().into_owned();
+                    if !path.starts_with("/dev/") {
+                        out.push(path);
+                    }
                 }
                 if let [cd, dir] = words.as_slice() {
                     if cd == "cd" || cd == "pushd" {
@@ -305,6 +309,12 @@ mod tests {
         assert_eq!(w("FOO=1 sudo dd if=/dev/zero of=disk.img"), ["disk.img"]);
         assert_eq!(w("echo 'a > b' && grep x docs/a.md 2>/dev/null"), Vec::<String>::new());
         assert_eq!(w("ls -la docs; cat docs/a.md"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_device_is_no_write_wherever_cd_went() {
+        assert_eq!(w("cd /dev && echo x > null; cd /tmp && echo y > a.md"), ["/tmp/a.md"]);
+        assert_eq!(w("cd / && cd dev && cat x 2> null"), Vec::<String>::new());
     }
 
     #[test]
