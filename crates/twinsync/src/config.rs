@@ -558,8 +558,14 @@ impl Config {
     /// becomes the pair it names (`default` unless it says otherwise).
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and checks the text of a config file; `path` names it in errors. The same
+    /// reading as [`Config::load`], without the file, so it can be fuzzed.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         let mut config: Config =
-            toml::from_str(&text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
+            toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
         if let Some(old) = config.pair.take() {
             if config.pairs.contains_key(&old.name) {
                 return Err(Error::Config {
@@ -634,11 +640,16 @@ impl Config {
 
     /// Writes the config to `path` atomically (pairs as `[pairs.NAME]` tables).
     pub fn save(&self, path: &Path) -> Result<(), Error> {
-        let text =
-            toml::to_string_pretty(self).map_err(|e| Error::Config { path: path.into(), message: e.to_string() })?;
+        let text = self.to_toml(path)?;
         let tmp = path.with_extension("toml.tmp");
         std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+
+    /// The text [`Config::save`] writes (pairs as `[pairs.NAME]` tables); `path` names the
+    /// file in errors.
+    pub fn to_toml(&self, path: &Path) -> Result<String, Error> {
+        toml::to_string_pretty(self).map_err(|e| Error::Config { path: path.into(), message: e.to_string() })
     }
 
     /// The digest rules of pair `pair` (its own hashing, else the project's).

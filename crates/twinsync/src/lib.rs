@@ -26,6 +26,7 @@ mod docs;
 mod error;
 #[cfg(feature = "git")]
 pub mod git_tokens;
+pub mod guard_hook;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
 mod lease;

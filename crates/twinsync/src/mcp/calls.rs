@@ -47,36 +47,90 @@ impl Done {
 /// What a call came to, with the id of its audit record (`None` when no project opened).
 pub(super) type Outcome = Result<(Done, Option<String>), (ToolError, Option<String>)>;
 
-/// Runs tool `name` with `args` as `owner` in the project found from `start`. Unknown
-/// tools and arguments that do not fit the tool's schema are protocol errors.
-pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<Outcome, ErrorData> {
+/// A tool call with its arguments decoded into the tool's own type.
+#[derive(Debug)]
+pub(super) enum Call {
+    Sync(SyncArgs),
+    Drift(DriftArgs),
+    Undo(UndoArgs),
+    Coverage(CoverageArgs),
+    TestSessionStart(TestSessionStartArgs),
+    TestSessionStatus(TestSessionStatusArgs),
+    TestSessionFinish(TestSessionFinishArgs),
+    OpenspecSync(OpenspecSyncArgs),
+    OpenspecList(NoArgs),
+    OpenspecShow(OpenspecShowArgs),
+    OpenspecSetStatus(OpenspecStatusArgs),
+    LockAcquire(LockAcquireArgs),
+    LockRelease(LockReleaseArgs),
+    LockStatus(NoArgs),
+    HistoryList(HistoryArgs),
+}
+
+impl Call {
+    pub(super) fn tool(&self) -> &'static str {
+        match self {
+            Call::Sync(_) => "design.sync",
+            Call::Drift(_) => "design.driftReport",
+            Call::Undo(_) => "design.undo",
+            Call::Coverage(_) => "design.coverageReport",
+            Call::TestSessionStart(_) => "design.browserTestSession.start",
+            Call::TestSessionStatus(_) => "design.browserTestSession.status",
+            Call::TestSessionFinish(_) => "design.browserTestSession.finish",
+            Call::OpenspecSync(_) => "openspec.sync",
+            Call::OpenspecList(_) => "openspec.list",
+            Call::OpenspecShow(_) => "openspec.show",
+            Call::OpenspecSetStatus(_) => "openspec.setStatus",
+            Call::LockAcquire(_) => "lock.acquire",
+            Call::LockRelease(_) => "lock.release",
+            Call::LockStatus(_) => "lock.status",
+            Call::HistoryList(_) => "history.list",
+        }
+    }
+}
+
+/// Decodes tool `name`'s `args`. Unknown tools and arguments that do not fit the tool's
+/// schema are protocol errors.
+pub(super) fn decode(name: &str, args: Value) -> Result<Call, ErrorData> {
     Ok(match name {
-        "design.sync" => with_project(start, owner, name, parse::<SyncArgs>(name, args)?, design_sync),
-        "design.driftReport" => with_project(start, owner, name, parse::<DriftArgs>(name, args)?, drift_report),
-        "design.undo" => with_project(start, owner, name, parse::<UndoArgs>(name, args)?, design_undo),
-        "design.coverageReport" => {
-            with_project(start, owner, name, parse::<CoverageArgs>(name, args)?, coverage_report)
-        }
-        "design.browserTestSession.start" => {
-            with_project(start, owner, name, parse::<TestSessionStartArgs>(name, args)?, test_session_start)
-        }
-        "design.browserTestSession.status" => {
-            with_project(start, owner, name, parse::<TestSessionStatusArgs>(name, args)?, test_session_status)
-        }
-        "design.browserTestSession.finish" => {
-            with_project(start, owner, name, parse::<TestSessionFinishArgs>(name, args)?, test_session_finish)
-        }
-        "openspec.sync" => with_project(start, owner, name, parse::<OpenspecSyncArgs>(name, args)?, openspec_sync),
-        "openspec.list" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, openspec_list),
-        "openspec.show" => with_project(start, owner, name, parse::<OpenspecShowArgs>(name, args)?, openspec_show),
-        "openspec.setStatus" => {
-            with_project(start, owner, name, parse::<OpenspecStatusArgs>(name, args)?, openspec_set_status)
-        }
-        "lock.acquire" => with_project(start, owner, name, parse::<LockAcquireArgs>(name, args)?, lock_acquire),
-        "lock.release" => with_project(start, owner, name, parse::<LockReleaseArgs>(name, args)?, lock_release),
-        "lock.status" => with_project(start, owner, name, parse::<NoArgs>(name, args)?, lock_status),
-        "history.list" => with_project(start, owner, name, parse::<HistoryArgs>(name, args)?, history_list),
+        "design.sync" => Call::Sync(parse(name, args)?),
+        "design.driftReport" => Call::Drift(parse(name, args)?),
+        "design.undo" => Call::Undo(parse(name, args)?),
+        "design.coverageReport" => Call::Coverage(parse(name, args)?),
+        "design.browserTestSession.start" => Call::TestSessionStart(parse(name, args)?),
+        "design.browserTestSession.status" => Call::TestSessionStatus(parse(name, args)?),
+        "design.browserTestSession.finish" => Call::TestSessionFinish(parse(name, args)?),
+        "openspec.sync" => Call::OpenspecSync(parse(name, args)?),
+        "openspec.list" => Call::OpenspecList(parse(name, args)?),
+        "openspec.show" => Call::OpenspecShow(parse(name, args)?),
+        "openspec.setStatus" => Call::OpenspecSetStatus(parse(name, args)?),
+        "lock.acquire" => Call::LockAcquire(parse(name, args)?),
+        "lock.release" => Call::LockRelease(parse(name, args)?),
+        "lock.status" => Call::LockStatus(parse(name, args)?),
+        "history.list" => Call::HistoryList(parse(name, args)?),
         other => return Err(ErrorData::invalid_params(format!("unknown tool: {other}; tools/list names them"), None)),
+    })
+}
+
+/// Runs tool `name` with `args` as `owner` in the project found from `start`.
+pub(super) fn run(start: &Path, owner: &str, name: &str, args: Value) -> Result<Outcome, ErrorData> {
+    let (s, o, n) = (start, owner, name);
+    Ok(match decode(name, args)? {
+        Call::Sync(a) => with_project(s, o, n, a, design_sync),
+        Call::Drift(a) => with_project(s, o, n, a, drift_report),
+        Call::Undo(a) => with_project(s, o, n, a, design_undo),
+        Call::Coverage(a) => with_project(s, o, n, a, coverage_report),
+        Call::TestSessionStart(a) => with_project(s, o, n, a, test_session_start),
+        Call::TestSessionStatus(a) => with_project(s, o, n, a, test_session_status),
+        Call::TestSessionFinish(a) => with_project(s, o, n, a, test_session_finish),
+        Call::OpenspecSync(a) => with_project(s, o, n, a, openspec_sync),
+        Call::OpenspecList(a) => with_project(s, o, n, a, openspec_list),
+        Call::OpenspecShow(a) => with_project(s, o, n, a, openspec_show),
+        Call::OpenspecSetStatus(a) => with_project(s, o, n, a, openspec_set_status),
+        Call::LockAcquire(a) => with_project(s, o, n, a, lock_acquire),
+        Call::LockRelease(a) => with_project(s, o, n, a, lock_release),
+        Call::LockStatus(a) => with_project(s, o, n, a, lock_status),
+        Call::HistoryList(a) => with_project(s, o, n, a, history_list),
     })
 }
 

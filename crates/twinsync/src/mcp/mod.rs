@@ -53,6 +53,35 @@ pub use catalogue::{
 #[cfg(feature = "mcp-http")]
 pub use http::{HttpEndpoint, HttpOptions};
 
+/// A `tools/call` whose arguments decoded into the tool's argument type; see
+/// [`decode_tool_call`].
+#[derive(Debug)]
+pub struct ToolCall(calls::Call);
+
+impl ToolCall {
+    /// The tool's name, as `tools/list` gives it.
+    pub fn tool(&self) -> &'static str {
+        self.0.tool()
+    }
+}
+
+/// Decodes a `tools/call`'s tool name and `arguments` (`None` when absent) as the server
+/// does before it runs the tool, touching no project: the error is the message the
+/// client would get.
+pub fn decode_tool_call(name: &str, arguments: Option<&Value>) -> Result<ToolCall, String> {
+    let args = tool_arguments(name, arguments).map_err(|e| e.message.to_string())?;
+    calls::decode(name, args).map(ToolCall).map_err(|e| e.message.to_string())
+}
+
+/// A call's arguments: an object, with absent or null meaning none.
+fn tool_arguments(name: &str, arguments: Option<&Value>) -> Result<Value, ErrorData> {
+    match arguments {
+        None | Some(Value::Null) => Ok(Value::Object(serde_json::Map::new())),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(_) => Err(ErrorData::invalid_params(format!("{name}: \"arguments\" must be an object"), None)),
+    }
+}
+
 /// The protocol revisions this server speaks, newest first.
 pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-06-18", "2025-03-26", "2024-11-05"];
 

@@ -1,0 +1,1 @@
+cd /dev && echo x > null; cd /tmp && tee a.md < b

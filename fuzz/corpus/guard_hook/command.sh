@@ -1,0 +1,1 @@
+mv "a b.md" docs/ && rm -rf build/ > /dev/null 2>&1 && echo x &> log.txt
