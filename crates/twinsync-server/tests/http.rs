@@ -262,13 +262,29 @@ impl SseClient {
         let resume = last_event_id.map(|n| format!("Last-Event-ID: {n}\r\n")).unwrap_or_default();
         let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n{resume}\r\n", s.addr());
         socket.write_all(head.as_bytes()).unwrap();
-        SseClient { socket, seen: String::new() }
+        let mut client = SseClient { socket, seen: String::new() };
+        // The server fixes where a new stream starts when it answers; wait for the answer's
+        // head, so an event the test causes next is surely after that start.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !client.seen.contains("\n\n") {
+            assert!(Instant::now() < deadline, "no response head in 10 s: {}", client.seen);
+            client.read_some();
+        }
+        client
+    }
+
+    fn read_some(&mut self) {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        if let Ok(k) = self.socket.read(&mut buf) {
+            // Chunked framing lines interleave with the events; the parser skips them.
+            self.seen.push_str(&String::from_utf8_lossy(&buf[..k]).replace("\r\n", "\n"));
+        }
     }
 
     /// Reads until `n` events have arrived (each ends with a blank line), or fails after 10 s.
     /// Answers each event's (id, event) fields.
     fn events(&mut self, n: usize) -> Vec<(u64, String)> {
-        use std::io::Read;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let parsed: Vec<(u64, String)> = self
@@ -284,11 +300,7 @@ impl SseClient {
                 return parsed;
             }
             assert!(Instant::now() < deadline, "only {} of {n} events in 10 s: {}", parsed.len(), self.seen);
-            let mut buf = [0u8; 4096];
-            if let Ok(k) = self.socket.read(&mut buf) {
-                // Chunked framing lines interleave with the events; the parser skips them.
-                self.seen.push_str(&String::from_utf8_lossy(&buf[..k]).replace("\r\n", "\n"));
-            }
+            self.read_some();
         }
     }
 }
