@@ -1145,7 +1145,10 @@ impl<'a> Engine<'a> {
         // What the target loses is kept for undo: by the target itself when it keeps
         // backups (a folder's are hard links: no copy, and no read now; the write checks
         // it still holds what the scan saw), else by the store.
+        // A target that should be absent is not read first: its write is created only
+        // where nothing is, so an item that appeared since the scan is still refused.
         let pre = match lose_digest {
+            None => None,
             Some(_) if dst.keeps_backups() => None,
             _ => Self::read_expected(dst, &a.key, lose_digest)?,
         };
