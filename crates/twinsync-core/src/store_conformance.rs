@@ -179,6 +179,7 @@ fn report(id: &str, scope: &str, at: i64) -> OperationReport {
         duration_ms: 5,
         counts: ReportCounts { planned: 2, applied: 1, skipped: 0, conflicts: 1, failed: 0 },
         items: vec![ItemResult {
+            moved: None,
             key: k.clone(),
             class: DriftClass::ChangedLeft,
             action: ActionKind::CopyToRight,

@@ -196,7 +196,22 @@ impl FsReplica {
         Ok(found.map(|_| file))
     }
 
-    /// Copies the file about to be overwritten or deleted to the backup directory.
+    /// Bookkeeping after `path`, item `key`, went: its cache entry, and the folders the
+    /// removal left empty, up to (not including) the root; the nearest folder that stays
+    /// is the one whose entry changed.
+    fn removed(&mut self, key: &Key, path: &Path) {
+        self.cache.forget(key.as_str());
+        self.cache_dirty = true;
+        let mut dir = path.parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
+                self.unflushed_dirs.insert(d);
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+    }
+
     /// A fresh temporary name in the folder of `path`: the folder and the name. The pid
     /// in it lets a later scan clear what a killed writer left.
     fn temp_beside(&self, path: &Path) -> (PathBuf, PathBuf) {
@@ -607,19 +622,48 @@ impl Replica for FsReplica {
         self.backup(key, &file, ctx)?;
         // A followed link is removed itself, never its target.
         fs::remove_file(&path).map_err(|e| io_err(key, format!("cannot delete {}: {e}", path.display())))?;
-        let mut dir = path.parent().map(Path::to_path_buf);
-        self.cache.forget(key.as_str());
-        self.cache_dirty = true;
-        // Remove directories the delete left empty, up to (not including) the root; the
-        // nearest folder that stays is the one whose entry changed.
-        while let Some(d) = dir {
-            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
-                self.unflushed_dirs.insert(d);
-                break;
-            }
-            dir = d.parent().map(Path::to_path_buf);
-        }
+        self.removed(key, &path);
         Ok(())
+    }
+
+    /// Moves the file itself: the target gets the same inode, nothing is copied, and
+    /// nothing is backed up since nothing is lost (undo renames it back). A hard link
+    /// then an unlink, because a link never replaces what is at `to`, where a rename
+    /// would; a kill in between leaves both names, which the next sync settles as a
+    /// delete of the old one. Links, and folders that refuse hard links, are written and
+    /// deleted instead.
+    fn rename(&mut self, from: &Key, to: &Key, expected: &Digest, ctx: &WriteContext) -> Result<Digest, ReplicaError> {
+        let (src, dst) = (self.path_of(from)?, self.path_of(to)?);
+        let Some(file) = self.check(from, &src, Some(expected))? else {
+            return Err(ReplicaError::conflict(from, Some(expected), None));
+        };
+        self.check(to, &dst, None)?;
+        let is_link = fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
+        let (dir, _) = self.temp_beside(&dst);
+        self.make_dirs(to, &dir)?;
+        let linked = match is_link {
+            true => Err(std::io::Error::other("a link is written, not linked")),
+            false => fs::hard_link(&file, &dst),
+        };
+        match linked {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let found = digest_path(&self.rules, to, &dst)?;
+                return Err(ReplicaError::conflict(to, None, found.as_ref()));
+            }
+            Err(_) => {
+                let content = self.read(from)?.ok_or_else(|| ReplicaError::conflict(from, Some(expected), None))?;
+                let written = self.write(to, &content, None, ctx)?;
+                self.delete(from, expected, ctx)?;
+                return Ok(written);
+            }
+            Ok(()) => {}
+        }
+        self.unflushed_dirs.insert(dir);
+        self.cache.forget(to.as_str());
+        fs::remove_file(&file)
+            .map_err(|e| io_err(from, format!("renamed, but cannot remove {}: {e}", file.display())))?;
+        self.removed(from, &file);
+        Ok(*expected)
     }
 
     /// Makes the writes since the last flush durable: the files, then their folders,

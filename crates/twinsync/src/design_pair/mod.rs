@@ -222,6 +222,7 @@ fn status_of_report(name: &str, report: &DriftReport) -> PairStatus {
         items,
         in_sync,
         failed: vec![],
+        moves: vec![],
     }
 }
 
