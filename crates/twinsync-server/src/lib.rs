@@ -40,16 +40,22 @@
 //! more than a hook's reads.
 
 mod auth;
+mod coverage;
+mod credentials;
 mod docs;
 mod error;
 mod hooks;
+mod hub;
 mod keys;
 mod live;
 mod mcp;
+pub mod openapi;
 mod page;
 mod pool;
 mod registry;
 mod routes;
+mod schedule;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +79,12 @@ pub struct ServeOptions {
     /// The longest a request may take to be answered (longer: 503 `TIMEOUT`). Live
     /// streams are answered at once and then stream for as long as they are open.
     pub timeout: std::time::Duration,
+    /// Where the nightly schedule reads the time: the system clock when `None`; a test's
+    /// `ManualClock` makes a schedule due at once.
+    pub clock: Option<twinsync::core::ManualClock>,
+    /// The longest the scheduler sleeps before looking at the clock again (default 60 s),
+    /// so a clock that jumps (a suspend, a test's) is noticed.
+    pub schedule_tick: std::time::Duration,
 }
 
 impl ServeOptions {
@@ -85,6 +97,8 @@ impl ServeOptions {
             admin_token: None,
             max_body: 1 << 20,
             timeout: std::time::Duration::from_secs(120),
+            clock: None,
+            schedule_tick: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -100,6 +114,10 @@ pub(crate) struct AppState {
     /// Turns true when the server stops: live streams (SSE, WebSocket) end on it, since
     /// a graceful shutdown waits for every open response.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
+    /// The nightly syncs (`schedule.rs`).
+    pub(crate) schedules: schedule::Schedules,
+    /// What the scheduler reads the time from.
+    pub(crate) clock: Arc<dyn twinsync::core::Clock>,
 }
 
 impl AppState {
@@ -224,8 +242,14 @@ async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Rou
         pool: Arc::default(),
         mcp: mcp::McpHosts::new(mcp_options),
         closing: tokio::sync::watch::Sender::new(false),
+        schedules: schedule::Schedules::open(&opts.data)?,
+        clock: match &opts.clock {
+            Some(c) => Arc::new(c.clone()),
+            None => Arc::new(twinsync::core::SystemClock),
+        },
     });
     let app = routes::router(state.clone(), opts.max_body, opts.timeout);
+    tokio::spawn(schedule::run(state.clone(), opts.schedule_tick));
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| ServeError::Io { what: format!("listening on {}", opts.listen), source: e })?;
