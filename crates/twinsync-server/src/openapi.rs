@@ -422,7 +422,7 @@ pub(crate) static ROUTES: &[Route] = &[
 ];
 
 /// The ROUTES path in OpenAPI's spelling: `{*path}` is `{path}`.
-pub(crate) fn openapi_path(path: &str) -> String {
+pub fn openapi_path(path: &str) -> String {
     path.replace("{*", "{")
 }
 
@@ -535,7 +535,7 @@ fn operation(r: &Route, g: &mut SchemaGenerator) -> Value {
 }
 
 /// The whole document.
-pub(crate) fn document() -> Value {
+pub fn document() -> Value {
     let mut g = SchemaSettings::draft2020_12()
         .with(|s| {
             s.definitions_path = "/components/schemas".into();
