@@ -10,6 +10,14 @@
 //! - a project's pairs: `GET /projects/:id/drift`, `POST /projects/:id/operations` (a
 //!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
 //!   `GET /projects/:id/events?since=ID`;
+//! - the hub beyond sync (`hub.rs` merges them): `GET /projects/:id/coverage` (story
+//!   coverage of a design pair, `coverage.rs`), `GET/POST /projects/:id/credentials`
+//!   (metadata only, `credentials.rs`), `GET/POST /projects/:id/schedule` (the nightly
+//!   sync, run by the server's scheduler task, `schedule.rs`), and
+//!   `POST/GET /projects/:id/browser-sessions[/:sid]`, `POST .../:sid/finish` (browser
+//!   test sessions, `sessions.rs`);
+//! - `GET /openapi.json`: OpenAPI 3.1 built from `openapi::ROUTES` (the one list of
+//!   every route) and the routes' types (`openapi.rs`);
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID`, and Server-Sent Events at
 //!   `/projects/:id/events/stream` (resuming after `Last-Event-ID`), carrying outbox events in
