@@ -13,9 +13,9 @@
 //!   project's sync through the facade, all its pairs, as actor `schedule`. A slot is
 //!   due when it passed after the schedule was turned on and after its last run; a
 //!   server that was down at the time runs the missed night once when it comes back.
-//!   The run is in the project's history like any sync (actor `schedule`, trigger
-//!   `periodic`: the stores' history takes a fixed set of triggers) and in the schedule's
-//!   `lastRun` (its operations, or why it failed, e.g. a lock someone held).
+//!   The run is in the project's history like any sync (trigger `schedule`, actor
+//!   `schedule`) and in the schedule's `lastRun` (its operations, or why it failed, e.g.
+//!   a lock someone held).
 //! - Time is read from `ServeOptions::clock` (the system clock unless a test sets a
 //!   `ManualClock`), so a test can make a schedule due without waiting for a night.
 //!
@@ -277,7 +277,7 @@ pub(crate) async fn run(state: Arc<AppState>, tick: Duration) {
 
 /// One scheduled sync of project `id` for `slot`, recorded as the schedule's last run.
 async fn run_one(state: &Arc<AppState>, id: &str, slot: Timestamp) {
-    let req = SyncRequest { trigger: Trigger::Periodic, ..SyncRequest::default() };
+    let req = SyncRequest { trigger: Trigger::Schedule, ..SyncRequest::default() };
     let result = on_project(state, id, Some(SCHEDULE_ACTOR.into()), move |p| Ok(p.sync_pairs(&[], &req)?)).await;
     let (operations, error) = match result {
         Ok(pairs) => (pairs.iter().filter_map(|s| s.report.as_ref().map(|r| r.operation_id.clone())).collect(), None),

@@ -1,5 +1,5 @@
 //! The nightly sync with a real client and a real server whose clock the test holds: a
-//! due schedule runs a real sync (history shows it, as actor `schedule`), the schedule
+//! due schedule runs a real sync (history shows it, trigger and actor `schedule`), the schedule
 //! survives a restart, and bad settings are refused.
 
 mod support;
@@ -68,6 +68,7 @@ fn a_due_nightly_schedule_runs_a_real_sync_and_survives_a_restart() {
     clock.set(at("2026-03-10T02:00:05Z"));
     let ops = scheduled_ops(&s, &id, 1);
     assert_eq!(ops[0]["counts"]["applied"], 1, "{ops:?}");
+    assert_eq!(ops[0]["trigger"], "schedule", "{ops:?}");
     assert_eq!(std::fs::read_to_string(dir.join("b/one.md")).unwrap(), "# one\n");
     let deadline = Instant::now() + Duration::from_secs(20);
     let v = loop {
