@@ -6,8 +6,8 @@
 //!   `UTC`): the same rule, and the same code, as the notifier's daily digest
 //!   ([`twinsync::DigestSchedule`]), so a time a DST change skips runs just after the gap.
 //! - Schedules are kept in the server's data folder (`schedules.json`, beside the project
-//!   list, written whole and renamed into place), so they survive a restart. A project's
-//!   schedule goes with it when it is unregistered.
+//!   list, written whole and renamed into place), so they survive a restart. An
+//!   unregistered project's schedule is not run.
 //! - One tokio task ([`run`]) wakes at the next due time (and at least every
 //!   `ServeOptions::schedule_tick`, so a clock that jumps is noticed) and runs every due
 //!   project's sync through the facade, all its pairs, as actor `schedule`. A slot is
