@@ -75,16 +75,23 @@ fn the_document_is_valid_openapi_3_1() {
     }
 }
 
-/// Every `.route("PATH", ...)` the crate's sources give the router.
+/// Every `.route("PATH", ...)` the crate's sources (`src/` and its folders) give the router.
 fn routed_paths() -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    for entry in std::fs::read_dir(src).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for part in text.split(".route(\"").skip(1) {
-            out.insert(part[..part.find('"').unwrap()].to_string());
+    fn scan(dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split(".route(\"").skip(1) {
+                    out.insert(part[..part.find('"').unwrap()].to_string());
+                }
+            }
         }
     }
+    let mut out = BTreeSet::new();
+    scan(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
     out
 }
 
