@@ -50,6 +50,8 @@ pub enum Trigger {
     /// A person or script asked for it.
     #[default]
     Manual,
+    /// A schedule came due (the server's nightly sync).
+    Schedule,
 }
 
 impl Trigger {
@@ -60,6 +62,7 @@ impl Trigger {
             Trigger::Periodic => "periodic",
             Trigger::UserEdit => "user_edit",
             Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
         }
     }
 }

@@ -41,7 +41,7 @@ pub(crate) async fn status(State(state): State<Arc<AppState>>, Path(id): Path<St
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub(crate) struct PairOnly {
     pair: Option<String>,
 }
@@ -61,7 +61,7 @@ pub(crate) async fn docs(
     Ok(Json(json!({ "pair": pair, "hash": hash })).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct HookSync {
     pair: Option<String>,

@@ -112,7 +112,7 @@ pub(crate) async fn key_of_project(state: &AppState, id: &str, token: Option<Str
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the key check did not finish: {e}")))?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewKey {
     name: String,
