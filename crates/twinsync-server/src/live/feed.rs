@@ -287,6 +287,11 @@ mod tests {
             ids.push(follower.next().await.unwrap().id);
         }
         assert_eq!(ids, (start + 1..=newest).collect::<Vec<_>>(), "every event, once, in order");
+        // What the channel still holds was read from the store: skipped, not sent twice.
+        let d = dir.clone();
+        tokio::task::spawn_blocking(move || write_events(&d, 2)).await.unwrap();
+        let next = [follower.next().await.unwrap().id, follower.next().await.unwrap().id];
+        assert_eq!(next, [newest + 1, newest + 2]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
