@@ -1,10 +1,11 @@
-//! Live events under load, with real clients: many WebSocket clients on one project each
-//! get every event once and in order while docs and the lock change over REST, and a
-//! client that joins late with an old `since` replays from the store into the live feed
-//! with no gap and no duplicate.
+//! Live events under load, with real clients: many WebSocket and Server-Sent Events
+//! clients on one project each get every event once and in order while docs and the lock
+//! change over REST, and clients that join late with an old `since` (or `Last-Event-ID`)
+//! replay from the store into the live feed with no gap and no duplicate.
 
 mod support;
 
+use std::io::BufRead;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,38 @@ fn ids_until_locked_by(mut ws: Ws, owner: &str) -> Vec<u64> {
     }
 }
 
+/// An SSE stream of `path`, once the server answered (so it follows from now on).
+fn sse_connect(s: &Server, path: &str, last_event_id: Option<u64>) -> ureq::Response {
+    let agent = ureq::AgentBuilder::new().timeout_read(Duration::from_secs(30)).build();
+    let mut req = agent.get(&url(s, path)).set("Accept", "text/event-stream");
+    if let Some(n) = last_event_id {
+        req = req.set("Last-Event-ID", &n.to_string());
+    }
+    req.call().unwrap()
+}
+
+/// The ids of the events an SSE stream carries, up to and with the lock taken by `owner`.
+fn sse_ids_until_locked_by(stream: ureq::Response, owner: &str) -> Vec<u64> {
+    let (mut ids, mut id, mut data) = (Vec::new(), None, String::new());
+    for line in std::io::BufReader::new(stream.into_reader()).lines() {
+        let line = line.unwrap();
+        if let Some(v) = line.strip_prefix("id:") {
+            id = Some(v.trim().parse::<u64>().unwrap());
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data = v.trim().to_string();
+        } else if line.is_empty() {
+            let Some(n) = id.take() else { continue };
+            ids.push(n);
+            let e: Value = serde_json::from_str(&data).unwrap();
+            assert_eq!(e["id"].as_u64(), Some(n), "the SSE id is the outbox id");
+            if e["type"] == "lock:acquired" && e["payload"]["owner"] == owner {
+                return ids;
+            }
+        }
+    }
+    panic!("the stream ended before the lock by {owner}: {ids:?}");
+}
+
 /// Every event id of project `id` after `since`, from the store.
 fn ids_after(s: &Server, id: &str, since: u64) -> Vec<u64> {
     let (_, v) = call(ureq::get(&url(s, &format!("/projects/{id}/events?since={since}&limit=5000"))), None);
@@ -50,7 +83,7 @@ fn lock_cycle(s: &Server, id: &str, owner: &str) {
 }
 
 #[test]
-fn fifty_websocket_clients_and_a_late_one_with_an_old_since_get_every_event_once_in_order() {
+fn fifty_websocket_and_five_sse_clients_and_late_ones_with_an_old_since_get_every_event_once_in_order() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = project(tmp.path(), "docs");
     let s = server(&tmp.path().join("data"));
@@ -68,11 +101,17 @@ fn fifty_websocket_clients_and_a_late_one_with_an_old_since_get_every_event_once
             std::thread::spawn(move || ids_until_locked_by(ws, "last"))
         })
         .collect();
+    let sse_readers: Vec<_> = (0..5)
+        .map(|_| {
+            let stream = sse_connect(&s, &format!("/projects/{id}/events/stream"), None);
+            std::thread::spawn(move || sse_ids_until_locked_by(stream, "last"))
+        })
+        .collect();
 
     let doc = format!("/projects/{id}/docs/one.md");
     let (_, v) = call(ureq::get(&url(&s, &doc)), None);
     let mut digest = v["digest"].as_str().unwrap().to_string();
-    let mut late = None;
+    let (mut late, mut late_sse) = (None, None);
     for i in 0..20 {
         let r = ureq::put(&url(&s, &doc)).set("If-Match", &digest).send_json(json!({ "content": format!("# v{i}\n") }));
         let (st, v) = answer(r);
@@ -84,6 +123,10 @@ fn fifty_websocket_clients_and_a_late_one_with_an_old_since_get_every_event_once
             let ws = ws_connect(&s, &format!("/projects/{id}/ws?since={first}"));
             late = Some(std::thread::spawn(move || ids_until_locked_by(ws, "last")));
         }
+        if i == 15 {
+            let stream = sse_connect(&s, &format!("/projects/{id}/events/stream"), Some(first));
+            late_sse = Some(std::thread::spawn(move || sse_ids_until_locked_by(stream, "last")));
+        }
     }
     let (st, _) = call(ureq::post(&url(&s, &format!("/projects/{id}/lock"))), Some(json!({ "owner": "last" })));
     assert_eq!(st, 201);
@@ -93,6 +136,11 @@ fn fifty_websocket_clients_and_a_late_one_with_an_old_since_get_every_event_once
     for (n, reader) in readers.into_iter().enumerate() {
         assert_eq!(reader.join().unwrap(), live, "client {n}: every new event, once, in order");
     }
-    assert_eq!(late.unwrap().join().unwrap(), ids_after(&s, &id, first), "the late client: replay, then live");
+    for (n, reader) in sse_readers.into_iter().enumerate() {
+        assert_eq!(reader.join().unwrap(), live, "SSE client {n}: every new event, once, in order");
+    }
+    let replayed = ids_after(&s, &id, first);
+    assert_eq!(late.unwrap().join().unwrap(), replayed, "the late client: replay, then live");
+    assert_eq!(late_sse.unwrap().join().unwrap(), replayed, "the late SSE client, after Last-Event-ID");
     s.stop().unwrap();
 }
