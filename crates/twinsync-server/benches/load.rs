@@ -9,7 +9,8 @@
 //!   carrying the new hash, over 20 PUTs: p50 and max, next to the PUT's own answer time.
 //!
 //! `cargo bench -p twinsync-server --bench load` (release). Arguments, all optional:
-//! `--clients N --requests N --ws N --puts N`.
+//! `--clients N --requests N --ws N --puts N`. Run without `--bench` or sizes (as
+//! `cargo test --all-targets` does), it only says how to run it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier, Mutex};
@@ -74,6 +75,13 @@ fn post(url: &str, body: Value) -> Value {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` (or `--all-targets`) runs
+    // this binary without it, and a test run must not start a load run.
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.is_empty() || !argv.iter().any(|a| a == "--bench" || a.starts_with("--clients") || a.starts_with("--ws")) {
+        println!("load: a benchmark; run it with `cargo bench -p twinsync-server --bench load`");
+        return;
+    }
     let a = args();
     raise_fd_limit();
     let tmp = tempfile::tempdir().unwrap();
