@@ -21,7 +21,9 @@
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID`, and Server-Sent Events at
 //!   `/projects/:id/events/stream` (resuming after `Last-Event-ID`), carrying outbox events in
-//!   order, each once, replaying what a reconnecting client missed;
+//!   order, each once, replaying what a reconnecting client missed (`live/`). All the live
+//!   connections to a project share one poller of its outbox (a read per 100 ms tick, or
+//!   at once after a write this server made), which fans each event out to them;
 //! - the web page: `GET /` and its assets under `/assets/` (`page.rs`);
 //! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
 //! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
@@ -119,6 +121,8 @@ pub(crate) struct AppState {
     pub(crate) pool: Arc<pool::Pool>,
     /// The MCP endpoints of the keys that called `/mcp`.
     pub(crate) mcp: mcp::McpHosts,
+    /// The live event feeds, one per followed project.
+    pub(crate) live: live::Feeds,
     /// Turns true when the server stops: live streams (SSE, WebSocket) end on it, since
     /// a graceful shutdown waits for every open response.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
@@ -249,6 +253,7 @@ async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Rou
         auth,
         pool: Arc::default(),
         mcp: mcp::McpHosts::new(mcp_options),
+        live: live::Feeds::default(),
         closing: tokio::sync::watch::Sender::new(false),
         schedules: schedule::Schedules::open(&opts.data)?,
         clock: match &opts.clock {

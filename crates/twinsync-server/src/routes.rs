@@ -50,6 +50,7 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize, timeout: std::time::
         .merge(crate::hub::routes())
         .merge(crate::page::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(middleware::from_fn_with_state(state.clone(), live::after_write))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))
         .layer(middleware::from_fn(move |req, next| timed(timeout, req, next)))
