@@ -640,7 +640,9 @@ impl Project {
     }
 
     /// The project's pairs: `{pairs: [{name, kind, left, right, policy, direction, ...}]}`.
-    #[napi(ts_return_type = "{ pairs: Array<Record<string, any> & { name: string; kind: string; left: string; right: string }> }")]
+    #[napi(
+        ts_return_type = "{ pairs: Array<Record<string, any> & { name: string; kind: string; left: string; right: string }> }"
+    )]
     pub fn pairs(&self, env: Env) -> Result<Value> {
         let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
         Ok(api::pairs(&p))

@@ -583,8 +583,11 @@ impl Project {
         rotate_every_ms: Option<i64>,
         metadata: Option<std::collections::BTreeMap<String, String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts =
-            api::CredentialOptions { provider: Some(provider), rotate_every_ms, metadata: metadata.unwrap_or_default() };
+        let opts = api::CredentialOptions {
+            provider: Some(provider),
+            rotate_every_ms,
+            metadata: metadata.unwrap_or_default(),
+        };
         with_project(py, &self.inner, move |p| api::credential_add(p, &name, &secret, &opts))
     }
 

@@ -44,8 +44,11 @@ pub fn credential_add(p: &mut Project, name: &str, secret: &str, opts: &Credenti
         Some(s) => s.parse::<ProviderType>().map_err(|e| invalid(format!("provider: {e}")))?,
         None => return Err(invalid(format!("credential {name}: provider is required"))),
     };
-    let new =
-        NewCredential { provider: Some(provider), rotate_every_ms: opts.rotate_every_ms, metadata: opts.metadata.clone() };
+    let new = NewCredential {
+        provider: Some(provider),
+        rotate_every_ms: opts.rotate_every_ms,
+        metadata: opts.metadata.clone(),
+    };
     to_json(&p.credential_add(name, &Secret::new(secret), new)?)
 }
 

@@ -52,11 +52,15 @@ fn design_direction(what: &str, d: &str) -> Result<DesignDirection> {
 pub fn design_sync(p: &mut Project, opts: &DesignSyncOptions) -> Result<Value> {
     let name = design_pair(p, opts.pair.as_deref())?;
     let direction = design_direction("direction", opts.direction.as_deref().unwrap_or("bidirectional"))?;
-    let mut req =
-        SyncRequest { direction: Some(direction.to_core()), policy: policy(opts.policy.as_deref())?, ..Default::default() };
+    let mut req = SyncRequest {
+        direction: Some(direction.to_core()),
+        policy: policy(opts.policy.as_deref())?,
+        ..Default::default()
+    };
     for (component, d) in &opts.components {
         let key = component_key(component).map_err(|e| invalid(format!("components[{component:?}]: {e}")))?;
-        req.item_directions.insert(key.to_string(), design_direction(&format!("components[{component:?}]"), d)?.to_core());
+        req.item_directions
+            .insert(key.to_string(), design_direction(&format!("components[{component:?}]"), d)?.to_core());
     }
     if opts.dry_run {
         to_json(&p.preview_of(&name, &req)?)

@@ -137,11 +137,7 @@ pub fn watch_summary_json(summary: &crate::watch::WatchSummary) -> Value {
 /// Starts watching the pairs of the project at `p`'s folder, on a project handle and a
 /// thread of its own (so `p` stays usable), acting as `p`'s actor; `notes` hears every
 /// note ([`watch_note_json`]) until the handle stops the watch.
-pub fn watch(
-    p: &Project,
-    opts: &WatchOptions,
-    notes: Box<dyn FnMut(&WatchNote) + Send>,
-) -> Result<WatchHandle> {
+pub fn watch(p: &Project, opts: &WatchOptions, notes: Box<dyn FnMut(&WatchNote) + Send>) -> Result<WatchHandle> {
     let mut own = Project::open(p.dir())?;
     own.set_actor(p.actor());
     for name in &opts.pairs {
