@@ -11,3 +11,10 @@ export declare function canonicalHash(value: unknown, options?: HashOptions | un
 
 /** RFC 8785 canonical JSON text of a JS value (read as `JSON.stringify` reads it). */
 export declare function canonicalize(value: unknown, options?: HashOptions | undefined | null): string
+
+// index.js makes a Watch an async iterator of its notes; leaving a `for await` loop stops it.
+declare module './native' {
+  interface Watch extends AsyncIterableIterator<import('./types').WatchNote> {
+    return(): Promise<IteratorResult<import('./types').WatchNote, undefined>>
+  }
+}

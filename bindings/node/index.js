@@ -33,4 +33,14 @@ function canonicalize(value, options) {
   return native.canonicalizeJson(jsonText(value), options)
 }
 
+// A watch is an async iterator of its notes: `next()` is native; these two make it
+// iterable with `for await`, and leaving the loop early (`break`, a throw) stops it.
+native.Watch.prototype[Symbol.asyncIterator] = function () {
+  return this
+}
+native.Watch.prototype.return = async function () {
+  await this.stop()
+  return { done: true, value: undefined }
+}
+
 module.exports = { ...native, canonicalHash, canonicalize, ...errors }

@@ -93,3 +93,56 @@ export interface DesignScaffoldAnswer {
     story_ids: string[]
   }[]
 }
+
+/** One outbox event, as a line of `twinsync events --json`. */
+export interface TwinsyncEvent {
+  id: number
+  type: string
+  time: string
+  pair: string
+  correlation_id: string
+  payload: Record<string, any>
+}
+
+/** A watch note, as a line of `twinsync watch --json`. */
+export type WatchNote =
+  | { note: 'synced'; pair: string; reason: 'start' | 'change' | 'periodic' | 'retry'; report: Record<string, any> }
+  | { note: 'failed'; pair: string; error: string; retry_in_ms: number }
+  | { note: 'warning'; pair: string; message: string }
+
+/** What a watch did, when it stops. */
+export interface WatchSummary {
+  syncs: number
+  applied: number
+  conflicts: number
+  failed: number
+}
+
+/** A credential's metadata, as `twinsync credentials list --json` prints it: never its value. */
+export interface CredentialInfo {
+  name: string
+  provider: string
+  status: 'pending' | 'valid' | 'expired' | 'revoked'
+  key_id: string
+  metadata: Record<string, string>
+  created_at: string
+  updated_at: string
+  last_validated_at: string | null
+  rotated_at: string | null
+  rotate_every_ms: number | null
+  rotation_due_at: string | null
+  reminded_for: string | null
+}
+
+/** A browser test session, as `twinsync test-session show --json` prints it. */
+export interface TestSession {
+  id: string
+  story_id: string
+  status: 'running' | 'passed' | 'failed' | 'aborted'
+  started_at: string
+  ended_at: string | null
+  performance: Record<string, any> | null
+  correlation_id: string
+  actor: string
+  latency_ms: number | null
+}

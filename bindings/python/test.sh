@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../.. && pwd)/tests/jcs}"
+# The tests run from a copy outside the tree: they find the shared parity fixtures and
+# the API.md Exports table through these.
+export TWINSYNC_FIXTURES_DIR="${TWINSYNC_FIXTURES_DIR:-$(cd ../fixtures && pwd)}"
+export TWINSYNC_API_MD="${TWINSYNC_API_MD:-$(cd .. && pwd)/API.md}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 PY="${PYTHON:-python3}"

@@ -27,6 +27,10 @@ export TWINSYNC_OPENSPEC_EXPECTED="$build/openspec-expected"
 # A real Storybook index.json (public; see SOURCES.md beside it) for the design tests.
 export TWINSYNC_STORYBOOK_INDEX="${TWINSYNC_STORYBOOK_INDEX:-$root/crates/twinsync-design/tests/fixtures/research/crayfisher-zari_digital-agency-design-system__index.v4.json}"
 
+# The shared parity fixtures (bindings/fixtures) every binding's suite reads.
+export TWINSYNC_FIXTURES_DIR="${TWINSYNC_FIXTURES_DIR:-$root/bindings/fixtures}"
+fixtures="$TWINSYNC_FIXTURES_DIR"
+
 step() { echo "== $*" >&2; }
 fail() { echo "FAILED: $*" >&2; status=1; }
 
@@ -83,8 +87,13 @@ if [[ ! -f $JNA_JAR ]]; then
     $sudo apt-get install -y libjna-java >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y libjna-java >&2; }
 fi
 jar="$build/kotlin-tests.jar"
-if "$kc/bin/kotlinc" -nowarn -cp "$JNA_JAR" "$fresh"/kotlin/dev/twinsync/*.kt "$here/tests/kotlin/Main.kt" -d "$jar" >&2; then
-    kt_out="$(java -Djna.library.path="$target/debug" -cp "$jar:$kc/lib/kotlin-stdlib.jar:$JNA_JAR" MainKt 2>&1)"
+# The parity suite reads the shared fixtures, checks API.md's Exports table against the
+# generated code and the suite's sources, and seals credentials with the fixture's key.
+master_key="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["credential"]["master_key"])' "$fixtures/parity.json")"
+if "$kc/bin/kotlinc" -nowarn -cp "$JNA_JAR" "$fresh"/kotlin/dev/twinsync/*.kt "$here"/tests/kotlin/*.kt -d "$jar" >&2; then
+    kt_out="$(TWINSYNC_FIXTURES_DIR="$fixtures" TWINSYNC_API_MD="$root/bindings/API.md" TWINSYNC_MASTER_KEY="$master_key" \
+        TWINSYNC_GENERATED_KOTLIN="$fresh/kotlin" TWINSYNC_KOTLIN_TESTS="$here/tests/kotlin" \
+        java -Djna.library.path="$target/debug" -cp "$jar:$kc/lib/kotlin-stdlib.jar:$JNA_JAR" MainKt 2>&1)"
     kt_rc=$?
     echo "$kt_out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$' >&2
     kt_line="$(echo "$kt_out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)"

@@ -1,7 +1,7 @@
 // Compiled by `tsc --noEmit` in `npm test`: the checked-in declarations describe the
 // API as users call it, and wrong calls do not type-check.
 import * as ts from '../index.js'
-import type { DriftReport, OperationSummary, TwinsyncError, ErrorCode, DesignScaffoldAnswer } from '../index.js'
+import type { DriftReport, OperationSummary, TwinsyncError, ErrorCode, DesignScaffoldAnswer, TwinsyncEvent, WatchSummary, CredentialInfo, TestSession } from '../index.js'
 
 const hash: string = ts.canonicalHash({ a: 1 }, { ignore: ['/updatedAt'], bigIntegers: 'string' })
 const canon: string = ts.canonicalizeJson(Buffer.from('{}'))
@@ -50,3 +50,28 @@ ts.canonicalHash({}, { ignore: '/x' })
 ts.mergeText('a', 'b', 'c', { style: 'fancy' })
 
 void canon, text, first, merged, pointer, project, openspecAndDesign
+
+async function parity(dir: string): Promise<void> {
+  const p: ts.Project = await ts.open(dir)
+  const names: string[] = p.pairs().pairs.map((x) => x.name)
+  const drift: DriftReport = await p.status({ pair: 'docs' })
+  await p.sync({ pair: 'docs', dryRun: true })
+  await p.undo(null, { pair: 'docs' })
+  const ops: OperationSummary[] = p.history(5, { pair: 'docs' }).operations
+  const events: TwinsyncEvent[] = p.events(0, 10)
+  const watch: ts.Watch = p.watch({ pairs: ['docs'], debounceMs: 50 })
+  for await (const note of watch) {
+    if (note.note === 'synced') {
+      const reason: string = note.reason
+      void reason
+    }
+    break
+  }
+  const summary: WatchSummary = await watch.stop()
+  await p.designSync({ pair: 'ui', direction: 'code_to_design', components: { Badge: 'design_to_code' } })
+  const cred: CredentialInfo = p.credentialAdd('figma', 'secret', { provider: 'design', metadata: { team: 'x' } })
+  const session: TestSession = p.testSessionFinish(p.testSessionStart('story').id, 'passed', { performance: { lcp_ms: 1 } })
+  const rows: number = (await ts.openspecQuery(dir, { status: 'approved', sort: 'age', type: 'change' })).count
+  await ts.openspecEdit(dir, 'add-login', 'tasks.md', null, { type: 'change', policy: 'merge' })
+  void names, drift, ops, events, summary, cred, session, rows
+}

@@ -339,12 +339,6 @@ pub enum ProjectOp {
     Open(String, Option<String>),
     /// Make a folder a project: dir, left, right, actor.
     Init(String, String, String, Option<String>),
-    /// Drift of every item.
-    Status(Shared),
-    /// Sync or preview.
-    Sync(Shared, api::SyncOptions),
-    /// Undo.
-    Undo(Shared, Option<String>),
     /// OpenSpec list: dir, specs instead of changes.
     OpenspecList(String, bool),
     /// OpenSpec show: dir, id, kind.
@@ -359,6 +353,8 @@ pub enum ProjectOp {
     DesignCoverage(String, String),
     /// Design scaffold: components file, output folder, options.
     DesignScaffold(String, String, api::DesignScaffoldOptions),
+    /// Any other call that answers JSON: named pairs, design pairs, the OpenSpec database.
+    Json(Box<dyn FnOnce() -> twinsync::Result<Value> + Send>),
 }
 
 type Shared = Arc<Mutex<twinsync::Project>>;
@@ -414,8 +410,6 @@ impl Task for ProjectTask {
             ProjectOp::Init(dir, l, r, actor) => {
                 api::init(&dir, &l, &r, actor.as_deref()).map(|p| ProjectOut::Opened(Arc::new(Mutex::new(p))))
             }
-            ProjectOp::Status(p) => locked(&p).and_then(|mut p| api::status(&mut p)).map(ProjectOut::Json),
-            ProjectOp::Sync(p, o) => locked(&p).and_then(|mut p| api::sync(&mut p, &o)).map(ProjectOut::Json),
             ProjectOp::OpenspecList(dir, specs) => api::openspec_list(&dir, specs).map(ProjectOut::Json),
             ProjectOp::OpenspecShow(dir, id, kind) => {
                 api::openspec_show(&dir, &id, kind.as_deref()).map(ProjectOut::Json)
@@ -427,9 +421,7 @@ impl Task for ProjectTask {
             }
             ProjectOp::DesignCoverage(c, s) => api::design_coverage(&c, &s).map(ProjectOut::Json),
             ProjectOp::DesignScaffold(c, out, o) => api::design_scaffold(&c, &out, &o).map(ProjectOut::Json),
-            ProjectOp::Undo(p, id) => {
-                locked(&p).and_then(|mut p| api::undo(&mut p, id.as_deref())).map(ProjectOut::Json)
-            }
+            ProjectOp::Json(f) => f().map(ProjectOut::Json),
         })
     }
 
@@ -454,10 +446,168 @@ pub fn init(dir: String, left: String, right: String, options: Option<OpenOption
     AsyncTask::new(ProjectTask(Some(ProjectOp::Init(dir, left, right, options.and_then(|o| o.actor)))))
 }
 
+/// A JSON answer computed on the libuv thread pool.
+fn json_task(f: impl FnOnce() -> twinsync::Result<Value> + Send + 'static) -> AsyncTask<ProjectTask> {
+    AsyncTask::new(ProjectTask(Some(ProjectOp::Json(Box::new(f)))))
+}
+
+/// The pair a project call acts on.
+#[napi(object)]
+#[derive(Default)]
+pub struct PairOptions {
+    /// The pair's name (default: the only pair, else the one named `default`; for design
+    /// calls, the project's design pair).
+    pub pair: Option<String>,
+}
+
+/// Options of `Project.watch`.
+#[napi(object)]
+#[derive(Default)]
+pub struct WatchOptions {
+    /// The pairs to watch (default: every pair).
+    pub pairs: Option<Vec<String>>,
+    /// Quiet time after a file event before the pair syncs, in ms (default 100).
+    pub debounce_ms: Option<u32>,
+    /// Interval of the periodic pass, in ms (default 30000).
+    pub period_ms: Option<u32>,
+}
+
+/// Options of `Project.designSync`.
+#[napi(object)]
+#[derive(Default)]
+pub struct DesignSyncOptions {
+    /// The design pair (default: the project's design pair).
+    pub pair: Option<String>,
+    /// Every component's direction (default `bidirectional`).
+    #[napi(ts_type = "'code_to_design' | 'design_to_code' | 'bidirectional'")]
+    pub direction: Option<String>,
+    /// One component's direction, by component name.
+    #[napi(ts_type = "Record<string, 'code_to_design' | 'design_to_code' | 'bidirectional'>")]
+    pub components: Option<std::collections::HashMap<String, String>>,
+    /// Conflict policy for this run.
+    pub policy: Option<String>,
+    /// Plan and diff only; change nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Options of `Project.credentialAdd`.
+#[napi(object)]
+pub struct CredentialOptions {
+    /// `notification`, `design`, `documentation`, `testing`, `ai` or `analytics`.
+    pub provider: String,
+    /// Rotation period in ms: it expires when not rotated in time.
+    pub rotate_every_ms: Option<i64>,
+    /// Free metadata; never the secret.
+    pub metadata: Option<std::collections::HashMap<String, String>>,
+}
+
+/// Options of `Project.credentialRotate`.
+#[napi(object)]
+#[derive(Default)]
+pub struct RotateOptions {
+    /// A new rotation period in ms.
+    pub rotate_every_ms: Option<i64>,
+}
+
+/// Options of `Project.testSessionStart`.
+#[napi(object)]
+#[derive(Default)]
+pub struct TestSessionStartOptions {
+    /// Ties the session to what started it (default: the session id).
+    pub correlation_id: Option<String>,
+}
+
+/// Options of `Project.testSessionFinish`.
+#[napi(object)]
+#[derive(Default)]
+pub struct TestSessionFinishOptions {
+    /// The runner's performance summary (`{lcp_ms: 812}`).
+    #[napi(ts_type = "Record<string, any>")]
+    pub performance: Option<Value>,
+}
+
+/// Options of `Project.testSessions`.
+#[napi(object)]
+#[derive(Default)]
+pub struct TestSessionsOptions {
+    /// Only this story's sessions.
+    pub story: Option<String>,
+    /// At most this many (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A running watch: an async iterator of its notes (`for await (const note of watch)`).
+#[napi]
+pub struct Watch {
+    handle: Arc<Mutex<Option<twinsync::WatchHandle>>>,
+    notes: Arc<Mutex<std::sync::mpsc::Receiver<Value>>>,
+}
+
+/// Waits off the JS thread for a watch's next note.
+pub struct NextNote(Arc<Mutex<std::sync::mpsc::Receiver<Value>>>);
+
+impl Task for NextNote {
+    type Output = Option<Value>;
+    type JsValue = Json;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let rx = self.0.lock().map_err(|_| Error::new(Status::GenericFailure, "watch notes unusable"))?;
+        // The sender lives in the watch thread's callback: when the watch stops, it is
+        // dropped and this wakes up with the iteration's end.
+        Ok(rx.recv().ok())
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(Json(match output {
+            Some(note) => json!({"value": note, "done": false}),
+            None => json!({"done": true}),
+        }))
+    }
+}
+
+/// Stops a watch off the JS thread (it finishes the sync in flight first).
+pub struct StopWatch(Arc<Mutex<Option<twinsync::WatchHandle>>>);
+
+impl Task for StopWatch {
+    type Output = twinsync::Result<Value>;
+    type JsValue = Json;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let handle = self.0.lock().map_err(|_| Error::new(Status::GenericFailure, "watch handle unusable"))?.take();
+        Ok(match handle {
+            Some(h) => h.stop().map(|s| api::watch_summary_json(&s)),
+            // Stopped already: nothing more happened.
+            None => Ok(api::watch_summary_json(&Default::default())),
+        })
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        output.map(Json).map_err(|e| to_js(&env, e))
+    }
+}
+
+#[napi]
+impl Watch {
+    /// The next note, `{value, done}` as the async iterator protocol wants it; `done`
+    /// once the watch has stopped.
+    #[napi(ts_return_type = "Promise<IteratorResult<WatchNote, undefined>>")]
+    pub fn next(&self) -> AsyncTask<NextNote> {
+        AsyncTask::new(NextNote(self.notes.clone()))
+    }
+
+    /// Stops the watch after the sync in flight: what it did, `{syncs, applied, conflicts, failed}`.
+    #[napi(ts_return_type = "Promise<WatchSummary>")]
+    pub fn stop(&self) -> AsyncTask<StopWatch> {
+        AsyncTask::new(StopWatch(self.handle.clone()))
+    }
+}
+
 /// Options of `Project.sync`.
 #[napi(object)]
 #[derive(Default)]
 pub struct SyncOptions {
+    /// The pair (default: the only pair, else the one named `default`).
+    pub pair: Option<String>,
     /// Plan and diff only; change nothing.
     pub dry_run: Option<bool>,
     /// Overrides the configured policy (`prefer-left`, `merge:right`, ...).
@@ -489,13 +639,24 @@ impl Project {
         Ok(locked(&self.inner).map_err(|e| to_js(&env, e))?.actor().to_string())
     }
 
-    /// The drift of every item (scans both replicas off the JS thread).
-    #[napi(ts_return_type = "Promise<DriftReport>")]
-    pub fn status(&self) -> AsyncTask<ProjectTask> {
-        AsyncTask::new(ProjectTask(Some(ProjectOp::Status(self.inner.clone()))))
+    /// The project's pairs: `{pairs: [{name, kind, left, right, policy, direction, ...}]}`.
+    #[napi(
+        ts_return_type = "{ pairs: Array<Record<string, any> & { name: string; kind: string; left: string; right: string }> }"
+    )]
+    pub fn pairs(&self, env: Env) -> Result<Value> {
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        Ok(api::pairs(&p))
     }
 
-    /// Syncs the pair (or previews it with `dryRun`): the operation report, or `{plan, diffs}`.
+    /// The drift of every item of a pair (`{pair}`; default: the project's default pair),
+    /// scanned off the JS thread.
+    #[napi(ts_return_type = "Promise<DriftReport>")]
+    pub fn status(&self, options: Option<PairOptions>) -> AsyncTask<ProjectTask> {
+        let (inner, pair) = (self.inner.clone(), options.and_then(|o| o.pair));
+        json_task(move || locked(&inner).and_then(|mut p| api::status_in(&mut p, pair.as_deref())))
+    }
+
+    /// Syncs a pair (or previews it with `dryRun`): the operation report, or `{plan, diffs}`.
     #[napi(ts_return_type = "Promise<Record<string, any>>")]
     pub fn sync(&self, options: Option<SyncOptions>) -> AsyncTask<ProjectTask> {
         let o = options.unwrap_or_default();
@@ -505,29 +666,191 @@ impl Project {
             direction: o.direction,
             allow_mass_delete: o.allow_mass_delete.unwrap_or(false),
         };
-        AsyncTask::new(ProjectTask(Some(ProjectOp::Sync(self.inner.clone(), opts))))
+        let (inner, pair) = (self.inner.clone(), o.pair);
+        json_task(move || locked(&inner).and_then(|mut p| api::sync_in(&mut p, pair.as_deref(), &opts)))
     }
 
-    /// Undoes an operation (the newest undoable one when `operationId` is omitted).
+    /// Undoes an operation (the newest undoable one, of `{pair}` when given, when
+    /// `operationId` is omitted).
     #[napi(
         ts_return_type = "Promise<{ operation_id: string; restored: string[]; refused: Array<{ key: string; reason: string }>; at: string }>"
     )]
-    pub fn undo(&self, operation_id: Option<String>) -> AsyncTask<ProjectTask> {
-        AsyncTask::new(ProjectTask(Some(ProjectOp::Undo(self.inner.clone(), operation_id))))
+    pub fn undo(&self, operation_id: Option<String>, options: Option<PairOptions>) -> AsyncTask<ProjectTask> {
+        let (inner, pair) = (self.inner.clone(), options.and_then(|o| o.pair));
+        json_task(move || {
+            locked(&inner).and_then(|mut p| api::undo_in(&mut p, pair.as_deref(), operation_id.as_deref()))
+        })
     }
 
-    /// Recent operations, newest first: `{operations: [summary]}`.
+    /// Recent operations (of `{pair}` when given), newest first: `{operations: [summary]}`.
     #[napi(ts_return_type = "{ operations: OperationSummary[] }")]
-    pub fn history(&self, env: Env, limit: Option<u32>) -> Result<Value> {
+    pub fn history(&self, env: Env, limit: Option<u32>, options: Option<PairOptions>) -> Result<Value> {
         let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
-        api::history(&p, limit.unwrap_or(20) as usize).map_err(|e| to_js(&env, e))
+        let pair = options.and_then(|o| o.pair);
+        api::history_in(&p, pair.as_deref(), limit.unwrap_or(20) as usize).map_err(|e| to_js(&env, e))
     }
 
-    /// Operations that can still be undone, the next `undo()` first: `{operations: [summary]}`.
+    /// Operations (of `{pair}` when given) that can still be undone, the next `undo()`
+    /// first: `{operations: [summary]}`.
     #[napi(ts_return_type = "{ operations: OperationSummary[] }")]
-    pub fn undo_stack(&self, env: Env, limit: Option<u32>) -> Result<Value> {
+    pub fn undo_stack(&self, env: Env, limit: Option<u32>, options: Option<PairOptions>) -> Result<Value> {
         let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
-        api::undo_stack(&p, limit.unwrap_or(50) as usize).map_err(|e| to_js(&env, e))
+        let pair = options.and_then(|o| o.pair);
+        api::undo_stack_in(&p, pair.as_deref(), limit.unwrap_or(50) as usize).map_err(|e| to_js(&env, e))
+    }
+
+    /// Events with an id above `since` (default 0), oldest first, at most `limit`
+    /// (default 1000), each as a line of `twinsync events --json`.
+    #[napi(ts_return_type = "TwinsyncEvent[]")]
+    pub fn events(&self, env: Env, since: Option<i64>, limit: Option<u32>) -> Result<Value> {
+        let since = u64::try_from(since.unwrap_or(0)).map_err(|_| invalid(&env, "since: must not be negative"))?;
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::events(&p, since, limit.unwrap_or(1000) as usize).map_err(|e| to_js(&env, e))
+    }
+
+    /// Watches the pairs (every pair, or `{pairs}`) on a thread of its own: an async
+    /// iterator of the notes `twinsync watch --json` prints; `stop()` (or leaving a
+    /// `for await` loop) ends it.
+    #[napi]
+    pub fn watch(&self, env: Env, options: Option<WatchOptions>) -> Result<Watch> {
+        let o = options.unwrap_or_default();
+        let opts = api::WatchOptions {
+            pairs: o.pairs.unwrap_or_default(),
+            debounce_ms: o.debounce_ms.map(u64::from),
+            period_ms: o.period_ms.map(u64::from),
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<Value>();
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        let handle = api::watch(
+            &p,
+            &opts,
+            Box::new(move |n| {
+                // A closed receiver (the JS side dropped its iterator) just drops the note.
+                let _ = tx.send(api::watch_note_json(n));
+            }),
+        )
+        .map_err(|e| to_js(&env, e))?;
+        Ok(Watch { handle: Arc::new(Mutex::new(Some(handle))), notes: Arc::new(Mutex::new(rx)) })
+    }
+
+    /// Component drift of a design pair (`{pair}`; default: the project's design pair), as
+    /// `twinsync design drift --json` (off the JS thread).
+    #[napi(ts_return_type = "Promise<Record<string, any>>")]
+    pub fn design_drift(&self, options: Option<PairOptions>) -> AsyncTask<ProjectTask> {
+        let (inner, pair) = (self.inner.clone(), options.and_then(|o| o.pair));
+        json_task(move || locked(&inner).and_then(|p| api::design_drift(&p, pair.as_deref())))
+    }
+
+    /// Syncs a design pair through the engine (undoable), as `twinsync design sync --json`:
+    /// the operation report, or with `dryRun` `{plan, diffs}` (off the JS thread).
+    #[napi(ts_return_type = "Promise<Record<string, any>>")]
+    pub fn design_sync(&self, options: Option<DesignSyncOptions>) -> AsyncTask<ProjectTask> {
+        let o = options.unwrap_or_default();
+        let opts = api::DesignSyncOptions {
+            pair: o.pair,
+            direction: o.direction,
+            components: o.components.unwrap_or_default().into_iter().collect(),
+            policy: o.policy,
+            dry_run: o.dry_run.unwrap_or(false),
+        };
+        let inner = self.inner.clone();
+        json_task(move || locked(&inner).and_then(|mut p| api::design_sync(&mut p, &opts)))
+    }
+
+    /// Every credential, metadata only: `{credentials: [...]}`. No secret ever comes back.
+    #[napi(ts_return_type = "{ credentials: CredentialInfo[] }")]
+    pub fn credentials(&self, env: Env) -> Result<Value> {
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::credentials(&mut p).map_err(|e| to_js(&env, e))
+    }
+
+    /// One credential's metadata.
+    #[napi(ts_return_type = "CredentialInfo")]
+    pub fn credential(&self, env: Env, name: String) -> Result<Value> {
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::credential(&mut p, &name).map_err(|e| to_js(&env, e))
+    }
+
+    /// Adds credential `name` holding `secret` (sealed; `pending` until validated): its metadata.
+    #[napi(ts_return_type = "CredentialInfo")]
+    pub fn credential_add(&self, env: Env, name: String, secret: String, options: CredentialOptions) -> Result<Value> {
+        let opts = api::CredentialOptions {
+            provider: Some(options.provider),
+            rotate_every_ms: options.rotate_every_ms,
+            metadata: options.metadata.unwrap_or_default().into_iter().collect(),
+        };
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::credential_add(&mut p, &name, &secret, &opts).map_err(|e| to_js(&env, e))
+    }
+
+    /// Replaces credential `name`'s value: its metadata.
+    #[napi(ts_return_type = "CredentialInfo")]
+    pub fn credential_rotate(
+        &self,
+        env: Env,
+        name: String,
+        secret: String,
+        options: Option<RotateOptions>,
+    ) -> Result<Value> {
+        let every = options.and_then(|o| o.rotate_every_ms);
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::credential_rotate(&mut p, &name, &secret, every).map_err(|e| to_js(&env, e))
+    }
+
+    /// Revokes credential `name` for good: its metadata.
+    #[napi(ts_return_type = "CredentialInfo")]
+    pub fn credential_revoke(&self, env: Env, name: String) -> Result<Value> {
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::credential_revoke(&mut p, &name).map_err(|e| to_js(&env, e))
+    }
+
+    /// Checks credential `name` opens and is in date (pending becomes valid): its metadata.
+    #[napi(ts_return_type = "CredentialInfo")]
+    pub fn credential_validate(&self, env: Env, name: String) -> Result<Value> {
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::credential_validate(&mut p, &name).map_err(|e| to_js(&env, e))
+    }
+
+    /// Starts a browser test session of story `storyId`.
+    #[napi(ts_return_type = "TestSession")]
+    pub fn test_session_start(
+        &self,
+        env: Env,
+        story_id: String,
+        options: Option<TestSessionStartOptions>,
+    ) -> Result<Value> {
+        let correlation = options.and_then(|o| o.correlation_id);
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::test_session_start(&mut p, &story_id, correlation.as_deref()).map_err(|e| to_js(&env, e))
+    }
+
+    /// Finishes session `id` as `passed`, `failed` or `aborted`, with `{performance}`.
+    #[napi(ts_return_type = "TestSession")]
+    pub fn test_session_finish(
+        &self,
+        env: Env,
+        id: String,
+        #[napi(ts_arg_type = "'passed' | 'failed' | 'aborted'")] status: String,
+        options: Option<TestSessionFinishOptions>,
+    ) -> Result<Value> {
+        let performance = options.and_then(|o| o.performance);
+        let mut p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::test_session_finish(&mut p, &id, &status, performance.as_ref()).map_err(|e| to_js(&env, e))
+    }
+
+    /// One test session.
+    #[napi(ts_return_type = "TestSession")]
+    pub fn test_session(&self, env: Env, id: String) -> Result<Value> {
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::test_session(&p, &id).map_err(|e| to_js(&env, e))
+    }
+
+    /// Test sessions, newest first (`{story}` only; at most `{limit}`, default 50): `{sessions}`.
+    #[napi(ts_return_type = "{ sessions: TestSession[] }")]
+    pub fn test_sessions(&self, env: Env, options: Option<TestSessionsOptions>) -> Result<Value> {
+        let o = options.unwrap_or_default();
+        let p = locked(&self.inner).map_err(|e| to_js(&env, e))?;
+        api::test_sessions(&p, o.story.as_deref(), o.limit.unwrap_or(50) as usize).map_err(|e| to_js(&env, e))
     }
 
     /// The project lock: `acquire`, `renew`, `release`, `status`.
@@ -687,6 +1010,84 @@ pub fn openspec_set_status(
 ) -> AsyncTask<ProjectTask> {
     let kind = options.and_then(|o| o.kind);
     AsyncTask::new(ProjectTask(Some(ProjectOp::OpenspecSetStatus(dir, id, status, kind))))
+}
+
+/// Options of `openspecQuery`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecQueryOptions {
+    /// Only this lifecycle status.
+    #[napi(ts_type = "'proposing' | 'approved' | 'assigned' | 'in_progress' | 'review' | 'archived'")]
+    pub status: Option<String>,
+    /// Full-text search of titles and documents (every word must occur).
+    pub search: Option<String>,
+    /// Order: `id` (default), `progress` or `age`.
+    #[napi(ts_type = "'id' | 'progress' | 'age'")]
+    pub sort: Option<String>,
+    /// Only changes or only specs.
+    #[napi(js_name = "type", ts_type = "'change' | 'spec'")]
+    pub kind: Option<String>,
+    /// Also rows whose folder was removed from disk.
+    pub deleted: Option<bool>,
+    /// At most this many rows.
+    pub limit: Option<u32>,
+}
+
+/// The work queue in the OpenSpec database of the folder found from `dir` upwards, as
+/// `twinsync openspec query --json`: `{items, count}` (off the JS thread).
+#[napi(ts_return_type = "Promise<{ items: Array<Record<string, any>>; count: number }>")]
+pub fn openspec_query(dir: String, options: Option<OpenspecQueryOptions>) -> AsyncTask<ProjectTask> {
+    let o = options.unwrap_or_default();
+    let opts = api::OpenspecQueryOptions {
+        status: o.status,
+        search: o.search,
+        sort: o.sort,
+        kind: o.kind,
+        deleted: o.deleted.unwrap_or(false),
+        limit: o.limit.map(|l| l as usize),
+    };
+    json_task(move || api::openspec_query(&dir, &opts))
+}
+
+/// Options of `openspecEdit`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecEditOptions {
+    /// `change` (default) or `spec`.
+    #[napi(js_name = "type", ts_type = "'change' | 'spec'")]
+    pub kind: Option<String>,
+    /// Who wins when the file also changed since the last sync (default `fs-wins`).
+    #[napi(ts_type = "'fs-wins' | 'merge' | 'manual'")]
+    pub policy: Option<String>,
+}
+
+/// Sets document `doc` of a change (or spec) in the database to `text` (`null` removes
+/// it) and syncs that row to disk at once: the sync report of `twinsync openspec edit --json`.
+#[napi(ts_return_type = "Promise<Record<string, any>>")]
+pub fn openspec_edit(
+    dir: String,
+    id: String,
+    doc: String,
+    text: Option<String>,
+    options: Option<OpenspecEditOptions>,
+) -> AsyncTask<ProjectTask> {
+    let o = options.unwrap_or_default();
+    json_task(move || api::openspec_edit(&dir, &id, &doc, text.as_deref(), o.kind.as_deref(), o.policy.as_deref()))
+}
+
+/// Options of `openspecHistory`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenspecHistoryOptions {
+    /// At most this many operations (default 20).
+    pub limit: Option<u32>,
+}
+
+/// The syncs of the folder's `openspec` pair, newest first: `{operations: [summary]}`.
+#[napi(ts_return_type = "Promise<{ operations: OperationSummary[] }>")]
+pub fn openspec_history(dir: String, options: Option<OpenspecHistoryOptions>) -> AsyncTask<ProjectTask> {
+    let limit = options.and_then(|o| o.limit).unwrap_or(20) as usize;
+    json_task(move || api::openspec_history(&dir, limit))
 }
 
 /// Story coverage of a components file by a Storybook `index.json`, as

@@ -450,41 +450,202 @@ impl Project {
         Ok(locked(&self.inner).map_err(|e| to_py_err(py, e))?.actor().to_string())
     }
 
-    /// The drift of every item, as `twinsync status --json`.
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        with_project(py, &self.inner, api::status)
+    /// The project's pairs: `{"pairs": [{name, kind, left, right, policy, direction, ...}]}`.
+    fn pairs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, |p| Ok(api::pairs(p)))
     }
 
-    /// Syncs the pair (or previews it with `dry_run`): the operation report, or `{plan, diffs}`.
-    #[pyo3(signature = (*, dry_run=false, policy=None, direction=None, allow_mass_delete=false))]
+    /// The drift of every item of `pair` (default: the only pair, else `default`), as
+    /// `twinsync status --json`.
+    #[pyo3(signature = (*, pair=None))]
+    fn status<'py>(&self, py: Python<'py>, pair: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::status_in(p, pair.as_deref()))
+    }
+
+    /// Syncs `pair` (or previews it with `dry_run`): the operation report, or `{plan, diffs}`.
+    #[pyo3(signature = (*, pair=None, dry_run=false, policy=None, direction=None, allow_mass_delete=false))]
     fn sync<'py>(
         &self,
         py: Python<'py>,
+        pair: Option<String>,
         dry_run: bool,
         policy: Option<String>,
         direction: Option<String>,
         allow_mass_delete: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = api::SyncOptions { dry_run, policy, direction, allow_mass_delete };
-        with_project(py, &self.inner, move |p| api::sync(p, &opts))
+        with_project(py, &self.inner, move |p| api::sync_in(p, pair.as_deref(), &opts))
     }
 
-    /// Undoes an operation (the newest undoable one by default).
-    #[pyo3(signature = (operation_id=None))]
-    fn undo<'py>(&self, py: Python<'py>, operation_id: Option<String>) -> PyResult<Bound<'py, PyAny>> {
-        with_project(py, &self.inner, move |p| api::undo(p, operation_id.as_deref()))
+    /// Undoes an operation (by default the newest undoable one, of `pair` when given).
+    #[pyo3(signature = (operation_id=None, *, pair=None))]
+    fn undo<'py>(
+        &self,
+        py: Python<'py>,
+        operation_id: Option<String>,
+        pair: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::undo_in(p, pair.as_deref(), operation_id.as_deref()))
     }
 
-    /// Recent operations, newest first: `{"operations": [summary]}`.
-    #[pyo3(signature = (limit=20))]
-    fn history<'py>(&self, py: Python<'py>, limit: usize) -> PyResult<Bound<'py, PyAny>> {
-        with_project(py, &self.inner, move |p| api::history(p, limit))
+    /// Recent operations (of `pair` when given), newest first: `{"operations": [summary]}`.
+    #[pyo3(signature = (limit=20, *, pair=None))]
+    fn history<'py>(&self, py: Python<'py>, limit: usize, pair: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::history_in(p, pair.as_deref(), limit))
     }
 
-    /// Operations that can still be undone, the next `undo()` first: `{"operations": [summary]}`.
-    #[pyo3(signature = (limit=50))]
-    fn undo_stack<'py>(&self, py: Python<'py>, limit: usize) -> PyResult<Bound<'py, PyAny>> {
-        with_project(py, &self.inner, move |p| api::undo_stack(p, limit))
+    /// Operations (of `pair` when given) that can still be undone, the next `undo()`
+    /// first: `{"operations": [summary]}`.
+    #[pyo3(signature = (limit=50, *, pair=None))]
+    fn undo_stack<'py>(&self, py: Python<'py>, limit: usize, pair: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::undo_stack_in(p, pair.as_deref(), limit))
+    }
+
+    /// Events with an id above `since`, oldest first, at most `limit`: a list of the
+    /// lines of `twinsync events --json`.
+    #[pyo3(signature = (since=0, limit=1000))]
+    fn events<'py>(&self, py: Python<'py>, since: u64, limit: usize) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::events(p, since, limit))
+    }
+
+    /// Watches `pairs` (default: every pair) on a thread of its own: an iterator of the
+    /// notes `twinsync watch --json` prints. `stop()` (or leaving a `with` block) ends it.
+    #[pyo3(signature = (*, pairs=None, debounce_ms=None, period_ms=None))]
+    fn watch(
+        &self,
+        py: Python<'_>,
+        pairs: Option<Vec<String>>,
+        debounce_ms: Option<u64>,
+        period_ms: Option<u64>,
+    ) -> PyResult<Watch> {
+        let opts = api::WatchOptions { pairs: pairs.unwrap_or_default(), debounce_ms, period_ms };
+        let (tx, rx) = std::sync::mpsc::channel::<Value>();
+        let handle = py
+            .detach(|| {
+                locked(&self.inner).and_then(|p| {
+                    api::watch(
+                        &p,
+                        &opts,
+                        Box::new(move |n| {
+                            // A dropped iterator just drops the note.
+                            let _ = tx.send(api::watch_note_json(n));
+                        }),
+                    )
+                })
+            })
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(Watch { handle: Mutex::new(Some(handle)), notes: Mutex::new(rx) })
+    }
+
+    /// Component drift of design pair `pair` (default: the project's design pair), as
+    /// `twinsync design drift --json`.
+    #[pyo3(signature = (*, pair=None))]
+    fn design_drift<'py>(&self, py: Python<'py>, pair: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::design_drift(p, pair.as_deref()))
+    }
+
+    /// Syncs a design pair through the engine (undoable), as `twinsync design sync --json`:
+    /// the operation report, or with `dry_run` `{plan, diffs}`. `components` maps a
+    /// component name to its own direction.
+    #[pyo3(signature = (*, pair=None, direction=None, components=None, policy=None, dry_run=false))]
+    fn design_sync<'py>(
+        &self,
+        py: Python<'py>,
+        pair: Option<String>,
+        direction: Option<String>,
+        components: Option<std::collections::BTreeMap<String, String>>,
+        policy: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opts =
+            api::DesignSyncOptions { pair, direction, components: components.unwrap_or_default(), policy, dry_run };
+        with_project(py, &self.inner, move |p| api::design_sync(p, &opts))
+    }
+
+    /// Every credential, metadata only: `{"credentials": [...]}`. No secret comes back.
+    fn credentials<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, api::credentials)
+    }
+
+    /// One credential's metadata.
+    fn credential<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::credential(p, &name))
+    }
+
+    /// Adds credential `name` holding `secret` (sealed; `pending` until validated): its metadata.
+    #[pyo3(signature = (name, secret, *, provider, rotate_every_ms=None, metadata=None))]
+    fn credential_add<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        secret: String,
+        provider: String,
+        rotate_every_ms: Option<i64>,
+        metadata: Option<std::collections::BTreeMap<String, String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opts = api::CredentialOptions {
+            provider: Some(provider),
+            rotate_every_ms,
+            metadata: metadata.unwrap_or_default(),
+        };
+        with_project(py, &self.inner, move |p| api::credential_add(p, &name, &secret, &opts))
+    }
+
+    /// Replaces credential `name`'s value: its metadata.
+    #[pyo3(signature = (name, secret, *, rotate_every_ms=None))]
+    fn credential_rotate<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        secret: String,
+        rotate_every_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::credential_rotate(p, &name, &secret, rotate_every_ms))
+    }
+
+    /// Revokes credential `name` for good: its metadata.
+    fn credential_revoke<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::credential_revoke(p, &name))
+    }
+
+    /// Checks credential `name` opens and is in date (pending becomes valid): its metadata.
+    fn credential_validate<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::credential_validate(p, &name))
+    }
+
+    /// Starts a browser test session of story `story_id`.
+    #[pyo3(signature = (story_id, *, correlation_id=None))]
+    fn test_session_start<'py>(
+        &self,
+        py: Python<'py>,
+        story_id: String,
+        correlation_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::test_session_start(p, &story_id, correlation_id.as_deref()))
+    }
+
+    /// Finishes session `id` as `passed`, `failed` or `aborted`, with a `performance` dict.
+    #[pyo3(signature = (id, status, *, performance=None))]
+    fn test_session_finish<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        status: String,
+        performance: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let perf = performance.map(|v| to_value(py, "performance", &v)).transpose()?;
+        with_project(py, &self.inner, move |p| api::test_session_finish(p, &id, &status, perf.as_ref()))
+    }
+
+    /// One test session.
+    fn test_session<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::test_session(p, &id))
+    }
+
+    /// Test sessions, newest first (only `story`'s when given), at most `limit`: `{"sessions": [...]}`.
+    #[pyo3(signature = (*, story=None, limit=50))]
+    fn test_sessions<'py>(&self, py: Python<'py>, story: Option<String>, limit: usize) -> PyResult<Bound<'py, PyAny>> {
+        with_project(py, &self.inner, move |p| api::test_sessions(p, story.as_deref(), limit))
     }
 
     /// The project lock: `acquire`, `renew`, `release`, `status`.
@@ -538,6 +699,63 @@ impl ProjectLock {
     /// Whether the lock is held, and by whom: `{"held", "lock"}`.
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         with_project(py, &self.inner, api::lock_status)
+    }
+}
+
+/// A running watch: iterate it for its notes (dicts as `twinsync watch --json` prints
+/// them); `stop()` ends it and returns what it did. A `with` block stops it on leaving.
+#[pyclass(module = "twinsync", frozen)]
+struct Watch {
+    handle: Mutex<Option<twinsync::WatchHandle>>,
+    notes: Mutex<std::sync::mpsc::Receiver<Value>>,
+}
+
+/// How often a waiting iterator wakes to let Python handle a signal (Ctrl-C).
+const SIGNAL_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+
+#[pymethods]
+impl Watch {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The next note; `StopIteration` once the watch has stopped.
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        use std::sync::mpsc::RecvTimeoutError;
+        loop {
+            let got = py.detach(|| {
+                let rx = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+                rx.recv_timeout(SIGNAL_CHECK)
+            });
+            match got {
+                Ok(note) => return from_value(py, &note).map(Some),
+                // The sender lives in the watch thread's callback: gone means stopped.
+                Err(RecvTimeoutError::Disconnected) => return Ok(None),
+                Err(RecvTimeoutError::Timeout) => py.check_signals()?,
+            }
+        }
+    }
+
+    /// Stops the watch after the sync in flight: `{"syncs", "applied", "conflicts", "failed"}`.
+    fn stop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let out = py
+            .detach(|| match handle {
+                Some(h) => h.stop().map(|s| api::watch_summary_json(&s)),
+                None => Ok(api::watch_summary_json(&Default::default())),
+            })
+            .map_err(|e| to_py_err(py, e))?;
+        from_value(py, &out)
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.stop(py)?;
+        Ok(false)
     }
 }
 
@@ -640,6 +858,54 @@ fn design_scaffold<'py>(
     from_value(py, &out)
 }
 
+/// The work queue in the OpenSpec database of the folder found from `dir` upwards, as
+/// `twinsync openspec query --json`: `{"items": [row], "count"}`.
+#[pyfunction]
+#[pyo3(signature = (dir, *, status=None, search=None, sort=None, kind=None, deleted=false, limit=None))]
+#[allow(clippy::too_many_arguments)]
+fn openspec_query<'py>(
+    py: Python<'py>,
+    dir: String,
+    status: Option<String>,
+    search: Option<String>,
+    sort: Option<String>,
+    kind: Option<String>,
+    deleted: bool,
+    limit: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = api::OpenspecQueryOptions { status, search, sort, kind, deleted, limit };
+    let out = py.detach(|| api::openspec_query(&dir, &opts)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
+/// Sets document `doc` of change `id` (or spec, with `kind="spec"`) in the database to
+/// `text` (`None` removes it) and syncs that row to disk at once: the sync report of
+/// `twinsync openspec edit --json`.
+#[pyfunction]
+#[pyo3(signature = (dir, id, doc, text, *, kind=None, policy=None))]
+fn openspec_edit<'py>(
+    py: Python<'py>,
+    dir: String,
+    id: String,
+    doc: String,
+    text: Option<String>,
+    kind: Option<String>,
+    policy: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let out = py
+        .detach(|| api::openspec_edit(&dir, &id, &doc, text.as_deref(), kind.as_deref(), policy.as_deref()))
+        .map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
+/// The syncs of the folder's `openspec` pair, newest first: `{"operations": [summary]}`.
+#[pyfunction]
+#[pyo3(signature = (dir, *, limit=20))]
+fn openspec_history<'py>(py: Python<'py>, dir: String, limit: usize) -> PyResult<Bound<'py, PyAny>> {
+    let out = py.detach(|| api::openspec_history(&dir, limit)).map_err(|e| to_py_err(py, e))?;
+    from_value(py, &out)
+}
+
 /// The native module; `twinsync/__init__.py` re-exports it.
 #[pymodule]
 mod _twinsync {
@@ -648,8 +914,9 @@ mod _twinsync {
     #[pymodule_export]
     use super::{
         canonical_hash, canonical_hash_json, canonicalize, canonicalize_json, coverage, design_coverage,
-        design_scaffold, detect_drift, hash_bytes, hash_text, init, merge_json, merge_text, open, openspec_list,
-        openspec_set_status, openspec_show, openspec_sync, openspec_validate, plan, tree_digest, Project, ProjectLock,
+        design_scaffold, detect_drift, hash_bytes, hash_text, init, merge_json, merge_text, open, openspec_edit,
+        openspec_history, openspec_list, openspec_query, openspec_set_status, openspec_show, openspec_sync,
+        openspec_validate, plan, tree_digest, Project, ProjectLock, Watch,
     };
 
     #[pymodule_init]

@@ -22,6 +22,17 @@ synced = twinsync.openspec_sync(".", change="add-login", dry_run=True, policy="m
 mode: str = synced["mode"]
 covered: int = twinsync.design_coverage("components.json", "index.json")["totals"]["covered_variants"]
 files = twinsync.design_scaffold("components.json", "stories", pairwise=True, dry_run=True, root=".")["files"]
+names = [x["name"] for x in p.pairs()["pairs"]]
+docs = p.status(pair="docs")
+events = p.events(0, 10)
+with p.watch(pairs=["docs"], debounce_ms=50) as watch:
+    for note in watch:
+        break
+drifted = p.design_sync(pair="ui", direction="code_to_design", components={"Badge": "design_to_code"}, dry_run=True)
+cred_status: str = p.credential_add("figma", "secret", provider="design", metadata={"team": "x"})["status"]
+session = p.test_session_finish(p.test_session_start("story")["id"], "passed", performance={"lcp_ms": 1})
+rows: int = twinsync.openspec_query(".", status="approved", sort="age", kind="change")["count"]
+edited = twinsync.openspec_edit(".", "add-login", "tasks.md", None, kind="change", policy="merge")
 '''
 
 BAD_SCRIPT = '''

@@ -262,3 +262,66 @@ mod tests {
         assert!(matches!(&e, TwinsyncError::NotFound { reason } if reason.contains("no openspec/ folder")), "{e:?}");
     }
 }
+
+/// What [`openspec_query`] selects; every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct OpenspecQueryOptions {
+    /// Only this lifecycle status (`proposing`, `approved`, `assigned`, `in_progress`, `review`, `archived`).
+    #[uniffi(default = None)]
+    pub status: Option<String>,
+    /// Full-text search of titles and documents (every word must occur).
+    #[uniffi(default = None)]
+    pub search: Option<String>,
+    /// `id` (default), `progress` or `age`.
+    #[uniffi(default = None)]
+    pub sort: Option<String>,
+    /// Only changes or only specs.
+    #[uniffi(default = None)]
+    pub kind: Option<OpenspecKind>,
+    /// Also rows whose folder was removed from disk.
+    #[uniffi(default = false)]
+    pub deleted: bool,
+    /// At most this many rows.
+    #[uniffi(default = None)]
+    pub limit: Option<u32>,
+}
+
+/// The work queue in the OpenSpec database of the folder found from `dir` upwards, as
+/// `twinsync openspec query --json` (JSON text, camelCase as the OpenSpec CLI writes):
+/// `{"items": [row], "count"}`. It reads what the last sync stored.
+#[uniffi::export(default(options = None))]
+pub fn openspec_query(dir: String, options: Option<OpenspecQueryOptions>) -> Result<String> {
+    let o = options.unwrap_or_default();
+    let opts = api::OpenspecQueryOptions {
+        status: o.status,
+        search: o.search,
+        sort: o.sort,
+        kind: o.kind.map(|k| k.as_str().to_string()),
+        deleted: o.deleted,
+        limit: o.limit.map(|l| l as usize),
+    };
+    Ok(api::openspec_query(&dir, &opts)?.to_string())
+}
+
+/// Sets document `doc` (`proposal.md`, `design.md`, `tasks.md`; `spec.md` for specs) of
+/// change `id` (or spec, with `kind`) in the database to `text` (`null` removes it) and
+/// syncs that row to disk at once: what that sync did. `policy` (`fs-wins` default,
+/// `merge`, `manual`) says who wins when the file also changed since the last sync.
+#[uniffi::export(default(kind = None, policy = None))]
+pub fn openspec_edit(
+    dir: String,
+    id: String,
+    doc: String,
+    text: Option<String>,
+    kind: Option<OpenspecKind>,
+    policy: Option<String>,
+) -> Result<OpenspecSyncReport> {
+    let v = api::openspec_edit(&dir, &id, &doc, text.as_deref(), kind.map(OpenspecKind::as_str), policy.as_deref())?;
+    decode("openspec edit", v)
+}
+
+/// The syncs of the folder's `openspec` pair (every `openspecSync` and `openspecEdit`), newest first.
+#[uniffi::export(default(limit = 20))]
+pub fn openspec_history(dir: String, limit: u32) -> Result<Vec<crate::types::OperationSummary>> {
+    crate::project::operations(api::openspec_history(&dir, limit as usize)?)
+}

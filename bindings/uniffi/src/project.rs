@@ -24,12 +24,22 @@ pub struct SyncOptions {
     /// Lets a sync delete most of a replica.
     #[uniffi(default = false)]
     pub allow_mass_delete: bool,
+    /// The pair (default: the only pair, else the one named `default`); last, so
+    /// positional calls written before named pairs keep their meaning.
+    #[uniffi(default = None)]
+    pub pair: Option<String>,
 }
 
 impl SyncOptions {
-    fn api(options: Option<SyncOptions>, dry_run: bool) -> api::SyncOptions {
+    fn api(options: Option<SyncOptions>, dry_run: bool) -> (Option<String>, api::SyncOptions) {
         let o = options.unwrap_or_default();
-        api::SyncOptions { dry_run, policy: o.policy, direction: o.direction, allow_mass_delete: o.allow_mass_delete }
+        let opts = api::SyncOptions {
+            dry_run,
+            policy: o.policy,
+            direction: o.direction,
+            allow_mass_delete: o.allow_mass_delete,
+        };
+        (o.pair, opts)
     }
 }
 
@@ -56,14 +66,36 @@ impl Project {
         Arc::new(Project { inner: Mutex::new(p) })
     }
 
-    fn lock(&self) -> MutexGuard<'_, twinsync::Project> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, twinsync::Project> {
         // A panic inside a call leaves the project as the store's transactions left it,
         // so the handle stays usable rather than poisoned for good.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-fn operations(v: serde_json::Value) -> Result<Vec<OperationSummary>> {
+/// One of the project's pairs, as `twinsync pair list --json` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, uniffi::Record)]
+pub struct PairInfo {
+    /// The pair's name.
+    pub name: String,
+    /// `folders`, `openspec` or `design`.
+    pub kind: String,
+    /// Left side (a folder, `db`, files).
+    pub left: String,
+    /// Right side.
+    pub right: String,
+    /// Conflict policy.
+    pub policy: String,
+    /// Default direction.
+    pub direction: String,
+}
+
+#[derive(Deserialize)]
+struct PairsJson {
+    pairs: Vec<PairInfo>,
+}
+
+pub(crate) fn operations(v: serde_json::Value) -> Result<Vec<OperationSummary>> {
     Ok(decode::<Operations>("operations", v)?.operations.into_iter().map(Into::into).collect())
 }
 
@@ -107,43 +139,53 @@ impl Project {
         Ok(())
     }
 
-    /// The drift of the project's replicas.
-    pub fn status(&self) -> Result<Drift> {
-        Drift::from_api(api::status(&mut self.lock())?)
+    /// The project's pairs, by name.
+    pub fn pairs(&self) -> Result<Vec<PairInfo>> {
+        Ok(decode::<PairsJson>("pairs", api::pairs(&self.lock()))?.pairs)
+    }
+
+    /// The drift of pair `pair` (default: the only pair, else the one named `default`).
+    #[uniffi::method(default(pair = None))]
+    pub fn status(&self, pair: Option<String>) -> Result<Drift> {
+        Drift::from_api(api::status_in(&mut self.lock(), pair.as_deref())?)
     }
 
     /// A dry run (`sync` with `dryRun` in Node and Python): the plan and the diffs of
     /// its changes. Changes nothing.
     #[uniffi::method(default(options = None))]
     pub fn preview(&self, options: Option<SyncOptions>) -> Result<Preview> {
-        let v = api::sync(&mut self.lock(), &SyncOptions::api(options, true))?;
+        let (pair, opts) = SyncOptions::api(options, true);
+        let v = api::sync_in(&mut self.lock(), pair.as_deref(), &opts)?;
         Ok(decode::<core::Preview>("preview", v)?.into())
     }
 
     /// Syncs the pair and returns the operation report.
     #[uniffi::method(default(options = None))]
     pub fn sync(&self, options: Option<SyncOptions>) -> Result<OperationReport> {
-        let v = api::sync(&mut self.lock(), &SyncOptions::api(options, false))?;
+        let (pair, opts) = SyncOptions::api(options, false);
+        let v = api::sync_in(&mut self.lock(), pair.as_deref(), &opts)?;
         Ok(decode::<core::OperationReport>("sync", v)?.into())
     }
 
-    /// Undoes an operation (the newest undoable one when `operation_id` is absent).
-    #[uniffi::method(default(operation_id = None))]
-    pub fn undo(&self, operation_id: Option<String>) -> Result<UndoReport> {
-        let v = api::undo(&mut self.lock(), operation_id.as_deref())?;
+    /// Undoes an operation (the newest undoable one, of `pair` when given, when
+    /// `operation_id` is absent).
+    #[uniffi::method(default(operation_id = None, pair = None))]
+    pub fn undo(&self, operation_id: Option<String>, pair: Option<String>) -> Result<UndoReport> {
+        let v = api::undo_in(&mut self.lock(), pair.as_deref(), operation_id.as_deref())?;
         Ok(decode::<core::UndoReport>("undo", v)?.into())
     }
 
-    /// Recent operations, newest first, at most `limit`.
-    #[uniffi::method(default(limit = 20))]
-    pub fn history(&self, limit: u32) -> Result<Vec<OperationSummary>> {
-        operations(api::history(&self.lock(), limit as usize)?)
+    /// Recent operations (of `pair` when given), newest first, at most `limit`.
+    #[uniffi::method(default(limit = 20, pair = None))]
+    pub fn history(&self, limit: u32, pair: Option<String>) -> Result<Vec<OperationSummary>> {
+        operations(api::history_in(&self.lock(), pair.as_deref(), limit as usize)?)
     }
 
-    /// Operations that can still be undone, newest (the next `undo()`) first, at most `limit`.
-    #[uniffi::method(default(limit = 50))]
-    pub fn undo_stack(&self, limit: u32) -> Result<Vec<OperationSummary>> {
-        operations(api::undo_stack(&self.lock(), limit as usize)?)
+    /// Operations (of `pair` when given) that can still be undone, newest (the next
+    /// `undo()`) first, at most `limit`.
+    #[uniffi::method(default(limit = 50, pair = None))]
+    pub fn undo_stack(&self, limit: u32, pair: Option<String>) -> Result<Vec<OperationSummary>> {
+        operations(api::undo_stack_in(&self.lock(), pair.as_deref(), limit as usize)?)
     }
 
     /// Acquires the project lock for the actor, for `ttl_ms` (default: the configured

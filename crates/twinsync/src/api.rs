@@ -25,6 +25,24 @@ pub use twinsync_core::ErrorCode;
 use crate::error::{Error, Result};
 use crate::project::{Project, SyncRequest};
 
+mod credentials;
+mod design_pairs;
+mod openspec_db;
+mod pairs;
+mod test_sessions;
+
+pub use credentials::{
+    credential, credential_add, credential_revoke, credential_rotate, credential_validate, credentials,
+    CredentialOptions,
+};
+pub use design_pairs::{design_drift, design_sync, DesignSyncOptions};
+pub use openspec_db::{openspec_edit, openspec_history, openspec_query, openspec_row_json, OpenspecQueryOptions};
+pub use pairs::{
+    events, history_in, pairs, status_in, sync_in, undo_in, undo_stack_in, watch, watch_note_json, watch_summary_json,
+    WatchOptions,
+};
+pub use test_sessions::{test_session, test_session_finish, test_session_start, test_sessions};
+
 fn invalid(message: String) -> Error {
     Error::Core(twinsync_core::Error::InvalidInput(message))
 }
@@ -302,21 +320,13 @@ pub fn undo(p: &mut Project, operation_id: Option<&str>) -> Result<Value> {
 
 /// Recent operations, newest first: `{"operations": [summary]}` as `twinsync history --json`.
 pub fn history(p: &Project, limit: usize) -> Result<Value> {
-    let ops: Vec<_> = p.operations(limit)?.iter().map(twinsync_core::OperationReport::summary).collect();
-    Ok(json!({ "operations": ops }))
+    history_in(p, None, limit)
 }
 
 /// The undo stack: operations that can still be undone, newest (the next `undo()`) first,
 /// as `{"operations": [summary]}`.
 pub fn undo_stack(p: &Project, limit: usize) -> Result<Value> {
-    let now = p.now();
-    let ops: Vec<_> = p
-        .operations(limit)?
-        .iter()
-        .filter(|o| o.undone_at.is_none() && o.reversible_until.is_some_and(|u| now < u))
-        .map(twinsync_core::OperationReport::summary)
-        .collect();
-    Ok(json!({ "operations": ops }))
+    undo_stack_in(p, None, limit)
 }
 
 /// A lock as shown to anyone but its acquirer: no token.

@@ -1,11 +1,12 @@
 """Type stubs of the native module (hand-written; checked by mypy in the tests)."""
 
-from typing import Any, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Union
+from typing import Any, ClassVar, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Union
 
 JSON = Any
 """A JSON-shaped value: dict, list, tuple, str, int, float, bool or None."""
 
 BigIntegers = Literal["error", "string"]
+DesignDirection = Literal["code_to_design", "design_to_code", "bidirectional"]
 
 class TwinsyncError(Exception):
     """Base class of every twinsync error; ``code`` says which kind."""
@@ -149,18 +150,67 @@ class Project:
     def actor(self) -> str: ...
     @property
     def lock(self) -> ProjectLock: ...
-    def status(self) -> Dict[str, Any]: ...
+    def pairs(self) -> Dict[str, List[Dict[str, Any]]]: ...
+    def status(self, *, pair: Optional[str] = None) -> Dict[str, Any]: ...
     def sync(
         self,
         *,
+        pair: Optional[str] = None,
         dry_run: bool = False,
         policy: Optional[str] = None,
         direction: Optional[str] = None,
         allow_mass_delete: bool = False,
     ) -> Dict[str, Any]: ...
-    def undo(self, operation_id: Optional[str] = None) -> Dict[str, Any]: ...
-    def history(self, limit: int = 20) -> Dict[str, List[Dict[str, Any]]]: ...
-    def undo_stack(self, limit: int = 50) -> Dict[str, List[Dict[str, Any]]]: ...
+    def undo(self, operation_id: Optional[str] = None, *, pair: Optional[str] = None) -> Dict[str, Any]: ...
+    def history(self, limit: int = 20, *, pair: Optional[str] = None) -> Dict[str, List[Dict[str, Any]]]: ...
+    def undo_stack(self, limit: int = 50, *, pair: Optional[str] = None) -> Dict[str, List[Dict[str, Any]]]: ...
+    def events(self, since: int = 0, limit: int = 1000) -> List[Dict[str, Any]]: ...
+    def watch(
+        self, *, pairs: Optional[List[str]] = None, debounce_ms: Optional[int] = None, period_ms: Optional[int] = None
+    ) -> Watch: ...
+    def design_drift(self, *, pair: Optional[str] = None) -> Dict[str, Any]: ...
+    def design_sync(
+        self,
+        *,
+        pair: Optional[str] = None,
+        direction: Optional[DesignDirection] = None,
+        components: Optional[Dict[str, DesignDirection]] = None,
+        policy: Optional[str] = None,
+        dry_run: bool = False,
+    ) -> Dict[str, Any]: ...
+    def credentials(self) -> Dict[str, List[Dict[str, Any]]]: ...
+    def credential(self, name: str) -> Dict[str, Any]: ...
+    def credential_add(
+        self,
+        name: str,
+        secret: str,
+        *,
+        provider: Literal["notification", "design", "documentation", "testing", "ai", "analytics"],
+        rotate_every_ms: Optional[int] = None,
+        metadata: Optional[Dict[str, str]] = None,
+    ) -> Dict[str, Any]: ...
+    def credential_rotate(self, name: str, secret: str, *, rotate_every_ms: Optional[int] = None) -> Dict[str, Any]: ...
+    def credential_revoke(self, name: str) -> Dict[str, Any]: ...
+    def credential_validate(self, name: str) -> Dict[str, Any]: ...
+    def test_session_start(self, story_id: str, *, correlation_id: Optional[str] = None) -> Dict[str, Any]: ...
+    def test_session_finish(
+        self,
+        id: str,
+        status: Literal["passed", "failed", "aborted"],
+        *,
+        performance: Optional[Dict[str, Any]] = None,
+    ) -> Dict[str, Any]: ...
+    def test_session(self, id: str) -> Dict[str, Any]: ...
+    def test_sessions(self, *, story: Optional[str] = None, limit: int = 50) -> Dict[str, List[Dict[str, Any]]]: ...
+
+class Watch:
+    """A running watch: iterate it for its notes; ``stop()`` (or leaving a ``with`` block) ends it."""
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]: ...
+    def __next__(self) -> Dict[str, Any]: ...
+    def stop(self) -> Dict[str, int]: ...
+    def __enter__(self) -> Watch: ...
+    def __exit__(self, *exc: object) -> bool: ...
 
 def open(dir: str, *, actor: Optional[str] = None) -> Project:
     """Opens the project containing ``dir``."""
@@ -194,6 +244,32 @@ def openspec_set_status(
     kind: Optional[Literal["change", "spec"]] = None,
 ) -> Dict[str, Any]:
     """OpenSpec ``status ID STATUS``: the lifecycle status of a change (or spec); returns the row without its documents."""
+
+def openspec_query(
+    dir: str,
+    *,
+    status: Optional[Literal["proposing", "approved", "assigned", "in_progress", "review", "archived"]] = None,
+    search: Optional[str] = None,
+    sort: Optional[Literal["id", "progress", "age"]] = None,
+    kind: Optional[Literal["change", "spec"]] = None,
+    deleted: bool = False,
+    limit: Optional[int] = None,
+) -> Dict[str, Any]:
+    """The work queue in the folder's OpenSpec database, as ``twinsync openspec query --json``."""
+
+def openspec_edit(
+    dir: str,
+    id: str,
+    doc: str,
+    text: Optional[str],
+    *,
+    kind: Optional[Literal["change", "spec"]] = None,
+    policy: Optional[Literal["fs-wins", "merge", "manual"]] = None,
+) -> Dict[str, Any]:
+    """Sets a document in the database and syncs it to disk at once (``None`` removes it)."""
+
+def openspec_history(dir: str, *, limit: int = 20) -> Dict[str, List[Dict[str, Any]]]:
+    """The syncs of the folder's ``openspec`` pair, newest first."""
 
 def design_coverage(components: str, stories: str) -> Dict[str, Any]:
     """Story coverage of a components file by a Storybook ``index.json``, as ``twinsync design coverage --json``."""

@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -623,6 +629,59 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol ProjectProtocol: AnyObject, Sendable {
     
     /**
+     * One credential's metadata.
+     */
+    func credential(name: String) throws  -> Credential
+    
+    /**
+     * Adds credential `name` holding `secret` (sealed with the master key; `pending`
+     * until validated); `provider` is `notification`, `design`, `documentation`,
+     * `testing`, `ai` or `analytics`.
+     */
+    func credentialAdd(name: String, secret: String, provider: String, rotateEveryMs: Int64?, metadata: [String: String]?) throws  -> Credential
+    
+    /**
+     * Revokes credential `name` for good and drops its sealed value.
+     */
+    func credentialRevoke(name: String) throws  -> Credential
+    
+    /**
+     * Replaces credential `name`'s value (`rotate_every_ms` replaces the period when given).
+     */
+    func credentialRotate(name: String, secret: String, rotateEveryMs: Int64?) throws  -> Credential
+    
+    /**
+     * Checks credential `name` opens with this machine's key and is in date; pending becomes valid.
+     */
+    func credentialValidate(name: String) throws  -> Credential
+    
+    /**
+     * Every credential, metadata only, brought up to date (overdue ones expired).
+     */
+    func credentials() throws  -> [Credential]
+    
+    /**
+     * Component drift of design pair `pair` (default: the project's design pair)
+     * against the base its last sync committed, as JSON text: `{"components", "tokens", "totals"}`.
+     */
+    func designDrift(pair: String?) throws  -> String
+    
+    /**
+     * A dry run of [`Project::design_sync`]: the plan and its diffs; changes nothing.
+     */
+    func designPreview(options: DesignSyncOptions?) throws  -> Preview
+    
+    /**
+     * Syncs a design pair through the engine (undoable): the operation report.
+     */
+    func designSync(options: DesignSyncOptions?) throws  -> OperationReport
+    
+    /**
+     * Events with an id above `since`, oldest first, at most `limit`.
+     */
+    func events(since: UInt64, limit: UInt32) throws  -> [Event]
+    
+    /**
      * Who acts in history, audit and locks.
      */
     func actor()  -> String
@@ -633,9 +692,9 @@ public protocol ProjectProtocol: AnyObject, Sendable {
     func dir()  -> String
     
     /**
-     * Recent operations, newest first, at most `limit`.
+     * Recent operations (of `pair` when given), newest first, at most `limit`.
      */
-    func history(limit: UInt32) throws  -> [OperationSummary]
+    func history(limit: UInt32, pair: String?) throws  -> [OperationSummary]
     
     /**
      * Acquires the project lock for the actor, for `ttl_ms` (default: the configured
@@ -660,6 +719,11 @@ public protocol ProjectProtocol: AnyObject, Sendable {
     func lockStatus() throws  -> LockStatus
     
     /**
+     * The project's pairs, by name.
+     */
+    func pairs() throws  -> [PairInfo]
+    
+    /**
      * A dry run (`sync` with `dryRun` in Node and Python): the plan and the diffs of
      * its changes. Changes nothing.
      */
@@ -671,9 +735,9 @@ public protocol ProjectProtocol: AnyObject, Sendable {
     func setActor(actor: String) throws 
     
     /**
-     * The drift of the project's replicas.
+     * The drift of pair `pair` (default: the only pair, else the one named `default`).
      */
-    func status() throws  -> Drift
+    func status(pair: String?) throws  -> Drift
     
     /**
      * Syncs the pair and returns the operation report.
@@ -681,14 +745,43 @@ public protocol ProjectProtocol: AnyObject, Sendable {
     func sync(options: SyncOptions?) throws  -> OperationReport
     
     /**
-     * Undoes an operation (the newest undoable one when `operation_id` is absent).
+     * Undoes an operation (the newest undoable one, of `pair` when given, when
+     * `operation_id` is absent).
      */
-    func undo(operationId: String?) throws  -> UndoReport
+    func undo(operationId: String?, pair: String?) throws  -> UndoReport
     
     /**
-     * Operations that can still be undone, newest (the next `undo()`) first, at most `limit`.
+     * Operations (of `pair` when given) that can still be undone, newest (the next
+     * `undo()`) first, at most `limit`.
      */
-    func undoStack(limit: UInt32) throws  -> [OperationSummary]
+    func undoStack(limit: UInt32, pair: String?) throws  -> [OperationSummary]
+    
+    /**
+     * One session.
+     */
+    func testSession(id: String) throws  -> TestSession
+    
+    /**
+     * Finishes session `id` as `passed`, `failed` or `aborted`, with the runner's
+     * performance summary as JSON text.
+     */
+    func testSessionFinish(id: String, status: String, performance: String?) throws  -> TestSession
+    
+    /**
+     * Starts a session of story `story_id`; `correlation_id` ties it to what started it.
+     */
+    func testSessionStart(storyId: String, correlationId: String?) throws  -> TestSession
+    
+    /**
+     * Sessions, newest first (only `story`'s when given), at most `limit`.
+     */
+    func testSessions(story: String?, limit: UInt32) throws  -> [TestSession]
+    
+    /**
+     * Watches the pairs (every pair, or `options.pairs`) on a thread of its own, as
+     * `twinsync watch`: `listener` hears each note until the handle stops the watch.
+     */
+    func watch(listener: WatchListener, options: WatchOptions?) throws  -> WatchHandle
     
 }
 /**
@@ -779,6 +872,145 @@ public static func `open`(dir: String, actor: String? = nil)throws  -> Project  
 
     
     /**
+     * One credential's metadata.
+     */
+open func credential(name: String)throws  -> Credential  {
+    return try  FfiConverterTypeCredential_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_credential(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds credential `name` holding `secret` (sealed with the master key; `pending`
+     * until validated); `provider` is `notification`, `design`, `documentation`,
+     * `testing`, `ai` or `analytics`.
+     */
+open func credentialAdd(name: String, secret: String, provider: String, rotateEveryMs: Int64? = nil, metadata: [String: String]? = nil)throws  -> Credential  {
+    return try  FfiConverterTypeCredential_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_credential_add(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(secret),
+        FfiConverterString.lower(provider),
+        FfiConverterOptionInt64.lower(rotateEveryMs),
+        FfiConverterOptionDictionaryStringString.lower(metadata),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Revokes credential `name` for good and drops its sealed value.
+     */
+open func credentialRevoke(name: String)throws  -> Credential  {
+    return try  FfiConverterTypeCredential_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_credential_revoke(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces credential `name`'s value (`rotate_every_ms` replaces the period when given).
+     */
+open func credentialRotate(name: String, secret: String, rotateEveryMs: Int64? = nil)throws  -> Credential  {
+    return try  FfiConverterTypeCredential_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_credential_rotate(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(secret),
+        FfiConverterOptionInt64.lower(rotateEveryMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks credential `name` opens with this machine's key and is in date; pending becomes valid.
+     */
+open func credentialValidate(name: String)throws  -> Credential  {
+    return try  FfiConverterTypeCredential_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_credential_validate(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every credential, metadata only, brought up to date (overdue ones expired).
+     */
+open func credentials()throws  -> [Credential]  {
+    return try  FfiConverterSequenceTypeCredential.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_credentials(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Component drift of design pair `pair` (default: the project's design pair)
+     * against the base its last sync committed, as JSON text: `{"components", "tokens", "totals"}`.
+     */
+open func designDrift(pair: String? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_design_drift(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(pair),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A dry run of [`Project::design_sync`]: the plan and its diffs; changes nothing.
+     */
+open func designPreview(options: DesignSyncOptions? = nil)throws  -> Preview  {
+    return try  FfiConverterTypePreview_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_design_preview(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeDesignSyncOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs a design pair through the engine (undoable): the operation report.
+     */
+open func designSync(options: DesignSyncOptions? = nil)throws  -> OperationReport  {
+    return try  FfiConverterTypeOperationReport_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_design_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeDesignSyncOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Events with an id above `since`, oldest first, at most `limit`.
+     */
+open func events(since: UInt64 = UInt64(0), limit: UInt32 = UInt32(1000))throws  -> [Event]  {
+    return try  FfiConverterSequenceTypeEvent.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_events(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(since),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Who acts in history, audit and locks.
      */
 open func actor() -> String  {
@@ -803,14 +1035,15 @@ open func dir() -> String  {
 }
     
     /**
-     * Recent operations, newest first, at most `limit`.
+     * Recent operations (of `pair` when given), newest first, at most `limit`.
      */
-open func history(limit: UInt32 = UInt32(20))throws  -> [OperationSummary]  {
+open func history(limit: UInt32 = UInt32(20), pair: String? = nil)throws  -> [OperationSummary]  {
     return try  FfiConverterSequenceTypeOperationSummary.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
         uniffiCallStatus in
     uniffi_twinsync_uniffi_fn_method_project_history(
             self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
+        FfiConverterUInt32.lower(limit),
+        FfiConverterOptionString.lower(pair),uniffiCallStatus
     )
 })
 }
@@ -873,6 +1106,18 @@ open func lockStatus()throws  -> LockStatus  {
 }
     
     /**
+     * The project's pairs, by name.
+     */
+open func pairs()throws  -> [PairInfo]  {
+    return try  FfiConverterSequenceTypePairInfo.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_pairs(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * A dry run (`sync` with `dryRun` in Node and Python): the plan and the diffs of
      * its changes. Changes nothing.
      */
@@ -899,13 +1144,14 @@ open func setActor(actor: String)throws   {try rustCallWithError(FfiConverterTyp
 }
     
     /**
-     * The drift of the project's replicas.
+     * The drift of pair `pair` (default: the only pair, else the one named `default`).
      */
-open func status()throws  -> Drift  {
+open func status(pair: String? = nil)throws  -> Drift  {
     return try  FfiConverterTypeDrift_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
         uniffiCallStatus in
     uniffi_twinsync_uniffi_fn_method_project_status(
-            self.uniffiCloneHandle(),uniffiCallStatus
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(pair),uniffiCallStatus
     )
 })
 }
@@ -924,27 +1170,103 @@ open func sync(options: SyncOptions? = nil)throws  -> OperationReport  {
 }
     
     /**
-     * Undoes an operation (the newest undoable one when `operation_id` is absent).
+     * Undoes an operation (the newest undoable one, of `pair` when given, when
+     * `operation_id` is absent).
      */
-open func undo(operationId: String? = nil)throws  -> UndoReport  {
+open func undo(operationId: String? = nil, pair: String? = nil)throws  -> UndoReport  {
     return try  FfiConverterTypeUndoReport_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
         uniffiCallStatus in
     uniffi_twinsync_uniffi_fn_method_project_undo(
             self.uniffiCloneHandle(),
-        FfiConverterOptionString.lower(operationId),uniffiCallStatus
+        FfiConverterOptionString.lower(operationId),
+        FfiConverterOptionString.lower(pair),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Operations that can still be undone, newest (the next `undo()`) first, at most `limit`.
+     * Operations (of `pair` when given) that can still be undone, newest (the next
+     * `undo()`) first, at most `limit`.
      */
-open func undoStack(limit: UInt32 = UInt32(50))throws  -> [OperationSummary]  {
+open func undoStack(limit: UInt32 = UInt32(50), pair: String? = nil)throws  -> [OperationSummary]  {
     return try  FfiConverterSequenceTypeOperationSummary.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
         uniffiCallStatus in
     uniffi_twinsync_uniffi_fn_method_project_undo_stack(
             self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),
+        FfiConverterOptionString.lower(pair),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One session.
+     */
+open func testSession(id: String)throws  -> TestSession  {
+    return try  FfiConverterTypeTestSession_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_test_session(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Finishes session `id` as `passed`, `failed` or `aborted`, with the runner's
+     * performance summary as JSON text.
+     */
+open func testSessionFinish(id: String, status: String, performance: String? = nil)throws  -> TestSession  {
+    return try  FfiConverterTypeTestSession_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_test_session_finish(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(status),
+        FfiConverterOptionString.lower(performance),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts a session of story `story_id`; `correlation_id` ties it to what started it.
+     */
+open func testSessionStart(storyId: String, correlationId: String? = nil)throws  -> TestSession  {
+    return try  FfiConverterTypeTestSession_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_test_session_start(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(storyId),
+        FfiConverterOptionString.lower(correlationId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sessions, newest first (only `story`'s when given), at most `limit`.
+     */
+open func testSessions(story: String? = nil, limit: UInt32 = UInt32(50))throws  -> [TestSession]  {
+    return try  FfiConverterSequenceTypeTestSession.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_test_sessions(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(story),
         FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Watches the pairs (every pair, or `options.pairs`) on a thread of its own, as
+     * `twinsync watch`: `listener` hears each note until the handle stops the watch.
+     */
+open func watch(listener: WatchListener, options: WatchOptions? = nil)throws  -> WatchHandle  {
+    return try  FfiConverterTypeWatchHandle_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_project_watch(
+            self.uniffiCloneHandle(),
+        FfiConverterCallbackInterfaceWatchListener_lower(listener),
+        FfiConverterOptionTypeWatchOptions.lower(options),uniffiCallStatus
     )
 })
 }
@@ -992,6 +1314,137 @@ public func FfiConverterTypeProject_lift(_ handle: UInt64) throws -> Project {
 #endif
 public func FfiConverterTypeProject_lower(_ value: Project) -> UInt64 {
     return FfiConverterTypeProject.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A running watch.
+ */
+public protocol WatchHandleProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the watch after the sync in flight and returns what it did (zeros when it
+     * was stopped already). No note arrives after it returns.
+     */
+    func stop() throws  -> WatchSummary
+    
+}
+/**
+ * A running watch.
+ */
+open class WatchHandle: WatchHandleProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twinsync_uniffi_fn_clone_watchhandle(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twinsync_uniffi_fn_free_watchhandle(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the watch after the sync in flight and returns what it did (zeros when it
+     * was stopped already). No note arrives after it returns.
+     */
+open func stop()throws  -> WatchSummary  {
+    return try  FfiConverterTypeWatchSummary_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_method_watchhandle_stop(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWatchHandle: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = WatchHandle
+
+    public static func lift(_ handle: UInt64) throws -> WatchHandle {
+        return WatchHandle(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: WatchHandle) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WatchHandle {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WatchHandle, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchHandle_lift(_ handle: UInt64) throws -> WatchHandle {
+    return try FfiConverterTypeWatchHandle.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchHandle_lower(_ value: WatchHandle) -> UInt64 {
+    return FfiConverterTypeWatchHandle.lower(value)
 }
 
 
@@ -1761,6 +2214,175 @@ public func FfiConverterTypeCoverageWarning_lower(_ value: CoverageWarning) -> R
 
 
 /**
+ * One credential's metadata, as `twinsync credentials list --json` prints it.
+ */
+public struct Credential: Equatable, Hashable {
+    /**
+     * The unique name (`figma`).
+     */
+    public var name: String
+    /**
+     * `notification`, `design`, `documentation`, `testing`, `ai` or `analytics`.
+     */
+    public var provider: String
+    /**
+     * `pending`, `valid`, `expired` or `revoked`.
+     */
+    public var status: String
+    /**
+     * Fingerprint of the master key that sealed it.
+     */
+    public var keyId: String
+    /**
+     * Free metadata.
+     */
+    public var metadata: [String: String]
+    /**
+     * When added (RFC 3339).
+     */
+    public var createdAt: String
+    /**
+     * Last change (RFC 3339).
+     */
+    public var updatedAt: String
+    /**
+     * Last successful validation (RFC 3339).
+     */
+    public var lastValidatedAt: String?
+    /**
+     * Last rotation (RFC 3339).
+     */
+    public var rotatedAt: String?
+    /**
+     * Rotation period in milliseconds.
+     */
+    public var rotateEveryMs: Int64?
+    /**
+     * When it expires unless rotated (RFC 3339).
+     */
+    public var rotationDueAt: String?
+    /**
+     * The rotation date a reminder went out for (RFC 3339).
+     */
+    public var remindedFor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The unique name (`figma`).
+         */name: String, 
+        /**
+         * `notification`, `design`, `documentation`, `testing`, `ai` or `analytics`.
+         */provider: String, 
+        /**
+         * `pending`, `valid`, `expired` or `revoked`.
+         */status: String, 
+        /**
+         * Fingerprint of the master key that sealed it.
+         */keyId: String, 
+        /**
+         * Free metadata.
+         */metadata: [String: String], 
+        /**
+         * When added (RFC 3339).
+         */createdAt: String, 
+        /**
+         * Last change (RFC 3339).
+         */updatedAt: String, 
+        /**
+         * Last successful validation (RFC 3339).
+         */lastValidatedAt: String?, 
+        /**
+         * Last rotation (RFC 3339).
+         */rotatedAt: String?, 
+        /**
+         * Rotation period in milliseconds.
+         */rotateEveryMs: Int64?, 
+        /**
+         * When it expires unless rotated (RFC 3339).
+         */rotationDueAt: String?, 
+        /**
+         * The rotation date a reminder went out for (RFC 3339).
+         */remindedFor: String?) {
+        self.name = name
+        self.provider = provider
+        self.status = status
+        self.keyId = keyId
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.lastValidatedAt = lastValidatedAt
+        self.rotatedAt = rotatedAt
+        self.rotateEveryMs = rotateEveryMs
+        self.rotationDueAt = rotationDueAt
+        self.remindedFor = remindedFor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Credential: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredential: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Credential {
+        return
+            try Credential(
+                name: FfiConverterString.read(from: &buf), 
+                provider: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                keyId: FfiConverterString.read(from: &buf), 
+                metadata: FfiConverterDictionaryStringString.read(from: &buf), 
+                createdAt: FfiConverterString.read(from: &buf), 
+                updatedAt: FfiConverterString.read(from: &buf), 
+                lastValidatedAt: FfiConverterOptionString.read(from: &buf), 
+                rotatedAt: FfiConverterOptionString.read(from: &buf), 
+                rotateEveryMs: FfiConverterOptionInt64.read(from: &buf), 
+                rotationDueAt: FfiConverterOptionString.read(from: &buf), 
+                remindedFor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Credential, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.provider, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterString.write(value.keyId, into: &buf)
+        FfiConverterDictionaryStringString.write(value.metadata, into: &buf)
+        FfiConverterString.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.updatedAt, into: &buf)
+        FfiConverterOptionString.write(value.lastValidatedAt, into: &buf)
+        FfiConverterOptionString.write(value.rotatedAt, into: &buf)
+        FfiConverterOptionInt64.write(value.rotateEveryMs, into: &buf)
+        FfiConverterOptionString.write(value.rotationDueAt, into: &buf)
+        FfiConverterOptionString.write(value.remindedFor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredential_lift(_ buf: RustBuffer) throws -> Credential {
+    return try FfiConverterTypeCredential.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredential_lower(_ value: Credential) -> RustBuffer {
+    return FfiConverterTypeCredential.lower(value)
+}
+
+
+/**
  * Story coverage of a components file: the report of [`crate::coverage()`] plus what
  * only the story index tells.
  */
@@ -1944,6 +2566,95 @@ public func FfiConverterTypeDesignScaffoldOptions_lower(_ value: DesignScaffoldO
 
 
 /**
+ * What a design sync should do; every field may be left out.
+ */
+public struct DesignSyncOptions: Equatable, Hashable {
+    /**
+     * The design pair (default: the project's design pair).
+     */
+    public var pair: String?
+    /**
+     * Every component's direction: `code_to_design`, `design_to_code` or `bidirectional` (default).
+     */
+    public var direction: String?
+    /**
+     * One component's direction, by component name (none by default).
+     */
+    public var components: [String: String]?
+    /**
+     * Conflict policy for this run (default: the pair's).
+     */
+    public var policy: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The design pair (default: the project's design pair).
+         */pair: String? = nil, 
+        /**
+         * Every component's direction: `code_to_design`, `design_to_code` or `bidirectional` (default).
+         */direction: String? = nil, 
+        /**
+         * One component's direction, by component name (none by default).
+         */components: [String: String]? = nil, 
+        /**
+         * Conflict policy for this run (default: the pair's).
+         */policy: String? = nil) {
+        self.pair = pair
+        self.direction = direction
+        self.components = components
+        self.policy = policy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DesignSyncOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesignSyncOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DesignSyncOptions {
+        return
+            try DesignSyncOptions(
+                pair: FfiConverterOptionString.read(from: &buf), 
+                direction: FfiConverterOptionString.read(from: &buf), 
+                components: FfiConverterOptionDictionaryStringString.read(from: &buf), 
+                policy: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DesignSyncOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.pair, into: &buf)
+        FfiConverterOptionString.write(value.direction, into: &buf)
+        FfiConverterOptionDictionaryStringString.write(value.components, into: &buf)
+        FfiConverterOptionString.write(value.policy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignSyncOptions_lift(_ buf: RustBuffer) throws -> DesignSyncOptions {
+    return try FfiConverterTypeDesignSyncOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesignSyncOptions_lower(_ value: DesignSyncOptions) -> RustBuffer {
+    return FfiConverterTypeDesignSyncOptions.lower(value)
+}
+
+
+/**
  * Drift as `twinsync status --json` prints it: the drifted items, and counts.
  */
 public struct Drift: Equatable, Hashable {
@@ -2118,6 +2829,115 @@ public func FfiConverterTypeDriftItem_lift(_ buf: RustBuffer) throws -> DriftIte
 #endif
 public func FfiConverterTypeDriftItem_lower(_ value: DriftItem) -> RustBuffer {
     return FfiConverterTypeDriftItem.lower(value)
+}
+
+
+/**
+ * One outbox event. `payload` is JSON text: its shape depends on the type.
+ */
+public struct Event: Equatable, Hashable {
+    /**
+     * Increasing id: pass the last one seen to read only what is new.
+     */
+    public var id: UInt64
+    /**
+     * What happened (`sync_completed`, `lock:acquired`, ...); `type` in the JSON.
+     */
+    public var eventType: String
+    /**
+     * When (RFC 3339).
+     */
+    public var time: String
+    /**
+     * The pair it concerns (empty for the project: locks, digests).
+     */
+    public var pair: String
+    /**
+     * Ties the events of one operation together.
+     */
+    public var correlationId: String
+    /**
+     * Type-specific details as JSON text.
+     */
+    public var payload: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Increasing id: pass the last one seen to read only what is new.
+         */id: UInt64, 
+        /**
+         * What happened (`sync_completed`, `lock:acquired`, ...); `type` in the JSON.
+         */eventType: String, 
+        /**
+         * When (RFC 3339).
+         */time: String, 
+        /**
+         * The pair it concerns (empty for the project: locks, digests).
+         */pair: String, 
+        /**
+         * Ties the events of one operation together.
+         */correlationId: String, 
+        /**
+         * Type-specific details as JSON text.
+         */payload: String) {
+        self.id = id
+        self.eventType = eventType
+        self.time = time
+        self.pair = pair
+        self.correlationId = correlationId
+        self.payload = payload
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Event: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
+        return
+            try Event(
+                id: FfiConverterUInt64.read(from: &buf), 
+                eventType: FfiConverterString.read(from: &buf), 
+                time: FfiConverterString.read(from: &buf), 
+                pair: FfiConverterString.read(from: &buf), 
+                correlationId: FfiConverterString.read(from: &buf), 
+                payload: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Event, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.id, into: &buf)
+        FfiConverterString.write(value.eventType, into: &buf)
+        FfiConverterString.write(value.time, into: &buf)
+        FfiConverterString.write(value.pair, into: &buf)
+        FfiConverterString.write(value.correlationId, into: &buf)
+        FfiConverterString.write(value.payload, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
+    return try FfiConverterTypeEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
+    return FfiConverterTypeEvent.lower(value)
 }
 
 
@@ -3161,6 +3981,115 @@ public func FfiConverterTypeOpenspecPreview_lower(_ value: OpenspecPreview) -> R
 
 
 /**
+ * What [`openspec_query`] selects; every field may be left out.
+ */
+public struct OpenspecQueryOptions: Equatable, Hashable {
+    /**
+     * Only this lifecycle status (`proposing`, `approved`, `assigned`, `in_progress`, `review`, `archived`).
+     */
+    public var status: String?
+    /**
+     * Full-text search of titles and documents (every word must occur).
+     */
+    public var search: String?
+    /**
+     * `id` (default), `progress` or `age`.
+     */
+    public var sort: String?
+    /**
+     * Only changes or only specs.
+     */
+    public var kind: OpenspecKind?
+    /**
+     * Also rows whose folder was removed from disk.
+     */
+    public var deleted: Bool
+    /**
+     * At most this many rows.
+     */
+    public var limit: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only this lifecycle status (`proposing`, `approved`, `assigned`, `in_progress`, `review`, `archived`).
+         */status: String? = nil, 
+        /**
+         * Full-text search of titles and documents (every word must occur).
+         */search: String? = nil, 
+        /**
+         * `id` (default), `progress` or `age`.
+         */sort: String? = nil, 
+        /**
+         * Only changes or only specs.
+         */kind: OpenspecKind? = nil, 
+        /**
+         * Also rows whose folder was removed from disk.
+         */deleted: Bool = false, 
+        /**
+         * At most this many rows.
+         */limit: UInt32? = nil) {
+        self.status = status
+        self.search = search
+        self.sort = sort
+        self.kind = kind
+        self.deleted = deleted
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenspecQueryOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenspecQueryOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenspecQueryOptions {
+        return
+            try OpenspecQueryOptions(
+                status: FfiConverterOptionString.read(from: &buf), 
+                search: FfiConverterOptionString.read(from: &buf), 
+                sort: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterOptionTypeOpenspecKind.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf), 
+                limit: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenspecQueryOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.search, into: &buf)
+        FfiConverterOptionString.write(value.sort, into: &buf)
+        FfiConverterOptionTypeOpenspecKind.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+        FfiConverterOptionUInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecQueryOptions_lift(_ buf: RustBuffer) throws -> OpenspecQueryOptions {
+    return try FfiConverterTypeOpenspecQueryOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenspecQueryOptions_lower(_ value: OpenspecQueryOptions) -> RustBuffer {
+    return FfiConverterTypeOpenspecQueryOptions.lower(value)
+}
+
+
+/**
  * The answer of [`openspec_sync`]: `openspec sync --json` without its `mode`.
  */
 public struct OpenspecSync: Equatable, Hashable {
@@ -3897,6 +4826,115 @@ public func FfiConverterTypeOperationSummary_lower(_ value: OperationSummary) ->
 
 
 /**
+ * One of the project's pairs, as `twinsync pair list --json` lists it.
+ */
+public struct PairInfo: Equatable, Hashable {
+    /**
+     * The pair's name.
+     */
+    public var name: String
+    /**
+     * `folders`, `openspec` or `design`.
+     */
+    public var kind: String
+    /**
+     * Left side (a folder, `db`, files).
+     */
+    public var left: String
+    /**
+     * Right side.
+     */
+    public var right: String
+    /**
+     * Conflict policy.
+     */
+    public var policy: String
+    /**
+     * Default direction.
+     */
+    public var direction: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The pair's name.
+         */name: String, 
+        /**
+         * `folders`, `openspec` or `design`.
+         */kind: String, 
+        /**
+         * Left side (a folder, `db`, files).
+         */left: String, 
+        /**
+         * Right side.
+         */right: String, 
+        /**
+         * Conflict policy.
+         */policy: String, 
+        /**
+         * Default direction.
+         */direction: String) {
+        self.name = name
+        self.kind = kind
+        self.left = left
+        self.right = right
+        self.policy = policy
+        self.direction = direction
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PairInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePairInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PairInfo {
+        return
+            try PairInfo(
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                left: FfiConverterString.read(from: &buf), 
+                right: FfiConverterString.read(from: &buf), 
+                policy: FfiConverterString.read(from: &buf), 
+                direction: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PairInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.left, into: &buf)
+        FfiConverterString.write(value.right, into: &buf)
+        FfiConverterString.write(value.policy, into: &buf)
+        FfiConverterString.write(value.direction, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairInfo_lift(_ buf: RustBuffer) throws -> PairInfo {
+    return try FfiConverterTypePairInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairInfo_lower(_ value: PairInfo) -> RustBuffer {
+    return FfiConverterTypePairInfo.lower(value)
+}
+
+
+/**
  * A plan: one action per drifted item, and the operation id that makes a retried
  * request the same operation.
  */
@@ -4546,6 +5584,11 @@ public struct SyncOptions: Equatable, Hashable {
      * Lets a sync delete most of a replica.
      */
     public var allowMassDelete: Bool
+    /**
+     * The pair (default: the only pair, else the one named `default`); last, so
+     * positional calls written before named pairs keep their meaning.
+     */
+    public var pair: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4558,10 +5601,15 @@ public struct SyncOptions: Equatable, Hashable {
          */direction: String? = nil, 
         /**
          * Lets a sync delete most of a replica.
-         */allowMassDelete: Bool = false) {
+         */allowMassDelete: Bool = false, 
+        /**
+         * The pair (default: the only pair, else the one named `default`); last, so
+         * positional calls written before named pairs keep their meaning.
+         */pair: String? = nil) {
         self.policy = policy
         self.direction = direction
         self.allowMassDelete = allowMassDelete
+        self.pair = pair
     }
 
     
@@ -4582,7 +5630,8 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
             try SyncOptions(
                 policy: FfiConverterOptionString.read(from: &buf), 
                 direction: FfiConverterOptionString.read(from: &buf), 
-                allowMassDelete: FfiConverterBool.read(from: &buf)
+                allowMassDelete: FfiConverterBool.read(from: &buf), 
+                pair: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -4590,6 +5639,7 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.policy, into: &buf)
         FfiConverterOptionString.write(value.direction, into: &buf)
         FfiConverterBool.write(value.allowMassDelete, into: &buf)
+        FfiConverterOptionString.write(value.pair, into: &buf)
     }
 }
 
@@ -4606,6 +5656,145 @@ public func FfiConverterTypeSyncOptions_lift(_ buf: RustBuffer) throws -> SyncOp
 #endif
 public func FfiConverterTypeSyncOptions_lower(_ value: SyncOptions) -> RustBuffer {
     return FfiConverterTypeSyncOptions.lower(value)
+}
+
+
+/**
+ * One browser test session. `performance` is the runner's summary as JSON text.
+ */
+public struct TestSession: Equatable, Hashable {
+    /**
+     * The session id.
+     */
+    public var id: String
+    /**
+     * The story under test.
+     */
+    public var storyId: String
+    /**
+     * `running`, `passed`, `failed` or `aborted`.
+     */
+    public var status: String
+    /**
+     * When it started (RFC 3339).
+     */
+    public var startedAt: String
+    /**
+     * When it finished (RFC 3339).
+     */
+    public var endedAt: String?
+    /**
+     * The performance summary (JSON text).
+     */
+    public var performance: String?
+    /**
+     * Ties it to what started it.
+     */
+    public var correlationId: String
+    /**
+     * Who ran it.
+     */
+    public var actor: String
+    /**
+     * Milliseconds from start to finish (`null` while running).
+     */
+    public var latencyMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The session id.
+         */id: String, 
+        /**
+         * The story under test.
+         */storyId: String, 
+        /**
+         * `running`, `passed`, `failed` or `aborted`.
+         */status: String, 
+        /**
+         * When it started (RFC 3339).
+         */startedAt: String, 
+        /**
+         * When it finished (RFC 3339).
+         */endedAt: String?, 
+        /**
+         * The performance summary (JSON text).
+         */performance: String?, 
+        /**
+         * Ties it to what started it.
+         */correlationId: String, 
+        /**
+         * Who ran it.
+         */actor: String, 
+        /**
+         * Milliseconds from start to finish (`null` while running).
+         */latencyMs: Int64?) {
+        self.id = id
+        self.storyId = storyId
+        self.status = status
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.performance = performance
+        self.correlationId = correlationId
+        self.actor = actor
+        self.latencyMs = latencyMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TestSession: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTestSession: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TestSession {
+        return
+            try TestSession(
+                id: FfiConverterString.read(from: &buf), 
+                storyId: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                startedAt: FfiConverterString.read(from: &buf), 
+                endedAt: FfiConverterOptionString.read(from: &buf), 
+                performance: FfiConverterOptionString.read(from: &buf), 
+                correlationId: FfiConverterString.read(from: &buf), 
+                actor: FfiConverterString.read(from: &buf), 
+                latencyMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TestSession, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.storyId, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterString.write(value.startedAt, into: &buf)
+        FfiConverterOptionString.write(value.endedAt, into: &buf)
+        FfiConverterOptionString.write(value.performance, into: &buf)
+        FfiConverterString.write(value.correlationId, into: &buf)
+        FfiConverterString.write(value.actor, into: &buf)
+        FfiConverterOptionInt64.write(value.latencyMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTestSession_lift(_ buf: RustBuffer) throws -> TestSession {
+    return try FfiConverterTypeTestSession.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTestSession_lower(_ value: TestSession) -> RustBuffer {
+    return FfiConverterTypeTestSession.lower(value)
 }
 
 
@@ -4843,6 +6032,174 @@ public func FfiConverterTypeUnmatchedStory_lift(_ buf: RustBuffer) throws -> Unm
 #endif
 public func FfiConverterTypeUnmatchedStory_lower(_ value: UnmatchedStory) -> RustBuffer {
     return FfiConverterTypeUnmatchedStory.lower(value)
+}
+
+
+/**
+ * How a watch runs; every field may be left out.
+ */
+public struct WatchOptions: Equatable, Hashable {
+    /**
+     * The pairs to watch (every pair when empty).
+     */
+    public var pairs: [String]
+    /**
+     * Quiet time after a file event before the pair syncs, in ms (default 100).
+     */
+    public var debounceMs: UInt64?
+    /**
+     * Interval of the periodic pass, in ms (default 30 000).
+     */
+    public var periodMs: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The pairs to watch (every pair when empty).
+         */pairs: [String] = [], 
+        /**
+         * Quiet time after a file event before the pair syncs, in ms (default 100).
+         */debounceMs: UInt64? = nil, 
+        /**
+         * Interval of the periodic pass, in ms (default 30 000).
+         */periodMs: UInt64? = nil) {
+        self.pairs = pairs
+        self.debounceMs = debounceMs
+        self.periodMs = periodMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WatchOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWatchOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WatchOptions {
+        return
+            try WatchOptions(
+                pairs: FfiConverterSequenceString.read(from: &buf), 
+                debounceMs: FfiConverterOptionUInt64.read(from: &buf), 
+                periodMs: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WatchOptions, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.pairs, into: &buf)
+        FfiConverterOptionUInt64.write(value.debounceMs, into: &buf)
+        FfiConverterOptionUInt64.write(value.periodMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchOptions_lift(_ buf: RustBuffer) throws -> WatchOptions {
+    return try FfiConverterTypeWatchOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchOptions_lower(_ value: WatchOptions) -> RustBuffer {
+    return FfiConverterTypeWatchOptions.lower(value)
+}
+
+
+/**
+ * What a watch did, when it stops.
+ */
+public struct WatchSummary: Equatable, Hashable {
+    /**
+     * Syncs run.
+     */
+    public var syncs: UInt64
+    /**
+     * Items applied over all syncs.
+     */
+    public var applied: UInt64
+    /**
+     * Conflicts left.
+     */
+    public var conflicts: UInt64
+    /**
+     * Items that failed, and syncs that could not run.
+     */
+    public var failed: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Syncs run.
+         */syncs: UInt64, 
+        /**
+         * Items applied over all syncs.
+         */applied: UInt64, 
+        /**
+         * Conflicts left.
+         */conflicts: UInt64, 
+        /**
+         * Items that failed, and syncs that could not run.
+         */failed: UInt64) {
+        self.syncs = syncs
+        self.applied = applied
+        self.conflicts = conflicts
+        self.failed = failed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WatchSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWatchSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WatchSummary {
+        return
+            try WatchSummary(
+                syncs: FfiConverterUInt64.read(from: &buf), 
+                applied: FfiConverterUInt64.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf), 
+                failed: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WatchSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.syncs, into: &buf)
+        FfiConverterUInt64.write(value.applied, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
+        FfiConverterUInt64.write(value.failed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchSummary_lift(_ buf: RustBuffer) throws -> WatchSummary {
+    return try FfiConverterTypeWatchSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchSummary_lower(_ value: WatchSummary) -> RustBuffer {
+    return FfiConverterTypeWatchSummary.lower(value)
 }
 
 
@@ -5864,6 +7221,271 @@ public func FfiConverterTypeTwinsyncError_lower(_ value: TwinsyncError) -> RustB
     return FfiConverterTypeTwinsyncError.lower(value)
 }
 
+
+/**
+ * A note of a running watch, as a line of `twinsync watch --json`.
+ */
+
+public enum WatchNote: Equatable, Hashable {
+    
+    /**
+     * A sync of a pair changed something (or left conflicts or failures).
+     */
+    case synced(
+        /**
+         * The pair.
+         */pair: String, 
+        /**
+         * Why it ran: `start`, `change`, `periodic` or `retry`.
+         */reason: String, 
+        /**
+         * Its report.
+         */report: OperationReport
+    )
+    /**
+     * A sync could not run; it is retried after `retry_in_ms`.
+     */
+    case failed(
+        /**
+         * The pair.
+         */pair: String, 
+        /**
+         * What went wrong.
+         */error: String, 
+        /**
+         * When it is tried again, from now.
+         */retryInMs: UInt64
+    )
+    /**
+     * Something to know that needs no action (a missing root, a restarted watcher).
+     */
+    case warning(
+        /**
+         * The pair.
+         */pair: String, 
+        /**
+         * What happened.
+         */message: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WatchNote: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWatchNote: FfiConverterRustBuffer {
+    typealias SwiftType = WatchNote
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WatchNote {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .synced(pair: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf), report: try FfiConverterTypeOperationReport.read(from: &buf)
+        )
+        
+        case 2: return .failed(pair: try FfiConverterString.read(from: &buf), error: try FfiConverterString.read(from: &buf), retryInMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .warning(pair: try FfiConverterString.read(from: &buf), message: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WatchNote, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .synced(pair,reason,report):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(pair, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeOperationReport.write(report, into: &buf)
+            
+        
+        case let .failed(pair,error,retryInMs):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(pair, into: &buf)
+            FfiConverterString.write(error, into: &buf)
+            FfiConverterUInt64.write(retryInMs, into: &buf)
+            
+        
+        case let .warning(pair,message):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(pair, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchNote_lift(_ buf: RustBuffer) throws -> WatchNote {
+    return try FfiConverterTypeWatchNote.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWatchNote_lower(_ value: WatchNote) -> RustBuffer {
+    return FfiConverterTypeWatchNote.lower(value)
+}
+
+
+
+
+
+/**
+ * What the host implements to hear a watch: called on the watch's thread, one note at
+ * a time; return quickly (hand the note to your own thread or queue).
+ */
+public protocol WatchListener: AnyObject, Sendable {
+    
+    /**
+     * One note.
+     */
+    func onNote(note: WatchNote) 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceWatchListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceWatchListener = UniffiVTableCallbackInterfaceWatchListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceWatchListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface WatchListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceWatchListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface WatchListener: handle missing in uniffiClone")
+            }
+        },
+        onNote: { (
+            uniffiHandle: UInt64,
+            note: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceWatchListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onNote(
+                     note: try FfiConverterTypeWatchNote_lift(note)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceWatchListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceWatchListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitWatchListener() {
+    uniffi_twinsync_uniffi_fn_init_callback_vtable_watchlistener(UniffiCallbackInterfaceWatchListener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceWatchListener {
+    fileprivate static let handleMap = UniffiHandleMap<WatchListener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceWatchListener : FfiConverter {
+    typealias SwiftType = WatchListener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceWatchListener_lift(_ handle: UInt64) throws -> WatchListener {
+    return try FfiConverterCallbackInterfaceWatchListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceWatchListener_lower(_ v: WatchListener) -> UInt64 {
+    return FfiConverterCallbackInterfaceWatchListener.lower(v)
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -5883,6 +7505,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6011,6 +7657,30 @@ fileprivate struct FfiConverterOptionTypeDesignScaffoldOptions: FfiConverterRust
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDesignSyncOptions: FfiConverterRustBuffer {
+    typealias SwiftType = DesignSyncOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDesignSyncOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDesignSyncOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeHashOptions: FfiConverterRustBuffer {
     typealias SwiftType = HashOptions?
 
@@ -6083,6 +7753,30 @@ fileprivate struct FfiConverterOptionTypeMergeTextOptions: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeOpenspecQueryOptions: FfiConverterRustBuffer {
+    typealias SwiftType = OpenspecQueryOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOpenspecQueryOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOpenspecQueryOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeOpenspecSyncOptions: FfiConverterRustBuffer {
     typealias SwiftType = OpenspecSyncOptions?
 
@@ -6147,6 +7841,30 @@ fileprivate struct FfiConverterOptionTypeSyncOptions: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSyncOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWatchOptions: FfiConverterRustBuffer {
+    typealias SwiftType = WatchOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWatchOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWatchOptions.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6267,6 +7985,30 @@ fileprivate struct FfiConverterOptionSequenceTypeTestKind: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterSequenceTypeTestKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDictionaryStringString: FfiConverterRustBuffer {
+    typealias SwiftType = [String: String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDictionaryStringString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDictionaryStringString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6400,6 +8142,31 @@ fileprivate struct FfiConverterSequenceTypeCoverageWarning: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCredential: FfiConverterRustBuffer {
+    typealias SwiftType = [Credential]
+
+    public static func write(_ value: [Credential], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCredential.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Credential] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Credential]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCredential.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDriftItem: FfiConverterRustBuffer {
     typealias SwiftType = [DriftItem]
 
@@ -6417,6 +8184,31 @@ fileprivate struct FfiConverterSequenceTypeDriftItem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDriftItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [Event]
+
+    public static func write(_ value: [Event], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Event]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEvent.read(from: &buf))
         }
         return seq
     }
@@ -6600,6 +8392,31 @@ fileprivate struct FfiConverterSequenceTypeOperationSummary: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePairInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [PairInfo]
+
+    public static func write(_ value: [PairInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePairInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PairInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PairInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePairInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRefusedItem: FfiConverterRustBuffer {
     typealias SwiftType = [RefusedItem]
 
@@ -6642,6 +8459,31 @@ fileprivate struct FfiConverterSequenceTypeScaffoldFile: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeScaffoldFile.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTestSession: FfiConverterRustBuffer {
+    typealias SwiftType = [TestSession]
+
+    public static func write(_ value: [TestSession], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTestSession.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TestSession] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TestSession]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTestSession.read(from: &buf))
         }
         return seq
     }
@@ -6931,6 +8773,37 @@ public func treeDigest(entries: [String: String], options: HashOptions? = nil)th
 })
 }
 /**
+ * Sets document `doc` (`proposal.md`, `design.md`, `tasks.md`; `spec.md` for specs) of
+ * change `id` (or spec, with `kind`) in the database to `text` (`null` removes it) and
+ * syncs that row to disk at once: what that sync did. `policy` (`fs-wins` default,
+ * `merge`, `manual`) says who wins when the file also changed since the last sync.
+ */
+public func openspecEdit(dir: String, id: String, doc: String, text: String?, kind: OpenspecKind? = nil, policy: String? = nil)throws  -> OpenspecSyncReport  {
+    return try  FfiConverterTypeOpenspecSyncReport_lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_edit(
+        FfiConverterString.lower(dir),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(doc),
+        FfiConverterOptionString.lower(text),
+        FfiConverterOptionTypeOpenspecKind.lower(kind),
+        FfiConverterOptionString.lower(policy),uniffiCallStatus
+    )
+})
+}
+/**
+ * The syncs of the folder's `openspec` pair (every `openspecSync` and `openspecEdit`), newest first.
+ */
+public func openspecHistory(dir: String, limit: UInt32 = UInt32(20))throws  -> [OperationSummary]  {
+    return try  FfiConverterSequenceTypeOperationSummary.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_history(
+        FfiConverterString.lower(dir),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+/**
  * `openspec list --json` (with `specs`, `list --specs --json`) of the `openspec/` folder
  * found from `dir` upwards, as JSON text.
  */
@@ -6953,6 +8826,20 @@ public func openspecPreview(dir: String, options: OpenspecSyncOptions? = nil)thr
     uniffi_twinsync_uniffi_fn_func_openspec_preview(
         FfiConverterString.lower(dir),
         FfiConverterOptionTypeOpenspecSyncOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * The work queue in the OpenSpec database of the folder found from `dir` upwards, as
+ * `twinsync openspec query --json` (JSON text, camelCase as the OpenSpec CLI writes):
+ * `{"items": [row], "count"}`. It reads what the last sync stored.
+ */
+public func openspecQuery(dir: String, options: OpenspecQueryOptions? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwinsyncError_lift) {
+        uniffiCallStatus in
+    uniffi_twinsync_uniffi_fn_func_openspec_query(
+        FfiConverterString.lower(dir),
+        FfiConverterOptionTypeOpenspecQueryOptions.lower(options),uniffiCallStatus
     )
 })
 }
@@ -7072,10 +8959,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twinsync_uniffi_checksum_func_tree_digest() != 45871) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_edit() != 30311) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_history() != 32383) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twinsync_uniffi_checksum_func_openspec_list() != 65445) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_openspec_preview() != 26726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_func_openspec_query() != 49485) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_func_openspec_set_status() != 38364) {
@@ -7090,13 +8986,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twinsync_uniffi_checksum_func_openspec_validate() != 19220) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twinsync_uniffi_checksum_method_project_credential() != 21085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_credential_add() != 43841) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_credential_revoke() != 55058) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_credential_rotate() != 10825) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_credential_validate() != 46969) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_credentials() != 65409) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_design_drift() != 24898) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_design_preview() != 41887) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_design_sync() != 41443) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_events() != 46566) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twinsync_uniffi_checksum_method_project_actor() != 16210) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_method_project_dir() != 25551) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twinsync_uniffi_checksum_method_project_history() != 23094) {
+    if (uniffi_twinsync_uniffi_checksum_method_project_history() != 29762) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_method_project_lock_acquire() != 12330) {
@@ -7111,22 +9037,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twinsync_uniffi_checksum_method_project_lock_status() != 50024) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twinsync_uniffi_checksum_method_project_pairs() != 33355) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twinsync_uniffi_checksum_method_project_preview() != 27890) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_method_project_set_actor() != 3275) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twinsync_uniffi_checksum_method_project_status() != 2530) {
+    if (uniffi_twinsync_uniffi_checksum_method_project_status() != 533) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_method_project_sync() != 49066) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twinsync_uniffi_checksum_method_project_undo() != 63873) {
+    if (uniffi_twinsync_uniffi_checksum_method_project_undo() != 61341) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twinsync_uniffi_checksum_method_project_undo_stack() != 46651) {
+    if (uniffi_twinsync_uniffi_checksum_method_project_undo_stack() != 65420) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_test_session() != 26701) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_test_session_finish() != 52240) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_test_session_start() != 47840) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_test_sessions() != 56488) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_project_watch() != 61496) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twinsync_uniffi_checksum_method_watchhandle_stop() != 10145) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twinsync_uniffi_checksum_constructor_project_create() != 58896) {
@@ -7135,7 +9082,11 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twinsync_uniffi_checksum_constructor_project_open() != 27592) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twinsync_uniffi_checksum_method_watchlistener_on_note() != 29035) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitWatchListener()
     return InitializationResult.ok
 }()
 

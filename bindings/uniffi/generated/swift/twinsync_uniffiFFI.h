@@ -243,6 +243,22 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WATCH_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WATCH_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceWatchListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WATCH_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WATCH_LISTENER
+typedef struct UniffiVTableCallbackInterfaceWatchListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceWatchListenerMethod0 _Nonnull onNote;
+} UniffiVTableCallbackInterfaceWatchListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CLONE_PROJECT
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CLONE_PROJECT
 uint64_t uniffi_twinsync_uniffi_fn_clone_project(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -263,6 +279,56 @@ uint64_t uniffi_twinsync_uniffi_fn_constructor_project_create(RustBuffer dir, Ru
 uint64_t uniffi_twinsync_uniffi_fn_constructor_project_open(RustBuffer dir, RustBuffer actor, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_credential(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_ADD
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_ADD
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_credential_add(uint64_t ptr, RustBuffer name, RustBuffer secret, RustBuffer provider, RustBuffer rotate_every_ms, RustBuffer metadata, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_REVOKE
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_credential_revoke(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_ROTATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_ROTATE
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_credential_rotate(uint64_t ptr, RustBuffer name, RustBuffer secret, RustBuffer rotate_every_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_VALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIAL_VALIDATE
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_credential_validate(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIALS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_CREDENTIALS
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_credentials(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_DESIGN_DRIFT
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_DESIGN_DRIFT
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_design_drift(uint64_t ptr, RustBuffer pair, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_DESIGN_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_DESIGN_PREVIEW
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_design_preview(uint64_t ptr, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_DESIGN_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_DESIGN_SYNC
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_design_sync(uint64_t ptr, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_EVENTS
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_events(uint64_t ptr, uint64_t since, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_ACTOR
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_ACTOR
 RustBuffer uniffi_twinsync_uniffi_fn_method_project_actor(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -275,7 +341,7 @@ RustBuffer uniffi_twinsync_uniffi_fn_method_project_dir(uint64_t ptr, RustCallSt
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_HISTORY
-RustBuffer uniffi_twinsync_uniffi_fn_method_project_history(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_history(uint64_t ptr, uint32_t limit, RustBuffer pair, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_LOCK_ACQUIRE
@@ -298,6 +364,11 @@ RustBuffer uniffi_twinsync_uniffi_fn_method_project_lock_renew(uint64_t ptr, Rus
 RustBuffer uniffi_twinsync_uniffi_fn_method_project_lock_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_PAIRS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_PAIRS
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_pairs(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_PREVIEW
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_PREVIEW
 RustBuffer uniffi_twinsync_uniffi_fn_method_project_preview(uint64_t ptr, RustBuffer options, RustCallStatus *_Nonnull out_status
@@ -310,7 +381,7 @@ void uniffi_twinsync_uniffi_fn_method_project_set_actor(uint64_t ptr, RustBuffer
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_STATUS
-RustBuffer uniffi_twinsync_uniffi_fn_method_project_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_status(uint64_t ptr, RustBuffer pair, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_SYNC
@@ -320,12 +391,57 @@ RustBuffer uniffi_twinsync_uniffi_fn_method_project_sync(uint64_t ptr, RustBuffe
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_UNDO
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_UNDO
-RustBuffer uniffi_twinsync_uniffi_fn_method_project_undo(uint64_t ptr, RustBuffer operation_id, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_undo(uint64_t ptr, RustBuffer operation_id, RustBuffer pair, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_UNDO_STACK
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_UNDO_STACK
-RustBuffer uniffi_twinsync_uniffi_fn_method_project_undo_stack(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_undo_stack(uint64_t ptr, uint32_t limit, RustBuffer pair, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSION
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_test_session(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSION_FINISH
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSION_FINISH
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_test_session_finish(uint64_t ptr, RustBuffer id, RustBuffer status, RustBuffer performance, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSION_START
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSION_START
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_test_session_start(uint64_t ptr, RustBuffer story_id, RustBuffer correlation_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_TEST_SESSIONS
+RustBuffer uniffi_twinsync_uniffi_fn_method_project_test_sessions(uint64_t ptr, RustBuffer story, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_WATCH
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_PROJECT_WATCH
+uint64_t uniffi_twinsync_uniffi_fn_method_project_watch(uint64_t ptr, uint64_t listener, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CLONE_WATCHHANDLE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_CLONE_WATCHHANDLE
+uint64_t uniffi_twinsync_uniffi_fn_clone_watchhandle(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FREE_WATCHHANDLE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FREE_WATCHHANDLE
+void uniffi_twinsync_uniffi_fn_free_watchhandle(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_WATCHHANDLE_STOP
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_METHOD_WATCHHANDLE_STOP
+RustBuffer uniffi_twinsync_uniffi_fn_method_watchhandle_stop(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_INIT_CALLBACK_VTABLE_WATCHLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_INIT_CALLBACK_VTABLE_WATCHLISTENER
+void uniffi_twinsync_uniffi_fn_init_callback_vtable_watchlistener(const UniffiVTableCallbackInterfaceWatchListener* _Nonnull vtable
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_COVERAGE
@@ -398,6 +514,16 @@ RustBuffer uniffi_twinsync_uniffi_fn_func_plan(RustBuffer base, RustBuffer left,
 RustBuffer uniffi_twinsync_uniffi_fn_func_tree_digest(RustBuffer entries, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_EDIT
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_EDIT
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_edit(RustBuffer dir, RustBuffer id, RustBuffer doc, RustBuffer text, RustBuffer kind, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_HISTORY
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_history(RustBuffer dir, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_LIST
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_LIST
 RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_list(RustBuffer dir, int8_t specs, RustCallStatus *_Nonnull out_status
@@ -406,6 +532,11 @@ RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_list(RustBuffer dir, int8_t s
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_PREVIEW
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_PREVIEW
 RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_preview(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_QUERY
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_QUERY
+RustBuffer uniffi_twinsync_uniffi_fn_func_openspec_query(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_FN_FUNC_OPENSPEC_SET_STATUS
@@ -772,6 +903,18 @@ uint16_t uniffi_twinsync_uniffi_checksum_func_tree_digest(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_EDIT
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_EDIT
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_edit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_HISTORY
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_history(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_LIST
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_LIST
 uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_list(void
@@ -781,6 +924,12 @@ uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_PREVIEW
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_PREVIEW
 uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_preview(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_QUERY
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_QUERY
+uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_query(void
     
 );
 #endif
@@ -805,6 +954,66 @@ uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_VALIDATE
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_FUNC_OPENSPEC_VALIDATE
 uint16_t uniffi_twinsync_uniffi_checksum_func_openspec_validate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_credential(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_ADD
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_ADD
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_credential_add(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_REVOKE
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_credential_revoke(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_ROTATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_ROTATE
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_credential_rotate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_VALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIAL_VALIDATE
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_credential_validate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIALS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_CREDENTIALS
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_credentials(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_DESIGN_DRIFT
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_DESIGN_DRIFT
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_design_drift(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_DESIGN_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_DESIGN_PREVIEW
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_design_preview(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_DESIGN_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_DESIGN_SYNC
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_design_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_EVENTS
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_events(void
     
 );
 #endif
@@ -850,6 +1059,12 @@ uint16_t uniffi_twinsync_uniffi_checksum_method_project_lock_status(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_PAIRS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_PAIRS
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_pairs(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_PREVIEW
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_PREVIEW
 uint16_t uniffi_twinsync_uniffi_checksum_method_project_preview(void
@@ -886,6 +1101,42 @@ uint16_t uniffi_twinsync_uniffi_checksum_method_project_undo_stack(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSION
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_test_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSION_FINISH
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSION_FINISH
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_test_session_finish(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSION_START
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSION_START
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_test_session_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_TEST_SESSIONS
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_test_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_WATCH
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_PROJECT_WATCH
+uint16_t uniffi_twinsync_uniffi_checksum_method_project_watch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_WATCHHANDLE_STOP
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_WATCHHANDLE_STOP
+uint16_t uniffi_twinsync_uniffi_checksum_method_watchhandle_stop(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_CREATE
 uint16_t uniffi_twinsync_uniffi_checksum_constructor_project_create(void
@@ -895,6 +1146,12 @@ uint16_t uniffi_twinsync_uniffi_checksum_constructor_project_create(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_CONSTRUCTOR_PROJECT_OPEN
 uint16_t uniffi_twinsync_uniffi_checksum_constructor_project_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_WATCHLISTENER_ON_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_TWINSYNC_UNIFFI_CHECKSUM_METHOD_WATCHLISTENER_ON_NOTE
+uint16_t uniffi_twinsync_uniffi_checksum_method_watchlistener_on_note(void
     
 );
 #endif

@@ -505,6 +505,15 @@ fun main() {
         }
     }
 
+    // --- named pairs, events, watch, design pairs, OpenSpec database, credentials, test sessions ---
+    parityTests()
+    // --- every export listed in bindings/API.md is defined and called ---
+    val suite = File(System.getenv("TWINSYNC_KOTLIN_TESTS") ?: "tests/kotlin")
+    exportsTests(
+        File(System.getenv("TWINSYNC_GENERATED_KOTLIN") ?: "generated/kotlin"),
+        suite.walk().filter { it.extension == "kt" }.joinToString("\n") { it.readText() },
+    )
+
     println("$passed passed, $failed failed")
     if (failed > 0) System.exit(1)
 }

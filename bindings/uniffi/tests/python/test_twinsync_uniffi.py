@@ -572,8 +572,12 @@ def test_every_export_is_called_by_both_suites():
         if name.startswith("test_") and name.endswith(".py"):
             with open(os.path.join(here, name)) as f:
                 py += f.read()
-    with open(os.path.join(here, "..", "kotlin", "Main.kt")) as f:
-        kt = f.read()
+    kt = ""
+    kotlin = os.path.join(here, "..", "kotlin")
+    for name in sorted(os.listdir(kotlin)):
+        if name.endswith(".kt"):
+            with open(os.path.join(kotlin, name)) as f:
+                kt += f.read()
     funcs, methods = exported()
     assert "canonical_hash" in funcs and "openspec_sync" in funcs and "lock_acquire" in methods
     missing = [n for n in funcs + methods if not re.search(rf"\.{n}\(", py)]

@@ -650,6 +650,28 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceWatchListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`note`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onNote")
+internal open class UniffiVTableCallbackInterfaceWatchListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onNote`: UniffiCallbackInterfaceWatchListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onNote`: UniffiCallbackInterfaceWatchListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceWatchListener(`uniffiFree`,`uniffiClone`,`onNote`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceWatchListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onNote` = other.`onNote`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -701,9 +723,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_tree_digest(
     ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_edit(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_history(
+    ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_list(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_preview(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_func_openspec_query(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_set_status(
     ): Int
@@ -712,6 +740,26 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_sync(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_func_openspec_validate(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_credential(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_credential_add(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_credential_revoke(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_credential_rotate(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_credential_validate(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_credentials(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_design_drift(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_design_preview(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_design_sync(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_events(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_actor(
     ): Int
@@ -727,6 +775,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_lock_status(
     ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_pairs(
+    ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_preview(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_set_actor(
@@ -739,9 +789,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_method_project_undo_stack(
     ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_test_session(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_test_session_finish(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_test_session_start(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_test_sessions(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_project_watch(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_watchhandle_stop(
+    ): Int
     external fun uniffi_twinsync_uniffi_checksum_constructor_project_create(
     ): Int
     external fun uniffi_twinsync_uniffi_checksum_constructor_project_open(
+    ): Int
+    external fun uniffi_twinsync_uniffi_checksum_method_watchlistener_on_note(
     ): Int
     external fun ffi_twinsync_uniffi_uniffi_contract_version(
     ): Int
@@ -759,6 +823,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "twinsync_uniffi"))
+        uniffiCallbackInterfaceWatchListener.register(this)
         
     }
     external fun uniffi_twinsync_uniffi_fn_clone_project(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -769,11 +834,31 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_twinsync_uniffi_fn_constructor_project_open(`dir`: RustBuffer.ByValue,`actor`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_twinsync_uniffi_fn_method_project_credential(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_credential_add(`ptr`: Long,`name`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`provider`: RustBuffer.ByValue,`rotateEveryMs`: RustBuffer.ByValue,`metadata`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_credential_revoke(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_credential_rotate(`ptr`: Long,`name`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`rotateEveryMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_credential_validate(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_credentials(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_design_drift(`ptr`: Long,`pair`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_design_preview(`ptr`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_design_sync(`ptr`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_events(`ptr`: Long,`since`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_actor(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_dir(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_twinsync_uniffi_fn_method_project_history(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_twinsync_uniffi_fn_method_project_history(`ptr`: Long,`limit`: Int,`pair`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_lock_acquire(`ptr`: Long,`ttlMs`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -783,18 +868,38 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_lock_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_pairs(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_preview(`ptr`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_set_actor(`ptr`: Long,`actor`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_twinsync_uniffi_fn_method_project_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_twinsync_uniffi_fn_method_project_status(`ptr`: Long,`pair`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_method_project_sync(`ptr`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_twinsync_uniffi_fn_method_project_undo(`ptr`: Long,`operationId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_twinsync_uniffi_fn_method_project_undo(`ptr`: Long,`operationId`: RustBuffer.ByValue,`pair`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_twinsync_uniffi_fn_method_project_undo_stack(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_twinsync_uniffi_fn_method_project_undo_stack(`ptr`: Long,`limit`: Int,`pair`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_test_session(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_test_session_finish(`ptr`: Long,`id`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`performance`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_test_session_start(`ptr`: Long,`storyId`: RustBuffer.ByValue,`correlationId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_test_sessions(`ptr`: Long,`story`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_method_project_watch(`ptr`: Long,`listener`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_twinsync_uniffi_fn_clone_watchhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_twinsync_uniffi_fn_free_watchhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_twinsync_uniffi_fn_method_watchhandle_stop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_init_callback_vtable_watchlistener(`vtable`: UniffiVTableCallbackInterfaceWatchListener,
+    ): Unit
     external fun uniffi_twinsync_uniffi_fn_func_coverage(`inputJson`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_design_coverage(`components`: RustBuffer.ByValue,`stories`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -823,9 +928,15 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_tree_digest(`entries`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_edit(`dir`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,`doc`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_history(`dir`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_openspec_list(`dir`: RustBuffer.ByValue,`specs`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_openspec_preview(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_twinsync_uniffi_fn_func_openspec_query(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_twinsync_uniffi_fn_func_openspec_set_status(`dir`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -996,10 +1107,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if (lib.uniffi_twinsync_uniffi_checksum_func_tree_digest() != 45871) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_edit() != 30311) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_history() != 32383) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_list() != 65445) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_preview() != 26726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_query() != 49485) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_set_status() != 38364) {
@@ -1014,13 +1134,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if (lib.uniffi_twinsync_uniffi_checksum_func_openspec_validate() != 19220) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_credential() != 21085) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_credential_add() != 43841) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_credential_revoke() != 55058) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_credential_rotate() != 10825) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_credential_validate() != 46969) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_credentials() != 65409) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_design_drift() != 24898) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_design_preview() != 41887) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_design_sync() != 41443) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_events() != 46566) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_actor() != 16210) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_dir() != 25551) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if (lib.uniffi_twinsync_uniffi_checksum_method_project_history() != 23094) {
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_history() != 29762) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_lock_acquire() != 12330) {
@@ -1035,28 +1185,52 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_lock_status() != 50024) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_pairs() != 33355) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_preview() != 27890) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_set_actor() != 3275) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if (lib.uniffi_twinsync_uniffi_checksum_method_project_status() != 2530) {
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_status() != 533) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_method_project_sync() != 49066) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if (lib.uniffi_twinsync_uniffi_checksum_method_project_undo() != 63873) {
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_undo() != 61341) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if (lib.uniffi_twinsync_uniffi_checksum_method_project_undo_stack() != 46651) {
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_undo_stack() != 65420) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_test_session() != 26701) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_test_session_finish() != 52240) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_test_session_start() != 47840) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_test_sessions() != 56488) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_project_watch() != 61496) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_watchhandle_stop() != 10145) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_constructor_project_create() != 58896) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if (lib.uniffi_twinsync_uniffi_checksum_constructor_project_open() != 27592) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if (lib.uniffi_twinsync_uniffi_checksum_method_watchlistener_on_note() != 29035) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1150,7 +1324,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -1509,6 +1714,59 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 public interface ProjectInterface {
     
     /**
+     * One credential's metadata.
+     */
+    fun `credential`(`name`: kotlin.String): Credential
+    
+    /**
+     * Adds credential `name` holding `secret` (sealed with the master key; `pending`
+     * until validated); `provider` is `notification`, `design`, `documentation`,
+     * `testing`, `ai` or `analytics`.
+     */
+    fun `credentialAdd`(`name`: kotlin.String, `secret`: kotlin.String, `provider`: kotlin.String, `rotateEveryMs`: kotlin.Long? = null, `metadata`: Map<kotlin.String, kotlin.String>? = null): Credential
+    
+    /**
+     * Revokes credential `name` for good and drops its sealed value.
+     */
+    fun `credentialRevoke`(`name`: kotlin.String): Credential
+    
+    /**
+     * Replaces credential `name`'s value (`rotate_every_ms` replaces the period when given).
+     */
+    fun `credentialRotate`(`name`: kotlin.String, `secret`: kotlin.String, `rotateEveryMs`: kotlin.Long? = null): Credential
+    
+    /**
+     * Checks credential `name` opens with this machine's key and is in date; pending becomes valid.
+     */
+    fun `credentialValidate`(`name`: kotlin.String): Credential
+    
+    /**
+     * Every credential, metadata only, brought up to date (overdue ones expired).
+     */
+    fun `credentials`(): List<Credential>
+    
+    /**
+     * Component drift of design pair `pair` (default: the project's design pair)
+     * against the base its last sync committed, as JSON text: `{"components", "tokens", "totals"}`.
+     */
+    fun `designDrift`(`pair`: kotlin.String? = null): kotlin.String
+    
+    /**
+     * A dry run of [`Project::design_sync`]: the plan and its diffs; changes nothing.
+     */
+    fun `designPreview`(`options`: DesignSyncOptions? = null): Preview
+    
+    /**
+     * Syncs a design pair through the engine (undoable): the operation report.
+     */
+    fun `designSync`(`options`: DesignSyncOptions? = null): OperationReport
+    
+    /**
+     * Events with an id above `since`, oldest first, at most `limit`.
+     */
+    fun `events`(`since`: kotlin.ULong = 0uL, `limit`: kotlin.UInt = 1000u): List<Event>
+    
+    /**
      * Who acts in history, audit and locks.
      */
     fun `actor`(): kotlin.String
@@ -1519,9 +1777,9 @@ public interface ProjectInterface {
     fun `dir`(): kotlin.String
     
     /**
-     * Recent operations, newest first, at most `limit`.
+     * Recent operations (of `pair` when given), newest first, at most `limit`.
      */
-    fun `history`(`limit`: kotlin.UInt = 20u): List<OperationSummary>
+    fun `history`(`limit`: kotlin.UInt = 20u, `pair`: kotlin.String? = null): List<OperationSummary>
     
     /**
      * Acquires the project lock for the actor, for `ttl_ms` (default: the configured
@@ -1546,6 +1804,11 @@ public interface ProjectInterface {
     fun `lockStatus`(): LockStatus
     
     /**
+     * The project's pairs, by name.
+     */
+    fun `pairs`(): List<PairInfo>
+    
+    /**
      * A dry run (`sync` with `dryRun` in Node and Python): the plan and the diffs of
      * its changes. Changes nothing.
      */
@@ -1557,9 +1820,9 @@ public interface ProjectInterface {
     fun `setActor`(`actor`: kotlin.String)
     
     /**
-     * The drift of the project's replicas.
+     * The drift of pair `pair` (default: the only pair, else the one named `default`).
      */
-    fun `status`(): Drift
+    fun `status`(`pair`: kotlin.String? = null): Drift
     
     /**
      * Syncs the pair and returns the operation report.
@@ -1567,14 +1830,43 @@ public interface ProjectInterface {
     fun `sync`(`options`: SyncOptions? = null): OperationReport
     
     /**
-     * Undoes an operation (the newest undoable one when `operation_id` is absent).
+     * Undoes an operation (the newest undoable one, of `pair` when given, when
+     * `operation_id` is absent).
      */
-    fun `undo`(`operationId`: kotlin.String? = null): UndoReport
+    fun `undo`(`operationId`: kotlin.String? = null, `pair`: kotlin.String? = null): UndoReport
     
     /**
-     * Operations that can still be undone, newest (the next `undo()`) first, at most `limit`.
+     * Operations (of `pair` when given) that can still be undone, newest (the next
+     * `undo()`) first, at most `limit`.
      */
-    fun `undoStack`(`limit`: kotlin.UInt = 50u): List<OperationSummary>
+    fun `undoStack`(`limit`: kotlin.UInt = 50u, `pair`: kotlin.String? = null): List<OperationSummary>
+    
+    /**
+     * One session.
+     */
+    fun `testSession`(`id`: kotlin.String): TestSession
+    
+    /**
+     * Finishes session `id` as `passed`, `failed` or `aborted`, with the runner's
+     * performance summary as JSON text.
+     */
+    fun `testSessionFinish`(`id`: kotlin.String, `status`: kotlin.String, `performance`: kotlin.String? = null): TestSession
+    
+    /**
+     * Starts a session of story `story_id`; `correlation_id` ties it to what started it.
+     */
+    fun `testSessionStart`(`storyId`: kotlin.String, `correlationId`: kotlin.String? = null): TestSession
+    
+    /**
+     * Sessions, newest first (only `story`'s when given), at most `limit`.
+     */
+    fun `testSessions`(`story`: kotlin.String? = null, `limit`: kotlin.UInt = 50u): List<TestSession>
+    
+    /**
+     * Watches the pairs (every pair, or `options.pairs`) on a thread of its own, as
+     * `twinsync watch`: `listener` hears each note until the handle stops the watch.
+     */
+    fun `watch`(`listener`: WatchListener, `options`: WatchOptions? = null): WatchHandle
     
     companion object
 }
@@ -1685,6 +1977,195 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
 
     
     /**
+     * One credential's metadata.
+     */
+    @Throws(TwinsyncException::class)override fun `credential`(`name`: kotlin.String): Credential {
+            return FfiConverterTypeCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_credential(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds credential `name` holding `secret` (sealed with the master key; `pending`
+     * until validated); `provider` is `notification`, `design`, `documentation`,
+     * `testing`, `ai` or `analytics`.
+     */
+    @Throws(TwinsyncException::class)override fun `credentialAdd`(`name`: kotlin.String, `secret`: kotlin.String, `provider`: kotlin.String, `rotateEveryMs`: kotlin.Long?, `metadata`: Map<kotlin.String, kotlin.String>?): Credential {
+            return FfiConverterTypeCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_credential_add(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterString.lower(`secret`),
+        FfiConverterString.lower(`provider`),
+        FfiConverterOptionalLong.lower(`rotateEveryMs`),
+        FfiConverterOptionalMapStringString.lower(`metadata`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Revokes credential `name` for good and drops its sealed value.
+     */
+    @Throws(TwinsyncException::class)override fun `credentialRevoke`(`name`: kotlin.String): Credential {
+            return FfiConverterTypeCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_credential_revoke(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Replaces credential `name`'s value (`rotate_every_ms` replaces the period when given).
+     */
+    @Throws(TwinsyncException::class)override fun `credentialRotate`(`name`: kotlin.String, `secret`: kotlin.String, `rotateEveryMs`: kotlin.Long?): Credential {
+            return FfiConverterTypeCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_credential_rotate(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterString.lower(`secret`),
+        FfiConverterOptionalLong.lower(`rotateEveryMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Checks credential `name` opens with this machine's key and is in date; pending becomes valid.
+     */
+    @Throws(TwinsyncException::class)override fun `credentialValidate`(`name`: kotlin.String): Credential {
+            return FfiConverterTypeCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_credential_validate(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every credential, metadata only, brought up to date (overdue ones expired).
+     */
+    @Throws(TwinsyncException::class)override fun `credentials`(): List<Credential> {
+            return FfiConverterSequenceTypeCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_credentials(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Component drift of design pair `pair` (default: the project's design pair)
+     * against the base its last sync committed, as JSON text: `{"components", "tokens", "totals"}`.
+     */
+    @Throws(TwinsyncException::class)override fun `designDrift`(`pair`: kotlin.String?): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_design_drift(
+        it,
+        
+        FfiConverterOptionalString.lower(`pair`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A dry run of [`Project::design_sync`]: the plan and its diffs; changes nothing.
+     */
+    @Throws(TwinsyncException::class)override fun `designPreview`(`options`: DesignSyncOptions?): Preview {
+            return FfiConverterTypePreview.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_design_preview(
+        it,
+        
+        FfiConverterOptionalTypeDesignSyncOptions.lower(`options`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Syncs a design pair through the engine (undoable): the operation report.
+     */
+    @Throws(TwinsyncException::class)override fun `designSync`(`options`: DesignSyncOptions?): OperationReport {
+            return FfiConverterTypeOperationReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_design_sync(
+        it,
+        
+        FfiConverterOptionalTypeDesignSyncOptions.lower(`options`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Events with an id above `since`, oldest first, at most `limit`.
+     */
+    @Throws(TwinsyncException::class)override fun `events`(`since`: kotlin.ULong, `limit`: kotlin.UInt): List<Event> {
+            return FfiConverterSequenceTypeEvent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_events(
+        it,
+        
+        FfiConverterULong.lower(`since`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Who acts in history, audit and locks.
      */override fun `actor`(): kotlin.String {
             return FfiConverterString.lift(
@@ -1717,16 +2198,17 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
 
     
     /**
-     * Recent operations, newest first, at most `limit`.
+     * Recent operations (of `pair` when given), newest first, at most `limit`.
      */
-    @Throws(TwinsyncException::class)override fun `history`(`limit`: kotlin.UInt): List<OperationSummary> {
+    @Throws(TwinsyncException::class)override fun `history`(`limit`: kotlin.UInt, `pair`: kotlin.String?): List<OperationSummary> {
             return FfiConverterSequenceTypeOperationSummary.lift(
     callWithHandle {
     uniffiRustCallWithError(TwinsyncException) { _status ->
     UniffiLib.uniffi_twinsync_uniffi_fn_method_project_history(
         it,
         
-        FfiConverterUInt.lower(`limit`),_status)
+        FfiConverterUInt.lower(`limit`),
+        FfiConverterOptionalString.lower(`pair`),_status)
 }
     }
     )
@@ -1812,6 +2294,23 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
 
     
     /**
+     * The project's pairs, by name.
+     */
+    @Throws(TwinsyncException::class)override fun `pairs`(): List<PairInfo> {
+            return FfiConverterSequenceTypePairInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_pairs(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * A dry run (`sync` with `dryRun` in Node and Python): the plan and the diffs of
      * its changes. Changes nothing.
      */
@@ -1848,15 +2347,16 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
 
     
     /**
-     * The drift of the project's replicas.
+     * The drift of pair `pair` (default: the only pair, else the one named `default`).
      */
-    @Throws(TwinsyncException::class)override fun `status`(): Drift {
+    @Throws(TwinsyncException::class)override fun `status`(`pair`: kotlin.String?): Drift {
             return FfiConverterTypeDrift.lift(
     callWithHandle {
     uniffiRustCallWithError(TwinsyncException) { _status ->
     UniffiLib.uniffi_twinsync_uniffi_fn_method_project_status(
         it,
-        _status)
+        
+        FfiConverterOptionalString.lower(`pair`),_status)
 }
     }
     )
@@ -1883,16 +2383,18 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
 
     
     /**
-     * Undoes an operation (the newest undoable one when `operation_id` is absent).
+     * Undoes an operation (the newest undoable one, of `pair` when given, when
+     * `operation_id` is absent).
      */
-    @Throws(TwinsyncException::class)override fun `undo`(`operationId`: kotlin.String?): UndoReport {
+    @Throws(TwinsyncException::class)override fun `undo`(`operationId`: kotlin.String?, `pair`: kotlin.String?): UndoReport {
             return FfiConverterTypeUndoReport.lift(
     callWithHandle {
     uniffiRustCallWithError(TwinsyncException) { _status ->
     UniffiLib.uniffi_twinsync_uniffi_fn_method_project_undo(
         it,
         
-        FfiConverterOptionalString.lower(`operationId`),_status)
+        FfiConverterOptionalString.lower(`operationId`),
+        FfiConverterOptionalString.lower(`pair`),_status)
 }
     }
     )
@@ -1901,16 +2403,115 @@ open class Project: Disposable, AutoCloseable, ProjectInterface
 
     
     /**
-     * Operations that can still be undone, newest (the next `undo()`) first, at most `limit`.
+     * Operations (of `pair` when given) that can still be undone, newest (the next
+     * `undo()`) first, at most `limit`.
      */
-    @Throws(TwinsyncException::class)override fun `undoStack`(`limit`: kotlin.UInt): List<OperationSummary> {
+    @Throws(TwinsyncException::class)override fun `undoStack`(`limit`: kotlin.UInt, `pair`: kotlin.String?): List<OperationSummary> {
             return FfiConverterSequenceTypeOperationSummary.lift(
     callWithHandle {
     uniffiRustCallWithError(TwinsyncException) { _status ->
     UniffiLib.uniffi_twinsync_uniffi_fn_method_project_undo_stack(
         it,
         
+        FfiConverterUInt.lower(`limit`),
+        FfiConverterOptionalString.lower(`pair`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One session.
+     */
+    @Throws(TwinsyncException::class)override fun `testSession`(`id`: kotlin.String): TestSession {
+            return FfiConverterTypeTestSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_test_session(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Finishes session `id` as `passed`, `failed` or `aborted`, with the runner's
+     * performance summary as JSON text.
+     */
+    @Throws(TwinsyncException::class)override fun `testSessionFinish`(`id`: kotlin.String, `status`: kotlin.String, `performance`: kotlin.String?): TestSession {
+            return FfiConverterTypeTestSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_test_session_finish(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`status`),
+        FfiConverterOptionalString.lower(`performance`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Starts a session of story `story_id`; `correlation_id` ties it to what started it.
+     */
+    @Throws(TwinsyncException::class)override fun `testSessionStart`(`storyId`: kotlin.String, `correlationId`: kotlin.String?): TestSession {
+            return FfiConverterTypeTestSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_test_session_start(
+        it,
+        
+        FfiConverterString.lower(`storyId`),
+        FfiConverterOptionalString.lower(`correlationId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sessions, newest first (only `story`'s when given), at most `limit`.
+     */
+    @Throws(TwinsyncException::class)override fun `testSessions`(`story`: kotlin.String?, `limit`: kotlin.UInt): List<TestSession> {
+            return FfiConverterSequenceTypeTestSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_test_sessions(
+        it,
+        
+        FfiConverterOptionalString.lower(`story`),
         FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Watches the pairs (every pair, or `options.pairs`) on a thread of its own, as
+     * `twinsync watch`: `listener` hears each note until the handle stops the watch.
+     */
+    @Throws(TwinsyncException::class)override fun `watch`(`listener`: WatchListener, `options`: WatchOptions?): WatchHandle {
+            return FfiConverterTypeWatchHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_project_watch(
+        it,
+        
+        FfiConverterTypeWatchListener.lower(`listener`),
+        FfiConverterOptionalTypeWatchOptions.lower(`options`),_status)
 }
     }
     )
@@ -1988,6 +2589,276 @@ public object FfiConverterTypeProject: FfiConverter<Project, Long> {
     override fun allocationSize(value: Project) = 8UL
 
     override fun write(value: Project, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A running watch.
+ */
+public interface WatchHandleInterface {
+    
+    /**
+     * Stops the watch after the sync in flight and returns what it did (zeros when it
+     * was stopped already). No note arrives after it returns.
+     */
+    fun `stop`(): WatchSummary
+    
+    companion object
+}
+
+/**
+ * A running watch.
+ */
+open class WatchHandle: Disposable, AutoCloseable, WatchHandleInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_twinsync_uniffi_fn_free_watchhandle(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_twinsync_uniffi_fn_clone_watchhandle(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the watch after the sync in flight and returns what it did (zeros when it
+     * was stopped already). No note arrives after it returns.
+     */
+    @Throws(TwinsyncException::class)override fun `stop`(): WatchSummary {
+            return FfiConverterTypeWatchSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_method_watchhandle_stop(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWatchHandle: FfiConverter<WatchHandle, Long> {
+    override fun lower(value: WatchHandle): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): WatchHandle {
+        return WatchHandle(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): WatchHandle {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: WatchHandle) = 8UL
+
+    override fun write(value: WatchHandle, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -2548,6 +3419,133 @@ public object FfiConverterTypeCoverageWarning: FfiConverterRustBuffer<CoverageWa
 
 
 /**
+ * One credential's metadata, as `twinsync credentials list --json` prints it.
+ */
+data class Credential (
+    /**
+     * The unique name (`figma`).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * `notification`, `design`, `documentation`, `testing`, `ai` or `analytics`.
+     */
+    var `provider`: kotlin.String
+    , 
+    /**
+     * `pending`, `valid`, `expired` or `revoked`.
+     */
+    var `status`: kotlin.String
+    , 
+    /**
+     * Fingerprint of the master key that sealed it.
+     */
+    var `keyId`: kotlin.String
+    , 
+    /**
+     * Free metadata.
+     */
+    var `metadata`: Map<kotlin.String, kotlin.String>
+    , 
+    /**
+     * When added (RFC 3339).
+     */
+    var `createdAt`: kotlin.String
+    , 
+    /**
+     * Last change (RFC 3339).
+     */
+    var `updatedAt`: kotlin.String
+    , 
+    /**
+     * Last successful validation (RFC 3339).
+     */
+    var `lastValidatedAt`: kotlin.String?
+    , 
+    /**
+     * Last rotation (RFC 3339).
+     */
+    var `rotatedAt`: kotlin.String?
+    , 
+    /**
+     * Rotation period in milliseconds.
+     */
+    var `rotateEveryMs`: kotlin.Long?
+    , 
+    /**
+     * When it expires unless rotated (RFC 3339).
+     */
+    var `rotationDueAt`: kotlin.String?
+    , 
+    /**
+     * The rotation date a reminder went out for (RFC 3339).
+     */
+    var `remindedFor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredential: FfiConverterRustBuffer<Credential> {
+    override fun read(buf: ByteBuffer): Credential {
+        return Credential(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterMapStringString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Credential) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`provider`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`keyId`) +
+            FfiConverterMapStringString.allocationSize(value.`metadata`) +
+            FfiConverterString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`updatedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`lastValidatedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`rotatedAt`) +
+            FfiConverterOptionalLong.allocationSize(value.`rotateEveryMs`) +
+            FfiConverterOptionalString.allocationSize(value.`rotationDueAt`) +
+            FfiConverterOptionalString.allocationSize(value.`remindedFor`)
+    )
+
+    override fun write(value: Credential, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`provider`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterString.write(value.`keyId`, buf)
+            FfiConverterMapStringString.write(value.`metadata`, buf)
+            FfiConverterString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`updatedAt`, buf)
+            FfiConverterOptionalString.write(value.`lastValidatedAt`, buf)
+            FfiConverterOptionalString.write(value.`rotatedAt`, buf)
+            FfiConverterOptionalLong.write(value.`rotateEveryMs`, buf)
+            FfiConverterOptionalString.write(value.`rotationDueAt`, buf)
+            FfiConverterOptionalString.write(value.`remindedFor`, buf)
+    }
+}
+
+
+
+/**
  * Story coverage of a components file: the report of [`crate::coverage()`] plus what
  * only the story index tells.
  */
@@ -2677,6 +3675,69 @@ public object FfiConverterTypeDesignScaffoldOptions: FfiConverterRustBuffer<Desi
 
 
 /**
+ * What a design sync should do; every field may be left out.
+ */
+data class DesignSyncOptions (
+    /**
+     * The design pair (default: the project's design pair).
+     */
+    var `pair`: kotlin.String? = null 
+    , 
+    /**
+     * Every component's direction: `code_to_design`, `design_to_code` or `bidirectional` (default).
+     */
+    var `direction`: kotlin.String? = null 
+    , 
+    /**
+     * One component's direction, by component name (none by default).
+     */
+    var `components`: Map<kotlin.String, kotlin.String>? = null 
+    , 
+    /**
+     * Conflict policy for this run (default: the pair's).
+     */
+    var `policy`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDesignSyncOptions: FfiConverterRustBuffer<DesignSyncOptions> {
+    override fun read(buf: ByteBuffer): DesignSyncOptions {
+        return DesignSyncOptions(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalMapStringString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DesignSyncOptions) = (
+            FfiConverterOptionalString.allocationSize(value.`pair`) +
+            FfiConverterOptionalString.allocationSize(value.`direction`) +
+            FfiConverterOptionalMapStringString.allocationSize(value.`components`) +
+            FfiConverterOptionalString.allocationSize(value.`policy`)
+    )
+
+    override fun write(value: DesignSyncOptions, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`pair`, buf)
+            FfiConverterOptionalString.write(value.`direction`, buf)
+            FfiConverterOptionalMapStringString.write(value.`components`, buf)
+            FfiConverterOptionalString.write(value.`policy`, buf)
+    }
+}
+
+
+
+/**
  * Drift as `twinsync status --json` prints it: the drifted items, and counts.
  */
 data class Drift (
@@ -2797,6 +3858,85 @@ public object FfiConverterTypeDriftItem: FfiConverterRustBuffer<DriftItem> {
             FfiConverterOptionalString.write(value.`base`, buf)
             FfiConverterOptionalString.write(value.`left`, buf)
             FfiConverterOptionalString.write(value.`right`, buf)
+    }
+}
+
+
+
+/**
+ * One outbox event. `payload` is JSON text: its shape depends on the type.
+ */
+data class Event (
+    /**
+     * Increasing id: pass the last one seen to read only what is new.
+     */
+    var `id`: kotlin.ULong
+    , 
+    /**
+     * What happened (`sync_completed`, `lock:acquired`, ...); `type` in the JSON.
+     */
+    var `eventType`: kotlin.String
+    , 
+    /**
+     * When (RFC 3339).
+     */
+    var `time`: kotlin.String
+    , 
+    /**
+     * The pair it concerns (empty for the project: locks, digests).
+     */
+    var `pair`: kotlin.String
+    , 
+    /**
+     * Ties the events of one operation together.
+     */
+    var `correlationId`: kotlin.String
+    , 
+    /**
+     * Type-specific details as JSON text.
+     */
+    var `payload`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
+    override fun read(buf: ByteBuffer): Event {
+        return Event(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Event) = (
+            FfiConverterULong.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`eventType`) +
+            FfiConverterString.allocationSize(value.`time`) +
+            FfiConverterString.allocationSize(value.`pair`) +
+            FfiConverterString.allocationSize(value.`correlationId`) +
+            FfiConverterString.allocationSize(value.`payload`)
+    )
+
+    override fun write(value: Event, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`id`, buf)
+            FfiConverterString.write(value.`eventType`, buf)
+            FfiConverterString.write(value.`time`, buf)
+            FfiConverterString.write(value.`pair`, buf)
+            FfiConverterString.write(value.`correlationId`, buf)
+            FfiConverterString.write(value.`payload`, buf)
     }
 }
 
@@ -3536,6 +4676,85 @@ public object FfiConverterTypeOpenspecPreview: FfiConverterRustBuffer<OpenspecPr
 
 
 /**
+ * What [`openspec_query`] selects; every field may be left out.
+ */
+data class OpenspecQueryOptions (
+    /**
+     * Only this lifecycle status (`proposing`, `approved`, `assigned`, `in_progress`, `review`, `archived`).
+     */
+    var `status`: kotlin.String? = null 
+    , 
+    /**
+     * Full-text search of titles and documents (every word must occur).
+     */
+    var `search`: kotlin.String? = null 
+    , 
+    /**
+     * `id` (default), `progress` or `age`.
+     */
+    var `sort`: kotlin.String? = null 
+    , 
+    /**
+     * Only changes or only specs.
+     */
+    var `kind`: OpenspecKind? = null 
+    , 
+    /**
+     * Also rows whose folder was removed from disk.
+     */
+    var `deleted`: kotlin.Boolean = false 
+    , 
+    /**
+     * At most this many rows.
+     */
+    var `limit`: kotlin.UInt? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenspecQueryOptions: FfiConverterRustBuffer<OpenspecQueryOptions> {
+    override fun read(buf: ByteBuffer): OpenspecQueryOptions {
+        return OpenspecQueryOptions(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeOpenspecKind.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenspecQueryOptions) = (
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`search`) +
+            FfiConverterOptionalString.allocationSize(value.`sort`) +
+            FfiConverterOptionalTypeOpenspecKind.allocationSize(value.`kind`) +
+            FfiConverterBoolean.allocationSize(value.`deleted`) +
+            FfiConverterOptionalUInt.allocationSize(value.`limit`)
+    )
+
+    override fun write(value: OpenspecQueryOptions, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`search`, buf)
+            FfiConverterOptionalString.write(value.`sort`, buf)
+            FfiConverterOptionalTypeOpenspecKind.write(value.`kind`, buf)
+            FfiConverterBoolean.write(value.`deleted`, buf)
+            FfiConverterOptionalUInt.write(value.`limit`, buf)
+    }
+}
+
+
+
+/**
  * The answer of [`openspec_sync`]: `openspec sync --json` without its `mode`.
  */
 data class OpenspecSync (
@@ -4075,6 +5294,85 @@ public object FfiConverterTypeOperationSummary: FfiConverterRustBuffer<Operation
 
 
 /**
+ * One of the project's pairs, as `twinsync pair list --json` lists it.
+ */
+data class PairInfo (
+    /**
+     * The pair's name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * `folders`, `openspec` or `design`.
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * Left side (a folder, `db`, files).
+     */
+    var `left`: kotlin.String
+    , 
+    /**
+     * Right side.
+     */
+    var `right`: kotlin.String
+    , 
+    /**
+     * Conflict policy.
+     */
+    var `policy`: kotlin.String
+    , 
+    /**
+     * Default direction.
+     */
+    var `direction`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePairInfo: FfiConverterRustBuffer<PairInfo> {
+    override fun read(buf: ByteBuffer): PairInfo {
+        return PairInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PairInfo) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`left`) +
+            FfiConverterString.allocationSize(value.`right`) +
+            FfiConverterString.allocationSize(value.`policy`) +
+            FfiConverterString.allocationSize(value.`direction`)
+    )
+
+    override fun write(value: PairInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`left`, buf)
+            FfiConverterString.write(value.`right`, buf)
+            FfiConverterString.write(value.`policy`, buf)
+            FfiConverterString.write(value.`direction`, buf)
+    }
+}
+
+
+
+/**
  * A plan: one action per drifted item, and the operation id that makes a retried
  * request the same operation.
  */
@@ -4542,6 +5840,12 @@ data class SyncOptions (
      * Lets a sync delete most of a replica.
      */
     var `allowMassDelete`: kotlin.Boolean = false 
+    , 
+    /**
+     * The pair (default: the only pair, else the one named `default`); last, so
+     * positional calls written before named pairs keep their meaning.
+     */
+    var `pair`: kotlin.String? = null 
     
 ){
     
@@ -4561,19 +5865,125 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncOptions) = (
             FfiConverterOptionalString.allocationSize(value.`policy`) +
             FfiConverterOptionalString.allocationSize(value.`direction`) +
-            FfiConverterBoolean.allocationSize(value.`allowMassDelete`)
+            FfiConverterBoolean.allocationSize(value.`allowMassDelete`) +
+            FfiConverterOptionalString.allocationSize(value.`pair`)
     )
 
     override fun write(value: SyncOptions, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`policy`, buf)
             FfiConverterOptionalString.write(value.`direction`, buf)
             FfiConverterBoolean.write(value.`allowMassDelete`, buf)
+            FfiConverterOptionalString.write(value.`pair`, buf)
+    }
+}
+
+
+
+/**
+ * One browser test session. `performance` is the runner's summary as JSON text.
+ */
+data class TestSession (
+    /**
+     * The session id.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * The story under test.
+     */
+    var `storyId`: kotlin.String
+    , 
+    /**
+     * `running`, `passed`, `failed` or `aborted`.
+     */
+    var `status`: kotlin.String
+    , 
+    /**
+     * When it started (RFC 3339).
+     */
+    var `startedAt`: kotlin.String
+    , 
+    /**
+     * When it finished (RFC 3339).
+     */
+    var `endedAt`: kotlin.String?
+    , 
+    /**
+     * The performance summary (JSON text).
+     */
+    var `performance`: kotlin.String?
+    , 
+    /**
+     * Ties it to what started it.
+     */
+    var `correlationId`: kotlin.String
+    , 
+    /**
+     * Who ran it.
+     */
+    var `actor`: kotlin.String
+    , 
+    /**
+     * Milliseconds from start to finish (`null` while running).
+     */
+    var `latencyMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTestSession: FfiConverterRustBuffer<TestSession> {
+    override fun read(buf: ByteBuffer): TestSession {
+        return TestSession(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TestSession) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`storyId`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`startedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`endedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`performance`) +
+            FfiConverterString.allocationSize(value.`correlationId`) +
+            FfiConverterString.allocationSize(value.`actor`) +
+            FfiConverterOptionalLong.allocationSize(value.`latencyMs`)
+    )
+
+    override fun write(value: TestSession, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`storyId`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterString.write(value.`startedAt`, buf)
+            FfiConverterOptionalString.write(value.`endedAt`, buf)
+            FfiConverterOptionalString.write(value.`performance`, buf)
+            FfiConverterString.write(value.`correlationId`, buf)
+            FfiConverterString.write(value.`actor`, buf)
+            FfiConverterOptionalLong.write(value.`latencyMs`, buf)
     }
 }
 
@@ -4739,6 +6149,124 @@ public object FfiConverterTypeUnmatchedStory: FfiConverterRustBuffer<UnmatchedSt
             FfiConverterString.write(value.`component`, buf)
             FfiConverterString.write(value.`storyId`, buf)
             FfiConverterString.write(value.`name`, buf)
+    }
+}
+
+
+
+/**
+ * How a watch runs; every field may be left out.
+ */
+data class WatchOptions (
+    /**
+     * The pairs to watch (every pair when empty).
+     */
+    var `pairs`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * Quiet time after a file event before the pair syncs, in ms (default 100).
+     */
+    var `debounceMs`: kotlin.ULong? = null 
+    , 
+    /**
+     * Interval of the periodic pass, in ms (default 30 000).
+     */
+    var `periodMs`: kotlin.ULong? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWatchOptions: FfiConverterRustBuffer<WatchOptions> {
+    override fun read(buf: ByteBuffer): WatchOptions {
+        return WatchOptions(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WatchOptions) = (
+            FfiConverterSequenceString.allocationSize(value.`pairs`) +
+            FfiConverterOptionalULong.allocationSize(value.`debounceMs`) +
+            FfiConverterOptionalULong.allocationSize(value.`periodMs`)
+    )
+
+    override fun write(value: WatchOptions, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`pairs`, buf)
+            FfiConverterOptionalULong.write(value.`debounceMs`, buf)
+            FfiConverterOptionalULong.write(value.`periodMs`, buf)
+    }
+}
+
+
+
+/**
+ * What a watch did, when it stops.
+ */
+data class WatchSummary (
+    /**
+     * Syncs run.
+     */
+    var `syncs`: kotlin.ULong
+    , 
+    /**
+     * Items applied over all syncs.
+     */
+    var `applied`: kotlin.ULong
+    , 
+    /**
+     * Conflicts left.
+     */
+    var `conflicts`: kotlin.ULong
+    , 
+    /**
+     * Items that failed, and syncs that could not run.
+     */
+    var `failed`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWatchSummary: FfiConverterRustBuffer<WatchSummary> {
+    override fun read(buf: ByteBuffer): WatchSummary {
+        return WatchSummary(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WatchSummary) = (
+            FfiConverterULong.allocationSize(value.`syncs`) +
+            FfiConverterULong.allocationSize(value.`applied`) +
+            FfiConverterULong.allocationSize(value.`conflicts`) +
+            FfiConverterULong.allocationSize(value.`failed`)
+    )
+
+    override fun write(value: WatchSummary, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`syncs`, buf)
+            FfiConverterULong.write(value.`applied`, buf)
+            FfiConverterULong.write(value.`conflicts`, buf)
+            FfiConverterULong.write(value.`failed`, buf)
     }
 }
 
@@ -5306,6 +6834,236 @@ public object FfiConverterTypeTwinsyncError : FfiConverterRustBuffer<TwinsyncExc
 
 
 
+/**
+ * A note of a running watch, as a line of `twinsync watch --json`.
+ */
+sealed class WatchNote {
+    
+    /**
+     * A sync of a pair changed something (or left conflicts or failures).
+     */
+    data class Synced(
+        /**
+         * The pair.
+         */
+        val `pair`: kotlin.String, 
+        /**
+         * Why it ran: `start`, `change`, `periodic` or `retry`.
+         */
+        val `reason`: kotlin.String, 
+        /**
+         * Its report.
+         */
+        val `report`: dev.twinsync.OperationReport) : WatchNote()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A sync could not run; it is retried after `retry_in_ms`.
+     */
+    data class Failed(
+        /**
+         * The pair.
+         */
+        val `pair`: kotlin.String, 
+        /**
+         * What went wrong.
+         */
+        val `error`: kotlin.String, 
+        /**
+         * When it is tried again, from now.
+         */
+        val `retryInMs`: kotlin.ULong) : WatchNote()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Something to know that needs no action (a missing root, a restarted watcher).
+     */
+    data class Warning(
+        /**
+         * The pair.
+         */
+        val `pair`: kotlin.String, 
+        /**
+         * What happened.
+         */
+        val `message`: kotlin.String) : WatchNote()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWatchNote : FfiConverterRustBuffer<WatchNote>{
+    override fun read(buf: ByteBuffer): WatchNote {
+        return when(buf.getInt()) {
+            1 -> WatchNote.Synced(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterTypeOperationReport.read(buf),
+                )
+            2 -> WatchNote.Failed(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            3 -> WatchNote.Warning(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: WatchNote): ULong = when(value) {
+        is WatchNote.Synced -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`pair`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeOperationReport.allocationSize(value.`report`)
+            )
+        }
+        is WatchNote.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`pair`)
+                + FfiConverterString.allocationSize(value.`error`)
+                + FfiConverterULong.allocationSize(value.`retryInMs`)
+            )
+        }
+        is WatchNote.Warning -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`pair`)
+                + FfiConverterString.allocationSize(value.`message`)
+            )
+        }
+    }
+
+    override fun write(value: WatchNote, buf: ByteBuffer) {
+        when(value) {
+            is WatchNote.Synced -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`pair`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeOperationReport.write(value.`report`, buf)
+                Unit
+            }
+            is WatchNote.Failed -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`pair`, buf)
+                FfiConverterString.write(value.`error`, buf)
+                FfiConverterULong.write(value.`retryInMs`, buf)
+                Unit
+            }
+            is WatchNote.Warning -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`pair`, buf)
+                FfiConverterString.write(value.`message`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+
+
+/**
+ * What the host implements to hear a watch: called on the watch's thread, one note at
+ * a time; return quickly (hand the note to your own thread or queue).
+ */
+public interface WatchListener {
+    
+    /**
+     * One note.
+     */
+    fun `onNote`(`note`: WatchNote)
+    
+    companion object
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceWatchListener {
+    internal object `onNote`: UniffiCallbackInterfaceWatchListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`note`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeWatchListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onNote`(
+                    FfiConverterTypeWatchNote.lift(`note`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeWatchListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeWatchListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceWatchListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onNote`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_twinsync_uniffi_fn_init_callback_vtable_watchlistener(vtable)
+    }
+}
+
+/**
+ * The ffiConverter which transforms the Callbacks in to handles to pass to Rust.
+ *
+ * @suppress
+ */
+public object FfiConverterTypeWatchListener: FfiConverterCallbackInterface<WatchListener>()
+
+
+
 
 /**
  * @suppress
@@ -5332,6 +7090,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
         } else {
             buf.put(1)
             FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
         }
     }
 }
@@ -5502,6 +7292,38 @@ public object FfiConverterOptionalTypeDesignScaffoldOptions: FfiConverterRustBuf
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDesignSyncOptions: FfiConverterRustBuffer<DesignSyncOptions?> {
+    override fun read(buf: ByteBuffer): DesignSyncOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDesignSyncOptions.read(buf)
+    }
+
+    override fun allocationSize(value: DesignSyncOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDesignSyncOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DesignSyncOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDesignSyncOptions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeHashOptions: FfiConverterRustBuffer<HashOptions?> {
     override fun read(buf: ByteBuffer): HashOptions? {
         if (buf.get().toInt() == 0) {
@@ -5598,6 +7420,38 @@ public object FfiConverterOptionalTypeMergeTextOptions: FfiConverterRustBuffer<M
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeOpenspecQueryOptions: FfiConverterRustBuffer<OpenspecQueryOptions?> {
+    override fun read(buf: ByteBuffer): OpenspecQueryOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeOpenspecQueryOptions.read(buf)
+    }
+
+    override fun allocationSize(value: OpenspecQueryOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeOpenspecQueryOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: OpenspecQueryOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeOpenspecQueryOptions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeOpenspecSyncOptions: FfiConverterRustBuffer<OpenspecSyncOptions?> {
     override fun read(buf: ByteBuffer): OpenspecSyncOptions? {
         if (buf.get().toInt() == 0) {
@@ -5684,6 +7538,38 @@ public object FfiConverterOptionalTypeSyncOptions: FfiConverterRustBuffer<SyncOp
         } else {
             buf.put(1)
             FfiConverterTypeSyncOptions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWatchOptions: FfiConverterRustBuffer<WatchOptions?> {
+    override fun read(buf: ByteBuffer): WatchOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWatchOptions.read(buf)
+    }
+
+    override fun allocationSize(value: WatchOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWatchOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WatchOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWatchOptions.write(value, buf)
         }
     }
 }
@@ -5854,6 +7740,38 @@ public object FfiConverterOptionalSequenceTypeTestKind: FfiConverterRustBuffer<L
 /**
  * @suppress
  */
+public object FfiConverterOptionalMapStringString: FfiConverterRustBuffer<Map<kotlin.String, kotlin.String>?> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.String>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterMapStringString.read(buf)
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, kotlin.String>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterMapStringString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Map<kotlin.String, kotlin.String>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterMapStringString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -5994,6 +7912,34 @@ public object FfiConverterSequenceTypeCoverageWarning: FfiConverterRustBuffer<Li
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCredential: FfiConverterRustBuffer<List<Credential>> {
+    override fun read(buf: ByteBuffer): List<Credential> {
+        val len = buf.getInt()
+        return List<Credential>(len) {
+            FfiConverterTypeCredential.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Credential>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCredential.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Credential>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCredential.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeDriftItem: FfiConverterRustBuffer<List<DriftItem>> {
     override fun read(buf: ByteBuffer): List<DriftItem> {
         val len = buf.getInt()
@@ -6012,6 +7958,34 @@ public object FfiConverterSequenceTypeDriftItem: FfiConverterRustBuffer<List<Dri
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDriftItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeEvent: FfiConverterRustBuffer<List<Event>> {
+    override fun read(buf: ByteBuffer): List<Event> {
+        val len = buf.getInt()
+        return List<Event>(len) {
+            FfiConverterTypeEvent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Event>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeEvent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Event>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeEvent.write(it, buf)
         }
     }
 }
@@ -6218,6 +8192,34 @@ public object FfiConverterSequenceTypeOperationSummary: FfiConverterRustBuffer<L
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePairInfo: FfiConverterRustBuffer<List<PairInfo>> {
+    override fun read(buf: ByteBuffer): List<PairInfo> {
+        val len = buf.getInt()
+        return List<PairInfo>(len) {
+            FfiConverterTypePairInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PairInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePairInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PairInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePairInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeRefusedItem: FfiConverterRustBuffer<List<RefusedItem>> {
     override fun read(buf: ByteBuffer): List<RefusedItem> {
         val len = buf.getInt()
@@ -6264,6 +8266,34 @@ public object FfiConverterSequenceTypeScaffoldFile: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeScaffoldFile.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTestSession: FfiConverterRustBuffer<List<TestSession>> {
+    override fun read(buf: ByteBuffer): List<TestSession> {
+        val len = buf.getInt()
+        return List<TestSession>(len) {
+            FfiConverterTypeTestSession.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TestSession>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTestSession.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TestSession>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTestSession.write(it, buf)
         }
     }
 }
@@ -6638,6 +8668,45 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
 
         /**
+         * Sets document `doc` (`proposal.md`, `design.md`, `tasks.md`; `spec.md` for specs) of
+         * change `id` (or spec, with `kind`) in the database to `text` (`null` removes it) and
+         * syncs that row to disk at once: what that sync did. `policy` (`fs-wins` default,
+         * `merge`, `manual`) says who wins when the file also changed since the last sync.
+         */
+    @Throws(TwinsyncException::class) fun `openspecEdit`(`dir`: kotlin.String, `id`: kotlin.String, `doc`: kotlin.String, `text`: kotlin.String?, `kind`: OpenspecKind? = null, `policy`: kotlin.String? = null): OpenspecSyncReport {
+            return FfiConverterTypeOpenspecSyncReport.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_edit(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`doc`),
+        FfiConverterOptionalString.lower(`text`),
+        FfiConverterOptionalTypeOpenspecKind.lower(`kind`),
+        FfiConverterOptionalString.lower(`policy`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The syncs of the folder's `openspec` pair (every `openspecSync` and `openspecEdit`), newest first.
+         */
+    @Throws(TwinsyncException::class) fun `openspecHistory`(`dir`: kotlin.String, `limit`: kotlin.UInt = 20u): List<OperationSummary> {
+            return FfiConverterSequenceTypeOperationSummary.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_history(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    )
+    }
+    
+
+        /**
          * `openspec list --json` (with `specs`, `list --specs --json`) of the `openspec/` folder
          * found from `dir` upwards, as JSON text.
          */
@@ -6666,6 +8735,24 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         
         FfiConverterString.lower(`dir`),
         FfiConverterOptionalTypeOpenspecSyncOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The work queue in the OpenSpec database of the folder found from `dir` upwards, as
+         * `twinsync openspec query --json` (JSON text, camelCase as the OpenSpec CLI writes):
+         * `{"items": [row], "count"}`. It reads what the last sync stored.
+         */
+    @Throws(TwinsyncException::class) fun `openspecQuery`(`dir`: kotlin.String, `options`: OpenspecQueryOptions? = null): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(TwinsyncException) { _status ->
+    UniffiLib.uniffi_twinsync_uniffi_fn_func_openspec_query(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterOptionalTypeOpenspecQueryOptions.lower(`options`),_status)
 }
     )
     }
