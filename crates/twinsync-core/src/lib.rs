@@ -48,6 +48,9 @@ pub mod delivery;
 pub mod digest;
 pub mod drift;
 pub mod engine;
+/// The engine's behaviour as tests, run with the state in every store (feature `conformance`).
+#[cfg(feature = "conformance")]
+pub mod engine_conformance;
 pub mod error;
 pub mod event;
 pub mod key;
