@@ -62,6 +62,7 @@ pub mod policy;
 pub mod replica;
 pub mod report;
 pub mod secret;
+pub mod sql;
 pub mod store;
 /// The `Store` contract as tests, run by every implementation (feature `conformance`).
 #[cfg(feature = "conformance")]

@@ -451,8 +451,11 @@ impl PairConfig {
             PairKind::Folders if Config::db_side(&self.left).is_some() && Config::db_side(&self.right).is_some() => {
                 return Err(at("left and right cannot both be the database".into()))
             }
-            PairKind::Openspec if self.right != DB => {
-                return Err(at(format!("an openspec pair's right side is `db`, not {:?}", self.right)))
+            PairKind::Openspec if self.right != DB && crate::openspec_pair::openspec_db_url(&self.right).is_none() => {
+                return Err(at(format!(
+                    "an openspec pair's right side is `db`, `sqlite:PATH` or `postgres://user@host:port/db`, not {:?}",
+                    self.right
+                )))
             }
             PairKind::Openspec if self.left == DB => {
                 return Err(at("an openspec pair's left side is the folder holding openspec/".into()))

@@ -466,7 +466,7 @@ impl Project {
             &side.root.join("openspec"),
             Some(side.root.join(twinsync_openspec::sync::DEFAULT_BACKUPS)),
         )?;
-        let db = twinsync_openspec::Db::open(&side.path).map_err(|e| unsupported(e.to_string()))?;
+        let db = side.open().map_err(|e| unsupported(e.to_string()))?;
         let db = twinsync_openspec::OpenSpecDb::new(db, side.project, self.clock.clone());
         Ok((AnyReplica::OpenSpecFiles(files), AnyReplica::OpenSpecDb(db)))
     }
