@@ -168,6 +168,9 @@ impl Project {
         if config.store.project.is_none() {
             config.store.project = Some(derive_project_id(dir));
         }
+        if let Some(host) = crate::host::current_host() {
+            config.pairs.values_mut().for_each(|p| p.bind_hosts(&host));
+        }
         std::fs::create_dir_all(&state).map_err(|e| Error::io(&state, e))?;
         config.save(&state.join(config::CONFIG_FILE))?;
         Project::open_at(dir)
@@ -363,7 +366,7 @@ impl Project {
     }
 
     /// Adds pair `name` and saves the config. Neither side is touched.
-    pub fn pair_add(&mut self, name: &str, pair: PairConfig) -> Result<()> {
+    pub fn pair_add(&mut self, name: &str, mut pair: PairConfig) -> Result<()> {
         let path = self.config_path();
         let bad = |message: String| Error::Config { path: path.clone(), message };
         pair.validate(name).map_err(bad)?;
@@ -371,6 +374,9 @@ impl Project {
             return Err(bad(format!("pair {name} already exists; remove it first or pick another name")));
         }
         check_sides_exist(&self.dir, &pair)?;
+        if let Some(host) = crate::host::current_host() {
+            pair.bind_hosts(&host);
+        }
         let mut next = self.config.clone();
         next.pairs.insert(name.to_string(), pair);
         next.save(&path)?;
@@ -412,6 +418,7 @@ impl Project {
     /// project id); for a `design` pair, its code and design components files.
     pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
         let pair = self.pair_config(name)?;
+        crate::host::check_pair_host(name, &pair, &self.config_path())?;
         match pair.kind {
             PairKind::Design => return design_pair::open_design_sides(&self.dir, name, &pair),
             PairKind::Openspec => return self.openspec_sides(name),
