@@ -131,7 +131,9 @@ fn an_openspec_pair_on_postgres_answers_as_on_sqlite() {
     // The work queue: every row, each sort, a status, the full-text search.
     let all = same(l, p, &["openspec", "query"]);
     assert!(ids(&all).len() >= 10, "{all:#}");
-    for sort in ["id", "progress", "age"] {
+    // Not `--sort age`: it orders by when each sync wrote a row, which differs between
+    // any two runs on one database as much as between the two databases.
+    for sort in ["id", "progress"] {
         same(l, p, &["openspec", "query", "--sort", sort]);
     }
     same(l, p, &["openspec", "query", "--type", "spec"]);
