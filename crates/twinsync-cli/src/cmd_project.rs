@@ -213,9 +213,19 @@ pub fn status(a: StatusArgs, common: &Common) -> ExitCode {
             if several {
                 let _ = writeln!(out, "pair {} ({})", p.pair, p.kind);
             }
+            // A rename shows once, as `moved a -> b`, where its old key would.
+            let moved = |key: &str| p.moves.iter().find(|m| m.from.as_str() == key || m.to.as_str() == key);
             for i in &p.items {
-                let (on, off) = if color && i.conflict { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
-                let _ = writeln!(out, "{on}{:<24}{off} {}", i.class, i.key);
+                match moved(&i.key) {
+                    Some(m) if m.from.as_str() == i.key => {
+                        let _ = writeln!(out, "{:<24} {} -> {}", format!("moved_{}", m.side), m.from, m.to);
+                    }
+                    Some(_) => {}
+                    None => {
+                        let (on, off) = if color && i.conflict { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
+                        let _ = writeln!(out, "{on}{:<24}{off} {}", i.class, i.key);
+                    }
+                }
             }
             for f in &p.failed {
                 let _ = writeln!(out, "{:<24} {}", "FAILED", f.error);
@@ -469,7 +479,10 @@ pub fn undo(a: UndoArgs, common: &Common) -> ExitCode {
             if common.json {
                 print_json(&u);
             } else {
-                for k in &u.restored {
+                for m in &u.moves {
+                    println!("moved back  {} -> {} on the {}", m.from, m.to, m.side);
+                }
+                for k in u.restored.iter().filter(|k| !u.moves.iter().any(|m| &m.from == *k || &m.to == *k)) {
                     println!("restored  {k}");
                 }
                 for r in &u.refused {
@@ -506,6 +519,10 @@ pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
                             // Items a killed run wrote, committed for it by the next writer.
                             row["recovered"] = json!(o.recovered);
                         }
+                        let moves = o.moves();
+                        if !moves.is_empty() {
+                            row["moves"] = json!(moves);
+                        }
                         row
                     })
                     .collect();
@@ -532,6 +549,9 @@ pub fn history(a: HistoryArgs, common: &Common) -> ExitCode {
                         undo,
                         recovered
                     );
+                    for m in o.moves() {
+                        println!("    {m}");
+                    }
                 }
             }
             ExitCode::SUCCESS

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::key::Key;
 use crate::merge::{json3, text3, JsonMergeOptions, TextMergeOptions};
+use crate::moves::Move;
 use crate::plan::{plan, Action, ActionKind, Plan, PlanContext, DEFAULT_BUCKET_MS};
 use crate::policy::{Directions, Policy, Side, Strategy};
 use crate::replica::{Replica, ReplicaError, Snapshot, WriteContext};
@@ -423,6 +424,7 @@ impl<'a> Engine<'a> {
             left: item.left,
             right: item.right,
             reason,
+            moved: None,
         };
         // Its own hash: a resolve is never mistaken for (or replayed as) a sync.
         let mut h = sha2::Sha256::new();
@@ -687,7 +689,9 @@ impl<'a> Engine<'a> {
             }
             let waited = self.clock.now().millis() - batch_started.millis();
             let full = batch.len() >= batch_items || held >= self.config.batch_bytes;
-            if full || (!batch.is_empty() && waited >= self.config.batch_ms) {
+            // A move's old key waits for its new one, which follows it: one batch, one rename.
+            let pair_open = action.moved.as_ref().is_some_and(|m| m.from == action.key);
+            if !pair_open && (full || (!batch.is_empty() && waited >= self.config.batch_ms)) {
                 self.apply_batch(std::mem::take(&mut batch), left, right, &ctx, trigger, &mut outcomes);
             }
         }
@@ -770,6 +774,7 @@ impl<'a> Engine<'a> {
             right: a.right,
             error: None,
             note: Some(a.reason.clone()),
+            moved: a.moved.clone(),
         };
         let outcome = match a.kind {
             ActionKind::Skip => {
@@ -894,11 +899,30 @@ impl<'a> Engine<'a> {
             }
             return;
         }
-        // Write each item; what applied waits for the flush and the commit.
+        // Write each item; what applied waits for the flush and the commit. The two
+        // halves of a move (the plan puts them side by side) are one rename when the
+        // side can; else, or when it refuses, they are written as a delete and a copy.
         let mut written: Vec<(Pending, Vec<Option<Digest>>)> = Vec::with_capacity(batch.len());
         let mut commits = Vec::new();
         let mut touched = [false; 2];
-        for p in batch {
+        let mut singles = Vec::with_capacity(batch.len());
+        let mut items = batch.into_iter().peekable();
+        while let Some(p) = items.next() {
+            let Some((to_side, digest)) = items.peek().and_then(|q| move_pair(&p, q)) else {
+                singles.push(p);
+                continue;
+            };
+            let q = items.next().expect("peeked");
+            match side(left, right, to_side).rename(&p.action.key, &q.action.key, &digest, ctx) {
+                Ok(post) => {
+                    touched[idx(to_side)] = true;
+                    written.push((p, vec![None]));
+                    written.push((q, vec![Some(post)]));
+                }
+                Err(_) => singles.extend([p, q]),
+            }
+        }
+        for p in singles {
             let mut posts = Vec::with_capacity(p.step.writes.len());
             let mut failure = None;
             for w in &p.step.writes {
@@ -1145,7 +1169,10 @@ impl<'a> Engine<'a> {
         // What the target loses is kept for undo: by the target itself when it keeps
         // backups (a folder's are hard links: no copy, and no read now; the write checks
         // it still holds what the scan saw), else by the store.
+        // A target that should be absent is not read first: its write is created only
+        // where nothing is, so an item that appeared since the scan is still refused.
         let pre = match lose_digest {
+            None => None,
             Some(_) if dst.keeps_backups() => None,
             _ => Self::read_expected(dst, &a.key, lose_digest)?,
         };
@@ -1421,6 +1448,7 @@ impl<'a> Engine<'a> {
             operation_id: op.operation_id.clone(),
             restored: vec![],
             refused: vec![],
+            moves: vec![],
             at: now,
             audit_id: None,
         };
@@ -1459,7 +1487,30 @@ impl<'a> Engine<'a> {
         }
         let mut written = Vec::with_capacity(ready.len());
         let mut touched = [false, false];
-        for (key, sides) in ready {
+        // An item the operation created with the content of one it deleted, on the same
+        // side (a move), goes back by one rename: no copy, and nothing needs a backup.
+        let mut singles = Vec::with_capacity(ready.len());
+        let mut moves = Vec::new();
+        for pair in undo_moves(ready) {
+            let (restore, created) = match pair {
+                UndoItem::Single(item) => {
+                    singles.push(item);
+                    continue;
+                }
+                UndoItem::Move { restore, created } => (restore, created),
+            };
+            let e = &created.1[0];
+            let (at, digest) = (e.side, e.post.expect("a created item has its digest"));
+            match side(left, right, at).rename(&created.0, &restore.0, &digest, &ctx) {
+                Ok(_) => {
+                    touched[idx(at)] = true;
+                    moves.push(Move { side: at, from: created.0.clone(), to: restore.0.clone(), digest });
+                    written.extend([restore, created]);
+                }
+                Err(_) => singles.extend([restore, created]),
+            }
+        }
+        for (key, sides) in singles {
             match self.undo_write(&key, &sides, left, right, &ctx) {
                 Ok(()) => {
                     sides.iter().for_each(|e| touched[idx(e.side)] = true);
@@ -1484,6 +1535,7 @@ impl<'a> Engine<'a> {
                 Err(reason) => report.refused.push(RefusedItem { key, reason }),
             }
         }
+        report.moves = moves.into_iter().filter(|m| report.restored.contains(&m.to)).collect();
         op.undone_at = Some(now);
         let counts = ReportCounts {
             planned: report.restored.len() + report.refused.len(),
@@ -1669,6 +1721,61 @@ struct SideWrite {
     payload: Payload,
     /// The digest the side will hold.
     post: Option<Digest>,
+}
+
+/// An item to undo, alone or as one half of a move.
+enum UndoItem {
+    Single((Key, Vec<UndoEntry>)),
+    Move { restore: (Key, Vec<UndoEntry>), created: (Key, Vec<UndoEntry>) },
+}
+
+/// Pairs, among items to undo, one the operation deleted on a side with one it created
+/// there with the same digest, each written on that side only.
+fn undo_moves(ready: Vec<(Key, Vec<UndoEntry>)>) -> Vec<UndoItem> {
+    let single = |sides: &[UndoEntry]| match sides {
+        [e] => Some((e.side, e.pre, e.post)),
+        _ => None,
+    };
+    let mut deleted: BTreeMap<(Side, Digest), Vec<usize>> = BTreeMap::new();
+    for (i, (_, sides)) in ready.iter().enumerate() {
+        if let Some((s, Some(pre), None)) = single(sides) {
+            deleted.entry((s, pre)).or_default().push(i);
+        }
+    }
+    let mut partner: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, (_, sides)) in ready.iter().enumerate() {
+        if let Some((s, None, Some(post))) = single(sides) {
+            if let Some(j) = deleted.get_mut(&(s, post)).and_then(|v| (!v.is_empty()).then(|| v.remove(0))) {
+                partner.insert(j, i);
+            }
+        }
+    }
+    let created: std::collections::BTreeSet<usize> = partner.values().copied().collect();
+    let mut slots: Vec<Option<(Key, Vec<UndoEntry>)>> = ready.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    for i in 0..slots.len() {
+        if created.contains(&i) {
+            continue;
+        }
+        let item = slots[i].take().expect("each item once");
+        match partner.get(&i) {
+            Some(&c) => out.push(UndoItem::Move { restore: item, created: slots[c].take().expect("each item once") }),
+            None => out.push(UndoItem::Single(item)),
+        }
+    }
+    out
+}
+
+/// When `p` and `q` are the delete and the copy of one move, each a single write on the
+/// same side: that side and the digest moved.
+fn move_pair(p: &Pending, q: &Pending) -> Option<(Side, Digest)> {
+    let m = p.action.moved.as_ref()?;
+    if m.from != p.action.key || m.to != q.action.key || q.action.moved.as_ref() != Some(m) {
+        return None;
+    }
+    let ([gone], [new]) = (p.step.writes.as_slice(), q.step.writes.as_slice()) else { return None };
+    let same = gone.side == new.side && gone.pre == Some(m.digest) && new.pre.is_none() && new.post == Some(m.digest);
+    (same && matches!(gone.payload, Payload::Delete)).then_some((gone.side, m.digest))
 }
 
 /// What a write puts on its side.

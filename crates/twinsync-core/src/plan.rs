@@ -2,6 +2,8 @@
 //! item, with the digests it expects and leaves, and the operation hash that makes a
 //! retried request the same operation.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -10,6 +12,7 @@ use crate::clock::Timestamp;
 use crate::digest::Digest;
 use crate::drift::{DriftClass, DriftCounts, DriftRef, DriftSource};
 use crate::key::Key;
+use crate::moves::{self, Move};
 use crate::policy::{Direction, Directions, Policy, Side, Strategy};
 use crate::replica::Snapshot;
 
@@ -73,6 +76,10 @@ pub struct Action {
     pub right: Option<Digest>,
     /// Why this action (which side won, why skipped).
     pub reason: String,
+    /// The rename this action is half of: the delete of `from` and the copy of `to` on
+    /// the other side, applied there as one rename when the side can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Move>,
 }
 
 impl Action {
@@ -97,7 +104,8 @@ pub struct Plan {
     pub policy: Policy,
     /// The directions.
     pub directions: Directions,
-    /// One action per drifted item, in key order.
+    /// One action per drifted item, in key order, except that the new key of a rename
+    /// follows its old one (so both land in one batch).
     pub actions: Vec<Action>,
     /// Drift counts the plan was made from.
     pub counts: DriftCounts,
@@ -159,6 +167,7 @@ pub fn plan(drift: &impl DriftSource, directions: &Directions, policy: &Policy, 
                 left: item.left.copied(),
                 right: item.right.copied(),
                 reason,
+                moved: None,
             }
         })
         .collect();
@@ -166,9 +175,48 @@ pub fn plan(drift: &impl DriftSource, directions: &Directions, policy: &Policy, 
         operation_hash: operation_hash(drift, directions, policy, ctx),
         policy: *policy,
         directions: directions.clone(),
-        actions,
+        actions: pair_moves(actions, moves::find(drift.drifted_items())),
         counts: drift.counts().clone(),
     }
+}
+
+/// Marks the two actions of each move that will be carried to the other side (a delete
+/// of `from` and a copy of `to` there; a direction or policy may have decided otherwise)
+/// and puts `to` right after `from`.
+fn pair_moves(mut actions: Vec<Action>, found: Vec<Move>) -> Vec<Action> {
+    if found.is_empty() {
+        return actions;
+    }
+    let index: BTreeMap<Key, usize> = actions.iter().enumerate().map(|(i, a)| (a.key.clone(), i)).collect();
+    let mut follows: BTreeMap<usize, usize> = BTreeMap::new();
+    for m in found {
+        let (Some(&from), Some(&to)) = (index.get(&m.from), index.get(&m.to)) else { continue };
+        let onto = m.side.other();
+        if actions[from].kind != ActionKind::from_winner(m.side, false)
+            || actions[to].kind != ActionKind::from_winner(m.side, true)
+            || actions[to].kind.target() != Some(onto)
+        {
+            continue;
+        }
+        for i in [from, to] {
+            actions[i].reason = m.to_string();
+            actions[i].moved = Some(m.clone());
+        }
+        follows.insert(from, to);
+    }
+    let partners: std::collections::BTreeSet<usize> = follows.values().copied().collect();
+    let mut slots: Vec<Option<Action>> = actions.into_iter().map(Some).collect();
+    let mut ordered = Vec::with_capacity(slots.len());
+    for i in 0..slots.len() {
+        if partners.contains(&i) {
+            continue;
+        }
+        ordered.extend(slots[i].take());
+        if let Some(&to) = follows.get(&i) {
+            ordered.extend(slots[to].take());
+        }
+    }
+    ordered
 }
 
 fn decide(item: &DriftRef<'_>, direction: Direction, policy: &Policy, ctx: &PlanContext<'_>) -> (ActionKind, String) {

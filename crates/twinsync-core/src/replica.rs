@@ -199,6 +199,24 @@ pub trait Replica: Send {
         self.write(key, &Content::Bytes(bytes), expected, ctx)
     }
 
+    /// Renames item `from` to `to` if `from` still has digest `expected` and nothing is
+    /// at `to`; returns the digest `to` then has. Nothing is overwritten: otherwise the
+    /// answer is [`ReplicaError::Conflict`]. The default writes `to` and deletes `from`;
+    /// a folder renames the file itself, so nothing is copied or backed up.
+    fn rename(&mut self, from: &Key, to: &Key, expected: &Digest, ctx: &WriteContext) -> Result<Digest, ReplicaError> {
+        let content = self.read(from)?.ok_or_else(|| ReplicaError::conflict(from, Some(expected), None))?;
+        let found = self
+            .rules()
+            .digest(&content)
+            .map_err(|source| ReplicaError::InvalidContent { key: from.clone(), source })?;
+        if &found != expected {
+            return Err(ReplicaError::conflict(from, Some(expected), Some(&found)));
+        }
+        let written = self.write(to, &content, None, ctx)?;
+        self.delete(from, expected, ctx)?;
+        Ok(written)
+    }
+
     /// True when the replica keeps what each operation overwrites or deletes, readable
     /// with [`Replica::open_backup`]; the store then need not keep a copy of large items
     /// for undo. A wrapper must pass this and `open_backup` on together.

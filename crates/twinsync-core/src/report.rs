@@ -50,6 +50,8 @@ pub enum Trigger {
     /// A person or script asked for it.
     #[default]
     Manual,
+    /// A schedule came due (the server's nightly sync).
+    Schedule,
 }
 
 impl Trigger {
@@ -60,6 +62,7 @@ impl Trigger {
             Trigger::Periodic => "periodic",
             Trigger::UserEdit => "user_edit",
             Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
         }
     }
 }
@@ -99,6 +102,9 @@ pub struct ItemResult {
     /// A human note (why skipped, which side won, merged cleanly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The rename this item is half of (its old or its new key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<crate::Move>,
 }
 
 /// A conflict left for a person, with both versions so nothing has to be fetched again.
@@ -215,6 +221,15 @@ pub struct OperationSummary {
 }
 
 impl OperationReport {
+    /// The renames this operation applied, each once.
+    pub fn moves(&self) -> Vec<crate::Move> {
+        self.items
+            .iter()
+            .filter(|i| i.outcome == Outcome::Applied)
+            .filter_map(|i| i.moved.as_ref().filter(|m| m.to == i.key).cloned())
+            .collect()
+    }
+
     /// The headline, without items and conflicts.
     pub fn summary(&self) -> OperationSummary {
         OperationSummary {
@@ -245,6 +260,10 @@ pub struct UndoReport {
     pub restored: Vec<Key>,
     /// Items refused because they changed since, with the reason.
     pub refused: Vec<RefusedItem>,
+    /// Renames undone as renames (each item is also in `restored`): `from` is the key
+    /// the operation created, `to` the one it had moved away from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<crate::Move>,
     /// When.
     pub at: Timestamp,
     /// The audit record of this undo.

@@ -179,6 +179,7 @@ fn report(id: &str, scope: &str, at: i64) -> OperationReport {
         duration_ms: 5,
         counts: ReportCounts { planned: 2, applied: 1, skipped: 0, conflicts: 1, failed: 0 },
         items: vec![ItemResult {
+            moved: None,
             key: k.clone(),
             class: DriftClass::ChangedLeft,
             action: ActionKind::CopyToRight,
@@ -507,6 +508,11 @@ pub fn history_newest_first_with_scope_filter(s: &mut dyn Store) {
     assert_eq!(a, vec![rows[2].clone(), rows[0].clone()], "scope filter");
     assert_eq!(s.history(None, 1).unwrap(), vec![rows[3].clone()], "limit");
     assert!(s.history(Some("zzz"), 10).unwrap().is_empty());
+    // A scheduled sync's rows keep their trigger too.
+    let mut c = commit("c", "k4", None, "op", T0 + 4);
+    c.history = HistoryEntry { trigger: Trigger::Schedule, ..c.history };
+    s.commit_item(&c).unwrap();
+    assert_eq!(s.history(Some("c"), 10).unwrap(), vec![c.history], "trigger schedule");
 }
 
 fn lock(owner: &str, at: i64) -> Lock {

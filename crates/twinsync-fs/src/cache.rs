@@ -73,6 +73,12 @@ impl StatCache {
         self.reuse(&self.entries[i].1, stat)
     }
 
+    /// The size `rel` had when last scanned or hashed; `None` when unknown or forgotten.
+    pub(crate) fn size_of(&self, rel: &str) -> Option<u64> {
+        let i = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(rel)).ok()?;
+        Some(self.entries[i].1.stat.size).filter(|_| self.entries[i].1.stat != FORGOTTEN)
+    }
+
     /// Stops trusting the entry of `rel`, if any (its file was just written).
     pub(crate) fn forget(&mut self, rel: &str) {
         if let Ok(i) = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(rel)) {

@@ -196,19 +196,60 @@ impl FsReplica {
         Ok(found.map(|_| file))
     }
 
-    /// Copies the file about to be overwritten or deleted to the backup directory.
-    /// A fresh temporary name in the folder of `path` (created if missing): the folder and
-    /// the name. The pid in it lets a later scan clear what a killed writer left.
-    fn temp_beside(&self, key: &Key, path: &Path) -> Result<(PathBuf, PathBuf), ReplicaError> {
+    /// Bookkeeping after `path`, item `key`, went: its cache entry, and the folders the
+    /// removal left empty, up to (not including) the root; the nearest folder that stays
+    /// is the one whose entry changed.
+    fn removed(&mut self, key: &Key, path: &Path) {
+        self.cache.forget(key.as_str());
+        self.cache_dirty = true;
+        let mut dir = path.parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
+                self.unflushed_dirs.insert(d);
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+    }
+
+    /// A fresh temporary name in the folder of `path`: the folder and the name. The pid
+    /// in it lets a later scan clear what a killed writer left.
+    fn temp_beside(&self, path: &Path) -> (PathBuf, PathBuf) {
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("item");
         let tmp = dir.join(format!(
             ".{file_name}{TMP_MARKER}{}-{}",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        Ok((dir, tmp))
+        (dir, tmp)
+    }
+
+    /// Creates the temporary file `tmp` in `dir`, creating the folders it needs. Most
+    /// writes go to a folder that exists, so it is tried first; folders made here are
+    /// flushed with the batch, each with its parent, so the new entries survive a power
+    /// cut as the file does.
+    fn create_temp(&mut self, key: &Key, dir: &Path, tmp: &Path) -> Result<File, ReplicaError> {
+        let create = || OpenOptions::new().write(true).create_new(true).open(tmp);
+        let fail = |e: std::io::Error| io_err(key, format!("cannot create {}: {e}", tmp.display()));
+        match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            r => return r.map_err(fail),
+        }
+        self.make_dirs(key, dir)?;
+        create().map_err(fail)
+    }
+
+    /// Creates `dir` and the folders above it that are missing; each new folder's parent
+    /// is flushed with the batch.
+    fn make_dirs(&mut self, key: &Key, dir: &Path) -> Result<(), ReplicaError> {
+        let mut missing = dir;
+        while missing != self.root && !missing.exists() {
+            let parent = missing.parent().unwrap_or(&self.root);
+            self.unflushed_dirs.insert(parent.to_path_buf());
+            missing = parent;
+        }
+        fs::create_dir_all(dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))
     }
 
     /// The target text of the link at `path`, when links are items (`symlinks: links`).
@@ -251,7 +292,8 @@ impl FsReplica {
         check_link_target(key, target)?;
         let digest = self.link_digest(key, target.to_string())?;
         self.check(key, path, expected)?;
-        let (dir, tmp) = self.temp_beside(key, path)?;
+        let (dir, tmp) = self.temp_beside(path);
+        self.make_dirs(key, &dir)?;
         let result = (|| -> Result<(), ReplicaError> {
             make_symlink(Path::new(target), &tmp)
                 .map_err(|e| io_err(key, format!("cannot create link {}: {e}", tmp.display())))?;
@@ -285,17 +327,19 @@ impl FsReplica {
         if self.symlinks == SymlinkMode::Skip && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(io_err(key, format!("{} is a symbolic link; not replaced (symlinks: skip)", path.display())));
         }
-        // Fail fast before creating anything; checked again right before the rename.
-        let target = self.check(key, path, expected)?.unwrap_or_else(|| path.to_path_buf());
-        let (dir, tmp) = self.temp_beside(key, &target)?;
+        // Fail fast before creating anything; checked again right before the rename. A
+        // new item is only checked there: the early check would cost two stats per file
+        // of a first sync to catch a race the late one catches anyway.
+        let target = match expected {
+            None => path.to_path_buf(),
+            Some(_) => self.check(key, path, expected)?.unwrap_or_else(|| path.to_path_buf()),
+        };
+        let (dir, tmp) = self.temp_beside(&target);
         let result = (|| -> Result<(), ReplicaError> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(|e| io_err(key, format!("cannot create {}: {e}", tmp.display())))?;
+            let mut f = self.create_temp(key, &dir, &tmp)?;
             fill(&mut f, &tmp)?;
-            if let Ok(m) = fs::metadata(&target) {
+            // A new item has no permissions to keep (and no file to ask).
+            if let (Some(_), Ok(m)) = (expected, fs::metadata(&target)) {
                 f.set_permissions(m.permissions())
                     .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
             }
@@ -578,19 +622,48 @@ impl Replica for FsReplica {
         self.backup(key, &file, ctx)?;
         // A followed link is removed itself, never its target.
         fs::remove_file(&path).map_err(|e| io_err(key, format!("cannot delete {}: {e}", path.display())))?;
-        let mut dir = path.parent().map(Path::to_path_buf);
-        self.cache.forget(key.as_str());
-        self.cache_dirty = true;
-        // Remove directories the delete left empty, up to (not including) the root; the
-        // nearest folder that stays is the one whose entry changed.
-        while let Some(d) = dir {
-            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(&d).is_err() {
-                self.unflushed_dirs.insert(d);
-                break;
-            }
-            dir = d.parent().map(Path::to_path_buf);
-        }
+        self.removed(key, &path);
         Ok(())
+    }
+
+    /// Moves the file itself: the target gets the same inode, nothing is copied, and
+    /// nothing is backed up since nothing is lost (undo renames it back). A hard link
+    /// then an unlink, because a link never replaces what is at `to`, where a rename
+    /// would; a kill in between leaves both names, which the next sync settles as a
+    /// delete of the old one. Links, and folders that refuse hard links, are written and
+    /// deleted instead.
+    fn rename(&mut self, from: &Key, to: &Key, expected: &Digest, ctx: &WriteContext) -> Result<Digest, ReplicaError> {
+        let (src, dst) = (self.path_of(from)?, self.path_of(to)?);
+        let Some(file) = self.check(from, &src, Some(expected))? else {
+            return Err(ReplicaError::conflict(from, Some(expected), None));
+        };
+        self.check(to, &dst, None)?;
+        let is_link = fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
+        let (dir, _) = self.temp_beside(&dst);
+        self.make_dirs(to, &dir)?;
+        let linked = match is_link {
+            true => Err(std::io::Error::other("a link is written, not linked")),
+            false => fs::hard_link(&file, &dst),
+        };
+        match linked {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let found = digest_path(&self.rules, to, &dst)?;
+                return Err(ReplicaError::conflict(to, None, found.as_ref()));
+            }
+            Err(_) => {
+                let content = self.read(from)?.ok_or_else(|| ReplicaError::conflict(from, Some(expected), None))?;
+                let written = self.write(to, &content, None, ctx)?;
+                self.delete(from, expected, ctx)?;
+                return Ok(written);
+            }
+            Ok(()) => {}
+        }
+        self.unflushed_dirs.insert(dir);
+        self.cache.forget(to.as_str());
+        fs::remove_file(&file)
+            .map_err(|e| io_err(from, format!("renamed, but cannot remove {}: {e}", file.display())))?;
+        self.removed(from, &file);
+        Ok(*expected)
     }
 
     /// Makes the writes since the last flush durable: the files, then their folders,
@@ -634,6 +707,12 @@ impl Replica for FsReplica {
     }
 
     fn open(&self, key: &Key) -> Result<Option<ItemReader>, ReplicaError> {
+        // The engine asks this of every item it copies; the scan just recorded each
+        // file's size, so a file it saw small costs no syscall here. One that grew since
+        // is then read whole, and its write refuses it: it no longer has the scanned digest.
+        if self.cache.size_of(key.as_str()).is_some_and(|size| !self.rules.is_large(size)) {
+            return Ok(None);
+        }
         let path = self.path_of(key)?;
         if self.link_at(key, &path)?.is_some() {
             return Ok(None);

@@ -275,6 +275,16 @@ CREATE TABLE api_keys (
     UNIQUE (project, hash)
 );
 "#,
+    // 6: `schedule`, the trigger of a scheduled sync (the server's nightly one), allowed in
+    // the three tables that record triggers.
+    r#"
+ALTER TABLE operations DROP CONSTRAINT operations_trigger_check,
+    ADD CONSTRAINT operations_trigger_check CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual', 'schedule'));
+ALTER TABLE history DROP CONSTRAINT history_trigger_check,
+    ADD CONSTRAINT history_trigger_check CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual', 'schedule'));
+ALTER TABLE intents DROP CONSTRAINT intents_trigger_check,
+    ADD CONSTRAINT intents_trigger_check CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual', 'schedule'));
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -327,6 +327,39 @@ async function showDrift() {
       ...p.items.map((i) => el('tr', {}, el('td', {}, i.key), el('td', {}, i.class), el('td', {}, i.conflict ? 'yes' : '')))) : el('p', { class: 'muted' }, 'Nothing drifts.'))));
 }
 
+// What `twinsync design coverage --html` shows: totals, then each component worst first.
+const listOf = (v) => (Array.isArray(v) ? v : v && typeof v === 'object' ? Object.keys(v).filter((k) => v[k]) : []);
+const variantText = (v) => (v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${x}`).join(', ') : String(v)) || '(its only variant)';
+
+async function showCoverage() {
+  const r = await api('GET', projectUrl('/coverage'));
+  if (!r.ok) { show('panel', el('h2', {}, 'Coverage'), el('p', { class: 'notice', id: 'coverage-none' }, errorOf(r))); return; }
+  const c = r.data, t = c.totals;
+  const bar = (pct) => {
+    const fill = el('span', { class: pct >= 100 ? 'ok' : pct >= 50 ? 'mid' : 'low' });
+    // Through the CSSOM: the page's CSP refuses style attributes.
+    fill.style.width = `${Math.max(0, Math.min(100, pct))}%`;
+    return el('span', { class: 'bar' }, fill);
+  };
+  show('panel', el('h2', {}, `Coverage `, el('small', { class: 'muted' }, c.pair)),
+    el('p', { id: 'coverage-totals' }, `${t.components} components, ${t.covered_variants} of ${t.total_variants} variants have a story (${t.percent.toFixed(2)}%); ` +
+      `${t.fully_covered_components} fully covered; ${t.components_missing_test_kinds} miss a test kind.`),
+    el('table', { id: 'coverage' },
+      el('tr', {}, ...['component', 'coverage', '', 'variants', 'missing variants', 'missing test kinds'].map((h) => el('th', {}, h))),
+      ...c.components.map((k) => {
+        const missing = k.missing_variants.map(variantText);
+        if (k.missing_variants_total > missing.length) missing.push(`and ${k.missing_variants_total - missing.length} more`);
+        return el('tr', { 'data-component': k.component },
+          el('td', {}, k.component, ...k.warnings.map((w) => el('div', { class: 'warn' }, typeof w === 'string' ? w : JSON.stringify(w)))),
+          el('td', {}, bar(k.percent)), el('td', {}, `${k.percent.toFixed(2)}%`),
+          el('td', {}, `${k.covered_variants}/${k.total_variants}`),
+          el('td', {}, missing.length ? el('ul', {}, ...missing.map((m) => el('li', {}, m))) : ''),
+          el('td', {}, listOf(k.missing_test_kinds).join(', ')));
+      })),
+    ...c.unmatched_stories.map((u) => el('p', { class: 'warn' }, `Story ${u.story_id} (${u.name}) of ${u.component} matches no variant.`)),
+    c.orphan_stories.length ? el('p', { class: 'warn' }, `Stories of no known component: ${c.orphan_stories.join(', ')}.`) : null);
+}
+
 async function showHistory(message) {
   const r = await api('GET', projectUrl('/history?limit=50'));
   if (!r.ok) { show('panel', el('p', { class: 'notice bad' }, errorOf(r))); return; }
@@ -368,6 +401,7 @@ async function enterProject(id) {
   $('project-nav').hidden = false;
   $('to-drift').href = `#/p/${enc(id)}/drift`;
   $('to-history').href = `#/p/${enc(id)}/history`;
+  $('to-coverage').href = `#/p/${enc(id)}/coverage`;
   const r = await api('GET', projectUrl());
   $('crumb').textContent = r.ok ? `/ ${r.data.name}` : '';
   markActive();
@@ -387,7 +421,7 @@ async function leaveProject() {
 }
 
 async function route() {
-  const m = /^#\/p\/([^/]+)(?:\/(doc|drift|history)(?:\/(.+))?)?$/.exec(location.hash);
+  const m = /^#\/p\/([^/]+)(?:\/(doc|drift|history|coverage)(?:\/(.+))?)?$/.exec(location.hash);
   const target = m && m[2] === 'doc' && m[3] ? decodeURIComponent(m[3]) : null;
   if (state.doc && state.doc.path !== target && dirty() && !confirm('Leave this doc? Your edits are not saved.')) {
     history.replaceState(null, '', docHash(state.doc.path));
@@ -399,6 +433,7 @@ async function route() {
   await closeDoc();
   if (m[2] === 'drift') await showDrift();
   else if (m[2] === 'history') await showHistory();
+  else if (m[2] === 'coverage') await showCoverage();
   else show('panel', el('p', { class: 'muted' }, 'Pick a doc to edit it.'));
 }
 

@@ -5,8 +5,9 @@
 //! - Beyond loopback, callers with the admin token, as `Authorization: Bearer`,
 //!   `?access_token=` or the `twinsync_token` cookie; and, for one project's routes
 //!   (`/projects/:id` and below), an API key of that project sent the same ways. Keys
-//!   never open the routes that manage keys or the registry (`/projects/:id/api-keys`,
-//!   `PUT`/`DELETE /projects/:id`, `/projects`): those stay with the admin token.
+//!   never open the routes that manage keys, credentials or the registry
+//!   (`/projects/:id/api-keys`, `/projects/:id/credentials`, `PUT`/`DELETE /projects/:id`,
+//!   `/projects`): those stay with the admin token.
 //! - The hook routes (`/hook/...`) and `/mcp` always need an API key of their project, on
 //!   loopback too, checked by their handlers (see `hooks.rs`, `mcp.rs`).
 //!
@@ -80,7 +81,8 @@ fn key_scope<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
         None => (rest, ""),
     };
     let registry_change = below.is_empty() && method != Method::GET;
-    let key_management = below == "api-keys" || below.starts_with("api-keys/");
+    // Credentials too: a leaked key must not be able to plant or list them.
+    let key_management = below == "api-keys" || below.starts_with("api-keys/") || below == "credentials";
     (!id.is_empty() && !registry_change && !key_management).then_some(id)
 }
 

@@ -42,7 +42,7 @@ use crate::AppState;
 type Answer = Result<Response, ApiError>;
 type Shared = State<Arc<AppState>>;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub(crate) struct PairQuery {
     pair: Option<String>,
 }
@@ -88,7 +88,7 @@ pub(crate) async fn get(
     Ok(([(header::ETAG, etag(&doc.entry.digest))], Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DocBody {
     content: String,
@@ -167,7 +167,7 @@ pub(crate) async fn put(
     Ok((status, [(header::ETAG, etag(&w.entry.digest))], Json(body)).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct SyncBody {
     pair: Option<String>,

@@ -85,9 +85,25 @@ impl From<twinsync::Error> for ApiError {
     }
 }
 
+/// The body of every error answer (and its schema in `/openapi.json`).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable code: `INVALID_INPUT`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`,
+    /// `LOCKED`, `PRECONDITION_FAILED`, `PRECONDITION_REQUIRED`, `TOO_LARGE`, `TIMEOUT`, ...
+    code: &'static str,
+    /// For people; never a secret.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -11,6 +11,15 @@
 //! - `POST /hook/sync/:id` with an optional `{"pair", "actor"}` → `{"docs": {"pair",
 //!   "operationId", "status", "counts"}}`: a sync of the docs pair, as the key's name
 //!   unless `actor` says who (the lock binds it as any writer).
+//!
+//! What a call costs, since hooks run on every editor save: the project comes open from
+//! the server's pool (`pool.rs`; a `stat` of its config, no reopening), the key is one
+//! indexed lookup by its hash in that project's store (never a scan of keys or
+//! projects), then the route's own reads. Nothing about keys is cached, so a key revoked
+//! by this server or by `twinsync keys revoke` is refused (403) at its next call. A
+//! key's last use is written coalesced: at most once a minute per key (the facade's
+//! `LAST_USE_RESOLUTION_MS`), by the call that finds the recorded one a minute old or
+//! more, so a hook called many times a second costs reads, not writes.
 
 use std::sync::Arc;
 
@@ -41,7 +50,7 @@ pub(crate) async fn status(State(state): State<Arc<AppState>>, Path(id): Path<St
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub(crate) struct PairOnly {
     pair: Option<String>,
 }
@@ -61,7 +70,7 @@ pub(crate) async fn docs(
     Ok(Json(json!({ "pair": pair, "hash": hash })).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct HookSync {
     pair: Option<String>,

@@ -76,22 +76,49 @@ fn check_pooled(pool: &Pool, reg: &Registered, token: &Secret) -> Result<KeyChec
 /// a revoked one. Each registered project's store is asked in turn (one indexed lookup
 /// each), on the blocking pool; a project that cannot be opened is passed over.
 pub async fn project_for_key(registry: &Registry, token: Option<&str>) -> Result<Registered, ApiError> {
+    find_key(registry.list(), token, check_blocking).await
+}
+
+/// As [`project_for_key`], on the server's open projects (`pool.rs`), asking project
+/// `hint` first: the one this key was last accepted for, so a client that keeps calling
+/// costs one indexed lookup per call, not one per project. The hint only orders the
+/// search; the key is checked against the store each time, so a revocation (by this
+/// server or the CLI) is refused at its next call.
+pub(crate) async fn project_of_key(
+    state: &AppState,
+    token: Option<&str>,
+    hint: Option<&str>,
+) -> Result<Registered, ApiError> {
+    let mut projects = state.registry.list();
+    if let Some(at) = hint.and_then(|h| projects.iter().position(|r| r.id == h)) {
+        let first = projects.remove(at);
+        projects.insert(0, first);
+    }
+    let pool = state.pool.clone();
+    find_key(projects, token, move |reg, token| check_pooled(&pool, reg, token)).await
+}
+
+/// The first of `projects` that `token` is a key of, by `check`. Keys are 256 random
+/// bits, so the first project that knows the key (live or revoked) is its only one.
+async fn find_key(
+    projects: Vec<Registered>,
+    token: Option<&str>,
+    check: impl Fn(&Registered, &Secret) -> Result<KeyCheck, twinsync::Error> + Send + 'static,
+) -> Result<Registered, ApiError> {
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else { return Err(missing()) };
     if !looks_like_api_key(token) {
         return Err(ApiError::forbidden("the token sent is not an API key (they start with tsk_)"));
     }
     let token = Secret::new(token);
-    let projects = registry.list();
     tokio::task::spawn_blocking(move || {
-        let mut revoked = None;
         for reg in projects {
-            match check_blocking(&reg, &token) {
+            match check(&reg, &token) {
                 Ok(KeyCheck::Accepted(_)) => return Ok(reg),
-                Ok(check @ KeyCheck::Revoked(_)) => revoked = Some(refused(&check, &reg.id)),
+                Ok(check @ KeyCheck::Revoked(_)) => return Err(refused(&check, &reg.id)),
                 Ok(KeyCheck::Unknown) | Err(_) => {}
             }
         }
-        Err(revoked.unwrap_or_else(|| ApiError::forbidden("the API key sent is not a key of any project here")))
+        Err(ApiError::forbidden("the API key sent is not a key of any project here"))
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the key check did not finish: {e}")))?
@@ -112,7 +139,7 @@ pub(crate) async fn key_of_project(state: &AppState, id: &str, token: Option<Str
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", format!("the key check did not finish: {e}")))?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewKey {
     name: String,

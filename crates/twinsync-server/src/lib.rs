@@ -10,10 +10,20 @@
 //! - a project's pairs: `GET /projects/:id/drift`, `POST /projects/:id/operations` (a
 //!   sync or a dry run), `POST /projects/:id/undo`, `GET /projects/:id/history`,
 //!   `GET /projects/:id/events?since=ID`;
+//! - the hub beyond sync (`hub.rs` merges them): `GET /projects/:id/coverage` (story
+//!   coverage of a design pair, `coverage.rs`), `GET/POST /projects/:id/credentials`
+//!   (metadata only, `credentials.rs`), `GET/POST /projects/:id/schedule` (the nightly
+//!   sync, run by the server's scheduler task, `schedule.rs`), and
+//!   `POST/GET /projects/:id/browser-sessions[/:sid]`, `POST .../:sid/finish` (browser
+//!   test sessions, `sessions.rs`);
+//! - `GET /openapi.json`: OpenAPI 3.1 built from `openapi::ROUTES` (the one list of
+//!   every route) and the routes' types (`openapi.rs`);
 //! - the project lock: `GET/POST/DELETE /projects/:id/lock`;
 //! - live events: a WebSocket at `/projects/:id/ws?since=ID`, and Server-Sent Events at
 //!   `/projects/:id/events/stream` (resuming after `Last-Event-ID`), carrying outbox events in
-//!   order, each once, replaying what a reconnecting client missed;
+//!   order, each once, replaying what a reconnecting client missed (`live/`). All the live
+//!   connections to a project share one poller of its outbox (a read per 100 ms tick, or
+//!   at once after a write this server made), which fans each event out to them;
 //! - the web page: `GET /` and its assets under `/assets/` (`page.rs`);
 //! - `GET /healthz`, and `GET /projects/:id/metrics` (the Prometheus text);
 //! - API keys: `POST/GET /projects/:id/api-keys`, `DELETE /projects/:id/api-keys/:kid`
@@ -40,16 +50,22 @@
 //! more than a hook's reads.
 
 mod auth;
+mod coverage;
+mod credentials;
 mod docs;
 mod error;
 mod hooks;
+mod hub;
 mod keys;
 mod live;
 mod mcp;
+pub mod openapi;
 mod page;
 mod pool;
 mod registry;
 mod routes;
+mod schedule;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +89,12 @@ pub struct ServeOptions {
     /// The longest a request may take to be answered (longer: 503 `TIMEOUT`). Live
     /// streams are answered at once and then stream for as long as they are open.
     pub timeout: std::time::Duration,
+    /// Where the nightly schedule reads the time: the system clock when `None`; a test's
+    /// `ManualClock` makes a schedule due at once.
+    pub clock: Option<twinsync::core::ManualClock>,
+    /// The longest the scheduler sleeps before looking at the clock again (default 60 s),
+    /// so a clock that jumps (a suspend, a test's) is noticed.
+    pub schedule_tick: std::time::Duration,
 }
 
 impl ServeOptions {
@@ -85,6 +107,8 @@ impl ServeOptions {
             admin_token: None,
             max_body: 1 << 20,
             timeout: std::time::Duration::from_secs(120),
+            clock: None,
+            schedule_tick: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -97,9 +121,15 @@ pub(crate) struct AppState {
     pub(crate) pool: Arc<pool::Pool>,
     /// The MCP endpoints of the keys that called `/mcp`.
     pub(crate) mcp: mcp::McpHosts,
+    /// The live event feeds, one per followed project.
+    pub(crate) live: live::Feeds,
     /// Turns true when the server stops: live streams (SSE, WebSocket) end on it, since
     /// a graceful shutdown waits for every open response.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
+    /// The nightly syncs (`schedule.rs`).
+    pub(crate) schedules: schedule::Schedules,
+    /// What the scheduler reads the time from.
+    pub(crate) clock: Arc<dyn twinsync::core::Clock>,
 }
 
 impl AppState {
@@ -223,9 +253,16 @@ async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, axum::Rou
         auth,
         pool: Arc::default(),
         mcp: mcp::McpHosts::new(mcp_options),
+        live: live::Feeds::default(),
         closing: tokio::sync::watch::Sender::new(false),
+        schedules: schedule::Schedules::open(&opts.data)?,
+        clock: match &opts.clock {
+            Some(c) => Arc::new(c.clone()),
+            None => Arc::new(twinsync::core::SystemClock),
+        },
     });
     let app = routes::router(state.clone(), opts.max_body, opts.timeout);
+    tokio::spawn(schedule::run(state.clone(), opts.schedule_tick));
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| ServeError::Io { what: format!("listening on {}", opts.listen), source: e })?;

@@ -2,7 +2,8 @@
 //! over Streamable HTTP, rmcp's transport, for agents that reach the team server.
 //!
 //! Every request needs an API key (`Authorization: Bearer tsk_...`), on loopback too: 401
-//! without one, 403 for a revoked key or one of no project here ([`project_for_key`]).
+//! without one, 403 for a revoked key or one of no project here ([`crate::project_for_key`]; the
+//! server asks the project the key used last first, on its open projects).
 //! The key decides the project, and each key has an endpoint of its own, so a session
 //! (`Mcp-Session-Id`) opened with one key serves that key's project only: the same
 //! session id sent with another key is unknown there (404). Tools act as the key's name
@@ -24,7 +25,7 @@ use twinsync::mcp::{HttpEndpoint, HttpOptions, McpServer};
 use twinsync::{KeyCheck, Project};
 
 use crate::error::ApiError;
-use crate::keys::{bearer_token, project_for_key};
+use crate::keys::{bearer_token, project_of_key};
 use crate::registry::Registered;
 use crate::AppState;
 
@@ -57,6 +58,11 @@ impl McpHosts {
         });
     }
 
+    /// The project of the endpoint the key with digest `digest` used last, if any.
+    fn project_of(&self, digest: &[u8; 32]) -> Option<String> {
+        self.endpoints.lock().expect("mcp endpoints").keys().find(|(_, d)| d == digest).map(|(id, _)| id.clone())
+    }
+
     fn get(&self, at: &(String, [u8; 32])) -> Option<HttpEndpoint> {
         self.endpoints.lock().expect("mcp endpoints").get(at).cloned()
     }
@@ -71,7 +77,8 @@ impl McpHosts {
 /// Any method on `/mcp`: the key is checked, then rmcp answers.
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let token = bearer_token(req.headers());
-    let reg = match project_for_key(&state.registry, token.as_deref()).await {
+    let hint = token.as_deref().and_then(|t| state.mcp.project_of(&digest(t)));
+    let reg = match project_of_key(&state, token.as_deref(), hint.as_deref()).await {
         Ok(reg) => reg,
         Err(e) => {
             if let (Some(t), StatusCode::FORBIDDEN) = (&token, e.status()) {

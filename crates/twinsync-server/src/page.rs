@@ -1,5 +1,6 @@
 //! The web page at `/`: projects, a project's docs as a tree, an editor that takes the
-//! project lock while it is open, a markdown preview, drift and history with undo.
+//! project lock while it is open, a markdown preview, drift, story coverage (what `twinsync
+//! design coverage --html` shows) and history with undo.
 //!
 //! Plain HTML, one JS module and one stylesheet, built into the binary: nothing to
 //! install or build at run time, and the page is only a client of the REST routes and

@@ -47,8 +47,10 @@ pub(crate) fn router(state: Arc<AppState>, max_body: usize, timeout: std::time::
         .route("/projects/{id}/ws", get(live::upgrade))
         .route("/projects/{id}/events/stream", get(live::sse))
         .route("/mcp", axum::routing::any(mcp::handle))
+        .merge(crate::hub::routes())
         .merge(crate::page::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(middleware::from_fn_with_state(state.clone(), live::after_write))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |req, next| too_large(max_body, req, next)))
         .layer(middleware::from_fn(move |req, next| timed(timeout, req, next)))
@@ -144,9 +146,9 @@ async fn list_projects(State(state): Shared) -> Answer {
     ok(json!({ "projects": state.registry.list().iter().map(project_json).collect::<Vec<_>>() }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewProject {
+pub(crate) struct NewProject {
     name: String,
     path: std::path::PathBuf,
 }
@@ -176,9 +178,9 @@ async fn get_project(State(state): Shared, Path(id): Path<String>) -> Answer {
     ok(v)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Rename {
+pub(crate) struct Rename {
     name: String,
 }
 
@@ -207,8 +209,8 @@ async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer 
     }
 }
 
-#[derive(Deserialize, Default)]
-struct PairQuery {
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+pub(crate) struct PairQuery {
     pair: Option<String>,
     limit: Option<usize>,
     since: Option<u64>,
@@ -223,9 +225,9 @@ async fn drift(State(state): Shared, Path(id): Path<String>, Query(q): Query<Pai
     ok(json!({ "pairs": pairs }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-struct OperationBody {
+pub(crate) struct OperationBody {
     pair: Option<String>,
     dry_run: bool,
     policy: Option<String>,
@@ -253,9 +255,9 @@ async fn operation(State(state): Shared, Path(id): Path<String>, body: Body<Oper
     ok(answer)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-struct UndoBody {
+pub(crate) struct UndoBody {
     pair: Option<String>,
     operation: Option<String>,
     actor: Option<String>,
@@ -294,9 +296,9 @@ async fn lock_status(State(state): Shared, Path(id): Path<String>) -> Answer {
     ok(json!({ "locked": lock.is_some(), "lock": lock.as_ref().map(lock_json) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct LockBody {
+pub(crate) struct LockBody {
     owner: String,
     reason: Option<String>,
     ttl_seconds: Option<u64>,
@@ -315,8 +317,8 @@ async fn lock_acquire(State(state): Shared, Path(id): Path<String>, body: Body<L
     Ok((StatusCode::CREATED, Json(json!({ "locked": true, "lock": lock_json(&lock) }))).into_response())
 }
 
-#[derive(Deserialize)]
-struct OwnerQuery {
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct OwnerQuery {
     owner: Option<String>,
 }
 

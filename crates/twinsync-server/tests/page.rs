@@ -38,6 +38,24 @@ fn docs_project(root: &Path) -> PathBuf {
     }
     std::fs::create_dir_all(dir.join("b")).unwrap();
     twinsync::Project::init(&dir, "a", "b").unwrap();
+    // A design pair beside the docs, for the coverage view: components and their stories
+    // on the code side, the same components as the design side.
+    let components =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../twinsync-design/tests/fixtures/code/components.json");
+    std::fs::copy(&components, dir.join("components.json")).unwrap();
+    std::fs::copy(&components, dir.join("design.json")).unwrap();
+    let story = |id: &str, title: &str| serde_json::json!({ "id": id, "title": title, "name": "Story", "type": "story", "importPath": "./x.stories.tsx" });
+    let index = serde_json::json!({ "v": 5, "entries": {
+        "components-button--sm-primary": story("components-button--sm-primary", "Components/Button"),
+        "widgets-ghost--default": story("widgets-ghost--default", "Widgets/Ghost"),
+    }});
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    let mut p = twinsync::Project::open(&dir).unwrap();
+    p.pair_add(
+        "ui",
+        twinsync::PairConfig::new(twinsync::PairKind::Design, "components.json,index.json", "design.json"),
+    )
+    .unwrap();
     dir
 }
 
@@ -102,6 +120,7 @@ fn two_pages_edit_one_doc_with_the_lock_and_live_updates_in_chromium() {
         "5-b-after-release",
         "6-a-history",
         "7-a-drift",
+        "8-a-coverage",
     ] {
         assert!(shots.join(format!("{name}.png")).is_file(), "no screenshot {name}: {log}");
     }

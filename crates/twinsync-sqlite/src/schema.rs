@@ -262,6 +262,84 @@ CREATE TABLE api_keys (
     revoked_at   INTEGER
 ) WITHOUT ROWID;
 "#,
+    // 8: `schedule`, the trigger of a scheduled sync (the server's nightly one), allowed in
+    // the three tables that record triggers. SQLite cannot change a CHECK in place, so each
+    // table is rebuilt as SQLite's ALTER TABLE docs prescribe, keeping its rows and its
+    // AUTOINCREMENT counter (so no id is ever handed out twice).
+    r#"
+ALTER TABLE operations RENAME TO operations_v7;
+DROP INDEX operations_scope;
+CREATE TABLE operations (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id     TEXT NOT NULL UNIQUE,
+    scope            TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('running', 'completed', 'partial', 'failed')),
+    trigger          TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual', 'schedule')),
+    actor            TEXT NOT NULL,
+    policy           TEXT NOT NULL,
+    directions       TEXT NOT NULL,
+    planned          INTEGER NOT NULL,
+    applied          INTEGER NOT NULL,
+    skipped          INTEGER NOT NULL,
+    conflicts        INTEGER NOT NULL,
+    failed           INTEGER NOT NULL,
+    started_at       INTEGER NOT NULL,
+    finished_at      INTEGER NOT NULL,
+    duration_ms      INTEGER NOT NULL,
+    reversible_until INTEGER,
+    undone_at        INTEGER,
+    report           TEXT NOT NULL
+);
+INSERT INTO operations SELECT * FROM operations_v7;
+CREATE INDEX operations_scope ON operations (scope, seq);
+
+ALTER TABLE history RENAME TO history_v7;
+DROP INDEX history_scope;
+DROP INDEX history_operation;
+CREATE TABLE history (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual', 'schedule')),
+    success      INTEGER NOT NULL CHECK (success IN (0, 1)),
+    error        TEXT,
+    left_digest  TEXT,
+    right_digest TEXT,
+    at           INTEGER NOT NULL
+);
+INSERT INTO history SELECT * FROM history_v7;
+CREATE INDEX history_scope ON history (scope, id);
+CREATE INDEX history_operation ON history (operation_id);
+
+ALTER TABLE intents RENAME TO intents_v7;
+DROP INDEX intents_item;
+CREATE TABLE intents (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    side         TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    pre          TEXT,
+    post         TEXT,
+    base_before  TEXT,
+    base_after   TEXT,
+    direction    TEXT NOT NULL,
+    trigger      TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual', 'schedule')),
+    created_at   INTEGER NOT NULL
+);
+INSERT INTO intents SELECT * FROM intents_v7;
+CREATE INDEX intents_item ON intents (scope, operation_id, key);
+
+-- Each new table's counter continues from the old one's.
+DELETE FROM sqlite_sequence WHERE name IN ('operations', 'history', 'intents');
+UPDATE sqlite_sequence SET name = substr(name, 1, length(name) - 3)
+    WHERE name IN ('operations_v7', 'history_v7', 'intents_v7');
+DROP TABLE operations_v7;
+DROP TABLE history_v7;
+DROP TABLE intents_v7;
+"#,
 ];
 
 /// The schema version this build writes and understands.

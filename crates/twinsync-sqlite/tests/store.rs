@@ -320,3 +320,49 @@ fn damaged_rows_are_corrupt_errors_naming_table_and_value() {
     let err = store.blob(&Digest::of_bytes(b"y")).unwrap_err();
     assert_corrupt(err, &path, "UTF-8");
 }
+
+#[test]
+fn a_version_7_store_keeps_its_history_and_counters_and_takes_the_schedule_trigger() {
+    // A store written before `schedule` existed: its rows and AUTOINCREMENT counters must
+    // come through the tables' rebuild, and the new trigger must then be accepted.
+    let path = fresh_db("v7");
+    let conn = Connection::open(&path).unwrap();
+    for sql in &twinsync_sqlite::MIGRATIONS[..7] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.execute_batch(
+        "PRAGMA user_version = 7;
+         INSERT INTO history (operation_id, scope, key, direction, trigger, success, at)
+             VALUES ('op0', 'docs', 'a.md', 'both', 'manual', 1, 1), ('op0', 'docs', 'b.md', 'both', 'periodic', 1, 2);
+         DELETE FROM history WHERE key = 'b.md';",
+    )
+    .unwrap();
+    let refused = conn.execute(
+        "INSERT INTO history (operation_id, scope, key, direction, trigger, success, at) \
+         VALUES ('op', 'docs', 'c.md', 'both', 'schedule', 1, 3)",
+        [],
+    );
+    assert!(refused.is_err(), "version 7 refuses the trigger it did not know");
+    drop(conn);
+
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mut c = sample_commit(0);
+    c.history.trigger = Trigger::Schedule;
+    store.commit_item(&c).unwrap();
+    let rows = store.history(Some("docs"), 10).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].trigger, rows[1].key.as_str()), (Trigger::Schedule, "a.md"));
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM history ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ids, [1, 3], "the deleted row's id 2 is not handed out again");
+    let names = tables(&path);
+    assert!(!names.iter().any(|n| n.ends_with("_v7")), "the old tables are gone: {names:?}");
+}

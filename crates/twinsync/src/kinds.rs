@@ -2,7 +2,7 @@
 //! the engine's drift item by item (an `openspec` pair's items are its documents); a
 //! `design` pair reports component drift with renames (see `design_pair`).
 
-use twinsync_core::{Drift, DriftClass};
+use twinsync_core::{Drift, DriftClass, DriftSource};
 
 use crate::project::{PairStatus, StatusItem};
 use crate::PairKind;
@@ -23,5 +23,6 @@ pub(crate) fn engine_status(name: &str, kind: PairKind, drift: &Drift) -> PairSt
         in_sync: drift.counts.get(DriftClass::InSync),
         conflicts: drift.counts.conflicts(),
         failed: drift.failed.clone(),
+        moves: twinsync_core::moves::find(drift.drifted_items()),
     }
 }

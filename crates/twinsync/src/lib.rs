@@ -59,6 +59,6 @@ pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL
 pub use test_sessions::MAX_PERFORMANCE_BYTES;
 pub use twinsync_core as core;
 pub use twinsync_design as design;
-pub use twinsync_notify::{new_secret, RunReport as NotifyReport, TOP_ITEMS as TOP_DIGEST_ITEMS};
+pub use twinsync_notify::{new_secret, DigestSchedule, RunReport as NotifyReport, TOP_ITEMS as TOP_DIGEST_ITEMS};
 pub use twinsync_openspec as openspec;
 pub use watch::{Retry, WatchHandle, WatchNote, WatchOptions, WatchSummary};

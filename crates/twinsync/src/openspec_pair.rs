@@ -149,6 +149,7 @@ fn legacy_operation(pair: &str, actor: &str, h: &twinsync_openspec::db::HistoryR
             right: None,
             error: h.error.clone(),
             note: Some(format!("{} {} {} (before the engine)", h.kind, h.item_id, h.outcome)),
+            moved: None,
         })
         .collect();
     let n = items.len();

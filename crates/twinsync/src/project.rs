@@ -91,6 +91,10 @@ pub struct PairStatus {
     /// Items a side could not read, with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<twinsync_core::ItemError>,
+    /// Renames among `items`: an item deleted and its content added under another key
+    /// on one side, which a sync applies as a rename on the other.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<twinsync_core::Move>,
 }
 
 /// One item of a [`PairStatus`].

@@ -107,6 +107,9 @@ impl Replica for AnyReplica {
     ) -> Result<Digest, ReplicaError> {
         self.inner_mut().write_from(key, src, post, expected, ctx)
     }
+    fn rename(&mut self, from: &Key, to: &Key, expected: &Digest, ctx: &WriteContext) -> Result<Digest, ReplicaError> {
+        self.inner_mut().rename(from, to, expected, ctx)
+    }
     fn keeps_backups(&self) -> bool {
         self.inner().keeps_backups()
     }

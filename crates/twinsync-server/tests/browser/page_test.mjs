@@ -180,6 +180,20 @@ try {
     await until(a, (d) => [...document.querySelectorAll('#panel td')].some((td) => td.textContent === d), DOC);
     await shot(a, '7-a-drift.png');
   });
+
+  await step('A: coverage of the design pair, as the HTML report shows it', async () => {
+    await a.locator('#to-coverage').click();
+    await a.locator('#coverage tr[data-component="Button"]').waitFor();
+    const totals = await text(a, '#coverage-totals');
+    if (!/^3 components, \d+ of \d+ variants have a story/.test(totals)) throw new Error(`totals: ${totals}`);
+    const rows = await a.locator('#coverage tr[data-component]').count();
+    if (rows !== 3) throw new Error(`${rows} component rows`);
+    const bars = await a.locator('#coverage .bar > span').count();
+    if (bars !== 3) throw new Error(`${bars} bars`);
+    const orphans = await text(a, '#panel');
+    if (!orphans.includes('widgets-ghost--default')) throw new Error('the story of no known component is not listed');
+    await shot(a, '8-a-coverage.png');
+  });
 } catch (e) {
   failed = e;
 } finally {

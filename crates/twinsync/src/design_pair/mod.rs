@@ -168,6 +168,40 @@ impl Project {
         }
     }
 
+    /// Story coverage of design pair `name`, as `twinsync design coverage` computes it,
+    /// from the pair's own files: the code side's components (the design side's when the
+    /// code side holds only stories, as drift reads them) and the tests its manifest
+    /// records, against the code side's Storybook index. Read only: unlike a `design
+    /// coverage` run it writes no history row, so a page may ask as often as it likes.
+    pub fn design_coverage_of(&self, name: &str) -> Result<twinsync_design::DesignCoverage> {
+        let pair = self.pair_config(name)?;
+        if pair.kind != PairKind::Design {
+            return Err(Error::Unsupported {
+                pair: name.to_string(),
+                kind: pair.kind.to_string(),
+                message: "story coverage needs a design pair".into(),
+            });
+        }
+        let files = |side: &str| PairConfig::files(side).into_iter().map(PathBuf::from).collect::<Vec<_>>();
+        let code = read_design_side(self.dir(), &files(&pair.left)).map_err(|m| design_error(name, m))?;
+        let Some(index) = code.index else {
+            return Err(design_error(
+                name,
+                format!(
+                    "its code side ({}) has no Storybook index.json; add the built index to the pair's left side",
+                    pair.left
+                ),
+            ));
+        };
+        let components = if code.components.is_empty() {
+            read_design_side(self.dir(), &files(&pair.right)).map_err(|m| design_error(name, m))?.components
+        } else {
+            code.components
+        };
+        let opts = twinsync_core::coverage::CoverageOptions::default();
+        twinsync_design::coverage_report(&components, &index, &code.tests, &opts).map_err(crate::api::design_error)
+    }
+
     /// A design pair's status: components and tokens that differ, by component drift.
     pub(crate) fn design_status(&self, name: &str) -> Result<PairStatus> {
         let report = self.design_drift_of(name)?;
@@ -222,6 +256,7 @@ fn status_of_report(name: &str, report: &DriftReport) -> PairStatus {
         items,
         in_sync,
         failed: vec![],
+        moves: vec![],
     }
 }
 
@@ -271,6 +306,8 @@ pub(crate) fn design_component_key(name: &str) -> std::result::Result<Key, Strin
 #[derive(Default)]
 struct DesignSide {
     components: Vec<DesignComponent>,
+    /// Tests a components manifest records (for coverage).
+    tests: Vec<twinsync_core::coverage::TestRecord>,
     index: Option<twinsync_design::storybook::StoryIndex>,
     tokens: Option<twinsync_design::tokens::TokenSet>,
 }
@@ -279,7 +316,10 @@ fn read_design_side(dir: &Path, files: &[PathBuf]) -> std::result::Result<Design
     let mut side = DesignSide::default();
     for f in files {
         match twinsync_design::load(&dir.join(f)).map_err(|e| e.to_string())? {
-            Input::Components(m) => side.components.extend(m.components),
+            Input::Components(m) => {
+                side.components.extend(m.components);
+                side.tests.extend(m.tests);
+            }
             Input::Figma(c) => side.components.extend(c),
             Input::Index(ix) => {
                 if side.index.replace(ix).is_some() {
