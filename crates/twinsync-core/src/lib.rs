@@ -48,6 +48,9 @@ pub mod delivery;
 pub mod digest;
 pub mod drift;
 pub mod engine;
+/// The engine's behaviour as tests, run with the state in every store (feature `conformance`).
+#[cfg(feature = "conformance")]
+pub mod engine_conformance;
 pub mod error;
 pub mod event;
 pub mod key;
@@ -60,6 +63,7 @@ pub mod policy;
 pub mod replica;
 pub mod report;
 pub mod secret;
+pub mod sql;
 pub mod store;
 /// The `Store` contract as tests, run by every implementation (feature `conformance`).
 #[cfg(feature = "conformance")]

@@ -1,35 +1,40 @@
-//! The database side of OpenSpec: a SQLite file (bundled SQLite, FTS5) holding one row
-//! per change and main spec with its documents, lifecycle status, task progress,
-//! requirement count and sync state, plus the sync history, the versions a sync
-//! replaced (so nothing is lost), recorded conflicts, and the work-queue queries.
+//! The database side of OpenSpec: one row per change and main spec with its documents,
+//! lifecycle status, task progress, requirement count and sync state, plus the sync
+//! history, the versions a sync replaced (so nothing is lost), recorded conflicts, and
+//! the work-queue queries.
 //!
-//! Documents are edited through [`Db::edit_document`]; a row changed by other SQL is
-//! still noticed, because a trigger clears the stored digest of any document whose
-//! text changes and the next sync hashes it again.
+//! The database is an SQLite file (bundled SQLite, FTS5; `.twinsync/openspec.db` by
+//! default) or a PostgreSQL server (the `openspec` schema), reached through the SQL seam
+//! of [`twinsync_core::sql`]: every query here is written once, and only the table
+//! layout and full-text search differ per database, so both give the same answers.
+//! Documents are edited through [`Db::edit_document`]; every read hashes the text it
+//! finds, so a row changed by other SQL is noticed at the next sync.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
+use twinsync_core::sql::{Dialect, SqlConn, SqlError, SqlRow, SqlValue};
 use twinsync_core::{Content, Digest, HashRules, Timestamp};
 
 use crate::change::change_title;
 use crate::delta::parse_delta_spec;
 use crate::spec::parse_spec;
+use crate::sqlite_conn::SqliteConn;
 use crate::tasks::count_tasks;
 
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// SQLite refused (the path names the database file).
-    #[error("openspec database {path}: {source}")]
-    Sqlite {
-        /// The database file (`:memory:` for an in-memory one).
+    /// The database refused (`path` names the file, or the server without a password).
+    #[error("openspec database {path}: {message}")]
+    Sql {
+        /// The database file (`:memory:` for an in-memory one) or `postgres://user@host:port/db`.
         path: String,
-        /// The cause.
-        source: rusqlite::Error,
+        /// The database's message.
+        message: String,
     },
     /// The folder for the database file could not be created.
     #[error("cannot create {path}: {source}")]
@@ -390,16 +395,118 @@ pub struct Query {
     pub limit: Option<usize>,
 }
 
-/// The openspec database.
-#[derive(Debug)]
+/// The openspec database: an SQLite file, or the `openspec` schema of a PostgreSQL
+/// database, behind the SQL seam ([`twinsync_core::sql`]). Every query is written once;
+/// only the table layout and full-text search differ per database.
 pub struct Db {
-    pub(crate) conn: Connection,
-    path: String,
+    conn: Box<dyn SqlConn>,
 }
 
-/// Version of the table layout, kept in `PRAGMA user_version`.
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("db", &self.conn.label()).finish()
+    }
+}
+
+/// Version of the table layout, kept in `PRAGMA user_version` (SQLite) or
+/// `openspec.layout` (PostgreSQL).
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// The PostgreSQL schema (namespace) the OpenSpec tables live in, apart from the store's.
+pub const PG_SCHEMA: &str = "openspec";
+
+/// The layout on PostgreSQL: the SQLite layout's tables and columns, with identity
+/// columns for rowids, and byte-order collation on the columns answers are sorted by,
+/// so both databases list rows in the same order. The triggers that clear `doc_state`
+/// digests on SQLite are left out: nothing reads those digests since syncs went
+/// through the engine, and a new PostgreSQL database holds no state from before.
+const PG_LAYOUT: &str = r#"
+CREATE SCHEMA IF NOT EXISTS openspec;
+CREATE TABLE IF NOT EXISTS openspec.layout(version BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS openspec.items(
+    rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('change', 'spec')),
+    id TEXT COLLATE "C" NOT NULL,
+    project TEXT COLLATE "C" NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('proposing', 'approved', 'assigned', 'in_progress', 'review', 'archived')),
+    path TEXT COLLATE "C" NOT NULL,
+    archived_on TEXT,
+    proposal TEXT,
+    design TEXT,
+    tasks TEXT,
+    spec TEXT,
+    tasks_done BIGINT NOT NULL DEFAULT 0,
+    tasks_total BIGINT NOT NULL DEFAULT 0,
+    progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+    requirements BIGINT NOT NULL DEFAULT 0,
+    last_synced BIGINT,
+    fs_modified BIGINT,
+    db_modified BIGINT,
+    sync_error TEXT,
+    sync_attempts BIGINT NOT NULL DEFAULT 0,
+    deleted BIGINT NOT NULL DEFAULT 0,
+    deltas_digest TEXT,
+    UNIQUE (project, kind, id)
+);
+CREATE INDEX IF NOT EXISTS items_by_status ON openspec.items(project, status, deleted);
+CREATE INDEX IF NOT EXISTS items_by_synced ON openspec.items(last_synced);
+CREATE INDEX IF NOT EXISTS items_by_path ON openspec.items(project, path);
+CREATE TABLE IF NOT EXISTS openspec.doc_state(
+    item BIGINT NOT NULL REFERENCES openspec.items(rowid) ON DELETE CASCADE,
+    doc TEXT COLLATE "C" NOT NULL,
+    db_digest TEXT,
+    base_digest TEXT,
+    base_content TEXT,
+    PRIMARY KEY (item, doc)
+);
+CREATE TABLE IF NOT EXISTS openspec.delta_specs(
+    item BIGINT NOT NULL REFERENCES openspec.items(rowid) ON DELETE CASCADE,
+    rel TEXT COLLATE "C" NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (item, rel)
+);
+CREATE TABLE IF NOT EXISTS openspec.sync_history(
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('fs->db', 'db->fs')),
+    trigger TEXT NOT NULL CHECK (trigger IN ('file_watcher', 'periodic', 'user_edit', 'manual')),
+    success BIGINT NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    files_changed TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_item ON openspec.sync_history(project, item_id, seq);
+CREATE TABLE IF NOT EXISTS openspec.versions(
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    side TEXT NOT NULL,
+    content TEXT,
+    reason TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_by_item ON openspec.versions(project, item_id, seq);
+CREATE TABLE IF NOT EXISTS openspec.conflicts(
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    fs_content TEXT,
+    db_content TEXT,
+    resolution TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflicts_by_item ON openspec.conflicts(project, item_id, seq);
+"#;
+
+/// The layout on SQLite.
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS items(
     rowid INTEGER PRIMARY KEY,
@@ -546,29 +653,43 @@ pub fn text_digest(text: &str) -> Digest {
 const ITEM_COLUMNS: &str = "kind, id, project, title, status, path, archived_on, proposal, design, tasks, spec, \
      tasks_done, tasks_total, requirements, last_synced, fs_modified, db_modified, sync_error, deleted";
 
-fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ItemRow> {
-    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> { Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp)) };
-    Ok(ItemRow {
-        kind: Kind::parse(&r.get::<_, String>(0)?),
-        id: r.get(1)?,
-        project: r.get(2)?,
-        title: r.get(3)?,
-        status: r.get::<_, String>(4)?.parse().unwrap_or(Status::Proposing),
-        path: r.get(5)?,
-        archived_on: r.get(6)?,
-        proposal: r.get(7)?,
-        design: r.get(8)?,
-        tasks: r.get(9)?,
-        spec: r.get(10)?,
-        tasks_done: r.get(11)?,
-        tasks_total: r.get(12)?,
-        requirements: r.get(13)?,
-        last_synced: ts(14)?,
-        fs_modified: ts(15)?,
-        db_modified: ts(16)?,
-        sync_error: r.get(17)?,
-        deleted: r.get::<_, i64>(18)? != 0,
-    })
+/// Column `i` of a row as the seam gave it: text, integer, or either optional.
+fn text_at(r: &SqlRow, i: usize) -> String {
+    r.get(i).and_then(SqlValue::as_text).unwrap_or_default().to_string()
+}
+fn opt_text_at(r: &SqlRow, i: usize) -> Option<String> {
+    r.get(i).and_then(SqlValue::as_text).map(str::to_string)
+}
+fn int_at(r: &SqlRow, i: usize) -> i64 {
+    r.get(i).and_then(SqlValue::as_int).unwrap_or(0)
+}
+fn opt_int_at(r: &SqlRow, i: usize) -> Option<i64> {
+    r.get(i).and_then(SqlValue::as_int)
+}
+
+fn item_from_row(r: &SqlRow) -> ItemRow {
+    let ts = |i: usize| opt_int_at(r, i).map(Timestamp);
+    ItemRow {
+        kind: Kind::parse(&text_at(r, 0)),
+        id: text_at(r, 1),
+        project: text_at(r, 2),
+        title: text_at(r, 3),
+        status: text_at(r, 4).parse().unwrap_or(Status::Proposing),
+        path: text_at(r, 5),
+        archived_on: opt_text_at(r, 6),
+        proposal: opt_text_at(r, 7),
+        design: opt_text_at(r, 8),
+        tasks: opt_text_at(r, 9),
+        spec: opt_text_at(r, 10),
+        tasks_done: int_at(r, 11),
+        tasks_total: int_at(r, 12),
+        requirements: int_at(r, 13),
+        last_synced: ts(14),
+        fs_modified: ts(15),
+        db_modified: ts(16),
+        sync_error: opt_text_at(r, 17),
+        deleted: int_at(r, 18) != 0,
+    }
 }
 
 /// Turns user text into an FTS5 query where every word must occur: each word quoted, so
@@ -582,8 +703,38 @@ fn fts_query(text: &str) -> Option<String> {
     }
 }
 
+/// An open transaction on the seam: rolled back when dropped uncommitted, so an error
+/// part way leaves no half write.
+pub(crate) struct Tx<'a> {
+    conn: &'a dyn SqlConn,
+    done: bool,
+}
+
+impl Tx<'_> {
+    /// Commits.
+    pub(crate) fn commit(mut self) -> Result<(), SqlError> {
+        self.done = true;
+        self.conn.batch("COMMIT")
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // The statement that failed already says why; a failed rollback adds nothing.
+            let _ = self.conn.batch("ROLLBACK");
+        }
+    }
+}
+
+/// Why the SQLite file could not be opened.
+enum SqliteOpen {
+    Sqlite(rusqlite::Error),
+    Newer(i64),
+}
+
 impl Db {
-    /// Opens (creating if needed, with its folder) the database at `path`.
+    /// Opens (creating if needed, with its folder) the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
@@ -591,110 +742,181 @@ impl Db {
         let name = path.display().to_string();
         // A watcher and a CLI call may open a fresh file at once; every step of `init` is
         // idempotent, so an open that finds it busy starts over.
-        twinsync_sqlite::retry_while_busy(
+        let conn = twinsync_sqlite::retry_while_busy(
             || {
-                let conn = Connection::open(path).map_err(|source| DbError::Sqlite { path: name.clone(), source })?;
-                Db::init(conn, name.clone())
+                let conn = Connection::open(path).map_err(SqliteOpen::Sqlite)?;
+                init_sqlite(&conn)?;
+                Ok(conn)
             },
-            |e| matches!(e, DbError::Sqlite { source, .. } if twinsync_sqlite::is_busy(source)),
+            |e| matches!(e, SqliteOpen::Sqlite(source) if twinsync_sqlite::is_busy(source)),
         )
+        .map_err(|e| sqlite_open_error(&name, e))?;
+        Ok(Db { conn: Box::new(SqliteConn::new(conn, name)) })
     }
 
     /// A database in memory (tests, benchmarks).
     pub fn open_in_memory() -> Result<Db, DbError> {
-        let conn =
-            Connection::open_in_memory().map_err(|source| DbError::Sqlite { path: ":memory:".into(), source })?;
-        Db::init(conn, ":memory:".into())
+        let name = ":memory:";
+        let conn = Connection::open_in_memory().map_err(|e| sqlite_open_error(name, SqliteOpen::Sqlite(e)))?;
+        init_sqlite(&conn).map_err(|e| sqlite_open_error(name, e))?;
+        Ok(Db { conn: Box::new(SqliteConn::new(conn, name)) })
     }
 
-    fn init(conn: Connection, path: String) -> Result<Db, DbError> {
-        let mut db = Db { conn, path };
-        // WAL: a web UI can read while a sync writes; NORMAL is durable at each commit in WAL.
-        // The busy timeout first, so the switch to WAL already waits for other openers.
-        db.conn
-            .execute_batch(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(|e| db.err(e))?;
-        let version: i64 = db.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| db.err(e))?;
-        if version > SCHEMA_VERSION {
-            return Err(DbError::NewerSchema { path: db.path.clone(), found: version, supported: SCHEMA_VERSION });
+    /// The database behind `conn`, its tables created or checked first: how a
+    /// PostgreSQL server (twinsync-postgres's connection) becomes the OpenSpec database.
+    /// Openers racing on a fresh database take turns under an advisory lock.
+    pub fn with_conn(conn: Box<dyn SqlConn>) -> Result<Db, DbError> {
+        let db = Db { conn };
+        if db.conn.dialect() == Dialect::Sqlite {
+            // An SQLite connection from elsewhere: the same layout as `open` makes.
+            db.conn.batch(SCHEMA).map_err(|e| db.err(e))?;
+            return Ok(db);
         }
-        // One opener at a time creates and upgrades the tables (two would both add the column).
-        let tx = db
+        // The common case, with no lock: the layout is there and current (creating
+        // indexes again would wait for every write in flight).
+        let laid_out = db
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
-        tx.execute_batch(SCHEMA).map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
-        // Files from before the delta digest column: add it (NULL makes the next pass recount).
-        let has_deltas: bool = tx
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM pragma_table_info('items') WHERE name = 'deltas_digest')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
-        if !has_deltas {
-            tx.execute_batch("ALTER TABLE items ADD COLUMN deltas_digest TEXT")
-                .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
+            .query("SELECT to_regclass('openspec.layout') IS NOT NULL", &[])
+            .map_err(|e| db.err(e))?
+            .first()
+            .and_then(|r| opt_int_at(r, 0))
+            == Some(1);
+        if laid_out {
+            let rows = db.conn.query("SELECT max(version) FROM openspec.layout", &[]).map_err(|e| db.err(e))?;
+            match rows.first().and_then(|r| opt_int_at(r, 0)) {
+                Some(SCHEMA_VERSION) => return Ok(db),
+                Some(v) if v > SCHEMA_VERSION => {
+                    return Err(DbError::NewerSchema {
+                        path: db.conn.label().to_string(),
+                        found: v,
+                        supported: SCHEMA_VERSION,
+                    })
+                }
+                _ => {}
+            }
         }
-        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
-            .map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
-        tx.commit().map_err(|source| DbError::Sqlite { path: db.path.clone(), source })?;
+        let tx = db.begin().map_err(|e| db.err(e))?;
+        db.conn.batch("SELECT pg_advisory_xact_lock(hashtext('twinsync-openspec-layout'))").map_err(|e| db.err(e))?;
+        db.conn.batch(PG_LAYOUT).map_err(|e| db.err(e))?;
+        let found = db
+            .conn
+            .query("SELECT max(version) FROM openspec.layout", &[])
+            .map_err(|e| db.err(e))?
+            .first()
+            .and_then(|r| opt_int_at(r, 0));
+        match found {
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(DbError::NewerSchema {
+                    path: db.conn.label().to_string(),
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+            Some(_) => {}
+            None => {
+                db.conn
+                    .execute("INSERT INTO openspec.layout(version) VALUES (?1)", &[SCHEMA_VERSION.into()])
+                    .map_err(|e| db.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| db.err(e))?;
         Ok(db)
     }
 
-    /// The database file (`:memory:` for an in-memory one).
+    /// The database: its file (`:memory:` for an in-memory one) or
+    /// `postgres://user@host:port/db`, never with a password.
     pub fn path(&self) -> &str {
-        &self.path
+        self.conn.label()
     }
 
-    pub(crate) fn err(&self, source: rusqlite::Error) -> DbError {
-        DbError::Sqlite { path: self.path.clone(), source }
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    pub(crate) fn err(&self, e: SqlError) -> DbError {
+        DbError::Sql { path: self.conn.label().to_string(), message: e.message }
+    }
+
+    /// Starts a transaction.
+    pub(crate) fn begin(&self) -> Result<Tx<'_>, SqlError> {
+        self.conn.batch("BEGIN")?;
+        Ok(Tx { conn: self.conn.as_ref(), done: false })
+    }
+
+    /// Runs one statement.
+    pub(crate) fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<u64, SqlError> {
+        self.conn.execute(sql, params)
+    }
+
+    /// Runs one query.
+    pub(crate) fn select(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<SqlRow>, SqlError> {
+        self.conn.query(sql, params)
     }
 
     /// Every row `sql` selects, each made by `map`, with errors naming the database.
     pub(crate) fn rows<T>(
         &self,
         sql: &str,
-        params: impl rusqlite::Params,
-        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        params: &[SqlValue],
+        map: impl FnMut(&SqlRow) -> T,
     ) -> Result<Vec<T>, DbError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(params, map).and_then(|it| it.collect()).map_err(|e| self.err(e))?;
-        Ok(rows)
+        Ok(self.select(sql, params).map_err(|e| self.err(e))?.iter().map(map).collect())
     }
 
     /// One row, deleted or not.
     pub fn item(&self, project: &str, kind: Kind, id: &str) -> Result<Option<ItemRow>, DbError> {
-        self.conn
-            .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE project = ?1 AND kind = ?2 AND id = ?3"))
-            .and_then(|mut s| s.query_row(params![project, kind.as_str(), id], item_from_row).optional())
-            .map_err(|e| self.err(e))
+        Ok(self
+            .rows(
+                &format!("SELECT {ITEM_COLUMNS} FROM items WHERE project = ?1 AND kind = ?2 AND id = ?3"),
+                &[project.into(), kind.as_str().into(), id.into()],
+                item_from_row,
+            )?
+            .pop())
     }
 
     /// The work queue: rows matching `q`, in its order.
     pub fn query(&self, q: &Query) -> Result<Vec<ItemRow>, DbError> {
         let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+        let mut args: Vec<SqlValue> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, v: SqlValue| {
             args.push(v);
             sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
         };
         if let Some(p) = &q.project {
-            arg(&mut sql, " AND project = ?", p.clone().into());
+            arg(&mut sql, " AND project = ?", p.into());
         }
         if let Some(k) = q.kind {
-            arg(&mut sql, " AND kind = ?", k.as_str().to_string().into());
+            arg(&mut sql, " AND kind = ?", k.as_str().into());
         }
         if let Some(s) = q.status {
-            arg(&mut sql, " AND status = ?", s.as_str().to_string().into());
+            arg(&mut sql, " AND status = ?", s.as_str().into());
         }
         if !q.include_deleted {
             sql.push_str(" AND deleted = 0");
         }
-        if let Some(m) = q.search.as_deref().and_then(fts_query) {
-            arg(&mut sql, " AND rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", m.into());
+        match self.dialect() {
+            Dialect::Sqlite => {
+                if let Some(m) = q.search.as_deref().and_then(fts_query) {
+                    arg(&mut sql, " AND rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", m.into());
+                }
+            }
+            Dialect::Postgres => {
+                // As the FTS5 query above: every word a phrase of its own tokens, all required.
+                let words: Vec<&str> = q.search.as_deref().unwrap_or("").split_whitespace().collect();
+                if !words.is_empty() {
+                    sql.push_str(
+                        " AND to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(proposal, '') || ' ' || \
+                         coalesce(design, '') || ' ' || coalesce(tasks, '') || ' ' || coalesce(spec, '')) @@ (",
+                    );
+                    for (i, w) in words.into_iter().enumerate() {
+                        let clause =
+                            if i == 0 { "phraseto_tsquery('simple', ?)" } else { " && phraseto_tsquery('simple', ?)" };
+                        arg(&mut sql, clause, w.into());
+                    }
+                    sql.push(')');
+                }
+            }
         }
         sql.push_str(match q.sort {
             QuerySort::Id => " ORDER BY kind, id",
@@ -704,34 +926,33 @@ impl Db {
         if let Some(n) = q.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        self.rows(&sql, rusqlite::params_from_iter(args), item_from_row)
+        self.rows(&sql, &args, item_from_row)
     }
 
     /// Sync history of one row (or of the whole project when `id` is `None`), oldest first.
     pub fn history(&self, project: &str, id: Option<&str>) -> Result<Vec<HistoryRow>, DbError> {
+        let (sql, params): (&str, Vec<SqlValue>) = match id {
+            Some(id) => (" AND item_id = ?2", vec![project.into(), id.into()]),
+            None => ("", vec![project.into()]),
+        };
         self.rows(
-            "SELECT seq, project, kind, item_id, direction, trigger, success, outcome, error, files_changed, at \
-                 FROM sync_history WHERE project = ?1 AND (?2 IS NULL OR item_id = ?2) ORDER BY seq",
-            params![project, id],
-            |r| {
-                let files: String = r.get(9)?;
-                Ok(HistoryRow {
-                    seq: r.get(0)?,
-                    project: r.get(1)?,
-                    kind: Kind::parse(&r.get::<_, String>(2)?),
-                    item_id: r.get(3)?,
-                    direction: if r.get::<_, String>(4)? == "db->fs" {
-                        SyncDirection::DbToFs
-                    } else {
-                        SyncDirection::FsToDb
-                    },
-                    trigger: r.get(5)?,
-                    success: r.get::<_, i64>(6)? != 0,
-                    outcome: r.get(7)?,
-                    error: r.get(8)?,
-                    files_changed: serde_json::from_str(&files).unwrap_or_default(),
-                    at: Timestamp(r.get(10)?),
-                })
+            &format!(
+                "SELECT seq, project, kind, item_id, direction, trigger, success, outcome, error, files_changed, at \
+                 FROM sync_history WHERE project = ?1{sql} ORDER BY seq"
+            ),
+            &params,
+            |r| HistoryRow {
+                seq: int_at(r, 0),
+                project: text_at(r, 1),
+                kind: Kind::parse(&text_at(r, 2)),
+                item_id: text_at(r, 3),
+                direction: if text_at(r, 4) == "db->fs" { SyncDirection::DbToFs } else { SyncDirection::FsToDb },
+                trigger: text_at(r, 5),
+                success: int_at(r, 6) != 0,
+                outcome: text_at(r, 7),
+                error: opt_text_at(r, 8),
+                files_changed: serde_json::from_str(&text_at(r, 9)).unwrap_or_default(),
+                at: Timestamp(int_at(r, 10)),
             },
         )
     }
@@ -743,8 +964,8 @@ impl Db {
         self.rows(
             "SELECT i.kind, i.id, i.path, d.doc, d.base_content FROM doc_state d JOIN items i ON i.rowid = d.item \
              WHERE i.project = ?1 AND i.deleted = 0 AND d.base_content IS NOT NULL ORDER BY i.kind, i.id, d.doc",
-            params![project],
-            |r| Ok((Kind::parse(&r.get::<_, String>(0)?), r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            &[project.into()],
+            |r| (Kind::parse(&text_at(r, 0)), text_at(r, 1), text_at(r, 2), text_at(r, 3), text_at(r, 4)),
         )
     }
 
@@ -753,17 +974,15 @@ impl Db {
         self.rows(
             "SELECT seq, item_id, doc, side, content, reason, at FROM versions \
                  WHERE project = ?1 AND kind = ?2 AND item_id = ?3 ORDER BY seq",
-            params![project, kind.as_str(), id],
-            |r| {
-                Ok(VersionRow {
-                    seq: r.get(0)?,
-                    item_id: r.get(1)?,
-                    doc: r.get(2)?,
-                    side: r.get(3)?,
-                    content: r.get(4)?,
-                    reason: r.get(5)?,
-                    at: Timestamp(r.get(6)?),
-                })
+            &[project.into(), kind.as_str().into(), id.into()],
+            |r| VersionRow {
+                seq: int_at(r, 0),
+                item_id: text_at(r, 1),
+                doc: text_at(r, 2),
+                side: text_at(r, 3),
+                content: opt_text_at(r, 4),
+                reason: text_at(r, 5),
+                at: Timestamp(int_at(r, 6)),
             },
         )
     }
@@ -773,19 +992,28 @@ impl Db {
         self.rows(
             "SELECT seq, item_id, doc, fs_content, db_content, resolution, at FROM conflicts \
                  WHERE project = ?1 AND kind = ?2 AND item_id = ?3 ORDER BY seq",
-            params![project, kind.as_str(), id],
-            |r| {
-                Ok(ConflictRow {
-                    seq: r.get(0)?,
-                    item_id: r.get(1)?,
-                    doc: r.get(2)?,
-                    fs_content: r.get(3)?,
-                    db_content: r.get(4)?,
-                    resolution: r.get(5)?,
-                    at: Timestamp(r.get(6)?),
-                })
+            &[project.into(), kind.as_str().into(), id.into()],
+            |r| ConflictRow {
+                seq: int_at(r, 0),
+                item_id: text_at(r, 1),
+                doc: text_at(r, 2),
+                fs_content: opt_text_at(r, 3),
+                db_content: opt_text_at(r, 4),
+                resolution: text_at(r, 5),
+                at: Timestamp(int_at(r, 6)),
             },
         )
+    }
+
+    /// The rowid of a row, deleted or not.
+    pub(crate) fn rowid(&self, project: &str, kind: Kind, id: &str) -> Result<Option<i64>, SqlError> {
+        Ok(self
+            .select(
+                "SELECT rowid FROM items WHERE project = ?1 AND kind = ?2 AND id = ?3",
+                &[project.into(), kind.as_str().into(), id.into()],
+            )?
+            .first()
+            .and_then(|r| opt_int_at(r, 0)))
     }
 
     /// Sets a document's text in the database only (`None` removes it), as a web UI
@@ -807,28 +1035,19 @@ impl Db {
                 doc: doc.to_string(),
                 expected: kind.docs().join(", "),
             })?;
-        let rowid: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT rowid FROM items WHERE project = ?1 AND kind = ?2 AND id = ?3",
-                params![project, kind.as_str(), id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let Some(rowid) = rowid else {
+        let Some(rowid) = self.rowid(project, kind, id).map_err(|e| self.err(e))? else {
             return Err(DbError::NotFound { project: project.into(), kind, id: id.into() });
         };
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        tx.execute(
+        let tx = self.begin().map_err(|e| self.err(e))?;
+        self.exec(
             &format!("UPDATE items SET {column} = ?1, db_modified = ?2 WHERE rowid = ?3"),
-            params![text, now.0, rowid],
+            &[text.into(), now.0.into(), rowid.into()],
         )
         .map_err(|e| self.err(e))?;
-        tx.execute(
+        self.exec(
             "INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, ?3) \
              ON CONFLICT(item, doc) DO UPDATE SET db_digest = excluded.db_digest",
-            params![rowid, doc, text.map_or_else(String::new, |t| text_digest(t).to_string())],
+            &[rowid.into(), doc.into(), text.map_or_else(String::new, |t| text_digest(t).to_string()).into()],
         )
         .map_err(|e| self.err(e))?;
         // Title, progress and status follow an edit at once, as the files side's do.
@@ -839,75 +1058,96 @@ impl Db {
     /// Inserts an empty row (no documents, never synced) at `path` under `openspec/`;
     /// the next sync writes its folder. See [`crate::sync::Syncer::create`].
     pub fn create_row(&self, project: &str, kind: Kind, id: &str, path: &str, now: Timestamp) -> Result<(), DbError> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT INTO items(kind, id, project, title, status, path, db_modified) VALUES (?1, ?2, ?3, ?2, ?4, ?5, ?6)",
-            params![kind.as_str(), id, project, Status::derive(kind, None, false, 0, 0).as_str(), path, now.0],
-        )
-        .map_err(|e| self.err(e))?;
-        let rowid = tx.last_insert_rowid();
+        let tx = self.begin().map_err(|e| self.err(e))?;
+        let rowid = self.insert_item(kind, id, project, path, Some(now)).map_err(|e| self.err(e))?;
         for doc in kind.docs() {
-            tx.execute("INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, '')", params![rowid, doc])
-                .map_err(|e| self.err(e))?;
+            self.exec(
+                "INSERT INTO doc_state(item, doc, db_digest) VALUES (?1, ?2, '')",
+                &[rowid.into(), (*doc).into()],
+            )
+            .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Inserts a row with no documents, titled by its id; its rowid.
+    pub(crate) fn insert_item(
+        &self,
+        kind: Kind,
+        id: &str,
+        project: &str,
+        path: &str,
+        db_modified: Option<Timestamp>,
+    ) -> Result<i64, SqlError> {
+        let status = Status::derive(kind, None, false, 0, 0);
+        let rows = self.select(
+            "INSERT INTO items(kind, id, project, title, status, path, db_modified) \
+             VALUES (?1, ?2, ?3, ?2, ?4, ?5, ?6) RETURNING rowid",
+            &[
+                kind.as_str().into(),
+                id.into(),
+                project.into(),
+                status.as_str().into(),
+                path.into(),
+                db_modified.map(|t| t.0).into(),
+            ],
+        )?;
+        rows.first()
+            .and_then(|r| opt_int_at(r, 0))
+            .ok_or_else(|| SqlError { message: "an insert returned no rowid".into(), unavailable: false })
+    }
+
     /// Documents and delta specs a row holds, as (name, text).
-    pub(crate) fn contents(&self, rowid: i64) -> rusqlite::Result<Vec<(String, String)>> {
-        let (p, d, t, s): (Option<String>, Option<String>, Option<String>, Option<String>) =
-            self.conn.query_row("SELECT proposal, design, tasks, spec FROM items WHERE rowid = ?1", [rowid], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
-        let mut out: Vec<(String, String)> = [("proposal.md", p), ("design.md", d), ("tasks.md", t), ("spec.md", s)]
+    pub(crate) fn contents(&self, rowid: i64) -> Result<Vec<(String, String)>, SqlError> {
+        let docs = self.select("SELECT proposal, design, tasks, spec FROM items WHERE rowid = ?1", &[rowid.into()])?;
+        let row = docs.first().cloned().unwrap_or_default();
+        let mut out: Vec<(String, String)> = ["proposal.md", "design.md", "tasks.md", "spec.md"]
             .into_iter()
-            .filter_map(|(n, t)| t.map(|t| (n.to_string(), t)))
+            .enumerate()
+            .filter_map(|(i, n)| opt_text_at(&row, i).map(|t| (n.to_string(), t)))
             .collect();
-        let mut stmt = self.conn.prepare_cached("SELECT rel, text FROM delta_specs WHERE item = ?1 ORDER BY rel")?;
-        let deltas = stmt.query_map([rowid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for d in deltas {
-            out.push(d?);
+        for d in self.select("SELECT rel, text FROM delta_specs WHERE item = ?1 ORDER BY rel", &[rowid.into()])? {
+            out.push((text_at(&d, 0), text_at(&d, 1)));
         }
         Ok(out)
     }
 
     /// Every live row of `project` with what it holds, in two queries whatever the
     /// number of rows: (kind, id, folder, [(document or delta path, text)]).
-    pub(crate) fn live_rows(&self, project: &str) -> rusqlite::Result<Vec<LiveRow>> {
+    pub(crate) fn live_rows(&self, project: &str) -> Result<Vec<LiveRow>, SqlError> {
         let mut by_rowid: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
         let mut rows: Vec<LiveRow> = Vec::new();
-        let mut stmt = self.conn.prepare_cached(
+        for r in self.select(
             "SELECT rowid, kind, id, path, proposal, design, tasks, spec FROM items WHERE project = ?1 AND deleted = 0",
-        )?;
-        let mut it = stmt.query([project])?;
-        while let Some(r) = it.next()? {
+            &[project.into()],
+        )? {
             let docs: Vec<(String, String)> = ["proposal.md", "design.md", "tasks.md", "spec.md"]
                 .iter()
                 .enumerate()
-                .filter_map(|(i, name)| r.get::<_, Option<String>>(4 + i).ok().flatten().map(|t| (name.to_string(), t)))
+                .filter_map(|(i, name)| opt_text_at(&r, 4 + i).map(|t| (name.to_string(), t)))
                 .collect();
-            by_rowid.insert(r.get(0)?, rows.len());
-            rows.push((Kind::parse(&r.get::<_, String>(1)?), r.get(2)?, r.get(3)?, docs));
+            by_rowid.insert(int_at(&r, 0), rows.len());
+            rows.push((Kind::parse(&text_at(&r, 1)), text_at(&r, 2), text_at(&r, 3), docs));
         }
-        let mut stmt = self.conn.prepare_cached(
+        for r in self.select(
             "SELECT d.item, d.rel, d.text FROM delta_specs d JOIN items i ON i.rowid = d.item \
              WHERE i.project = ?1 AND i.deleted = 0 ORDER BY d.item, d.rel",
-        )?;
-        let mut it = stmt.query([project])?;
-        while let Some(r) = it.next()? {
-            if let Some(&at) = by_rowid.get(&r.get::<_, i64>(0)?) {
-                rows[at].3.push((r.get(1)?, r.get(2)?));
+            &[project.into()],
+        )? {
+            if let Some(&at) = by_rowid.get(&int_at(&r, 0)) {
+                rows[at].3.push((text_at(&r, 1), text_at(&r, 2)));
             }
         }
         Ok(rows)
     }
 
     /// Title, task progress, requirement count and status from what the row now holds.
-    pub(crate) fn refresh(&self, rowid: i64, synced: Option<Timestamp>) -> rusqlite::Result<()> {
-        let (kind, id, path, status): (String, String, String, String) =
-            self.conn.query_row("SELECT kind, id, path, status FROM items WHERE rowid = ?1", [rowid], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
+    pub(crate) fn refresh(&self, rowid: i64, synced: Option<Timestamp>) -> Result<(), SqlError> {
+        let row = self
+            .select("SELECT kind, id, path, status FROM items WHERE rowid = ?1", &[rowid.into()])?
+            .pop()
+            .ok_or_else(|| SqlError { message: format!("no row {rowid} to refresh"), unavailable: false })?;
+        let (kind, id, path, status) = (text_at(&row, 0), text_at(&row, 1), text_at(&row, 2), text_at(&row, 3));
         let (kind, id) = (Kind::parse(&kind), id.as_str());
         let previous = status.parse().unwrap_or(Status::Proposing);
         let contents = self.contents(rowid)?;
@@ -935,28 +1175,26 @@ impl Db {
         };
         let archived_on = archived_on(&path);
         let status = Status::derive(kind, Some(previous), archived_on.is_some(), done, total);
-        self.conn
-            .prepare_cached(
-                "UPDATE items SET title = ?1, tasks_done = ?2, tasks_total = ?3, progress = ?4, requirements = ?5, \
-                 status = ?6, archived_on = ?7 WHERE rowid = ?8",
-            )?
-            .execute(params![
-                title,
-                done,
-                total,
-                if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 },
-                requirements,
-                status.as_str(),
-                archived_on,
-                rowid
-            ])?;
+        self.exec(
+            "UPDATE items SET title = ?1, tasks_done = ?2, tasks_total = ?3, progress = ?4, requirements = ?5, \
+             status = ?6, archived_on = ?7 WHERE rowid = ?8",
+            &[
+                title.into(),
+                done.into(),
+                total.into(),
+                (if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 }).into(),
+                requirements.into(),
+                status.as_str().into(),
+                archived_on.into(),
+                rowid.into(),
+            ],
+        )?;
         if let Some(at) = synced {
-            self.conn
-                .prepare_cached(
-                    // A sync writes the database from the files: they changed about now.
-                    "UPDATE items SET last_synced = ?1, fs_modified = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
-                )?
-                .execute(params![at.0, rowid])?;
+            self.exec(
+                // A sync writes the database from the files: they changed about now.
+                "UPDATE items SET last_synced = ?1, fs_modified = ?1, sync_error = NULL, sync_attempts = 0 WHERE rowid = ?2",
+                &[at.0.into(), rowid.into()],
+            )?;
         }
         Ok(())
     }
@@ -969,22 +1207,22 @@ impl Db {
         open: &[(Kind, String, Vec<String>)],
         settled: &[(Kind, String)],
     ) -> Result<(), DbError> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.begin().map_err(|e| self.err(e))?;
         for (kind, id, docs) in open {
             let msg = format!(
                 "conflict in {}: edited on disk and in the database (policy manual); edit either side to resolve",
                 docs.join(", ")
             );
-            tx.execute(
+            self.exec(
                 "UPDATE items SET sync_error = ?1 WHERE project = ?2 AND kind = ?3 AND id = ?4",
-                params![msg, project, kind.as_str(), id],
+                &[msg.into(), project.into(), kind.as_str().into(), id.into()],
             )
             .map_err(|e| self.err(e))?;
         }
         for (kind, id) in settled {
-            tx.execute(
+            self.exec(
                 "UPDATE items SET sync_error = NULL WHERE project = ?1 AND kind = ?2 AND id = ?3 AND sync_error IS NOT NULL",
-                params![project, kind.as_str(), id],
+                &[project.into(), kind.as_str().into(), id.into()],
             )
             .map_err(|e| self.err(e))?;
         }
@@ -1001,16 +1239,55 @@ impl Db {
         now: Timestamp,
     ) -> Result<(), DbError> {
         let n = self
-            .conn
-            .execute(
+            .exec(
                 "UPDATE items SET status = ?1, db_modified = ?2 WHERE project = ?3 AND kind = ?4 AND id = ?5",
-                params![status.as_str(), now.0, project, kind.as_str(), id],
+                &[status.as_str().into(), now.0.into(), project.into(), kind.as_str().into(), id.into()],
             )
             .map_err(|e| self.err(e))?;
         if n == 0 {
             return Err(DbError::NotFound { project: project.into(), kind, id: id.into() });
         }
         Ok(())
+    }
+}
+
+/// Creates and upgrades the tables of an SQLite file, one opener at a time.
+fn init_sqlite(conn: &Connection) -> Result<(), SqliteOpen> {
+    // WAL: a web UI can read while a sync writes; NORMAL is durable at each commit in WAL.
+    // The busy timeout first, so the switch to WAL already waits for other openers.
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(SqliteOpen::Sqlite)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(SqliteOpen::Sqlite)?;
+    if version > SCHEMA_VERSION {
+        return Err(SqliteOpen::Newer(version));
+    }
+    // One opener at a time creates and upgrades the tables (two would both add the column).
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(SqliteOpen::Sqlite)?;
+    let step = || -> rusqlite::Result<()> {
+        conn.execute_batch(SCHEMA)?;
+        // Files from before the delta digest column: add it (NULL makes the next pass recount).
+        let has_deltas: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM pragma_table_info('items') WHERE name = 'deltas_digest')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_deltas {
+            conn.execute_batch("ALTER TABLE items ADD COLUMN deltas_digest TEXT")?;
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT"))
+    };
+    step().map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        SqliteOpen::Sqlite(e)
+    })
+}
+
+fn sqlite_open_error(path: &str, e: SqliteOpen) -> DbError {
+    match e {
+        SqliteOpen::Sqlite(e) => DbError::Sql { path: path.to_string(), message: e.to_string() },
+        SqliteOpen::Newer(found) => DbError::NewerSchema { path: path.to_string(), found, supported: SCHEMA_VERSION },
     }
 }
 
@@ -1089,7 +1366,7 @@ mod tests {
         old.execute_batch(&SCHEMA.replace("    deltas_digest TEXT,\n", "")).unwrap();
         drop(old);
         let db = Db::open(&path).unwrap();
-        db.conn.execute_batch("UPDATE items SET deltas_digest = 'x'").unwrap();
+        db.conn.batch("UPDATE items SET deltas_digest = 'x'").unwrap();
         drop(db);
         Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
         let e = Db::open(&path).unwrap_err().to_string();
@@ -1099,7 +1376,7 @@ mod tests {
     #[test]
     fn the_bundled_sqlite_has_fts5() {
         let db = Db::open_in_memory().unwrap();
-        let n: i64 = db.conn.query_row("SELECT count(*) FROM items_fts", [], |r| r.get(0)).unwrap();
-        assert_eq!(n, 0);
+        let n = db.conn.query("SELECT count(*) FROM items_fts", &[]).unwrap();
+        assert_eq!(n, vec![vec![SqlValue::Int(0)]]);
     }
 }

@@ -5,8 +5,9 @@
 //! Parsing never panics and never stops at a malformed file: problems are collected in
 //! [`Workspace::problems`] with file, line and message.
 //!
-//! The database side: [`db`] holds changes and specs in SQLite (status, progress,
-//! full-text search, replaced versions). [`replica`] makes the folder and the database
+//! The database side: [`db`] holds changes and specs (status, progress, full-text
+//! search, replaced versions) in SQLite ([`sqlite_conn`]) or in PostgreSQL, through the
+//! SQL seam of `twinsync_core::sql` that both implement. [`replica`] makes the folder and the database
 //! the two sides of an `openspec` pair, which syncs through twinsync-core's engine like
 //! every pair (drift against the last-synced base, policies, undo, history); [`sync`]
 //! says what a sync did in OpenSpec's terms: rows created, moved, soft-deleted.
@@ -17,6 +18,7 @@ pub mod delta;
 pub mod output;
 pub mod replica;
 pub mod spec;
+pub mod sqlite_conn;
 pub mod sync;
 pub mod tasks;
 pub mod text;

@@ -7,7 +7,10 @@
 //! the `documents` table of the same database.
 //!
 //! Both pass the same contracts as the SQLite versions: the store runs
-//! `twinsync_core::store_conformance`, the replica's writes are compare-and-swap.
+//! `twinsync_core::store_conformance` and `engine_conformance`, the replica's writes are
+//! compare-and-swap. [`PgSql`] is the server behind the SQL seam of
+//! `twinsync_core::sql`, for tables another adapter owns: the OpenSpec tables of an
+//! `openspec` pair live in the `openspec` schema of a database through it.
 //!
 //! ## Why the synchronous `postgres` client
 //!
@@ -65,8 +68,10 @@
 
 mod replica;
 mod schema;
+mod sql;
 mod store;
 
 pub use replica::PgReplica;
 pub use schema::{redact_url, MIGRATIONS, PG_SCHEMA, SCHEMA_VERSION};
+pub use sql::PgSql;
 pub use store::PgStore;

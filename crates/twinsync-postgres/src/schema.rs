@@ -352,6 +352,8 @@ pub(crate) struct Db {
     /// The password, only to scrub it from any text a server or driver might echo.
     secret: Option<String>,
     session: RefCell<Option<Session>>,
+    /// The schema each connection puts first on its `search_path`.
+    search_path: &'static str,
 }
 
 /// `url` with the password of its user-info part replaced by `***` (for messages
@@ -383,6 +385,17 @@ pub fn redact_url(url: &str) -> String {
 impl Db {
     /// Parses `url`, connects, and brings the schema up to [`SCHEMA_VERSION`].
     pub fn open(url: &str) -> Result<Db, OpenError> {
+        let db = Db::connect(url, PG_SCHEMA)?;
+        {
+            let mut session = db.session().map_err(OpenError::Backend)?;
+            migrate(&mut session.client, &db)?;
+        }
+        Ok(db)
+    }
+
+    /// Parses `url` and connects with `search_path` first, leaving the tables to the
+    /// caller (for tables another crate owns, through the SQL seam).
+    pub fn connect(url: &str, search_path: &'static str) -> Result<Db, OpenError> {
         let mut config: Config = url.parse().map_err(|_| {
             OpenError::Backend(format!(
                 "{}: not a PostgreSQL URL (expected postgres://user[:password]@host[:port]/database)",
@@ -397,11 +410,8 @@ impl Db {
         }
         let secret = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).filter(|p| !p.is_empty());
         let label = label_of(&config);
-        let db = Db { config, label, secret, session: RefCell::new(None) };
-        {
-            let mut session = db.session().map_err(OpenError::Backend)?;
-            migrate(&mut session.client, &db)?;
-        }
+        let db = Db { config, label, secret, session: RefCell::new(None), search_path };
+        db.session().map_err(OpenError::Backend)?;
         Ok(db)
     }
 
@@ -440,10 +450,16 @@ impl Db {
         if slot.as_ref().is_none_or(|s| s.client.is_closed()) {
             *slot = None;
             let mut client = self.config.connect(NoTls).map_err(|e| self.describe(&e))?;
-            client.batch_execute(&format!("SET search_path TO {PG_SCHEMA}")).map_err(|e| self.describe(&e))?;
+            client.batch_execute(&format!("SET search_path TO {}", self.search_path)).map_err(|e| self.describe(&e))?;
             *slot = Some(Session { client, stmts: HashMap::new() });
         }
         Ok(RefMut::map(slot, |s| s.as_mut().expect("connected above")))
+    }
+
+    /// Whether a connection is open now (without connecting): a transaction begun on a
+    /// connection that is gone cannot go on on a new one.
+    pub fn is_connected(&self) -> bool {
+        self.session.borrow().as_ref().is_some_and(|s| !s.client.is_closed())
     }
 
     /// Runs `f` on the live session, mapping a driver error to a message.

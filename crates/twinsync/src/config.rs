@@ -292,6 +292,13 @@ pub struct PairConfig {
     /// The name of the credential for a git right side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right_credential: Option<String>,
+    /// The host a folder left side belongs to (set by `init` and `pair add`); a process
+    /// on another host refuses to run the pair. Unset: the side runs on any host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_host: Option<String>,
+    /// The host a folder right side belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_host: Option<String>,
 }
 
 /// The single `[pair]` table of a project written before named pairs.
@@ -426,7 +433,40 @@ impl PairConfig {
             hashing: None,
             left_credential: None,
             right_credential: None,
+            left_host: None,
+            right_host: None,
         }
+    }
+
+    /// The sides that are folders of this machine, as (`left`|`right`, side): a
+    /// `folders` pair's folder sides and an `openspec` pair's folder.
+    pub fn folder_sides(&self) -> Vec<(&'static str, &str)> {
+        let local = |spec: &str| Config::db_side(spec).is_none() && !Config::git_side(spec);
+        match self.kind {
+            PairKind::Folders => [("left", self.left.as_str()), ("right", self.right.as_str())]
+                .into_iter()
+                .filter(|(_, spec)| local(spec))
+                .collect(),
+            PairKind::Openspec => vec![("left", self.left.as_str())],
+            PairKind::Design => vec![],
+        }
+    }
+
+    /// Records `host` as the host of each folder side that has none.
+    pub fn bind_hosts(&mut self, host: &str) {
+        let sides: Vec<&'static str> = self.folder_sides().into_iter().map(|(side, _)| side).collect();
+        for side in sides {
+            let slot = if side == "left" { &mut self.left_host } else { &mut self.right_host };
+            slot.get_or_insert_with(|| host.to_string());
+        }
+    }
+
+    /// The first folder side bound to another host than `host`: (side, its spec, its host).
+    pub fn foreign_side(&self, host: &str) -> Option<(&'static str, &str, &str)> {
+        self.folder_sides().into_iter().find_map(|(side, spec)| {
+            let bound = if side == "left" { &self.left_host } else { &self.right_host };
+            bound.as_deref().filter(|b| !b.eq_ignore_ascii_case(host)).map(|b| (side, spec, b))
+        })
     }
 
     /// The symlink mode as the folder side reads it.
@@ -451,8 +491,11 @@ impl PairConfig {
             PairKind::Folders if Config::db_side(&self.left).is_some() && Config::db_side(&self.right).is_some() => {
                 return Err(at("left and right cannot both be the database".into()))
             }
-            PairKind::Openspec if self.right != DB => {
-                return Err(at(format!("an openspec pair's right side is `db`, not {:?}", self.right)))
+            PairKind::Openspec if self.right != DB && crate::openspec_pair::openspec_db_url(&self.right).is_none() => {
+                return Err(at(format!(
+                    "an openspec pair's right side is `db`, `sqlite:PATH` or `postgres://user@host:port/db`, not {:?}",
+                    self.right
+                )))
             }
             PairKind::Openspec if self.left == DB => {
                 return Err(at("an openspec pair's left side is the folder holding openspec/".into()))
@@ -585,6 +628,8 @@ impl Config {
                 hashing: None,
                 left_credential: None,
                 right_credential: None,
+                left_host: None,
+                right_host: None,
             };
             config.pairs.insert(old.name, pair);
         }

@@ -27,6 +27,7 @@ mod error;
 #[cfg(feature = "git")]
 pub mod git_tokens;
 pub mod guard_hook;
+mod host;
 pub use design_pair::{design_drift, IMPLICIT_DESIGN_PAIR};
 mod kinds;
 mod lease;
@@ -47,6 +48,7 @@ pub use config::{Config, PairConfig, PairKind, DEFAULT_PAIR};
 pub use credentials::{key_file_path, NewCredential, MASTER_KEY_ENV};
 pub use docs::{Doc, DocEntry, DocPrecondition, DocWrite};
 pub use error::{Error, Result};
+pub use host::{current_host, HOST_ENV};
 pub use logging::{init_logging, LogFormat, LOG_ENV, LOG_FORMAT_ENV};
 pub use openspec_pair::OpenspecSync;
 pub use project::{

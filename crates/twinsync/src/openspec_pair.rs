@@ -42,14 +42,54 @@ pub(crate) struct OpenspecDb {
     project: String,
 }
 
+/// Where an `openspec` pair's database is: an SQLite file, or a PostgreSQL server
+/// (the pair's right side `postgres://...`), whose `openspec` schema holds the tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpenspecDbAt {
+    /// An SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL URL, as configured (its password is never shown).
+    Postgres(String),
+}
+
 /// Where an `openspec` pair's sides are.
 pub(crate) struct OpenspecSides {
     /// The folder holding `openspec/`.
     pub(crate) root: PathBuf,
-    /// The database file.
-    pub(crate) path: PathBuf,
+    /// The database.
+    pub(crate) db: OpenspecDbAt,
     /// The project name its rows are stored under.
     pub(crate) project: String,
+}
+
+impl OpenspecSides {
+    /// Opens the database (creating its tables when new).
+    pub(crate) fn open(&self) -> Result<Db> {
+        match &self.db {
+            OpenspecDbAt::File(path) => Db::open(path).map_err(db_error),
+            OpenspecDbAt::Postgres(url) => {
+                let conn = twinsync_postgres::PgSql::open(url, twinsync_openspec::db::PG_SCHEMA)
+                    .map_err(|message| Error::Store { url: crate::stores::redact(url), message })?;
+                Db::with_conn(Box::new(conn)).map_err(db_error)
+            }
+        }
+    }
+
+    /// Whether the database may hold rows already: a file that exists, or any server.
+    pub(crate) fn exists(&self) -> bool {
+        match &self.db {
+            OpenspecDbAt::File(path) => path.is_file(),
+            OpenspecDbAt::Postgres(_) => true,
+        }
+    }
+
+    /// The database as answers name it: the file, or the server without its password.
+    pub(crate) fn label(&self) -> String {
+        match &self.db {
+            OpenspecDbAt::File(path) => path.display().to_string(),
+            OpenspecDbAt::Postgres(url) => crate::stores::redact(url),
+        }
+    }
 }
 
 /// What an OpenSpec sync shortcut asks for.
@@ -63,6 +103,15 @@ pub struct OpenspecSync {
     pub policy: Option<SyncPolicy>,
     /// What set it off.
     pub trigger: Trigger,
+}
+
+/// The database an `openspec` pair's right side names other than `db`: a
+/// `postgres://` (or `postgresql://`) URL, or the path of a `sqlite:` URL.
+pub(crate) fn openspec_db_url(right: &str) -> Option<&str> {
+    if right.starts_with("postgres://") || right.starts_with("postgresql://") {
+        return Some(right);
+    }
+    right.strip_prefix("sqlite:").filter(|p| !p.is_empty())
 }
 
 /// A database failure in the facade's terms: a missing row is not found, an unknown
@@ -267,22 +316,38 @@ impl Project {
             kind: "openspec".into(),
             message: e.to_string(),
         })?;
-        Ok(match self.openspec_dbs.get(name) {
-            Some(o) => OpenspecSides { root, path: o.path.clone(), project: o.project.clone() },
-            None => OpenspecSides { path: root.join(DEFAULT_DB), project: default_project(&root), root },
+        if let Some(o) = self.openspec_dbs.get(name) {
+            return Ok(OpenspecSides { root, db: OpenspecDbAt::File(o.path.clone()), project: o.project.clone() });
+        }
+        Ok(match openspec_db_url(&pair.right) {
+            // A shared server holds many repositories' rows: they go under the project's
+            // id (unique per project, set by init), not the folder's name.
+            Some(url) if url.starts_with("postgres") => OpenspecSides {
+                db: OpenspecDbAt::Postgres(url.to_string()),
+                project: self.config().store.project.clone().unwrap_or_else(|| default_project(&root)),
+                root,
+            },
+            Some(path) => {
+                let path = Path::new(path.strip_prefix("//").unwrap_or(path));
+                let path = if path.is_absolute() { path.to_path_buf() } else { self.dir().join(path) };
+                OpenspecSides { db: OpenspecDbAt::File(path), project: default_project(&root), root }
+            }
+            None => {
+                OpenspecSides { db: OpenspecDbAt::File(root.join(DEFAULT_DB)), project: default_project(&root), root }
+            }
         })
     }
 
     /// The OpenSpec database of `openspec` pair `name`, and the project its rows are under.
     pub fn openspec_db(&self, name: &str) -> Result<(Db, String)> {
         let side = self.openspec_db_side(name)?;
-        Ok((Db::open(&side.path).map_err(db_error)?, side.project))
+        Ok((side.open()?, side.project))
     }
 
     /// Syncs `openspec` pair `name` (or previews it), answering per row.
     pub fn openspec_sync(&mut self, name: &str, req: &OpenspecSync) -> Result<SyncAnswer> {
         let side = self.openspec_db_side(name)?;
-        let db = Db::open(&side.path).map_err(db_error)?;
+        let db = side.open()?;
         let rows = side.project.clone();
         let only: Vec<String> = req.change.iter().map(|c| row_prefix(Kind::Change, c)).collect();
         if let Some(c) = &req.change {
@@ -303,7 +368,7 @@ impl Project {
         let policy = req.policy.map(SyncPolicy::core);
         let shown = policy_name(&policy.unwrap_or(self.pair(name)?.policy));
         let sreq = SyncRequest { policy, trigger: req.trigger, only, ..SyncRequest::default() };
-        let db_name = side.path.display().to_string();
+        let db_name = side.label();
         if req.dry_run {
             let preview = self.preview_of(name, &sreq)?;
             return Ok(SyncAnswer::Preview { db: db_name, rows: planned_rows(&preview, &db, &rows) });
@@ -426,8 +491,8 @@ impl Project {
             return Ok(());
         }
         let side = self.openspec_db_side(name)?;
-        if side.path.is_file() {
-            let db = Db::open(&side.path).map_err(db_error)?;
+        if side.exists() {
+            let db = side.open()?;
             let history = db.history(&side.project, None).map_err(db_error)?;
             let now = self.now();
             let actor = self.actor().to_string();
@@ -450,10 +515,10 @@ impl Project {
     /// The rows `q` selects (its project defaults to the pair's).
     pub fn openspec_rows(&self, name: &str, q: &Query) -> Result<Vec<ItemRow>> {
         let side = self.openspec_db_side(name)?;
-        if !side.path.is_file() {
+        if !side.exists() {
             return Err(Error::Core(twinsync_core::Error::NotFound(format!(
                 "{} does not exist yet; run `twinsync openspec sync` first",
-                side.path.display()
+                side.label()
             ))));
         }
         let (db, rows) = self.openspec_db(name)?;

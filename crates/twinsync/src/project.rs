@@ -172,6 +172,9 @@ impl Project {
         if config.store.project.is_none() {
             config.store.project = Some(derive_project_id(dir));
         }
+        if let Some(host) = crate::host::current_host() {
+            config.pairs.values_mut().for_each(|p| p.bind_hosts(&host));
+        }
         std::fs::create_dir_all(&state).map_err(|e| Error::io(&state, e))?;
         config.save(&state.join(config::CONFIG_FILE))?;
         Project::open_at(dir)
@@ -367,7 +370,7 @@ impl Project {
     }
 
     /// Adds pair `name` and saves the config. Neither side is touched.
-    pub fn pair_add(&mut self, name: &str, pair: PairConfig) -> Result<()> {
+    pub fn pair_add(&mut self, name: &str, mut pair: PairConfig) -> Result<()> {
         let path = self.config_path();
         let bad = |message: String| Error::Config { path: path.clone(), message };
         pair.validate(name).map_err(bad)?;
@@ -375,6 +378,9 @@ impl Project {
             return Err(bad(format!("pair {name} already exists; remove it first or pick another name")));
         }
         check_sides_exist(&self.dir, &pair)?;
+        if let Some(host) = crate::host::current_host() {
+            pair.bind_hosts(&host);
+        }
         let mut next = self.config.clone();
         next.pairs.insert(name.to_string(), pair);
         next.save(&path)?;
@@ -416,6 +422,7 @@ impl Project {
     /// project id); for a `design` pair, its code and design components files.
     pub fn sides(&self, name: &str) -> Result<(AnyReplica, AnyReplica)> {
         let pair = self.pair_config(name)?;
+        crate::host::check_pair_host(name, &pair, &self.config_path())?;
         match pair.kind {
             PairKind::Design => return design_pair::open_design_sides(&self.dir, name, &pair),
             PairKind::Openspec => return self.openspec_sides(name),
@@ -470,7 +477,7 @@ impl Project {
             &side.root.join("openspec"),
             Some(side.root.join(twinsync_openspec::sync::DEFAULT_BACKUPS)),
         )?;
-        let db = twinsync_openspec::Db::open(&side.path).map_err(|e| unsupported(e.to_string()))?;
+        let db = side.open().map_err(|e| unsupported(e.to_string()))?;
         let db = twinsync_openspec::OpenSpecDb::new(db, side.project, self.clock.clone());
         Ok((AnyReplica::OpenSpecFiles(files), AnyReplica::OpenSpecDb(db)))
     }

@@ -11,12 +11,12 @@
 
 use std::sync::Arc;
 
-use rusqlite::{params, OptionalExtension};
 use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
+use twinsync_core::sql::{SqlError, SqlValue};
 use twinsync_core::{Clock, Content, Digest, Entry, HashRules, Key, Replica};
 
 use super::item::{ItemKey, Part};
-use crate::db::{doc_column, Db, Kind, Status};
+use crate::db::{doc_column, Db, Kind};
 use crate::workspace::ArchiveName;
 
 /// The rows of one project in an OpenSpec database.
@@ -53,7 +53,7 @@ impl OpenSpecDb {
         &self.db
     }
 
-    fn err(&self, key: &Key, e: rusqlite::Error) -> ReplicaError {
+    fn err(&self, key: &Key, e: SqlError) -> ReplicaError {
         ReplicaError::Io { key: key.to_string(), message: format!("{}: {e}", self.db.path()) }
     }
 
@@ -61,54 +61,64 @@ impl OpenSpecDb {
         self.rules.digest(&Content::Text(text.to_string())).expect("text always digests")
     }
 
-    fn row(&self, kind: Kind, id: &str) -> rusqlite::Result<Option<RowState>> {
-        self.db
-            .conn
-            .prepare_cached("SELECT rowid, path, deleted FROM items WHERE project = ?1 AND kind = ?2 AND id = ?3")?
-            .query_row(params![self.project, kind.as_str(), id], |r| {
-                Ok(RowState { rowid: r.get(0)?, path: r.get(1)?, deleted: r.get::<_, i64>(2)? != 0 })
-            })
-            .optional()
+    fn row(&self, kind: Kind, id: &str) -> Result<Option<RowState>, SqlError> {
+        let rows = self.db.select(
+            "SELECT rowid, path, deleted FROM items WHERE project = ?1 AND kind = ?2 AND id = ?3",
+            &[(&self.project).into(), kind.as_str().into(), id.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|mut r| {
+            let deleted = r.get(2).and_then(SqlValue::as_int).unwrap_or(0) != 0;
+            let path = r
+                .get_mut(1)
+                .map(|v| std::mem::replace(v, SqlValue::Null))
+                .and_then(SqlValue::into_text)
+                .unwrap_or_default();
+            RowState { rowid: r.first().and_then(SqlValue::as_int).unwrap_or(0), path, deleted }
+        }))
     }
 
     /// The text of one part of a row (`None`: absent).
-    fn text(&self, row: &RowState, part: &Part) -> rusqlite::Result<Option<String>> {
-        match part {
-            Part::Location => Ok(Some(row.path.clone())),
+    fn text(&self, row: &RowState, part: &Part) -> Result<Option<String>, SqlError> {
+        let rows = match part {
+            Part::Location => return Ok(Some(row.path.clone())),
             Part::Doc(d) => {
                 let col = doc_column(d).expect("a known document");
-                self.db.conn.query_row(&format!("SELECT {col} FROM items WHERE rowid = ?1"), [row.rowid], |r| r.get(0))
+                self.db.select(&format!("SELECT {col} FROM items WHERE rowid = ?1"), &[row.rowid.into()])?
             }
             Part::Delta(rel) => self
                 .db
-                .conn
-                .prepare_cached("SELECT text FROM delta_specs WHERE item = ?1 AND rel = ?2")?
-                .query_row(params![row.rowid, rel], |r| r.get(0))
-                .optional(),
-        }
+                .select("SELECT text FROM delta_specs WHERE item = ?1 AND rel = ?2", &[row.rowid.into(), rel.into()])?,
+        };
+        Ok(rows.into_iter().next().and_then(|r| r.into_iter().next()).and_then(SqlValue::into_text))
     }
 
-    fn keep_version(&self, kind: Kind, id: &str, doc: &str, text: &str, reason: &str) -> rusqlite::Result<()> {
-        self.db
-            .conn
-            .prepare_cached(
-                "INSERT INTO versions(project, kind, item_id, doc, side, content, reason, at) VALUES (?1, ?2, ?3, ?4, 'db', ?5, ?6, ?7)",
-            )?
-            .execute(params![self.project, kind.as_str(), id, doc, text, reason, self.clock.now().0])?;
+    fn keep_version(&self, kind: Kind, id: &str, doc: &str, text: &str, reason: &str) -> Result<(), SqlError> {
+        self.db.exec(
+            "INSERT INTO versions(project, kind, item_id, doc, side, content, reason, at) VALUES (?1, ?2, ?3, ?4, 'db', ?5, ?6, ?7)",
+            &[
+                (&self.project).into(),
+                kind.as_str().into(),
+                id.into(),
+                doc.into(),
+                text.into(),
+                reason.into(),
+                self.clock.now().0.into(),
+            ],
+        )?;
         Ok(())
     }
 
     /// Brings a soft-deleted row back empty: what it held is kept as versions, since the
     /// side that brings it back says what it holds now.
-    fn undelete(&self, kind: Kind, id: &str, row: &mut RowState, op: &str) -> rusqlite::Result<()> {
+    fn undelete(&self, kind: Kind, id: &str, row: &mut RowState, op: &str) -> Result<(), SqlError> {
         for (name, text) in self.db.contents(row.rowid)? {
             self.keep_version(kind, id, &name, &text, &format!("replaced when operation {op} brought the row back"))?;
         }
-        self.db.conn.execute(
+        self.db.exec(
             "UPDATE items SET deleted = 0, proposal = NULL, design = NULL, tasks = NULL, spec = NULL WHERE rowid = ?1",
-            [row.rowid],
+            &[row.rowid.into()],
         )?;
-        self.db.conn.execute("DELETE FROM delta_specs WHERE item = ?1", [row.rowid])?;
+        self.db.exec("DELETE FROM delta_specs WHERE item = ?1", &[row.rowid.into()])?;
         row.deleted = false;
         Ok(())
     }
@@ -150,22 +160,14 @@ impl OpenSpecDb {
                     (Kind::Change, _) => format!("changes/{}", item.id),
                     (Kind::Spec, _) => format!("specs/{}", item.id),
                 };
-                let status = Status::derive(item.kind, None, false, 0, 0);
-                self.db
-                    .conn
-                    .execute(
-                        "INSERT INTO items(kind, id, project, title, status, path) VALUES (?1, ?2, ?3, ?2, ?4, ?5)",
-                        params![item.kind.as_str(), item.id, self.project, status.as_str(), path],
-                    )
-                    .map_err(sql)?;
-                RowState { rowid: self.db.conn.last_insert_rowid(), path, deleted: false }
+                let rowid = self.db.insert_item(item.kind, &item.id, &self.project, &path, None).map_err(sql)?;
+                RowState { rowid, path, deleted: false }
             }
         };
         match &item.part {
             Part::Location => {
                 self.db
-                    .conn
-                    .execute("UPDATE items SET path = ?1 WHERE rowid = ?2", params![text, row.rowid])
+                    .exec("UPDATE items SET path = ?1 WHERE rowid = ?2", &[text.into(), row.rowid.into()])
                     .map_err(sql)?;
                 row.path = text.to_string();
             }
@@ -176,8 +178,7 @@ impl OpenSpecDb {
                 }
                 let col = doc_column(d).expect("a known document");
                 self.db
-                    .conn
-                    .execute(&format!("UPDATE items SET {col} = ?1 WHERE rowid = ?2"), params![text, row.rowid])
+                    .exec(&format!("UPDATE items SET {col} = ?1 WHERE rowid = ?2"), &[text.into(), row.rowid.into()])
                     .map_err(sql)?;
             }
             Part::Delta(rel) => {
@@ -186,11 +187,10 @@ impl OpenSpecDb {
                         .map_err(sql)?;
                 }
                 self.db
-                    .conn
-                    .execute(
+                    .exec(
                         "INSERT INTO delta_specs(item, rel, text) VALUES (?1, ?2, ?3) \
                          ON CONFLICT(item, rel) DO UPDATE SET text = excluded.text",
-                        params![row.rowid, rel, text],
+                        &[row.rowid.into(), rel.into(), text.into()],
                     )
                     .map_err(sql)?;
             }
@@ -214,10 +214,9 @@ impl OpenSpecDb {
         if last {
             // Soft delete: the row keeps everything it held, out of the queue and the scan.
             self.db
-                .conn
-                .execute(
+                .exec(
                     "UPDATE items SET deleted = 1, last_synced = ?1 WHERE rowid = ?2",
-                    params![self.clock.now().0, row.rowid],
+                    &[self.clock.now().0.into(), row.rowid.into()],
                 )
                 .map_err(sql)?;
             return Ok(());
@@ -228,16 +227,14 @@ impl OpenSpecDb {
                     .map_err(sql)?;
                 let col = doc_column(d).expect("a known document");
                 self.db
-                    .conn
-                    .execute(&format!("UPDATE items SET {col} = NULL WHERE rowid = ?1"), [row.rowid])
+                    .exec(&format!("UPDATE items SET {col} = NULL WHERE rowid = ?1"), &[row.rowid.into()])
                     .map_err(sql)?;
             }
             Part::Delta(rel) => {
                 self.keep_version(item.kind, &item.id, rel, &current, &format!("deleted by operation {op}"))
                     .map_err(sql)?;
                 self.db
-                    .conn
-                    .execute("DELETE FROM delta_specs WHERE item = ?1 AND rel = ?2", params![row.rowid, rel])
+                    .exec("DELETE FROM delta_specs WHERE item = ?1 AND rel = ?2", &[row.rowid.into(), rel.into()])
                     .map_err(sql)?;
             }
             Part::Location => unreachable!("a location delete is the row's last"),
@@ -247,7 +244,7 @@ impl OpenSpecDb {
 
     /// Runs `f` in one transaction, so a row never shows half a write.
     fn in_tx<T>(&self, key: &Key, f: impl FnOnce() -> Result<T, ReplicaError>) -> Result<T, ReplicaError> {
-        let tx = self.db.conn.unchecked_transaction().map_err(|e| self.err(key, e))?;
+        let tx = self.db.begin().map_err(|e| self.err(key, e))?;
         let out = f()?;
         tx.commit().map_err(|e| self.err(key, e))?;
         Ok(out)
@@ -279,8 +276,7 @@ impl Replica for OpenSpecDb {
     }
 
     fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
-        let unavailable =
-            |e: rusqlite::Error| ReplicaError::Unavailable { name: self.name.clone(), reason: e.to_string() };
+        let unavailable = |e: SqlError| ReplicaError::Unavailable { name: self.name.clone(), reason: e.to_string() };
         let rows = self.db.live_rows(&self.project).map_err(unavailable)?;
         let mut snap = Snapshot::new();
         let mut put = |k: Key, text: &str, d: Digest| {
@@ -342,7 +338,8 @@ impl Replica for OpenSpecDb {
     }
 
     fn flush(&mut self) -> Result<(), ReplicaError> {
-        // Each write commits its own transaction (WAL, synchronous NORMAL): durable at commit.
+        // Each write commits its own transaction (SQLite in WAL with synchronous NORMAL,
+        // PostgreSQL): durable at commit.
         Ok(())
     }
 }
