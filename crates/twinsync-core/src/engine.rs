@@ -67,8 +67,12 @@ impl Default for EngineConfig {
             text_merge: TextMergeOptions::default(),
             json_merge: JsonMergeOptions::default(),
             mass_delete_threshold: 10,
-            batch_items: 256,
-            batch_ms: 50,
+            // Each batch ends in a flush of the files it wrote (a syncfs or an fsync each)
+            // and two store commits: at 256 items or 50 ms a first sync of 20,000 small
+            // files spent half its wall time waiting on about 80 flushes. The byte cap
+            // below still bounds what a batch holds.
+            batch_items: 2048,
+            batch_ms: 500,
             batch_bytes: 32 << 20,
             keep_base_below: 1 << 20,
         }
