@@ -198,14 +198,14 @@ fn a_postgres_store_without_a_project_id_or_server_is_a_clear_error() {
     assert!(!err.contains(secret), "the password never shows: {err}");
 }
 
-/// Four processes share one project on one PostgreSQL database, 25 syncs each, editing
+/// Four processes share one project on one PostgreSQL database, 100 syncs each, editing
 /// their own files and one shared file between syncs: every own edit ends on both sides,
 /// the only conflicts reported are on the shared file, no operation is recorded twice or
 /// left running, and the newest operation is undone from yet another process.
 #[test]
 fn four_processes_sync_one_project_on_postgres() {
     const PROCS: usize = 4;
-    const SYNCS: usize = 25;
+    const SYNCS: usize = 100;
     let url = pg_url();
     let id = fresh_project("cli-four");
     let tmp = tempfile::tempdir().unwrap();
