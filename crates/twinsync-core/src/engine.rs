@@ -1759,20 +1759,13 @@ fn undo_moves(ready: Vec<(Key, Vec<UndoEntry>)>) -> Vec<UndoItem> {
             }
         }
     }
-    let created: std::collections::BTreeSet<usize> = partner.values().copied().collect();
-    let mut slots: Vec<Option<(Key, Vec<UndoEntry>)>> = ready.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(slots.len());
-    for i in 0..slots.len() {
-        if created.contains(&i) {
-            continue;
-        }
-        let item = slots[i].take().expect("each item once");
-        match partner.get(&i) {
-            Some(&c) => out.push(UndoItem::Move { restore: item, created: slots[c].take().expect("each item once") }),
-            None => out.push(UndoItem::Single(item)),
-        }
-    }
-    out
+    crate::moves::with_partners(ready, &partner)
+        .into_iter()
+        .map(|(item, created)| match created {
+            Some(created) => UndoItem::Move { restore: item, created },
+            None => UndoItem::Single(item),
+        })
+        .collect()
 }
 
 /// When `p` and `q` are the delete and the copy of one move, each a single write on the

@@ -64,6 +64,23 @@ pub fn find<'a>(items: impl IntoIterator<Item = DriftRef<'a>>) -> Vec<Move> {
     moves
 }
 
+/// `items` with each pair of `partner` (an index -> the index of its partner) brought
+/// together: every item once, in order, except that a partner comes right after the
+/// item that names it, as `(item, Some(partner))`.
+pub(crate) fn with_partners<T>(items: Vec<T>, partner: &BTreeMap<usize, usize>) -> Vec<(T, Option<T>)> {
+    let partners: std::collections::BTreeSet<usize> = partner.values().copied().collect();
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    for i in 0..slots.len() {
+        if partners.contains(&i) {
+            continue;
+        }
+        let item = slots[i].take().expect("each item once");
+        out.push((item, partner.get(&i).map(|&p| slots[p].take().expect("each item once"))));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

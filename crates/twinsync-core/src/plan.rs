@@ -204,19 +204,7 @@ fn pair_moves(mut actions: Vec<Action>, found: Vec<Move>) -> Vec<Action> {
         }
         follows.insert(from, to);
     }
-    let partners: std::collections::BTreeSet<usize> = follows.values().copied().collect();
-    let mut slots: Vec<Option<Action>> = actions.into_iter().map(Some).collect();
-    let mut ordered = Vec::with_capacity(slots.len());
-    for i in 0..slots.len() {
-        if partners.contains(&i) {
-            continue;
-        }
-        ordered.extend(slots[i].take());
-        if let Some(&to) = follows.get(&i) {
-            ordered.extend(slots[to].take());
-        }
-    }
-    ordered
+    moves::with_partners(actions, &follows).into_iter().flat_map(|(a, to)| std::iter::once(a).chain(to)).collect()
 }
 
 fn decide(item: &DriftRef<'_>, direction: Direction, policy: &Policy, ctx: &PlanContext<'_>) -> (ActionKind, String) {

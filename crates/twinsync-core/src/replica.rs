@@ -204,17 +204,7 @@ pub trait Replica: Send {
     /// answer is [`ReplicaError::Conflict`]. The default writes `to` and deletes `from`;
     /// a folder renames the file itself, so nothing is copied or backed up.
     fn rename(&mut self, from: &Key, to: &Key, expected: &Digest, ctx: &WriteContext) -> Result<Digest, ReplicaError> {
-        let content = self.read(from)?.ok_or_else(|| ReplicaError::conflict(from, Some(expected), None))?;
-        let found = self
-            .rules()
-            .digest(&content)
-            .map_err(|source| ReplicaError::InvalidContent { key: from.clone(), source })?;
-        if &found != expected {
-            return Err(ReplicaError::conflict(from, Some(expected), Some(&found)));
-        }
-        let written = self.write(to, &content, None, ctx)?;
-        self.delete(from, expected, ctx)?;
-        Ok(written)
+        rename_by_copy(self, from, to, expected, ctx)
     }
 
     /// True when the replica keeps what each operation overwrites or deletes, readable
@@ -230,6 +220,28 @@ pub trait Replica: Send {
         let _ = (key, operation_id);
         Ok(None)
     }
+}
+
+/// [`Replica::rename`] as a write of `to` and a delete of `from`: the default, and what a
+/// replica that renames in place falls back to where it cannot.
+pub fn rename_by_copy<R: Replica + ?Sized>(
+    replica: &mut R,
+    from: &Key,
+    to: &Key,
+    expected: &Digest,
+    ctx: &WriteContext,
+) -> Result<Digest, ReplicaError> {
+    let content = replica.read(from)?.ok_or_else(|| ReplicaError::conflict(from, Some(expected), None))?;
+    let found = replica
+        .rules()
+        .digest(&content)
+        .map_err(|source| ReplicaError::InvalidContent { key: from.clone(), source })?;
+    if &found != expected {
+        return Err(ReplicaError::conflict(from, Some(expected), Some(&found)));
+    }
+    let written = replica.write(to, &content, None, ctx)?;
+    replica.delete(from, expected, ctx)?;
+    Ok(written)
 }
 
 /// A replica held in memory, for tests and for hosts that keep items themselves.

@@ -650,12 +650,7 @@ impl Replica for FsReplica {
                 let found = digest_path(&self.rules, to, &dst)?;
                 return Err(ReplicaError::conflict(to, None, found.as_ref()));
             }
-            Err(_) => {
-                let content = self.read(from)?.ok_or_else(|| ReplicaError::conflict(from, Some(expected), None))?;
-                let written = self.write(to, &content, None, ctx)?;
-                self.delete(from, expected, ctx)?;
-                return Ok(written);
-            }
+            Err(_) => return twinsync_core::replica::rename_by_copy(self, from, to, expected, ctx),
             Ok(()) => {}
         }
         self.unflushed_dirs.insert(dir);
