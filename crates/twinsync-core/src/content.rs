@@ -237,6 +237,43 @@ impl HashRules {
     }
 }
 
+/// An item's two digests: what compare looks at, and what the item holds byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Digests {
+    /// Digest of the canonical content (of the bytes when comparing bytes).
+    pub canonical: Digest,
+    /// SHA-256 of the bytes as stored: equal to `canonical` when the bytes are already
+    /// canonical. Two sides equal in `canonical` and different here differ in formatting only.
+    pub bytes: Digest,
+}
+
+impl Digests {
+    /// Both digests of an item digested as its bytes.
+    pub const fn same(d: Digest) -> Digests {
+        Digests { canonical: d, bytes: d }
+    }
+}
+
+impl HashRules {
+    /// [`HashRules::digest_bytes`] and the digest of the bytes themselves. The bytes are
+    /// hashed a second time only when they are not canonical already: text with a BOM or
+    /// a CR, and JSON (whose canonical form is almost never how it is written).
+    pub fn digests_bytes(&self, kind: ContentKind, bytes: &[u8]) -> Result<Digests, ContentError> {
+        let canonical = self.digest_bytes(kind, bytes)?;
+        if self.as_bytes(kind, bytes.len() as u64) || matches!(kind, ContentKind::Bytes | ContentKind::Link) {
+            return Ok(Digests::same(canonical));
+        }
+        let normal = kind == ContentKind::Text
+            && std::str::from_utf8(bytes).is_ok_and(|s| canonical::is_normal_text(s, &self.text));
+        Ok(Digests { canonical, bytes: if normal { canonical } else { Digest::of_bytes(bytes) } })
+    }
+
+    /// [`HashRules::digests_bytes`] of `content`.
+    pub fn digests(&self, content: &Content) -> Result<Digests, ContentError> {
+        self.digests_bytes(content.kind(), content.as_bytes())
+    }
+}
+
 /// A link's digest: SHA-256 of `symlink:` and its target, so a link never has the digest
 /// of a file holding the same text.
 fn link_digest(target: &str) -> Digest {
@@ -290,6 +327,27 @@ mod tests {
         assert_ne!(r.digest(&Content::Link("x\n".into())).unwrap(), Digest::of_bytes(b"x\n"));
         assert_eq!("bytes".parse::<Compare>().unwrap(), Compare::Bytes);
         assert!("exact".parse::<Compare>().unwrap_err().contains("canonical"));
+    }
+
+    #[test]
+    fn the_bytes_digest_differs_only_where_formatting_does() {
+        let r = HashRules::default();
+        let of = |k, b: &[u8]| r.digests_bytes(k, b).unwrap();
+        let lf = of(ContentKind::Text, b"a\nb\n");
+        assert_eq!(lf, Digests::same(Digest::of_bytes(b"a\nb\n")), "normal text: one digest serves both");
+        let crlf = of(ContentKind::Text, b"a\r\nb\r\n");
+        assert_eq!(crlf.canonical, lf.canonical);
+        assert_eq!(crlf.bytes, Digest::of_bytes(b"a\r\nb\r\n"));
+        let (j1, j2) = (of(ContentKind::Json, b"{\"b\":1,\"a\":2}"), of(ContentKind::Json, b"{\"a\":2,\"b\":1}"));
+        assert_eq!(j1.canonical, j2.canonical);
+        assert_ne!(j1.bytes, j2.bytes);
+        assert_eq!(j2.bytes, j2.canonical, "canonical JSON is its own bytes");
+        let bytes = HashRules { compare: Compare::Bytes, ..HashRules::default() };
+        assert_eq!(
+            bytes.digests_bytes(ContentKind::Text, b"a\r\n").unwrap(),
+            Digests::same(Digest::of_bytes(b"a\r\n"))
+        );
+        assert_eq!(r.digests(&Content::Text("a\r\nb\r\n".into())).unwrap(), crlf);
     }
 
     #[test]

@@ -46,11 +46,14 @@ pub enum DriftClass {
     ConflictDeleteModify,
     /// New on both sides with different content.
     ConflictAddAdd,
+    /// In sync in canonical content, but the two sides hold different bytes (line ends,
+    /// a BOM, the order of JSON keys): not drift, and only `sync --formatting` copies it.
+    FormattingOnly,
 }
 
 impl DriftClass {
     /// Every class, in declaration order.
-    pub const ALL: [DriftClass; 14] = [
+    pub const ALL: [DriftClass; 15] = [
         DriftClass::InSync,
         DriftClass::ChangedLeft,
         DriftClass::ChangedRight,
@@ -65,6 +68,7 @@ impl DriftClass {
         DriftClass::ConflictModifyDelete,
         DriftClass::ConflictDeleteModify,
         DriftClass::ConflictAddAdd,
+        DriftClass::FormattingOnly,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -84,6 +88,7 @@ impl DriftClass {
             DriftClass::ConflictModifyDelete => "conflict_modify_delete",
             DriftClass::ConflictDeleteModify => "conflict_delete_modify",
             DriftClass::ConflictAddAdd => "conflict_add_add",
+            DriftClass::FormattingOnly => "formatting_only",
         }
     }
 
@@ -96,6 +101,12 @@ impl DriftClass {
                 | DriftClass::ConflictDeleteModify
                 | DriftClass::ConflictAddAdd
         )
+    }
+
+    /// True for the classes whose base, left and right digests are one and the same.
+    #[inline]
+    const fn agrees(self) -> bool {
+        matches!(self, DriftClass::InSync | DriftClass::FormattingOnly)
     }
 
     /// Classifies one key from the digest each place holds (`None`: absent).
@@ -223,9 +234,9 @@ impl DriftCounts {
     pub fn conflicts(&self) -> usize {
         self.0.iter().filter(|(c, _)| c.is_conflict()).map(|(_, n)| n).sum()
     }
-    /// Items not in sync.
+    /// Items not in sync; formatting-only items are in sync, since formatting is no drift.
     pub fn drifted(&self) -> usize {
-        self.total() - self.get(DriftClass::InSync)
+        self.total() - self.get(DriftClass::InSync) - self.get(DriftClass::FormattingOnly)
     }
     /// All items.
     pub fn total(&self) -> usize {
@@ -236,7 +247,7 @@ impl DriftCounts {
         self.0.iter().map(|(c, n)| (*c, *n))
     }
     /// Counts from a tally indexed by `class as usize`.
-    fn from_tally(tally: [usize; 14]) -> Self {
+    fn from_tally(tally: [usize; DriftClass::ALL.len()]) -> Self {
         DriftCounts(DriftClass::ALL.into_iter().zip(tally).filter(|(_, n)| *n > 0).collect())
     }
 }
@@ -265,7 +276,7 @@ pub struct ItemError {
 }
 
 impl Drift {
-    /// The items that are not in sync.
+    /// The items that are not in sync, formatting-only ones included.
     pub fn drifted(&self) -> impl Iterator<Item = &DriftItem> {
         self.items.iter().filter(|i| i.class != DriftClass::InSync)
     }
@@ -298,7 +309,7 @@ pub struct DriftView<'a> {
 const fn stored_sides(class: DriftClass) -> [bool; 3] {
     use DriftClass::*;
     match class {
-        InSync => [true, false, false],
+        InSync | FormattingOnly => [true, false, false],
         ChangedLeft | ChangedRight | ChangedAlike | ConflictModifyModify => [true, true, true],
         AddedLeft => [false, true, false],
         AddedRight => [false, false, true],
@@ -343,7 +354,7 @@ impl<'a> DriftView<'a> {
         if let Some(b) = item.base {
             self.digests.push(b);
         }
-        if item.class != DriftClass::InSync {
+        if !item.class.agrees() {
             if let Some(l) = item.left {
                 self.digests.push(l);
             }
@@ -376,7 +387,7 @@ impl<'a> Iterator for Items<'_, 'a> {
                 }
             }
         }
-        if class == DriftClass::InSync {
+        if class.agrees() {
             side = [side[0]; 3];
         }
         Some(DriftRef { key, class, base: side[0], left: side[1], right: side[2] })
@@ -450,6 +461,11 @@ impl DriftSource for DriftView<'_> {
 pub trait HasDigest {
     /// The digest.
     fn digest(&self) -> &Digest;
+    /// The digest of the bytes as stored, when known (see [`Entry::bytes`]).
+    #[inline]
+    fn bytes_digest(&self) -> Option<&Digest> {
+        None
+    }
 }
 
 impl HasDigest for Digest {
@@ -461,6 +477,10 @@ impl HasDigest for Digest {
 impl HasDigest for Entry {
     fn digest(&self) -> &Digest {
         &self.digest
+    }
+    #[inline]
+    fn bytes_digest(&self) -> Option<&Digest> {
+        self.bytes.as_ref()
     }
 }
 
@@ -514,8 +534,8 @@ fn walk<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
     left: &'a BTreeMap<Key, L>,
     right: &'a BTreeMap<Key, R>,
     mut emit: impl FnMut(DriftRef<'a>),
-) -> [usize; 14] {
-    let mut tally = [0usize; 14];
+) -> [usize; DriftClass::ALL.len()] {
+    let mut tally = [0usize; DriftClass::ALL.len()];
     let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
     loop {
         let (bh, lh, rh) = (bi.peek().copied(), li.peek().copied(), ri.peek().copied());
@@ -531,8 +551,8 @@ fn walk<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
             }
         };
         let b = bh.filter(|_| at[0]).map(|e| e.1.digest());
-        let l = lh.filter(|_| at[1]).map(|e| e.1.digest());
-        let r = rh.filter(|_| at[2]).map(|e| e.1.digest());
+        let (le, re) = (lh.filter(|_| at[1]).map(|e| e.1), rh.filter(|_| at[2]).map(|e| e.1));
+        let (l, r) = (le.map(HasDigest::digest), re.map(HasDigest::digest));
         if at[0] {
             bi.next();
         }
@@ -542,7 +562,15 @@ fn walk<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
         if at[2] {
             ri.next();
         }
-        let class = DriftClass::classify(b, l, r);
+        let mut class = DriftClass::classify(b, l, r);
+        if class == DriftClass::InSync {
+            // Only sides that both know their bytes can tell formatting apart.
+            if let (Some(lb), Some(rb)) = (le.and_then(HasDigest::bytes_digest), re.and_then(HasDigest::bytes_digest)) {
+                if lb != rb {
+                    class = DriftClass::FormattingOnly;
+                }
+            }
+        }
         tally[class as usize] += 1;
         emit(DriftRef { key, class, base: b, left: l, right: r });
     }
@@ -681,13 +709,52 @@ mod tests {
     fn scanned_entries_classify_by_their_digest() {
         let [b, l, _] = fixture();
         let entries = |m: &BTreeMap<Key, Digest>| -> crate::replica::Snapshot {
-            m.iter().map(|(k, d)| (k.clone(), Entry { key: k.clone(), digest: *d, size: 1, modified: None })).collect()
+            m.iter()
+                .map(|(k, d)| (k.clone(), Entry { key: k.clone(), digest: *d, size: 1, modified: None, bytes: None }))
+                .collect()
         };
         let (le, re) = (entries(&l), entries(&b));
         let drift = detect(&b, &le, &re);
         assert_eq!(drift.items().find(|i| i.key.as_str() == "cl").unwrap().class, DriftClass::ChangedLeft);
         assert_eq!(drift.items().find(|i| i.key.as_str() == "same").unwrap().left, Some(&d("1")));
         assert_eq!(drift.into_owned(), detect_owned(&b, &l, &b));
+    }
+
+    #[test]
+    fn sides_equal_in_content_and_not_in_bytes_differ_in_formatting_only() {
+        let base = map(&[("crlf", "1"), ("same", "1"), ("unknown", "1"), ("changed", "1")]);
+        let entry = |k: &str, d: &str, bytes: Option<&str>| {
+            let key = Key::new(k).unwrap();
+            (key.clone(), Entry { key, digest: self::d(d), size: 1, modified: None, bytes: bytes.map(self::d) })
+        };
+        let left: crate::replica::Snapshot = [
+            entry("crlf", "1", Some("1")),
+            entry("same", "1", Some("x")),
+            entry("unknown", "1", None),
+            entry("changed", "2", Some("2")),
+        ]
+        .into_iter()
+        .collect();
+        let right: crate::replica::Snapshot = [
+            entry("crlf", "1", Some("1\r")),
+            entry("same", "1", Some("x")),
+            entry("unknown", "1", Some("y")),
+            entry("changed", "1", Some("1\r")),
+        ]
+        .into_iter()
+        .collect();
+        let view = detect(&base, &left, &right);
+        let got: BTreeMap<&str, DriftClass> = view.items().map(|i| (i.key.as_str(), i.class)).collect();
+        assert_eq!(got["crlf"], DriftClass::FormattingOnly);
+        assert_eq!(got["same"], DriftClass::InSync);
+        assert_eq!(got["unknown"], DriftClass::InSync, "a side that does not know its bytes cannot tell");
+        assert_eq!(got["changed"], DriftClass::ChangedLeft);
+        let crlf = view.items().find(|i| i.key.as_str() == "crlf").unwrap();
+        assert_eq!((crlf.base, crlf.left, crlf.right), (Some(&d("1")), Some(&d("1")), Some(&d("1"))));
+        assert_eq!(view.counts.drifted(), 1, "formatting is no drift");
+        assert_eq!(view.counts.get(DriftClass::FormattingOnly), 1);
+        assert_eq!(view.clone().into_owned(), detect_owned(&base, &left, &right));
+        assert_eq!(view.drifted().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["changed", "crlf"]);
     }
 
     #[test]

@@ -95,6 +95,9 @@ pub struct SyncOptions {
     /// one OpenSpec change, or of what a watcher saw. Other items, and their base, are
     /// left as they are.
     pub only: Vec<String>,
+    /// Also make formatting-only items byte-equal, copying the bytes of the side the
+    /// direction or policy picks (see [`DriftClass::FormattingOnly`]).
+    pub formatting: bool,
 }
 
 impl SyncOptions {
@@ -283,6 +286,7 @@ impl<'a> Engine<'a> {
             bucket_ms: self.config.bucket_ms,
             left: Some(&scan.left),
             right: Some(&scan.right),
+            formatting: opts.formatting,
         };
         let mut p = plan(&scan.drift, &opts.directions, &opts.policy, &ctx);
         if !opts.only.is_empty() {
@@ -881,7 +885,7 @@ impl<'a> Engine<'a> {
                     scope: self.config.scope.clone(),
                     key: a.key.clone(),
                     side: w.side,
-                    pre: w.pre,
+                    pre: w.recorded_pre(),
                     post: w.post,
                     base_before: a.base,
                     base_after: p.step.base_after,
@@ -1019,7 +1023,7 @@ impl<'a> Engine<'a> {
                 Side::Right => r = *post,
             }
             base_after = *post;
-            undo.push(self.undo_entry(&ctx.operation_id, a, w.side, w.pre, *post));
+            undo.push(self.undo_entry(&ctx.operation_id, a, w.side, w.recorded_pre(), *post));
             events.push(self.doc_updated(&ctx.operation_id, &a.key, w.side, post.as_ref()));
         }
         ItemCommit {
@@ -1176,11 +1180,16 @@ impl<'a> Engine<'a> {
         // it still holds what the scan saw), else by the store.
         // A target that should be absent is not read first: its write is created only
         // where nothing is, so an item that appeared since the scan is still refused.
+        // A formatting-only write leaves the canonical digest as it was, so that digest
+        // cannot name what it overwrote: the store keeps the old bytes under their own
+        // digest, which the intent and the undo entry record, and undo restores them.
+        let formatting = a.class == DriftClass::FormattingOnly;
         let pre = match lose_digest {
             None => None,
-            Some(_) if dst.keeps_backups() => None,
+            Some(_) if dst.keeps_backups() && !formatting => None,
             _ => Self::read_expected(dst, &a.key, lose_digest)?,
         };
+        let kept = pre.as_ref().filter(|_| formatting).map(|c| Digest::of_bytes(c.as_bytes()));
         let dst_rules = dst.rules();
         // Under the same rules the target will hold the digest just checked; hashing the
         // content again was a third of a first sync's CPU.
@@ -1198,7 +1207,7 @@ impl<'a> Engine<'a> {
                 blobs.push((d, c.clone()));
             }
         }
-        if let (Some(d), Some(c)) = (lose_digest, pre) {
+        if let (Some(d), Some(c)) = (kept.or(lose_digest), pre) {
             blobs.push((d, c));
         }
         let (l, r) = match target {
@@ -1212,7 +1221,7 @@ impl<'a> Engine<'a> {
         };
         let writes = match (&payload, lose_digest) {
             (Payload::Delete, None) => vec![],
-            _ => vec![SideWrite { side: target, pre: lose_digest, payload, post }],
+            _ => vec![SideWrite { side: target, pre: lose_digest, payload, post, kept }],
         };
         Ok(Step {
             left: l,
@@ -1353,7 +1362,13 @@ impl<'a> Engine<'a> {
             if pre == Some(digest) {
                 continue;
             }
-            writes.push(SideWrite { side: s, pre, payload: Payload::Put(content.clone()), post: Some(digest) });
+            writes.push(SideWrite {
+                side: s,
+                pre,
+                payload: Payload::Put(content.clone()),
+                post: Some(digest),
+                kept: None,
+            });
             if let (Some(p), Some(c)) = (pre, pre_content) {
                 blobs.push((p, c));
             }
@@ -1730,6 +1745,16 @@ struct SideWrite {
     payload: Payload,
     /// The digest the side will hold.
     post: Option<Digest>,
+    /// The digest the store keeps the overwritten content under, when not `pre`: the
+    /// digest of its bytes, for a formatting-only write.
+    kept: Option<Digest>,
+}
+
+impl SideWrite {
+    /// The pre-state intents and undo entries record: what undo restores.
+    fn recorded_pre(&self) -> Option<Digest> {
+        self.kept.or(self.pre)
+    }
 }
 
 /// An item to undo, alone or as one half of a move.

@@ -78,6 +78,10 @@ pub const CASES: &[Case] = &[
         "the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more",
         the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more,
     ),
+    (
+        "formatting_only_items_sync_only_when_asked_and_undo_restores_their_bytes",
+        formatting_only_items_sync_only_when_asked_and_undo_restores_their_bytes,
+    ),
 ];
 
 /// Runs every case, each on a store from `make`; panics naming the first case that fails.
@@ -102,7 +106,7 @@ pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
 macro_rules! engine_conformance_tests {
     ($make:expr) => {
         $crate::engine_conformance_tests!(@cases $make;
-first_sync_copies_both_ways_and_then_everything_is_in_sync, repeating_a_request_returns_the_first_report_and_changes_nothing, a_new_edit_is_a_new_operation_even_within_the_minute, manual_conflicts_are_reported_with_both_versions_and_nothing_written, a_side_wins_and_the_losing_version_stays_recoverable_by_undo, newest_wins_uses_modification_times, a_deletion_never_silently_destroys_an_edit, merge_policy_merges_json_and_falls_back_on_conflict, one_way_sync_leaves_the_other_sides_changes_alone, a_side_that_cannot_flush_fails_its_items_and_no_base_is_recorded, an_undo_whose_side_cannot_flush_fails_whole_and_stays_undoable, one_failing_item_never_stops_the_others, an_edit_between_scan_and_write_is_a_conflict_and_survives, undo_refuses_items_changed_since_and_restores_the_rest, undo_accepts_a_unique_prefix_and_defaults_to_the_newest, undo_window_is_24_hours, undo_stack_holds_50_operations, mass_deletion_from_an_empty_scan_halts_the_sync, dry_run_changes_nothing_and_shows_diffs, history_and_audit_record_every_applied_item, base_only_items_are_recorded_under_their_operation, an_unreadable_item_is_neither_deleted_nor_overwritten_and_the_rest_syncs, the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more);
+first_sync_copies_both_ways_and_then_everything_is_in_sync, repeating_a_request_returns_the_first_report_and_changes_nothing, a_new_edit_is_a_new_operation_even_within_the_minute, manual_conflicts_are_reported_with_both_versions_and_nothing_written, a_side_wins_and_the_losing_version_stays_recoverable_by_undo, newest_wins_uses_modification_times, a_deletion_never_silently_destroys_an_edit, merge_policy_merges_json_and_falls_back_on_conflict, one_way_sync_leaves_the_other_sides_changes_alone, a_side_that_cannot_flush_fails_its_items_and_no_base_is_recorded, an_undo_whose_side_cannot_flush_fails_whole_and_stays_undoable, one_failing_item_never_stops_the_others, an_edit_between_scan_and_write_is_a_conflict_and_survives, undo_refuses_items_changed_since_and_restores_the_rest, undo_accepts_a_unique_prefix_and_defaults_to_the_newest, undo_window_is_24_hours, undo_stack_holds_50_operations, mass_deletion_from_an_empty_scan_halts_the_sync, dry_run_changes_nothing_and_shows_diffs, history_and_audit_record_every_applied_item, base_only_items_are_recorded_under_their_operation, an_unreadable_item_is_neither_deleted_nor_overwritten_and_the_rest_syncs, the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more, formatting_only_items_sync_only_when_asked_and_undo_restores_their_bytes);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -653,4 +657,51 @@ pub fn the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more(s
     let undone = w.undo(Some(&op.operation_id)).unwrap();
     assert_eq!(undone.restored, vec![pic.clone()]);
     assert_eq!(w.right.get(&pic), Some(&old_pic));
+}
+
+/// Case: Formatting-only items sync only when asked, and undo restores their bytes.
+pub fn formatting_only_items_sync_only_when_asked_and_undo_restores_their_bytes(store: &mut dyn Store) {
+    let mut w = World::new(store);
+    let json = |s: &str| Content::Json(s.into());
+    let (lf, crlf, mixed) = (text("one\ntwo\n"), text("one\r\ntwo\r\n"), text("one\ntwo\r\n"));
+    let (spaced, reordered) = (json("{\"a\": 1, \"b\": 2}\n"), json("{\"b\":2,\"a\":1}"));
+    w.left.put(&k("a.md"), lf.clone());
+    w.left.put(&k("t.json"), spaced.clone());
+    w.sync(&SyncOptions::default());
+    w.tick();
+    w.right.put(&k("a.md"), crlf.clone());
+    w.right.put(&k("t.json"), reordered.clone());
+    let drift = w.status();
+    assert_eq!(drift.counts.get(DriftClass::FormattingOnly), 2, "{:?}", drift.items);
+    assert!(drift.is_clean(), "formatting is no drift");
+
+    let plain = w.sync_with("prefer-right");
+    assert_eq!(plain.counts.planned, 0, "a plain sync leaves formatting alone: {:?}", plain.items);
+    assert_eq!(w.left.get(&k("a.md")), Some(&lf));
+
+    let manual = w.sync(&SyncOptions { formatting: true, ..Default::default() });
+    assert_eq!(manual.counts.conflicts, 2, "manual does not know whose bytes win");
+    assert!(manual.conflicts[0].reason.contains("prefer-left"), "{}", manual.conflicts[0].reason);
+    assert_eq!(w.left.get(&k("a.md")), Some(&lf));
+
+    let formatting = SyncOptions { formatting: true, policy: "prefer-right".parse().unwrap(), ..Default::default() };
+    let first = w.sync(&formatting);
+    assert_eq!(first.counts.applied, 2, "{:?}", first.items);
+    assert_eq!((w.left.get(&k("a.md")), w.left.get(&k("t.json"))), (Some(&crlf), Some(&reordered)));
+    assert_eq!(w.status().counts.get(DriftClass::InSync), 2, "byte-equal now");
+
+    // Reformatted again within the minute: the same digests, but other bytes, so a new
+    // operation rather than a replay of the first.
+    w.right.put(&k("a.md"), mixed.clone());
+    let second = w.sync(&formatting);
+    assert!(!second.replayed);
+    assert_ne!(second.operation_id, first.operation_id);
+    assert_eq!(w.left.get(&k("a.md")), Some(&mixed));
+
+    w.undo(Some(&second.operation_id)).unwrap();
+    assert_eq!(w.left.get(&k("a.md")), Some(&crlf), "undo puts the bytes back, not just the content");
+    let u = w.undo(Some(&first.operation_id)).unwrap();
+    assert_eq!(u.restored.len(), 2, "{:?}", u.refused);
+    assert_eq!((w.left.get(&k("a.md")), w.left.get(&k("t.json"))), (Some(&lf), Some(&spaced)));
+    assert_eq!(w.right.get(&k("a.md")), Some(&mixed), "the side that was copied from is untouched");
 }

@@ -71,7 +71,7 @@ pub mod store_conformance;
 pub mod test_session;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use content::{Compare, Content, ContentKind, HashRules};
+pub use content::{Compare, Content, ContentKind, Digests, HashRules};
 pub use digest::{tree_digest, Digest};
 pub use drift::{detect, detect_owned, Drift, DriftClass, DriftItem, DriftRef, DriftSource, DriftView, ItemError};
 pub use engine::{Engine, EngineConfig, Preview, Resolution, SyncOptions};

@@ -136,20 +136,27 @@ pub struct PlanContext<'a> {
     pub left: Option<&'a Snapshot>,
     /// Right scan, for modification times.
     pub right: Option<&'a Snapshot>,
+    /// Also carry the bytes of formatting-only items over (`sync --formatting`); a plain
+    /// sync leaves them alone, since formatting is no drift.
+    pub formatting: bool,
 }
 
 impl PlanContext<'_> {
     /// A context at `now` with the default bucket and no modification times.
     pub fn at(now: Timestamp) -> Self {
-        PlanContext { now, bucket_ms: DEFAULT_BUCKET_MS, left: None, right: None }
+        PlanContext { now, bucket_ms: DEFAULT_BUCKET_MS, left: None, right: None, formatting: false }
     }
 
-    fn modified(&self, side: Side, key: &Key) -> Option<Timestamp> {
+    fn entry(&self, side: Side, key: &Key) -> Option<&crate::replica::Entry> {
         let snap = match side {
             Side::Left => self.left,
             Side::Right => self.right,
         };
-        snap.and_then(|s| s.get(key)).and_then(|e| e.modified)
+        snap.and_then(|s| s.get(key))
+    }
+
+    fn modified(&self, side: Side, key: &Key) -> Option<Timestamp> {
+        self.entry(side, key).and_then(|e| e.modified)
     }
 }
 
@@ -157,6 +164,7 @@ impl PlanContext<'_> {
 pub fn plan(drift: &impl DriftSource, directions: &Directions, policy: &Policy, ctx: &PlanContext<'_>) -> Plan {
     let actions: Vec<Action> = drift
         .drifted_items()
+        .filter(|item| ctx.formatting || item.class != DriftClass::FormattingOnly)
         .map(|item| {
             let (kind, reason) = decide(&item, directions.for_key(item.key), policy, ctx);
             Action {
@@ -246,6 +254,43 @@ fn decide(item: &DriftRef<'_>, direction: Direction, policy: &Policy, ctx: &Plan
         ConflictModifyModify | ConflictAddAdd | ConflictModifyDelete | ConflictDeleteModify => {
             resolve_conflict(item, direction, policy, ctx)
         }
+        FormattingOnly => decide_formatting(item, direction, policy, ctx),
+    }
+}
+
+/// Whose bytes a formatting-only item takes. The base keeps no bytes, so which side
+/// reformatted is unknown: a one-way direction's source wins, else the policy's side
+/// (newest-wins by modification time, merge by its fallback), and manual leaves it.
+fn decide_formatting(
+    item: &DriftRef<'_>,
+    direction: Direction,
+    policy: &Policy,
+    ctx: &PlanContext<'_>,
+) -> (ActionKind, String) {
+    let win = |s: Side, why: String| (ActionKind::from_winner(s, true), format!("formatting only: {why}"));
+    if let Some(source) = direction.source() {
+        return win(source, format!("direction is {direction}: the {source}'s bytes are copied"));
+    }
+    let winner = match policy.strategy {
+        Strategy::Prefer { side } => Some((side, format!("policy prefers the {side}"))),
+        Strategy::NewestWins { tie } => {
+            let (l, r) = (ctx.modified(Side::Left, item.key), ctx.modified(Side::Right, item.key));
+            Some(match (l, r) {
+                (Some(l), Some(r)) if l > r => (Side::Left, "the left is newer".into()),
+                (Some(l), Some(r)) if r > l => (Side::Right, "the right is newer".into()),
+                _ => (tie, format!("same or unknown modification times: the {tie} wins the tie")),
+            })
+        }
+        Strategy::Merge { fallback: Some(side) } => Some((side, format!("bytes cannot be merged: the {side} wins"))),
+        Strategy::Merge { fallback: None } | Strategy::Manual => None,
+    };
+    match winner {
+        Some((side, why)) => win(side, why),
+        None => (
+            ActionKind::Conflict,
+            "formatting only: which side's bytes win is not known; pick one with --policy prefer-left or prefer-right"
+                .into(),
+        ),
     }
 }
 
@@ -298,10 +343,6 @@ fn operation_hash(drift: &impl DriftSource, directions: &Directions, policy: &Po
     let bucket = ctx.now.millis().div_euclid(ctx.bucket_ms.max(1));
     let mut h = Sha256::new();
     let mut buf = Vec::with_capacity(256);
-    // Keys in JCS order: bucket, directions, items, policy.
-    buf.extend_from_slice(format!("{{\"bucket\":{bucket},\"directions\":").as_bytes());
-    buf.extend(canon(serde_json::to_value(directions).expect("directions serialise")));
-    buf.extend_from_slice(b",\"items\":[");
     let digest = |buf: &mut Vec<u8>, d: Option<&Digest>| match d {
         Some(d) => {
             buf.push(b'"');
@@ -310,6 +351,29 @@ fn operation_hash(drift: &impl DriftSource, directions: &Directions, policy: &Po
         }
         None => buf.extend_from_slice(b"null"),
     };
+    // Keys in JCS order: bucket, directions, formatting (when carried), items, policy.
+    buf.extend_from_slice(format!("{{\"bucket\":{bucket},\"directions\":").as_bytes());
+    buf.extend(canon(serde_json::to_value(directions).expect("directions serialise")));
+    if ctx.formatting {
+        // Formatting-only items agree in every digest above: only their bytes tell one
+        // reformatting from the next, and a sync that carries them from one that does not.
+        buf.extend_from_slice(b",\"formatting\":[");
+        let items = drift.drifted_items().filter(|i| i.class == DriftClass::FormattingOnly);
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.push(b'[');
+            canonical::write_json_string(&mut buf, item.key.as_str());
+            for s in [Side::Left, Side::Right] {
+                buf.push(b',');
+                digest(&mut buf, ctx.entry(s, item.key).and_then(|e| e.bytes.as_ref()));
+            }
+            buf.push(b']');
+        }
+        buf.push(b']');
+    }
+    buf.extend_from_slice(b",\"items\":[");
     for (i, item) in drift.drifted_items().enumerate() {
         if i > 0 {
             buf.push(b',');

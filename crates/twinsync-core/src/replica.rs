@@ -22,6 +22,11 @@ pub struct Entry {
     pub size: u64,
     /// Last modification time, when the replica knows it.
     pub modified: Option<Timestamp>,
+    /// SHA-256 of its bytes as stored, when the replica knows it (equal to `digest` when
+    /// the bytes are canonical already). Items whose sides agree in `digest` and differ
+    /// here differ in formatting only; a replica that cannot tell leaves it `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<Digest>,
 }
 
 /// A whole replica as scanned: entries by key.
@@ -315,9 +320,16 @@ impl Replica for MemoryReplica {
         self.items
             .iter()
             .map(|(k, (c, m))| {
-                let digest =
-                    self.rules.digest(c).map_err(|source| ReplicaError::InvalidContent { key: k.clone(), source })?;
-                Ok((k.clone(), Entry { key: k.clone(), digest, size: c.len() as u64, modified: *m }))
+                let d =
+                    self.rules.digests(c).map_err(|source| ReplicaError::InvalidContent { key: k.clone(), source })?;
+                let entry = Entry {
+                    key: k.clone(),
+                    digest: d.canonical,
+                    size: c.len() as u64,
+                    modified: *m,
+                    bytes: Some(d.bytes),
+                };
+                Ok((k.clone(), entry))
             })
             .collect()
     }

@@ -26,7 +26,7 @@ pub use ignore::IgnoreRules;
 pub use lines::{hash_lines, LineDigests, LineError};
 pub use number::write_f64;
 pub use parse::{cmp_utf16, Canonicalizer};
-pub use text::{hash_text, normalize_text, TextOptions};
+pub use text::{hash_text, is_normal_text, normalize_text, TextOptions};
 
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;

@@ -90,6 +90,22 @@ pub fn normalize_text<'a>(s: &'a str, opts: &TextOptions) -> Cow<'a, str> {
     }
 }
 
+/// True when normalising `s` changes nothing, so its digest is also the digest of its
+/// bytes: no BOM, no CR and, when trimming, no trailing blanks. One memchr pass, so a
+/// scan learns the bytes digest of most text without hashing it twice.
+pub fn is_normal_text(s: &str, opts: &TextOptions) -> bool {
+    if s.starts_with('\u{feff}') || memchr::memchr(b'\r', s.as_bytes()).is_some() {
+        return false;
+    }
+    if !opts.trim_trailing_whitespace {
+        return true;
+    }
+    // Without CRs, normalising can only drop bytes: the same length is the same text.
+    let mut len = 0;
+    for_each_piece(s, opts, |piece| len += piece.len());
+    len == s.len()
+}
+
 /// Digest of normalised text, hashed without building the normalised copy.
 pub fn hash_text(s: &str, opts: &TextOptions) -> Digest {
     let mut h = Sha256::new();
@@ -111,7 +127,24 @@ mod tests {
             let normal = normalize_text(&s, &o);
             proptest::prop_assert_eq!(normal.as_ref(), expected.as_str());
             proptest::prop_assert_eq!(hash_text(&s, &o), Digest::of_bytes(expected.as_bytes()));
+            for opts in [o, TextOptions { trim_trailing_whitespace: true }] {
+                proptest::prop_assert_eq!(is_normal_text(&s, &opts), normalize_text(&s, &opts) == s.as_str());
+            }
         }
+    }
+
+    #[test]
+    fn normal_text_is_recognised() {
+        let (o, t) = (TextOptions::default(), TextOptions { trim_trailing_whitespace: true });
+        for s in ["", "a\nb\n", "a \n"] {
+            assert!(is_normal_text(s, &o), "{s:?}");
+        }
+        for s in ["\u{feff}a\n", "a\r\n", "a\r"] {
+            assert!(!is_normal_text(s, &o), "{s:?}");
+        }
+        assert!(is_normal_text("a\n b\n", &t));
+        assert!(!is_normal_text("a \nb", &t));
+        assert!(!is_normal_text("a\t", &t));
     }
 
     #[test]
