@@ -254,6 +254,13 @@ impl Digests {
     }
 }
 
+impl From<Digest> for Digests {
+    /// An item digested as its bytes (large, or compared as bytes): one digest for both.
+    fn from(d: Digest) -> Digests {
+        Digests::same(d)
+    }
+}
+
 impl HashRules {
     /// [`HashRules::digest_bytes`] and the digest of the bytes themselves. The bytes are
     /// hashed a second time only when they are not canonical already: text with a BOM or

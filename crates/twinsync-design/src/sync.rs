@@ -187,7 +187,7 @@ impl Replica for ManifestReplica {
                 Content::Json(s) => s.len() as u64,
                 _ => 0,
             };
-            snap.insert(key.clone(), Entry { key, digest, size, modified: None });
+            snap.insert(key.clone(), Entry { key, digest, size, modified: None, bytes: None });
         }
         Ok(snap)
     }

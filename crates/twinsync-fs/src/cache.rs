@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 
 use sha2::{Digest as _, Sha256};
-use twinsync_core::{Digest, HashRules, Key};
+use twinsync_core::{Digest, Digests, HashRules, Key};
 
 use crate::paths::Stat;
 
@@ -21,7 +21,9 @@ use crate::paths::Stat;
 pub(crate) const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 const MAGIC: &[u8; 4] = b"TWSC";
-const VERSION: u8 = 1;
+/// 2: each entry also records the digest of the file's bytes, so a warm status tells
+/// formatting-only items apart without reading them.
+const VERSION: u8 = 2;
 /// Bumped when classification (which kind a file is hashed as) changes.
 const CLASSIFY_VERSION: &[u8] = b"classify-v1";
 
@@ -29,7 +31,7 @@ const CLASSIFY_VERSION: &[u8] = b"classify-v1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CacheEntry {
     pub stat: Stat,
-    pub digest: Digest,
+    pub digests: Digests,
 }
 
 /// A stat no file has: an entry carrying it never matches, and is not saved.
@@ -60,17 +62,17 @@ impl StatCache {
         StatCache { entries: Vec::new(), captured_at_ns: 0, rules_fp: rules_fingerprint(rules) }
     }
 
-    /// The cached digest when `entry` (the cache's entry for a file) still describes a
+    /// The cached digests when `entry` (the cache's entry for a file) still describes a
     /// file with `stat`: the stat is unchanged and the entry is not racy.
-    pub(crate) fn reuse(&self, entry: &CacheEntry, stat: &Stat) -> Option<Digest> {
-        (entry.stat == *stat && !self.is_racy(&entry.stat)).then_some(entry.digest)
+    pub(crate) fn reuse(&self, entry: &CacheEntry, stat: &Stat) -> Option<Digests> {
+        (entry.stat == *stat && !self.is_racy(&entry.stat)).then_some(entry.digests)
     }
 
     /// The cached digest of `rel` when its stat is unchanged and the entry is not racy.
     #[cfg(test)]
     pub(crate) fn lookup(&self, rel: &str, stat: &Stat) -> Option<Digest> {
         let i = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(rel)).ok()?;
-        self.reuse(&self.entries[i].1, stat)
+        self.reuse(&self.entries[i].1, stat).map(|d| d.canonical)
     }
 
     /// The size `rel` had when last scanned or hashed; `None` when unknown or forgotten.
@@ -131,7 +133,14 @@ impl StatCache {
             out.extend_from_slice(&e.stat.mtime_ns.to_le_bytes());
             out.extend_from_slice(&e.stat.ctime_ns.to_le_bytes());
             out.extend_from_slice(&e.stat.ino.to_le_bytes());
-            out.extend_from_slice(e.digest.as_bytes());
+            out.extend_from_slice(e.digests.canonical.as_bytes());
+            // Most files' bytes are canonical already: a flag, not a second digest.
+            if e.digests.bytes == e.digests.canonical {
+                out.push(0);
+            } else {
+                out.push(1);
+                out.extend_from_slice(e.digests.bytes.as_bytes());
+            }
         }
         let sum: [u8; 32] = Sha256::digest(&out).into();
         out.extend_from_slice(&sum);
@@ -158,17 +167,22 @@ impl StatCache {
         }
         let captured_at_ns = r.i64()?;
         let n = r.u64()?;
-        let mut entries: Vec<(Key, CacheEntry)> = Vec::with_capacity(usize::try_from(n).ok()?.min(body.len() / 68));
+        let mut entries: Vec<(Key, CacheEntry)> = Vec::with_capacity(usize::try_from(n).ok()?.min(body.len() / 69));
         for _ in 0..n {
             let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
             let key = Key::new(std::str::from_utf8(r.take(len)?).ok()?).ok()?;
             let stat = Stat { size: r.u64()?, mtime_ns: r.i64()?, ctime_ns: r.i64()?, ino: r.u64()? };
-            let digest = Digest::from_bytes(r.take(32)?.try_into().ok()?);
+            let canonical = Digest::from_bytes(r.take(32)?.try_into().ok()?);
+            let bytes = match r.take(1)?[0] {
+                0 => canonical,
+                1 => Digest::from_bytes(r.take(32)?.try_into().ok()?),
+                _ => return None,
+            };
             // Written sorted: anything else is not a cache this code wrote.
             if entries.last().is_some_and(|(last, _)| *last >= key) {
                 return None;
             }
-            entries.push((key, CacheEntry { stat, digest }));
+            entries.push((key, CacheEntry { stat, digests: Digests { canonical, bytes } }));
         }
         if !r.b.is_empty() {
             return None;
@@ -206,7 +220,10 @@ mod tests {
         let mut c = StatCache::new(&HashRules::default());
         c.captured_at_ns = 10 * RACY_WINDOW_NS;
         let stat = Stat { size: 3, mtime_ns: RACY_WINDOW_NS, ctime_ns: RACY_WINDOW_NS, ino: 7 };
-        c.entries.push((Key::new("a/b.md").unwrap(), CacheEntry { stat, digest: Digest::of_bytes(b"abc") }));
+        c.entries
+            .push((Key::new("a/b.md").unwrap(), CacheEntry { stat, digests: Digests::same(Digest::of_bytes(b"abc")) }));
+        let reformatted = Digests { canonical: Digest::of_bytes(b"x\n"), bytes: Digest::of_bytes(b"x\r\n") };
+        c.entries.push((Key::new("a/c.md").unwrap(), CacheEntry { stat, digests: reformatted }));
         c
     }
 
@@ -251,7 +268,7 @@ mod tests {
         c.forget("not/cached");
         assert_eq!(c.lookup("a/b.md", &stat), None);
         let back = StatCache::decode(&c.encode(), &HashRules::default()).unwrap();
-        assert!(back.entries.is_empty());
+        assert_eq!(back.entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a/c.md"]);
     }
 
     #[test]
@@ -259,10 +276,13 @@ mod tests {
         let mut c = StatCache::new(&HashRules::default());
         let stat = Stat { size: 1, mtime_ns: 0, ctime_ns: 0, ino: 1 };
         for k in ["a", "c", "e"] {
-            c.entries.push((Key::new(k).unwrap(), CacheEntry { stat, digest: Digest::of_bytes(k.as_bytes()) }));
+            c.entries.push((
+                Key::new(k).unwrap(),
+                CacheEntry { stat, digests: Digests::same(Digest::of_bytes(k.as_bytes())) },
+            ));
         }
         let found: Vec<Key> = ["a", "b", "e", "f"].iter().map(|k| Key::new(k).unwrap()).collect();
-        let got: Vec<Option<Digest>> = c.matches(&found, |k| k).map(|e| e.map(|e| e.digest)).collect();
+        let got: Vec<Option<Digest>> = c.matches(&found, |k| k).map(|e| e.map(|e| e.digests.canonical)).collect();
         assert_eq!(got, vec![Some(Digest::of_bytes(b"a")), None, Some(Digest::of_bytes(b"e")), None]);
     }
 

@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 use twinsync_core::content::ContentKind;
 use twinsync_core::replica::ReplicaError;
-use twinsync_core::{Content, Digest, HashRules, Key};
+use twinsync_core::{Content, Digest, Digests, HashRules, Key};
 
 /// Directory names a replica never scans, writes or reports.
 pub(crate) const RESERVED_DIRS: [&str; 2] = [".git", ".twinsync"];
@@ -81,6 +81,13 @@ pub(crate) fn digest_file(rules: &HashRules, key: &Key, bytes: &[u8]) -> Result<
         .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
 }
 
+/// [`digest_file`] and the digest of the bytes themselves.
+pub(crate) fn digests_file(rules: &HashRules, key: &Key, bytes: &[u8]) -> Result<Digests, ReplicaError> {
+    rules
+        .digests_bytes(classify(rules, key.as_str(), bytes), bytes)
+        .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })
+}
+
 /// The content a read returns for a file at `key` holding `bytes`, consistent with the
 /// digest a scan gives it under `rules`: `.json` is JSON, a text extension must be UTF-8
 /// text, and anything over the rules' `bytes_above` is bytes.
@@ -96,6 +103,21 @@ const CHUNK: usize = 1 << 20;
 /// large file (over the rules' `bytes_above`) is hashed as a stream of bytes, in
 /// constant memory; any other is read whole and classified.
 pub(crate) fn digest_path(rules: &HashRules, key: &Key, path: &Path) -> Result<Option<Digest>, ReplicaError> {
+    hash_path(rules, key, path, digest_file)
+}
+
+/// [`digest_path`] and the digest of the file's bytes, as a scan records them.
+pub(crate) fn digests_path(rules: &HashRules, key: &Key, path: &Path) -> Result<Option<Digests>, ReplicaError> {
+    hash_path(rules, key, path, digests_file)
+}
+
+/// What `hash` makes of the file at `path`; a large file is its streamed bytes digest.
+fn hash_path<D: From<Digest>>(
+    rules: &HashRules,
+    key: &Key,
+    path: &Path,
+    hash: fn(&HashRules, &Key, &[u8]) -> Result<D, ReplicaError>,
+) -> Result<Option<D>, ReplicaError> {
     let mut file = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         r => r.map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?,
@@ -103,13 +125,13 @@ pub(crate) fn digest_path(rules: &HashRules, key: &Key, path: &Path) -> Result<O
     let len = file.metadata().map_err(|e| io_err(key, format!("cannot stat {}: {e}", path.display())))?.len();
     if rules.is_large(len) {
         return hash_stream(&mut file)
-            .map(Some)
+            .map(|d| Some(D::from(d)))
             .map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.read_to_end(&mut bytes).map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?;
     // A file that grew past the limit since the stat is bytes: `classify` goes by length.
-    digest_file(rules, key, &bytes).map(Some)
+    hash(rules, key, &bytes).map(Some)
 }
 
 /// SHA-256 of everything `r` yields, read a chunk at a time.

@@ -519,9 +519,10 @@ impl Replica for FsReplica {
         for f in out.files {
             let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
             if !unchanged {
-                cache.entries.push((f.key.clone(), CacheEntry { stat: f.stat, digest: f.digest }));
+                cache.entries.push((f.key.clone(), CacheEntry { stat: f.stat, digests: f.digests }));
             }
-            entries.push((f.key.clone(), Entry { key: f.key, digest: f.digest, size: f.stat.size, modified }));
+            let (digest, bytes) = (f.digests.canonical, Some(f.digests.bytes));
+            entries.push((f.key.clone(), Entry { key: f.key, digest, size: f.stat.size, modified, bytes }));
         }
         // The scan's files come sorted: collecting checks that and bulk-builds the map.
         let snap: Snapshot = entries.into_iter().collect();

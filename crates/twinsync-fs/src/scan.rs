@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 use twinsync_core::replica::{ReplicaError, ScanFailure};
-use twinsync_core::{Digest, HashRules, Key};
+use twinsync_core::{Digests, HashRules, Key};
 
 use crate::cache::StatCache;
 use crate::options::SymlinkMode;
-use crate::paths::{digest_path, io_err, is_abandoned_temp, is_reserved_rel, is_temp_name, Stat};
+use crate::paths::{digests_path, io_err, is_abandoned_temp, is_reserved_rel, is_temp_name, Stat};
 
 /// Name of the per-directory ignore file twinsync reads besides `.gitignore` and `.ignore`.
 pub(crate) const IGNORE_FILE: &str = ".twinsyncignore";
@@ -26,7 +26,7 @@ const SCAN_THREADS: usize = 2;
 pub(crate) struct Found {
     pub key: Key,
     pub stat: Stat,
-    pub digest: Digest,
+    pub digests: Digests,
 }
 
 /// Where a found item's digest comes from when the cache cannot give it.
@@ -277,7 +277,7 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     warnings.sort();
     let mut seen = shared.files.into_inner().unwrap_or_else(|p| p.into_inner());
     seen.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let digests: Vec<Option<Digest>> = job
+    let digests: Vec<Option<Digests>> = job
         .cache
         .matches(&seen, |s| &s.key)
         .zip(&seen)
@@ -288,7 +288,7 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let mut failures = Vec::new();
     for (s, d) in seen.into_iter().zip(digests) {
         match d {
-            Ok(Some(digest)) => files.push(Found { key: s.key, stat: s.stat, digest }),
+            Ok(Some(digests)) => files.push(Found { key: s.key, stat: s.stat, digests }),
             // Deleted between the walk and the read.
             Ok(None) => {}
             Err(e) => failures.push(ScanFailure { key: s.key.as_str().to_string(), error: e.to_string() }),
@@ -303,15 +303,15 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
 fn hash_misses(
     job: &ScanJob<'_>,
     seen: &[Seen],
-    cached: Vec<Option<Digest>>,
-) -> (Vec<Result<Option<Digest>, ReplicaError>>, usize) {
-    let mut digests: Vec<Result<Option<Digest>, ReplicaError>> = cached.into_iter().map(Ok).collect();
+    cached: Vec<Option<Digests>>,
+) -> (Vec<Result<Option<Digests>, ReplicaError>>, usize) {
+    let mut digests: Vec<Result<Option<Digests>, ReplicaError>> = cached.into_iter().map(Ok).collect();
     let misses: Vec<usize> = (0..seen.len()).filter(|&i| matches!(digests[i], Ok(None))).collect();
     if misses.is_empty() {
         return (digests, 0);
     }
     let next = AtomicUsize::new(0);
-    let work = || -> Vec<(usize, Result<Option<Digest>, ReplicaError>)> {
+    let work = || -> Vec<(usize, Result<Option<Digests>, ReplicaError>)> {
         let mut done = Vec::new();
         while let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) {
             done.push((i, hash_one(job, &seen[i])));
@@ -331,7 +331,7 @@ fn hash_misses(
 }
 
 /// Reads and hashes one item; `None` when it is gone.
-fn hash_one(job: &ScanJob<'_>, item: &Seen) -> Result<Option<Digest>, ReplicaError> {
+fn hash_one(job: &ScanJob<'_>, item: &Seen) -> Result<Option<Digests>, ReplicaError> {
     let key = &item.key;
     let path = match &item.source {
         Source::Target(t) => t.clone(),
@@ -348,8 +348,8 @@ fn hash_one(job: &ScanJob<'_>, item: &Seen) -> Result<Option<Digest>, ReplicaErr
         return job
             .rules
             .digest(&twinsync_core::Content::Link(target.to_string()))
-            .map(Some)
+            .map(|d| Some(Digests::same(d)))
             .map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source });
     }
-    digest_path(job.rules, key, &path)
+    digests_path(job.rules, key, &path)
 }

@@ -647,7 +647,7 @@ impl Replica for GitReplica {
             let read = self.content(&key, oid).and_then(|c| Ok((self.digest_of(&key, &c)?, c.len() as u64)));
             match read {
                 Ok((digest, size)) => {
-                    snapshot.insert(key.clone(), Entry { key, digest, size, modified: None });
+                    snapshot.insert(key.clone(), Entry { key, digest, size, modified: None, bytes: None });
                 }
                 Err(e) => self.failures.push(ScanFailure { key: rel, error: e.to_string() }),
             }
@@ -662,7 +662,7 @@ impl Replica for GitReplica {
                     let c = self.content(key, *oid)?;
                     let digest = self.digest_of(key, &c)?;
                     snapshot
-                        .insert(key.clone(), Entry { key: key.clone(), digest, size: c.len() as u64, modified: None });
+                        .insert(key.clone(), Entry { key: key.clone(), digest, size: c.len() as u64, modified: None, bytes: None });
                 }
             }
         }

@@ -282,7 +282,7 @@ impl Replica for SqliteReplica {
             };
             let size = u64::try_from(row.size).unwrap_or(0);
             let modified = row.modified.map(Timestamp::from_millis);
-            entries.push((key.clone(), Entry { key, digest, size, modified }));
+            entries.push((key.clone(), Entry { key, digest, size, modified, bytes: None }));
         }
         drop(stmt);
         self.failures = failures;

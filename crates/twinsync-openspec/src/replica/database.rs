@@ -280,7 +280,7 @@ impl Replica for OpenSpecDb {
         let rows = self.db.live_rows(&self.project).map_err(unavailable)?;
         let mut snap = Snapshot::new();
         let mut put = |k: Key, text: &str, d: Digest| {
-            snap.insert(k.clone(), Entry { key: k, digest: d, size: text.len() as u64, modified: None });
+            snap.insert(k.clone(), Entry { key: k, digest: d, size: text.len() as u64, modified: None, bytes: None });
         };
         for (kind, id, path, contents) in &rows {
             if contents.is_empty() {

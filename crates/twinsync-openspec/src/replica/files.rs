@@ -167,7 +167,7 @@ impl Replica for OpenSpecFiles {
         for (id, folder) in &folders {
             let k = ItemKey::key(Kind::Change, id, &Part::Location);
             let digest = self.digest_text(folder);
-            snap.insert(k.clone(), Entry { key: k, digest, size: folder.len() as u64, modified: None });
+            snap.insert(k.clone(), Entry { key: k, digest, size: folder.len() as u64, modified: None, bytes: None });
         }
         self.failures = self
             .fs
