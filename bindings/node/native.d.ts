@@ -397,6 +397,8 @@ export interface SyncOptions {
   direction?: string
   /** Lets a sync delete most of a replica. */
   allowMassDelete?: boolean
+  /** Also makes formatting-only items byte-equal (the direction's or policy's side gives its bytes). */
+  formatting?: boolean
 }
 
 /** Options of `Project.testSessionFinish`. */

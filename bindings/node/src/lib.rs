@@ -616,6 +616,8 @@ pub struct SyncOptions {
     pub direction: Option<String>,
     /// Lets a sync delete most of a replica.
     pub allow_mass_delete: Option<bool>,
+    /// Also makes formatting-only items byte-equal (the direction's or policy's side gives its bytes).
+    pub formatting: Option<bool>,
 }
 
 /// An open project: its replicas, store and locks.
@@ -665,6 +667,7 @@ impl Project {
             policy: o.policy,
             direction: o.direction,
             allow_mass_delete: o.allow_mass_delete.unwrap_or(false),
+            formatting: o.formatting.unwrap_or(false),
         };
         let (inner, pair) = (self.inner.clone(), o.pair);
         json_task(move || locked(&inner).and_then(|mut p| api::sync_in(&mut p, pair.as_deref(), &opts)))

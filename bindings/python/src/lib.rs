@@ -463,7 +463,7 @@ impl Project {
     }
 
     /// Syncs `pair` (or previews it with `dry_run`): the operation report, or `{plan, diffs}`.
-    #[pyo3(signature = (*, pair=None, dry_run=false, policy=None, direction=None, allow_mass_delete=false))]
+    #[pyo3(signature = (*, pair=None, dry_run=false, policy=None, direction=None, allow_mass_delete=false, formatting=false))]
     fn sync<'py>(
         &self,
         py: Python<'py>,
@@ -472,8 +472,9 @@ impl Project {
         policy: Option<String>,
         direction: Option<String>,
         allow_mass_delete: bool,
+        formatting: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = api::SyncOptions { dry_run, policy, direction, allow_mass_delete };
+        let opts = api::SyncOptions { dry_run, policy, direction, allow_mass_delete, formatting };
         with_project(py, &self.inner, move |p| api::sync_in(p, pair.as_deref(), &opts))
     }
 

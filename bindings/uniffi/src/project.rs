@@ -28,6 +28,9 @@ pub struct SyncOptions {
     /// positional calls written before named pairs keep their meaning.
     #[uniffi(default = None)]
     pub pair: Option<String>,
+    /// Also makes formatting-only items byte-equal (the direction's or policy's side gives its bytes).
+    #[uniffi(default = false)]
+    pub formatting: bool,
 }
 
 impl SyncOptions {
@@ -38,6 +41,7 @@ impl SyncOptions {
             policy: o.policy,
             direction: o.direction,
             allow_mass_delete: o.allow_mass_delete,
+            formatting: o.formatting,
         };
         (o.pair, opts)
     }

@@ -37,6 +37,8 @@ pub enum DriftClass {
     ConflictDeleteModify,
     /// New on both sides with different content.
     ConflictAddAdd,
+    /// In sync in content, but the two sides hold different bytes (line ends, a BOM, JSON key order).
+    FormattingOnly,
 }
 
 impl From<core::DriftClass> for DriftClass {
@@ -57,6 +59,7 @@ impl From<core::DriftClass> for DriftClass {
             C::ConflictModifyDelete => DriftClass::ConflictModifyDelete,
             C::ConflictDeleteModify => DriftClass::ConflictDeleteModify,
             C::ConflictAddAdd => DriftClass::ConflictAddAdd,
+            C::FormattingOnly => DriftClass::FormattingOnly,
         }
     }
 }

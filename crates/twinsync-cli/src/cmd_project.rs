@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
-use twinsync::core::{ActionKind, Compare, Direction, OperationReport, OperationStatus, Policy};
+use twinsync::core::{ActionKind, Compare, Direction, DriftClass, OperationReport, OperationStatus, Policy};
 use twinsync::{Project, SyncRequest, Take};
 
 /// Exit status when conflicts (or failed items) are left for a person.
@@ -96,6 +96,12 @@ pub struct SyncArgs {
     /// Allow a sync that deletes most of a replica.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Also make `formatting_only` items byte-equal (status lists them). Which side
+    /// reformatted is not recorded, so the bytes come from a one-way direction's source,
+    /// else the policy's side (prefer-left/right, newest-wins by mtime, merge:SIDE); under
+    /// manual they stay as conflicts: add `--policy prefer-left` or `prefer-right`.
+    #[arg(long)]
+    pub formatting: bool,
     /// Seconds to wait while another sync of the same pair runs, then give up (LOCKED).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub wait: u64,
@@ -230,13 +236,20 @@ pub fn status(a: StatusArgs, common: &Common) -> ExitCode {
             for f in &p.failed {
                 let _ = writeln!(out, "{:<24} {}", "FAILED", f.error);
             }
+            // Formatting is no drift: counted apart, and only where there is some.
+            let formatting = p.items.iter().filter(|i| i.class == DriftClass::FormattingOnly.as_str()).count();
             let _ = writeln!(
                 out,
-                "{}{} in sync, {} drifted, {} in conflict{}",
+                "{}{} in sync, {} drifted, {} in conflict{}{}",
                 if several { "  " } else { "" },
                 p.in_sync,
-                p.items.len(),
+                p.items.len() - formatting,
                 p.conflicts,
+                if formatting == 0 {
+                    String::new()
+                } else {
+                    format!(", {formatting} formatting only (`twinsync sync --formatting` makes them byte-equal)")
+                },
                 if p.failed.is_empty() { String::new() } else { format!(", {} unreadable", p.failed.len()) }
             );
         }
@@ -266,6 +279,7 @@ pub fn sync(a: SyncArgs, common: &Common) -> ExitCode {
         policy: a.policy,
         direction: a.direction,
         allow_mass_delete: a.allow_mass_delete,
+        formatting: a.formatting,
         ..Default::default()
     };
     if a.dry_run {

@@ -232,6 +232,7 @@ pub(crate) struct OperationBody {
     dry_run: bool,
     policy: Option<String>,
     actor: Option<String>,
+    formatting: bool,
 }
 
 async fn operation(State(state): Shared, Path(id): Path<String>, body: Body<OperationBody>) -> Answer {
@@ -240,7 +241,7 @@ async fn operation(State(state): Shared, Path(id): Path<String>, body: Body<Oper
         Some(s) => Some(s.parse().map_err(|e| ApiError::invalid(format!("policy {s:?}: {e}")))?),
         None => None,
     };
-    let req = SyncRequest { policy, ..SyncRequest::default() };
+    let req = SyncRequest { policy, formatting: b.formatting, ..SyncRequest::default() };
     let answer = on_project(&state, &id, b.actor.clone(), move |p| {
         if b.dry_run {
             let pair = match &b.pair {

@@ -291,6 +291,9 @@ pub struct SyncOptions {
     pub direction: Option<String>,
     /// Lets a sync delete most of a replica.
     pub allow_mass_delete: bool,
+    /// Also makes formatting-only items byte-equal, taking the bytes of the side the
+    /// direction or policy picks.
+    pub formatting: bool,
 }
 
 /// The project's drift, shaped as [`drift_json`].
@@ -304,6 +307,7 @@ pub fn sync(p: &mut Project, opts: &SyncOptions) -> Result<Value> {
         policy: policy(opts.policy.as_deref())?,
         direction: direction(opts.direction.as_deref())?,
         allow_mass_delete: opts.allow_mass_delete,
+        formatting: opts.formatting,
         ..Default::default()
     };
     if opts.dry_run {

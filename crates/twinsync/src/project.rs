@@ -53,6 +53,9 @@ pub struct SyncRequest {
     pub direction: Option<Direction>,
     /// Lets a sync delete most of a side.
     pub allow_mass_delete: bool,
+    /// Also makes formatting-only items byte-equal (`sync --formatting`): the side the
+    /// direction or policy picks gives its bytes.
+    pub formatting: bool,
     /// What set it off.
     pub trigger: Trigger,
     /// Only items whose key starts with one of these (every item when empty).
@@ -578,6 +581,7 @@ impl Project {
             trigger: req.trigger,
             allow_mass_delete: req.allow_mass_delete,
             only: req.only.clone(),
+            formatting: req.formatting,
         }
     }
 

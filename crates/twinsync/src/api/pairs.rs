@@ -49,6 +49,7 @@ pub fn sync_in(p: &mut Project, pair: Option<&str>, opts: &SyncOptions) -> Resul
         policy: policy(opts.policy.as_deref())?,
         direction: direction(opts.direction.as_deref())?,
         allow_mass_delete: opts.allow_mass_delete,
+        formatting: opts.formatting,
         ..Default::default()
     };
     if opts.dry_run {

@@ -294,7 +294,13 @@ fn design_sync(p: &mut Project, a: SyncArgs, _owner: &str) -> Result<Done, ToolE
         .map(str::parse::<Direction>)
         .transpose()
         .map_err(|e| invalid(format!("design.sync: direction {:?}: {e}", a.direction.as_deref().unwrap_or(""))))?;
-    let req = SyncRequest { policy, direction, allow_mass_delete: a.allow_mass_delete, ..Default::default() };
+    let req = SyncRequest {
+        policy,
+        direction,
+        allow_mass_delete: a.allow_mass_delete,
+        formatting: a.formatting,
+        ..Default::default()
+    };
     let pair = design_tool_pair(p, a.pair)?;
     if a.dry_run {
         let preview = p.preview_of(&pair, &req)?;

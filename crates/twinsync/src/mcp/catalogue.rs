@@ -29,6 +29,9 @@ pub struct SyncArgs {
     /// Allow a sync that deletes most of a replica.
     #[serde(default)]
     pub allow_mass_delete: bool,
+    /// Also make formatting-only items byte-equal: the side the direction or policy picks gives its bytes.
+    #[serde(default)]
+    pub formatting: bool,
 }
 
 /// Arguments of `design.driftReport`.
