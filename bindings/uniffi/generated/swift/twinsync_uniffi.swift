@@ -5589,6 +5589,10 @@ public struct SyncOptions: Equatable, Hashable {
      * positional calls written before named pairs keep their meaning.
      */
     public var pair: String?
+    /**
+     * Also makes formatting-only items byte-equal (the direction's or policy's side gives its bytes).
+     */
+    public var formatting: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5605,11 +5609,15 @@ public struct SyncOptions: Equatable, Hashable {
         /**
          * The pair (default: the only pair, else the one named `default`); last, so
          * positional calls written before named pairs keep their meaning.
-         */pair: String? = nil) {
+         */pair: String? = nil, 
+        /**
+         * Also makes formatting-only items byte-equal (the direction's or policy's side gives its bytes).
+         */formatting: Bool = false) {
         self.policy = policy
         self.direction = direction
         self.allowMassDelete = allowMassDelete
         self.pair = pair
+        self.formatting = formatting
     }
 
     
@@ -5631,7 +5639,8 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
                 policy: FfiConverterOptionString.read(from: &buf), 
                 direction: FfiConverterOptionString.read(from: &buf), 
                 allowMassDelete: FfiConverterBool.read(from: &buf), 
-                pair: FfiConverterOptionString.read(from: &buf)
+                pair: FfiConverterOptionString.read(from: &buf), 
+                formatting: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5640,6 +5649,7 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.direction, into: &buf)
         FfiConverterBool.write(value.allowMassDelete, into: &buf)
         FfiConverterOptionString.write(value.pair, into: &buf)
+        FfiConverterBool.write(value.formatting, into: &buf)
     }
 }
 
@@ -6485,6 +6495,10 @@ public enum DriftClass: Equatable, Hashable {
      * New on both sides with different content.
      */
     case conflictAddAdd
+    /**
+     * In sync in content, but the two sides hold different bytes (line ends, a BOM, JSON key order).
+     */
+    case formattingOnly
 
 
 
@@ -6533,6 +6547,8 @@ public struct FfiConverterTypeDriftClass: FfiConverterRustBuffer {
         case 13: return .conflictDeleteModify
         
         case 14: return .conflictAddAdd
+        
+        case 15: return .formattingOnly
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6596,6 +6612,10 @@ public struct FfiConverterTypeDriftClass: FfiConverterRustBuffer {
         
         case .conflictAddAdd:
             writeInt(&buf, Int32(14))
+        
+        
+        case .formattingOnly:
+            writeInt(&buf, Int32(15))
         
         }
     }

@@ -5846,6 +5846,11 @@ data class SyncOptions (
      * positional calls written before named pairs keep their meaning.
      */
     var `pair`: kotlin.String? = null 
+    , 
+    /**
+     * Also makes formatting-only items byte-equal (the direction's or policy's side gives its bytes).
+     */
+    var `formatting`: kotlin.Boolean = false 
     
 ){
     
@@ -5866,6 +5871,7 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -5873,7 +5879,8 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterOptionalString.allocationSize(value.`policy`) +
             FfiConverterOptionalString.allocationSize(value.`direction`) +
             FfiConverterBoolean.allocationSize(value.`allowMassDelete`) +
-            FfiConverterOptionalString.allocationSize(value.`pair`)
+            FfiConverterOptionalString.allocationSize(value.`pair`) +
+            FfiConverterBoolean.allocationSize(value.`formatting`)
     )
 
     override fun write(value: SyncOptions, buf: ByteBuffer) {
@@ -5881,6 +5888,7 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterOptionalString.write(value.`direction`, buf)
             FfiConverterBoolean.write(value.`allowMassDelete`, buf)
             FfiConverterOptionalString.write(value.`pair`, buf)
+            FfiConverterBoolean.write(value.`formatting`, buf)
     }
 }
 
@@ -6447,7 +6455,11 @@ enum class DriftClass {
     /**
      * New on both sides with different content.
      */
-    CONFLICT_ADD_ADD;
+    CONFLICT_ADD_ADD,
+    /**
+     * In sync in content, but the two sides hold different bytes (line ends, a BOM, JSON key order).
+     */
+    FORMATTING_ONLY;
 
     
 
