@@ -661,8 +661,10 @@ impl Replica for GitReplica {
                 Change::Put(oid, _) => {
                     let c = self.content(key, *oid)?;
                     let digest = self.digest_of(key, &c)?;
-                    snapshot
-                        .insert(key.clone(), Entry { key: key.clone(), digest, size: c.len() as u64, modified: None, bytes: None });
+                    snapshot.insert(
+                        key.clone(),
+                        Entry { key: key.clone(), digest, size: c.len() as u64, modified: None, bytes: None },
+                    );
                 }
             }
         }
