@@ -202,6 +202,9 @@ async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body
 async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {
     match state.registry.remove(&id).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))? {
         Some(r) => {
+            // Its live clients are told now; the pool is emptied after, so a poller's last
+            // read cannot hand a project back into it.
+            state.live.stop(&r.id);
             state.pool.forget(&r.path);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
