@@ -57,8 +57,9 @@ pub(crate) enum Access {
 
 /// What a route answers when it succeeds.
 pub(crate) enum Reply {
-    /// JSON of a type, described (`""`: "OK").
-    Json(u16, &'static str, SchemaFn),
+    /// JSON of a type under each of the statuses (a write that may create), described
+    /// (`""`: "OK").
+    Json(&'static [u16], &'static str, SchemaFn),
     /// A JSON object whose shape another specification owns, described.
     Object(u16, &'static str),
     /// Another media type, described.
@@ -121,7 +122,7 @@ use Access::{Admin, Key, Public};
 pub(crate) static ROUTES: &[Route] = &[
     ok(
         errors(access(route("get", "/healthz", "server", "Liveness"), Public), &[]),
-        Reply::Json(200, "", s::<routes::Health>),
+        Reply::Json(&[200], "", s::<routes::Health>),
     ),
     ok(
         errors(route("get", "/openapi.json", "server", "This OpenAPI 3.1 document"), &[]),
@@ -141,7 +142,7 @@ pub(crate) static ROUTES: &[Route] = &[
     ),
     ok(
         errors(access(route("get", "/projects", "projects", "Every registered project"), Admin), &[]),
-        Reply::Json(200, "", s::<routes::ProjectList>),
+        Reply::Json(&[200], "", s::<routes::ProjectList>),
     ),
     ok(
         errors(
@@ -151,18 +152,18 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 413],
         ),
-        Reply::Json(201, "The project", s::<routes::ProjectInfo>),
+        Reply::Json(&[201], "The project", s::<routes::ProjectInfo>),
     ),
     ok(
         route("get", "/projects/{id}", "projects", "A project, with its pairs"),
-        Reply::Json(200, "", s::<routes::ProjectInfo>),
+        Reply::Json(&[200], "", s::<routes::ProjectInfo>),
     ),
     ok(
         errors(
             body(access(route("put", "/projects/{id}", "projects", "Rename a project"), Admin), s::<routes::Rename>),
             &[400, 404],
         ),
-        Reply::Json(200, "The project", s::<routes::ProjectInfo>),
+        Reply::Json(&[200], "The project", s::<routes::ProjectInfo>),
     ),
     ok(
         access(route("delete", "/projects/{id}", "projects", "Unregister a project (its files stay)"), Admin),
@@ -173,21 +174,21 @@ pub(crate) static ROUTES: &[Route] = &[
             route("get", "/projects/{id}/docs", "docs", "The docs of a pair, on the side the platform edits"),
             inline::<docs::PairQuery>,
         ),
-        Reply::Json(200, "", s::<docs::DocList>),
+        Reply::Json(&[200], "", s::<docs::DocList>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/docs/sync", "docs", "Sync the docs pair"), s::<docs::SyncBody>),
             &[400, 404, 409],
         ),
-        Reply::Json(200, "", s::<docs::DocsSynced>),
+        Reply::Json(&[200], "", s::<docs::DocsSynced>),
     ),
     ok(
         query(
             route("get", "/projects/{id}/docs/{*path}", "docs", "One doc, with its digest (also the ETag)"),
             inline::<docs::PairQuery>,
         ),
-        Reply::Json(200, "", s::<docs::DocAnswer>),
+        Reply::Json(&[200], "", s::<docs::DocAnswer>),
     ),
     ok(
         errors(
@@ -205,36 +206,36 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409, 412, 413, 428],
         ),
-        Reply::Json(200, "The doc as written (201 when the write created it)", s::<docs::DocWritten>),
+        Reply::Json(&[200, 201], "The doc as written (201: the write created it)", s::<docs::DocWritten>),
     ),
     ok(
         errors(
             query(route("get", "/projects/{id}/drift", "hub", "What differs, per pair"), inline::<routes::PairQuery>),
             &[400, 404],
         ),
-        Reply::Json(200, "", s::<routes::DriftAnswer>),
+        Reply::Json(&[200], "", s::<routes::DriftAnswer>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/operations", "hub", "A sync, or a dry run"), s::<routes::OperationBody>),
             &[400, 404, 409],
         ),
-        Reply::Json(200, "", s::<routes::OperationAnswer>),
+        Reply::Json(&[200], "", s::<routes::OperationAnswer>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/undo", "hub", "Undo an operation"), s::<routes::UndoBody>),
             &[400, 404, 409, 410],
         ),
-        Reply::Json(200, "The undo report", s::<UndoReport>),
+        Reply::Json(&[200], "The undo report", s::<UndoReport>),
     ),
     ok(
         query(route("get", "/projects/{id}/history", "hub", "Operations, newest first"), inline::<routes::PairQuery>),
-        Reply::Json(200, "", s::<routes::HistoryAnswer>),
+        Reply::Json(&[200], "", s::<routes::HistoryAnswer>),
     ),
     ok(
         query(route("get", "/projects/{id}/events", "hub", "Outbox events after `since`"), inline::<routes::PairQuery>),
-        Reply::Json(200, "", s::<routes::EventsAnswer>),
+        Reply::Json(&[200], "", s::<routes::EventsAnswer>),
     ),
     ok(
         errors(
@@ -244,11 +245,11 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Json(200, "", s::<coverage::CoverageAnswer>),
+        Reply::Json(&[200], "", s::<coverage::CoverageAnswer>),
     ),
     ok(
         access(route("get", "/projects/{id}/credentials", "hub", "Credentials, metadata only"), Admin),
-        Reply::Json(200, "", s::<credentials::CredentialList>),
+        Reply::Json(&[200], "", s::<credentials::CredentialList>),
     ),
     ok(
         errors(
@@ -266,11 +267,11 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409, 413],
         ),
-        Reply::Json(201, "The credential's metadata", s::<CredentialRecord>),
+        Reply::Json(&[201], "The credential's metadata", s::<CredentialRecord>),
     ),
     ok(
         route("get", "/projects/{id}/schedule", "hub", "The nightly sync"),
-        Reply::Json(200, "", s::<schedule::ScheduleAnswer>),
+        Reply::Json(&[200], "", s::<schedule::ScheduleAnswer>),
     ),
     ok(
         errors(
@@ -280,7 +281,7 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Json(200, "", s::<schedule::ScheduleAnswer>),
+        Reply::Json(&[200], "", s::<schedule::ScheduleAnswer>),
     ),
     ok(
         errors(
@@ -290,18 +291,18 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Json(201, "The session", s::<TestSession>),
+        Reply::Json(&[201], "The session", s::<TestSession>),
     ),
     ok(
         query(
             route("get", "/projects/{id}/browser-sessions", "hub", "Browser test sessions, newest first"),
             inline::<sessions::ListQuery>,
         ),
-        Reply::Json(200, "", s::<sessions::SessionList>),
+        Reply::Json(&[200], "", s::<sessions::SessionList>),
     ),
     ok(
         route("get", "/projects/{id}/browser-sessions/{sid}", "hub", "One browser test session"),
-        Reply::Json(200, "The session", s::<TestSession>),
+        Reply::Json(&[200], "The session", s::<TestSession>),
     ),
     ok(
         errors(
@@ -311,15 +312,18 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409],
         ),
-        Reply::Json(200, "The finished session", s::<TestSession>),
+        Reply::Json(&[200], "The finished session", s::<TestSession>),
     ),
-    ok(route("get", "/projects/{id}/lock", "lock", "The project lock"), Reply::Json(200, "", s::<routes::LockState>)),
+    ok(
+        route("get", "/projects/{id}/lock", "lock", "The project lock"),
+        Reply::Json(&[200], "", s::<routes::LockState>),
+    ),
     ok(
         errors(
             body(route("post", "/projects/{id}/lock", "lock", "Take the lock"), s::<routes::LockBody>),
             &[400, 404, 409],
         ),
-        Reply::Json(201, "Taken", s::<routes::LockState>),
+        Reply::Json(&[201], "Taken", s::<routes::LockState>),
     ),
     ok(
         errors(
@@ -329,7 +333,7 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409],
         ),
-        Reply::Json(200, "Released", s::<routes::Unlocked>),
+        Reply::Json(&[200], "Released", s::<routes::Unlocked>),
     ),
     ok(
         route("get", "/projects/{id}/metrics", "server", "Prometheus metrics of the project"),
@@ -337,7 +341,7 @@ pub(crate) static ROUTES: &[Route] = &[
     ),
     ok(
         access(route("get", "/projects/{id}/api-keys", "keys", "API keys (never a key)"), Admin),
-        Reply::Json(200, "", s::<keys::KeyList>),
+        Reply::Json(&[200], "", s::<keys::KeyList>),
     ),
     ok(
         errors(
@@ -347,26 +351,26 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Json(201, "The key, shown once", s::<keys::CreatedKey>),
+        Reply::Json(&[201], "The key, shown once", s::<keys::CreatedKey>),
     ),
     ok(
         access(route("delete", "/projects/{id}/api-keys/{kid}", "keys", "Revoke an API key"), Admin),
-        Reply::Json(200, "The revoked key's metadata", s::<ApiKeyInfo>),
+        Reply::Json(&[200], "The revoked key's metadata", s::<ApiKeyInfo>),
     ),
     ok(
         access(route("get", "/hook/status/{id}", "hook", "Lock status for editor hooks"), Key),
-        Reply::Json(200, "", s::<hooks::HookStatus>),
+        Reply::Json(&[200], "", s::<hooks::HookStatus>),
     ),
     ok(
         query(access(route("get", "/hook/docs/{id}", "hook", "The docs tree digest"), Key), inline::<hooks::PairOnly>),
-        Reply::Json(200, "", s::<hooks::HookDocs>),
+        Reply::Json(&[200], "", s::<hooks::HookDocs>),
     ),
     ok(
         errors(
             body(access(route("post", "/hook/sync/{id}", "hook", "Sync the docs"), Key), s::<hooks::HookSync>),
             &[400, 404, 409],
         ),
-        Reply::Json(200, "", s::<docs::DocsSynced>),
+        Reply::Json(&[200], "", s::<docs::DocsSynced>),
     ),
     ok(
         errors(
@@ -490,21 +494,25 @@ fn operation(r: &Route, gens: &mut Generators) -> Value {
     }
     let g = &mut gens.answers;
     let mut responses = Map::new();
-    let (status, answer) = match &r.ok {
-        Reply::Json(st, d, f) => {
+    let answers: Vec<(u16, Value)> = match &r.ok {
+        Reply::Json(sts, d, f) => {
             let d = if d.is_empty() { "OK" } else { d };
-            (*st, json!({ "description": d, "content": { "application/json": { "schema": f(g).to_value() } } }))
+            let answer = json!({ "description": d, "content": { "application/json": { "schema": f(g).to_value() } } });
+            sts.iter().map(|st| (*st, answer.clone())).collect()
         }
-        Reply::Object(st, d) => {
-            (*st, json!({ "description": d, "content": { "application/json": { "schema": { "type": "object" } } } }))
-        }
+        Reply::Object(st, d) => vec![(
+            *st,
+            json!({ "description": d, "content": { "application/json": { "schema": { "type": "object" } } } }),
+        )],
         Reply::Media(st, media, d) => {
             let d = if d.is_empty() { "OK" } else { d };
-            (*st, json!({ "description": d, "content": { *media: { "schema": { "type": "string" } } } }))
+            vec![(*st, json!({ "description": d, "content": { *media: { "schema": { "type": "string" } } } }))]
         }
-        Reply::Empty(st, d) => (*st, json!({ "description": d })),
+        Reply::Empty(st, d) => vec![(*st, json!({ "description": d }))],
     };
-    responses.insert(status.to_string(), answer);
+    for (status, answer) in answers {
+        responses.insert(status.to_string(), answer);
+    }
     let mut statuses: Vec<u16> = r.errors.to_vec();
     match r.access {
         Access::Public => {}

@@ -218,6 +218,10 @@ fn what_the_routes_answer_is_what_their_schemas_say() {
     let doc = a.keep("get", "/projects/{id}/docs/{path}", call(ureq::get(&at("/docs/one.md?pair=default")), None));
     let put = ureq::put(&at("/docs/one.md?pair=default")).set("If-Match", doc["digest"].as_str().unwrap());
     a.keep("put", "/projects/{id}/docs/{path}", answer(put.send_json(json!({ "content": "# edited\n" }))));
+    let create = ureq::put(&at("/docs/new.md?pair=default")).set("If-None-Match", "*");
+    let (st, created) = answer(create.send_json(json!({ "content": "# new\n" })));
+    assert_eq!(st, 201, "{created}");
+    a.keep("put", "/projects/{id}/docs/{path}", (st, created));
     a.keep("post", "/projects/{id}/docs/sync", call(ureq::post(&at("/docs/sync")), Some(json!({ "pair": "default" }))));
 
     // The lock, API keys and the hook routes.
