@@ -237,8 +237,8 @@ async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body
 async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {
     match state.registry.remove(&id).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))? {
         Some(r) => {
-            // Its live clients are told now; the pool is emptied after, so a poller's last
-            // read cannot hand a project back into it.
+            // Its live clients are told now, and their poller starts no more reads; the pool
+            // is emptied after, of all but what a call still in flight hands back.
             state.live.stop(&r.id);
             state.pool.forget(&r.path);
             Ok(StatusCode::NO_CONTENT.into_response())
