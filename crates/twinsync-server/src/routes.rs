@@ -240,6 +240,7 @@ async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer 
             // Its live clients are told now, and their poller starts no more reads; the pool
             // is emptied after, of all but what a call still in flight hands back.
             state.live.stop(&r.id);
+            state.mcp.forget_project(&r.id);
             state.pool.forget(&r.path);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
