@@ -114,6 +114,7 @@ pub enum Resolution {
 
 /// One item's change as a unified diff, for dry runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemDiff {
     /// The item.
     pub key: Key,
@@ -126,6 +127,7 @@ pub struct ItemDiff {
 
 /// A dry run: the plan and what each change would look like.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Preview {
     /// The plan.
     pub plan: Plan,

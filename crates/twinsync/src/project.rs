@@ -76,6 +76,7 @@ pub enum Take {
 
 /// The state of one pair, whatever its kind: what `twinsync status` shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PairStatus {
     /// The pair.
     pub pair: String,
@@ -99,6 +100,7 @@ pub struct PairStatus {
 
 /// One item of a [`PairStatus`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusItem {
     /// The item.
     pub key: String,
@@ -110,6 +112,7 @@ pub struct StatusItem {
 
 /// What a sync of one pair came to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PairSync {
     /// The pair.
     pub pair: String,
