@@ -146,11 +146,11 @@ impl Walk<'_> {
             };
             let rel = child(&task.rel, name);
             let mut kind = entry.kind;
-            if kind == sys::Kind::Unknown {
+            if kind == Kind::Unknown {
                 // Filesystems that do not say a type in their listings.
                 kind = task.dir.kind_of(&entry.name).map_err(|e| io_err(&rel, format!("cannot stat it: {e}")))?;
             }
-            let is_dir = kind == sys::Kind::Dir;
+            let is_dir = kind == Kind::Dir;
             if (task.rel.is_empty() && RESERVED_DIRS.contains(&name)) || is_temp_name(name) {
                 // A writer killed between creating its temp file and the rename leaves the
                 // temp behind; the scan that finds it clears it (a failure leaves it for later).
@@ -167,17 +167,15 @@ impl Walk<'_> {
                 continue;
             }
             match kind {
-                sys::Kind::Dir => match task.dir.open_dir(&entry.name) {
+                Kind::Dir => match task.dir.open_dir(&entry.name) {
                     Ok(dir) => subdirs.push(Task { dir, rel, ignores: ignores.clone() }),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(io_err(&rel, format!("scan failed: cannot open the folder: {e}"))),
                 },
-                sys::Kind::File | sys::Kind::Link => {
+                Kind::File | Kind::Link => {
                     self.file(&task.dir, &here, &entry.name, rel, kind, out)?;
                 }
-                sys::Kind::Other | sys::Kind::Unknown => {
-                    out.warnings.push(format!("{rel}: skipped, not a regular file"))
-                }
+                Kind::Other | Kind::Unknown => out.warnings.push(format!("{rel}: skipped, not a regular file")),
             }
         }
         Ok(())
@@ -190,7 +188,7 @@ impl Walk<'_> {
         here: &Path,
         name: &std::ffi::OsStr,
         rel: String,
-        kind: sys::Kind,
+        kind: Kind,
         out: &mut Walked,
     ) -> Result<(), ReplicaError> {
         let job = self.job;
@@ -202,8 +200,8 @@ impl Walk<'_> {
             }
         };
         let (stat, source) = match kind {
-            sys::Kind::Link if job.symlinks == SymlinkMode::Links => (dir.stat(name, false), Source::Link),
-            sys::Kind::Link => match link_target(job, &here.join(name)) {
+            Kind::Link if job.symlinks == SymlinkMode::Links => (dir.stat(name, false), Source::Link),
+            Kind::Link => match link_target(job, &here.join(name)) {
                 Ok(t) => (sys::stat_path(&t), Source::Target(t)),
                 Err(w) => {
                     out.warnings.push(format!("{rel}: skipped symbolic link, {w}"));
@@ -263,11 +261,11 @@ impl Ignores {
     fn read(
         here: &Path,
         rel: &str,
-        entries: &[sys::Entry],
+        entries: &[Entry],
         parent: &Option<Arc<Ignores>>,
         warnings: &mut Vec<String>,
     ) -> Option<Ignores> {
-        let has = |n: &str| entries.iter().any(|e| e.name == n && e.kind != sys::Kind::Dir);
+        let has = |n: &str| entries.iter().any(|e| e.name == n && e.kind != Kind::Dir);
         let (custom, ignore, git) = (has(IGNORE_FILE), has(".ignore"), has(".gitignore"));
         if !(custom || ignore || git) {
             return None;
@@ -314,26 +312,35 @@ impl Ignores {
     }
 }
 
+/// What a directory listing says an entry is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Dir,
+    File,
+    Link,
+    Other,
+    /// The filesystem did not say (some do not): a stat tells.
+    Unknown,
+}
+
+/// One entry of a directory listing.
+struct Entry {
+    name: std::ffi::OsString,
+    kind: Kind,
+}
+
 #[cfg(unix)]
 mod sys {
     //! Directories as descriptors: entries are opened and stat'ed relative to them.
 
-    use std::ffi::{OsStr, OsString};
+    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
 
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
+    use super::{Entry, Kind};
     use crate::paths::Stat;
-
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    pub(crate) enum Kind {
-        Dir,
-        File,
-        Link,
-        Other,
-        Unknown,
-    }
 
     fn kind(t: FileType) -> Kind {
         match t {
@@ -343,11 +350,6 @@ mod sys {
             FileType::Unknown => Kind::Unknown,
             _ => Kind::Other,
         }
-    }
-
-    pub(crate) struct Entry {
-        pub name: OsString,
-        pub kind: Kind,
     }
 
     /// An open directory: listed once, then its entries are opened and stat'ed
@@ -418,19 +420,11 @@ mod sys {
 mod sys {
     //! Directories as paths, where descriptors relative to a directory are not at hand.
 
-    use std::ffi::{OsStr, OsString};
+    use std::ffi::OsStr;
     use std::path::{Path, PathBuf};
 
+    use super::{Entry, Kind};
     use crate::paths::Stat;
-
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    pub(crate) enum Kind {
-        Dir,
-        File,
-        Link,
-        Other,
-        Unknown,
-    }
 
     fn kind(t: std::fs::FileType) -> Kind {
         if t.is_dir() {
@@ -442,11 +436,6 @@ mod sys {
         } else {
             Kind::Other
         }
-    }
-
-    pub(crate) struct Entry {
-        pub name: OsString,
-        pub kind: Kind,
     }
 
     pub(crate) struct Dir(PathBuf);
