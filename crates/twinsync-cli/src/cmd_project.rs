@@ -77,6 +77,9 @@ pub struct StatusArgs {
     /// Compare by `canonical` content or by `bytes` for this run (default: each pair's).
     #[arg(long)]
     pub compare: Option<Compare>,
+    /// No progress on stderr, even for a long scan on a terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `twinsync sync`.
@@ -109,6 +112,9 @@ pub struct SyncArgs {
     /// `--compare bytes` carries formatting-only differences over, by the policy.
     #[arg(long)]
     pub compare: Option<Compare>,
+    /// No progress on stderr, even for a long scan or sync on a terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `twinsync undo`.
@@ -185,12 +191,15 @@ pub fn init(a: InitArgs, common: &Common) -> ExitCode {
 
 /// `twinsync status`: the items that are not in sync, pair by pair.
 pub fn status(a: StatusArgs, common: &Common) -> ExitCode {
+    let drawn = ScanLine::default();
     let opened = common.open().and_then(|mut p| {
         if let Some(c) = a.compare {
             p.set_compare(&a.pairs.pairs, c)?;
         }
+        drawn.show_on(&mut p, a.quiet || common.json);
         p.status_pairs(&a.pairs.pairs)
     });
+    drawn.clear();
     let pairs = match opened {
         Ok(s) => s,
         Err(e) => return fail(common, &e),
@@ -294,10 +303,14 @@ pub fn sync(a: SyncArgs, common: &Common) -> ExitCode {
             }
         })),
     );
-    if std::io::stderr().is_terminal() && !common.json {
+    let drawn = ScanLine::default();
+    drawn.show_on(&mut project, a.quiet || common.json);
+    if std::io::stderr().is_terminal() && !common.json && !a.quiet {
         project.set_progress(Box::new(progress_bar));
     }
-    let results = match project.sync_pairs(&a.pairs.pairs, &req) {
+    let results = project.sync_pairs(&a.pairs.pairs, &req);
+    drawn.clear();
+    let results = match results {
         Ok(r) => r,
         Err(e) => return fail(common, &e),
     };
@@ -409,6 +422,48 @@ pub fn resolve(a: ResolveArgs, common: &Common) -> ExitCode {
             }
         }
         Err(e) => fail(common, &e),
+    }
+}
+
+/// A long scan's progress, one line on stderr redrawn in place, when stderr is a
+/// terminal: how many files each side's walk has found, then how many it has hashed.
+#[derive(Default)]
+struct ScanLine {
+    drawn: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ScanLine {
+    /// Scans shorter than this draw nothing: they end before anyone could read it.
+    const AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn show_on(&self, project: &mut twinsync::Project, quiet: bool) {
+        if quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        // Tests set the delay to 0 to see the line on a small tree.
+        let after = std::env::var("TWINSYNC_PROGRESS_AFTER_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(Self::AFTER, std::time::Duration::from_millis);
+        let drawn = self.drawn.clone();
+        project.set_scan_progress(
+            after,
+            std::sync::Arc::new(move |side: &str, p: twinsync::ScanProgress| {
+                drawn.store(true, std::sync::atomic::Ordering::Relaxed);
+                if p.to_hash == 0 {
+                    eprint!("\r\x1b[Kscanning {side}: {} files", p.found);
+                } else {
+                    eprint!("\r\x1b[Khashing {side}: {}/{} files", p.hashed, p.to_hash);
+                }
+            }),
+        );
+    }
+
+    /// Clears the line, if one was drawn, before the answer prints.
+    fn clear(&self) {
+        if self.drawn.load(std::sync::atomic::Ordering::Relaxed) {
+            eprint!("\r\x1b[K");
+        }
     }
 }
 

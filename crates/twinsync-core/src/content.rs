@@ -8,6 +8,7 @@ use crate::digest::Digest;
 
 /// How an item's bytes are interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContentKind {
     /// JSON, digested in RFC 8785 canonical form.
@@ -44,6 +45,7 @@ impl ContentKind {
 /// JSON is kept as the author's text rather than a parsed tree: a sync copies the
 /// source's formatting verbatim, while the digest (canonical) ignores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Content {
     /// A JSON document, as text.

@@ -127,6 +127,7 @@ pub struct Story {
 
 /// A kind of test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TestKind {
     /// Drives the component (a play function or an interaction test).
@@ -256,6 +257,7 @@ impl Default for CoverageOptions {
 
 /// Something in the input that does not add up; coverage is still computed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CoverageWarning {
     /// A story assigns an axis its component does not have; it covers nothing.
@@ -507,6 +509,7 @@ impl<'de> Deserialize<'de> for VariantList {
 
 /// Coverage of one component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentCoverage {
     /// The component's name.
     pub component: String,
@@ -539,6 +542,7 @@ pub struct ComponentCoverage {
 
 /// Figures over all components.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoverageTotals {
     /// Components.
     pub components: usize,
@@ -560,6 +564,7 @@ pub struct CoverageTotals {
 
 /// The coverage of a set of components.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoverageReport {
     /// Figures over all components.
     pub totals: CoverageTotals,

@@ -14,6 +14,7 @@ use crate::clock::Timestamp;
 
 /// The hub's provider types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderType {
     /// Webhooks, chat.
@@ -74,6 +75,7 @@ impl FromStr for ProviderType {
 
 /// Where a credential stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialStatus {
     /// Added, not validated yet.
@@ -134,6 +136,7 @@ impl FromStr for CredentialStatus {
 
 /// One credential as the store keeps it: metadata in clear, the value sealed.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CredentialRecord {
     /// The unique name (`figma`).
     pub name: String,

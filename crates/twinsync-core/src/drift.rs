@@ -16,6 +16,7 @@ use crate::replica::Entry;
 
 /// How one key differs between the base and the two replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DriftClass {
     /// Both sides equal the base.
@@ -165,6 +166,7 @@ impl std::fmt::Display for DriftClass {
 
 /// One key's drift, owned: its class and the digest each place holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DriftItem {
     /// The item.
     pub key: Key,
@@ -223,6 +225,7 @@ impl DriftRef<'_> {
 
 /// Number of items in each class.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DriftCounts(BTreeMap<DriftClass, usize>);
 
 impl DriftCounts {
@@ -254,6 +257,7 @@ impl DriftCounts {
 
 /// The drift of a whole pair, owned: every key, in key order, with counts per class.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Drift {
     /// Every key seen in base, left or right, sorted by key.
     pub items: Vec<DriftItem>,
@@ -266,6 +270,7 @@ pub struct Drift {
 
 /// An item one side could not read or digest, with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemError {
     /// The item.
     pub key: String,

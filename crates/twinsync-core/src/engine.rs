@@ -117,6 +117,7 @@ pub enum Resolution {
 
 /// One item's change as a unified diff, for dry runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemDiff {
     /// The item.
     pub key: Key,
@@ -129,6 +130,7 @@ pub struct ItemDiff {
 
 /// A dry run: the plan and what each change would look like.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Preview {
     /// The plan.
     pub plan: Plan,
@@ -203,9 +205,19 @@ impl<'a> Engine<'a> {
     /// out of the base view), so it is neither copied, deleted nor overwritten: it is
     /// listed in [`Drift::failed`] instead.
     pub fn scan(&mut self, left: &mut dyn Replica, right: &mut dyn Replica) -> Result<Scan> {
-        let mut base = self.store.load_base(&self.config.scope)?;
-        let mut l = left.scan()?;
-        let mut r = right.scan()?;
+        // The two sides scan at once, on threads of their own, while this one loads the
+        // base: a warm status is mostly stat calls, and they wait on the kernel apart.
+        let scope = &self.config.scope;
+        let store = &mut *self.store;
+        let (base, l, r) = std::thread::scope(|s| {
+            let right = s.spawn(|| right.scan());
+            let left = s.spawn(|| left.scan());
+            let base = store.load_base(scope);
+            let join =
+                |h: std::thread::ScopedJoinHandle<'_, _>| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (base, join(left), join(right))
+        });
+        let (mut base, mut l, mut r) = (base?, l?, r?);
         // Writes an interrupted sync made count as made, as its recovery will record them.
         self.healed_base(&mut base, &l, &r)?;
         let mut failed = Vec::new();

@@ -22,6 +22,7 @@ use crate::lock::Lock;
 
 /// What an event reports. The names are the seeds' (`sync_completed`, `lock:acquired`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum EventType {
     /// A sync began.
     #[serde(rename = "sync_started")]
@@ -172,6 +173,7 @@ impl FromStr for Subscriptions {
 
 /// One event: a row of the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     /// Increasing id the store gives it (0 until stored).
     pub id: u64,

@@ -36,26 +36,42 @@ impl Key {
         if s.len() > MAX_KEY_LEN {
             return Err(err("longer than 4096 bytes"));
         }
-        if s.contains('\0') {
+        // One pass over the bytes (every scanned file and stored row is a key); the
+        // problems are then reported in a fixed order, whatever order they came in.
+        let b = s.as_bytes();
+        let (mut nul, mut backslash, mut segment) = (false, false, None);
+        let mut start = 0;
+        for i in 0..=b.len() {
+            match b.get(i) {
+                Some(0) => nul = true,
+                Some(b'\\') => backslash = true,
+                Some(b'/') | None => {
+                    let problem = match &b[start..i] {
+                        b"" => Some("empty path segment"),
+                        b"." => Some("`.` path segment"),
+                        b".." => Some("`..` path segment escapes the root"),
+                        _ => None,
+                    };
+                    segment = segment.or(problem);
+                    start = i + 1;
+                }
+                Some(_) => {}
+            }
+        }
+        if nul {
             return Err(err("contains NUL"));
         }
-        if s.contains('\\') {
+        if backslash {
             return Err(err("contains a backslash; keys use `/`"));
         }
-        if s.starts_with('/') {
+        if b[0] == b'/' {
             return Err(err("absolute path"));
         }
-        let b = s.as_bytes();
         if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
             return Err(err("absolute path (drive letter)"));
         }
-        for seg in s.split('/') {
-            match seg {
-                "" => return Err(err("empty path segment")),
-                "." => return Err(err("`.` path segment")),
-                ".." => return Err(err("`..` path segment escapes the root")),
-                _ => {}
-            }
+        if let Some(reason) = segment {
+            return Err(err(reason));
         }
         Ok(Key(Arc::from(s)))
     }
@@ -136,5 +152,39 @@ mod tests {
             assert!(e.to_string().contains("invalid key"), "{e}");
         }
         assert!(serde_json::from_str::<Key>("\"../x\"").is_err());
+    }
+
+    /// The rules as first written, one check after another: the one-pass check must
+    /// give the same verdict and the same reason.
+    fn reason_by_the_rules(s: &str) -> Option<&'static str> {
+        if s.is_empty() {
+            return Some("empty");
+        }
+        if s.contains('\0') {
+            return Some("contains NUL");
+        }
+        if s.contains('\\') {
+            return Some("contains a backslash; keys use `/`");
+        }
+        if s.starts_with('/') {
+            return Some("absolute path");
+        }
+        let b = s.as_bytes();
+        if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+            return Some("absolute path (drive letter)");
+        }
+        s.split('/').find_map(|seg| match seg {
+            "" => Some("empty path segment"),
+            "." => Some("`.` path segment"),
+            ".." => Some("`..` path segment escapes the root"),
+            _ => None,
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_gives_the_rules_verdict(s in "[a./\\\\\0:C]{0,12}") {
+            proptest::prop_assert_eq!(Key::new(&s).err().map(|e| e.reason), reason_by_the_rules(&s));
+        }
     }
 }

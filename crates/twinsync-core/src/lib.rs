@@ -62,6 +62,8 @@ pub mod plan;
 pub mod policy;
 pub mod replica;
 pub mod report;
+#[cfg(feature = "schema")]
+mod schema;
 pub mod secret;
 pub mod sql;
 pub mod store;

@@ -15,6 +15,7 @@ use crate::{Digest, Key, Side};
 
 /// One rename found on a side since the base.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Move {
     /// The side the item was renamed on.
     pub side: Side,

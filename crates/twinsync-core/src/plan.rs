@@ -18,6 +18,7 @@ use crate::replica::Snapshot;
 
 /// What to do with one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Write the left content to the right.
@@ -61,6 +62,7 @@ impl ActionKind {
 
 /// One planned action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Action {
     /// The item.
     pub key: Key,
@@ -97,6 +99,7 @@ impl Action {
 
 /// A plan: the actions of one sync and its operation hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Plan {
     /// Same state, directions, policy and time bucket: same hash.
     pub operation_hash: Digest,

@@ -10,6 +10,7 @@ use crate::key::Key;
 
 /// One of the two replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// The left replica.
@@ -66,6 +67,7 @@ impl FromStr for Side {
 
 /// Which way changes flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Left changes go to the right; right-only changes are left alone and reported.
@@ -119,6 +121,7 @@ impl FromStr for Direction {
 /// An override key ending in `/` applies to every key under that folder; the longest
 /// matching override wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Directions {
     /// Direction for items without an override.
@@ -156,6 +159,7 @@ impl Directions {
 
 /// How a conflict is resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "strategy", rename_all = "snake_case")]
 pub enum Strategy {
     /// The named side wins.
@@ -179,6 +183,7 @@ pub enum Strategy {
 
 /// The conflict policy of a sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// How modify/modify and add/add conflicts are resolved.
     #[serde(flatten)]

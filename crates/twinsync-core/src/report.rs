@@ -13,6 +13,7 @@ use crate::policy::{Directions, Policy};
 
 /// How an operation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OperationStatus {
     /// Started and not finished (a crash leaves this behind).
@@ -39,6 +40,7 @@ impl OperationStatus {
 
 /// What set a sync off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// A file watcher saw a change.
@@ -69,6 +71,7 @@ impl Trigger {
 
 /// What happened to one planned item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Written (or the base updated) as planned.
@@ -83,6 +86,7 @@ pub enum Outcome {
 
 /// One item of an operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ItemResult {
     /// The item.
     pub key: Key,
@@ -109,6 +113,7 @@ pub struct ItemResult {
 
 /// A conflict left for a person, with both versions so nothing has to be fetched again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConflictReport {
     /// The item.
     pub key: Key,
@@ -133,6 +138,7 @@ pub struct ConflictReport {
 
 /// Counts of an operation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportCounts {
     /// Items the plan touched.
     pub planned: usize,
@@ -148,6 +154,7 @@ pub struct ReportCounts {
 
 /// The report of one sync operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationReport {
     /// The operation's id (hex of its operation hash).
     pub operation_id: String,
@@ -253,6 +260,7 @@ impl OperationReport {
 
 /// What an undo did, item by item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UndoReport {
     /// The operation undone.
     pub operation_id: String,
@@ -273,6 +281,7 @@ pub struct UndoReport {
 
 /// An item undo would not touch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RefusedItem {
     /// The item.
     pub key: Key,

@@ -13,6 +13,7 @@ use crate::clock::Timestamp;
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TestSessionStatus {
     /// Started, not finished.
@@ -60,6 +61,7 @@ impl FromStr for TestSessionStatus {
 
 /// One browser test session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestSession {
     /// Its id (`bts_...`).
     pub id: String,

@@ -19,6 +19,7 @@ use crate::storybook::{IndexEntry, StoryIndex};
 
 /// A story that belongs to a component but whose name spells none of its variants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnmatchedStory {
     /// The component.
     pub component: String,
@@ -30,6 +31,7 @@ pub struct UnmatchedStory {
 
 /// The core report plus what only the design layer can tell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DesignCoverage {
     /// Per-component coverage, worst first, with totals and warnings.
     #[serde(flatten)]

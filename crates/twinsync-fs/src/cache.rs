@@ -8,12 +8,21 @@
 //! Entries are kept sorted by key, as they are stored: loading is one sequential pass,
 //! and a scan, which sorts what it found anyway, matches its files against the cache in
 //! one merge rather than a hash lookup per file (100k lookups in a table that size miss
-//! the CPU cache every time).
+//! the CPU cache every time). A cached name is only ever compared with the name of a
+//! file the walk found, so names are bytes in one buffer, not a [`Key`] each: loading a
+//! 100k-entry cache allocates twice rather than 100k times, and validates nothing twice.
 
 use std::cmp::Ordering;
 
 use sha2::{Digest as _, Sha256};
 use twinsync_core::{Digest, Digests, HashRules, Key};
+
+/// Where one entry's name lies in [`StatCache::names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Name {
+    start: u32,
+    len: u32,
+}
 
 use crate::paths::Stat;
 
@@ -40,8 +49,10 @@ const FORGOTTEN: Stat = Stat { size: u64::MAX, mtime_ns: i64::MIN, ctime_ns: i64
 /// Key (relative path) -> stat and digest, valid for one set of hash rules.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StatCache {
-    /// Sorted by key, keys unique.
-    pub entries: Vec<(Key, CacheEntry)>,
+    /// Every entry's name, back to back.
+    names: Vec<u8>,
+    /// Sorted by name, names unique.
+    entries: Vec<(Name, CacheEntry)>,
     /// When the newest entries were captured (start of the scan that hashed them), ns.
     pub captured_at_ns: i64,
     /// Fingerprint of the rules the digests were made with.
@@ -59,7 +70,43 @@ pub(crate) fn rules_fingerprint(rules: &HashRules) -> [u8; 32] {
 impl StatCache {
     /// An empty cache for `rules`.
     pub(crate) fn new(rules: &HashRules) -> Self {
-        StatCache { entries: Vec::new(), captured_at_ns: 0, rules_fp: rules_fingerprint(rules) }
+        StatCache { names: Vec::new(), entries: Vec::new(), captured_at_ns: 0, rules_fp: rules_fingerprint(rules) }
+    }
+
+    /// How many files the cache describes.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Room for `n` more entries of names about `name_bytes` long in all.
+    pub(crate) fn reserve(&mut self, n: usize, name_bytes: usize) {
+        self.entries.reserve(n);
+        self.names.reserve(name_bytes);
+    }
+
+    /// Adds the entry of `key`, which must sort after every key already in.
+    pub(crate) fn push(&mut self, key: &str, entry: CacheEntry) {
+        debug_assert!(self.entries.last().is_none_or(|(n, _)| self.name(n) < key.as_bytes()));
+        self.push_name(key.as_bytes(), entry);
+    }
+
+    fn push_name(&mut self, name: &[u8], entry: CacheEntry) {
+        // Names past 4 GiB in all cannot be addressed: such a cache keeps what fits,
+        // and the files past it are hashed again, which is only slower.
+        let (Ok(start), Ok(len)) = (u32::try_from(self.names.len()), u32::try_from(name.len())) else { return };
+        if start.checked_add(len).is_none() {
+            return;
+        }
+        self.names.extend_from_slice(name);
+        self.entries.push((Name { start, len }, entry));
+    }
+
+    fn name(&self, n: &Name) -> &[u8] {
+        &self.names[n.start as usize..(n.start + n.len) as usize]
+    }
+
+    fn find(&self, rel: &str) -> Option<usize> {
+        self.entries.binary_search_by(|(n, _)| self.name(n).cmp(rel.as_bytes())).ok()
     }
 
     /// The cached digests when `entry` (the cache's entry for a file) still describes a
@@ -71,19 +118,19 @@ impl StatCache {
     /// The cached digest of `rel` when its stat is unchanged and the entry is not racy.
     #[cfg(test)]
     pub(crate) fn lookup(&self, rel: &str, stat: &Stat) -> Option<Digest> {
-        let i = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(rel)).ok()?;
+        let i = self.find(rel)?;
         self.reuse(&self.entries[i].1, stat).map(|d| d.canonical)
     }
 
     /// The size `rel` had when last scanned or hashed; `None` when unknown or forgotten.
     pub(crate) fn size_of(&self, rel: &str) -> Option<u64> {
-        let i = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(rel)).ok()?;
+        let i = self.find(rel)?;
         Some(self.entries[i].1.stat.size).filter(|_| self.entries[i].1.stat != FORGOTTEN)
     }
 
     /// Stops trusting the entry of `rel`, if any (its file was just written).
     pub(crate) fn forget(&mut self, rel: &str) {
-        if let Ok(i) = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(rel)) {
+        if let Some(i) = self.find(rel) {
             self.entries[i].1.stat = FORGOTTEN;
         }
     }
@@ -96,9 +143,9 @@ impl StatCache {
     ) -> impl Iterator<Item = Option<&'a CacheEntry>> + 'a {
         let mut cached = self.entries.iter().peekable();
         sorted.iter().map(move |item| {
-            let k = key(item);
-            while let Some((ck, e)) = cached.peek().copied() {
-                match ck.cmp(k) {
+            let k = key(item).as_str().as_bytes();
+            while let Some((name, e)) = cached.peek().copied() {
+                match self.name(name).cmp(k) {
                     Ordering::Less => {
                         cached.next();
                     }
@@ -126,9 +173,9 @@ impl StatCache {
         out.extend_from_slice(&self.captured_at_ns.to_le_bytes());
         let kept = || self.entries.iter().filter(|(_, e)| e.stat != FORGOTTEN);
         out.extend_from_slice(&(kept().count() as u64).to_le_bytes());
-        for (k, e) in kept() {
-            out.extend_from_slice(&(k.as_str().len() as u32).to_le_bytes());
-            out.extend_from_slice(k.as_str().as_bytes());
+        for (n, e) in kept() {
+            out.extend_from_slice(&n.len.to_le_bytes());
+            out.extend_from_slice(self.name(n));
             out.extend_from_slice(&e.stat.size.to_le_bytes());
             out.extend_from_slice(&e.stat.mtime_ns.to_le_bytes());
             out.extend_from_slice(&e.stat.ctime_ns.to_le_bytes());
@@ -167,10 +214,11 @@ impl StatCache {
         }
         let captured_at_ns = r.i64()?;
         let n = r.u64()?;
-        let mut entries: Vec<(Key, CacheEntry)> = Vec::with_capacity(usize::try_from(n).ok()?.min(body.len() / 69));
+        let mut cache = StatCache { names: Vec::new(), entries: Vec::new(), captured_at_ns, rules_fp: fp };
+        cache.reserve(usize::try_from(n).ok()?.min(body.len() / 69), body.len());
         for _ in 0..n {
             let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
-            let key = Key::new(std::str::from_utf8(r.take(len)?).ok()?).ok()?;
+            let name = r.take(len)?;
             let stat = Stat { size: r.u64()?, mtime_ns: r.i64()?, ctime_ns: r.i64()?, ino: r.u64()? };
             let canonical = Digest::from_bytes(r.take(32)?.try_into().ok()?);
             let bytes = match r.take(1)?[0] {
@@ -179,15 +227,15 @@ impl StatCache {
                 _ => return None,
             };
             // Written sorted: anything else is not a cache this code wrote.
-            if entries.last().is_some_and(|(last, _)| *last >= key) {
+            if cache.entries.last().is_some_and(|(last, _)| cache.name(last) >= name) {
                 return None;
             }
-            entries.push((key, CacheEntry { stat, digests: Digests { canonical, bytes } }));
+            cache.push_name(name, CacheEntry { stat, digests: Digests { canonical, bytes } });
         }
-        if !r.b.is_empty() {
+        if !r.b.is_empty() || cache.entries.len() as u64 != n {
             return None;
         }
-        Some(StatCache { entries, captured_at_ns, rules_fp: fp })
+        Some(cache)
     }
 }
 
@@ -220,10 +268,9 @@ mod tests {
         let mut c = StatCache::new(&HashRules::default());
         c.captured_at_ns = 10 * RACY_WINDOW_NS;
         let stat = Stat { size: 3, mtime_ns: RACY_WINDOW_NS, ctime_ns: RACY_WINDOW_NS, ino: 7 };
-        c.entries
-            .push((Key::new("a/b.md").unwrap(), CacheEntry { stat, digests: Digests::same(Digest::of_bytes(b"abc")) }));
+        c.push("a/b.md", CacheEntry { stat, digests: Digests::same(Digest::of_bytes(b"abc")) });
         let reformatted = Digests { canonical: Digest::of_bytes(b"x\n"), bytes: Digest::of_bytes(b"x\r\n") };
-        c.entries.push((Key::new("a/c.md").unwrap(), CacheEntry { stat, digests: reformatted }));
+        c.push("a/c.md", CacheEntry { stat, digests: reformatted });
         c
     }
 
@@ -232,7 +279,7 @@ mod tests {
         let c = sample();
         let bytes = c.encode();
         let back = StatCache::decode(&bytes, &HashRules::default()).unwrap();
-        assert_eq!(back.entries, c.entries);
+        assert_eq!((back.entries, back.names), (c.entries, c.names));
         assert_eq!(back.captured_at_ns, c.captured_at_ns);
         for i in [0, 5, bytes.len() / 2, bytes.len() - 1] {
             let mut bad = bytes.clone();
@@ -268,7 +315,7 @@ mod tests {
         c.forget("not/cached");
         assert_eq!(c.lookup("a/b.md", &stat), None);
         let back = StatCache::decode(&c.encode(), &HashRules::default()).unwrap();
-        assert_eq!(back.entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a/c.md"]);
+        assert_eq!(back.entries.iter().map(|(n, _)| back.name(n)).collect::<Vec<_>>(), [b"a/c.md"]);
     }
 
     #[test]
@@ -276,10 +323,7 @@ mod tests {
         let mut c = StatCache::new(&HashRules::default());
         let stat = Stat { size: 1, mtime_ns: 0, ctime_ns: 0, ino: 1 };
         for k in ["a", "c", "e"] {
-            c.entries.push((
-                Key::new(k).unwrap(),
-                CacheEntry { stat, digests: Digests::same(Digest::of_bytes(k.as_bytes())) },
-            ));
+            c.push(k, CacheEntry { stat, digests: Digests::same(Digest::of_bytes(k.as_bytes())) });
         }
         let found: Vec<Key> = ["a", "b", "e", "f"].iter().map(|k| Key::new(k).unwrap()).collect();
         let got: Vec<Option<Digest>> = c.matches(&found, |k| k).map(|e| e.map(|e| e.digests.canonical)).collect();
@@ -290,7 +334,7 @@ mod tests {
     fn unsorted_bytes_are_not_a_cache() {
         let mut c = sample();
         let e = c.entries[0].1;
-        c.entries.insert(0, (Key::new("z").unwrap(), e));
+        c.push_name(b"a", e);
         assert!(StatCache::decode(&c.encode(), &HashRules::default()).is_none());
     }
 }

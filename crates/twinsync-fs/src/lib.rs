@@ -22,12 +22,15 @@ mod cache;
 mod error;
 mod options;
 mod paths;
+mod progress;
 mod replica;
 mod scan;
+mod walk;
 pub mod watch;
 
 pub use error::FsError;
 pub use options::{FsOptions, SymlinkMode};
 pub use paths::content_of;
+pub use progress::{ScanObserver, ScanProgress};
 pub use replica::{prune_backups, FsReplica, ScanStats};
 pub use watch::{WatchEvent, WatchOptions, Watcher};

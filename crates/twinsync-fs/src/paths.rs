@@ -1,7 +1,7 @@
 //! Keys as paths: turning a key into a path under the root safely, the stat fields the
 //! cache compares, and how a file's bytes are classified and digested.
 
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -173,19 +173,8 @@ pub(crate) struct Stat {
 }
 
 impl Stat {
-    #[cfg(unix)]
-    pub(crate) fn of(m: &Metadata) -> Stat {
-        use std::os::unix::fs::MetadataExt;
-        Stat {
-            size: m.len(),
-            mtime_ns: m.mtime().saturating_mul(1_000_000_000).saturating_add(m.mtime_nsec()),
-            ctime_ns: m.ctime().saturating_mul(1_000_000_000).saturating_add(m.ctime_nsec()),
-            ino: m.ino(),
-        }
-    }
-
     #[cfg(not(unix))]
-    pub(crate) fn of(m: &Metadata) -> Stat {
+    pub(crate) fn of(m: &std::fs::Metadata) -> Stat {
         Stat { size: m.len(), mtime_ns: system_time_ns(m.modified().ok()), ctime_ns: 0, ino: 0 }
     }
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use ignore::gitignore::Gitignore;
 use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, WriteContext};
@@ -19,6 +19,7 @@ use crate::options::{FsOptions, SymlinkMode};
 use crate::paths::{
     checked_path, content_of, copy_hashing, digest_file, digest_path, io_err, system_time_ns, TMP_MARKER,
 };
+use crate::progress::{Observer, Reporter, ScanObserver};
 use crate::scan::{self, ScanJob};
 
 /// What the last scan did.
@@ -49,6 +50,8 @@ pub struct FsReplica {
     /// The cache differs from what the host last persisted (or imported).
     cache_dirty: bool,
     last_scan: ScanStats,
+    /// Who hears of a scan's progress, and after how long.
+    observer: Option<Observer>,
     /// Files written since the last flush, to fsync there.
     unflushed_files: Vec<PathBuf>,
     /// Folders whose entries changed since the last flush, each once.
@@ -85,9 +88,16 @@ impl FsReplica {
             backup_dir: opts.backup_dir,
             globs: Arc::new(globs),
             last_scan: ScanStats::default(),
+            observer: None,
             unflushed_files: Vec::new(),
             unflushed_dirs: BTreeSet::new(),
         })
+    }
+
+    /// Calls `observer` with the progress of each later scan that runs longer than
+    /// `after`, about ten times a second, from the scan's threads.
+    pub fn observe_scans(&mut self, observer: ScanObserver, after: Duration) {
+        self.observer = Some(Observer { call: observer, after });
     }
 
     /// The folder this replica is.
@@ -506,20 +516,21 @@ impl Replica for FsReplica {
             globs: self.globs.clone(),
             symlinks: self.symlinks,
             exclude,
+            progress: &Reporter::new(self.observer.as_ref()),
         })?;
         // Nothing rehashed and no file came or went: the cache already describes this
         // tree (its older capture time keeps racy judgements conservative), so keep it.
-        let unchanged = out.hashed == 0 && out.files.len() == self.cache.entries.len();
+        let unchanged = out.hashed == 0 && out.files.len() == self.cache.len();
         let mut cache = StatCache::new(&self.rules);
         let mut entries = Vec::with_capacity(out.files.len());
         if !unchanged {
             cache.captured_at_ns = started;
-            cache.entries.reserve(out.files.len());
+            cache.reserve(out.files.len(), out.files.iter().map(|f| f.key.as_str().len()).sum());
         }
         for f in out.files {
             let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
             if !unchanged {
-                cache.entries.push((f.key.clone(), CacheEntry { stat: f.stat, digests: f.digests }));
+                cache.push(f.key.as_str(), CacheEntry { stat: f.stat, digests: f.digests });
             }
             let (digest, bytes) = (f.digests.canonical, Some(f.digests.bytes));
             entries.push((f.key.clone(), Entry { key: f.key, digest, size: f.stat.size, modified, bytes }));

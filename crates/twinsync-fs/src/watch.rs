@@ -20,7 +20,7 @@ use twinsync_core::Key;
 
 use crate::error::FsError;
 use crate::paths::is_reserved_rel;
-use crate::scan::IGNORE_FILE;
+use crate::walk::IGNORE_FILE;
 
 /// How a watcher batches and ticks.
 #[derive(Debug, Clone, PartialEq, Eq)]

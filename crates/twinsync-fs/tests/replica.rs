@@ -28,6 +28,55 @@ fn ctx(op: &str) -> WriteContext {
     WriteContext { operation_id: op.into() }
 }
 
+/// The scan's own walk agrees with the `ignore` crate's walker, the reference for what
+/// ignore files mean (git's rules, `.twinsyncignore` over `.ignore` over `.gitignore`,
+/// the deepest file deciding), on a tree of every precedence case.
+#[test]
+fn ignore_files_mean_what_the_ignore_crate_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, ".gitignore", b"*.log\n!keep.log\n/anchored.md\nbuild/\nsub/local/\n");
+    for f in ["a.log", "keep.log", "anchored.md", "build", "x.md", "y.md", ".hidden/h.md", "a/build/z.md"] {
+        put(root, f, b"x");
+    }
+    put(root, "sub/.gitignore", b"!*.log\n/only-here.md\n");
+    for f in
+        ["sub/b.log", "sub/anchored.md", "sub/only-here.md", "sub/local/l.md", "sub/.git/config", "sub/c/only-here.md"]
+    {
+        put(root, f, b"x");
+    }
+    put(root, "sub/deep/.ignore", b"*.md\n");
+    put(root, "sub/deep/.gitignore", b"!x.md\n*.txt\n");
+    put(root, "sub/deep/.twinsyncignore", b"!y.md\n");
+    for f in ["sub/deep/x.md", "sub/deep/y.md", "sub/deep/z.txt", "sub/deep/w.bin", "sub/deep/more/x.md"] {
+        put(root, f, b"x");
+    }
+    let mut reference: Vec<String> = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .parents(false)
+        .git_global(false)
+        .git_exclude(false)
+        .require_git(false)
+        .add_custom_ignore_filename(".twinsyncignore")
+        .build()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.path().strip_prefix(root).unwrap().to_str().unwrap().to_string())
+        .collect();
+    reference.sort();
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let ours: Vec<String> = r.scan().unwrap().keys().map(|k| k.as_str().to_string()).collect();
+    assert_eq!(ours, reference);
+    // The cases the tree was built for, so the reference cannot be vacuous.
+    for kept in ["keep.log", "build", "sub/b.log", "sub/anchored.md", "sub/c/only-here.md", "sub/deep/y.md"] {
+        assert!(ours.iter().any(|k| k == kept), "{kept} is kept: {ours:?}");
+    }
+    for gone in ["a.log", "anchored.md", "a/build/z.md", "sub/only-here.md", "sub/local/l.md", "sub/deep/x.md"] {
+        assert!(!ours.iter().any(|k| k == gone), "{gone} is ignored: {ours:?}");
+    }
+    assert!(ours.iter().any(|k| k == "sub/.git/config"), "only the root's .git is reserved");
+}
+
 #[test]
 fn scan_sees_files_by_kind_and_honours_ignore_rules() {
     let dir = tempfile::tempdir().unwrap();

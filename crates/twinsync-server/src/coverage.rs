@@ -39,7 +39,6 @@ pub(crate) struct CoverageAnswer {
     /// `twinsync design coverage --json`'s report: `totals`, `components` (worst first),
     /// `warnings`, `unmatched_stories`, `orphan_stories`.
     #[serde(flatten)]
-    #[schemars(with = "crate::openapi::FacadeObject")]
     report: twinsync::design::DesignCoverage,
 }
 

@@ -62,7 +62,6 @@ pub(crate) struct NewCredentialBody {
 #[derive(Serialize, JsonSchema)]
 pub(crate) struct CredentialList {
     /// By name.
-    #[schemars(with = "Vec<crate::openapi::FacadeObject>")]
     credentials: Vec<CredentialRecord>,
 }
 

@@ -30,10 +30,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use twinsync::core::{Content, Digest, OperationReport};
-use twinsync::{DocPrecondition, SyncRequest};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use twinsync::core::report::{OperationStatus, ReportCounts};
+use twinsync::core::{Content, ContentKind, Digest, OperationReport, Side};
+use twinsync::{DocEntry, DocPrecondition, SyncRequest};
 
 use crate::error::ApiError;
 use crate::routes::{json_body, on_project, optional_json, Body};
@@ -51,8 +52,80 @@ fn etag(d: &Digest) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{d}\"")).expect("a digest is ASCII")
 }
 
-fn report_json(r: &OperationReport) -> Value {
-    json!({ "pair": r.scope, "operationId": r.operation_id, "status": r.status.as_str(), "counts": r.counts })
+/// A sync in a few words: the docs and hook routes answer this, not the whole report.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SyncSummary {
+    pair: String,
+    operation_id: String,
+    status: OperationStatus,
+    counts: ReportCounts,
+}
+
+impl From<&OperationReport> for SyncSummary {
+    fn from(r: &OperationReport) -> SyncSummary {
+        SyncSummary { pair: r.scope.clone(), operation_id: r.operation_id.clone(), status: r.status, counts: r.counts }
+    }
+}
+
+/// `POST /projects/:id/docs/sync` and `POST /hook/sync/:id`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DocsSynced {
+    docs: SyncSummary,
+}
+
+impl DocsSynced {
+    pub(crate) fn of(r: &OperationReport) -> DocsSynced {
+        DocsSynced { docs: r.into() }
+    }
+}
+
+/// `GET /projects/:id/docs`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DocList {
+    pair: String,
+    /// The side the platform edits.
+    side: Side,
+    docs: Vec<DocEntry>,
+}
+
+/// How a doc's content is spelt in JSON.
+#[derive(Serialize, JsonSchema)]
+pub(crate) enum Encoding {
+    /// As it is (text and JSON).
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// Base64 (anything else).
+    #[serde(rename = "base64")]
+    Base64,
+}
+
+/// `GET /projects/:id/docs/*path`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DocAnswer {
+    path: String,
+    pair: String,
+    kind: ContentKind,
+    content: String,
+    encoding: Encoding,
+    digest: Digest,
+    /// How many times the doc changed.
+    version: u64,
+}
+
+/// `PUT /projects/:id/docs/*path`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DocWritten {
+    path: String,
+    pair: String,
+    digest: Digest,
+    version: u64,
+    /// Whether the write created the doc.
+    created: bool,
+    /// Whether the content differed from what was there.
+    changed: bool,
+    /// The sync that followed the write.
+    sync: Option<SyncSummary>,
 }
 
 pub(crate) async fn list(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
@@ -60,7 +133,7 @@ pub(crate) async fn list(State(state): Shared, Path(id): Path<String>, Query(q):
         let pair = p.docs_pair(q.pair.as_deref())?;
         let side = p.docs_side(&pair)?;
         let docs = p.docs_list(&pair)?;
-        Ok(json!({ "pair": pair, "side": side, "docs": docs }))
+        Ok(DocList { pair, side, docs })
     })
     .await?;
     Ok(Json(v).into_response())
@@ -78,13 +151,18 @@ pub(crate) async fn get(
     })
     .await?;
     let (content, encoding) = match &doc.content {
-        Content::Bytes(b) => (base64::engine::general_purpose::STANDARD.encode(b), "base64"),
-        other => (String::from_utf8_lossy(other.as_bytes()).into_owned(), "utf-8"),
+        Content::Bytes(b) => (base64::engine::general_purpose::STANDARD.encode(b), Encoding::Base64),
+        other => (String::from_utf8_lossy(other.as_bytes()).into_owned(), Encoding::Utf8),
     };
-    let body = json!({
-        "path": doc.entry.path, "pair": pair, "kind": doc.content.kind().as_str(), "content": content,
-        "encoding": encoding, "digest": doc.entry.digest, "version": doc.entry.version,
-    });
+    let body = DocAnswer {
+        path: doc.entry.path.clone(),
+        pair,
+        kind: doc.content.kind(),
+        content,
+        encoding,
+        digest: doc.entry.digest,
+        version: doc.entry.version,
+    };
     Ok(([(header::ETAG, etag(&doc.entry.digest))], Json(body)).into_response())
 }
 
@@ -160,10 +238,15 @@ pub(crate) async fn put(
     })
     .await?;
     let status = if w.created { StatusCode::CREATED } else { StatusCode::OK };
-    let body = json!({
-        "path": w.entry.path, "pair": pair, "digest": w.entry.digest, "version": w.entry.version,
-        "created": w.created, "changed": w.changed, "sync": w.sync.as_ref().map(report_json),
-    });
+    let body = DocWritten {
+        path: w.entry.path.clone(),
+        pair,
+        digest: w.entry.digest,
+        version: w.entry.version,
+        created: w.created,
+        changed: w.changed,
+        sync: w.sync.as_ref().map(SyncSummary::from),
+    };
     Ok((status, [(header::ETAG, etag(&w.entry.digest))], Json(body)).into_response())
 }
 
@@ -181,5 +264,5 @@ pub(crate) async fn sync(State(state): Shared, Path(id): Path<String>, body: Bod
         Ok(p.sync_pair(&pair, &SyncRequest::default())?)
     })
     .await?;
-    Ok(Json(json!({ "docs": report_json(&report) })).into_response())
+    Ok(Json(DocsSynced::of(&report)).into_response())
 }

@@ -27,10 +27,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use twinsync::core::{Digest, Timestamp};
 use twinsync::SyncRequest;
 
+use crate::docs::DocsSynced;
 use crate::error::ApiError;
 use crate::keys::{bearer_token, with_key};
 use crate::routes::{optional_json, Body};
@@ -38,15 +40,35 @@ use crate::AppState;
 
 type Answer = Result<Response, ApiError>;
 
+/// `GET /hook/status/:id`: the project lock, never its token.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HookStatus {
+    locked: bool,
+    /// Who holds the lock.
+    locked_by: Option<String>,
+    locked_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    reason: Option<String>,
+}
+
+/// `GET /hook/docs/:id`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct HookDocs {
+    pair: String,
+    /// One digest of every item of the docs pair's edited side.
+    hash: Digest,
+}
+
 pub(crate) async fn status(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Answer {
     let lock = with_key(&state, &id, bearer_token(&headers), None, |p, _| Ok(p.lock_status()?)).await?;
-    Ok(Json(json!({
-        "locked": lock.is_some(),
-        "lockedBy": lock.as_ref().map(|l| l.owner.clone()),
-        "lockedAt": lock.as_ref().map(|l| l.acquired_at.to_rfc3339()),
-        "expiresAt": lock.as_ref().map(|l| l.expires_at.to_rfc3339()),
-        "reason": lock.as_ref().and_then(|l| l.reason.clone()),
-    }))
+    Ok(Json(HookStatus {
+        locked: lock.is_some(),
+        locked_by: lock.as_ref().map(|l| l.owner.clone()),
+        locked_at: lock.as_ref().map(|l| l.acquired_at),
+        expires_at: lock.as_ref().map(|l| l.expires_at),
+        reason: lock.and_then(|l| l.reason),
+    })
     .into_response())
 }
 
@@ -67,7 +89,7 @@ pub(crate) async fn docs(
         Ok((pair, hash))
     })
     .await?;
-    Ok(Json(json!({ "pair": pair, "hash": hash })).into_response())
+    Ok(Json(HookDocs { pair, hash }).into_response())
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -89,9 +111,5 @@ pub(crate) async fn sync(
         Ok(p.sync_pair(&pair, &SyncRequest::default())?)
     })
     .await?;
-    Ok(Json(json!({ "docs": {
-        "pair": report.scope, "operationId": report.operation_id, "status": report.status.as_str(),
-        "counts": report.counts,
-    }}))
-    .into_response())
+    Ok(Json(DocsSynced::of(&report)).into_response())
 }

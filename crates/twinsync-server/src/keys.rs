@@ -19,9 +19,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use twinsync::core::secret::Secret;
+use twinsync::core::Timestamp;
 use twinsync::{looks_like_api_key, ApiKeyInfo, KeyCheck, Project};
 
 use crate::error::ApiError;
@@ -145,25 +146,45 @@ pub(crate) struct NewKey {
     name: String,
 }
 
+/// `POST /projects/:id/api-keys`: the only answer that carries the key.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreatedKey {
+    /// The public id (`key_...`).
+    id: String,
+    name: String,
+    /// The key (`tsk_...`), shown this once.
+    key: String,
+    created_at: Timestamp,
+}
+
+/// `GET /projects/:id/api-keys`: never a key or its hash.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct KeyList {
+    keys: Vec<ApiKeyInfo>,
+}
+
 pub(crate) async fn create(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Body<NewKey>) -> Answer {
     let b = json_body(body)?;
     let made = on_project(&state, &id, None, move |p| Ok(p.api_key_create(&b.name)?)).await?;
-    let body = json!({
-        "id": made.info.id, "name": made.info.name, "key": made.key.expose(),
-        "createdAt": made.info.created_at,
-    });
+    let body = CreatedKey {
+        key: made.key.expose().to_string(),
+        id: made.info.id,
+        name: made.info.name,
+        created_at: made.info.created_at,
+    };
     // The key is in this answer only: no cache on the way may keep it.
     Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
 pub(crate) async fn list(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     let keys = on_project(&state, &id, None, |p| Ok(p.api_key_list()?)).await?;
-    Ok(Json(json!({ "keys": keys })).into_response())
+    Ok(Json(KeyList { keys }).into_response())
 }
 
 pub(crate) async fn revoke(State(state): State<Arc<AppState>>, Path((id, kid)): Path<(String, String)>) -> Answer {
     let key = on_project(&state, &id, None, move |p| Ok(p.api_key_revoke(&kid)?)).await?;
-    Ok(Json(json!(key)).into_response())
+    Ok(Json(key).into_response())
 }
 
 /// Runs `f` on project `id` once `token` proved to be a live key of it, in one trip to

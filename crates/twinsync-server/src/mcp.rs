@@ -8,6 +8,7 @@
 //! (`Mcp-Session-Id`) opened with one key serves that key's project only: the same
 //! session id sent with another key is unknown there (404). Tools act as the key's name
 //! in history, audit and locks. Revoking a key ends its sessions at its next request;
+//! unregistering a project ends its sessions at once, open event streams included, as
 //! shutting the server down ends them all, so open event streams do not hold it up.
 //!
 //! Only a digest of each key is held in memory, to find its endpoint.
@@ -51,6 +52,18 @@ impl McpHosts {
     fn forget(&self, digest: &[u8; 32]) {
         self.endpoints.lock().expect("mcp endpoints").retain(|(_, d), endpoint| {
             let keep = d != digest;
+            if !keep {
+                endpoint.close();
+            }
+            keep
+        });
+    }
+
+    /// Drops the endpoints of project `id` (unregistered), ending their sessions: a key
+    /// of it is refused from now on, and one of the folder registered again opens anew.
+    pub(crate) fn forget_project(&self, id: &str) {
+        self.endpoints.lock().expect("mcp endpoints").retain(|(project, _), endpoint| {
+            let keep = project != id;
             if !keep {
                 endpoint.close();
             }

@@ -13,13 +13,22 @@
 //! security) is data in [`ROUTES`], next to nothing else, so a route added to the router
 //! without its entry fails the route-list test.
 //!
-//! Request bodies and query strings are the handlers' own types. Answers whose shape the
-//! facade owns (reports, records) are described as JSON objects naming what they carry:
-//! the facade's types do not derive `JsonSchema`, and a hand-written copy would drift.
+//! Request bodies and query strings are the handlers' own types, described as serde
+//! reads them (schemars' deserialize contract). Answers are the handlers' answer types
+//! and the facade's and core's reports and records they carry (which derive `JsonSchema`
+//! with the facade's `schema` feature), described as serde writes them (the serialize
+//! contract: a field serde skips when empty is optional, an `Option` it always writes is
+//! required and may be null). The only answers left as bare objects are this document
+//! and MCP's JSON-RPC, whose shapes are their own specifications'.
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
+
+use twinsync::core::credential::CredentialRecord;
+use twinsync::core::test_session::TestSession;
+use twinsync::core::UndoReport;
+use twinsync::ApiKeyInfo;
 
 use crate::{coverage, credentials, docs, error, hooks, keys, routes, schedule, sessions};
 
@@ -31,21 +40,6 @@ fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
 
 fn inline<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     T::json_schema(g)
-}
-
-/// A JSON object whose shape a facade type owns (see the module docs).
-pub(crate) struct FacadeObject;
-
-impl JsonSchema for FacadeObject {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "FacadeObject".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        schemars::json_schema!({ "type": "object" })
-    }
 }
 
 /// Who may call a route (see `auth.rs`).
@@ -63,9 +57,10 @@ pub(crate) enum Access {
 
 /// What a route answers when it succeeds.
 pub(crate) enum Reply {
-    /// JSON of a type of this crate.
-    Json(u16, SchemaFn),
-    /// A JSON object, described.
+    /// JSON of a type under each of the statuses (a write that may create), described
+    /// (`""`: "OK").
+    Json(&'static [u16], &'static str, SchemaFn),
+    /// A JSON object whose shape another specification owns, described.
     Object(u16, &'static str),
     /// Another media type, described.
     Media(u16, &'static str, &'static str),
@@ -100,7 +95,7 @@ const fn route(method: &'static str, path: &'static str, tag: &'static str, summ
         access: Access::Project,
         query: None,
         body: None,
-        ok: Reply::Object(200, "JSON"),
+        ok: Reply::Empty(200, "OK"),
         errors: &[404],
     }
 }
@@ -127,7 +122,7 @@ use Access::{Admin, Key, Public};
 pub(crate) static ROUTES: &[Route] = &[
     ok(
         errors(access(route("get", "/healthz", "server", "Liveness"), Public), &[]),
-        Reply::Object(200, "`{\"ok\": true}`"),
+        Reply::Json(&[200], "", s::<routes::Health>),
     ),
     ok(
         errors(route("get", "/openapi.json", "server", "This OpenAPI 3.1 document"), &[]),
@@ -147,7 +142,7 @@ pub(crate) static ROUTES: &[Route] = &[
     ),
     ok(
         errors(access(route("get", "/projects", "projects", "Every registered project"), Admin), &[]),
-        Reply::Object(200, "`{\"projects\": [{\"id\", \"name\", \"path\", \"initialized\"}]}`"),
+        Reply::Json(&[200], "", s::<routes::ProjectList>),
     ),
     ok(
         errors(
@@ -157,15 +152,18 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 413],
         ),
-        Reply::Object(201, "The project: `{\"id\", \"name\", \"path\", \"initialized\"}`"),
+        Reply::Json(&[201], "The project", s::<routes::ProjectInfo>),
     ),
     ok(
         route("get", "/projects/{id}", "projects", "A project, with its pairs"),
-        Reply::Object(200, "`{\"id\", \"name\", \"path\", \"initialized\", \"pairs\"?: [{\"name\", \"kind\"}]}`"),
+        Reply::Json(&[200], "", s::<routes::ProjectInfo>),
     ),
-    errors(
-        body(access(route("put", "/projects/{id}", "projects", "Rename a project"), Admin), s::<routes::Rename>),
-        &[400, 404],
+    ok(
+        errors(
+            body(access(route("put", "/projects/{id}", "projects", "Rename a project"), Admin), s::<routes::Rename>),
+            &[400, 404],
+        ),
+        Reply::Json(&[200], "The project", s::<routes::ProjectInfo>),
     ),
     ok(
         access(route("delete", "/projects/{id}", "projects", "Unregister a project (its files stay)"), Admin),
@@ -176,21 +174,21 @@ pub(crate) static ROUTES: &[Route] = &[
             route("get", "/projects/{id}/docs", "docs", "The docs of a pair, on the side the platform edits"),
             inline::<docs::PairQuery>,
         ),
-        Reply::Object(200, "`{\"pair\", \"side\", \"docs\": [{\"path\", \"digest\", \"version\"}]}`"),
+        Reply::Json(&[200], "", s::<docs::DocList>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/docs/sync", "docs", "Sync the docs pair"), s::<docs::SyncBody>),
             &[400, 404, 409],
         ),
-        Reply::Object(200, "`{\"docs\": {\"pair\", \"operationId\", \"status\", \"counts\"}}`"),
+        Reply::Json(&[200], "", s::<docs::DocsSynced>),
     ),
     ok(
         query(
             route("get", "/projects/{id}/docs/{*path}", "docs", "One doc, with its digest (also the ETag)"),
             inline::<docs::PairQuery>,
         ),
-        Reply::Object(200, "`{\"path\", \"pair\", \"kind\", \"content\", \"encoding\", \"digest\", \"version\"}`"),
+        Reply::Json(&[200], "", s::<docs::DocAnswer>),
     ),
     ok(
         errors(
@@ -208,39 +206,36 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409, 412, 413, 428],
         ),
-        Reply::Object(
-            200,
-            "`{\"path\", \"pair\", \"digest\", \"version\", \"created\", \"changed\", \"sync\"}` (201 when created)",
-        ),
+        Reply::Json(&[200, 201], "The doc as written (201: the write created it)", s::<docs::DocWritten>),
     ),
     ok(
-        query(route("get", "/projects/{id}/drift", "hub", "What differs, per pair"), inline::<routes::PairQuery>),
-        Reply::Object(200, "`{\"pairs\": [pair status]}`"),
+        errors(
+            query(route("get", "/projects/{id}/drift", "hub", "What differs, per pair"), inline::<routes::PairQuery>),
+            &[400, 404],
+        ),
+        Reply::Json(&[200], "", s::<routes::DriftAnswer>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/operations", "hub", "A sync, or a dry run"), s::<routes::OperationBody>),
             &[400, 404, 409],
         ),
-        Reply::Object(
-            200,
-            "`{\"pairs\": [{\"pair\", \"kind\", \"report\"}]}`, or `{\"dryRun\": true, \"pair\", \"preview\"}`",
-        ),
+        Reply::Json(&[200], "", s::<routes::OperationAnswer>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/undo", "hub", "Undo an operation"), s::<routes::UndoBody>),
             &[400, 404, 409, 410],
         ),
-        Reply::Object(200, "The undo report: `{\"restored\", ...}`"),
+        Reply::Json(&[200], "The undo report", s::<UndoReport>),
     ),
     ok(
         query(route("get", "/projects/{id}/history", "hub", "Operations, newest first"), inline::<routes::PairQuery>),
-        Reply::Object(200, "`{\"operations\": [operation report]}`"),
+        Reply::Json(&[200], "", s::<routes::HistoryAnswer>),
     ),
     ok(
         query(route("get", "/projects/{id}/events", "hub", "Outbox events after `since`"), inline::<routes::PairQuery>),
-        Reply::Object(200, "`{\"events\": [{\"id\", \"type\", \"payload\", ...}]}`"),
+        Reply::Json(&[200], "", s::<routes::EventsAnswer>),
     ),
     ok(
         errors(
@@ -250,11 +245,11 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Json(200, s::<coverage::CoverageAnswer>),
+        Reply::Json(&[200], "", s::<coverage::CoverageAnswer>),
     ),
     ok(
         access(route("get", "/projects/{id}/credentials", "hub", "Credentials, metadata only"), Admin),
-        Reply::Json(200, s::<credentials::CredentialList>),
+        Reply::Json(&[200], "", s::<credentials::CredentialList>),
     ),
     ok(
         errors(
@@ -272,14 +267,11 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409, 413],
         ),
-        Reply::Object(
-            201,
-            "The credential's metadata: `{\"name\", \"provider\", \"status\", \"key_id\", \"metadata\", ...}`",
-        ),
+        Reply::Json(&[201], "The credential's metadata", s::<CredentialRecord>),
     ),
     ok(
         route("get", "/projects/{id}/schedule", "hub", "The nightly sync"),
-        Reply::Json(200, s::<schedule::ScheduleAnswer>),
+        Reply::Json(&[200], "", s::<schedule::ScheduleAnswer>),
     ),
     ok(
         errors(
@@ -289,7 +281,7 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Json(200, s::<schedule::ScheduleAnswer>),
+        Reply::Json(&[200], "", s::<schedule::ScheduleAnswer>),
     ),
     ok(
         errors(
@@ -299,24 +291,18 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Object(
-            201,
-            "The session: `{\"id\", \"story_id\", \"status\", \"started_at\", \"correlation_id\", \"actor\", ...}`",
-        ),
+        Reply::Json(&[201], "The session", s::<TestSession>),
     ),
     ok(
         query(
             route("get", "/projects/{id}/browser-sessions", "hub", "Browser test sessions, newest first"),
             inline::<sessions::ListQuery>,
         ),
-        Reply::Json(200, s::<sessions::SessionList>),
+        Reply::Json(&[200], "", s::<sessions::SessionList>),
     ),
     ok(
         route("get", "/projects/{id}/browser-sessions/{sid}", "hub", "One browser test session"),
-        Reply::Object(
-            200,
-            "The session: `{\"id\", \"story_id\", \"status\", \"started_at\", \"ended_at\", \"performance\", ...}`",
-        ),
+        Reply::Json(&[200], "The session", s::<TestSession>),
     ),
     ok(
         errors(
@@ -326,18 +312,18 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409],
         ),
-        Reply::Object(200, "The finished session"),
+        Reply::Json(&[200], "The finished session", s::<TestSession>),
     ),
     ok(
         route("get", "/projects/{id}/lock", "lock", "The project lock"),
-        Reply::Object(200, "`{\"locked\", \"lock\": {\"owner\", \"reason\", \"acquiredAt\", \"expiresAt\"}}`"),
+        Reply::Json(&[200], "", s::<routes::LockState>),
     ),
     ok(
         errors(
             body(route("post", "/projects/{id}/lock", "lock", "Take the lock"), s::<routes::LockBody>),
             &[400, 404, 409],
         ),
-        Reply::Object(201, "`{\"locked\": true, \"lock\"}`"),
+        Reply::Json(&[201], "Taken", s::<routes::LockState>),
     ),
     ok(
         errors(
@@ -347,7 +333,7 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404, 409],
         ),
-        Reply::Object(200, "`{\"locked\": false}`"),
+        Reply::Json(&[200], "Released", s::<routes::Unlocked>),
     ),
     ok(
         route("get", "/projects/{id}/metrics", "server", "Prometheus metrics of the project"),
@@ -355,10 +341,7 @@ pub(crate) static ROUTES: &[Route] = &[
     ),
     ok(
         access(route("get", "/projects/{id}/api-keys", "keys", "API keys (never a key)"), Admin),
-        Reply::Object(
-            200,
-            "`{\"keys\": [{\"id\", \"name\", \"createdAt\", \"lastUsedAt\", \"revoked\", \"revokedAt\"}]}`",
-        ),
+        Reply::Json(&[200], "", s::<keys::KeyList>),
     ),
     ok(
         errors(
@@ -368,26 +351,26 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             &[400, 404],
         ),
-        Reply::Object(201, "`{\"id\", \"name\", \"key\", \"createdAt\"}`"),
+        Reply::Json(&[201], "The key, shown once", s::<keys::CreatedKey>),
     ),
     ok(
         access(route("delete", "/projects/{id}/api-keys/{kid}", "keys", "Revoke an API key"), Admin),
-        Reply::Object(200, "The revoked key's metadata"),
+        Reply::Json(&[200], "The revoked key's metadata", s::<ApiKeyInfo>),
     ),
     ok(
         access(route("get", "/hook/status/{id}", "hook", "Lock status for editor hooks"), Key),
-        Reply::Object(200, "`{\"locked\", \"lockedBy\", \"lockedAt\"}`"),
+        Reply::Json(&[200], "", s::<hooks::HookStatus>),
     ),
     ok(
         query(access(route("get", "/hook/docs/{id}", "hook", "The docs tree digest"), Key), inline::<hooks::PairOnly>),
-        Reply::Object(200, "`{\"pair\", \"hash\"}`"),
+        Reply::Json(&[200], "", s::<hooks::HookDocs>),
     ),
     ok(
         errors(
             body(access(route("post", "/hook/sync/{id}", "hook", "Sync the docs"), Key), s::<hooks::HookSync>),
             &[400, 404, 409],
         ),
-        Reply::Object(200, "`{\"docs\": {\"pair\", \"operationId\", \"status\", \"counts\"}}`"),
+        Reply::Json(&[200], "", s::<docs::DocsSynced>),
     ),
     ok(
         errors(
@@ -486,7 +469,15 @@ fn security(a: Access) -> Value {
     }
 }
 
-fn operation(r: &Route, g: &mut SchemaGenerator) -> Value {
+/// The schema generators of one document: what requests carry is described as serde reads
+/// it, what answers carry as serde writes it (see the module docs).
+struct Generators {
+    requests: SchemaGenerator,
+    answers: SchemaGenerator,
+}
+
+fn operation(r: &Route, gens: &mut Generators) -> Value {
+    let g = &mut gens.requests;
     let mut op = json!({
         "operationId": format!("{}{}", r.method, openapi_path(r.path).replace(['{', '}', '.'], "").replace(['/', '-'], "_")),
         "summary": r.summary,
@@ -501,21 +492,27 @@ fn operation(r: &Route, g: &mut SchemaGenerator) -> Value {
         op["requestBody"] =
             json!({ "required": true, "content": { "application/json": { "schema": b(g).to_value() } } });
     }
+    let g = &mut gens.answers;
     let mut responses = Map::new();
-    let (status, answer) = match &r.ok {
-        Reply::Json(st, f) => {
-            (*st, json!({ "description": "OK", "content": { "application/json": { "schema": f(g).to_value() } } }))
+    let answers: Vec<(u16, Value)> = match &r.ok {
+        Reply::Json(sts, d, f) => {
+            let d = if d.is_empty() { "OK" } else { d };
+            let answer = json!({ "description": d, "content": { "application/json": { "schema": f(g).to_value() } } });
+            sts.iter().map(|st| (*st, answer.clone())).collect()
         }
-        Reply::Object(st, d) => {
-            (*st, json!({ "description": d, "content": { "application/json": { "schema": { "type": "object" } } } }))
-        }
+        Reply::Object(st, d) => vec![(
+            *st,
+            json!({ "description": d, "content": { "application/json": { "schema": { "type": "object" } } } }),
+        )],
         Reply::Media(st, media, d) => {
             let d = if d.is_empty() { "OK" } else { d };
-            (*st, json!({ "description": d, "content": { *media: { "schema": { "type": "string" } } } }))
+            vec![(*st, json!({ "description": d, "content": { *media: { "schema": { "type": "string" } } } }))]
         }
-        Reply::Empty(st, d) => (*st, json!({ "description": d })),
+        Reply::Empty(st, d) => vec![(*st, json!({ "description": d }))],
     };
-    responses.insert(status.to_string(), answer);
+    for (status, answer) in answers {
+        responses.insert(status.to_string(), answer);
+    }
     let mut statuses: Vec<u16> = r.errors.to_vec();
     match r.access {
         Access::Public => {}
@@ -536,16 +533,27 @@ fn operation(r: &Route, g: &mut SchemaGenerator) -> Value {
 
 /// The whole document.
 pub fn document() -> Value {
-    let mut g = SchemaSettings::draft2020_12()
-        .with(|s| {
-            s.definitions_path = "/components/schemas".into();
-            s.meta_schema = None;
-        })
-        .into_generator();
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        s.meta_schema = None;
+    });
+    let mut gens = Generators {
+        requests: settings.clone().for_deserialize().into_generator(),
+        answers: settings.for_serialize().into_generator(),
+    };
     let mut paths = Map::new();
     for r in ROUTES {
         let item = paths.entry(openapi_path(r.path)).or_insert_with(|| json!({}));
-        item[r.method] = operation(r, &mut g);
+        item[r.method] = operation(r, &mut gens);
+    }
+    let mut schemas = gens.requests.take_definitions(true);
+    for (name, schema) in gens.answers.take_definitions(true) {
+        // One name, two schemas: a type read and written differently. Both would need a
+        // name of their own; none does today, so it is a bug of a new route's types.
+        if let Some(read) = schemas.get(&name) {
+            assert_eq!(read, &schema, "{name} is described differently as a request and as an answer");
+        }
+        schemas.insert(name, schema);
     }
     json!({
         "openapi": "3.1.0",
@@ -562,7 +570,7 @@ pub fn document() -> Value {
         "servers": [{ "url": "http://127.0.0.1:7878" }],
         "paths": paths,
         "components": {
-            "schemas": Value::Object(g.take_definitions(true)),
+            "schemas": Value::Object(schemas),
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer",
                     "description": "The admin token, or an API key (`tsk_...`) of the project" },

@@ -9,10 +9,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use twinsync::core::Policy;
-use twinsync::{Project, SyncRequest};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use twinsync::core::{Event, OperationReport, Policy, Preview, Timestamp, UndoReport};
+use twinsync::{PairStatus, PairSync, Project, SyncRequest};
 
 use crate::error::ApiError;
 use crate::registry::Registered;
@@ -26,7 +26,7 @@ const SERVER_ACTOR: &str = "twinsync-server";
 
 pub(crate) fn router(state: Arc<AppState>, max_body: usize, timeout: std::time::Duration) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
+        .route("/healthz", get(|| async { Json(Health { ok: true }) }))
         .route("/projects", get(list_projects).post(add_project))
         .route("/projects/{id}", get(get_project).put(rename_project).delete(remove_project))
         .route("/projects/{id}/docs", get(docs::list))
@@ -137,13 +137,48 @@ fn ok(v: impl serde::Serialize) -> Answer {
     Ok(Json(serde_json::to_value(v).map_err(|e| ApiError::invalid(e.to_string()))?).into_response())
 }
 
-fn project_json(r: &Registered) -> Value {
+/// `GET /healthz`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Health {
+    /// Always true: the server answers.
+    ok: bool,
+}
+
+/// A registered project.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ProjectInfo {
+    /// The id routes use (derived from the folder).
+    id: String,
+    name: String,
+    /// The project folder.
+    path: std::path::PathBuf,
+    /// Whether the folder holds `.twinsync/config.toml`.
+    initialized: bool,
+    /// Its pairs (`GET /projects/:id` of an initialised project only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pairs: Option<Vec<PairInfo>>,
+}
+
+/// A pair of a project.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct PairInfo {
+    name: String,
+    /// `folders`, `openspec` or `design`.
+    kind: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ProjectList {
+    projects: Vec<ProjectInfo>,
+}
+
+fn project_info(r: &Registered) -> ProjectInfo {
     let initialized = r.path.join(".twinsync/config.toml").is_file();
-    json!({ "id": r.id, "name": r.name, "path": r.path, "initialized": initialized })
+    ProjectInfo { id: r.id.clone(), name: r.name.clone(), path: r.path.clone(), initialized, pairs: None }
 }
 
 async fn list_projects(State(state): Shared) -> Answer {
-    ok(json!({ "projects": state.registry.list().iter().map(project_json).collect::<Vec<_>>() }))
+    ok(ProjectList { projects: state.registry.list().iter().map(project_info).collect() })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -159,23 +194,23 @@ async fn add_project(State(state): Shared, body: Body<NewProject>) -> Answer {
         return Err(ApiError::invalid("name: must not be empty"));
     }
     let r = state.registry.add(p.name.trim(), &p.path).map_err(ApiError::invalid)?;
-    Ok((StatusCode::CREATED, Json(project_json(&r))).into_response())
+    Ok((StatusCode::CREATED, Json(project_info(&r))).into_response())
 }
 
 async fn get_project(State(state): Shared, Path(id): Path<String>) -> Answer {
     let reg = registered(&state, &id)?;
-    let mut v = project_json(&reg);
-    if v["initialized"] == true {
+    let mut info = project_info(&reg);
+    if info.initialized {
         let pairs = on_project(&state, &id, None, |p| {
             Ok(p.pair_names()
                 .into_iter()
-                .map(|n| json!({ "name": n, "kind": p.pair(&n).map(|c| c.kind.to_string()).unwrap_or_default() }))
+                .map(|n| PairInfo { kind: p.pair(&n).map(|c| c.kind.to_string()).unwrap_or_default(), name: n })
                 .collect::<Vec<_>>())
         })
         .await?;
-        v["pairs"] = json!(pairs);
+        info.pairs = Some(pairs);
     }
-    ok(v)
+    ok(info)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -194,7 +229,7 @@ async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body
         .rename(&id, b.name.trim())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))?
     {
-        Some(r) => ok(project_json(&r)),
+        Some(r) => ok(project_info(&r)),
         None => Err(ApiError::not_found(format!("no project {id} is registered here"))),
     }
 }
@@ -202,6 +237,10 @@ async fn rename_project(State(state): Shared, Path(id): Path<String>, body: Body
 async fn remove_project(State(state): Shared, Path(id): Path<String>) -> Answer {
     match state.registry.remove(&id).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IO", e))? {
         Some(r) => {
+            // Its live clients are told now, and their poller starts no more reads; the pool
+            // is emptied after, of all but what a call still in flight hands back.
+            state.live.stop(&r.id);
+            state.mcp.forget_project(&r.id);
             state.pool.forget(&r.path);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -220,9 +259,16 @@ fn pairs_of(q: &Option<String>) -> Vec<String> {
     q.iter().cloned().collect()
 }
 
+/// `GET /projects/:id/drift`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DriftAnswer {
+    /// Each pair's state, as `twinsync status` shows it.
+    pairs: Vec<PairStatus>,
+}
+
 async fn drift(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
     let pairs = on_project(&state, &id, None, move |p| Ok(p.status_pairs(&pairs_of(&q.pair))?)).await?;
-    ok(json!({ "pairs": pairs }))
+    ok(DriftAnswer { pairs })
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -233,6 +279,22 @@ pub(crate) struct OperationBody {
     policy: Option<String>,
     actor: Option<String>,
     formatting: bool,
+}
+
+/// `POST /projects/:id/operations`: the syncs run, or a dry run's preview.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum OperationAnswer {
+    /// What the sync of each pair came to.
+    Synced { pairs: Vec<PairSync> },
+    /// What a sync of the pair would do.
+    #[serde(rename_all = "camelCase")]
+    DryRun {
+        #[schemars(extend("const" = true))]
+        dry_run: bool,
+        pair: String,
+        preview: Preview,
+    },
 }
 
 async fn operation(State(state): Shared, Path(id): Path<String>, body: Body<OperationBody>) -> Answer {
@@ -248,9 +310,9 @@ async fn operation(State(state): Shared, Path(id): Path<String>, body: Body<Oper
                 Some(n) => n.clone(),
                 None => p.default_pair()?,
             };
-            return Ok(json!({ "dryRun": true, "pair": pair, "preview": p.preview_of(&pair, &req)? }));
+            return Ok(OperationAnswer::DryRun { dry_run: true, preview: p.preview_of(&pair, &req)?, pair });
         }
-        Ok(json!({ "pairs": p.sync_pairs(&pairs_of(&b.pair), &req)? }))
+        Ok(OperationAnswer::Synced { pairs: p.sync_pairs(&pairs_of(&b.pair), &req)? })
     })
     .await?;
     ok(answer)
@@ -266,35 +328,73 @@ pub(crate) struct UndoBody {
 
 async fn undo(State(state): Shared, Path(id): Path<String>, body: Body<UndoBody>) -> Answer {
     let b = optional_json(body)?;
-    let r =
+    let r: UndoReport =
         on_project(&state, &id, b.actor.clone(), move |p| Ok(p.undo_in(b.pair.as_deref(), b.operation.as_deref())?))
             .await?;
     ok(r)
 }
 
+/// `GET /projects/:id/history`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct HistoryAnswer {
+    /// Operation reports, newest first.
+    operations: Vec<OperationReport>,
+}
+
+/// `GET /projects/:id/events`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct EventsAnswer {
+    /// Outbox events after `since`, oldest first.
+    events: Vec<Event>,
+}
+
 async fn history(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
     let limit = q.limit.unwrap_or(50).min(1000);
     let ops = on_project(&state, &id, None, move |p| Ok(p.operations_of(&pairs_of(&q.pair), limit)?)).await?;
-    ok(json!({ "operations": ops }))
+    ok(HistoryAnswer { operations: ops })
 }
 
 async fn events(State(state): Shared, Path(id): Path<String>, Query(q): Query<PairQuery>) -> Answer {
     let (since, limit) = (q.since.unwrap_or(0), q.limit.unwrap_or(500).min(5000));
     let events = on_project(&state, &id, None, move |p| Ok(p.events(since, limit)?)).await?;
-    ok(json!({ "events": events }))
+    ok(EventsAnswer { events })
 }
 
 /// A lock as everyone may see it: never its token.
-fn lock_json(l: &twinsync::core::lock::Lock) -> Value {
-    json!({
-        "owner": l.owner, "reason": l.reason,
-        "acquiredAt": l.acquired_at.to_rfc3339(), "expiresAt": l.expires_at.to_rfc3339(),
-    })
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LockView {
+    owner: String,
+    reason: Option<String>,
+    acquired_at: Timestamp,
+    /// When it lapses unless renewed.
+    expires_at: Timestamp,
+}
+
+impl From<twinsync::core::lock::Lock> for LockView {
+    fn from(l: twinsync::core::lock::Lock) -> LockView {
+        LockView { owner: l.owner, reason: l.reason, acquired_at: l.acquired_at, expires_at: l.expires_at }
+    }
+}
+
+/// The project lock: `GET` and `POST /projects/:id/lock`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct LockState {
+    locked: bool,
+    /// The lock, while one is held.
+    lock: Option<LockView>,
+}
+
+/// `DELETE /projects/:id/lock`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Unlocked {
+    /// Always false.
+    locked: bool,
 }
 
 async fn lock_status(State(state): Shared, Path(id): Path<String>) -> Answer {
     let lock = on_project(&state, &id, None, |p| Ok(p.lock_status()?)).await?;
-    ok(json!({ "locked": lock.is_some(), "lock": lock.as_ref().map(lock_json) }))
+    ok(LockState { locked: lock.is_some(), lock: lock.map(LockView::from) })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -315,7 +415,7 @@ async fn lock_acquire(State(state): Shared, Path(id): Path<String>, body: Body<L
     let lock =
         on_project(&state, &id, Some(b.owner.clone()), move |p| Ok(p.lock_acquire(Some(ttl_ms), b.reason.as_deref())?))
             .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "locked": true, "lock": lock_json(&lock) }))).into_response())
+    Ok((StatusCode::CREATED, Json(LockState { locked: true, lock: Some(lock.into()) })).into_response())
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -337,7 +437,7 @@ async fn lock_release(State(state): Shared, Path(id): Path<String>, Query(q): Qu
         Some(_) => Ok(p.lock_release(&owner)?),
     })
     .await?;
-    ok(json!({ "locked": false }))
+    ok(Unlocked { locked: false })
 }
 
 async fn metrics(State(state): Shared, Path(id): Path<String>) -> Answer {

@@ -72,7 +72,6 @@ pub(crate) struct ListQuery {
 #[derive(Serialize, JsonSchema)]
 pub(crate) struct SessionList {
     /// Each as `GET /projects/:id/browser-sessions/:sid` answers it.
-    #[schemars(with = "Vec<crate::openapi::FacadeObject>")]
     sessions: Vec<TestSession>,
 }
 

@@ -144,3 +144,61 @@ fn fifty_websocket_and_five_sse_clients_and_late_ones_with_an_old_since_get_ever
     assert_eq!(late_sse.unwrap().join().unwrap(), replayed, "the late SSE client, after Last-Event-ID");
     s.stop().unwrap();
 }
+
+#[test]
+fn unregistering_a_project_closes_its_websocket_and_sse_clients_and_stops_its_poller() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(tmp.path(), "docs");
+    let s = server(&tmp.path().join("data"));
+    let id = register(&s, &dir, None);
+    let mut ws = ws_connect(&s, &format!("/projects/{id}/ws"));
+    let sse = sse_connect(&s, &format!("/projects/{id}/events/stream"), None);
+    // Both follow: the lock taken now reaches them.
+    lock_cycle(&s, &id, "before");
+    let sse = std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(sse.into_reader()).lines();
+        let seen = lines.by_ref().map_while(Result::ok).any(|l| l.starts_with("data:") && l.contains("\"before\""));
+        // What is left after the lock: the stream must end, not go quiet.
+        let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+        (seen, rest)
+    });
+    loop {
+        let tungstenite::Message::Text(t) = ws.read().unwrap() else { continue };
+        let e: Value = serde_json::from_str(t.as_str()).unwrap();
+        if e["type"] == "lock:acquired" {
+            assert_eq!(e["payload"]["owner"], "before");
+            break;
+        }
+    }
+
+    let (st, v) = call(ureq::delete(&url(&s, &format!("/projects/{id}"))), None);
+    assert_eq!(st, 204, "{v}");
+    let close = loop {
+        match ws.read().expect("a close frame, not a cut connection") {
+            tungstenite::Message::Close(frame) => break frame.expect("a close frame says why"),
+            tungstenite::Message::Text(_) => {} // the release, sent before the delete
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), 4404);
+    assert_eq!(close.reason.as_str(), format!("project {id} was unregistered"));
+    let (seen, rest) = sse.join().unwrap();
+    assert!(seen, "the SSE client followed before the delete");
+    assert!(rest.iter().all(|l| !l.starts_with("data:") || l.contains("lock:released")), "only the release: {rest:?}");
+
+    // Gone for new clients, and the folder registered again is followed by a new poller.
+    let refused = TcpStream::connect(s.addr()).unwrap();
+    let err = tungstenite::client(format!("ws://{}/projects/{id}/ws", s.addr()), refused).unwrap_err();
+    assert!(matches!(err, tungstenite::HandshakeError::Failure(tungstenite::Error::Http(ref r)) if r.status() == 404));
+    assert_eq!(register(&s, &dir, None), id, "the id follows the folder");
+    let mut ws = ws_connect(&s, &format!("/projects/{id}/ws"));
+    let (st, _) = call(ureq::post(&url(&s, &format!("/projects/{id}/lock"))), Some(json!({ "owner": "after" })));
+    assert_eq!(st, 201);
+    let e = loop {
+        if let tungstenite::Message::Text(t) = ws.read().unwrap() {
+            break serde_json::from_str::<Value>(t.as_str()).unwrap();
+        }
+    };
+    assert_eq!((e["type"].as_str(), e["payload"]["owner"].as_str()), (Some("lock:acquired"), Some("after")));
+    s.stop().unwrap();
+}

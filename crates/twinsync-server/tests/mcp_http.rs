@@ -1,6 +1,7 @@
 //! `/mcp` sessions with a real HTTP client (ureq) on a loopback port: a session serves
-//! the project of the key that opened it and no other key; revoking the key ends it; and
-//! stopping the server ends open event streams instead of waiting on them. (The official
+//! the project of the key that opened it and no other key; revoking the key ends it;
+//! unregistering the project ends it and its event stream; and stopping the server ends
+//! open event streams instead of waiting on them. (The official
 //! Python client drives `/mcp` of `twinsync serve` in twinsync-cli's tests/mcp_http.rs.)
 
 mod support;
@@ -104,4 +105,42 @@ fn stopping_the_server_ends_open_event_streams() {
     stopping.join().unwrap().unwrap();
     let mut rest = Vec::new();
     let _ = body.read_to_end(&mut rest); // ends: closed by the server
+}
+
+#[test]
+fn unregistering_a_project_ends_its_sessions_and_their_event_streams() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(&tmp.path().join("data"));
+    let dir = project(tmp.path(), "docs");
+    let id = register(&s, &dir, None);
+    let (_, key) = new_key(&s, &id, "agent", None);
+    let sid = open(&s, &key);
+    let stream = bearer(ureq::get(&url(&s, "/mcp")), &key)
+        .set("Accept", "text/event-stream")
+        .set("Mcp-Session-Id", &sid)
+        .set("MCP-Protocol-Version", "2025-06-18")
+        .call()
+        .unwrap();
+    let reading = std::thread::spawn(move || stream.into_reader().read_to_end(&mut Vec::new()));
+
+    let (st, v) = call(ureq::delete(&url(&s, &format!("/projects/{id}"))), None);
+    assert_eq!(st, 204, "{v}");
+    // Not a speed check: left open, rmcp's keep-alive holds the stream for minutes.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reading.is_finished() {
+        assert!(Instant::now() < deadline, "the MCP event stream of the unregistered project is still open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    reading.join().unwrap().expect("the event stream ends cleanly");
+    let (st, _, body) = post(&s, &key, Some(&sid), list_tools(2));
+    assert_eq!(st, 403, "a key of no project here: {body}");
+
+    // The folder registered again: its keys work again, in a new session only.
+    assert_eq!(register(&s, &dir, None), id);
+    let (st, _, body) = post(&s, &key, Some(&sid), list_tools(3));
+    assert_eq!(st, 404, "the old session is gone: {body}");
+    let sid = open(&s, &key);
+    let (st, _, body) = post(&s, &key, Some(&sid), list_tools(4));
+    assert_eq!(st, 200, "{body}");
+    s.stop().unwrap();
 }

@@ -312,15 +312,15 @@ impl Store for SqliteStore {
     fn load_base(&self, scope: &str) -> Result<BTreeMap<Key, Digest>, StoreError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT key, digest FROM base WHERE scope = ?1").map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([scope], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?;
-        let mut base = BTreeMap::new();
-        for row in rows {
-            let (k, d) = row.map_err(|e| self.err(e))?;
-            base.insert(self.key("base", &k)?, self.digest("base", &d)?);
+        let mut rows = stmt.query([scope]).map_err(|e| self.err(e))?;
+        // Borrowed text, no String per column, and one bulk build of the map from rows
+        // that come in key order (the primary key's): a warm status loads every row.
+        let mut base = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let text = |i| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(|e| self.err(e));
+            base.push((self.key("base", text(0)?)?, self.digest("base", text(1)?)?));
         }
-        Ok(base)
+        Ok(base.into_iter().collect())
     }
 
     fn blob(&self, digest: &Digest) -> Result<Option<Content>, StoreError> {

@@ -38,6 +38,7 @@ const MAX_NAME: usize = 100;
 
 /// An API key as anyone may see it: never the key, never its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyInfo {
     /// The public id (`key_...`) that names it in lists and revocations.

@@ -212,6 +212,7 @@ impl Default for EventsConfig {
 
 /// What a pair keeps in step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PairKind {
     /// Two folders, or a folder and the database's documents table.

@@ -28,6 +28,7 @@ use crate::project::{Project, SyncRequest};
 
 /// One item of a pair's edited side.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DocEntry {
     /// Its path in the pair (`guides/setup.md`).
     pub path: String,

@@ -52,13 +52,15 @@ pub use host::{current_host, HOST_ENV};
 pub use logging::{init_logging, LogFormat, LOG_ENV, LOG_FORMAT_ENV};
 pub use openspec_pair::OpenspecSync;
 pub use project::{
-    default_actor, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT, PROJECT_LOCK,
+    default_actor, OnScanProgress, PairStatus, PairSync, Project, StatusItem, SyncRequest, Take, DEFAULT_LEASE_WAIT,
+    PROJECT_LOCK,
 };
 pub use replicas::AnyReplica;
 pub use stores::{open_store_file, read_project_lock, StoreUrl, DEFAULT_STORE_URL, STORE_URL_ENV};
 pub use test_sessions::MAX_PERFORMANCE_BYTES;
 pub use twinsync_core as core;
 pub use twinsync_design as design;
+pub use twinsync_fs::ScanProgress;
 pub use twinsync_notify::{new_secret, DigestSchedule, RunReport as NotifyReport, TOP_ITEMS as TOP_DIGEST_ITEMS};
 pub use twinsync_openspec as openspec;
 pub use watch::{Retry, WatchHandle, WatchNote, WatchOptions, WatchSummary};

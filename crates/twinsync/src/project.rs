@@ -25,7 +25,7 @@ use twinsync_core::{
     Clock, Content, Direction, Directions, Drift, Engine, EngineConfig, Key, OperationReport, Policy, Preview,
     Resolution, Side, Store, SyncOptions, SystemClock, Trigger, UndoReport,
 };
-use twinsync_fs::{FsOptions, FsReplica};
+use twinsync_fs::{FsOptions, FsReplica, ScanProgress};
 
 use crate::config::{self, Config, PairConfig, PairKind, DEFAULT_PAIR};
 use crate::design_pair;
@@ -79,6 +79,7 @@ pub enum Take {
 
 /// The state of one pair, whatever its kind: what `twinsync status` shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PairStatus {
     /// The pair.
     pub pair: String,
@@ -102,6 +103,7 @@ pub struct PairStatus {
 
 /// One item of a [`PairStatus`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusItem {
     /// The item.
     pub key: String,
@@ -113,6 +115,7 @@ pub struct StatusItem {
 
 /// What a sync of one pair came to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PairSync {
     /// The pair.
     pub pair: String,
@@ -128,6 +131,9 @@ pub struct PairSync {
 /// Told the pair and the holder when a sync starts waiting for another sync's lease.
 pub type OnWait = Box<dyn Fn(&str, &str) + Send>;
 
+/// Called with a folder side's name (as the pair names it) and its scan's progress.
+pub type OnScanProgress = Arc<dyn Fn(&str, ScanProgress) + Send + Sync>;
+
 /// An open project.
 pub struct Project {
     dir: PathBuf,
@@ -137,6 +143,7 @@ pub struct Project {
     clock: Arc<dyn Clock>,
     actor: String,
     progress: Option<Box<dyn Fn(usize, usize) + Send>>,
+    scan_progress: Option<(OnScanProgress, Duration)>,
     lease_wait: Duration,
     on_wait: Option<OnWait>,
     /// The OpenSpec database of `openspec` pairs the shortcuts opened with `--db` or
@@ -243,6 +250,7 @@ impl Project {
             clock: Arc::new(SystemClock),
             actor: default_actor(),
             progress: None,
+            scan_progress: None,
             lease_wait: DEFAULT_LEASE_WAIT,
             on_wait: None,
             openspec_dbs: BTreeMap::new(),
@@ -294,6 +302,13 @@ impl Project {
     /// Calls `progress(done, total)` as a sync applies items.
     pub fn set_progress(&mut self, progress: Box<dyn Fn(usize, usize) + Send>) {
         self.progress = Some(progress);
+    }
+
+    /// Calls `progress(side, how far)` from the scanning threads, about ten times a
+    /// second, while a folder side's scan runs for longer than `after`; `side` is the
+    /// side as the pair names it.
+    pub fn set_scan_progress(&mut self, after: Duration, progress: OnScanProgress) {
+        self.scan_progress = Some((progress, after));
     }
 
     /// How long a sync waits for another sync of the same pair (default 60 s), and what
@@ -461,6 +476,11 @@ impl Project {
         let (mut left, mut right) = (open(&pair.left)?, open(&pair.right)?);
         for (side, r) in [("left", &mut left), ("right", &mut right)] {
             if let AnyReplica::Fs(fs) = r {
+                if let Some((progress, after)) = &self.scan_progress {
+                    let (progress, spec) = (progress.clone(), if side == "left" { &pair.left } else { &pair.right });
+                    let spec = spec.clone();
+                    fs.observe_scans(Arc::new(move |p| progress(&spec, p)), *after);
+                }
                 if let Some(bytes) = self.store.kv_get(STAT_CACHE, &format!("{name}/{side}"))? {
                     fs.import_stat_cache(&bytes);
                 }

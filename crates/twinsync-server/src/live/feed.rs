@@ -11,8 +11,9 @@
 //! whose `prev` is past its own last id knows it missed something (it joined before the
 //! poller started, or lagged) and reads the gap from the store instead (`follow.rs`).
 //!
-//! The poller stops when its last connection goes, when the server closes, or when the
-//! store failed [`MAX_FAILURES`] ticks in a row (its connections then end and their
+//! The poller stops when its last connection goes, when the server closes, when its
+//! project is unregistered ([`Feeds::stop`]: its connections end too, told why), or when
+//! the store failed [`MAX_FAILURES`] ticks in a row (its connections then end and their
 //! clients reconnect with the last id they saw).
 
 use std::collections::HashMap;
@@ -65,6 +66,8 @@ pub(crate) struct Feed {
     wake: Arc<Notify>,
     /// The id the poller has read up to (`None` until its first look).
     cursor: watch::Receiver<Option<u64>>,
+    /// Turns true when the project is unregistered: the poller and every connection end.
+    gone: watch::Sender<bool>,
 }
 
 impl Drop for Feed {
@@ -81,6 +84,11 @@ impl Feed {
         let mut cursor = self.cursor.clone();
         let seen = cursor.wait_for(Option::is_some).await.ok()?;
         *seen
+    }
+
+    /// Turns true when the project is unregistered (see [`Feeds::stop`]).
+    pub(crate) fn gone(&self) -> watch::Receiver<bool> {
+        self.gone.subscribe()
     }
 }
 
@@ -113,9 +121,11 @@ impl Feeds {
         let (tx, rx) = broadcast::channel(CAPACITY);
         let wake = Arc::new(Notify::new());
         let (cursor_tx, cursor) = watch::channel(None);
-        let feed = Arc::new(Feed { tx: tx.downgrade(), wake: wake.clone(), cursor });
+        let (gone, gone_rx) = watch::channel(false);
+        let feed = Arc::new(Feed { tx: tx.downgrade(), wake: wake.clone(), cursor, gone });
         running.insert(source.id.clone(), Arc::downgrade(&feed));
-        let poller = Poller { feeds: self.clone(), feed: Arc::downgrade(&feed), tx, wake, cursor: cursor_tx };
+        let poller =
+            Poller { feeds: self.clone(), feed: Arc::downgrade(&feed), tx, wake, cursor: cursor_tx, gone: gone_rx };
         tokio::spawn(poller.run(source));
         (feed, rx)
     }
@@ -137,6 +147,16 @@ impl Feeds {
         }
     }
 
+    /// Stops the feed of project `id`, which was unregistered: its poller ends and each of
+    /// its connections ends with [`End::Unregistered`](super::follow::End). It is
+    /// forgotten at once, so the folder registered again gets a feed of its own.
+    pub(crate) fn stop(&self, id: &str) {
+        let feed = self.running.lock().expect("feeds").remove(id).and_then(|f| f.upgrade());
+        if let Some(feed) = feed {
+            feed.gone.send_replace(true);
+        }
+    }
+
     /// Forgets the feed `feed` of project `id`, unless another replaced it.
     fn leave(&self, id: &str, feed: &Weak<Feed>) {
         let mut running = self.running.lock().expect("feeds");
@@ -153,10 +173,11 @@ struct Poller {
     tx: broadcast::Sender<Arc<Live>>,
     wake: Arc<Notify>,
     cursor: watch::Sender<Option<u64>>,
+    gone: watch::Receiver<bool>,
 }
 
 impl Poller {
-    async fn run(self, mut source: Source) {
+    async fn run(mut self, mut source: Source) {
         let Ok(mut cursor) = newest(&source).await else {
             self.feeds.leave(&source.id, &self.feed);
             return;
@@ -164,7 +185,7 @@ impl Poller {
         self.cursor.send_replace(Some(cursor));
         let mut failures = 0;
         loop {
-            if *source.closing.borrow() || self.feed.strong_count() == 0 {
+            if *source.closing.borrow() || *self.gone.borrow() || self.feed.strong_count() == 0 {
                 break;
             }
             match read(&source.pool, &source.dir, cursor, BATCH).await {
@@ -193,6 +214,8 @@ impl Poller {
                 _ = tokio::time::sleep(POLL) => {}
                 _ = self.wake.notified() => {}
                 changed = source.closing.changed() => if changed.is_err() { break },
+                // An error: the feed, holder of the sender, is gone; the loop's check ends it.
+                _ = self.gone.changed() => {}
             }
         }
         self.feeds.leave(&source.id, &self.feed);
@@ -318,5 +341,38 @@ mod tests {
         closing_tx.send_replace(true);
         let ended = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("the poller ends");
         assert!(matches!(ended, Err(broadcast::error::RecvError::Closed)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stopping_a_feed_ends_its_poller_and_followers_while_they_hold_it() {
+        use crate::live::follow::End;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p");
+        for side in ["a", "b"] {
+            std::fs::create_dir_all(dir.join(side)).unwrap();
+        }
+        twinsync::Project::init(&dir, "a", "b").unwrap();
+        let (pool, (_closing_tx, closing)) = (Arc::new(Pool::default()), watch::channel(false));
+        let source = || Source { id: "p".into(), dir: dir.clone(), pool: pool.clone(), closing: closing.clone() };
+        let feeds = Feeds::default();
+        let (feed, rx) = feeds.join(source());
+        let start = feed.cursor().await.unwrap();
+        let (_, mut bare) = feeds.join(source());
+        let mut follower =
+            Follower::new(feed.clone(), rx, pool.clone(), dir.clone(), "p".into(), start, false, closing.clone());
+        // Waiting for an event when the stop comes.
+        let waiting = tokio::spawn(async move { follower.next().await.map(|e| e.id) });
+        tokio::task::yield_now().await;
+
+        feeds.stop("p");
+        let ended = tokio::time::timeout(Duration::from_secs(30), bare.recv()).await.expect("the poller ends");
+        assert!(matches!(ended, Err(broadcast::error::RecvError::Closed)), "though a feed is still held");
+        assert_eq!(waiting.await.unwrap(), Err(End::Unregistered));
+        assert!(feeds.running.lock().unwrap().is_empty(), "forgotten");
+
+        // The same project registered again gets a new feed, not the stopped one.
+        let (again, _rx) = feeds.join(source());
+        assert!(!Arc::ptr_eq(&feed, &again));
+        assert!(!*again.gone().borrow());
     }
 }

@@ -18,6 +18,17 @@ use tokio::sync::{broadcast, watch};
 use super::feed::{self, Feed, Live};
 use crate::pool::Pool;
 
+/// Why a follower's stream ended: what a WebSocket's close frame tells its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The server is shutting down.
+    Closing,
+    /// The project was unregistered: reconnecting will not help.
+    Unregistered,
+    /// The outbox could not be read: reconnect with the last id seen.
+    Failed,
+}
+
 pub(crate) struct Follower {
     /// Held so the feed runs while this connection is open.
     _feed: Arc<Feed>,
@@ -31,6 +42,8 @@ pub(crate) struct Follower {
     behind: bool,
     queue: VecDeque<Arc<Live>>,
     closing: watch::Receiver<bool>,
+    /// Turns true when the project is unregistered.
+    gone: watch::Receiver<bool>,
 }
 
 impl Follower {
@@ -47,24 +60,35 @@ impl Follower {
         replay: bool,
         closing: watch::Receiver<bool>,
     ) -> Follower {
-        Follower { _feed: feed, rx, pool, dir, project, last, behind: replay, queue: VecDeque::new(), closing }
+        let gone = feed.gone();
+        Follower { _feed: feed, rx, pool, dir, project, last, behind: replay, queue: VecDeque::new(), closing, gone }
     }
 
-    /// The next event; `None` when the stream ends (the server closes, the feed stopped,
-    /// the store failed): the client reconnects with the last id it saw.
+    /// The project followed.
+    pub(crate) fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// The next event, or why the stream ended: after [`End::Closing`] and
+    /// [`End::Failed`] the client reconnects with the last id it saw.
     ///
     /// Cancel-safe: the state changes only once a read or a receive has completed, so a
     /// caller may race it against the socket.
-    pub(crate) async fn next(&mut self) -> Option<Arc<Live>> {
+    pub(crate) async fn next(&mut self) -> Result<Arc<Live>, End> {
         loop {
             if *self.closing.borrow() {
-                return None;
+                return Err(End::Closing);
+            }
+            // Before what is queued: nothing more of a project that is no longer served.
+            if *self.gone.borrow() {
+                return Err(End::Unregistered);
             }
             if let Some(e) = self.queue.pop_front() {
-                return Some(e);
+                return Ok(e);
             }
             if self.behind {
-                let events = feed::read(&self.pool, &self.dir, self.last, feed::BATCH).await.ok()?;
+                let events =
+                    feed::read(&self.pool, &self.dir, self.last, feed::BATCH).await.map_err(|_| End::Failed)?;
                 self.behind = events.len() == feed::BATCH;
                 for e in &events {
                     if e.id > self.last {
@@ -81,12 +105,16 @@ impl Follower {
                     Ok(e) if e.prev > self.last => self.behind = true,
                     Ok(e) => {
                         self.last = e.id;
-                        return Some(e);
+                        return Ok(e);
                     }
                     Err(RecvError::Lagged(_)) => self.behind = true,
-                    Err(RecvError::Closed) => return None,
+                    // The poller ended: the loop's checks say why, else its store failed.
+                    Err(RecvError::Closed) if *self.gone.borrow() || *self.closing.borrow() => {}
+                    Err(RecvError::Closed) => return Err(End::Failed),
                 },
-                changed = self.closing.changed() => if changed.is_err() { return None },
+                changed = self.closing.changed() => if changed.is_err() { return Err(End::Closing) },
+                // The feed this holds keeps the sender alive: `changed` cannot fail here.
+                _ = self.gone.changed() => {}
             }
         }
     }

@@ -19,6 +19,12 @@
 //! the feed's buffer behind (a slow client) reads the store from its last id instead, so
 //! it never loses an event. A project's poller stops with its last connection, and every
 //! poller and stream ends when the server shuts down.
+//!
+//! Unregistering a project (`DELETE /projects/:id`) stops its poller and ends its streams:
+//! a WebSocket gets a close frame with code [`CLOSE_UNREGISTERED`] and a reason naming
+//! the project, an SSE stream simply ends (an `EventSource` that reconnects gets 404 and
+//! stops). A WebSocket also learns why other ends happen: 1001 when the server shuts
+//! down, 1011 when the outbox cannot be read (both: reconnect with the last id seen).
 
 mod feed;
 mod follow;
@@ -26,7 +32,7 @@ mod follow;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
@@ -36,11 +42,15 @@ use futures_util::Stream;
 use serde::Deserialize;
 
 pub(crate) use feed::Feeds;
-use follow::Follower;
+use follow::{End, Follower};
 
 use crate::error::ApiError;
 use crate::routes::registered;
 use crate::AppState;
+
+/// The close code of a WebSocket whose project was unregistered: in the range RFC 6455
+/// leaves to applications, 4000 plus the HTTP status a new connection would get.
+pub(crate) const CLOSE_UNREGISTERED: u16 = 4404;
 
 #[derive(Deserialize)]
 pub(crate) struct Since {
@@ -68,7 +78,7 @@ pub(crate) async fn sse(
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     let follower = follow_from(&state, &id, resume.or(q.since)).await?;
     let events = futures_util::stream::unfold(follower, |mut follower| async move {
-        let e = follower.next().await?;
+        let e = follower.next().await.ok()?;
         let event = SseEvent::default().id(e.id.to_string()).event(e.kind).data(e.json.as_str());
         Some((Ok(event), follower))
     });
@@ -88,6 +98,9 @@ async fn follow_from(state: &AppState, id: &str, since: Option<u64>) -> Result<F
     };
     // Subscribed before the start is fixed: nothing sent after it is missed.
     let (feed, rx) = state.live.join(source);
+    // Unregistered since the look above: its feed may have been stopped before this one
+    // was joined, and nothing would stop this one.
+    let reg = registered(state, id)?;
     let (start, replay) = match since {
         Some(s) => (s, true),
         None => {
@@ -108,13 +121,14 @@ async fn stream(mut socket: WebSocket, mut follower: Follower) {
     loop {
         tokio::select! {
             next = follower.next() => match next {
-                Some(e) => {
+                Ok(e) => {
                     if socket.send(Message::Text(e.json.clone())).await.is_err() {
                         return;
                     }
                 }
-                None => {
-                    let _ = socket.send(Message::Close(None)).await;
+                Err(end) => {
+                    let frame = close_frame(end, follower.project());
+                    let _ = socket.send(Message::Close(Some(frame))).await;
                     return;
                 }
             },
@@ -125,6 +139,15 @@ async fn stream(mut socket: WebSocket, mut follower: Follower) {
             },
         }
     }
+}
+
+fn close_frame(end: End, project: &str) -> CloseFrame {
+    let (code, reason) = match end {
+        End::Unregistered => (CLOSE_UNREGISTERED, format!("project {project} was unregistered")),
+        End::Closing => (close_code::AWAY, "the server is shutting down; reconnect with since".to_string()),
+        End::Failed => (close_code::ERROR, "the events cannot be read now; reconnect with since".to_string()),
+    };
+    CloseFrame { code, reason: reason.into() }
 }
 
 /// Pokes the live feed of the project a successful write was made to, so its clients
