@@ -37,6 +37,21 @@ test('text arguments are read whole: Latin-1, two-byte and astral strings, large
   assert.throws(() => ts.canonicalHashJson(12), (e) => e.code === 'InvalidArg' && !(e instanceof ts.TwinsyncError))
 })
 
+test('strings are transcoded as Buffer.from encodes them, lone surrogates included', () => {
+  // The addon copies a string out as UTF-16 and writes the UTF-8 itself, 16 ASCII
+  // units at a time: every kind of unit lands on every side of a 16-unit boundary,
+  // and a lone surrogate becomes U+FFFD as in Buffer.from.
+  const units = ['a', '~', '\x7f', '\x80', 'é', '\u07ff', '\u0800', '漢', '\uffff', '😀', '\ud800', '\udfff', '\ud83dx']
+  let seed = 7
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
+  for (let n = 0; n < 400; n++) {
+    let s = 'x'.repeat(next() % 40)
+    for (let k = next() % 6; k > 0; k--) s += units[next() % units.length] + 'y'.repeat(next() % 20)
+    const text = `{"k":"${s}"}`
+    assert.equal(ts.canonicalizeJson(text), ts.canonicalizeJson(Buffer.from(text)), JSON.stringify(text))
+  }
+})
+
 test('ignore patterns drop volatile members before hashing', () => {
   const a = { id: 1, updatedAt: '2024-01-01', items: [{ id: 7, name: 'x' }] }
   const b = { id: 1, updatedAt: '2025-06-30', items: [{ id: 9, name: 'x' }] }

@@ -85,13 +85,14 @@ fn hash_opts(o: Option<HashOptions>) -> api::HashOptions {
 }
 
 thread_local! {
-    /// UTF-8 of the last JS string read by [`with_json_bytes`], kept so that hashing
-    /// many small documents allocates once.
-    static UTF8: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The last JS string read by [`with_json_bytes`], as UTF-16 and as UTF-8, kept
+    /// (at their full length, so never zeroed again) so that hashing many small
+    /// documents allocates once.
+    static TEXT: RefCell<(Vec<u16>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// A string buffer larger than this is freed after the call rather than kept.
-const UTF8_KEEP: usize = 1 << 20;
+/// Buffers larger than this (in bytes) are freed after the call rather than kept.
+const TEXT_KEEP: usize = 1 << 20;
 
 /// Calls `f` with the bytes of a JSON text argument: a JS string as UTF-8, or a
 /// Buffer's bytes in place.
@@ -99,8 +100,11 @@ const UTF8_KEEP: usize = 1 << 20;
 /// napi-rs's own `String` conversion asks V8 for the UTF-8 length (a full pass over
 /// the string) and then copies into a fresh zeroed `Vec`; its `Buffer` takes a
 /// reference handle. For documents of a kilobyte those costs were as large as
-/// canonicalising them. Here the string is written once into a reused buffer sized
-/// from its UTF-16 length (at most 3 UTF-8 bytes per UTF-16 unit), and a Buffer is
+/// canonicalising them. V8's own UTF-8 writer (`napi_get_value_string_utf8`) goes a
+/// character at a time through a two-byte string, which any text outside Latin-1
+/// makes: profiles of the bench put it at 8-17% of a call. So the string is copied
+/// out as UTF-16 (a plain copy, or a widening of a one-byte string) into a reused
+/// buffer and transcoded here, 16 units at a time while they are ASCII. A Buffer is
 /// read through `napi_get_buffer_info` without a handle.
 fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
     use napi::sys;
@@ -110,24 +114,26 @@ fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(&[u8]) -> R) -> R
             let mut units = 0usize;
             // SAFETY: `raw` is a JS string of this env; a null buffer asks only for the length.
             check(unsafe { sys::napi_get_value_string_utf16(raw_env, raw, std::ptr::null_mut(), 0, &mut units) })?;
-            UTF8.with(|cell| {
-                let mut buf = cell.take();
-                buf.clear();
-                // One more byte for the terminating NUL napi writes.
-                let cap = units * 3 + 1;
-                buf.reserve(cap);
-                let mut written = 0usize;
-                // SAFETY: napi writes at most `cap` bytes into the spare capacity, and
-                // `written` of them (without the NUL) are initialised afterwards.
+            if units * 3 > TEXT_KEEP {
+                return Ok(f(&large_string_utf8(raw_env, raw, units)?));
+            }
+            TEXT.with(|cell| {
+                let (mut wide, mut utf8) = cell.take();
+                // One more unit for the terminating NUL napi writes.
+                if wide.len() < units + 1 {
+                    wide.resize(units + 1, 0);
+                }
+                let mut copied = 0usize;
+                // SAFETY: `wide` holds `units + 1` initialised units, the most napi writes.
                 let status = unsafe {
-                    sys::napi_get_value_string_utf8(raw_env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
+                    sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), units + 1, &mut copied)
                 };
                 let out = check(status).map(|()| {
-                    unsafe { buf.set_len(written) };
-                    f(&buf)
+                    let n = utf16_to_utf8(&wide[..copied], &mut utf8);
+                    f(&utf8[..n])
                 });
-                if buf.capacity() <= UTF8_KEEP {
-                    cell.replace(buf);
+                if wide.len() * 2 + utf8.len() <= TEXT_KEEP {
+                    cell.replace((wide, utf8));
                 }
                 out
             })
@@ -138,6 +144,118 @@ fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(&[u8]) -> R) -> R
             Ok(f(&slice))
         }
         _ => Err(Error::new(Status::InvalidArg, "expected JSON text as a string or a Buffer")),
+    }
+}
+
+/// A string too large for the kept buffers, as UTF-8 written by V8 into a fresh
+/// buffer: filling the two buffers of the transcoding path with zeros first would
+/// cost more than V8's slower conversion saves.
+fn large_string_utf8(env: napi::sys::napi_env, raw: napi::sys::napi_value, units: usize) -> Result<Vec<u8>> {
+    // At most 3 UTF-8 bytes per UTF-16 unit, and one more for the terminating NUL.
+    let cap = units * 3 + 1;
+    let mut buf: Vec<u8> = Vec::with_capacity(cap);
+    let mut written = 0usize;
+    // SAFETY: `raw` is a JS string of this env; napi writes at most `cap` bytes into
+    // the spare capacity, and on success `written` of them (without the NUL) are
+    // initialised.
+    unsafe {
+        check(napi::sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written))?;
+        buf.set_len(written);
+    }
+    Ok(buf)
+}
+
+/// Writes `src` as UTF-8 at the start of `dst` (grown as needed, never shrunk) and
+/// returns the length written. A lone surrogate becomes U+FFFD, as V8's own UTF-8
+/// conversion makes it.
+fn utf16_to_utf8(src: &[u16], dst: &mut Vec<u8>) -> usize {
+    // At most three bytes per unit: a pair of surrogates (two units) takes four.
+    if dst.len() < src.len() * 3 {
+        dst.resize(src.len() * 3, 0);
+    }
+    let out = &mut dst[..src.len() * 3];
+    let (mut i, mut o) = (0, 0);
+    while i < src.len() {
+        // ASCII runs, 16 units at a time.
+        if let (Some(chunk), Some(to)) = (src.get(i..i + 16), out.get_mut(o..o + 16)) {
+            let chunk: &[u16; 16] = chunk.try_into().expect("16 units");
+            if let Some(bytes) = ascii16(chunk) {
+                to.copy_from_slice(&bytes);
+                i += 16;
+                o += 16;
+                continue;
+            }
+        }
+        // One unit (or pair) at a time up to the end of this chunk.
+        let stop = (i + 16).min(src.len());
+        while i < stop {
+            let c = u32::from(src[i]);
+            i += 1;
+            if c < 0x80 {
+                out[o] = c as u8;
+                o += 1;
+            } else if c < 0x800 {
+                out[o] = 0xC0 | (c >> 6) as u8;
+                out[o + 1] = 0x80 | (c & 0x3F) as u8;
+                o += 2;
+            } else {
+                let lo = src.get(i).map_or(0, |&u| u32::from(u));
+                let cp = if (0xD800..0xDC00).contains(&c) && (0xDC00..0xE000).contains(&lo) {
+                    i += 1;
+                    0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00)
+                } else if (0xD800..0xE000).contains(&c) {
+                    0xFFFD
+                } else {
+                    c
+                };
+                if cp >= 0x10000 {
+                    out[o] = 0xF0 | (cp >> 18) as u8;
+                    out[o + 1] = 0x80 | ((cp >> 12) & 0x3F) as u8;
+                    out[o + 2] = 0x80 | ((cp >> 6) & 0x3F) as u8;
+                    out[o + 3] = 0x80 | (cp & 0x3F) as u8;
+                    o += 4;
+                } else {
+                    out[o] = 0xE0 | (cp >> 12) as u8;
+                    out[o + 1] = 0x80 | ((cp >> 6) & 0x3F) as u8;
+                    out[o + 2] = 0x80 | (cp & 0x3F) as u8;
+                    o += 3;
+                }
+            }
+        }
+    }
+    o
+}
+
+/// The 16 units as bytes, if all are ASCII.
+#[inline(always)]
+fn ascii16(chunk: &[u16; 16]) -> Option<[u8; 16]> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; the two unaligned loads read
+        // the 32 bytes of `chunk`, and the store writes the 16 of `bytes`.
+        unsafe {
+            let a = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+            let b = _mm_loadu_si128(chunk.as_ptr().add(8) as *const __m128i);
+            // Units of 0x80 and up have a bit in 0xFF80.
+            if _mm_movemask_epi8(_mm_cmpeq_epi16(
+                _mm_and_si128(_mm_or_si128(a, b), _mm_set1_epi16(0xFF80u16 as i16)),
+                _mm_setzero_si128(),
+            )) != 0xFFFF
+            {
+                return None;
+            }
+            let mut bytes = [0u8; 16];
+            _mm_storeu_si128(bytes.as_mut_ptr() as *mut __m128i, _mm_packus_epi16(a, b));
+            Some(bytes)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        if chunk.iter().any(|&u| u >= 0x80) {
+            return None;
+        }
+        Some(chunk.map(|u| u as u8))
     }
 }
 

@@ -6,7 +6,9 @@
 //! SHA-256 as they come, without building a value tree: a first pass finds where
 //! every array and object ends (`structure`), checking on the way that the input is
 //! UTF-8 (`utf8`), so that the walk (`parse`) can list an object's keys, sort them
-//! and write each member once. Arrays of a mebibyte or more, and large JSON Lines
+//! and write each member once. Documents of up to 16 KiB without ignore rules take a
+//! single pass instead (`small`), which writes members as they come and puts each
+//! object in order afterwards. Arrays of a mebibyte or more, and large JSON Lines
 //! inputs ([`hash_lines`]), are processed on every core, with the same result and the
 //! same errors as one thread. Anything JCS cannot represent exactly is an error that
 //! names the JSON Pointer of the value at fault: duplicate keys, numbers beyond the
@@ -18,6 +20,7 @@ mod ignore;
 mod lines;
 mod number;
 mod parse;
+mod small;
 mod structure;
 mod text;
 mod utf8;

@@ -21,6 +21,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::ignore::{self, Segment, State};
 use super::number::{self, Literal, NumberProblem};
+use super::small;
 use super::structure::{find_extents, Extent};
 use super::{BigIntPolicy, CanonicalError, CanonicalOptions, ErrorKind};
 use crate::digest::Digest;
@@ -56,6 +57,7 @@ pub(crate) struct Buffers {
     states: Vec<State>,
     extents: Vec<Extent>,
     open: Vec<u32>,
+    small: small::Scratch,
 }
 
 impl Buffers {
@@ -67,6 +69,7 @@ impl Buffers {
             + self.states.capacity() * std::mem::size_of::<State>()
             + self.extents.capacity() * std::mem::size_of::<Extent>()
             + self.open.capacity() * 4
+            + self.small.capacity()
     }
 }
 
@@ -88,14 +91,14 @@ enum Seg {
 
 /// An internal failure: what, where in the input, and the path, innermost first
 /// (each level of the walk adds its step as the error passes through it).
-struct Fail {
+pub(super) struct Fail {
     kind: ErrorKind,
     offset: usize,
     path: Vec<Seg>,
 }
 
 /// Boxed, so that a result stays two words wide on the hot path.
-type Res<T> = Result<T, Box<Fail>>;
+pub(super) type Res<T> = Result<T, Box<Fail>>;
 
 /// A piece of a large array, walked on its own: where it ended, and its output.
 type Walked = (Res<usize>, Vec<u8>);
@@ -191,6 +194,12 @@ impl<'o> Canonicalizer<'o> {
 
     fn run(&mut self, input: &[u8], hasher: Option<&mut Sha256>) -> Result<(), CanonicalError> {
         let b = &mut self.buf;
+        if input.len() <= small::MAX
+            && self.opts.ignore.is_empty()
+            && small::canonicalize(input, self.opts, &mut b.out, &mut b.small)
+        {
+            return Ok(());
+        }
         b.arena.clear();
         b.entries.clear();
         b.states.clear();
@@ -274,7 +283,7 @@ pub fn cmp_utf16(a: &[u8], b: &[u8]) -> Ordering {
 /// (F0..F4) are moved below those of U+E000..U+FFFF (EE, EF). Neither ever occurs as
 /// a continuation byte, so the remap cannot disturb comparisons inside a character.
 #[inline(always)]
-fn key_prefix(src: &[u8], start: usize, len: usize) -> u64 {
+pub(super) fn key_prefix(src: &[u8], start: usize, len: usize) -> u64 {
     let n = len.min(8);
     let v = match src.get(start..start + 8) {
         // One load, the bytes past the key masked off (`len` 0 masks everything).
@@ -303,7 +312,7 @@ fn key_prefix(src: &[u8], start: usize, len: usize) -> u64 {
 }
 
 #[inline]
-fn skip_ws(input: &[u8], mut pos: usize) -> usize {
+pub(super) fn skip_ws(input: &[u8], mut pos: usize) -> usize {
     match input.get(pos) {
         Some(&c) if c > b' ' => return pos,
         None => return pos,
@@ -509,7 +518,7 @@ fn hex4(input: &[u8], pos: usize) -> Res<u32> {
 /// Appends `src[from..to]`. Most strings and members are short, and a fixed-size
 /// 32-byte move beats a `memcpy` call for them, when both buffers have room for it.
 #[inline(always)]
-fn append(dst: &mut Vec<u8>, src: &[u8], from: usize, to: usize) {
+pub(super) fn append(dst: &mut Vec<u8>, src: &[u8], from: usize, to: usize) {
     let n = to - from;
     let len = dst.len();
     if n <= 32 && from + 32 <= src.len() && dst.capacity() - len >= 32 {
@@ -562,7 +571,12 @@ fn parse_string(input: &[u8], pos: usize, check_utf8: bool, out: &mut Vec<u8>) -
 /// input when it has no escapes, else they are appended to `arena`. Returns the
 /// position after the closing quote, where the key is, and whether in the arena.
 #[inline]
-fn parse_key(input: &[u8], pos: usize, check_utf8: bool, arena: &mut Vec<u8>) -> Res<(usize, usize, usize, bool)> {
+pub(super) fn parse_key(
+    input: &[u8],
+    pos: usize,
+    check_utf8: bool,
+    arena: &mut Vec<u8>,
+) -> Res<(usize, usize, usize, bool)> {
     let start = pos + 1;
     let (end, high) = scan_plain(input, start, check_utf8);
     if input.get(end) == Some(&b'"') {
@@ -686,7 +700,13 @@ fn scalar_at(
 
 /// Reads the scalar at `pos` and writes its canonical form to `out`; returns its end.
 #[inline]
-fn scalar(input: &[u8], pos: usize, opts: &CanonicalOptions, check_utf8: bool, out: &mut Vec<u8>) -> Res<usize> {
+pub(super) fn scalar(
+    input: &[u8],
+    pos: usize,
+    opts: &CanonicalOptions,
+    check_utf8: bool,
+    out: &mut Vec<u8>,
+) -> Res<usize> {
     let (end, rewritten) = scalar_at(input, pos, opts, check_utf8, out)?;
     if !rewritten {
         append(out, input, pos, end);
@@ -837,7 +857,7 @@ fn parse(
     if input.len() >= u32::MAX as usize {
         return Err(syntax("documents of 4 GiB or more are not supported", 0));
     }
-    let Buffers { out, arena, entries, states, extents, open } = b;
+    let Buffers { out, arena, entries, states, extents, open, .. } = b;
     let spare = if input.len() >= SPLIT_AT { spare_threads() } else { 0 };
     let found = find_extents(input, extents, open, spare);
     let mut root = (0, 0);

@@ -1,0 +1,387 @@
+//! One pass for small documents, the common case of hashing many records.
+//!
+//! The walk in [`super::parse`] is built so that no output byte moves once written:
+//! a pass over the whole input first finds where every container ends, and an
+//! object lists its members before writing any of them. For a document of a
+//! kilobyte that pass and the listing cost more than moving the bytes would. Here
+//! each member is written as it is read, and an object whose keys did not arrive in
+//! order is put in order afterwards by copying its members' bytes (each byte once per
+//! enclosing unsorted object: a few kilobytes at most, below [`MAX`]).
+//!
+//! Only valid documents without ignore rules are settled here. At the first problem
+//! of any kind (syntax, number, UTF-8, duplicate key, depth) the pass gives up and
+//! the full walk runs, so errors, their paths and their offsets are the full walk's
+//! by construction.
+
+use std::cmp::Ordering;
+
+use super::parse::{append, cmp_utf16, key_prefix, parse_key, scalar, skip_ws, write_escaped};
+use super::CanonicalOptions;
+
+/// Inputs up to this size take the one pass.
+pub(crate) const MAX: usize = 16 << 10;
+
+/// Buffers of the pass, kept between documents.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Members of the objects open around the current position, in arrival order.
+    members: Vec<Member>,
+    /// Decoded keys that had escapes.
+    keys: Vec<u8>,
+    /// An object's members while they are written back in order.
+    copy: Vec<u8>,
+    /// The order of an object's members, as indices into them.
+    sorted: Vec<u32>,
+}
+
+impl Scratch {
+    /// Bytes held, roughly.
+    pub(crate) fn capacity(&self) -> usize {
+        self.members.capacity() * std::mem::size_of::<Member>()
+            + self.keys.capacity()
+            + self.copy.capacity()
+            + self.sorted.capacity() * 4
+    }
+}
+
+/// One member of an object, already written to the output.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    /// The key's first eight bytes in UTF-16 order (see `key_prefix`).
+    prefix: u64,
+    /// The decoded key is `input[key..key + key_len]`, or the scratch keys' if `key_in_scratch`.
+    key: u32,
+    key_len: u32,
+    key_in_scratch: bool,
+    /// The member (`"key":value`) is `out[base + start..base + end]`.
+    start: u32,
+    end: u32,
+}
+
+/// Appends the canonical form of `input` to `out` and returns true, or returns false
+/// with `out` as it was when the document is not valid (or too deep) for the full
+/// walk to report why. Ignore rules are not applied: the caller checks there are none.
+pub(crate) fn canonicalize(input: &[u8], opts: &CanonicalOptions, out: &mut Vec<u8>, scratch: &mut Scratch) -> bool {
+    debug_assert!(input.len() <= MAX && opts.ignore.is_empty());
+    let before = out.len();
+    scratch.members.clear();
+    scratch.keys.clear();
+    let mut pass = Pass { input, opts, out, base: before, s: scratch, depth_left: opts.max_depth };
+    let start = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let done = pass.value(skip_ws(input, start)).is_some_and(|end| skip_ws(input, end) == input.len());
+    if !done {
+        out.truncate(before);
+    }
+    done
+}
+
+struct Pass<'a> {
+    input: &'a [u8],
+    opts: &'a CanonicalOptions,
+    out: &'a mut Vec<u8>,
+    /// Where this document's output starts in `out`.
+    base: usize,
+    s: &'a mut Scratch,
+    /// Containers that may still open inside the current one.
+    depth_left: usize,
+}
+
+impl Pass<'_> {
+    /// Writes the value at `pos`; returns its end.
+    fn value(&mut self, pos: usize) -> Option<usize> {
+        match self.input.get(pos) {
+            Some(b'{') => self.object(pos),
+            Some(b'[') => self.array(pos),
+            // Nothing vouched for the input's UTF-8 beforehand, so strings are checked.
+            _ => scalar(self.input, pos, self.opts, true, self.out).ok(),
+        }
+    }
+
+    fn array(&mut self, open: usize) -> Option<usize> {
+        self.depth_left = self.depth_left.checked_sub(1)?;
+        let input = self.input;
+        self.out.push(b'[');
+        let mut pos = skip_ws(input, open + 1);
+        if input.get(pos) == Some(&b']') {
+            self.out.push(b']');
+            self.depth_left += 1;
+            return Some(pos + 1);
+        }
+        loop {
+            pos = skip_ws(input, self.value(pos)?);
+            match input.get(pos) {
+                Some(b',') => {
+                    self.out.push(b',');
+                    pos = skip_ws(input, pos + 1);
+                }
+                Some(b']') => {
+                    self.out.push(b']');
+                    self.depth_left += 1;
+                    return Some(pos + 1);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn object(&mut self, open: usize) -> Option<usize> {
+        self.depth_left = self.depth_left.checked_sub(1)?;
+        let input = self.input;
+        self.out.push(b'{');
+        let mut pos = skip_ws(input, open + 1);
+        if input.get(pos) == Some(&b'}') {
+            self.out.push(b'}');
+            self.depth_left += 1;
+            return Some(pos + 1);
+        }
+        let first = self.s.members.len();
+        let keys_mark = self.s.keys.len();
+        let body = self.out.len();
+        loop {
+            if input.get(pos) != Some(&b'"') {
+                return None;
+            }
+            let (after, key, key_len, key_in_scratch) = parse_key(input, pos, true, &mut self.s.keys).ok()?;
+            let start = self.out.len();
+            let prefix = if key_in_scratch {
+                self.out.push(b'"');
+                write_escaped(self.out, &self.s.keys[key..key + key_len]);
+                self.out.push(b'"');
+                key_prefix(&self.s.keys, key, key_len)
+            } else {
+                // Without escapes the key is already canonical, quotes and all.
+                append(self.out, input, pos, after);
+                key_prefix(input, key, key_len)
+            };
+            pos = skip_ws(input, after);
+            if input.get(pos) != Some(&b':') {
+                return None;
+            }
+            self.out.push(b':');
+            pos = skip_ws(input, self.value(skip_ws(input, pos + 1))?);
+            self.s.members.push(Member {
+                prefix,
+                key: key as u32,
+                key_len: key_len as u32,
+                key_in_scratch,
+                start: (start - self.base) as u32,
+                end: (self.out.len() - self.base) as u32,
+            });
+            match input.get(pos) {
+                Some(b',') => {
+                    self.out.push(b',');
+                    pos = skip_ws(input, pos + 1);
+                }
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
+        self.put_in_order(first, body)?;
+        self.out.push(b'}');
+        self.s.members.truncate(first);
+        self.s.keys.truncate(keys_mark);
+        self.depth_left += 1;
+        Some(pos + 1)
+    }
+
+    /// Rewrites the members from `first` on, written from `out[body..]`, in key
+    /// order; None when a key occurs twice.
+    fn put_in_order(&mut self, first: usize, body: usize) -> Option<()> {
+        let (input, keys) = (self.input, &self.s.keys[..]);
+        let list = &self.s.members[first..];
+        let key = |m: &Member| {
+            let (s, n) = (m.key as usize, m.key_len as usize);
+            if m.key_in_scratch {
+                &keys[s..s + n]
+            } else {
+                &input[s..s + n]
+            }
+        };
+        let order = |a: &Member, b: &Member| a.prefix.cmp(&b.prefix).then_with(|| cmp_utf16(key(a), key(b)));
+        if list.windows(2).all(|w| order(&w[0], &w[1]) == Ordering::Less) {
+            // In order, and so no key twice: the bytes are where they belong.
+            return Some(());
+        }
+        // Indices move, not members: a member is four words, and an insertion sort
+        // of them stalls on each store it reads straight back.
+        let sorted = &mut self.s.sorted;
+        sorted.clear();
+        sorted.extend(0..list.len() as u32);
+        let by_index = |a: &u32, b: &u32| order(&list[*a as usize], &list[*b as usize]);
+        if list.len() <= 24 {
+            // Most objects are small: an insertion sort beats the library's setup.
+            for i in 1..sorted.len() {
+                let cur = sorted[i];
+                let mut j = i;
+                while j > 0 && by_index(&cur, &sorted[j - 1]) == Ordering::Less {
+                    sorted[j] = sorted[j - 1];
+                    j -= 1;
+                }
+                sorted[j] = cur;
+            }
+        } else {
+            sorted.sort_unstable_by(by_index);
+        }
+        if sorted.windows(2).any(|w| by_index(&w[0], &w[1]) == Ordering::Equal) {
+            return None;
+        }
+        let copy = &mut self.s.copy;
+        copy.clear();
+        copy.extend_from_slice(&self.out[body..]);
+        self.out.truncate(body);
+        let from = body - self.base;
+        for (i, &k) in sorted.iter().enumerate() {
+            let m = &list[k as usize];
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.out.extend_from_slice(&copy[m.start as usize - from..m.end as usize - from]);
+        }
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::{BigIntPolicy, Canonicalizer};
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[(self.next() % xs.len() as u64) as usize]
+        }
+    }
+
+    /// A random document, dense in what the canonical form rewrites: keys out of
+    /// order, repeated, escaped or beyond the BMP; numbers in every spelling;
+    /// escapes; whitespace.
+    fn doc(rng: &mut Rng, depth: usize, out: &mut String) {
+        let ws = ["", "", " ", "\n  ", "\t"];
+        out.push_str(rng.pick(&ws));
+        match rng.next() % if depth > 4 { 3 } else { 5 } {
+            0 => out.push_str(rng.pick(&[
+                "0",
+                "-0",
+                "1",
+                "1.0",
+                "1e2",
+                "1E+2",
+                "-1.5e-7",
+                "0.000001",
+                "1e21",
+                "123456789012345678",
+                "9007199254740993",
+                "1e400",
+                "3.14159265358979323",
+                "true",
+                "false",
+                "null",
+            ])),
+            1 | 2 => {
+                out.push('"');
+                for _ in 0..rng.next() % 4 {
+                    out.push_str(rng.pick(&[
+                        "a",
+                        "é",
+                        "\\u00e9",
+                        "\\n",
+                        "\\\"",
+                        "\\/",
+                        "\u{e000}",
+                        "🎨",
+                        "\\ud83c\\udfa8",
+                        "\\u001f",
+                    ]));
+                }
+                out.push('"');
+            }
+            3 => {
+                out.push('[');
+                for i in 0..rng.next() % 4 {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    doc(rng, depth + 1, out);
+                }
+                out.push_str(rng.pick(&ws));
+                out.push(']');
+            }
+            _ => {
+                out.push('{');
+                for i in 0..rng.next() % 6 {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(rng.pick(&ws));
+                    let key = rng.pick(&[
+                        "a",
+                        "b",
+                        "aa",
+                        "ab",
+                        "abcdefghi",
+                        "abcdefghj",
+                        "\\u0061",
+                        "é",
+                        "\u{e000}",
+                        "🎨",
+                        "",
+                    ]);
+                    out.push_str(&format!("\"{key}\""));
+                    out.push_str(rng.pick(&ws));
+                    out.push(':');
+                    doc(rng, depth + 1, out);
+                }
+                out.push_str(rng.pick(&ws));
+                out.push('}');
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_full_walk() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut settled, mut total) = (0, 0);
+        for n in 0..6_000 {
+            let mut text = String::new();
+            doc(&mut rng, 0, &mut text);
+            let mut bytes = text.into_bytes();
+            // Every third document is broken somewhere: a byte changed, or cut short.
+            if n % 3 == 0 && !bytes.is_empty() {
+                let at = (rng.next() % bytes.len() as u64) as usize;
+                match rng.next() % 3 {
+                    0 => bytes.truncate(at),
+                    1 => bytes[at] = b"{}[]\",:\\x\xff\xc3"[(rng.next() % 11) as usize],
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            let opts = CanonicalOptions {
+                big_integers: if n % 2 == 0 { BigIntPolicy::Error } else { BigIntPolicy::KeepAsString },
+                max_depth: if n % 5 == 0 { 2 } else { 256 },
+                ..Default::default()
+            };
+            let mut fast = b"kept".to_vec();
+            let done = canonicalize(&bytes, &opts, &mut fast, &mut Scratch::default());
+            // Padding past `MAX` sends the same document through the full walk.
+            let mut padded = bytes.clone();
+            padded.resize(MAX + 1, b' ');
+            let mut full = b"kept".to_vec();
+            let want = Canonicalizer::new(&opts).canonicalize_into(&padded, &mut full);
+            let shown = String::from_utf8_lossy(&bytes);
+            assert_eq!(done, want.is_ok(), "{shown:?}: {want:?}");
+            assert_eq!(fast, full, "{shown:?}");
+            settled += usize::from(done);
+            total += 1;
+        }
+        // The generator must exercise both outcomes.
+        assert!(settled > total / 3 && settled < total * 9 / 10, "{settled} of {total} valid");
+    }
+}
