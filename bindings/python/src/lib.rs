@@ -464,6 +464,7 @@ impl Project {
 
     /// Syncs `pair` (or previews it with `dry_run`): the operation report, or `{plan, diffs}`.
     #[pyo3(signature = (*, pair=None, dry_run=false, policy=None, direction=None, allow_mass_delete=false, formatting=false))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
     fn sync<'py>(
         &self,
         py: Python<'py>,
