@@ -510,8 +510,9 @@ impl Project {
         with_project(py, &self.inner, move |p| api::events(p, since, limit))
     }
 
-    /// Watches `pairs` (default: every pair) on a thread of its own: an iterator of the
-    /// notes `twinsync watch --json` prints. `stop()` (or leaving a `with` block) ends it.
+    /// Watches `pairs` (default: every pair) on a thread of its own: an iterator (and an
+    /// async iterator) of the notes `twinsync watch --json` prints. `stop()` (or leaving a
+    /// `with` / `async with` block) ends it.
     #[pyo3(signature = (*, pairs=None, debounce_ms=None, period_ms=None))]
     fn watch(
         &self,

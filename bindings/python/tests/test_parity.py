@@ -123,8 +123,9 @@ def test_watch_is_an_iterator_of_notes_that_a_change_feeds_and_stop_ends(project
 
 
 def test_watch_is_an_async_iterator_that_leaves_the_event_loop_free(project):
-    """`async for` over a watch: a file written while it waits arrives as a note, the
-    event loop keeps running other tasks all the while (nothing blocks it), and
+    """`async for` over a watch: a file written while it waits arrives as a note (after
+    a wait that was cancelled, which a thread blocked on the channel would have taken),
+    the event loop keeps running other tasks all the while (nothing blocks it), and
     `async with` stops the watch on leaving."""
     root, p = project
     w = SPEC["watch"]
@@ -148,6 +149,10 @@ def test_watch_is_an_async_iterator_that_leaves_the_event_loop_free(project):
                 notes.append(note)
                 assert (note["note"], note["pair"]) == (w["note"], w["pair"]), note
                 if note["reason"] == "start":
+                    # Nothing can arrive now (no change, an hour's period): a wait
+                    # that times out is cancelled, and must not take the next note.
+                    with pytest.raises(asyncio.TimeoutError):
+                        await asyncio.wait_for(watch.__anext__(), 0.2)
                     ticks_at_start = ticks
                     (root / w["write"]["path"]).write_text(w["write"]["text"])
                 if (root / w["arrives"]).exists():
