@@ -9,6 +9,10 @@
 #
 # Without a binary it builds target/release/twinsync. Needs python3, rsync and strace.
 # Run it on an otherwise idle machine; each run starts after `sync`, with a warm cache.
+# BENCH_DIR (default /var/tmp) is where the trees go. ext4 searches past inodes deleted
+# in the last minutes when it creates files, which slowed every tool here by half after
+# earlier runs; a freshly made filesystem (as root: `mkfs.ext4 -F img && mount -o loop
+# img /mnt/b`, then BENCH_DIR=/mnt/b) gives every tool the same start.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,7 +22,7 @@ if [ -z "$bin" ]; then
     (cd "$root" && cargo build -q --release -p twinsync-cli)
     bin="$root/target/release/twinsync"
 fi
-work="$(mktemp -d /var/tmp/twinsync-first-sync.XXXXXX)"
+work="$(mktemp -d "${BENCH_DIR:-/var/tmp}/twinsync-first-sync.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 # A tree of N files of 4 KB each, every one different, in 100 folders.
