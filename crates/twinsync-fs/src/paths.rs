@@ -128,10 +128,18 @@ fn hash_path<D: From<Digest>>(
             .map(|d| Some(D::from(d)))
             .map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())));
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.read_to_end(&mut bytes).map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read_sized(&mut file, len).map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?;
     // A file that grew past the limit since the stat is bytes: `classify` goes by length.
     hash(rules, key, &bytes).map(Some)
+}
+
+/// The whole of `file`, whose size was just found to be `len` (it may have changed
+/// since). Read through `take`, which asks nothing of the file: `File`'s own
+/// `read_to_end` stats it and seeks again for the size the caller already has.
+pub(crate) fn read_sized(file: &mut File, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// SHA-256 of everything `r` yields, read a chunk at a time.

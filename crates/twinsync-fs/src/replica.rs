@@ -17,8 +17,8 @@ use crate::cache::{CacheEntry, StatCache};
 use crate::error::FsError;
 use crate::options::{FsOptions, SymlinkMode};
 use crate::paths::{
-    checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, system_time_ns, Stat,
-    TMP_MARKER,
+    checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, read_sized, system_time_ns,
+    Stat, TMP_MARKER,
 };
 use crate::progress::{Observer, Reporter, ScanObserver};
 use crate::scan::{self, ScanJob};
@@ -646,10 +646,7 @@ impl Replica for FsReplica {
             r => r.map_err(fail)?,
         };
         let meta = f.metadata().map_err(fail)?;
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        // Through `take`, which asks nothing of the file: `File`'s own `read_to_end`
-        // would stat it and seek again for the size just read.
-        std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, u64::MAX), &mut bytes).map_err(fail)?;
+        let bytes = read_sized(&mut f, meta.len()).map_err(fail)?;
         // The file the scan hashed, by the scan's own rule (same stat, not racy), still
         // has the digest it recorded; only a file whose stat moved is hashed again.
         let found = match self.cache.digests_of(key.as_str(), &Stat::of(&meta)) {
