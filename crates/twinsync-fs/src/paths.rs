@@ -262,7 +262,9 @@ mod tests {
 
     #[test]
     fn a_path_is_reserved_when_one_of_its_entries_is() {
-        for rel in [".twinsync", ".twinsync/state.db", ".git/HEAD", "d/.a.md.twinsync-tmp-1-2", "d/.x.twinsync-tmp-1-2/y"] {
+        for rel in
+            [".twinsync", ".twinsync/state.db", ".git/HEAD", "d/.a.md.twinsync-tmp-1-2", "d/.x.twinsync-tmp-1-2/y"]
+        {
             assert!(is_reserved_rel(Path::new(rel)), "{rel}");
         }
         // Reserved folders are reserved at the root only, as the walk skips them.
