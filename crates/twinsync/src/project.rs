@@ -419,6 +419,11 @@ impl Project {
         let removed = next.pairs.remove(name).expect("checked above");
         next.save(&self.config_path())?;
         self.config = next;
+        // The stat caches describe the pair's folders for this pair only; a pair added
+        // later under the name checks its own folders anyway, so a failure here is harmless.
+        for side in ["left", "right"] {
+            let _ = std::fs::remove_file(self.stat_cache_path(name, side));
+        }
         Ok(removed)
     }
 

@@ -70,6 +70,12 @@ fn stat_caches_are_files_beside_the_store_and_old_store_entries_go_once() {
     for side in SIDES {
         assert!(cache_file(root, side).is_file(), "{side}");
     }
+
+    // A removed pair's caches go with it.
+    Project::open(root).unwrap().pair_remove("default").unwrap();
+    for side in SIDES {
+        assert!(!cache_file(root, side).exists(), "{side}");
+    }
 }
 
 #[test]
