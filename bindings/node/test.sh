@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export TWINSYNC_JCS_DIR="${TWINSYNC_JCS_DIR:-$(cd ../.. && pwd)/tests/jcs}"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+calls="$(mktemp -d)"
+trap 'rm -rf "$log" "$calls"' EXIT
 
 t0=$SECONDS
 # `npm ci` trips over npm 11 listing optional platform packages of @napi-rs/cli's own
@@ -22,7 +23,11 @@ if ! git diff --quiet -- native.js native.d.ts 2>/dev/null; then
   exit 1
 fi
 status=0
-node --test __test__/ 2>&1 | tee "$log" || status=$?
+# Every test process records the exports it calls (__test__/calls/record.cjs); then one
+# more test checks that every export API.md lists was called in this run.
+TWINSYNC_CALLS_DIR="$calls" NODE_OPTIONS="--require $PWD/__test__/calls/record.cjs" \
+  node --test __test__/ 2>&1 | tee "$log" || status=$?
+TWINSYNC_CALLS_DIR="$calls" node --test __test__/calls/every-export-called.mjs 2>&1 | tee -a "$log" || status=$?
 npm run --silent typecheck || status=$?
 t3=$SECONDS
 
@@ -33,8 +38,8 @@ install_ok=0
 if ./install-test.sh; then install_ok=1; else status=1; fi
 t4=$SECONDS
 
-pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
-fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 echo "node bindings: npm install $((t1 - t0)) s, build $((t2 - t1)) s, tests $((t3 - t2)) s, install test $((t4 - t3)) s"
 echo "node: $(( ${pass:-0} + install_ok )) passed, $(( ${fail:-0} + 1 - install_ok )) failed"
 exit "$status"

@@ -174,6 +174,7 @@ test('every error class is a TwinsyncError with its code', () => {
   for (const [code, cls] of Object.entries(classes)) {
     assert.equal(ts.errorClasses[code], cls)
     const e = new cls('m')
+    assert.ok(e instanceof cls)
     assert.ok(e instanceof ts.TwinsyncError)
     assert.equal(e.code, code)
   }

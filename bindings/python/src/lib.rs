@@ -510,8 +510,9 @@ impl Project {
         with_project(py, &self.inner, move |p| api::events(p, since, limit))
     }
 
-    /// Watches `pairs` (default: every pair) on a thread of its own: an iterator of the
-    /// notes `twinsync watch --json` prints. `stop()` (or leaving a `with` block) ends it.
+    /// Watches `pairs` (default: every pair) on a thread of its own: an iterator (and an
+    /// async iterator) of the notes `twinsync watch --json` prints. `stop()` (or leaving a
+    /// `with` / `async with` block) ends it.
     #[pyo3(signature = (*, pairs=None, debounce_ms=None, period_ms=None))]
     fn watch(
         &self,
@@ -522,6 +523,8 @@ impl Project {
     ) -> PyResult<Watch> {
         let opts = api::WatchOptions { pairs: pairs.unwrap_or_default(), debounce_ms, period_ms };
         let (tx, rx) = std::sync::mpsc::channel::<Value>();
+        let waker = Arc::new(Mutex::new(None));
+        let wakes = Arc::clone(&waker);
         let handle = py
             .detach(|| {
                 locked(&self.inner).and_then(|p| {
@@ -531,12 +534,13 @@ impl Project {
                         Box::new(move |n| {
                             // A dropped iterator just drops the note.
                             let _ = tx.send(api::watch_note_json(n));
+                            wake(&wakes);
                         }),
                     )
                 })
             })
             .map_err(|e| to_py_err(py, e))?;
-        Ok(Watch { handle: Mutex::new(Some(handle)), notes: Mutex::new(rx) })
+        Ok(Watch { handle: Mutex::new(Some(handle)), notes: Mutex::new(rx), waker })
     }
 
     /// Component drift of design pair `pair` (default: the project's design pair), as
@@ -710,6 +714,28 @@ impl ProjectLock {
 struct Watch {
     handle: Mutex<Option<twinsync::WatchHandle>>,
     notes: Mutex<std::sync::mpsc::Receiver<Value>>,
+    /// What an `async for` waiting for a note left to be called when one arrives (or
+    /// the watch stops): it wakes that event loop, so no thread sits blocked on the
+    /// channel and a cancelled wait loses no note (the note stays in the channel).
+    waker: Arc<Mutex<Option<Py<PyAny>>>>,
+}
+
+/// Calls (once) the waker an async iterator left, from whichever thread has news.
+fn wake(waker: &Mutex<Option<Py<PyAny>>>) {
+    let taken = waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(f) = taken {
+        Python::attach(|py| {
+            if let Err(e) = f.call0(py) {
+                e.write_unraisable(py, None);
+            }
+        });
+    }
+}
+
+/// The asyncio side of a watch (`twinsync/_aio.py`): coroutines are easier written in
+/// Python, and the native class cannot take Python methods.
+fn aio<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("twinsync._aio")?.getattr(name)
 }
 
 /// How often a waiting iterator wakes to let Python handle a signal (Ctrl-C).
@@ -747,6 +773,8 @@ impl Watch {
                 None => Ok(api::watch_summary_json(&Default::default())),
             })
             .map_err(|e| to_py_err(py, e))?;
+        // An `async for` waiting on this watch learns that it ended.
+        wake(&self.waker);
         from_value(py, &out)
     }
 
@@ -758,6 +786,43 @@ impl Watch {
     fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.stop(py)?;
         Ok(false)
+    }
+
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The next note, awaited without blocking the event loop; `StopAsyncIteration`
+    /// once the watch has stopped.
+    fn __anext__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        aio(slf.py(), "next_note")?.call1((slf,))
+    }
+
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        aio(slf.py(), "aenter")?.call1((slf,))
+    }
+
+    /// Stops the watch (in a thread: `stop` waits for the sync in flight).
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(slf: &Bound<'py, Self>, _exc: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        aio(slf.py(), "aexit")?.call1((slf,))
+    }
+
+    /// A note if one is waiting, else `None`; `StopAsyncIteration` once stopped.
+    fn _try_next<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        use std::sync::mpsc::TryRecvError;
+        let got = self.notes.lock().unwrap_or_else(|e| e.into_inner()).try_recv();
+        match got {
+            Ok(note) => from_value(py, &note).map(Some),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(pyo3::exceptions::PyStopAsyncIteration::new_err(())),
+        }
+    }
+
+    /// Leaves `waker` (or clears it, with `None`) to be called once when a note arrives
+    /// or the watch stops.
+    fn _set_waker(&self, waker: Option<Py<PyAny>>) {
+        *self.waker.lock().unwrap_or_else(|e| e.into_inner()) = waker;
     }
 }
 

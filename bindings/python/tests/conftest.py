@@ -4,10 +4,18 @@ probe for calls that must release the GIL."""
 import os
 import pathlib
 import subprocess
+import sys
 import threading
-from typing import Callable, Tuple, TypeVar
+import types
+from typing import Callable, Iterator, List, Set, Tuple, TypeVar
 
 import pytest
+
+import twinsync
+from twinsync import _twinsync as _native
+
+_PACKAGE_DIR = str(pathlib.Path(twinsync.__file__).parent)
+_classes = {v for v in vars(_native).values() if isinstance(v, type) and not issubclass(v, BaseException)}
 
 T = TypeVar("T")
 
@@ -58,3 +66,35 @@ def run_beside_a_counter(call: Callable[[], T]) -> Tuple[T, int]:
         done.set()
         t.join()
     return result, during
+
+
+# What the tests call in the native module, recorded for test_exports.py: names as
+# API.md's Exports table spells them (`canonical_hash`, `Project.status`). Calls made
+# by the package's own Python code (twinsync/*.py) are not a test's calls.
+CALLED: Set[str] = set()
+
+
+def _record(frame: types.FrameType, event: str, arg: object) -> None:
+    if event != "c_call" or frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        return
+    owner = getattr(arg, "__self__", None)
+    name = getattr(arg, "__name__", "")
+    if owner is None and vars(_native).get(name) is arg:
+        CALLED.add(name)
+    elif type(owner) in _classes:
+        CALLED.add(f"{type(owner).__name__}.{arg.__name__}")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_calls() -> Iterator[None]:
+    sys.setprofile(_record)
+    threading.setprofile(_record)
+    yield
+    threading.setprofile(None)  # type: ignore[arg-type]
+    sys.setprofile(None)
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """The every-export-called check runs last, after every test it counts."""
+    last = [i for i in items if i.name == "test_every_listed_export_is_called_by_some_test"]
+    items[:] = [i for i in items if i not in last] + last

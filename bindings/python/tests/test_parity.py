@@ -3,6 +3,7 @@ credentials and test sessions, on a copy of the shared fixture project
 (bindings/fixtures), doing and expecting what bindings/fixtures/parity.json says: the
 Node and Kotlin suites read the same file."""
 
+import asyncio
 import contextlib
 import json
 import os
@@ -119,6 +120,59 @@ def test_watch_is_an_iterator_of_notes_that_a_change_feeds_and_stop_ends(project
 
     again = p.watch(pairs=[w["pair"]], debounce_ms=w["debounce_ms"], period_ms=w["period_ms"])
     assert again.stop()["failed"] == 0
+
+
+def test_watch_is_an_async_iterator_that_leaves_the_event_loop_free(project):
+    """`async for` over a watch: a file written while it waits arrives as a note (after
+    a wait that was cancelled, which a thread blocked on the channel would have taken),
+    the event loop keeps running other tasks all the while (nothing blocks it), and
+    `async with` stops the watch on leaving."""
+    root, p = project
+    w = SPEC["watch"]
+
+    async def main() -> Tuple[list, int, Any, list]:
+        ticks = 0
+        running = True
+
+        async def tick() -> None:
+            nonlocal ticks
+            while running:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        ticker = asyncio.create_task(tick())
+        ticks_at_start = 0
+        notes = []
+        async with p.watch(pairs=[w["pair"]], debounce_ms=w["debounce_ms"], period_ms=w["period_ms"]) as watch:
+            assert isinstance(watch, twinsync.Watch)
+            async for note in watch:
+                notes.append(note)
+                assert (note["note"], note["pair"]) == (w["note"], w["pair"]), note
+                if note["reason"] == "start":
+                    # Nothing can arrive now (no change, an hour's period): a wait
+                    # that times out is cancelled, and must not take the next note.
+                    with pytest.raises(asyncio.TimeoutError):
+                        await asyncio.wait_for(watch.__anext__(), 0.2)
+                    ticks_at_start = ticks
+                    (root / w["write"]["path"]).write_text(w["write"]["text"])
+                if (root / w["arrives"]).exists():
+                    break
+        waited = ticks - ticks_at_start
+        # Stopped by `async with`: the iterator ends at once, the loop still free.
+        after = [n async for n in watch]
+        running = False
+        await ticker
+        return notes, waited, watch.stop(), after
+
+    notes, waited, stopped, after = asyncio.run(asyncio.wait_for(main(), timeout=60))
+    assert (root / w["arrives"]).read_text() == w["write"]["text"]
+    assert notes[0]["reason"] == "start"
+    assert any(n["reason"] == "change" for n in notes), notes
+    # The other task ran while the iterator waited for the change (the debounce alone
+    # is 50 ms, ten of its 5 ms sleeps).
+    assert waited >= 3, waited
+    assert after == []
+    assert stopped == {"syncs": 0, "applied": 0, "conflicts": 0, "failed": 0}
 
 
 def test_design_pairs_drift_and_sync(project):

@@ -28,6 +28,13 @@ events = p.events(0, 10)
 with p.watch(pairs=["docs"], debounce_ms=50) as watch:
     for note in watch:
         break
+
+
+async def watch_async() -> str:
+    async with p.watch(pairs=["docs"]) as aw:
+        async for anote in aw:
+            return str(anote["note"])
+    return ""
 drifted = p.design_sync(pair="ui", direction="code_to_design", components={"Badge": "design_to_code"}, dry_run=True)
 cred_status: str = p.credential_add("figma", "secret", provider="design", metadata={"team": "x"})["status"]
 session = p.test_session_finish(p.test_session_start("story")["id"], "passed", performance={"lcp_ms": 1})

@@ -942,6 +942,9 @@ impl<'a> Engine<'a> {
                 Err(_) => singles.extend([p, q]),
             }
         }
+        // Under one set of rules each write's `post` is its side's digest of the content
+        // (merges digest under the left's), so the side need not hash it again.
+        let same_rules = left.rules() == right.rules();
         for p in singles {
             let mut posts = Vec::with_capacity(p.step.writes.len());
             let mut failure = None;
@@ -949,7 +952,14 @@ impl<'a> Engine<'a> {
                 touched[idx(w.side)] = true;
                 let key = &p.action.key;
                 let done = match (&w.payload, w.pre) {
-                    (Payload::Put(c), pre) => side(left, right, w.side).write(key, c, pre.as_ref(), ctx).map(Some),
+                    (Payload::Put(c), pre) => {
+                        let to = side(left, right, w.side);
+                        match w.post.filter(|_| same_rules) {
+                            Some(post) => to.write_digested(key, c, &post, pre.as_ref(), ctx),
+                            None => to.write(key, c, pre.as_ref(), ctx),
+                        }
+                        .map(Some)
+                    }
                     (Payload::Stream, pre) => {
                         let post = w.post.expect("a streamed write has the source's digest");
                         stream_copy(left, right, w.side, key, &post, pre.as_ref(), ctx).map(Some)
@@ -1119,18 +1129,14 @@ impl<'a> Engine<'a> {
         key: &Key,
         expected: Option<Digest>,
     ) -> Result<Option<Content>, ItemFailure> {
-        let content = replica.read(key).map_err(ItemFailure::from)?;
-        let now = match &content {
-            None => None,
-            Some(c) => Some(replica.rules().digest(c).map_err(|e| ItemFailure::Error(format!("{key}: {e}")))?),
-        };
-        if now != expected {
-            return Err(ItemFailure::Conflict(format!(
+        replica.read_expected(key, expected.as_ref()).map_err(|e| match e {
+            ReplicaError::Conflict { .. } => ItemFailure::Conflict(format!(
                 "{key} changed on {} since it was scanned; nothing was overwritten",
                 replica.name()
-            )));
-        }
-        Ok(content)
+            )),
+            ReplicaError::InvalidContent { source, .. } => ItemFailure::Error(format!("{key}: {source}")),
+            other => ItemFailure::from(other),
+        })
     }
 
     fn update_base(

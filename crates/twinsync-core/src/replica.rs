@@ -153,6 +153,25 @@ pub trait Replica: Send {
         }
     }
 
+    /// The item's content, checked to still have digest `expected` (`None`: absent), as
+    /// a copy reads its source; anything else is [`ReplicaError::Conflict`]. The default
+    /// reads and digests it. A folder trusts the digest its scan recorded while the
+    /// file's stat is unchanged, by the scan's own rule, so a first sync hashes each
+    /// file once.
+    fn read_expected(&self, key: &Key, expected: Option<&Digest>) -> Result<Option<Content>, ReplicaError> {
+        let content = self.read(key)?;
+        let found = match &content {
+            None => None,
+            Some(c) => Some(
+                self.rules().digest(c).map_err(|source| ReplicaError::InvalidContent { key: key.clone(), source })?,
+            ),
+        };
+        if found.as_ref() != expected {
+            return Err(ReplicaError::conflict(key, expected, found.as_ref()));
+        }
+        Ok(content)
+    }
+
     /// Writes `content` if the item still has digest `expected`; returns the new digest.
     fn write(
         &mut self,
@@ -161,6 +180,21 @@ pub trait Replica: Send {
         expected: Option<&Digest>,
         ctx: &WriteContext,
     ) -> Result<Digest, ReplicaError>;
+
+    /// [`Replica::write`] of content the caller has digested under this replica's
+    /// rules: `post`. The default ignores it and digests again; a folder uses it when
+    /// the bytes are read as the content's kind, which is what a scan would digest.
+    fn write_digested(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        post: &Digest,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        let _ = post;
+        self.write(key, content, expected, ctx)
+    }
 
     /// Deletes the item if it still has digest `expected`.
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError>;

@@ -142,11 +142,15 @@ impl StatCache {
         (entry.stat == *stat && !self.is_racy(&entry.stat)).then_some(entry.digests)
     }
 
-    /// The cached digest of `rel` when its stat is unchanged and the entry is not racy.
+    /// The cached digests of `rel` when its stat is unchanged and the entry is not racy.
+    pub(crate) fn digests_of(&self, rel: &str, stat: &Stat) -> Option<Digests> {
+        let i = self.find(rel)?;
+        self.reuse(&self.entries[i].1, stat)
+    }
+
     #[cfg(test)]
     pub(crate) fn lookup(&self, rel: &str, stat: &Stat) -> Option<Digest> {
-        let i = self.find(rel)?;
-        self.reuse(&self.entries[i].1, stat).map(|d| d.canonical)
+        self.digests_of(rel, stat).map(|d| d.canonical)
     }
 
     /// The size `rel` had when last scanned or hashed; `None` when unknown or forgotten.

@@ -179,6 +179,18 @@ pub(crate) struct Stat {
 }
 
 impl Stat {
+    /// The stat of an open file, as the walk records it (`fstatat` gives the same fields).
+    #[cfg(unix)]
+    pub(crate) fn of(m: &std::fs::Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt;
+        Stat {
+            size: m.size(),
+            mtime_ns: m.mtime().saturating_mul(1_000_000_000).saturating_add(m.mtime_nsec()),
+            ctime_ns: m.ctime().saturating_mul(1_000_000_000).saturating_add(m.ctime_nsec()),
+            ino: m.ino(),
+        }
+    }
+
     #[cfg(not(unix))]
     pub(crate) fn of(m: &std::fs::Metadata) -> Stat {
         Stat { size: m.len(), mtime_ns: system_time_ns(m.modified().ok()), ctime_ns: 0, ino: 0 }

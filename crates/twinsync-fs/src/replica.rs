@@ -18,7 +18,8 @@ use crate::cache_file;
 use crate::error::FsError;
 use crate::options::{FsOptions, SymlinkMode};
 use crate::paths::{
-    checked_path, content_of, copy_hashing, digest_file, digest_path, io_err, system_time_ns, TMP_MARKER,
+    checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, system_time_ns, Stat,
+    TMP_MARKER,
 };
 use crate::progress::{Observer, Reporter, ScanObserver};
 use crate::scan::{self, ScanJob};
@@ -353,10 +354,26 @@ impl FsReplica {
         Ok(digest)
     }
 
+    /// Writes `bytes` as the item at `path` with [`Self::replace_with`].
+    fn write_bytes(
+        &mut self,
+        key: &Key,
+        path: &Path,
+        bytes: &[u8],
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<(), ReplicaError> {
+        self.replace_with(key, path, expected, ctx, |f, tmp| {
+            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))
+        })
+    }
+
     /// Replaces the item at `path` atomically: `fill` writes the new bytes into a fresh
     /// temporary file beside it, which is renamed over the item only if the item still
     /// has digest `expected` (checked before and right before the rename), after the old
-    /// file is backed up. The flush of the file and its folder waits for [`Replica::flush`].
+    /// file is backed up. A new item (`expected` is `None`) is renamed in only where
+    /// nothing is, which the rename itself checks where the system can. The flush of the
+    /// file and its folder waits for [`Replica::flush`].
     fn replace_with(
         &mut self,
         key: &Key,
@@ -365,28 +382,36 @@ impl FsReplica {
         ctx: &WriteContext,
         fill: impl FnOnce(&mut File, &Path) -> Result<(), ReplicaError>,
     ) -> Result<(), ReplicaError> {
-        if self.symlinks == SymlinkMode::Skip && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(io_err(key, format!("{} is a symbolic link; not replaced (symlinks: skip)", path.display())));
-        }
         // Fail fast before creating anything; checked again right before the rename. A
-        // new item is only checked there: the early check would cost two stats per file
+        // new item is only checked there: the early checks would cost stats per file
         // of a first sync to catch a race the late one catches anyway.
         let target = match expected {
             None => path.to_path_buf(),
-            Some(_) => self.check(key, path, expected)?.unwrap_or_else(|| path.to_path_buf()),
+            Some(_) => {
+                self.refuse_skipped_link(key, path)?;
+                self.check(key, path, expected)?.unwrap_or_else(|| path.to_path_buf())
+            }
         };
         let (dir, tmp) = self.temp_beside(&target);
         let result = (|| -> Result<(), ReplicaError> {
             let mut f = self.create_temp(key, &dir, &tmp)?;
             fill(&mut f, &tmp)?;
             // A new item has no permissions to keep (and no file to ask).
-            if let (Some(_), Ok(m)) = (expected, fs::metadata(&target)) {
-                f.set_permissions(m.permissions())
-                    .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
+            if expected.is_some() {
+                if let Ok(m) = fs::metadata(&target) {
+                    f.set_permissions(m.permissions())
+                        .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
+                }
             }
             // Durability waits for `flush`, once per batch: a kill cannot tear the file
             // (the rename is atomic and the page cache survives the process).
             drop(f);
+            if expected.is_none() {
+                if self.rename_new(key, &tmp, &target)? {
+                    return Ok(());
+                }
+                self.refuse_skipped_link(key, path)?;
+            }
             let current = self.check(key, path, expected)?;
             if let Some(old) = &current {
                 self.backup(key, old, ctx)?;
@@ -404,6 +429,39 @@ impl FsReplica {
         self.cache.forget(key.as_str());
         self.cache_dirty = true;
         Ok(())
+    }
+
+    /// Refuses to replace a link that is not an item here (`symlinks: skip`).
+    fn refuse_skipped_link(&self, key: &Key, path: &Path) -> Result<(), ReplicaError> {
+        if self.symlinks == SymlinkMode::Skip && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(io_err(key, format!("{} is a symbolic link; not replaced (symlinks: skip)", path.display())));
+        }
+        Ok(())
+    }
+
+    /// Renames `tmp` to `target` only if nothing is at `target`, in one system call:
+    /// `Ok(true)` when done, a conflict (or the skipped link's error) when something is
+    /// there, and `Ok(false)` when this filesystem cannot rename that way, so the caller
+    /// checks then renames.
+    #[cfg(target_os = "linux")]
+    fn rename_new(&self, key: &Key, tmp: &Path, target: &Path) -> Result<bool, ReplicaError> {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        match renameat_with(CWD, tmp, CWD, target, RenameFlags::NOREPLACE) {
+            Ok(()) => Ok(true),
+            Err(rustix::io::Errno::EXIST) => {
+                self.refuse_skipped_link(key, target)?;
+                self.check(key, target, None)?;
+                // Gone again since: the caller's check and rename settle it.
+                Ok(false)
+            }
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP) => Ok(false),
+            Err(e) => Err(io_err(key, format!("cannot rename into {}: {e}", target.display()))),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn rename_new(&self, _key: &Key, _tmp: &Path, _target: &Path) -> Result<bool, ReplicaError> {
+        Ok(false)
     }
 
     /// Where operation `operation_id` keeps its backup of `key`.
@@ -595,6 +653,49 @@ impl Replica for FsReplica {
         }
     }
 
+    fn read_expected(&self, key: &Key, expected: Option<&Digest>) -> Result<Option<Content>, ReplicaError> {
+        let path = self.path_of(key)?;
+        if self.symlinks == SymlinkMode::Links && self.link_at(key, &path)?.is_some() {
+            let content = self.read(key)?;
+            let found = self.digest(key)?;
+            return match found.as_ref() == expected {
+                true => Ok(content),
+                false => Err(ReplicaError::conflict(key, expected, found.as_ref())),
+            };
+        }
+        let Some(file) = self.resolve_file(key, &path)? else {
+            return match expected {
+                None => Ok(None),
+                Some(_) => Err(ReplicaError::conflict(key, expected, None)),
+            };
+        };
+        let fail = |e: std::io::Error| io_err(key, format!("cannot read {}: {e}", file.display()));
+        let mut f = match File::open(&file) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return match expected {
+                    None => Ok(None),
+                    Some(_) => Err(ReplicaError::conflict(key, expected, None)),
+                }
+            }
+            r => r.map_err(fail)?,
+        };
+        let meta = f.metadata().map_err(fail)?;
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        // Through `take`, which asks nothing of the file: `File`'s own `read_to_end`
+        // would stat it and seek again for the size just read.
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, u64::MAX), &mut bytes).map_err(fail)?;
+        // The file the scan hashed, by the scan's own rule (same stat, not racy), still
+        // has the digest it recorded; only a file whose stat moved is hashed again.
+        let found = match self.cache.digests_of(key.as_str(), &Stat::of(&meta)) {
+            Some(d) if bytes.len() as u64 == meta.len() => d.canonical,
+            _ => digest_file(&self.rules, key, &bytes)?,
+        };
+        if Some(&found) != expected {
+            return Err(ReplicaError::conflict(key, expected, Some(&found)));
+        }
+        content_of(&self.rules, key, bytes).map(Some)
+    }
+
     fn digest(&self, key: &Key) -> Result<Option<Digest>, ReplicaError> {
         let path = self.path_of(key)?;
         if let Some(target) = self.link_at(key, &path)? {
@@ -620,10 +721,27 @@ impl Replica for FsReplica {
         let bytes = content.as_bytes();
         // The digest a later scan will see, so the engine's base matches the next scan.
         let digest = digest_file(&self.rules, key, bytes)?;
-        self.replace_with(key, &path, expected, ctx, |f, tmp| {
-            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))
-        })?;
+        self.write_bytes(key, &path, bytes, expected, ctx)?;
         Ok(digest)
+    }
+
+    fn write_digested(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        post: &Digest,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        // A scan reads the file as `classify` says; content of that kind digests as the
+        // caller did. Any other (a link, JSON text under a `.txt` name) is digested here.
+        let bytes = content.as_bytes();
+        if matches!(content, Content::Link(_)) || classify(&self.rules, key.as_str(), bytes) != content.kind() {
+            return self.write(key, content, expected, ctx);
+        }
+        let path = self.path_of(key)?;
+        self.write_bytes(key, &path, bytes, expected, ctx)?;
+        Ok(*post)
     }
 
     fn write_from(

@@ -542,3 +542,75 @@ fn large_files_are_streamed_and_checked_against_the_scan() {
     let names: Vec<_> = std::fs::read_dir(&b).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
 }
+
+/// A copy reads its source through `read_expected`: the content when the file still has
+/// the digest its scan saw, whether the scan's record answers (old files) or the bytes
+/// are hashed again (a file whose stat moved); a conflict for anything else.
+#[test]
+fn a_copy_reads_its_source_only_while_it_has_the_scanned_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "a.md", b"one\r\ntwo\r\n");
+    put(root, "cfg/b.json", b"{ \"b\": 1,\n  \"a\": [1, 2] }");
+    put(root, "c.md", b"fresh\n");
+    for rel in ["a.md", "cfg/b.json"] {
+        age(root, rel);
+    }
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let snap = r.scan().unwrap();
+    // Each answer is the content a plain read gives, under the scanned digest.
+    for k in ["a.md", "cfg/b.json", "c.md"] {
+        let k = key(k);
+        let got = r.read_expected(&k, Some(&snap[&k].digest)).unwrap();
+        assert_eq!(got, r.read(&k).unwrap(), "{k}");
+    }
+    // Absent where absent is expected; a file where none is expected is a conflict.
+    assert_eq!(r.read_expected(&key("none.md"), None).unwrap(), None);
+    let e = r.read_expected(&key("a.md"), None).unwrap_err();
+    assert!(matches!(&e, ReplicaError::Conflict { key, .. } if key.as_str() == "a.md"), "{e}");
+
+    // Edited after the scan, to the same length: its stat moved, so it is hashed again.
+    let (a, b) = (key("a.md"), key("cfg/b.json"));
+    put(root, "a.md", b"one\r\ntwO\r\n");
+    let e = r.read_expected(&a, Some(&snap[&a].digest)).unwrap_err();
+    assert!(matches!(&e, ReplicaError::Conflict { key, .. } if key == &a), "{e}");
+    // Reformatted only: the canonical digest is unchanged, so the copy goes ahead.
+    put(root, "cfg/b.json", b"{\"a\":[1,2],\"b\":1}");
+    let got = r.read_expected(&b, Some(&snap[&b].digest)).unwrap().unwrap();
+    assert_eq!(got.as_bytes(), b"{\"a\":[1,2],\"b\":1}");
+    // Deleted after the scan.
+    fs::remove_file(root.join("c.md")).unwrap();
+    let c = key("c.md");
+    assert!(matches!(r.read_expected(&c, Some(&snap[&c].digest)), Err(ReplicaError::Conflict { .. })));
+}
+
+/// `write_digested` returns the digest a later scan sees: the caller's when the file
+/// will be read as the content's kind, its own when not (JSON content under a text name).
+#[test]
+fn a_write_with_a_known_digest_records_what_the_next_scan_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let rules = HashRules::default();
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let text = Content::Text("line\r\n".into());
+    let post = rules.digest(&text).unwrap();
+    let k = key("notes/a.md");
+    assert_eq!(r.write_digested(&k, &text, &post, None, &ctx("op")).unwrap(), post);
+
+    // JSON under a `.txt` name is read back as text, which digests differently.
+    let json = Content::Json("{\"b\": 1, \"a\": 2}".into());
+    let as_json = rules.digest(&json).unwrap();
+    let t = key("notes/b.txt");
+    let got = r.write_digested(&t, &json, &as_json, None, &ctx("op")).unwrap();
+    assert_ne!(got, as_json);
+
+    let snap = r.scan().unwrap();
+    assert_eq!(snap[&k].digest, post);
+    assert_eq!(snap[&t].digest, got);
+    // Compare-and-swap as `write`: a create over an existing file refuses and keeps it.
+    let e = r.write_digested(&k, &text, &post, None, &ctx("op2")).unwrap_err();
+    assert!(matches!(&e, ReplicaError::Conflict { key, .. } if key == &k), "{e}");
+    assert_eq!(fs::read(root.join("notes/a.md")).unwrap(), b"line\r\n");
+    let names: Vec<_> = fs::read_dir(root.join("notes")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

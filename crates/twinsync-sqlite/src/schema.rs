@@ -511,7 +511,11 @@ fn configure(conn: &mut Connection, label: &str, file: bool, durability: Durabil
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
     };
-    conn.execute_batch(&format!("PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;")).map_err(err)?;
+    // A batch of a first sync dirties a few thousand pages (its contents as bases); with
+    // SQLite's 2 MiB default they spill and are read back before the commit. The cache
+    // only grows to 16 MiB on such a batch.
+    conn.execute_batch(&format!("PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"))
+        .map_err(err)?;
     migrate(conn, label)
 }
 

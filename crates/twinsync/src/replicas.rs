@@ -88,6 +88,19 @@ impl Replica for AnyReplica {
     ) -> Result<Digest, ReplicaError> {
         self.inner_mut().write(key, content, expected, ctx)
     }
+    fn read_expected(&self, key: &Key, expected: Option<&Digest>) -> Result<Option<Content>, ReplicaError> {
+        self.inner().read_expected(key, expected)
+    }
+    fn write_digested(
+        &mut self,
+        key: &Key,
+        content: &Content,
+        post: &Digest,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+    ) -> Result<Digest, ReplicaError> {
+        self.inner_mut().write_digested(key, content, post, expected, ctx)
+    }
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError> {
         self.inner_mut().delete(key, expected, ctx)
     }

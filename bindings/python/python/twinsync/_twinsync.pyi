@@ -1,6 +1,20 @@
 """Type stubs of the native module (hand-written; checked by mypy in the tests)."""
 
-from typing import Any, ClassVar, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Union
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    ClassVar,
+    Dict,
+    Iterator,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Union,
+)
 
 JSON = Any
 """A JSON-shaped value: dict, list, tuple, str, int, float, bool or None."""
@@ -205,13 +219,20 @@ class Project:
     def test_sessions(self, *, story: Optional[str] = None, limit: int = 50) -> Dict[str, List[Dict[str, Any]]]: ...
 
 class Watch:
-    """A running watch: iterate it for its notes; ``stop()`` (or leaving a ``with`` block) ends it."""
+    """A running watch: iterate it for its notes (``for``, or ``async for`` without blocking the
+    event loop); ``stop()`` (or leaving a ``with`` / ``async with`` block) ends it."""
 
     def __iter__(self) -> Iterator[Dict[str, Any]]: ...
     def __next__(self) -> Dict[str, Any]: ...
     def stop(self) -> Dict[str, int]: ...
     def __enter__(self) -> Watch: ...
     def __exit__(self, *exc: object) -> bool: ...
+    def __aiter__(self) -> AsyncIterator[Dict[str, Any]]: ...
+    def __anext__(self) -> Awaitable[Dict[str, Any]]: ...
+    def __aenter__(self) -> Awaitable[Watch]: ...
+    def __aexit__(self, *exc: object) -> Awaitable[bool]: ...
+    def _try_next(self) -> Optional[Dict[str, Any]]: ...
+    def _set_waker(self, waker: Optional[Callable[[], None]]) -> None: ...
 
 def open(dir: str, *, actor: Optional[str] = None) -> Project:
     """Opens the project containing ``dir``."""
