@@ -228,14 +228,12 @@ impl StatCache {
 
     /// Parses [`encode`](Self::encode)'s bytes; `None` when they are damaged, of another
     /// version, made under other rules than `rules`, or of another folder than `root`.
-    /// The names stay where they are: the bytes become the cache's name buffer, so a
-    /// loaded cache copies no name and holds one buffer of the file's size, not two.
-    pub(crate) fn decode(bytes: Vec<u8>, rules: &HashRules, root: u64) -> Option<StatCache> {
-        if bytes.len() < 32 || u32::try_from(bytes.len()).is_err() {
+    pub(crate) fn decode(bytes: &[u8], rules: &HashRules, root: u64) -> Option<StatCache> {
+        if bytes.len() < 32 {
             return None;
         }
-        let body = &bytes[..bytes.len() - 32];
-        if Sha256::digest(body).as_slice() != &bytes[body.len()..] {
+        let (body, sum) = bytes.split_at(bytes.len() - 32);
+        if Sha256::digest(body).as_slice() != sum {
             return None;
         }
         let mut r = Reader { b: body };
@@ -248,32 +246,28 @@ impl StatCache {
         }
         let captured_at_ns = r.i64()?;
         let n = r.u64()?;
-        let mut entries = Vec::with_capacity(usize::try_from(n).ok()?.min(body.len() / 69));
-        let mut last: &[u8] = &[];
+        let mut cache = StatCache { names: Vec::new(), entries: Vec::new(), captured_at_ns, rules_fp: fp, root };
+        cache.reserve(usize::try_from(n).ok()?.min(body.len() / 69), body.len());
         for _ in 0..n {
-            let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?);
-            // Below 4 GiB, checked above.
-            let start = (body.len() - r.b.len()) as u32;
-            let name = r.take(len as usize)?;
+            let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
+            let name = r.take(len)?;
             let stat = Stat { size: r.u64()?, mtime_ns: r.i64()?, ctime_ns: r.i64()?, ino: r.u64()? };
             let canonical = Digest::from_bytes(r.take(32)?.try_into().ok()?);
-            let digest_of_bytes = match r.take(1)?[0] {
+            let bytes = match r.take(1)?[0] {
                 0 => canonical,
                 1 => Digest::from_bytes(r.take(32)?.try_into().ok()?),
                 _ => return None,
             };
             // Written sorted: anything else is not a cache this code wrote.
-            if !entries.is_empty() && last >= name {
+            if cache.entries.last().is_some_and(|(last, _)| cache.name(last) >= name) {
                 return None;
             }
-            last = name;
-            let entry = CacheEntry { stat, digests: Digests { canonical, bytes: digest_of_bytes } };
-            entries.push((Name { start, len }, entry));
+            cache.push_name(name, CacheEntry { stat, digests: Digests { canonical, bytes } });
         }
-        if !r.b.is_empty() || entries.len() as u64 != n {
+        if !r.b.is_empty() || cache.entries.len() as u64 != n {
             return None;
         }
-        Some(StatCache { names: bytes, entries, captured_at_ns, rules_fp: fp, root })
+        Some(cache)
     }
 }
 
@@ -318,32 +312,30 @@ mod tests {
     fn round_trips_and_rejects_damage() {
         let c = sample();
         let bytes = c.encode();
-        let back = StatCache::decode(bytes.clone(), &HashRules::default(), ROOT).unwrap();
-        let listed = |c: &StatCache| c.entries.iter().map(|(n, e)| (c.name(n).to_vec(), *e)).collect::<Vec<_>>();
-        assert_eq!(listed(&back), listed(&c));
-        assert_eq!(back.encode(), bytes, "a loaded cache saves as it was read");
+        let back = StatCache::decode(&bytes, &HashRules::default(), ROOT).unwrap();
+        assert_eq!((back.entries, back.names), (c.entries, c.names));
         assert_eq!(back.captured_at_ns, c.captured_at_ns);
         for i in [0, 5, bytes.len() / 2, bytes.len() - 1] {
             let mut bad = bytes.clone();
             bad[i] ^= 1;
-            assert!(StatCache::decode(bad, &HashRules::default(), ROOT).is_none(), "flip at {i}");
+            assert!(StatCache::decode(&bad, &HashRules::default(), ROOT).is_none(), "flip at {i}");
         }
-        assert!(StatCache::decode(bytes[..bytes.len() - 1].to_vec(), &HashRules::default(), ROOT).is_none());
-        assert!(StatCache::decode(Vec::new(), &HashRules::default(), ROOT).is_none());
+        assert!(StatCache::decode(&bytes[..bytes.len() - 1], &HashRules::default(), ROOT).is_none());
+        assert!(StatCache::decode(b"", &HashRules::default(), ROOT).is_none());
     }
 
     #[test]
     fn other_rules_invalidate_the_cache() {
         let mut rules = HashRules::default();
         rules.json.ignore = twinsync_core::canonical::IgnoreRules::new(["/updatedAt"]).unwrap();
-        assert!(StatCache::decode(sample().encode(), &rules, ROOT).is_none());
+        assert!(StatCache::decode(&sample().encode(), &rules, ROOT).is_none());
     }
 
     #[test]
     fn a_cache_of_another_folder_is_refused() {
         let bytes = sample().encode();
-        assert!(StatCache::decode(bytes.clone(), &HashRules::default(), ROOT).is_some());
-        assert!(StatCache::decode(bytes.clone(), &HashRules::default(), ROOT + 1).is_none());
+        assert!(StatCache::decode(&bytes, &HashRules::default(), ROOT).is_some());
+        assert!(StatCache::decode(&bytes, &HashRules::default(), ROOT + 1).is_none());
     }
 
     #[test]
@@ -353,7 +345,7 @@ mod tests {
         let body = bytes.len() - 32;
         let sum: [u8; 32] = Sha256::digest(&bytes[..body]).into();
         bytes[body..].copy_from_slice(&sum);
-        assert!(StatCache::decode(bytes.clone(), &HashRules::default(), ROOT).is_none());
+        assert!(StatCache::decode(&bytes, &HashRules::default(), ROOT).is_none());
     }
 
     #[test]
@@ -373,7 +365,7 @@ mod tests {
         c.forget("a/b.md");
         c.forget("not/cached");
         assert_eq!(c.lookup("a/b.md", &stat), None);
-        let back = StatCache::decode(c.encode(), &HashRules::default(), ROOT).unwrap();
+        let back = StatCache::decode(&c.encode(), &HashRules::default(), ROOT).unwrap();
         assert_eq!(back.entries.iter().map(|(n, _)| back.name(n)).collect::<Vec<_>>(), [b"a/c.md"]);
     }
 
@@ -394,6 +386,6 @@ mod tests {
         let mut c = sample();
         let e = c.entries[0].1;
         c.push_name(b"a", e);
-        assert!(StatCache::decode(c.encode(), &HashRules::default(), ROOT).is_none());
+        assert!(StatCache::decode(&c.encode(), &HashRules::default(), ROOT).is_none());
     }
 }

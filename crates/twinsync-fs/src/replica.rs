@@ -134,10 +134,6 @@ impl FsReplica {
     /// Loads a stat cache exported earlier; damaged bytes, another format version or
     /// other hash rules are ignored (the next scan hashes everything). True when loaded.
     pub fn import_stat_cache(&mut self, bytes: &[u8]) -> bool {
-        self.adopt(bytes.to_vec())
-    }
-
-    fn adopt(&mut self, bytes: Vec<u8>) -> bool {
         match StatCache::decode(bytes, &self.rules, self.root_id) {
             Some(c) => {
                 self.cache = c;
@@ -157,7 +153,7 @@ impl FsReplica {
     /// when loaded.
     pub fn load_stat_cache(&mut self, path: &Path) -> bool {
         match cache_file::read(path) {
-            Some(bytes) => self.adopt(bytes),
+            Some(bytes) => self.import_stat_cache(&bytes),
             None => false,
         }
     }
