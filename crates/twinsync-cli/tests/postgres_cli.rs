@@ -121,6 +121,12 @@ fn two_folders_on_one_postgres_project_share_the_database_side_and_the_events() 
     let back = json(&ok(run(&a, "alice", &["sync", "--json"])));
     assert_eq!(back["pairs"][0]["report"]["counts"]["applied"], 1, "{back}");
     assert_eq!(std::fs::read_to_string(a.join("docs/guide.md")).unwrap(), "# Guide\n\nFrom Bob.\n");
+    // Each host's folder side keeps its stat cache beside its own folder, not in the
+    // shared database, where another host's cache of the same pair side would replace it.
+    for (dir, pair) in [(&a, "alice-docs"), (&b, "bob-docs")] {
+        assert!(dir.join(format!(".twinsync/stat-cache/{pair}.left")).is_file(), "{pair}");
+        assert!(!dir.join(format!(".twinsync/stat-cache/{pair}.right")).exists(), "{pair}: the db side has none");
+    }
 
     // One outbox: either folder's `events` shows both folders' syncs, in id order.
     for (dir, who) in [(&a, "alice"), (&b, "bob")] {

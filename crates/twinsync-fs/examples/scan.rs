@@ -38,9 +38,7 @@ fn main() -> ExitCode {
         }
     };
     if let Some(c) = &cache {
-        if let Ok(bytes) = std::fs::read(c) {
-            replica.import_stat_cache(&bytes);
-        }
+        replica.load_stat_cache(c);
     }
     let loaded = start.elapsed();
     let snap = match replica.scan() {
@@ -52,8 +50,8 @@ fn main() -> ExitCode {
     };
     let scanned = start.elapsed();
     // As the facade does: an unchanged cache is not written back.
-    if let Some(c) = cache.as_ref().filter(|_| replica.stat_cache_dirty()) {
-        if let Err(e) = std::fs::write(c, replica.export_stat_cache()) {
+    if let Some(c) = &cache {
+        if let Err(e) = replica.save_stat_cache(c) {
             eprintln!("error: cannot save the stat cache to {}: {e}", c.display());
             return ExitCode::FAILURE;
         }

@@ -11,6 +11,10 @@
 //! the CPU cache every time). A cached name is only ever compared with the name of a
 //! file the walk found, so names are bytes in one buffer, not a [`Key`] each: loading a
 //! 100k-entry cache allocates twice rather than 100k times, and validates nothing twice.
+//!
+//! A cache describes one folder on one host (its inodes and times), so it also records
+//! which folder: the root's inode. A cache of another folder (the pair's other side, a
+//! copy on another machine) is refused whole, not merely missed entry by entry.
 
 use std::cmp::Ordering;
 
@@ -32,7 +36,8 @@ pub(crate) const RACY_WINDOW_NS: i64 = 2_000_000_000;
 const MAGIC: &[u8; 4] = b"TWSC";
 /// 2: each entry also records the digest of the file's bytes, so a warm status tells
 /// formatting-only items apart without reading them.
-const VERSION: u8 = 2;
+/// 3: the header records the root's identity (caches moved from the store to a file).
+const VERSION: u8 = 3;
 /// Bumped when classification (which kind a file is hashed as) changes.
 const CLASSIFY_VERSION: &[u8] = b"classify-v1";
 
@@ -57,6 +62,22 @@ pub(crate) struct StatCache {
     pub captured_at_ns: i64,
     /// Fingerprint of the rules the digests were made with.
     pub rules_fp: [u8; 32],
+    /// The identity of the folder the entries describe (see [`root_identity`]).
+    pub root: u64,
+}
+
+/// Which folder a cache describes: its inode, where the platform has one (0 elsewhere,
+/// where the entries' own stats are the only check).
+pub(crate) fn root_identity(meta: &std::fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::MetadataExt::ino(meta)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0
+    }
 }
 
 /// Fingerprint of hash rules: digests made under other rules are never reused.
@@ -68,9 +89,15 @@ pub(crate) fn rules_fingerprint(rules: &HashRules) -> [u8; 32] {
 }
 
 impl StatCache {
-    /// An empty cache for `rules`.
-    pub(crate) fn new(rules: &HashRules) -> Self {
-        StatCache { names: Vec::new(), entries: Vec::new(), captured_at_ns: 0, rules_fp: rules_fingerprint(rules) }
+    /// An empty cache for `rules` of the folder `root` (see [`root_identity`]).
+    pub(crate) fn new(rules: &HashRules, root: u64) -> Self {
+        StatCache {
+            names: Vec::new(),
+            entries: Vec::new(),
+            captured_at_ns: 0,
+            rules_fp: rules_fingerprint(rules),
+            root,
+        }
     }
 
     /// How many files the cache describes.
@@ -174,6 +201,7 @@ impl StatCache {
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         out.extend_from_slice(&self.rules_fp);
+        out.extend_from_slice(&self.root.to_le_bytes());
         out.extend_from_slice(&self.captured_at_ns.to_le_bytes());
         let kept = || self.entries.iter().filter(|(_, e)| e.stat != FORGOTTEN);
         out.extend_from_slice(&(kept().count() as u64).to_le_bytes());
@@ -199,8 +227,8 @@ impl StatCache {
     }
 
     /// Parses [`encode`](Self::encode)'s bytes; `None` when they are damaged, of another
-    /// version, or made under other rules than `rules`.
-    pub(crate) fn decode(bytes: &[u8], rules: &HashRules) -> Option<StatCache> {
+    /// version, made under other rules than `rules`, or of another folder than `root`.
+    pub(crate) fn decode(bytes: &[u8], rules: &HashRules, root: u64) -> Option<StatCache> {
         if bytes.len() < 32 {
             return None;
         }
@@ -213,12 +241,12 @@ impl StatCache {
             return None;
         }
         let fp: [u8; 32] = r.take(32)?.try_into().ok()?;
-        if fp != rules_fingerprint(rules) {
+        if fp != rules_fingerprint(rules) || r.u64()? != root {
             return None;
         }
         let captured_at_ns = r.i64()?;
         let n = r.u64()?;
-        let mut cache = StatCache { names: Vec::new(), entries: Vec::new(), captured_at_ns, rules_fp: fp };
+        let mut cache = StatCache { names: Vec::new(), entries: Vec::new(), captured_at_ns, rules_fp: fp, root };
         cache.reserve(usize::try_from(n).ok()?.min(body.len() / 69), body.len());
         for _ in 0..n {
             let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
@@ -268,8 +296,10 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    const ROOT: u64 = 42;
+
     fn sample() -> StatCache {
-        let mut c = StatCache::new(&HashRules::default());
+        let mut c = StatCache::new(&HashRules::default(), ROOT);
         c.captured_at_ns = 10 * RACY_WINDOW_NS;
         let stat = Stat { size: 3, mtime_ns: RACY_WINDOW_NS, ctime_ns: RACY_WINDOW_NS, ino: 7 };
         c.push("a/b.md", CacheEntry { stat, digests: Digests::same(Digest::of_bytes(b"abc")) });
@@ -282,23 +312,40 @@ mod tests {
     fn round_trips_and_rejects_damage() {
         let c = sample();
         let bytes = c.encode();
-        let back = StatCache::decode(&bytes, &HashRules::default()).unwrap();
+        let back = StatCache::decode(&bytes, &HashRules::default(), ROOT).unwrap();
         assert_eq!((back.entries, back.names), (c.entries, c.names));
         assert_eq!(back.captured_at_ns, c.captured_at_ns);
         for i in [0, 5, bytes.len() / 2, bytes.len() - 1] {
             let mut bad = bytes.clone();
             bad[i] ^= 1;
-            assert!(StatCache::decode(&bad, &HashRules::default()).is_none(), "flip at {i}");
+            assert!(StatCache::decode(&bad, &HashRules::default(), ROOT).is_none(), "flip at {i}");
         }
-        assert!(StatCache::decode(&bytes[..bytes.len() - 1], &HashRules::default()).is_none());
-        assert!(StatCache::decode(b"", &HashRules::default()).is_none());
+        assert!(StatCache::decode(&bytes[..bytes.len() - 1], &HashRules::default(), ROOT).is_none());
+        assert!(StatCache::decode(b"", &HashRules::default(), ROOT).is_none());
     }
 
     #[test]
     fn other_rules_invalidate_the_cache() {
         let mut rules = HashRules::default();
         rules.json.ignore = twinsync_core::canonical::IgnoreRules::new(["/updatedAt"]).unwrap();
-        assert!(StatCache::decode(&sample().encode(), &rules).is_none());
+        assert!(StatCache::decode(&sample().encode(), &rules, ROOT).is_none());
+    }
+
+    #[test]
+    fn a_cache_of_another_folder_is_refused() {
+        let bytes = sample().encode();
+        assert!(StatCache::decode(&bytes, &HashRules::default(), ROOT).is_some());
+        assert!(StatCache::decode(&bytes, &HashRules::default(), ROOT + 1).is_none());
+    }
+
+    #[test]
+    fn a_cache_of_the_previous_version_is_refused() {
+        let mut bytes = sample().encode();
+        bytes[4] = 2;
+        let body = bytes.len() - 32;
+        let sum: [u8; 32] = Sha256::digest(&bytes[..body]).into();
+        bytes[body..].copy_from_slice(&sum);
+        assert!(StatCache::decode(&bytes, &HashRules::default(), ROOT).is_none());
     }
 
     #[test]
@@ -318,13 +365,13 @@ mod tests {
         c.forget("a/b.md");
         c.forget("not/cached");
         assert_eq!(c.lookup("a/b.md", &stat), None);
-        let back = StatCache::decode(&c.encode(), &HashRules::default()).unwrap();
+        let back = StatCache::decode(&c.encode(), &HashRules::default(), ROOT).unwrap();
         assert_eq!(back.entries.iter().map(|(n, _)| back.name(n)).collect::<Vec<_>>(), [b"a/c.md"]);
     }
 
     #[test]
     fn matches_pairs_sorted_keys_with_their_entries() {
-        let mut c = StatCache::new(&HashRules::default());
+        let mut c = StatCache::new(&HashRules::default(), ROOT);
         let stat = Stat { size: 1, mtime_ns: 0, ctime_ns: 0, ino: 1 };
         for k in ["a", "c", "e"] {
             c.push(k, CacheEntry { stat, digests: Digests::same(Digest::of_bytes(k.as_bytes())) });
@@ -339,6 +386,6 @@ mod tests {
         let mut c = sample();
         let e = c.entries[0].1;
         c.push_name(b"a", e);
-        assert!(StatCache::decode(&c.encode(), &HashRules::default()).is_none());
+        assert!(StatCache::decode(&c.encode(), &HashRules::default(), ROOT).is_none());
     }
 }

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod cache_file;
 mod error;
 mod options;
 mod paths;

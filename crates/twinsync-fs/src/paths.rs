@@ -40,15 +40,21 @@ pub(crate) fn is_abandoned_temp(path: &Path, name: &str) -> bool {
     }
 }
 
-/// True when a path relative to the root lies in a reserved directory or is a temp file.
+/// True for a directory entry a replica never scans or reports, with what lies under
+/// it: a reserved folder at the root, or one of our temporary files anywhere. The one
+/// rule of the walk (entry by entry, on names it already has) and of the watcher (on
+/// whole paths, through [`is_reserved_rel`]).
+pub(crate) fn is_reserved_name(parent_is_root: bool, name: &str) -> bool {
+    (parent_is_root && RESERVED_DIRS.contains(&name)) || is_temp_name(name)
+}
+
+/// True when a path relative to the root is reserved or lies under a reserved entry
+/// (see [`is_reserved_name`]).
 pub(crate) fn is_reserved_rel(rel: &Path) -> bool {
-    let mut comps = rel.components().peekable();
-    if let Some(Component::Normal(first)) = comps.peek() {
-        if RESERVED_DIRS.iter().any(|r| first.to_str() == Some(*r)) {
-            return true;
-        }
-    }
-    rel.file_name().and_then(|n| n.to_str()).is_some_and(is_temp_name)
+    rel.components().enumerate().any(|(i, c)| match c {
+        Component::Normal(name) => name.to_str().is_some_and(|n| is_reserved_name(i == 0, n)),
+        _ => false,
+    })
 }
 
 /// Extensions of files that are text by definition: invalid UTF-8 in one of them is an
@@ -268,4 +274,23 @@ pub(crate) fn checked_path(root: &Path, canon_root: &Path, key: &Key, follow: bo
     }
     path.push(segs[last]);
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_reserved_when_one_of_its_entries_is() {
+        for rel in
+            [".twinsync", ".twinsync/state.db", ".git/HEAD", "d/.a.md.twinsync-tmp-1-2", "d/.x.twinsync-tmp-1-2/y"]
+        {
+            assert!(is_reserved_rel(Path::new(rel)), "{rel}");
+        }
+        // Reserved folders are reserved at the root only, as the walk skips them.
+        for rel in ["docs/.git/x", "docs/.twinsync", "a.md", ".gitignore", ".twinsyncignore"] {
+            assert!(!is_reserved_rel(Path::new(rel)), "{rel}");
+        }
+        assert!(is_reserved_name(true, ".git") && !is_reserved_name(false, ".git"));
+    }
 }

@@ -13,7 +13,8 @@ use ignore::gitignore::Gitignore;
 use twinsync_core::replica::{ItemReader, ItemWrite, ReplicaError, ScanFailure, WriteContext};
 use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica, Snapshot, Timestamp};
 
-use crate::cache::{CacheEntry, StatCache};
+use crate::cache::{root_identity, CacheEntry, StatCache};
+use crate::cache_file;
 use crate::error::FsError;
 use crate::options::{FsOptions, SymlinkMode};
 use crate::paths::{
@@ -48,6 +49,8 @@ pub struct FsReplica {
     backup_dir: Option<PathBuf>,
     globs: Arc<Gitignore>,
     cache: StatCache,
+    /// Which folder the root is, for the stat cache (see `cache::root_identity`).
+    root_id: u64,
     /// The cache differs from what the host last persisted (or imported).
     cache_dirty: bool,
     last_scan: ScanStats,
@@ -79,18 +82,19 @@ impl FsReplica {
     pub fn open(root: &Path, opts: FsOptions) -> Result<FsReplica, ReplicaError> {
         let name = if opts.name.is_empty() { root.display().to_string() } else { opts.name.clone() };
         let unavailable = |reason: String| ReplicaError::Unavailable { name: name.clone(), reason };
-        match fs::metadata(root) {
-            Ok(m) if m.is_dir() => {}
+        let root_id = match fs::metadata(root) {
+            Ok(m) if m.is_dir() => root_identity(&m),
             Ok(_) => return Err(unavailable(format!("root {} is not a directory", root.display()))),
             Err(e) => return Err(unavailable(format!("root {}: {e}", root.display()))),
-        }
+        };
         let canon_root = fs::canonicalize(root).map_err(|e| unavailable(format!("root {}: {e}", root.display())))?;
         let globs = scan::glob_matcher(root, &opts.ignore).map_err(|(glob, message)| ReplicaError::Io {
             key: name.clone(),
             message: FsError::Glob { glob, message }.to_string(),
         })?;
         Ok(FsReplica {
-            cache: StatCache::new(&opts.rules),
+            cache: StatCache::new(&opts.rules, root_id),
+            root_id,
             cache_dirty: true,
             name,
             root: root.to_path_buf(),
@@ -141,17 +145,40 @@ impl FsReplica {
     /// Loads a stat cache exported earlier; damaged bytes, another format version or
     /// other hash rules are ignored (the next scan hashes everything). True when loaded.
     pub fn import_stat_cache(&mut self, bytes: &[u8]) -> bool {
-        match StatCache::decode(bytes, &self.rules) {
+        match StatCache::decode(bytes, &self.rules, self.root_id) {
             Some(c) => {
                 self.cache = c;
                 self.cache_dirty = false;
                 true
             }
             None => {
-                self.cache = StatCache::new(&self.rules);
+                self.cache = StatCache::new(&self.rules, self.root_id);
                 false
             }
         }
+    }
+
+    /// Loads the stat cache [`save_stat_cache`](Self::save_stat_cache) left at `path`.
+    /// A missing, unreadable or damaged file, one of another version, of other hash
+    /// rules or of another folder, is no cache: the next scan hashes everything. True
+    /// when loaded.
+    pub fn load_stat_cache(&mut self, path: &Path) -> bool {
+        match cache_file::read(path) {
+            Some(bytes) => self.import_stat_cache(&bytes),
+            None => false,
+        }
+    }
+
+    /// Writes the stat cache to `path` when it changed since it was loaded or last
+    /// saved, replacing the file atomically (temporary file, flush, rename). True when
+    /// it wrote. The file holds names, stats and digests, never contents.
+    pub fn save_stat_cache(&mut self, path: &Path) -> std::io::Result<bool> {
+        if !self.cache_dirty {
+            return Ok(false);
+        }
+        cache_file::write_atomically(path, &self.cache.encode())?;
+        self.cache_dirty = false;
+        Ok(true)
     }
 
     fn path_of(&self, key: &Key) -> Result<PathBuf, ReplicaError> {
@@ -629,22 +656,25 @@ impl Replica for FsReplica {
         // Nothing rehashed and no file came or went: the cache already describes this
         // tree (its older capture time keeps racy judgements conservative), so keep it.
         let unchanged = out.hashed == 0 && out.files.len() == self.cache.len();
-        let mut cache = StatCache::new(&self.rules);
-        let mut entries = Vec::with_capacity(out.files.len());
+        let mut cache = StatCache::new(&self.rules, self.root_id);
         if !unchanged {
             cache.captured_at_ns = started;
             cache.reserve(out.files.len(), out.files.iter().map(|f| f.key.as_str().len()).sum());
         }
-        for f in out.files {
-            let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
-            if !unchanged {
-                cache.push(f.key.as_str(), CacheEntry { stat: f.stat, digests: f.digests });
-            }
-            let (digest, bytes) = (f.digests.canonical, Some(f.digests.bytes));
-            entries.push((f.key.clone(), Entry { key: f.key, digest, size: f.stat.size, modified, bytes }));
-        }
-        // The scan's files come sorted: collecting checks that and bulk-builds the map.
-        let snap: Snapshot = entries.into_iter().collect();
+        // The scan's files come sorted: collecting checks that and bulk-builds the map,
+        // straight from them with no list of entries between.
+        let snap: Snapshot = out
+            .files
+            .into_iter()
+            .map(|f| {
+                if !unchanged {
+                    cache.push(f.key.as_str(), CacheEntry { stat: f.stat, digests: f.digests });
+                }
+                let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
+                let (digest, bytes) = (f.digests.canonical, Some(f.digests.bytes));
+                (f.key.clone(), Entry { key: f.key, digest, size: f.stat.size, modified, bytes })
+            })
+            .collect();
         if !unchanged {
             self.cache = cache;
             self.cache_dirty = true;

@@ -82,16 +82,23 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let warnings = walked.warnings;
     let mut seen = walked.files;
     seen.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let digests: Vec<Option<Digests>> = job
+    let cached: Vec<Option<Digests>> = job
         .cache
         .matches(&seen, |s| &s.key)
         .zip(&seen)
         .map(|(e, s)| e.and_then(|e| job.cache.reuse(e, &s.stat)))
         .collect();
-    let (digests, hashed) = hash_misses(job, &seen, digests);
+    let misses: Vec<usize> = (0..seen.len()).filter(|&i| cached[i].is_none()).collect();
+    let hashed = misses.len();
+    // A warm scan hashes nothing: the files go straight from what the walk found.
+    let mut fresh = hash_misses(job, &seen, &misses).into_iter();
     let mut files = Vec::with_capacity(seen.len());
     let mut failures = Vec::new();
-    for (s, d) in seen.into_iter().zip(digests) {
+    for (s, d) in seen.into_iter().zip(cached) {
+        let d = match d {
+            Some(d) => Ok(Some(d)),
+            None => fresh.next().unwrap_or(Ok(None)),
+        };
         match d {
             Ok(Some(digests)) => files.push(Found { key: s.key, stat: s.stat, digests }),
             // Deleted between the walk and the read.
@@ -102,25 +109,22 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     Ok(ScanOutput { files, hashed, warnings, failures })
 }
 
-/// Fills in the digests the cache could not give, reading and hashing those files on
-/// [`SCAN_THREADS`] threads. A file gone since the walk is `Ok(None)`; a file that
-/// cannot be read or parsed is its own error, and the others are still hashed.
-fn hash_misses(
-    job: &ScanJob<'_>,
-    seen: &[Seen],
-    cached: Vec<Option<Digests>>,
-) -> (Vec<Result<Option<Digests>, ReplicaError>>, usize) {
-    let mut digests: Vec<Result<Option<Digests>, ReplicaError>> = cached.into_iter().map(Ok).collect();
-    let misses: Vec<usize> = (0..seen.len()).filter(|&i| matches!(digests[i], Ok(None))).collect();
+/// The digests of the files `misses` (indices into `seen`) that the cache could not
+/// give, in that order, read and hashed on [`SCAN_THREADS`] threads. A file gone since
+/// the walk is `Ok(None)`; a file that cannot be read or parsed is its own error, and
+/// the others are still hashed.
+fn hash_misses(job: &ScanJob<'_>, seen: &[Seen], misses: &[usize]) -> Vec<Result<Option<Digests>, ReplicaError>> {
     if misses.is_empty() {
-        return (digests, 0);
+        return Vec::new();
     }
     job.progress.to_hash(misses.len());
     let next = AtomicUsize::new(0);
     let work = || -> Vec<(usize, Result<Option<Digests>, ReplicaError>)> {
         let mut done = Vec::new();
-        while let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push((i, hash_one(job, &seen[i])));
+        loop {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = misses.get(n) else { break };
+            done.push((n, hash_one(job, &seen[i])));
             job.progress.hashed();
         }
         done
@@ -131,10 +135,11 @@ fn hash_misses(
         all.extend(helpers.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
         all
     });
-    for (i, d) in results.into_iter().flatten() {
-        digests[i] = d;
+    let mut digests: Vec<Result<Option<Digests>, ReplicaError>> = (0..misses.len()).map(|_| Ok(None)).collect();
+    for (n, d) in results.into_iter().flatten() {
+        digests[n] = d;
     }
-    (digests, misses.len())
+    digests
 }
 
 /// Reads and hashes one item; `None` when it is gone.

@@ -23,7 +23,7 @@ use twinsync_core::replica::ReplicaError;
 use twinsync_core::Key;
 
 use crate::options::SymlinkMode;
-use crate::paths::{io_err, is_abandoned_temp, is_temp_name, RESERVED_DIRS};
+use crate::paths::{io_err, is_abandoned_temp, is_reserved_name, is_temp_name};
 use crate::scan::{ScanJob, Seen, Source};
 
 /// Name of the per-directory ignore file twinsync reads besides `.gitignore` and `.ignore`.
@@ -93,10 +93,13 @@ impl Walk<'_> {
     /// One thread: takes directories until none is left and none is being listed.
     fn work(&self) -> Result<Walked, ReplicaError> {
         let mut out = Walked { files: Vec::new(), warnings: Vec::new() };
+        // Each entry's relative path is built here, and copied out only for what is kept
+        // (a folder's task, a file's key).
+        let mut rel = String::new();
         while let Some(task) = self.next() {
             let mut found = Vec::new();
             let before = out.files.len();
-            let listed = self.list(task, &mut out, &mut found);
+            let listed = self.list(task, &mut out, &mut found, &mut rel);
             self.job.progress.found(out.files.len() - before);
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.busy -= 1;
@@ -129,51 +132,70 @@ impl Walk<'_> {
     }
 
     /// Lists one directory: its files go to `out`, its subdirectories to `subdirs`.
-    fn list(&self, mut task: Task, out: &mut Walked, subdirs: &mut Vec<Task>) -> Result<(), ReplicaError> {
+    fn list(
+        &self,
+        mut task: Task,
+        out: &mut Walked,
+        subdirs: &mut Vec<Task>,
+        rel: &mut String,
+    ) -> Result<(), ReplicaError> {
         let job = self.job;
-        let here = job.root.join(&task.rel);
+        // The folder's path is for messages, ignore files and temp clean-up only: most
+        // folders need none of them, so it is built when asked for.
+        let here = || job.root.join(&task.rel);
         let entries =
-            task.dir.entries().map_err(|e| io_err(here.display(), format!("scan failed: cannot list it: {e}")))?;
-        let ignores = match Ignores::read(&here, &task.rel, &entries, &task.ignores, &mut out.warnings) {
+            task.dir.entries().map_err(|e| io_err(here().display(), format!("scan failed: cannot list it: {e}")))?;
+        let ignores = match Ignores::read(job.root, &task.rel, &entries, &task.ignores, &mut out.warnings) {
             Some(level) => Some(Arc::new(level)),
             None => task.ignores.clone(),
         };
+        let at_root = task.rel.is_empty();
         for entry in entries {
             let Some(name) = entry.name.to_str() else {
                 out.warnings
-                    .push(format!("{}: skipped, the name is not valid UTF-8", here.join(&entry.name).display()));
+                    .push(format!("{}: skipped, the name is not valid UTF-8", here().join(&entry.name).display()));
                 continue;
             };
-            let rel = child(&task.rel, name);
             let mut kind = entry.kind;
             if kind == Kind::Unknown {
                 // Filesystems that do not say a type in their listings.
-                kind = task.dir.kind_of(&entry.name).map_err(|e| io_err(&rel, format!("cannot stat it: {e}")))?;
+                kind = task
+                    .dir
+                    .kind_of(&entry.name)
+                    .map_err(|e| io_err(child(&task.rel, name), format!("cannot stat it: {e}")))?;
             }
             let is_dir = kind == Kind::Dir;
-            if (task.rel.is_empty() && RESERVED_DIRS.contains(&name)) || is_temp_name(name) {
+            if is_reserved_name(at_root, name) {
                 // A writer killed between creating its temp file and the rename leaves the
                 // temp behind; the scan that finds it clears it (a failure leaves it for later).
-                let path = here.join(name);
-                if !is_dir && is_temp_name(name) && is_abandoned_temp(&path, name) {
-                    let _ = std::fs::remove_file(&path);
+                if !is_dir && is_temp_name(name) {
+                    let path = here().join(name);
+                    if is_abandoned_temp(&path, name) {
+                        let _ = std::fs::remove_file(&path);
+                    }
                 }
                 continue;
             }
+            rel.clear();
+            if !at_root {
+                rel.push_str(&task.rel);
+                rel.push('/');
+            }
+            rel.push_str(name);
             if self.exclude == Some(rel.as_str())
-                || job.globs.matched(&rel, is_dir).is_ignore()
-                || ignores.as_deref().is_some_and(|i| i.ignore(&rel, is_dir))
+                || job.globs.matched(&*rel, is_dir).is_ignore()
+                || ignores.as_deref().is_some_and(|i| i.ignore(rel, is_dir))
             {
                 continue;
             }
             match kind {
                 Kind::Dir => match task.dir.open_dir(&entry.name) {
-                    Ok(dir) => subdirs.push(Task { dir, rel, ignores: ignores.clone() }),
+                    Ok(dir) => subdirs.push(Task { dir, rel: rel.clone(), ignores: ignores.clone() }),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_err(&rel, format!("scan failed: cannot open the folder: {e}"))),
+                    Err(e) => return Err(io_err(&*rel, format!("scan failed: cannot open the folder: {e}"))),
                 },
                 Kind::File | Kind::Link => {
-                    self.file(&task.dir, &here, &entry.name, rel, kind, out)?;
+                    self.file(&task.dir, &entry.name, rel, kind, out)?;
                 }
                 Kind::Other | Kind::Unknown => out.warnings.push(format!("{rel}: skipped, not a regular file")),
             }
@@ -181,27 +203,26 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// One file or link of the directory `dir` (at `here`).
+    /// One file or link, `name` in the directory `dir`, at `rel` under the root.
     fn file(
         &self,
         dir: &sys::Dir,
-        here: &Path,
         name: &std::ffi::OsStr,
-        rel: String,
+        rel: &str,
         kind: Kind,
         out: &mut Walked,
     ) -> Result<(), ReplicaError> {
         let job = self.job;
-        let key = match Key::new(&rel) {
+        let key = match Key::new(rel) {
             Ok(k) => k,
             Err(e) => {
-                out.warnings.push(format!("{}: skipped, {e}", here.join(name).display()));
+                out.warnings.push(format!("{}: skipped, {e}", job.root.join(rel).display()));
                 return Ok(());
             }
         };
         let (stat, source) = match kind {
             Kind::Link if job.symlinks == SymlinkMode::Links => (dir.stat(name, false), Source::Link),
-            Kind::Link => match link_target(job, &here.join(name)) {
+            Kind::Link => match link_target(job, &job.root.join(rel)) {
                 Ok(t) => (sys::stat_path(&t), Source::Target(t)),
                 Err(w) => {
                     out.warnings.push(format!("{rel}: skipped symbolic link, {w}"));
@@ -214,7 +235,7 @@ impl Walk<'_> {
         match stat {
             Ok(stat) => out.files.push(Seen { key, stat, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(&key, format!("cannot stat {}: {e}", here.join(name).display()))),
+            Err(e) => return Err(io_err(&key, format!("cannot stat {}: {e}", job.root.join(rel).display()))),
         }
         Ok(())
     }
@@ -256,10 +277,10 @@ struct Ignores {
 }
 
 impl Ignores {
-    /// The ignore files among `entries` of the directory `rel` (at `here`), on top of
+    /// The ignore files among `entries` of the directory `rel` under `root`, on top of
     /// `parent`; `None` when it has none. A bad line is a warning and the rest applies.
     fn read(
-        here: &Path,
+        root: &Path,
         rel: &str,
         entries: &[Entry],
         parent: &Option<Arc<Ignores>>,
@@ -276,7 +297,7 @@ impl Ignores {
             }
             // Rooted at the relative path, as the walk's paths are relative.
             let mut b = GitignoreBuilder::new(rel);
-            if let Some(e) = b.add(here.join(name)) {
+            if let Some(e) = b.add(root.join(rel).join(name)) {
                 warnings.push(format!("ignore rule skipped: {e}"));
             }
             b.build().unwrap_or_else(|e| {

@@ -156,6 +156,52 @@ fn warm_rescan_reads_no_contents_and_still_sees_changes() {
     assert_eq!(fresh.last_scan().hashed, 20);
 }
 
+/// The stat cache as a file: saved only when it changed, replaced atomically, loaded in
+/// one read; a damaged file or one of another folder is no cache (a full rehash, with
+/// the same snapshot), and the file holds names and digests but no contents.
+#[test]
+fn the_stat_cache_file_is_one_folders_and_a_bad_one_is_a_full_rehash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, copy) = (dir.path().join("a"), dir.path().join("b"));
+    for i in 0..10 {
+        put(&root, &format!("d/f{i}.md"), format!("secret body {i}\n").as_bytes());
+        age(&root, &format!("d/f{i}.md"));
+    }
+    let file = dir.path().join("state/stat-cache/pair.left");
+    let mut r = FsReplica::open(&root, FsOptions::default()).unwrap();
+    assert!(!r.load_stat_cache(&file), "no file yet");
+    let snap = r.scan().unwrap();
+    assert!(r.save_stat_cache(&file).unwrap(), "a first scan is saved, its folder made");
+    assert!(!r.save_stat_cache(&file).unwrap(), "an unchanged cache is not written again");
+    let bytes = fs::read(&file).unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"secret"), "no contents in the cache file");
+    assert_eq!(fs::read_dir(file.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+
+    let mut warm = FsReplica::open(&root, FsOptions::default()).unwrap();
+    assert!(warm.load_stat_cache(&file));
+    assert_eq!(warm.scan().unwrap(), snap);
+    assert_eq!(warm.last_scan().hashed, 0);
+
+    // A hard-linked copy has the same inodes and times file by file: only the cache's
+    // record of its root tells that it describes another folder.
+    for i in 0..10 {
+        fs::create_dir_all(copy.join("d")).unwrap();
+        fs::hard_link(root.join(format!("d/f{i}.md")), copy.join(format!("d/f{i}.md"))).unwrap();
+    }
+    let mut other = FsReplica::open(&copy, FsOptions::default()).unwrap();
+    assert!(!other.load_stat_cache(&file), "a cache of another folder is refused");
+    assert_eq!(other.scan().unwrap(), snap);
+    assert_eq!(other.last_scan().hashed, 10);
+
+    for damage in [&bytes[..bytes.len() / 2], b"", &b"TWSC"[..]] {
+        fs::write(&file, damage).unwrap();
+        let mut cold = FsReplica::open(&root, FsOptions::default()).unwrap();
+        assert!(!cold.load_stat_cache(&file));
+        assert_eq!(cold.scan().unwrap(), snap);
+        assert_eq!(cold.last_scan().hashed, 10);
+    }
+}
+
 #[test]
 fn racy_entries_are_rehashed_even_when_their_stat_is_unchanged() {
     let dir = tempfile::tempdir().unwrap();

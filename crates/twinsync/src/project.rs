@@ -36,8 +36,13 @@ use crate::openspec_pair::{self, OpenspecDb};
 use crate::replicas::AnyReplica;
 use crate::stores::StoreUrl;
 
-/// Store namespace of the folder sides' stat caches.
-const STAT_CACHE: &str = "stat_cache";
+/// Store namespace where earlier releases kept the folder sides' stat caches; an entry
+/// found there is removed when the side's cache file is first written.
+const OLD_STAT_CACHE: &str = "stat_cache";
+/// Folder inside `.twinsync/` of the folder sides' stat caches, a file per pair side
+/// (`PAIR.left`, `PAIR.right`). A stat cache describes this host's copy of a folder, so
+/// it stays beside it whatever the store, even a PostgreSQL one other hosts share.
+pub const STAT_CACHE_DIR: &str = "stat-cache";
 /// The lock `twinsync lock` and the guard use for the whole project.
 pub const PROJECT_LOCK: &str = "project";
 /// How long a sync waits for another sync of the same pair by default.
@@ -414,6 +419,11 @@ impl Project {
         let removed = next.pairs.remove(name).expect("checked above");
         next.save(&self.config_path())?;
         self.config = next;
+        // The stat caches describe the pair's folders for this pair only; a pair added
+        // later under the name checks its own folders anyway, so a failure here is harmless.
+        for side in ["left", "right"] {
+            let _ = std::fs::remove_file(self.stat_cache_path(name, side));
+        }
         Ok(removed)
     }
 
@@ -481,11 +491,23 @@ impl Project {
                     let spec = spec.clone();
                     fs.observe_scans(Arc::new(move |p| progress(&spec, p)), *after);
                 }
-                if let Some(bytes) = self.store.kv_get(STAT_CACHE, &format!("{name}/{side}"))? {
-                    fs.import_stat_cache(&bytes);
-                }
             }
         }
+        // Each cache is a read, a checksum and a parse of megabytes (8 MB a side at 100k
+        // files): the two sides load theirs at once.
+        let (left_cache, right_cache) = (self.stat_cache_path(name, "left"), self.stat_cache_path(name, "right"));
+        std::thread::scope(|s| {
+            let l = match &mut left {
+                AnyReplica::Fs(fs) => Some(s.spawn(|| fs.load_stat_cache(&left_cache))),
+                _ => None,
+            };
+            if let AnyReplica::Fs(fs) = &mut right {
+                fs.load_stat_cache(&right_cache);
+            }
+            if let Some(l) = l {
+                l.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+        });
         Ok((left, right))
     }
 
@@ -505,12 +527,25 @@ impl Project {
         Ok((AnyReplica::OpenSpecFiles(files), AnyReplica::OpenSpecDb(db)))
     }
 
+    /// The stat cache file of side `side` (`left` or `right`) of pair `name`; pair names
+    /// are file names already (letters, digits, `-`, `_`, `.`).
+    fn stat_cache_path(&self, name: &str, side: &str) -> PathBuf {
+        self.dir.join(config::DIR).join(STAT_CACHE_DIR).join(format!("{name}.{side}"))
+    }
+
     pub(crate) fn save_stat_caches(&mut self, name: &str, left: &mut AnyReplica, right: &mut AnyReplica) -> Result<()> {
         for (side, r) in [("left", left), ("right", right)] {
             if let AnyReplica::Fs(fs) = r {
-                if fs.stat_cache_dirty() {
-                    self.store.kv_put(STAT_CACHE, &format!("{name}/{side}"), &fs.export_stat_cache())?;
-                    fs.mark_stat_cache_saved();
+                if !fs.stat_cache_dirty() {
+                    continue;
+                }
+                let path = self.stat_cache_path(name, side);
+                let first = !path.exists();
+                fs.save_stat_cache(&path).map_err(|e| Error::io(&path, e))?;
+                if first {
+                    // What an earlier release kept in the store is stale from now on, and
+                    // up to megabytes a side: it goes, once.
+                    self.store.kv_delete(OLD_STAT_CACHE, &format!("{name}/{side}"))?;
                 }
             }
         }

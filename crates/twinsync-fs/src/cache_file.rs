@@ -1,0 +1,38 @@
+//! The stat cache as a file of its own, beside the host's state rather than in its store.
+//!
+//! A stat cache describes this host's copy of a folder (inodes, times), so it has no
+//! place in a store other hosts share, and loading it is one `read` of a file rather than
+//! a walk of a database's overflow pages. The file is replaced whole, through a temporary
+//! file that is flushed and renamed over it, so a reader sees the old cache or the new
+//! one; whatever else it may find (a torn write after a power cut, another version, a
+//! cache of another folder) fails the cache's checks and costs a full rehash, never a
+//! wrong digest.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The bytes of the cache file at `path`; `None` when there is none or it cannot be read.
+pub(crate) fn read(path: &Path) -> Option<Vec<u8>> {
+    fs::read(path).ok()
+}
+
+/// Replaces the file at `path` with `bytes`, creating its folder if needed.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    // The pid keeps two processes saving at once from writing into one temporary file;
+    // the later rename wins, and either cache is a valid one.
+    let mut tmp = PathBuf::from(path.as_os_str());
+    tmp.as_mut_os_string().push(format!(".tmp-{}", std::process::id()));
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
