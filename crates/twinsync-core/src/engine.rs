@@ -17,7 +17,7 @@ use crate::merge::{json3, text3, JsonMergeOptions, TextMergeOptions};
 use crate::moves::Move;
 use crate::plan::{plan, Action, ActionKind, Plan, PlanContext, DEFAULT_BUCKET_MS};
 use crate::policy::{Directions, Policy, Side, Strategy};
-use crate::replica::{ItemWrite, Replica, ReplicaError, Snapshot, WriteContext};
+use crate::replica::{Replica, ReplicaError, Snapshot, WriteContext};
 use crate::report::{
     ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger,
     UndoReport,
@@ -945,41 +945,6 @@ impl<'a> Engine<'a> {
         // Under one set of rules each write's `post` is its side's digest of the content
         // (merges digest under the left's), so the side need not hash it again.
         let same_rules = left.rules() == right.rules();
-        // An item that puts content on one side, as every item of a first sync does, is
-        // written with the others of its side at once (a folder uses two threads).
-        let (puts, singles): (Vec<Pending>, Vec<Pending>) = singles
-            .into_iter()
-            .partition(|p| matches!(p.step.writes.as_slice(), [SideWrite { payload: Payload::Put(_), .. }]));
-        let mut by_side: [Vec<Pending>; 2] = [Vec::new(), Vec::new()];
-        for p in puts {
-            by_side[idx(p.step.writes[0].side)].push(p);
-        }
-        for (s, group) in [Side::Left, Side::Right].into_iter().zip(by_side) {
-            if group.is_empty() {
-                continue;
-            }
-            touched[idx(s)] = true;
-            let done = {
-                let writes: Vec<ItemWrite<'_>> = group
-                    .iter()
-                    .map(|p| {
-                        let w = &p.step.writes[0];
-                        let Payload::Put(content) = &w.payload else { unreachable!("partitioned as puts") };
-                        ItemWrite {
-                            key: &p.action.key,
-                            content,
-                            post: w.post.as_ref().filter(|_| same_rules),
-                            expected: w.pre.as_ref(),
-                        }
-                    })
-                    .collect();
-                side(left, right, s).write_many(&writes, ctx)
-            };
-            for (p, r) in group.into_iter().zip(done) {
-                let r = r.map(|d| vec![Some(d)]).map_err(ItemFailure::from);
-                self.settle_write(p, r, left, right, ctx, trigger, &mut written, &mut commits, outcomes);
-            }
-        }
         for p in singles {
             let mut posts = Vec::with_capacity(p.step.writes.len());
             let mut failure = None;
@@ -1010,14 +975,24 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            let r = match failure {
-                None => Ok(posts),
-                Some(f) => Err(f),
-            };
-            self.settle_write(p, r, left, right, ctx, trigger, &mut written, &mut commits, outcomes);
+            match failure {
+                None => written.push((p, posts)),
+                Some(ItemFailure::Conflict(reason)) => {
+                    // Nothing (or not all) was written: the intents go, the conflict stays.
+                    let _ = self.store.drop_intents(&self.config.scope, &ctx.operation_id, &p.action.key);
+                    let applied =
+                        self.failed(&p.action, p.result, ItemFailure::Conflict(reason), left, right, ctx, trigger);
+                    outcomes[p.index] = Some(applied);
+                }
+                Some(ItemFailure::Error(e)) => {
+                    commits.push(self.failure_commit(&p.action, trigger, &e, ctx));
+                    let mut result = p.result;
+                    result.outcome = Outcome::Failed;
+                    result.error = Some(e);
+                    outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
+                }
+            }
         }
-        // Items commit in plan order, whichever group wrote them.
-        written.sort_by_key(|(p, _)| p.index);
         // One flush per side written; a side that cannot flush fails its items, whose
         // intents stay open for the next writer to settle from what the side holds.
         let mut unflushed: [Option<String>; 2] = [None, None];
@@ -1053,40 +1028,6 @@ impl<'a> Engine<'a> {
         for p in committed {
             let undoable = p.step.undoable;
             outcomes[p.index] = Some(Applied { result: p.result, conflict: p.step.conflict, undoable });
-        }
-    }
-
-    /// Where one item's writes leave it: written (it waits for the flush and the
-    /// commit), refused as a conflict (its intents go), or failed (recorded in history).
-    #[allow(clippy::too_many_arguments)]
-    fn settle_write(
-        &mut self,
-        p: Pending,
-        done: Result<Vec<Option<Digest>>, ItemFailure>,
-        left: &dyn Replica,
-        right: &dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
-        written: &mut Vec<(Pending, Vec<Option<Digest>>)>,
-        commits: &mut Vec<ItemCommit>,
-        outcomes: &mut [Option<Applied>],
-    ) {
-        match done {
-            Ok(posts) => written.push((p, posts)),
-            Err(ItemFailure::Conflict(reason)) => {
-                // Nothing (or not all) was written: the intents go, the conflict stays.
-                let _ = self.store.drop_intents(&self.config.scope, &ctx.operation_id, &p.action.key);
-                let applied =
-                    self.failed(&p.action, p.result, ItemFailure::Conflict(reason), left, right, ctx, trigger);
-                outcomes[p.index] = Some(applied);
-            }
-            Err(ItemFailure::Error(e)) => {
-                commits.push(self.failure_commit(&p.action, trigger, &e, ctx));
-                let mut result = p.result;
-                result.outcome = Outcome::Failed;
-                result.error = Some(e);
-                outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
-            }
         }
     }
 

@@ -103,19 +103,6 @@ pub struct WriteContext {
     pub operation_id: String,
 }
 
-/// One write of [`Replica::write_many`].
-#[derive(Debug, Clone, Copy)]
-pub struct ItemWrite<'a> {
-    /// The item.
-    pub key: &'a Key,
-    /// What to write.
-    pub content: &'a Content,
-    /// The content's digest under the replica's rules, when the caller has it.
-    pub post: Option<&'a Digest>,
-    /// What the item holds now (compare-and-swap); `None`: it must not exist.
-    pub expected: Option<&'a Digest>,
-}
-
 /// An item's bytes as a stream, for items too large to hold in memory.
 pub struct ItemReader {
     /// Size in bytes.
@@ -207,20 +194,6 @@ pub trait Replica: Send {
     ) -> Result<Digest, ReplicaError> {
         let _ = post;
         self.write(key, content, expected, ctx)
-    }
-
-    /// Writes several items, each as [`Replica::write_digested`] (or, without a `post`,
-    /// [`Replica::write`]) would: each alone, one failing fails only itself. The answers
-    /// come in the order of `writes`. The default writes them one after the other; a
-    /// folder uses two threads.
-    fn write_many(&mut self, writes: &[ItemWrite<'_>], ctx: &WriteContext) -> Vec<Result<Digest, ReplicaError>> {
-        writes
-            .iter()
-            .map(|w| match w.post {
-                Some(post) => self.write_digested(w.key, w.content, post, w.expected, ctx),
-                None => self.write(w.key, w.content, w.expected, ctx),
-            })
-            .collect()
     }
 
     /// Deletes the item if it still has digest `expected`.

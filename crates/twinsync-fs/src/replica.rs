@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ignore::gitignore::Gitignore;
-use twinsync_core::replica::{ItemReader, ItemWrite, ReplicaError, ScanFailure, WriteContext};
+use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, WriteContext};
 use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica, Snapshot, Timestamp};
 
 use crate::cache::{root_identity, CacheEntry, StatCache};
@@ -60,17 +60,6 @@ pub struct FsReplica {
     unflushed_files: Vec<PathBuf>,
     /// Folders whose entries changed since the last flush, each once.
     unflushed_dirs: BTreeSet<PathBuf>,
-}
-
-/// From this many writes at once, [`Replica::write_many`] uses a second thread.
-const PARALLEL_WRITES_FROM: usize = 64;
-
-/// What a write left to flush: the file and its folder, and the parents of any folders
-/// it created.
-struct Placed {
-    file: PathBuf,
-    dir: PathBuf,
-    new_dirs: Vec<PathBuf>,
 }
 
 /// Distinguishes the temporary files of concurrent writes within one process.
@@ -275,32 +264,30 @@ impl FsReplica {
     }
 
     /// Creates the temporary file `tmp` in `dir`, creating the folders it needs. Most
-    /// writes go to a folder that exists, so it is tried first; the folders whose
-    /// entries a new folder changed are returned, to flush with the batch, so the new
-    /// entries survive a power cut as the file does.
-    fn create_temp(&self, key: &Key, dir: &Path, tmp: &Path) -> Result<(File, Vec<PathBuf>), ReplicaError> {
+    /// writes go to a folder that exists, so it is tried first; folders made here are
+    /// flushed with the batch, each with its parent, so the new entries survive a power
+    /// cut as the file does.
+    fn create_temp(&mut self, key: &Key, dir: &Path, tmp: &Path) -> Result<File, ReplicaError> {
         let create = || OpenOptions::new().write(true).create_new(true).open(tmp);
         let fail = |e: std::io::Error| io_err(key, format!("cannot create {}: {e}", tmp.display()));
         match create() {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            r => return r.map(|f| (f, Vec::new())).map_err(fail),
+            r => return r.map_err(fail),
         }
-        let made = self.make_dirs(key, dir)?;
-        create().map(|f| (f, made)).map_err(fail)
+        self.make_dirs(key, dir)?;
+        create().map_err(fail)
     }
 
-    /// Creates `dir` and the folders above it that are missing; returns the parents of
-    /// the new folders, to flush with the batch.
-    fn make_dirs(&self, key: &Key, dir: &Path) -> Result<Vec<PathBuf>, ReplicaError> {
-        let mut parents = Vec::new();
+    /// Creates `dir` and the folders above it that are missing; each new folder's parent
+    /// is flushed with the batch.
+    fn make_dirs(&mut self, key: &Key, dir: &Path) -> Result<(), ReplicaError> {
         let mut missing = dir;
         while missing != self.root && !missing.exists() {
             let parent = missing.parent().unwrap_or(&self.root);
-            parents.push(parent.to_path_buf());
+            self.unflushed_dirs.insert(parent.to_path_buf());
             missing = parent;
         }
-        fs::create_dir_all(dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))?;
-        Ok(parents)
+        fs::create_dir_all(dir).map_err(|e| io_err(key, format!("cannot create {}: {e}", dir.display())))
     }
 
     /// The target text of the link at `path`, when links are items (`symlinks: links`).
@@ -344,8 +331,7 @@ impl FsReplica {
         let digest = self.link_digest(key, target.to_string())?;
         self.check(key, path, expected)?;
         let (dir, tmp) = self.temp_beside(path);
-        let made = self.make_dirs(key, &dir)?;
-        self.unflushed_dirs.extend(made);
+        self.make_dirs(key, &dir)?;
         let result = (|| -> Result<(), ReplicaError> {
             make_symlink(Path::new(target), &tmp)
                 .map_err(|e| io_err(key, format!("cannot create link {}: {e}", tmp.display())))?;
@@ -364,56 +350,18 @@ impl FsReplica {
         Ok(digest)
     }
 
-    /// Writes one item's content (not a link) without the bookkeeping, which needs
-    /// `&mut self`: what [`Self::note_placed`] does after. Returns the digest a later
-    /// scan sees: `post` when the bytes will be read as the content's kind (what the
-    /// caller digested), else digested here.
-    fn place(&self, w: &ItemWrite<'_>, ctx: &WriteContext) -> Result<(Digest, Placed), ReplicaError> {
-        let (key, bytes) = (w.key, w.content.as_bytes());
-        let digest = match w.post {
-            Some(post) if classify(&self.rules, key.as_str(), bytes) == w.content.kind() => *post,
-            _ => digest_file(&self.rules, key, bytes)?,
-        };
-        let path = self.path_of(key)?;
-        let placed = self.replace_file(key, &path, w.expected, ctx, |f, tmp| {
-            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))
-        })?;
-        Ok((digest, placed))
-    }
-
-    /// One write, placed and noted.
-    fn write_one(&mut self, w: &ItemWrite<'_>, ctx: &WriteContext) -> Result<Digest, ReplicaError> {
-        if let Content::Link(target) = w.content {
-            let path = self.path_of(w.key)?;
-            return self.write_link(w.key, &path, target, w.expected, ctx);
-        }
-        let (digest, placed) = self.place(w, ctx)?;
-        self.note_placed(w.key, placed);
-        Ok(digest)
-    }
-
-    /// The bookkeeping of a write: the file and the folders to flush, and its stat
-    /// cache entry no longer trusted.
-    fn note_placed(&mut self, key: &Key, placed: Placed) {
-        self.unflushed_files.push(placed.file);
-        self.unflushed_dirs.insert(placed.dir);
-        self.unflushed_dirs.extend(placed.new_dirs);
-        self.cache.forget(key.as_str());
-        self.cache_dirty = true;
-    }
-
-    /// [`Self::replace_file`] and its bookkeeping.
-    fn replace_with(
+    /// Writes `bytes` as the item at `path` with [`Self::replace_with`].
+    fn write_bytes(
         &mut self,
         key: &Key,
         path: &Path,
+        bytes: &[u8],
         expected: Option<&Digest>,
         ctx: &WriteContext,
-        fill: impl FnOnce(&mut File, &Path) -> Result<(), ReplicaError>,
     ) -> Result<(), ReplicaError> {
-        let placed = self.replace_file(key, path, expected, ctx, fill)?;
-        self.note_placed(key, placed);
-        Ok(())
+        self.replace_with(key, path, expected, ctx, |f, tmp| {
+            f.write_all(bytes).map_err(|e| io_err(key, format!("cannot write {}: {e}", tmp.display())))
+        })
     }
 
     /// Replaces the item at `path` atomically: `fill` writes the new bytes into a fresh
@@ -422,14 +370,14 @@ impl FsReplica {
     /// file is backed up. A new item (`expected` is `None`) is renamed in only where
     /// nothing is, which the rename itself checks where the system can. The flush of the
     /// file and its folder waits for [`Replica::flush`].
-    fn replace_file(
-        &self,
+    fn replace_with(
+        &mut self,
         key: &Key,
         path: &Path,
         expected: Option<&Digest>,
         ctx: &WriteContext,
         fill: impl FnOnce(&mut File, &Path) -> Result<(), ReplicaError>,
-    ) -> Result<Placed, ReplicaError> {
+    ) -> Result<(), ReplicaError> {
         // Fail fast before creating anything; checked again right before the rename. A
         // new item is only checked there: the early checks would cost stats per file
         // of a first sync to catch a race the late one catches anyway.
@@ -441,10 +389,8 @@ impl FsReplica {
             }
         };
         let (dir, tmp) = self.temp_beside(&target);
-        let mut new_dirs = Vec::new();
         let result = (|| -> Result<(), ReplicaError> {
-            let (mut f, made) = self.create_temp(key, &dir, &tmp)?;
-            new_dirs = made;
+            let mut f = self.create_temp(key, &dir, &tmp)?;
             fill(&mut f, &tmp)?;
             // A new item has no permissions to keep (and no file to ask).
             if expected.is_some() {
@@ -474,7 +420,11 @@ impl FsReplica {
             let _ = fs::remove_file(&tmp);
         }
         result?;
-        Ok(Placed { file: target, dir, new_dirs })
+        self.unflushed_files.push(target);
+        self.unflushed_dirs.insert(dir);
+        self.cache.forget(key.as_str());
+        self.cache_dirty = true;
+        Ok(())
     }
 
     /// Refuses to replace a link that is not an item here (`symlinks: skip`).
@@ -757,7 +707,15 @@ impl Replica for FsReplica {
         expected: Option<&Digest>,
         ctx: &WriteContext,
     ) -> Result<Digest, ReplicaError> {
-        self.write_one(&ItemWrite { key, content, post: None, expected }, ctx)
+        let path = self.path_of(key)?;
+        if let Content::Link(target) = content {
+            return self.write_link(key, &path, target, expected, ctx);
+        }
+        let bytes = content.as_bytes();
+        // The digest a later scan will see, so the engine's base matches the next scan.
+        let digest = digest_file(&self.rules, key, bytes)?;
+        self.write_bytes(key, &path, bytes, expected, ctx)?;
+        Ok(digest)
     }
 
     fn write_digested(
@@ -768,38 +726,15 @@ impl Replica for FsReplica {
         expected: Option<&Digest>,
         ctx: &WriteContext,
     ) -> Result<Digest, ReplicaError> {
-        self.write_one(&ItemWrite { key, content, post: Some(post), expected }, ctx)
-    }
-
-    /// Writes on two threads when there are enough: a first sync's files are created
-    /// and renamed in by the kernel, and one thread left the other core idle. Each
-    /// write is the same atomic compare-and-swap as alone; the bookkeeping follows.
-    fn write_many(&mut self, writes: &[ItemWrite<'_>], ctx: &WriteContext) -> Vec<Result<Digest, ReplicaError>> {
-        let links = writes.iter().any(|w| matches!(w.content, Content::Link(_)));
-        if writes.len() < PARALLEL_WRITES_FROM || links {
-            return writes.iter().map(|w| self.write_one(w, ctx)).collect();
+        // A scan reads the file as `classify` says; content of that kind digests as the
+        // caller did. Any other (a link, JSON text under a `.txt` name) is digested here.
+        let bytes = content.as_bytes();
+        if matches!(content, Content::Link(_)) || classify(&self.rules, key.as_str(), bytes) != content.kind() {
+            return self.write(key, content, expected, ctx);
         }
-        let this = &*self;
-        let (first, second) = writes.split_at(writes.len() / 2);
-        let placed: Vec<_> = std::thread::scope(|s| {
-            let other = s.spawn(|| second.iter().map(|w| this.place(w, ctx)).collect::<Vec<_>>());
-            let mut out: Vec<_> = first.iter().map(|w| this.place(w, ctx)).collect();
-            match other.join() {
-                Ok(rest) => out.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            out
-        });
-        placed
-            .into_iter()
-            .zip(writes)
-            .map(|(r, w)| {
-                r.map(|(digest, placed)| {
-                    self.note_placed(w.key, placed);
-                    digest
-                })
-            })
-            .collect()
+        let path = self.path_of(key)?;
+        self.write_bytes(key, &path, bytes, expected, ctx)?;
+        Ok(*post)
     }
 
     fn write_from(
@@ -862,8 +797,7 @@ impl Replica for FsReplica {
         self.check(to, &dst, None)?;
         let is_link = fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
         let (dir, _) = self.temp_beside(&dst);
-        let made = self.make_dirs(to, &dir)?;
-        self.unflushed_dirs.extend(made);
+        self.make_dirs(to, &dir)?;
         let linked = match is_link {
             true => Err(std::io::Error::other("a link is written, not linked")),
             false => fs::hard_link(&file, &dst),

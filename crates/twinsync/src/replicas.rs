@@ -2,7 +2,7 @@
 //! (the documents table of the SQLite or the PostgreSQL store), the two sides of an
 //! `openspec` pair, a components file of a design pair, or a folder of a git branch.
 
-use twinsync_core::replica::{ItemReader, ItemWrite, ReplicaError, ScanFailure, Snapshot, WriteContext};
+use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
@@ -87,9 +87,6 @@ impl Replica for AnyReplica {
         ctx: &WriteContext,
     ) -> Result<Digest, ReplicaError> {
         self.inner_mut().write(key, content, expected, ctx)
-    }
-    fn write_many(&mut self, writes: &[ItemWrite<'_>], ctx: &WriteContext) -> Vec<Result<Digest, ReplicaError>> {
-        self.inner_mut().write_many(writes, ctx)
     }
     fn read_expected(&self, key: &Key, expected: Option<&Digest>) -> Result<Option<Content>, ReplicaError> {
         self.inner().read_expected(key, expected)
