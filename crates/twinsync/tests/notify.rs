@@ -87,6 +87,9 @@ fn failures_retry_on_the_schedule_until_the_receiver_takes_it() {
     assert_eq!(p.notify_run_once().unwrap().sent, 1);
     let d = &p.notify_status(Some("team"), None, 10).unwrap()[0];
     assert_eq!((d.status, d.attempts, d.last_status), (DeliveryStatus::Sent, 3, Some(200)));
+    // The receiver prints each message before it answers, but the line reaches this
+    // process through a pipe and a reader thread, which may lag the answer.
+    rx.wait_for_accepted(1, Duration::from_secs(20));
     let msgs = rx.messages();
     assert_eq!(msgs.len(), 3, "three attempts: {msgs:?}");
     assert!(msgs.iter().all(|m| m["id"] == msgs[0]["id"]), "one webhook-id for every attempt");
