@@ -11,6 +11,10 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Saves made by this process so far, for unique temporary names.
+static SAVES: AtomicU64 = AtomicU64::new(0);
 
 /// The bytes of the cache file at `path`; `None` when there is none or it cannot be read.
 pub(crate) fn read(path: &Path) -> Option<Vec<u8>> {
@@ -21,10 +25,11 @@ pub(crate) fn read(path: &Path) -> Option<Vec<u8>> {
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    // The pid keeps two processes saving at once from writing into one temporary file;
-    // the later rename wins, and either cache is a valid one.
+    // The pid and a counter keep two savers from writing into one temporary file: two
+    // processes, or two requests of one server saving the same pair's cache at once.
+    // The later rename wins, and either cache is a valid one.
     let mut tmp = PathBuf::from(path.as_os_str());
-    tmp.as_mut_os_string().push(format!(".tmp-{}", std::process::id()));
+    tmp.as_mut_os_string().push(format!(".tmp-{}-{}", std::process::id(), SAVES.fetch_add(1, Ordering::Relaxed)));
     let written = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -35,4 +40,32 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         let _ = fs::remove_file(&tmp);
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server saves a pair's cache from concurrent requests: every save succeeds, the
+    /// file is one whole cache, and no temporary file stays.
+    #[test]
+    fn concurrent_saves_in_one_process_each_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stat-cache/default.left");
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomically(path, &[t; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let got = read(&path).unwrap();
+        assert_eq!(got.len(), 4096);
+        assert!(got.iter().all(|b| *b == got[0]), "one saver's bytes, whole");
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["default.left"]);
+    }
 }
