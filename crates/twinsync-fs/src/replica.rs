@@ -216,21 +216,13 @@ impl FsReplica {
     fn check(&self, key: &Key, path: &Path, expected: Option<&Digest>) -> Result<Option<PathBuf>, ReplicaError> {
         if let Some(target) = self.link_at(key, path)? {
             let found = self.link_digest(key, target)?;
-            if Some(&found) != expected {
-                return Err(ReplicaError::conflict(key, expected, Some(&found)));
-            }
-            return Ok(Some(path.to_path_buf()));
+            return expect(key, expected, Some(&found)).map(|()| Some(path.to_path_buf()));
         }
         let Some(file) = self.resolve_file(key, path)? else {
-            return match expected {
-                None => Ok(None),
-                Some(_) => Err(ReplicaError::conflict(key, expected, None)),
-            };
+            return expect(key, expected, None).map(|()| None);
         };
         let found = digest_path(&self.rules, key, &file)?;
-        if found.as_ref() != expected {
-            return Err(ReplicaError::conflict(key, expected, found.as_ref()));
-        }
+        expect(key, expected, found.as_ref())?;
         Ok(found.map(|_| file))
     }
 
@@ -460,6 +452,25 @@ impl FsReplica {
         Ok(false)
     }
 
+    /// The bytes of the file at `path` (for `key`) and their digest, `None` when absent.
+    /// The file the scan hashed, by the scan's own rule (same stat, not racy), still has
+    /// the digest it recorded; only a file whose stat moved is hashed again.
+    fn read_scanned(&self, key: &Key, path: &Path) -> Result<Option<(Vec<u8>, Digest)>, ReplicaError> {
+        let Some(file) = self.resolve_file(key, path)? else { return Ok(None) };
+        let fail = |e: std::io::Error| io_err(key, format!("cannot read {}: {e}", file.display()));
+        let mut f = match File::open(&file) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            r => r.map_err(fail)?,
+        };
+        let meta = f.metadata().map_err(fail)?;
+        let bytes = read_sized(&mut f, meta.len()).map_err(fail)?;
+        let digest = match self.cache.digests_of(key.as_str(), &Stat::of(&meta)) {
+            Some(d) if bytes.len() as u64 == meta.len() => d.canonical,
+            _ => digest_file(&self.rules, key, &bytes)?,
+        };
+        Ok(Some((bytes, digest)))
+    }
+
     /// Where operation `operation_id` keeps its backup of `key`.
     fn backup_path(&self, key: &Key, operation_id: &str) -> Option<PathBuf> {
         let dir = self.backup_dir.as_ref()?;
@@ -498,6 +509,14 @@ impl FsReplica {
         fs::copy(file, &dest).map_err(fail)?;
         File::open(&dest).and_then(|f| f.sync_all()).map_err(fail)?;
         Ok(())
+    }
+}
+
+/// Compare-and-swap's check: `Ok` when the item holds `expected` (`None`: absent).
+fn expect(key: &Key, expected: Option<&Digest>, found: Option<&Digest>) -> Result<(), ReplicaError> {
+    match found == expected {
+        true => Ok(()),
+        false => Err(ReplicaError::conflict(key, expected, found)),
     }
 }
 
@@ -651,42 +670,13 @@ impl Replica for FsReplica {
 
     fn read_expected(&self, key: &Key, expected: Option<&Digest>) -> Result<Option<Content>, ReplicaError> {
         let path = self.path_of(key)?;
-        if self.symlinks == SymlinkMode::Links && self.link_at(key, &path)?.is_some() {
-            let content = self.read(key)?;
-            let found = self.digest(key)?;
-            return match found.as_ref() == expected {
-                true => Ok(content),
-                false => Err(ReplicaError::conflict(key, expected, found.as_ref())),
-            };
+        if let Some(target) = self.link_at(key, &path)? {
+            let found = self.link_digest(key, target.clone())?;
+            return expect(key, expected, Some(&found)).map(|()| Some(Content::Link(target)));
         }
-        let Some(file) = self.resolve_file(key, &path)? else {
-            return match expected {
-                None => Ok(None),
-                Some(_) => Err(ReplicaError::conflict(key, expected, None)),
-            };
-        };
-        let fail = |e: std::io::Error| io_err(key, format!("cannot read {}: {e}", file.display()));
-        let mut f = match File::open(&file) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return match expected {
-                    None => Ok(None),
-                    Some(_) => Err(ReplicaError::conflict(key, expected, None)),
-                }
-            }
-            r => r.map_err(fail)?,
-        };
-        let meta = f.metadata().map_err(fail)?;
-        let bytes = read_sized(&mut f, meta.len()).map_err(fail)?;
-        // The file the scan hashed, by the scan's own rule (same stat, not racy), still
-        // has the digest it recorded; only a file whose stat moved is hashed again.
-        let found = match self.cache.digests_of(key.as_str(), &Stat::of(&meta)) {
-            Some(d) if bytes.len() as u64 == meta.len() => d.canonical,
-            _ => digest_file(&self.rules, key, &bytes)?,
-        };
-        if Some(&found) != expected {
-            return Err(ReplicaError::conflict(key, expected, Some(&found)));
-        }
-        content_of(&self.rules, key, bytes).map(Some)
+        let scanned = self.read_scanned(key, &path)?;
+        expect(key, expected, scanned.as_ref().map(|(_, d)| d))?;
+        scanned.map(|(bytes, _)| content_of(&self.rules, key, bytes)).transpose()
     }
 
     fn digest(&self, key: &Key) -> Result<Option<Digest>, ReplicaError> {
