@@ -22,7 +22,8 @@ use crate::report::{
     ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger,
     UndoReport,
 };
-use crate::store::{HistoryEntry, Intent, ItemCommit, Store, UndoCommit, UndoEntry, UndoLimits};
+use crate::store::{HistoryEntry, Intent, ItemCommit, Store, StoreError, UndoCommit, UndoEntry, UndoLimits};
+use crate::store_thread::{with_store_thread, StoreThread, Ticket};
 
 /// How an engine is set up for one pair of replicas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +200,10 @@ impl<'a> Engine<'a> {
         &self.config
     }
 
+    fn applier(&self) -> Applier<'_> {
+        Applier { clock: self.clock, config: &self.config }
+    }
+
     /// Scans both replicas and classifies every item against the base.
     ///
     /// An item either side could not read is kept out of the drift on both sides (and
@@ -342,7 +347,10 @@ impl<'a> Engine<'a> {
                 ActionKind::Merge => {
                     let l = left.read(&a.key)?;
                     let merged = match (&l, right.read(&a.key)?) {
-                        (Some(lc), Some(rc)) => self.merge_contents(a, lc, &rc).map(|(c, _)| c),
+                        (Some(lc), Some(rc)) => {
+                            let base = a.base.and_then(|d| self.store.blob(&d).ok().flatten());
+                            self.applier().merge_contents(base, lc, &rc).map(|(c, _)| c)
+                        }
                         _ => None,
                     };
                     (l, merged)
@@ -533,7 +541,7 @@ impl<'a> Engine<'a> {
                 if group.iter().all(|i| digests[idx(i.side)] == i.post) {
                     let events = group
                         .iter()
-                        .map(|i| self.doc_updated(&format!("undo-{op}"), &key, i.side, i.post.as_ref()))
+                        .map(|i| self.applier().doc_updated(&format!("undo-{op}"), &key, i.side, i.post.as_ref()))
                         .collect();
                     self.store.commit_undo(&self.undo_record(&key, &op, first.base_after, now, events))?;
                 }
@@ -560,7 +568,8 @@ impl<'a> Engine<'a> {
                     undone_at: None,
                 })
                 .collect();
-            let events = written.iter().map(|i| self.doc_updated(&op, &key, i.side, i.post.as_ref())).collect();
+            let events =
+                written.iter().map(|i| self.applier().doc_updated(&op, &key, i.side, i.post.as_ref())).collect();
             self.store.commit_item(&ItemCommit {
                 scope: scope.clone(),
                 key: key.clone(),
@@ -686,38 +695,11 @@ impl<'a> Engine<'a> {
         self.store.kv_put(RUNNING_NAMESPACE, &self.config.scope, op_id.as_bytes())?;
         self.store.put_operation(&report, &[started_event])?;
         let ctx = WriteContext { operation_id: op_id.clone() };
-        let total = plan.actions.len();
-        let mut outcomes: Vec<Option<Applied>> = (0..total).map(|_| None).collect();
-        let mut batch: Vec<Pending> = Vec::new();
-        let mut batch_started = self.clock.now();
-        let batch_items = self.config.batch_items.max(1);
-        let mut held = 0u64;
-        for (index, action) in plan.actions.iter().enumerate() {
-            if let Some(p) = self.progress {
-                p(index, total);
-            }
-            if batch.is_empty() {
-                batch_started = self.clock.now();
-                held = 0;
-            }
-            match self.prepare(index, action, &plan.policy, left, right, &ctx, trigger, given) {
-                Prepared::Done(applied) => outcomes[index] = Some(*applied),
-                Prepared::Pending(p) => {
-                    held += p.step.held_bytes();
-                    batch.push(*p);
-                }
-            }
-            let waited = self.clock.now().millis() - batch_started.millis();
-            let full = batch.len() >= batch_items || held >= self.config.batch_bytes;
-            // A move's old key waits for its new one, which follows it: one batch, one rename.
-            let pair_open = action.moved.as_ref().is_some_and(|m| m.from == action.key);
-            if !pair_open && (full || (!batch.is_empty() && waited >= self.config.batch_ms)) {
-                self.apply_batch(std::mem::take(&mut batch), left, right, &ctx, trigger, &mut outcomes);
-            }
-        }
-        if !batch.is_empty() {
-            self.apply_batch(batch, left, right, &ctx, trigger, &mut outcomes);
-        }
+        let applier = Applier { clock: self.clock, config: &self.config };
+        let progress = self.progress;
+        let outcomes = with_store_thread(&mut *self.store, |store| {
+            applier.apply_all(&plan, left, right, &ctx, trigger, given, progress, store)
+        });
         let mut finish_events = Vec::new();
         let mut undoable = false;
         for applied in outcomes.into_iter().flatten() {
@@ -771,294 +753,6 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
-    /// Reads what one action needs and decides its writes, writing nothing yet: a skip,
-    /// a conflict or a failure is final here; writes join the batch.
-    #[allow(clippy::too_many_arguments)]
-    fn prepare(
-        &mut self,
-        index: usize,
-        a: &Action,
-        policy: &Policy,
-        left: &mut dyn Replica,
-        right: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
-        given: Option<&Content>,
-    ) -> Prepared {
-        let mut result = ItemResult {
-            key: a.key.clone(),
-            class: a.class,
-            action: a.kind,
-            outcome: Outcome::Applied,
-            left: a.left,
-            right: a.right,
-            error: None,
-            note: Some(a.reason.clone()),
-            moved: a.moved.clone(),
-        };
-        let outcome = match a.kind {
-            ActionKind::Skip => {
-                result.outcome = Outcome::Skipped;
-                return Prepared::Done(Box::new(Applied { result, conflict: None, undoable: false }));
-            }
-            ActionKind::Conflict => {
-                let conflict = self.conflict_report(a, left, right, None, a.reason.clone());
-                result.outcome = Outcome::Conflict;
-                return Prepared::Done(Box::new(Applied { result, conflict: Some(conflict), undoable: false }));
-            }
-            ActionKind::UpdateBase => self.update_base(a, left, ctx, trigger),
-            ActionKind::CopyToRight | ActionKind::CopyToLeft | ActionKind::DeleteRight | ActionKind::DeleteLeft => {
-                let winner = a.kind.target().expect("copies and deletes have a target").other();
-                self.copy(a, winner, left, right, &a.reason)
-            }
-            ActionKind::Merge => match given {
-                Some(content) => self.write_both(a, content, left, right),
-                None => {
-                    let fallback = match policy.strategy {
-                        Strategy::Merge { fallback } => fallback,
-                        _ => None,
-                    };
-                    self.merge(a, fallback, left, right)
-                }
-            },
-        };
-        match outcome {
-            Ok(step) => {
-                result.left = step.left;
-                result.right = step.right;
-                result.note = Some(step.note.clone());
-                if step.conflict.is_some() {
-                    result.outcome = Outcome::Conflict;
-                }
-                if !step.commits {
-                    return Prepared::Done(Box::new(Applied {
-                        result,
-                        conflict: step.conflict,
-                        undoable: step.undoable,
-                    }));
-                }
-                Prepared::Pending(Box::new(Pending { index, action: a.clone(), result, step }))
-            }
-            Err(failure) => Prepared::Done(Box::new(self.failed(a, result, failure, left, right, ctx, trigger))),
-        }
-    }
-
-    /// The outcome of an item that did not apply; an error is recorded in history.
-    #[allow(clippy::too_many_arguments)]
-    fn failed(
-        &mut self,
-        a: &Action,
-        mut result: ItemResult,
-        failure: ItemFailure,
-        left: &dyn Replica,
-        right: &dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
-    ) -> Applied {
-        match failure {
-            ItemFailure::Conflict(reason) => {
-                let conflict = self.conflict_report(a, left, right, None, reason.clone());
-                result.outcome = Outcome::Conflict;
-                result.note = Some(reason);
-                Applied { result, conflict: Some(conflict), undoable: false }
-            }
-            ItemFailure::Error(e) => {
-                // If even the history row cannot be written, the report still carries the error.
-                let _ = self.store.commit_item(&self.failure_commit(a, trigger, &e, ctx));
-                result.outcome = Outcome::Failed;
-                result.error = Some(e);
-                Applied { result, conflict: None, undoable: false }
-            }
-        }
-    }
-
-    /// Applies a batch of prepared items: their intents in one store transaction, each
-    /// item's writes (compare-and-swap, atomic on its side), one flush per side, then
-    /// one store transaction committing every item that applied (group commit). An item
-    /// that fails, fails alone; a crash anywhere leaves intents the next writer heals by.
-    #[allow(clippy::too_many_arguments)]
-    fn apply_batch(
-        &mut self,
-        batch: Vec<Pending>,
-        left: &mut dyn Replica,
-        right: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
-        outcomes: &mut [Option<Applied>],
-    ) {
-        let now = self.clock.now();
-        let mut intents = Vec::new();
-        let mut blobs = Vec::new();
-        for p in &batch {
-            let a = &p.action;
-            for w in &p.step.writes {
-                intents.push(Intent {
-                    operation_id: ctx.operation_id.clone(),
-                    scope: self.config.scope.clone(),
-                    key: a.key.clone(),
-                    side: w.side,
-                    pre: w.recorded_pre(),
-                    post: w.post,
-                    base_before: a.base,
-                    base_after: p.step.base_after,
-                    direction: direction_of(a.kind).into(),
-                    trigger,
-                    created_at: now,
-                });
-            }
-            blobs.extend(p.step.blobs.iter().cloned());
-        }
-        // A batch of base-only commits writes nothing, so it has no intent to record.
-        let recorded = if intents.is_empty() { Ok(()) } else { self.store.record_intents(&intents, &blobs) };
-        if let Err(e) = recorded {
-            for mut p in batch {
-                p.result.outcome = Outcome::Failed;
-                p.result.error =
-                    Some(format!("{}: nothing written, the intent could not be recorded: {e}", p.action.key));
-                outcomes[p.index] = Some(Applied { result: p.result, conflict: None, undoable: false });
-            }
-            return;
-        }
-        // Write each item; what applied waits for the flush and the commit. The two
-        // halves of a move (the plan puts them side by side) are one rename when the
-        // side can; else, or when it refuses, they are written as a delete and a copy.
-        let mut written: Vec<(Pending, Vec<Option<Digest>>)> = Vec::with_capacity(batch.len());
-        let mut commits = Vec::new();
-        let mut touched = [false; 2];
-        let mut singles = Vec::with_capacity(batch.len());
-        let mut items = batch.into_iter().peekable();
-        while let Some(p) = items.next() {
-            let Some((to_side, digest)) = items.peek().and_then(|q| move_pair(&p, q)) else {
-                singles.push(p);
-                continue;
-            };
-            let q = items.next().expect("peeked");
-            match side(left, right, to_side).rename(&p.action.key, &q.action.key, &digest, ctx) {
-                Ok(post) => {
-                    touched[idx(to_side)] = true;
-                    written.push((p, vec![None]));
-                    written.push((q, vec![Some(post)]));
-                }
-                Err(_) => singles.extend([p, q]),
-            }
-        }
-        // Under one set of rules each write's `post` is its side's digest of the content
-        // (merges digest under the left's), so the side need not hash it again.
-        let same_rules = left.rules() == right.rules();
-        for p in singles {
-            let mut posts = Vec::with_capacity(p.step.writes.len());
-            let mut failure = None;
-            for w in &p.step.writes {
-                touched[idx(w.side)] = true;
-                let key = &p.action.key;
-                let done = match (&w.payload, w.pre) {
-                    (Payload::Put(c), pre) => {
-                        let to = side(left, right, w.side);
-                        match w.post.filter(|_| same_rules) {
-                            Some(post) => to.write_digested(key, c, &post, pre.as_ref(), ctx),
-                            None => to.write(key, c, pre.as_ref(), ctx),
-                        }
-                        .map(Some)
-                    }
-                    (Payload::Stream, pre) => {
-                        let post = w.post.expect("a streamed write has the source's digest");
-                        stream_copy(left, right, w.side, key, &post, pre.as_ref(), ctx).map(Some)
-                    }
-                    (Payload::Delete, Some(pre)) => side(left, right, w.side).delete(key, &pre, ctx).map(|()| None),
-                    (Payload::Delete, None) => Ok(None),
-                };
-                match done {
-                    Ok(post) => posts.push(post),
-                    Err(e) => {
-                        failure = Some(ItemFailure::from(e));
-                        break;
-                    }
-                }
-            }
-            match failure {
-                None => written.push((p, posts)),
-                Some(ItemFailure::Conflict(reason)) => {
-                    // Nothing (or not all) was written: the intents go, the conflict stays.
-                    let _ = self.store.drop_intents(&self.config.scope, &ctx.operation_id, &p.action.key);
-                    let applied =
-                        self.failed(&p.action, p.result, ItemFailure::Conflict(reason), left, right, ctx, trigger);
-                    outcomes[p.index] = Some(applied);
-                }
-                Some(ItemFailure::Error(e)) => {
-                    commits.push(self.failure_commit(&p.action, trigger, &e, ctx));
-                    let mut result = p.result;
-                    result.outcome = Outcome::Failed;
-                    result.error = Some(e);
-                    outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
-                }
-            }
-        }
-        // One flush per side written; a side that cannot flush fails its items, whose
-        // intents stay open for the next writer to settle from what the side holds.
-        let mut unflushed: [Option<String>; 2] = [None, None];
-        for s in [Side::Left, Side::Right] {
-            if touched[idx(s)] {
-                if let Err(e) = side(left, right, s).flush() {
-                    unflushed[idx(s)] = Some(e.to_string());
-                }
-            }
-        }
-        let mut committed = Vec::with_capacity(written.len());
-        for (p, posts) in written {
-            if let Some(e) = p.step.writes.iter().find_map(|w| unflushed[idx(w.side)].as_ref()) {
-                let mut result = p.result;
-                result.outcome = Outcome::Failed;
-                result.error = Some(format!("{}: written but not flushed: {e}", p.action.key));
-                outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
-                continue;
-            }
-            commits.push(self.item_commit(&p, &posts, ctx, trigger));
-            committed.push(p);
-        }
-        if let Err(e) = self.store.commit_items(&commits) {
-            for p in committed {
-                let mut result = p.result;
-                result.outcome = Outcome::Failed;
-                result.error =
-                    Some(format!("{}: written but not recorded (the next sync recovers it): {e}", p.action.key));
-                outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
-            }
-            return;
-        }
-        for p in committed {
-            let undoable = p.step.undoable;
-            outcomes[p.index] = Some(Applied { result: p.result, conflict: p.step.conflict, undoable });
-        }
-    }
-
-    /// What an applied item commits: its new base, undo entries (one per side written),
-    /// history row and `doc:updated` events. Its contents went in with the intents.
-    fn item_commit(&self, p: &Pending, posts: &[Option<Digest>], ctx: &WriteContext, trigger: Trigger) -> ItemCommit {
-        let a = &p.action;
-        let (mut l, mut r) = (a.left, a.right);
-        let mut undo = Vec::with_capacity(posts.len());
-        let mut events = Vec::with_capacity(posts.len());
-        let mut base_after = p.step.base_after;
-        for (w, post) in p.step.writes.iter().zip(posts) {
-            match w.side {
-                Side::Left => l = *post,
-                Side::Right => r = *post,
-            }
-            base_after = *post;
-            undo.push(self.undo_entry(&ctx.operation_id, a, w.side, w.recorded_pre(), *post));
-            events.push(self.doc_updated(&ctx.operation_id, &a.key, w.side, post.as_ref()));
-        }
-        ItemCommit {
-            scope: self.config.scope.clone(),
-            key: a.key.clone(),
-            base_after,
-            blobs: vec![],
-            undo,
-            history: self.history_row(&ctx.operation_id, a, trigger, true, None, l, r),
-            events,
-        }
-    }
-
     /// Records in history that an item could not be read; its base stays as it was.
     fn record_unreadable(&mut self, op: &str, failure: &ItemError, base: &BTreeMap<Key, Digest>, trigger: Trigger) {
         let Ok(key) = Key::new(&failure.key) else { return };
@@ -1085,345 +779,6 @@ impl<'a> Engine<'a> {
         });
     }
 
-    /// A failed item leaves the base as it was; only history records the attempt.
-    fn failure_commit(&self, a: &Action, trigger: Trigger, error: &str, ctx: &WriteContext) -> ItemCommit {
-        ItemCommit {
-            scope: self.config.scope.clone(),
-            key: a.key.clone(),
-            base_after: a.base,
-            blobs: vec![],
-            undo: vec![],
-            history: self.history_row(&ctx.operation_id, a, trigger, false, Some(error.to_string()), a.left, a.right),
-            events: vec![],
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn history_row(
-        &self,
-        op: &str,
-        a: &Action,
-        trigger: Trigger,
-        success: bool,
-        error: Option<String>,
-        left: Option<Digest>,
-        right: Option<Digest>,
-    ) -> HistoryEntry {
-        HistoryEntry {
-            operation_id: op.to_string(),
-            scope: self.config.scope.clone(),
-            key: a.key.clone(),
-            direction: direction_of(a.kind).into(),
-            trigger,
-            success,
-            error,
-            left,
-            right,
-            at: self.clock.now(),
-        }
-    }
-
-    /// Reads `key` from `replica` and checks it still has the digest the plan saw.
-    fn read_expected(
-        replica: &dyn Replica,
-        key: &Key,
-        expected: Option<Digest>,
-    ) -> Result<Option<Content>, ItemFailure> {
-        replica.read_expected(key, expected.as_ref()).map_err(|e| match e {
-            ReplicaError::Conflict { .. } => ItemFailure::Conflict(format!(
-                "{key} changed on {} since it was scanned; nothing was overwritten",
-                replica.name()
-            )),
-            ReplicaError::InvalidContent { source, .. } => ItemFailure::Error(format!("{key}: {source}")),
-            other => ItemFailure::from(other),
-        })
-    }
-
-    fn update_base(
-        &mut self,
-        a: &Action,
-        left: &mut dyn Replica,
-        ctx: &WriteContext,
-        trigger: Trigger,
-    ) -> Result<Step, ItemFailure> {
-        // Only a base a merge may read is kept, so a large item is not even read.
-        let content = match is_large(left, &a.key)? {
-            true => None,
-            false => Self::read_expected(left, &a.key, a.left)?,
-        };
-        let blobs = match (a.left, content) {
-            (Some(d), Some(c)) if self.keeps_base(&c) => vec![(d, c)],
-            _ => vec![],
-        };
-        let history = self.history_row(&ctx.operation_id, a, trigger, true, None, a.left, a.right);
-        self.store
-            .commit_item(&ItemCommit {
-                scope: self.config.scope.clone(),
-                key: a.key.clone(),
-                base_after: a.left,
-                blobs,
-                undo: vec![],
-                history,
-                events: vec![],
-            })
-            .map_err(|e| ItemFailure::Error(format!("{}: {e}", a.key)))?;
-        Ok(Step::done(a.left, a.right, a.reason.clone()))
-    }
-
-    /// Makes the other side equal to `winner` (write or delete), recording undo.
-    fn copy(
-        &mut self,
-        a: &Action,
-        winner: Side,
-        left: &mut dyn Replica,
-        right: &mut dyn Replica,
-        note: &str,
-    ) -> Result<Step, ItemFailure> {
-        let (win_digest, lose_digest) = match winner {
-            Side::Left => (a.left, a.right),
-            Side::Right => (a.right, a.left),
-        };
-        let target = winner.other();
-        let same_rules = left.rules() == right.rules();
-        // A large source is streamed when the batch writes it: nothing is read now, and
-        // the write checks the bytes still digest to what the scan saw.
-        let streamed = win_digest.is_some() && is_large(side(left, right, winner), &a.key)?;
-        let src = match streamed {
-            true => None,
-            false => Self::read_expected(side(left, right, winner), &a.key, win_digest)?,
-        };
-        let dst = side(left, right, target);
-        // What the target loses is kept for undo: by the target itself when it keeps
-        // backups (a folder's are hard links: no copy, and no read now; the write checks
-        // it still holds what the scan saw), else by the store.
-        // A target that should be absent is not read first: its write is created only
-        // where nothing is, so an item that appeared since the scan is still refused.
-        // A formatting-only write leaves the canonical digest as it was, so that digest
-        // cannot name what it overwrote: the store keeps the old bytes under their own
-        // digest, which the intent and the undo entry record, and undo restores them.
-        let formatting = a.class == DriftClass::FormattingOnly;
-        let pre = match lose_digest {
-            None => None,
-            Some(_) if dst.keeps_backups() && !formatting => None,
-            _ => Self::read_expected(dst, &a.key, lose_digest)?,
-        };
-        let kept = pre.as_ref().filter(|_| formatting).map(|c| Digest::of_bytes(c.as_bytes()));
-        let dst_rules = dst.rules();
-        // Under the same rules the target will hold the digest just checked; hashing the
-        // content again was a third of a first sync's CPU.
-        let post = match (&src, streamed) {
-            (_, true) => win_digest,
-            (Some(_), false) if same_rules => win_digest,
-            (Some(c), false) => Some(
-                dst_rules.digest(c).map_err(|e| ItemFailure::Error(format!("{}: cannot be written: {e}", a.key)))?,
-            ),
-            (None, false) => None,
-        };
-        let mut blobs = Vec::new();
-        if let (Some(d), Some(c)) = (post, &src) {
-            if self.keeps_base(c) {
-                blobs.push((d, c.clone()));
-            }
-        }
-        if let (Some(d), Some(c)) = (kept.or(lose_digest), pre) {
-            blobs.push((d, c));
-        }
-        let (l, r) = match target {
-            Side::Left => (post, a.right),
-            Side::Right => (a.left, post),
-        };
-        let payload = match (src, streamed) {
-            (_, true) => Payload::Stream,
-            (Some(c), false) => Payload::Put(c),
-            (None, false) => Payload::Delete,
-        };
-        let writes = match (&payload, lose_digest) {
-            (Payload::Delete, None) => vec![],
-            _ => vec![SideWrite { side: target, pre: lose_digest, payload, post, kept }],
-        };
-        Ok(Step {
-            left: l,
-            right: r,
-            note: note.to_string(),
-            conflict: None,
-            undoable: !writes.is_empty(),
-            writes,
-            blobs,
-            base_after: post,
-            commits: true,
-        })
-    }
-
-    /// Whether the store keeps `content` as a base a later merge may read.
-    fn keeps_base(&self, content: &Content) -> bool {
-        content.as_text().is_some() && content.len() as u64 <= self.config.keep_base_below
-    }
-
-    fn undo_entry(&self, op: &str, a: &Action, side: Side, pre: Option<Digest>, post: Option<Digest>) -> UndoEntry {
-        let now = self.clock.now();
-        UndoEntry {
-            operation_id: op.to_string(),
-            scope: self.config.scope.clone(),
-            key: a.key.clone(),
-            side,
-            pre,
-            post,
-            base_before: a.base,
-            created_at: now,
-            expires_at: now.plus_millis(self.config.undo.max_age_ms),
-            undone_at: None,
-        }
-    }
-
-    /// Merges the two contents against the base content; `None` when the kinds cannot
-    /// be merged. The flag says whether the merge was clean.
-    fn merge_contents(&self, a: &Action, l: &Content, r: &Content) -> Option<(Content, bool)> {
-        let base = a.base.and_then(|d| self.store.blob(&d).ok().flatten());
-        match (l, r) {
-            (Content::Text(lt), Content::Text(rt)) => {
-                let bt = match &base {
-                    Some(Content::Text(t)) | Some(Content::Json(t)) => t.as_str(),
-                    _ => "",
-                };
-                let m = text3(bt, lt, rt, &self.config.text_merge);
-                Some((Content::Text(m.text), m.conflicts == 0))
-            }
-            (Content::Json(lt), Content::Json(rt)) => {
-                let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
-                let (lv, rv) = (parse(lt)?, parse(rt)?);
-                let bv = match &base {
-                    Some(Content::Json(t)) => parse(t)?,
-                    _ => serde_json::Value::Object(Default::default()),
-                };
-                let m = json3(&bv, &lv, &rv, &self.config.json_merge);
-                let mut text = serde_json::to_string_pretty(&m.value).ok()?;
-                text.push('\n');
-                Some((Content::Json(text), m.conflicts.is_empty()))
-            }
-            _ => None,
-        }
-    }
-
-    fn merge(
-        &mut self,
-        a: &Action,
-        fallback: Option<Side>,
-        left: &mut dyn Replica,
-        right: &mut dyn Replica,
-    ) -> Result<Step, ItemFailure> {
-        let lc = Self::read_expected(left, &a.key, a.left)?
-            .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the left", a.key)))?;
-        let rc = Self::read_expected(right, &a.key, a.right)?
-            .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the right", a.key)))?;
-        let merged = self.merge_contents(a, &lc, &rc);
-        let (content, clean) = merged.unwrap_or((Content::Bytes(vec![]), false));
-        if !clean {
-            // Markers only make sense for text; JSON conflicts show both versions instead.
-            let markers = match &content {
-                Content::Text(t) => Some(t.clone()),
-                _ => None,
-            };
-            return match fallback {
-                Some(winner) => self.copy(
-                    a,
-                    winner,
-                    left,
-                    right,
-                    &format!("merge conflicted: the {winner} wins; the other version is kept for undo"),
-                ),
-                None => Ok(Step {
-                    conflict: Some(self.conflict_report(a, left, right, markers, "merge conflicted".into())),
-                    undoable: false,
-                    ..Step::done(a.left, a.right, "merge conflicted: left for a person".into())
-                }),
-            };
-        }
-        self.write_sides(a, &content, [Some(lc), Some(rc)], left, "merged cleanly")
-    }
-
-    /// Writes `content` to both sides (a hand resolution), checking each still holds
-    /// what the scan saw.
-    fn write_both(
-        &mut self,
-        a: &Action,
-        content: &Content,
-        left: &mut dyn Replica,
-        right: &mut dyn Replica,
-    ) -> Result<Step, ItemFailure> {
-        let lc = Self::read_expected(left, &a.key, a.left)?;
-        let rc = Self::read_expected(right, &a.key, a.right)?;
-        self.write_sides(a, content, [lc, rc], left, "resolved by hand")
-    }
-
-    /// Plans making both sides hold `content` (each side's current content in `pre`,
-    /// kept for undo); the commit of the new base, undo entries, history and events
-    /// follows the writes.
-    fn write_sides(
-        &mut self,
-        a: &Action,
-        content: &Content,
-        pre: [Option<Content>; 2],
-        left: &dyn Replica,
-        note: &str,
-    ) -> Result<Step, ItemFailure> {
-        let digest = left
-            .rules()
-            .digest(content)
-            .map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
-        let mut writes = Vec::new();
-        let mut blobs = Vec::new();
-        if self.keeps_base(content) {
-            blobs.push((digest, content.clone()));
-        }
-        let [lc, rc] = pre;
-        for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
-            if pre == Some(digest) {
-                continue;
-            }
-            writes.push(SideWrite {
-                side: s,
-                pre,
-                payload: Payload::Put(content.clone()),
-                post: Some(digest),
-                kept: None,
-            });
-            if let (Some(p), Some(c)) = (pre, pre_content) {
-                blobs.push((p, c));
-            }
-        }
-        Ok(Step {
-            left: Some(digest),
-            right: Some(digest),
-            note: note.into(),
-            conflict: None,
-            undoable: !writes.is_empty(),
-            writes,
-            blobs,
-            base_after: Some(digest),
-            commits: true,
-        })
-    }
-    fn conflict_report(
-        &self,
-        a: &Action,
-        left: &dyn Replica,
-        right: &dyn Replica,
-        merged: Option<String>,
-        reason: String,
-    ) -> ConflictReport {
-        ConflictReport {
-            key: a.key.clone(),
-            class: a.class,
-            base: a.base,
-            left_digest: a.left,
-            right_digest: a.right,
-            left: read_held(left, &a.key),
-            right: read_held(right, &a.key),
-            merged,
-            reason,
-        }
-    }
-
     fn audit(
         &mut self,
         action: &str,
@@ -1443,10 +798,6 @@ impl<'a> Engine<'a> {
             at: self.clock.now(),
             detail: Some(format!("scope {}", self.config.scope)),
         })?)
-    }
-
-    fn doc_updated(&self, op: &str, key: &Key, side: Side, digest: Option<&Digest>) -> Event {
-        Event::doc_updated(self.clock.now(), &self.config.scope, op, key.as_str(), side, digest)
     }
 
     /// Undoes an operation (the newest undoable one of this pair for `None`).
@@ -1670,7 +1021,8 @@ impl<'a> Engine<'a> {
     fn undo_commit(&mut self, key: &Key, sides: &[UndoEntry], ctx: &WriteContext) -> std::result::Result<(), String> {
         let now = self.clock.now();
         let e = &sides[0];
-        let events = sides.iter().map(|u| self.doc_updated(&ctx.operation_id, key, u.side, u.pre.as_ref())).collect();
+        let events =
+            sides.iter().map(|u| self.applier().doc_updated(&ctx.operation_id, key, u.side, u.pre.as_ref())).collect();
         self.store
             .commit_undo(&self.undo_record(key, &e.operation_id, e.base_before, now, events))
             .map_err(|err| format!("restored but not recorded: {err}"))?;
@@ -1707,6 +1059,712 @@ impl<'a> Engine<'a> {
             at,
             events,
         }
+    }
+}
+
+/// What applying items reads besides the store, apart from the engine so that the store
+/// can move to a thread of its own while items are read and written on this one.
+struct Applier<'e> {
+    clock: &'e dyn Clock,
+    config: &'e EngineConfig,
+}
+
+impl Applier<'_> {
+    /// Applies the plan's actions in batches, each in three steps: its intents
+    /// recorded, its items written with one flush per side, then one commit. The store's
+    /// steps run on its thread: a batch's intents are recorded while the batch before it
+    /// is written, and that one commits while the next is read.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_all(
+        &self,
+        plan: &Plan,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        given: Option<&Content>,
+        progress: Option<&dyn Fn(usize, usize)>,
+        store: &StoreThread,
+    ) -> Vec<Option<Applied>> {
+        let total = plan.actions.len();
+        let mut outcomes: Vec<Option<Applied>> = (0..total).map(|_| None).collect();
+        let batch_items = self.config.batch_items.max(1);
+        // Two batches are held at once (one written while the next is recorded), so
+        // each holds half of what a sync may hold.
+        let batch_bytes = (self.config.batch_bytes / 2).max(1);
+        let mut batch: Vec<Pending> = Vec::new();
+        let mut batch_started = self.clock.now();
+        let mut held = 0u64;
+        let mut recorded: Option<Recorded> = None;
+        let mut commits: Vec<Committing> = Vec::new();
+        for (index, action) in plan.actions.iter().enumerate() {
+            if let Some(p) = progress {
+                p(index, total);
+            }
+            if batch.is_empty() {
+                batch_started = self.clock.now();
+                held = 0;
+            }
+            match self.prepare(index, action, &plan.policy, left, right, ctx, trigger, given, store) {
+                Prepared::Done(applied) => outcomes[index] = Some(*applied),
+                Prepared::Pending(p) => {
+                    held += p.step.held_bytes();
+                    batch.push(*p);
+                }
+            }
+            let waited = self.clock.now().millis() - batch_started.millis();
+            let full = batch.len() >= batch_items || held >= batch_bytes;
+            // A move's old key waits for its new one, which follows it: one batch, one rename.
+            let pair_open = action.moved.as_ref().is_some_and(|m| m.from == action.key);
+            if !pair_open && (full || (!batch.is_empty() && waited >= self.config.batch_ms)) {
+                let next = self.record(std::mem::take(&mut batch), ctx, trigger, store);
+                if let Some(ready) = recorded.replace(next) {
+                    commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let next = self.record(batch, ctx, trigger, store);
+            if let Some(ready) = recorded.replace(next) {
+                commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
+            }
+        }
+        if let Some(ready) = recorded {
+            commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
+        }
+        for c in commits {
+            c.settle(&mut outcomes);
+        }
+        outcomes
+    }
+
+    /// Reads what one action needs and decides its writes, writing nothing yet: a skip,
+    /// a conflict or a failure is final here; writes join the batch.
+    #[allow(clippy::too_many_arguments)]
+    fn prepare(
+        &self,
+        index: usize,
+        a: &Action,
+        policy: &Policy,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        given: Option<&Content>,
+        store: &StoreThread,
+    ) -> Prepared {
+        let mut result = ItemResult {
+            key: a.key.clone(),
+            class: a.class,
+            action: a.kind,
+            outcome: Outcome::Applied,
+            left: a.left,
+            right: a.right,
+            error: None,
+            note: Some(a.reason.clone()),
+            moved: a.moved.clone(),
+        };
+        let outcome = match a.kind {
+            ActionKind::Skip => {
+                result.outcome = Outcome::Skipped;
+                return Prepared::Done(Box::new(Applied { result, conflict: None, undoable: false }));
+            }
+            ActionKind::Conflict => {
+                let conflict = self.conflict_report(a, left, right, None, a.reason.clone());
+                result.outcome = Outcome::Conflict;
+                return Prepared::Done(Box::new(Applied { result, conflict: Some(conflict), undoable: false }));
+            }
+            ActionKind::UpdateBase => self.update_base(a, left),
+            ActionKind::CopyToRight | ActionKind::CopyToLeft | ActionKind::DeleteRight | ActionKind::DeleteLeft => {
+                let winner = a.kind.target().expect("copies and deletes have a target").other();
+                self.copy(a, winner, left, right, &a.reason)
+            }
+            ActionKind::Merge => match given {
+                Some(content) => self.write_both(a, content, left, right),
+                None => {
+                    let fallback = match policy.strategy {
+                        Strategy::Merge { fallback } => fallback,
+                        _ => None,
+                    };
+                    self.merge(a, fallback, left, right, store)
+                }
+            },
+        };
+        match outcome {
+            Ok(step) => {
+                result.left = step.left;
+                result.right = step.right;
+                result.note = Some(step.note.clone());
+                if step.conflict.is_some() {
+                    result.outcome = Outcome::Conflict;
+                }
+                if !step.commits {
+                    return Prepared::Done(Box::new(Applied {
+                        result,
+                        conflict: step.conflict,
+                        undoable: step.undoable,
+                    }));
+                }
+                Prepared::Pending(Box::new(Pending { index, action: a.clone(), result, step }))
+            }
+            Err(failure) => Prepared::Done(Box::new(self.failed(a, result, failure, left, right, ctx, trigger, store))),
+        }
+    }
+
+    /// The outcome of an item that did not apply; an error is recorded in history.
+    #[allow(clippy::too_many_arguments)]
+    fn failed(
+        &self,
+        a: &Action,
+        mut result: ItemResult,
+        failure: ItemFailure,
+        left: &dyn Replica,
+        right: &dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        store: &StoreThread,
+    ) -> Applied {
+        match failure {
+            ItemFailure::Conflict(reason) => {
+                let conflict = self.conflict_report(a, left, right, None, reason.clone());
+                result.outcome = Outcome::Conflict;
+                result.note = Some(reason);
+                Applied { result, conflict: Some(conflict), undoable: false }
+            }
+            ItemFailure::Error(e) => {
+                // If even the history row cannot be written, the report still carries the error.
+                let commit = self.failure_commit(a, trigger, &e, ctx);
+                let _ = store.call(move |s| s.commit_item(&commit));
+                result.outcome = Outcome::Failed;
+                result.error = Some(e);
+                Applied { result, conflict: None, undoable: false }
+            }
+        }
+    }
+
+    /// Sends a batch's intents, with the contents it keeps, to the store: written
+    /// items first need them on record. A batch of base-only commits records none.
+    fn record(&self, batch: Vec<Pending>, ctx: &WriteContext, trigger: Trigger, store: &StoreThread) -> Recorded {
+        let now = self.clock.now();
+        let mut intents = Vec::new();
+        let mut blobs = Vec::new();
+        for p in batch.iter().filter(|p| !p.step.writes.is_empty()) {
+            let a = &p.action;
+            for w in &p.step.writes {
+                intents.push(Intent {
+                    operation_id: ctx.operation_id.clone(),
+                    scope: self.config.scope.clone(),
+                    key: a.key.clone(),
+                    side: w.side,
+                    pre: w.recorded_pre(),
+                    post: w.post,
+                    base_before: a.base,
+                    base_after: p.step.base_after,
+                    direction: direction_of(a.kind).into(),
+                    trigger,
+                    created_at: now,
+                });
+            }
+            blobs.extend(p.step.blobs.iter().cloned());
+        }
+        let intents = (!intents.is_empty()).then(|| store.call(move |s| s.record_intents(&intents, &blobs)));
+        Recorded { batch, intents }
+    }
+
+    /// Writes a recorded batch: each item compare-and-swap on its side, one flush per
+    /// side written, then one commit of every item that applied (group commit), sent to
+    /// the store and settled at the end. An item that fails, fails alone; a crash
+    /// anywhere leaves intents the next writer heals by.
+    #[allow(clippy::too_many_arguments)]
+    fn write_batch(
+        &self,
+        Recorded { batch, intents }: Recorded,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        ctx: &WriteContext,
+        trigger: Trigger,
+        store: &StoreThread,
+        outcomes: &mut [Option<Applied>],
+    ) -> Option<Committing> {
+        if let Some(Err(e)) = intents.map(Ticket::wait) {
+            for mut p in batch {
+                p.result.outcome = Outcome::Failed;
+                p.result.error =
+                    Some(format!("{}: nothing written, the intent could not be recorded: {e}", p.action.key));
+                outcomes[p.index] = Some(Applied { result: p.result, conflict: None, undoable: false });
+            }
+            return None;
+        }
+        // Write each item; what applied waits for the flush and the commit. The two
+        // halves of a move (the plan puts them side by side) are one rename when the
+        // side can; else, or when it refuses, they are written as a delete and a copy.
+        let mut written: Vec<(Pending, Vec<Option<Digest>>)> = Vec::with_capacity(batch.len());
+        let mut commits = Vec::new();
+        let mut touched = [false; 2];
+        let mut singles = Vec::with_capacity(batch.len());
+        let mut items = batch.into_iter().peekable();
+        while let Some(p) = items.next() {
+            let Some((to_side, digest)) = items.peek().and_then(|q| move_pair(&p, q)) else {
+                singles.push(p);
+                continue;
+            };
+            let q = items.next().expect("peeked");
+            match side(left, right, to_side).rename(&p.action.key, &q.action.key, &digest, ctx) {
+                Ok(post) => {
+                    touched[idx(to_side)] = true;
+                    written.push((p, vec![None]));
+                    written.push((q, vec![Some(post)]));
+                }
+                Err(_) => singles.extend([p, q]),
+            }
+        }
+        // Under one set of rules each write's `post` is its side's digest of the content
+        // (merges digest under the left's), so the side need not hash it again.
+        let same_rules = left.rules() == right.rules();
+        for p in singles {
+            let mut posts = Vec::with_capacity(p.step.writes.len());
+            let mut failure = None;
+            for w in &p.step.writes {
+                touched[idx(w.side)] = true;
+                let key = &p.action.key;
+                let done = match (&w.payload, w.pre) {
+                    (Payload::Put(c), pre) => {
+                        let to = side(left, right, w.side);
+                        match w.post.filter(|_| same_rules) {
+                            Some(post) => to.write_digested(key, c, &post, pre.as_ref(), ctx),
+                            None => to.write(key, c, pre.as_ref(), ctx),
+                        }
+                        .map(Some)
+                    }
+                    (Payload::Stream, pre) => {
+                        let post = w.post.expect("a streamed write has the source's digest");
+                        stream_copy(left, right, w.side, key, &post, pre.as_ref(), ctx).map(Some)
+                    }
+                    (Payload::Delete, Some(pre)) => side(left, right, w.side).delete(key, &pre, ctx).map(|()| None),
+                    (Payload::Delete, None) => Ok(None),
+                };
+                match done {
+                    Ok(post) => posts.push(post),
+                    Err(e) => {
+                        failure = Some(ItemFailure::from(e));
+                        break;
+                    }
+                }
+            }
+            match failure {
+                None => written.push((p, posts)),
+                Some(ItemFailure::Conflict(reason)) => {
+                    // Nothing (or not all) was written: the intents go, the conflict stays.
+                    let (scope, op, key) = (self.config.scope.clone(), ctx.operation_id.clone(), p.action.key.clone());
+                    let _ = store.call(move |s| s.drop_intents(&scope, &op, &key));
+                    let applied = self.failed(
+                        &p.action,
+                        p.result,
+                        ItemFailure::Conflict(reason),
+                        left,
+                        right,
+                        ctx,
+                        trigger,
+                        store,
+                    );
+                    outcomes[p.index] = Some(applied);
+                }
+                Some(ItemFailure::Error(e)) => {
+                    commits.push(self.failure_commit(&p.action, trigger, &e, ctx));
+                    let mut result = p.result;
+                    result.outcome = Outcome::Failed;
+                    result.error = Some(e);
+                    outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
+                }
+            }
+        }
+        // One flush per side written; a side that cannot flush fails its items, whose
+        // intents stay open for the next writer to settle from what the side holds.
+        let mut unflushed: [Option<String>; 2] = [None, None];
+        for s in [Side::Left, Side::Right] {
+            if touched[idx(s)] {
+                if let Err(e) = side(left, right, s).flush() {
+                    unflushed[idx(s)] = Some(e.to_string());
+                }
+            }
+        }
+        let mut applied = Vec::with_capacity(written.len());
+        for (p, posts) in written {
+            if let Some(e) = p.step.writes.iter().find_map(|w| unflushed[idx(w.side)].as_ref()) {
+                let mut result = p.result;
+                result.outcome = Outcome::Failed;
+                result.error = Some(format!("{}: written but not flushed: {e}", p.action.key));
+                outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
+                continue;
+            }
+            commits.push(self.item_commit(&p, &posts, ctx, trigger));
+            // The contents go here: what waits for the commit is the outcome alone.
+            let wrote = !p.step.writes.is_empty();
+            let undoable = p.step.undoable;
+            applied.push((p.index, wrote, Applied { result: p.result, conflict: p.step.conflict, undoable }));
+        }
+        if commits.is_empty() {
+            return None;
+        }
+        let ticket = store.call(move |s| s.commit_items(&commits));
+        Some(Committing { applied, ticket })
+    }
+
+    /// What an applied item commits: its new base, undo entries (one per side written),
+    /// history row and `doc:updated` events. Its contents went in with the intents.
+    fn item_commit(&self, p: &Pending, posts: &[Option<Digest>], ctx: &WriteContext, trigger: Trigger) -> ItemCommit {
+        let a = &p.action;
+        let (mut l, mut r) = (a.left, a.right);
+        let mut undo = Vec::with_capacity(posts.len());
+        let mut events = Vec::with_capacity(posts.len());
+        let mut base_after = p.step.base_after;
+        for (w, post) in p.step.writes.iter().zip(posts) {
+            match w.side {
+                Side::Left => l = *post,
+                Side::Right => r = *post,
+            }
+            base_after = *post;
+            undo.push(self.undo_entry(&ctx.operation_id, a, w.side, w.recorded_pre(), *post));
+            events.push(self.doc_updated(&ctx.operation_id, &a.key, w.side, post.as_ref()));
+        }
+        ItemCommit {
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            base_after,
+            // A written item's contents went in with its intents; a base-only one has none.
+            blobs: if p.step.writes.is_empty() { p.step.blobs.clone() } else { vec![] },
+            undo,
+            history: self.history_row(&ctx.operation_id, a, trigger, true, None, l, r),
+            events,
+        }
+    }
+
+    /// A failed item leaves the base as it was; only history records the attempt.
+    fn failure_commit(&self, a: &Action, trigger: Trigger, error: &str, ctx: &WriteContext) -> ItemCommit {
+        ItemCommit {
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            base_after: a.base,
+            blobs: vec![],
+            undo: vec![],
+            history: self.history_row(&ctx.operation_id, a, trigger, false, Some(error.to_string()), a.left, a.right),
+            events: vec![],
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn history_row(
+        &self,
+        op: &str,
+        a: &Action,
+        trigger: Trigger,
+        success: bool,
+        error: Option<String>,
+        left: Option<Digest>,
+        right: Option<Digest>,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            operation_id: op.to_string(),
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            direction: direction_of(a.kind).into(),
+            trigger,
+            success,
+            error,
+            left,
+            right,
+            at: self.clock.now(),
+        }
+    }
+
+    /// Reads `key` from `replica` and checks it still has the digest the plan saw.
+    fn read_expected(
+        replica: &dyn Replica,
+        key: &Key,
+        expected: Option<Digest>,
+    ) -> Result<Option<Content>, ItemFailure> {
+        replica.read_expected(key, expected.as_ref()).map_err(|e| match e {
+            ReplicaError::Conflict { .. } => ItemFailure::Conflict(format!(
+                "{key} changed on {} since it was scanned; nothing was overwritten",
+                replica.name()
+            )),
+            ReplicaError::InvalidContent { source, .. } => ItemFailure::Error(format!("{key}: {source}")),
+            other => ItemFailure::from(other),
+        })
+    }
+
+    /// Records the base of an item both sides already agree on: nothing to write, a
+    /// commit with the batch.
+    fn update_base(&self, a: &Action, left: &mut dyn Replica) -> Result<Step, ItemFailure> {
+        // Only a base a merge may read is kept, so a large item is not even read.
+        let content = match is_large(left, &a.key)? {
+            true => None,
+            false => Self::read_expected(left, &a.key, a.left)?,
+        };
+        let blobs = match (a.left, content) {
+            (Some(d), Some(c)) if self.keeps_base(&c) => vec![(d, c)],
+            _ => vec![],
+        };
+        Ok(Step { blobs, base_after: a.left, commits: true, ..Step::done(a.left, a.right, a.reason.clone()) })
+    }
+
+    /// Makes the other side equal to `winner` (write or delete), recording undo.
+    fn copy(
+        &self,
+        a: &Action,
+        winner: Side,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        note: &str,
+    ) -> Result<Step, ItemFailure> {
+        let (win_digest, lose_digest) = match winner {
+            Side::Left => (a.left, a.right),
+            Side::Right => (a.right, a.left),
+        };
+        let target = winner.other();
+        let same_rules = left.rules() == right.rules();
+        // A large source is streamed when the batch writes it: nothing is read now, and
+        // the write checks the bytes still digest to what the scan saw.
+        let streamed = win_digest.is_some() && is_large(side(left, right, winner), &a.key)?;
+        let src = match streamed {
+            true => None,
+            false => Self::read_expected(side(left, right, winner), &a.key, win_digest)?,
+        };
+        let dst = side(left, right, target);
+        // What the target loses is kept for undo: by the target itself when it keeps
+        // backups (a folder's are hard links: no copy, and no read now; the write checks
+        // it still holds what the scan saw), else by the store.
+        // A target that should be absent is not read first: its write is created only
+        // where nothing is, so an item that appeared since the scan is still refused.
+        // A formatting-only write leaves the canonical digest as it was, so that digest
+        // cannot name what it overwrote: the store keeps the old bytes under their own
+        // digest, which the intent and the undo entry record, and undo restores them.
+        let formatting = a.class == DriftClass::FormattingOnly;
+        let pre = match lose_digest {
+            None => None,
+            Some(_) if dst.keeps_backups() && !formatting => None,
+            _ => Self::read_expected(dst, &a.key, lose_digest)?,
+        };
+        let kept = pre.as_ref().filter(|_| formatting).map(|c| Digest::of_bytes(c.as_bytes()));
+        let dst_rules = dst.rules();
+        // Under the same rules the target will hold the digest just checked; hashing the
+        // content again was a third of a first sync's CPU.
+        let post = match (&src, streamed) {
+            (_, true) => win_digest,
+            (Some(_), false) if same_rules => win_digest,
+            (Some(c), false) => Some(
+                dst_rules.digest(c).map_err(|e| ItemFailure::Error(format!("{}: cannot be written: {e}", a.key)))?,
+            ),
+            (None, false) => None,
+        };
+        let mut blobs = Vec::new();
+        if let (Some(d), Some(c)) = (post, &src) {
+            if self.keeps_base(c) {
+                blobs.push((d, c.clone()));
+            }
+        }
+        if let (Some(d), Some(c)) = (kept.or(lose_digest), pre) {
+            blobs.push((d, c));
+        }
+        let (l, r) = match target {
+            Side::Left => (post, a.right),
+            Side::Right => (a.left, post),
+        };
+        let payload = match (src, streamed) {
+            (_, true) => Payload::Stream,
+            (Some(c), false) => Payload::Put(c),
+            (None, false) => Payload::Delete,
+        };
+        let writes = match (&payload, lose_digest) {
+            (Payload::Delete, None) => vec![],
+            _ => vec![SideWrite { side: target, pre: lose_digest, payload, post, kept }],
+        };
+        Ok(Step {
+            left: l,
+            right: r,
+            note: note.to_string(),
+            conflict: None,
+            undoable: !writes.is_empty(),
+            writes,
+            blobs,
+            base_after: post,
+            commits: true,
+        })
+    }
+
+    /// Whether the store keeps `content` as a base a later merge may read.
+    fn keeps_base(&self, content: &Content) -> bool {
+        content.as_text().is_some() && content.len() as u64 <= self.config.keep_base_below
+    }
+
+    fn undo_entry(&self, op: &str, a: &Action, side: Side, pre: Option<Digest>, post: Option<Digest>) -> UndoEntry {
+        let now = self.clock.now();
+        UndoEntry {
+            operation_id: op.to_string(),
+            scope: self.config.scope.clone(),
+            key: a.key.clone(),
+            side,
+            pre,
+            post,
+            base_before: a.base,
+            created_at: now,
+            expires_at: now.plus_millis(self.config.undo.max_age_ms),
+            undone_at: None,
+        }
+    }
+
+    /// Merges `l` and `r` against `base` (absent for an item added on both sides);
+    /// `None` when the kinds cannot be merged. The flag says whether it merged cleanly.
+    fn merge_contents(&self, base: Option<Content>, l: &Content, r: &Content) -> Option<(Content, bool)> {
+        match (l, r) {
+            (Content::Text(lt), Content::Text(rt)) => {
+                let bt = match &base {
+                    Some(Content::Text(t)) | Some(Content::Json(t)) => t.as_str(),
+                    _ => "",
+                };
+                let m = text3(bt, lt, rt, &self.config.text_merge);
+                Some((Content::Text(m.text), m.conflicts == 0))
+            }
+            (Content::Json(lt), Content::Json(rt)) => {
+                let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+                let (lv, rv) = (parse(lt)?, parse(rt)?);
+                let bv = match &base {
+                    Some(Content::Json(t)) => parse(t)?,
+                    _ => serde_json::Value::Object(Default::default()),
+                };
+                let m = json3(&bv, &lv, &rv, &self.config.json_merge);
+                let mut text = serde_json::to_string_pretty(&m.value).ok()?;
+                text.push('\n');
+                Some((Content::Json(text), m.conflicts.is_empty()))
+            }
+            _ => None,
+        }
+    }
+
+    fn merge(
+        &self,
+        a: &Action,
+        fallback: Option<Side>,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+        store: &StoreThread,
+    ) -> Result<Step, ItemFailure> {
+        let lc = Self::read_expected(left, &a.key, a.left)?
+            .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the left", a.key)))?;
+        let rc = Self::read_expected(right, &a.key, a.right)?
+            .ok_or_else(|| ItemFailure::Error(format!("{}: vanished from the right", a.key)))?;
+        let base = a.base.and_then(|d| store.call(move |s| s.blob(&d)).wait().ok().flatten());
+        let merged = self.merge_contents(base, &lc, &rc);
+        let (content, clean) = merged.unwrap_or((Content::Bytes(vec![]), false));
+        if !clean {
+            // Markers only make sense for text; JSON conflicts show both versions instead.
+            let markers = match &content {
+                Content::Text(t) => Some(t.clone()),
+                _ => None,
+            };
+            return match fallback {
+                Some(winner) => self.copy(
+                    a,
+                    winner,
+                    left,
+                    right,
+                    &format!("merge conflicted: the {winner} wins; the other version is kept for undo"),
+                ),
+                None => Ok(Step {
+                    conflict: Some(self.conflict_report(a, left, right, markers, "merge conflicted".into())),
+                    undoable: false,
+                    ..Step::done(a.left, a.right, "merge conflicted: left for a person".into())
+                }),
+            };
+        }
+        self.write_sides(a, &content, [Some(lc), Some(rc)], left, "merged cleanly")
+    }
+
+    /// Writes `content` to both sides (a hand resolution), checking each still holds
+    /// what the scan saw.
+    fn write_both(
+        &self,
+        a: &Action,
+        content: &Content,
+        left: &mut dyn Replica,
+        right: &mut dyn Replica,
+    ) -> Result<Step, ItemFailure> {
+        let lc = Self::read_expected(left, &a.key, a.left)?;
+        let rc = Self::read_expected(right, &a.key, a.right)?;
+        self.write_sides(a, content, [lc, rc], left, "resolved by hand")
+    }
+
+    /// Plans making both sides hold `content` (each side's current content in `pre`,
+    /// kept for undo); the commit of the new base, undo entries, history and events
+    /// follows the writes.
+    fn write_sides(
+        &self,
+        a: &Action,
+        content: &Content,
+        pre: [Option<Content>; 2],
+        left: &dyn Replica,
+        note: &str,
+    ) -> Result<Step, ItemFailure> {
+        let digest = left
+            .rules()
+            .digest(content)
+            .map_err(|e| ItemFailure::Error(format!("{}: the result is invalid: {e}", a.key)))?;
+        let mut writes = Vec::new();
+        let mut blobs = Vec::new();
+        if self.keeps_base(content) {
+            blobs.push((digest, content.clone()));
+        }
+        let [lc, rc] = pre;
+        for (s, pre, pre_content) in [(Side::Left, a.left, lc), (Side::Right, a.right, rc)] {
+            if pre == Some(digest) {
+                continue;
+            }
+            writes.push(SideWrite {
+                side: s,
+                pre,
+                payload: Payload::Put(content.clone()),
+                post: Some(digest),
+                kept: None,
+            });
+            if let (Some(p), Some(c)) = (pre, pre_content) {
+                blobs.push((p, c));
+            }
+        }
+        Ok(Step {
+            left: Some(digest),
+            right: Some(digest),
+            note: note.into(),
+            conflict: None,
+            undoable: !writes.is_empty(),
+            writes,
+            blobs,
+            base_after: Some(digest),
+            commits: true,
+        })
+    }
+    fn conflict_report(
+        &self,
+        a: &Action,
+        left: &dyn Replica,
+        right: &dyn Replica,
+        merged: Option<String>,
+        reason: String,
+    ) -> ConflictReport {
+        ConflictReport {
+            key: a.key.clone(),
+            class: a.class,
+            base: a.base,
+            left_digest: a.left,
+            right_digest: a.right,
+            left: read_held(left, &a.key),
+            right: read_held(right, &a.key),
+            merged,
+            reason,
+        }
+    }
+
+    fn doc_updated(&self, op: &str, key: &Key, side: Side, digest: Option<&Digest>) -> Event {
+        Event::doc_updated(self.clock.now(), &self.config.scope, op, key.as_str(), side, digest)
     }
 }
 
@@ -1868,6 +1926,39 @@ fn stream_copy(
         found: format!("no longer a large item on {}", src.name()),
     })?;
     dst.write_from(key, &mut item.reader, post, pre, ctx)
+}
+
+/// A batch whose intents were sent to the store: its items wait for them to be on
+/// record before they are written.
+struct Recorded {
+    batch: Vec<Pending>,
+    intents: Option<Ticket<std::result::Result<(), StoreError>>>,
+}
+
+/// A written batch whose commit was sent to the store: its items applied once it is in.
+struct Committing {
+    /// Each item's place in the plan, whether it wrote anything, and its outcome.
+    applied: Vec<(usize, bool, Applied)>,
+    ticket: Ticket<std::result::Result<(), StoreError>>,
+}
+
+impl Committing {
+    fn settle(self, outcomes: &mut [Option<Applied>]) {
+        let failed = self.ticket.wait().err();
+        for (index, wrote, mut applied) in self.applied {
+            if let Some(e) = &failed {
+                let key = &applied.result.key;
+                applied.result.outcome = Outcome::Failed;
+                applied.result.error = Some(match wrote {
+                    true => format!("{key}: written but not recorded (the next sync recovers it): {e}"),
+                    false => format!("{key}: not recorded: {e}"),
+                });
+                applied.conflict = None;
+                applied.undoable = false;
+            }
+            outcomes[index] = Some(applied);
+        }
+    }
 }
 
 /// An item prepared for the current batch.

@@ -70,6 +70,7 @@ pub mod store;
 /// The `Store` contract as tests, run by every implementation (feature `conformance`).
 #[cfg(feature = "conformance")]
 pub mod store_conformance;
+mod store_thread;
 pub mod test_session;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

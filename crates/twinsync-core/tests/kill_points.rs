@@ -7,9 +7,9 @@
 //! returns, caught here; the wrapped store and replicas keep exactly what a killed
 //! process would have left.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
 
 use twinsync_core::audit::AuditRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
@@ -36,26 +36,57 @@ enum Point {
 
 const POINTS: [Point; 4] = [Point::Intent, Point::Write, Point::Flush, Point::Commit];
 
-thread_local! {
-    /// Calls left before the kill (counted at the chosen point); `None`: no kill.
-    static FUSE: Cell<Option<usize>> = const { Cell::new(None) };
+/// The armed kill, shared by the store and both sides: the store's calls run on a
+/// thread of their own, so the fuse cannot be the calling thread's. Once it has gone
+/// off, every later write, flush or store commit panics before it does anything, as in
+/// a process that was killed.
+#[derive(Clone, Default)]
+struct Arm(Arc<Mutex<Fuse>>);
+
+#[derive(Clone, Copy, Default)]
+enum Fuse {
+    #[default]
+    Off,
+    /// Calls at this point left before the kill.
+    Armed(Point, usize),
+    Killed,
 }
 
-/// Counts a call at the armed point; panics when the fuse runs out.
-fn tick() {
-    FUSE.with(|f| match f.get() {
-        Some(0) => {
-            f.set(None);
+impl Arm {
+    /// Kills at `point`'s `nth` call from now on (0: the first).
+    fn set(&self, point: Point, nth: usize) {
+        *self.0.lock().unwrap() = Fuse::Armed(point, nth);
+    }
+
+    fn clear(&self) {
+        *self.0.lock().unwrap() = Fuse::Off;
+    }
+
+    /// Before a call at `point`: panics if the kill went off.
+    fn check(&self) {
+        if matches!(*self.0.lock().unwrap(), Fuse::Killed) {
             panic!("killed");
         }
-        Some(n) => f.set(Some(n - 1)),
-        None => {}
-    });
+    }
+
+    /// After a call at `point`: counts it, and panics when the fuse runs out.
+    fn tick(&self, point: Point) {
+        let mut fuse = self.0.lock().unwrap();
+        match *fuse {
+            Fuse::Armed(p, 0) if p == point => {
+                *fuse = Fuse::Killed;
+                drop(fuse);
+                panic!("killed");
+            }
+            Fuse::Armed(p, n) if p == point => *fuse = Fuse::Armed(p, n - 1),
+            _ => {}
+        }
+    }
 }
 
 struct KillStore {
     inner: MemoryStore,
-    point: Option<Point>,
+    arm: Arm,
 }
 
 impl Store for KillStore {
@@ -75,36 +106,35 @@ impl Store for KillStore {
         self.inner.put_operation(report, events)
     }
     fn commit_item(&mut self, commit: &ItemCommit) -> Result<(), StoreError> {
+        self.arm.check();
         self.inner.commit_item(commit)
     }
     fn commit_items(&mut self, commits: &[ItemCommit]) -> Result<(), StoreError> {
+        self.arm.check();
         self.inner.commit_items(commits)?;
-        if self.point == Some(Point::Commit) {
-            tick();
-        }
+        self.arm.tick(Point::Commit);
         Ok(())
     }
     fn record_intents(&mut self, intents: &[Intent], blobs: &[(Digest, Content)]) -> Result<(), StoreError> {
+        self.arm.check();
         self.inner.record_intents(intents, blobs)?;
-        if self.point == Some(Point::Intent) {
-            tick();
-        }
+        self.arm.tick(Point::Intent);
         Ok(())
     }
     fn open_intents(&self, scope: &str) -> Result<Vec<Intent>, StoreError> {
         self.inner.open_intents(scope)
     }
     fn drop_intents(&mut self, scope: &str, operation_id: &str, key: &Key) -> Result<(), StoreError> {
+        self.arm.check();
         self.inner.drop_intents(scope, operation_id, key)
     }
     fn undo_entries(&self, operation_id: &str) -> Result<Vec<UndoEntry>, StoreError> {
         self.inner.undo_entries(operation_id)
     }
     fn commit_undo(&mut self, commit: &UndoCommit) -> Result<(), StoreError> {
+        self.arm.check();
         self.inner.commit_undo(commit)?;
-        if self.point == Some(Point::Commit) {
-            tick();
-        }
+        self.arm.tick(Point::Commit);
         Ok(())
     }
     fn prune(&mut self, now: Timestamp, limits: &UndoLimits) -> Result<PruneStats, StoreError> {
@@ -229,7 +259,7 @@ impl Store for KillStore {
 
 struct KillReplica {
     inner: MemoryReplica,
-    point: Option<Point>,
+    arm: Arm,
 }
 
 impl Replica for KillReplica {
@@ -255,24 +285,21 @@ impl Replica for KillReplica {
         expected: Option<&Digest>,
         ctx: &WriteContext,
     ) -> Result<Digest, ReplicaError> {
+        self.arm.check();
         let d = self.inner.write(key, content, expected, ctx)?;
-        if self.point == Some(Point::Write) {
-            tick();
-        }
+        self.arm.tick(Point::Write);
         Ok(d)
     }
     fn delete(&mut self, key: &Key, expected: &Digest, ctx: &WriteContext) -> Result<(), ReplicaError> {
+        self.arm.check();
         self.inner.delete(key, expected, ctx)?;
-        if self.point == Some(Point::Write) {
-            tick();
-        }
+        self.arm.tick(Point::Write);
         Ok(())
     }
     fn flush(&mut self) -> Result<(), ReplicaError> {
+        self.arm.check();
         self.inner.flush()?;
-        if self.point == Some(Point::Flush) {
-            tick();
-        }
+        self.arm.tick(Point::Flush);
         Ok(())
     }
 }
@@ -300,16 +327,19 @@ struct World {
     clock: ManualClock,
     left: KillReplica,
     right: KillReplica,
+    arm: Arm,
 }
 
 impl World {
     /// Both sides hold version 1 of every file, in sync.
     fn new() -> World {
+        let arm = Arm::default();
         let mut w = World {
-            store: KillStore { inner: MemoryStore::new(), point: None },
+            store: KillStore { inner: MemoryStore::new(), arm: arm.clone() },
             clock: ManualClock::new(Timestamp::from_millis(T0)),
-            left: KillReplica { inner: MemoryReplica::new("left"), point: None },
-            right: KillReplica { inner: MemoryReplica::new("right"), point: None },
+            left: KillReplica { inner: MemoryReplica::new("left"), arm: arm.clone() },
+            right: KillReplica { inner: MemoryReplica::new("right"), arm: arm.clone() },
+            arm,
         };
         w.edit_left(1);
         let r = w.sync();
@@ -341,15 +371,9 @@ impl World {
 
     /// Syncs with a kill armed at `point`, on its `nth` call (0: the first).
     fn killed_sync(&mut self, point: Point, nth: usize) {
-        self.store.point = Some(point);
-        self.left.point = Some(point);
-        self.right.point = Some(point);
-        FUSE.with(|f| f.set(Some(nth)));
+        self.arm.set(point, nth);
         let outcome = catch_unwind(AssertUnwindSafe(|| self.sync()));
-        FUSE.with(|f| f.set(None));
-        self.store.point = None;
-        self.left.point = None;
-        self.right.point = None;
+        self.arm.clear();
         assert!(outcome.is_err(), "{point:?} #{nth}: the sync was not killed");
     }
 
@@ -390,6 +414,13 @@ fn wrote_nothing(point: Point, nth: usize) -> bool {
     point == Point::Intent && nth == 0
 }
 
+/// A kill after the second batch's intents lands while the first batch is written
+/// (the store records the next batch while this one writes), so it may find none, some
+/// or all of that batch written.
+fn wrote_maybe(point: Point, nth: usize) -> bool {
+    point == Point::Intent && nth == 1
+}
+
 #[test]
 fn a_kill_at_any_step_then_a_new_edit_syncs_without_conflict() {
     quiet_kills();
@@ -413,14 +444,17 @@ fn a_kill_at_any_step_then_a_new_edit_syncs_without_conflict() {
             assert!(w.store.inner.open_intents("default").unwrap().is_empty(), "{what}: intents left open");
             let ended = w.store.inner.operation(&op.operation_id).unwrap().unwrap();
             // Never left running: partial when it applied anything, else failed.
-            let want = if wrote_nothing(point, nth) { OperationStatus::Failed } else { OperationStatus::Partial };
+            let applied = !wrote_nothing(point, nth) && !(wrote_maybe(point, nth) && ended.recovered.is_empty());
+            let want = if applied { OperationStatus::Partial } else { OperationStatus::Failed };
             assert_eq!(ended.status, want, "{what}: how the interrupted operation ends");
             match point {
-                // Killed before the batch's writes, or after its commit: nothing to recover.
-                Point::Intent | Point::Commit => assert!(ended.recovered.is_empty(), "{what}"),
+                Point::Intent if wrote_nothing(point, nth) => assert!(ended.recovered.is_empty(), "{what}"),
                 Point::Write | Point::Flush => {
                     assert!(!ended.recovered.is_empty(), "{what}: the written items are recovered")
                 }
+                // After a commit the next batch may be partly written, as in a process
+                // killed while its store commits one batch and its files take the next.
+                Point::Intent | Point::Commit => {}
             }
             // A later sync finds nothing to do.
             let again = w.sync();
@@ -441,9 +475,12 @@ fn a_kill_at_any_step_then_undo_of_the_interrupted_operation_restores_what_it_wr
             let op = w.interrupted();
             let (mut engine, l, r) = w.parts();
             let undo = engine.undo(l, r, Some(&op.operation_id));
-            if wrote_nothing(point, nth) {
+            if wrote_nothing(point, nth) || (wrote_maybe(point, nth) && undo.is_err()) {
                 assert!(undo.is_err(), "{what}: nothing was written, so nothing to undo");
                 assert_eq!(w.store.inner.operation(&op.operation_id).unwrap().unwrap().status, OperationStatus::Failed);
+                for i in 0..FILES {
+                    assert_eq!(w.right.inner.get(&k(i)), Some(&body(i, 1)), "{what}: right {i} was not written");
+                }
                 continue;
             }
             // Undo recovers first: whatever the interrupted sync wrote on the right goes back.
@@ -483,18 +520,12 @@ fn a_kill_at_any_step_of_an_undo_is_finished_by_recovery_and_a_second_undo() {
             w.edit_left(2);
             let op = w.sync();
             assert_eq!(op.counts.applied, FILES, "{what}");
-            w.store.point = Some(point);
-            w.left.point = Some(point);
-            w.right.point = Some(point);
-            FUSE.with(|f| f.set(Some(nth)));
+            w.arm.set(point, nth);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let (mut engine, l, r) = w.parts();
                 engine.undo(l, r, Some(&op.operation_id))
             }));
-            FUSE.with(|f| f.set(None));
-            w.store.point = None;
-            w.left.point = None;
-            w.right.point = None;
+            w.arm.clear();
             assert!(outcome.is_err(), "{what}: the undo was not killed");
 
             // The next writer recovers; a second undo restores whatever is left.
@@ -539,14 +570,11 @@ fn a_kill_between_the_two_sides_of_a_merge_heals_by_merging_again() {
     w.right.inner.put(&key, Content::Text("one\ntwo\nthree\nfour\nFIVE\n".into()));
     let merged = Content::Text("ONE\ntwo\nthree\nfour\nFIVE\n".into());
 
-    w.left.point = Some(Point::Write);
-    w.right.point = Some(Point::Write);
-    FUSE.with(|f| f.set(Some(0)));
+    w.arm.set(Point::Write, 0);
     let (mut engine, l, r) = w.parts();
     let killed = catch_unwind(AssertUnwindSafe(|| engine.sync(l, r, &merge)));
     assert!(killed.is_err(), "the merge was not killed");
-    w.left.point = None;
-    w.right.point = None;
+    w.arm.clear();
     assert_eq!(w.left.inner.get(&key), Some(&merged), "the left was written before the kill");
     assert_ne!(w.right.inner.get(&key), Some(&merged), "the right was not");
     let op = w.interrupted();
