@@ -444,8 +444,8 @@ fn a_kill_at_any_step_then_a_new_edit_syncs_without_conflict() {
             assert!(w.store.inner.open_intents("default").unwrap().is_empty(), "{what}: intents left open");
             let ended = w.store.inner.operation(&op.operation_id).unwrap().unwrap();
             // Never left running: partial when it applied anything, else failed.
-            let applied = !wrote_nothing(point, nth) && !(wrote_maybe(point, nth) && ended.recovered.is_empty());
-            let want = if applied { OperationStatus::Partial } else { OperationStatus::Failed };
+            let none = wrote_nothing(point, nth) || (wrote_maybe(point, nth) && ended.recovered.is_empty());
+            let want = if none { OperationStatus::Failed } else { OperationStatus::Partial };
             assert_eq!(ended.status, want, "{what}: how the interrupted operation ends");
             match point {
                 Point::Intent if wrote_nothing(point, nth) => assert!(ended.recovered.is_empty(), "{what}"),
