@@ -1488,7 +1488,6 @@ impl Applier<'_> {
                 "{key} changed on {} since it was scanned; nothing was overwritten",
                 replica.name()
             )),
-            ReplicaError::InvalidContent { source, .. } => ItemFailure::Error(format!("{key}: {source}")),
             other => ItemFailure::from(other),
         })
     }
