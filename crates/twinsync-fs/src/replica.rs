@@ -270,6 +270,66 @@ impl FsReplica {
         create().map_err(fail)
     }
 
+    /// A file with no name yet in `dir` (`O_TMPFILE`), for a new item: it gets its name
+    /// only once written ([`Self::link_new`]), so a kill leaves nothing behind, and the
+    /// folder gets one entry instead of a temporary one and a rename. `None` where the
+    /// system or the filesystem cannot, or `/proc` is not there to name it by.
+    #[cfg(target_os = "linux")]
+    fn create_unnamed(&mut self, key: &Key, dir: &Path) -> Result<Option<File>, ReplicaError> {
+        use rustix::fs::{openat, Mode, OFlags, CWD};
+        static PROC_FDS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if !*PROC_FDS.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
+            return Ok(None);
+        }
+        // The mode is what `File::create` asks for; the umask applies to both.
+        let open = || openat(CWD, dir, OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from(0o666));
+        let fd = match open() {
+            Err(rustix::io::Errno::NOENT) => {
+                self.make_dirs(key, dir)?;
+                open()
+            }
+            r => r,
+        };
+        match fd {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            // Not supported here (an old kernel, a filesystem without it): a named temp file.
+            Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::ISDIR | rustix::io::Errno::INVAL) => Ok(None),
+            Err(e) => Err(io_err(key, format!("cannot create a file in {}: {e}", dir.display()))),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn create_unnamed(&mut self, _key: &Key, _dir: &Path) -> Result<Option<File>, ReplicaError> {
+        Ok(None)
+    }
+
+    /// Names the written file `f` as `target`, only where nothing is: the link fails
+    /// when something is there, which is a conflict (or the skipped link's error).
+    #[cfg(target_os = "linux")]
+    fn link_new(&self, key: &Key, f: &File, target: &Path) -> Result<(), ReplicaError> {
+        use rustix::fs::{linkat, AtFlags, CWD};
+        use std::os::fd::AsRawFd;
+        let name = format!("/proc/self/fd/{}", f.as_raw_fd());
+        // Something there is a conflict; gone again by the time it is checked, the link
+        // is tried again, a few times.
+        for _ in 0..3 {
+            match linkat(CWD, name.as_str(), CWD, target, AtFlags::SYMLINK_FOLLOW) {
+                Ok(()) => return Ok(()),
+                Err(rustix::io::Errno::EXIST) => {
+                    self.refuse_skipped_link(key, target)?;
+                    self.check(key, target, None)?;
+                }
+                Err(e) => return Err(io_err(key, format!("cannot create {}: {e}", target.display()))),
+            }
+        }
+        Err(io_err(key, format!("cannot create {}: something keeps appearing and vanishing there", target.display())))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn link_new(&self, _key: &Key, _f: &File, _target: &Path) -> Result<(), ReplicaError> {
+        unreachable!("no unnamed files to link without Linux's O_TMPFILE")
+    }
+
     /// Creates `dir` and the folders above it that are missing; each new folder's parent
     /// is flushed with the batch.
     fn make_dirs(&mut self, key: &Key, dir: &Path) -> Result<(), ReplicaError> {
@@ -381,6 +441,17 @@ impl FsReplica {
             }
         };
         let (dir, tmp) = self.temp_beside(&target);
+        if expected.is_none() {
+            if let Some(mut f) = self.create_unnamed(key, &dir)? {
+                fill(&mut f, &target)?;
+                self.link_new(key, &f, &target)?;
+                self.unflushed_files.push(target);
+                self.unflushed_dirs.insert(dir);
+                self.cache.forget(key.as_str());
+                self.cache_dirty = true;
+                return Ok(());
+            }
+        }
         let result = (|| -> Result<(), ReplicaError> {
             let mut f = self.create_temp(key, &dir, &tmp)?;
             fill(&mut f, &tmp)?;
