@@ -278,7 +278,7 @@ impl FsReplica {
     fn create_unnamed(&mut self, key: &Key, dir: &Path) -> Result<Option<File>, ReplicaError> {
         use rustix::fs::{openat, Mode, OFlags, CWD};
         static PROC_FDS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        if !*PROC_FDS.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
+        if !*PROC_FDS.get_or_init(|| Path::new("/proc/self/fd").is_dir()) || named_only() {
             return Ok(None);
         }
         // The mode is what `File::create` asks for; the umask applies to both.
@@ -991,4 +991,51 @@ pub fn prune_backups(dir: &Path, older_than: SystemTime) -> Result<usize, FsErro
         }
     }
     Ok(removed)
+}
+
+/// Whether a test asked for named temporary files only.
+fn named_only() -> bool {
+    #[cfg(test)]
+    return tests::named_only();
+    #[cfg(not(test))]
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        /// Writes new files through a named temporary file, as where `O_TMPFILE` is missing.
+        static NAMED_ONLY: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn named_only() -> bool {
+        NAMED_ONLY.with(Cell::get)
+    }
+
+    /// New files, unnamed or through a named temporary file, land whole in new folders, a
+    /// create over an existing file is refused and keeps it, and nothing else is left.
+    #[test]
+    fn a_new_file_is_created_only_where_nothing_is_either_way() {
+        for named in [false, true] {
+            NAMED_ONLY.with(|n| n.set(named));
+            let dir = tempfile::tempdir().unwrap();
+            let mut r = FsReplica::open(dir.path(), FsOptions::default()).unwrap();
+            let ctx = WriteContext { operation_id: "op".into() };
+            let k = Key::new("deep/er/a.md").unwrap();
+            r.write(&k, &Content::Text("one\n".into()), None, &ctx).unwrap();
+            r.flush().unwrap();
+            assert_eq!(fs::read_to_string(dir.path().join("deep/er/a.md")).unwrap(), "one\n", "named: {named}");
+            let e = r.write(&k, &Content::Text("two\n".into()), None, &ctx).unwrap_err();
+            assert!(matches!(&e, ReplicaError::Conflict { key, .. } if key == &k), "named: {named}: {e}");
+            assert_eq!(fs::read_to_string(dir.path().join("deep/er/a.md")).unwrap(), "one\n", "named: {named}");
+            let names: Vec<_> =
+                fs::read_dir(dir.path().join("deep/er")).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(names, ["a.md"], "named: {named}");
+        }
+        NAMED_ONLY.with(|n| n.set(false));
+    }
 }
