@@ -124,8 +124,39 @@ impl JsonText<'_> {
 /// buffer and transcoded here, 16 units at a time while they are ASCII. A Buffer is
 /// read through `napi_get_buffer_info` without a handle.
 fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(JsonText<'_>) -> R) -> Result<R> {
+    let (mut wide, mut utf8) = TEXT.with(RefCell::take);
+    let out = read_json_text(env, text, &mut wide, &mut utf8, f);
+    if wide.len() * 2 + utf8.len() <= TEXT_KEEP {
+        TEXT.with(|cell| cell.replace((wide, utf8)));
+    }
+    out
+}
+
+/// [`with_json_bytes`] with the kept buffers taken out.
+fn read_json_text<R>(
+    env: &Env,
+    text: Unknown,
+    wide: &mut Vec<u16>,
+    utf8: &mut Vec<u8>,
+    f: impl FnOnce(JsonText<'_>) -> R,
+) -> Result<R> {
     use napi::sys;
     let (raw_env, raw) = (env.raw(), text.raw());
+    let mut copied = 0usize;
+    if !wide.is_empty() {
+        // Straight into the kept buffer first: most texts fit, and then neither the
+        // value's type nor the string's length takes a call of its own. napi writes at
+        // most `wide.len()` units, its NUL included, so fewer than `wide.len() - 1`
+        // copied units are the whole string. (A kept buffer is below `TEXT_KEEP / 5`
+        // units, so a string that fits is never one for V8's UTF-8 writer.) Anything
+        // but a string fails here with `napi_string_expected`, and is looked at below.
+        // SAFETY: `raw` is a value of this env; `wide` holds `wide.len()` initialised units.
+        let status =
+            unsafe { sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), wide.len(), &mut copied) };
+        if status == sys::Status::napi_ok && copied + 1 < wide.len() {
+            return Ok(transcoded(&wide[..copied], utf8, f));
+        }
+    }
     match text.get_type()? {
         ValueType::String => {
             let mut units = 0usize;
@@ -134,28 +165,15 @@ fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(JsonText<'_>) -> 
             if units * 3 > TEXT_KEEP {
                 return Ok(f(JsonText::Bytes(&large_string_utf8(raw_env, raw, units)?)));
             }
-            TEXT.with(|cell| {
-                let (mut wide, mut utf8) = cell.take();
-                // One more unit for the terminating NUL napi writes.
-                if wide.len() < units + 1 {
-                    wide.resize(units + 1, 0);
-                }
-                let mut copied = 0usize;
-                // SAFETY: `wide` holds `units + 1` initialised units, the most napi writes.
-                let status = unsafe {
-                    sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), units + 1, &mut copied)
-                };
-                let out = check(status).map(|()| {
-                    let n = utf16_to_utf8(&wide[..copied], &mut utf8);
-                    // SAFETY: `utf16_to_utf8` writes only well-formed UTF-8 (see there),
-                    // and these are the `n` bytes it wrote.
-                    f(JsonText::Str(unsafe { std::str::from_utf8_unchecked(&utf8[..n]) }))
-                });
-                if wide.len() * 2 + utf8.len() <= TEXT_KEEP {
-                    cell.replace((wide, utf8));
-                }
-                out
-            })
+            // One more unit for the terminating NUL napi writes.
+            if wide.len() < units + 1 {
+                wide.resize(units + 1, 0);
+            }
+            // SAFETY: `wide` holds at least `units + 1` initialised units, the most napi writes.
+            check(unsafe {
+                sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), units + 1, &mut copied)
+            })?;
+            Ok(transcoded(&wide[..copied], utf8, f))
         }
         ValueType::Object if is_buffer(raw_env, raw)? => {
             // SAFETY: checked to be a Buffer just above.
@@ -164,6 +182,14 @@ fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(JsonText<'_>) -> 
         }
         _ => Err(Error::new(Status::InvalidArg, "expected JSON text as a string or a Buffer")),
     }
+}
+
+/// Calls `f` with the UTF-8 of the UTF-16 units `wide`, written into `utf8`.
+fn transcoded<R>(wide: &[u16], utf8: &mut Vec<u8>, f: impl FnOnce(JsonText<'_>) -> R) -> R {
+    let n = utf16_to_utf8(wide, utf8);
+    // SAFETY: `utf16_to_utf8` writes only well-formed UTF-8 (see there), and these are
+    // the `n` bytes it wrote.
+    f(JsonText::Str(unsafe { std::str::from_utf8_unchecked(&utf8[..n]) }))
 }
 
 /// A string too large for the kept buffers, as UTF-8 written by V8 into a fresh
