@@ -49,7 +49,27 @@ test('strings are transcoded as Buffer.from encodes them, lone surrogates includ
     for (let k = next() % 6; k > 0; k--) s += units[next() % units.length] + 'y'.repeat(next() % 20)
     const text = `{"k":"${s}"}`
     assert.equal(ts.canonicalizeJson(text), ts.canonicalizeJson(Buffer.from(text)), JSON.stringify(text))
+    assert.equal(ts.canonicalHashJson(text), ts.canonicalHashJson(Buffer.from(text)), JSON.stringify(text))
   }
+})
+
+test('a string is read whole at every length around the kept buffer, and other values after one are not strings', () => {
+  // The addon first copies a string straight into the buffer kept from the last one,
+  // and only asks for the length when it may not have fitted.
+  const sized = (n) => `"${'é'.repeat(n - 2)}"`
+  for (const base of [2, 17, 300, 5000]) {
+    ts.canonicalHashJson(sized(base))
+    for (let n = Math.max(2, base - 3); n <= base + 3; n++) {
+      const text = sized(n)
+      assert.equal(ts.canonicalHashJson(text), sha(text), `${n} units after ${base}`)
+      ts.canonicalHashJson(sized(base))
+    }
+  }
+  assert.equal(ts.canonicalHashJson(Buffer.from('"x"')), sha('"x"'))
+  assert.throws(() => ts.canonicalHashJson({}), { code: 'InvalidArg' })
+  assert.throws(() => ts.canonicalHashJson(null), { code: 'InvalidArg' })
+  // An empty string is read (no units copied), then rejected as JSON.
+  assert.throws(() => ts.canonicalHashJson(''), { code: 'INVALID_INPUT' })
 })
 
 test('ignore patterns drop volatile members before hashing', () => {

@@ -94,6 +94,23 @@ thread_local! {
 /// Buffers larger than this (in bytes) are freed after the call rather than kept.
 const TEXT_KEEP: usize = 1 << 20;
 
+/// The bytes of a JSON text argument.
+enum JsonText<'a> {
+    /// Transcoded here from a JS string, and so UTF-8.
+    Str(&'a str),
+    /// A Buffer's bytes, or V8's UTF-8 of a large string: the canonicaliser checks them.
+    Bytes(&'a [u8]),
+}
+
+impl JsonText<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            JsonText::Str(s) => s.as_bytes(),
+            JsonText::Bytes(b) => b,
+        }
+    }
+}
+
 /// Calls `f` with the bytes of a JSON text argument: a JS string as UTF-8, or a
 /// Buffer's bytes in place.
 ///
@@ -106,45 +123,73 @@ const TEXT_KEEP: usize = 1 << 20;
 /// out as UTF-16 (a plain copy, or a widening of a one-byte string) into a reused
 /// buffer and transcoded here, 16 units at a time while they are ASCII. A Buffer is
 /// read through `napi_get_buffer_info` without a handle.
-fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+fn with_json_bytes<R>(env: &Env, text: Unknown, f: impl FnOnce(JsonText<'_>) -> R) -> Result<R> {
+    let (mut wide, mut utf8) = TEXT.with(RefCell::take);
+    let out = read_json_text(env, text, &mut wide, &mut utf8, f);
+    if wide.len() * 2 + utf8.len() <= TEXT_KEEP {
+        TEXT.with(|cell| cell.replace((wide, utf8)));
+    }
+    out
+}
+
+/// [`with_json_bytes`] with the kept buffers taken out.
+fn read_json_text<R>(
+    env: &Env,
+    text: Unknown,
+    wide: &mut Vec<u16>,
+    utf8: &mut Vec<u8>,
+    f: impl FnOnce(JsonText<'_>) -> R,
+) -> Result<R> {
     use napi::sys;
     let (raw_env, raw) = (env.raw(), text.raw());
+    let mut copied = 0usize;
+    if !wide.is_empty() {
+        // Straight into the kept buffer first: most texts fit, and then neither the
+        // value's type nor the string's length takes a call of its own. napi writes at
+        // most `wide.len()` units, its NUL included, so fewer than `wide.len() - 1`
+        // copied units are the whole string. (A kept buffer is below `TEXT_KEEP / 5`
+        // units, so a string that fits is never one for V8's UTF-8 writer.) Anything
+        // but a string fails here with `napi_string_expected`, and is looked at below.
+        // SAFETY: `raw` is a value of this env; `wide` holds `wide.len()` initialised units.
+        let status =
+            unsafe { sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), wide.len(), &mut copied) };
+        if status == sys::Status::napi_ok && copied + 1 < wide.len() {
+            return Ok(transcoded(&wide[..copied], utf8, f));
+        }
+    }
     match text.get_type()? {
         ValueType::String => {
             let mut units = 0usize;
             // SAFETY: `raw` is a JS string of this env; a null buffer asks only for the length.
             check(unsafe { sys::napi_get_value_string_utf16(raw_env, raw, std::ptr::null_mut(), 0, &mut units) })?;
             if units * 3 > TEXT_KEEP {
-                return Ok(f(&large_string_utf8(raw_env, raw, units)?));
+                return Ok(f(JsonText::Bytes(&large_string_utf8(raw_env, raw, units)?)));
             }
-            TEXT.with(|cell| {
-                let (mut wide, mut utf8) = cell.take();
-                // One more unit for the terminating NUL napi writes.
-                if wide.len() < units + 1 {
-                    wide.resize(units + 1, 0);
-                }
-                let mut copied = 0usize;
-                // SAFETY: `wide` holds `units + 1` initialised units, the most napi writes.
-                let status = unsafe {
-                    sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), units + 1, &mut copied)
-                };
-                let out = check(status).map(|()| {
-                    let n = utf16_to_utf8(&wide[..copied], &mut utf8);
-                    f(&utf8[..n])
-                });
-                if wide.len() * 2 + utf8.len() <= TEXT_KEEP {
-                    cell.replace((wide, utf8));
-                }
-                out
-            })
+            // One more unit for the terminating NUL napi writes.
+            if wide.len() < units + 1 {
+                wide.resize(units + 1, 0);
+            }
+            // SAFETY: `wide` holds at least `units + 1` initialised units, the most napi writes.
+            check(unsafe {
+                sys::napi_get_value_string_utf16(raw_env, raw, wide.as_mut_ptr(), units + 1, &mut copied)
+            })?;
+            Ok(transcoded(&wide[..copied], utf8, f))
         }
         ValueType::Object if is_buffer(raw_env, raw)? => {
             // SAFETY: checked to be a Buffer just above.
             let slice = unsafe { BufferSlice::from_napi_value(raw_env, raw) }?;
-            Ok(f(&slice))
+            Ok(f(JsonText::Bytes(&slice)))
         }
         _ => Err(Error::new(Status::InvalidArg, "expected JSON text as a string or a Buffer")),
     }
+}
+
+/// Calls `f` with the UTF-8 of the UTF-16 units `wide`, written into `utf8`.
+fn transcoded<R>(wide: &[u16], utf8: &mut Vec<u8>, f: impl FnOnce(JsonText<'_>) -> R) -> R {
+    let n = utf16_to_utf8(wide, utf8);
+    // SAFETY: `utf16_to_utf8` writes only well-formed UTF-8 (see there), and these are
+    // the `n` bytes it wrote.
+    f(JsonText::Str(unsafe { std::str::from_utf8_unchecked(&utf8[..n]) }))
 }
 
 /// A string too large for the kept buffers, as UTF-8 written by V8 into a fresh
@@ -167,7 +212,10 @@ fn large_string_utf8(env: napi::sys::napi_env, raw: napi::sys::napi_value, units
 
 /// Writes `src` as UTF-8 at the start of `dst` (grown as needed, never shrunk) and
 /// returns the length written. A lone surrogate becomes U+FFFD, as V8's own UTF-8
-/// conversion makes it.
+/// conversion makes it, so that what is written is always well-formed UTF-8: each
+/// unit below 0x800 takes its one- or two-byte form, a surrogate pair the four-byte
+/// form of the code point it makes, and any other unit (U+FFFD for a lone
+/// surrogate) its three-byte form. Callers rely on that (tested below).
 fn utf16_to_utf8(src: &[u16], dst: &mut Vec<u8>) -> usize {
     // At most three bytes per unit: a pair of surrogates (two units) takes four.
     if dst.len() < src.len() * 3 {
@@ -282,14 +330,18 @@ fn check(status: napi::sys::napi_status) -> Result<()> {
 #[napi(ts_args_type = "text: string | Buffer, options?: HashOptions | undefined | null")]
 pub fn canonicalize_json(env: Env, text: Unknown, options: Option<HashOptions>) -> Result<String> {
     let opts = hash_opts(options);
-    with_json_bytes(&env, text, |json| api::canonicalize_json(json, &opts))?.map_err(|e| to_js(&env, e))
+    with_json_bytes(&env, text, |json| api::canonicalize_json(json.bytes(), &opts))?.map_err(|e| to_js(&env, e))
 }
 
 /// `sha256:<hex>` of the canonical form of a JSON document given as text or bytes.
 #[napi(ts_args_type = "text: string | Buffer, options?: HashOptions | undefined | null")]
 pub fn canonical_hash_json(env: Env, text: Unknown, options: Option<HashOptions>) -> Result<String> {
     let opts = hash_opts(options);
-    with_json_bytes(&env, text, |json| api::canonical_hash_json(json, &opts))?.map_err(|e| to_js(&env, e))
+    with_json_bytes(&env, text, |json| match json {
+        JsonText::Str(s) => api::canonical_hash_json_str(s, &opts),
+        JsonText::Bytes(b) => api::canonical_hash_json(b, &opts),
+    })?
+    .map_err(|e| to_js(&env, e))
 }
 
 /// `sha256:<hex>` of normalised text (no BOM, LF line ends).
@@ -1252,4 +1304,45 @@ pub fn design_scaffold(
 #[napi(ts_return_type = "string[]")]
 pub fn error_codes() -> Value {
     json!(["INVALID_INPUT", "NOT_FOUND", "CONFLICT", "LOCKED", "EXPIRED", "UNSAFE", "IO"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16_to_utf8;
+
+    /// The transcoder's output is what the canonicaliser is told is UTF-8 without a
+    /// check: it must equal the standard library's lossy conversion for every unit,
+    /// every pair and every lone surrogate, alone, inside an ASCII run of 16 units, and
+    /// at each offset around the 16-unit chunks.
+    #[test]
+    fn transcoding_is_the_lossy_utf8_of_every_unit_and_pair() {
+        let mut dst = Vec::new();
+        let mut agree = |src: &[u16]| {
+            let n = utf16_to_utf8(src, &mut dst);
+            assert_eq!(&dst[..n], String::from_utf16_lossy(src).as_bytes(), "{src:04x?}");
+        };
+        for u in 0..=0xFFFFu16 {
+            agree(&[u]);
+            agree(&[u, b'a' as u16]);
+        }
+        for hi in (0xD800..0xDC00u16).step_by(0x3F) {
+            for lo in 0xDBF0..=0xE010u16 {
+                agree(&[hi, lo]);
+                agree(&[lo, hi]);
+            }
+        }
+        let odd = [0xE9, 0x6F22, 0xD83C, 0xDFA8, 0xDC00, 0xD800];
+        for at in 0..40 {
+            for len in [1, 2] {
+                let mut src = vec![b'x' as u16; 48];
+                src[at..at + len].copy_from_slice(&odd[2..2 + len]);
+                agree(&src);
+                for (i, &u) in odd.iter().enumerate() {
+                    src[at] = u;
+                    agree(&src[..=at + i % 2]);
+                    agree(&src);
+                }
+            }
+        }
+    }
 }

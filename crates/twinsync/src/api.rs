@@ -116,6 +116,12 @@ pub fn canonical_hash_json(json: &[u8], opts: &HashOptions) -> Result<String> {
     Ok(canonical::hash_json(json, &opts.canonical()?).map_err(twinsync_core::Error::from)?.to_string())
 }
 
+/// [`canonical_hash_json`] of a document held in a `str`, whose UTF-8 is then not
+/// checked again (a binding's text, transcoded from its host's strings).
+pub fn canonical_hash_json_str(json: &str, opts: &HashOptions) -> Result<String> {
+    Ok(canonical::hash_json_str(json, &opts.canonical()?).map_err(twinsync_core::Error::from)?.to_string())
+}
+
 /// `sha256:<hex>` of normalised text: no BOM, LF line ends (`twinsync hash --as text`).
 pub fn hash_text(text: &str, opts: &HashOptions) -> String {
     canonical::hash_text(text, &opts.text()).to_string()

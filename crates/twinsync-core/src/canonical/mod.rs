@@ -166,6 +166,13 @@ pub fn hash_json(json: &[u8], opts: &CanonicalOptions) -> Result<Digest, Canonic
     with_canonicalizer(opts, |c| c.hash(json))
 }
 
+/// Digest of the canonical form of a JSON document held in a `str`: the same as
+/// [`hash_json`], without checking the UTF-8 of its strings again (for a binding's
+/// text, transcoded from its host's strings).
+pub fn hash_json_str(json: &str, opts: &CanonicalOptions) -> Result<Digest, CanonicalError> {
+    with_canonicalizer(opts, |c| c.hash_str(json))
+}
+
 /// Digest of the canonical form of a parsed value.
 pub fn hash_value(v: &serde_json::Value, opts: &CanonicalOptions) -> Result<Digest, CanonicalError> {
     let json = serde_json::to_vec(v).expect("serialising a Value cannot fail");
@@ -185,6 +192,25 @@ pub type Hasher = Sha256;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `str` skips only the UTF-8 checks: digests and errors are `hash_json`'s, for
+    /// small documents (one pass) and large ones (the full walk).
+    #[test]
+    fn hashing_a_str_is_hashing_its_bytes() {
+        let opts = CanonicalOptions::default();
+        let big = format!("[{}]", vec!["{\"b\":\"é\\u00e9🎨\",\"a\":519.8186635971069}"; 2000].join(","));
+        assert!(big.len() > small::MAX);
+        for doc in [
+            "{\"b\":[1,2.50,\"\\ud83c\\udfa8\"],\"a\":{\"é\":null,\"\u{e000}\":true,\"🎨\":-0}}",
+            "\"ünïcödé\"",
+            "[0.1000000000000001, 1e400]",
+            "{\"a\":1,\"a\":2}",
+            "{\"a\" 1}",
+            big.as_str(),
+        ] {
+            assert_eq!(hash_json_str(doc, &opts), hash_json(doc.as_bytes(), &opts), "{doc:.80}");
+        }
+    }
 
     #[test]
     fn writes_strings_with_minimal_escapes() {

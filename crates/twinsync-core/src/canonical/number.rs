@@ -42,18 +42,13 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) -> bool {
 /// The ECMAScript digits of a finite, non-zero `v`: sign, digit count (written to
 /// `d`, no leading or trailing zeros) and `n` such that `v ≈ 0.d × 10^n`.
 ///
-/// serde_json prints a double with Ryū: the shortest digits that read back as `v`
-/// and, among those, the closest to `v` (the even one on a tie), which is what
-/// ECMAScript asks for. Only the layout differs, so the digits are read back out of
-/// its text (`-1.2345e-7`, `123.0`, `0.001`).
+/// `zmij` (serde_json's printer of doubles) writes the shortest digits that read
+/// back as `v` and, among those, the closest to `v` (the even one on a tie), which is
+/// what ECMAScript asks for. Only the layout differs, so the digits are read back out
+/// of its text (`-1.2345e-7`, `123.0`, `0.001`).
 fn es_digits(v: f64, d: &mut [u8; 20]) -> (bool, usize, i32) {
-    let mut buf = [0u8; 40];
-    let len = {
-        let mut w = &mut buf[..];
-        serde_json::to_writer(&mut w, &v).expect("40 bytes hold any f64");
-        40 - w.len()
-    };
-    let s = &buf[..len];
+    let mut buf = zmij::Buffer::new();
+    let s = buf.format_finite(v).as_bytes();
     let neg = s[0] == b'-';
     let (mantissa, exp) = match s.iter().position(|&b| b == b'e') {
         Some(e) => (&s[usize::from(neg)..e], parse_small_exp(&s[e + 1..])),
@@ -177,6 +172,36 @@ pub(crate) fn is_canonical(lit: &Literal<'_>) -> bool {
     } else {
         lit.int.len() + lit.frac.len() <= 15
     }
+}
+
+/// Whether a decimal literal of 16 or 17 significant digits without exponent is
+/// already canonical: the shortest round-trip digits of its double, laid out as
+/// ECMAScript does. `JSON.stringify` writes most doubles so (as `519.8186635971069`),
+/// and settling that by printing the double and comparing costs less than re-writing
+/// it. Below 1 at most five zeros may follow the point (ECMAScript switches to an
+/// exponent below 10^-6), so where the printer's text equals the literal, the
+/// literal's layout is ECMAScript's too.
+pub(crate) fn is_shortest(lit: &Literal<'_>) -> bool {
+    let no_exponent = lit.text.len() == usize::from(lit.neg) + lit.int.len() + 1 + lit.frac.len();
+    if lit.is_integer || !no_exponent || lit.frac.last().is_none_or(|&d| d == b'0') {
+        return false;
+    }
+    let significant = if lit.int == b"0" {
+        let zeros = lit.frac.iter().take_while(|&&d| d == b'0').count();
+        if zeros > 5 {
+            return false;
+        }
+        lit.frac.len() - zeros
+    } else {
+        lit.int.len() + lit.frac.len()
+    };
+    if !(16..=17).contains(&significant) {
+        return false;
+    }
+    let text = std::str::from_utf8(lit.text).expect("a number literal is ASCII");
+    let v: f64 = text.parse().expect("the grammar was checked");
+    // At most 17 digits and below 10^17: always finite.
+    zmij::Buffer::new().format_finite(v).as_bytes() == lit.text
 }
 
 /// Appends the canonical form of a literal, or says why it has none.
@@ -310,6 +335,79 @@ mod tests {
                 assert_eq!(String::from_utf8(out).unwrap(), *t);
             }
         }
+    }
+
+    /// The shortcut for 16- and 17-digit literals says "canonical" only where the
+    /// full rewrite gives the literal back, and does say it for the doubles printed
+    /// without exponent (what `JSON.stringify` writes), near the edges of its rules:
+    /// 15 to 17 digits, five and six zeros after the point, the last digit moved.
+    #[test]
+    fn long_literals_are_settled_as_the_rewrite_would() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut settled, mut eligible) = (0, 0);
+        let mut check = |text: &str, must: bool| {
+            let lit = literal(text);
+            let mut out = Vec::new();
+            let rewritten = write_literal(&mut out, &lit).map(|()| out);
+            if is_shortest(&lit) {
+                assert_eq!(rewritten.as_deref(), Ok(text.as_bytes()), "{text} was taken as canonical");
+                settled += 1;
+            } else {
+                assert!(!must, "{text} is canonical with 16 or 17 digits");
+            }
+        };
+        for n in 0..300_000u64 {
+            let mantissa = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 10f64.powi((n % 30) as i32 - 8);
+            let v = if n % 2 == 0 { mantissa * scale } else { -mantissa * scale };
+            let mut es = Vec::new();
+            assert!(write_f64(&mut es, v));
+            let text = String::from_utf8(es).unwrap();
+            let digits = text.trim_start_matches(['-', '0', '.']).replace('.', "").len();
+            let plain = !text.contains('e') && text.contains('.');
+            // The printer itself switches to an exponent below 10^-4 or so: those are
+            // rewritten, as before.
+            let tiny = text.trim_start_matches('-').starts_with("0.0000");
+            let must = plain && !tiny && (16..=17).contains(&digits);
+            eligible += usize::from(must);
+            check(&text, must);
+            // The last digit moved either way: another double, or not the shortest.
+            if plain {
+                let last = text.as_bytes()[text.len() - 1];
+                for d in [last.wrapping_sub(1), last + 1] {
+                    if d.is_ascii_digit() && d != b'0' {
+                        let mut other = text.clone().into_bytes();
+                        *other.last_mut().unwrap() = d;
+                        check(&String::from_utf8(other).unwrap(), false);
+                    }
+                }
+                // One more digit is never the shortest.
+                check(&format!("{text}1"), false);
+            }
+        }
+        for t in [
+            "0.000001234567890123456",
+            "0.0000001234567890123456",
+            "0.1000000000000001",
+            "-0.1000000000000001",
+            "9007199254740993.5",
+            "1234567890123456.7",
+            "12345678901234567.5",
+            "0.30000000000000004",
+            "0.3000000000000000",
+            "519.8186635971069",
+            "519.81866359710690",
+            "1.0000000000000002e5",
+        ] {
+            check(t, false);
+        }
+        assert!(eligible > 100_000 && settled >= eligible, "{settled} settled of {eligible}");
     }
 
     #[test]

@@ -163,7 +163,7 @@ impl<'o> Canonicalizer<'o> {
         // than doubling (and copying) a large buffer several times.
         out.reserve(input.len() + 16);
         std::mem::swap(out, &mut self.buf.out);
-        let r = self.run(input, None);
+        let r = self.run(input, None, false);
         std::mem::swap(out, &mut self.buf.out);
         if r.is_err() {
             out.truncate(before);
@@ -178,13 +178,25 @@ impl<'o> Canonicalizer<'o> {
         Ok(Digest::from_hasher(h))
     }
 
+    /// The digest of the canonical form of `input`, whose UTF-8 the type vouches for,
+    /// so that its strings are not checked again (a binding's transcoded text).
+    pub fn hash_str(&mut self, input: &str) -> Result<Digest, CanonicalError> {
+        let mut h = Sha256::new();
+        self.hash_with(input.as_bytes(), &mut h, true)?;
+        Ok(Digest::from_hasher(h))
+    }
+
     /// Feeds the canonical form of `input` to a running SHA-256.
     ///
     /// On error the hasher may have been fed part of the document.
     pub fn hash_into(&mut self, input: &[u8], hasher: &mut Sha256) -> Result<(), CanonicalError> {
+        self.hash_with(input, hasher, false)
+    }
+
+    fn hash_with(&mut self, input: &[u8], hasher: &mut Sha256, utf8: bool) -> Result<(), CanonicalError> {
         self.buf.out.clear();
         self.buf.out.reserve(input.len().min(2 * FLUSH_AT) + 64);
-        let r = self.run(input, Some(hasher));
+        let r = self.run(input, Some(hasher), utf8);
         if r.is_ok() {
             hasher.update(&self.buf.out);
         }
@@ -192,11 +204,12 @@ impl<'o> Canonicalizer<'o> {
         r
     }
 
-    fn run(&mut self, input: &[u8], hasher: Option<&mut Sha256>) -> Result<(), CanonicalError> {
+    /// `utf8`: the caller vouches that `input` is UTF-8.
+    fn run(&mut self, input: &[u8], hasher: Option<&mut Sha256>, utf8: bool) -> Result<(), CanonicalError> {
         let b = &mut self.buf;
         if input.len() <= small::MAX
             && self.opts.ignore.is_empty()
-            && small::canonicalize(input, self.opts, &mut b.out, &mut b.small)
+            && small::canonicalize(input, self.opts, utf8, &mut b.out, &mut b.small)
         {
             return Ok(());
         }
@@ -204,7 +217,7 @@ impl<'o> Canonicalizer<'o> {
         b.entries.clear();
         b.states.clear();
         let rules = self.opts.ignore.compiled();
-        parse(input, self.opts, rules, b, hasher).map_err(|f| {
+        parse(input, self.opts, rules, b, hasher, utf8).map_err(|f| {
             let mut path = String::new();
             for seg in f.path.iter().rev() {
                 match seg {
@@ -552,7 +565,7 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
 /// Reads the string starting at the quote at `pos`; returns the position after the
 /// closing quote, and whether its canonical form differs from the input (and was
 /// then appended to `out`).
-#[inline]
+#[inline(always)]
 fn parse_string(input: &[u8], pos: usize, check_utf8: bool, out: &mut Vec<u8>) -> Res<(usize, bool)> {
     let start = pos + 1;
     let (end, high) = scan_plain(input, start, check_utf8);
@@ -570,7 +583,7 @@ fn parse_string(input: &[u8], pos: usize, check_utf8: bool, out: &mut Vec<u8>) -
 /// Reads the key starting at the quote at `pos`. Its decoded bytes stay in the
 /// input when it has no escapes, else they are appended to `arena`. Returns the
 /// position after the closing quote, where the key is, and whether in the arena.
-#[inline]
+#[inline(always)]
 pub(super) fn parse_key(
     input: &[u8],
     pos: usize,
@@ -699,7 +712,7 @@ fn scalar_at(
 }
 
 /// Reads the scalar at `pos` and writes its canonical form to `out`; returns its end.
-#[inline]
+#[inline(always)]
 pub(super) fn scalar(
     input: &[u8],
     pos: usize,
@@ -741,7 +754,7 @@ fn skip_digits(input: &[u8], mut i: usize) -> usize {
 
 /// Reads the number at `pos`; returns its end, and whether its canonical form
 /// differs from the input (and was then appended to `out`).
-#[inline]
+#[inline(always)]
 fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec<u8>) -> Res<(usize, bool)> {
     let mut i = pos;
     let neg = input[i] == b'-';
@@ -799,7 +812,7 @@ fn parse_number(input: &[u8], pos: usize, opts: &CanonicalOptions, out: &mut Vec
         }
     }
     let lit = Literal { text: &input[pos..i], neg, int, frac, is_integer, exp };
-    if number::is_canonical(&lit) {
+    if number::is_canonical(&lit) || number::is_shortest(&lit) {
         return Ok((i, false));
     }
     match number::write_literal(out, &lit) {
@@ -853,6 +866,7 @@ fn parse(
     rules: &[Vec<Segment>],
     b: &mut Buffers,
     hasher: Option<&mut Sha256>,
+    utf8: bool,
 ) -> Res<()> {
     if input.len() >= u32::MAX as usize {
         return Err(syntax("documents of 4 GiB or more are not supported", 0));
@@ -870,7 +884,7 @@ fn parse(
         opts,
         rules,
         extents: if found.balanced { extents } else { &[] },
-        check_utf8: !found.utf8,
+        check_utf8: !(utf8 || found.utf8),
         out,
         arena,
         entries,
