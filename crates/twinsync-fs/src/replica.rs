@@ -624,23 +624,25 @@ impl Replica for FsReplica {
         })?;
         // Nothing rehashed and no file came or went: the cache already describes this
         // tree (its older capture time keeps racy judgements conservative), so keep it.
-        let unchanged = out.hashed == 0 && out.files.len() == self.cache.len();
+        let unchanged = out.hashed == 0 && out.files == self.cache.len();
         let mut cache = StatCache::new(&self.rules, self.root_id);
         if !unchanged {
             cache.captured_at_ns = started;
-            cache.reserve(out.files.len(), out.files.iter().map(|f| f.key.as_str().len()).sum());
+            cache.reserve(out.files, out.seen.iter().map(|f| f.key.as_str().len()).sum());
         }
         // The scan's files come sorted: collecting checks that and bulk-builds the map,
         // straight from them with no list of entries between.
         let snap: Snapshot = out
-            .files
+            .seen
             .into_iter()
-            .map(|f| {
+            .zip(out.digests)
+            .filter_map(|(f, d)| Some((f, d?)))
+            .map(|(f, digests)| {
                 if !unchanged {
-                    cache.push(f.key.as_str(), CacheEntry { stat: f.stat, digests: f.digests });
+                    cache.push(f.key.as_str(), CacheEntry { stat: f.stat, digests });
                 }
                 let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
-                let (digest, bytes) = (f.digests.canonical, Some(f.digests.bytes));
+                let (digest, bytes) = (digests.canonical, Some(digests.bytes));
                 (f.key.clone(), Entry { key: f.key, digest, size: f.stat.size, modified, bytes })
             })
             .collect();

@@ -1,7 +1,7 @@
 //! The scan: walk the root honouring ignore files and globs and stat every file (see
-//! [`crate::walk`]), sort what was found, reuse the stat cache's digest where the stat is
-//! unchanged (one merge against the sorted cache), and hash the rest (read once,
-//! classify, hash) on two threads.
+//! [`crate::walk`], which returns them in key order), reuse the stat cache's digest
+//! where the stat is unchanged (one merge against the sorted cache), and hash the rest
+//! (read once, classify, hash) on two threads.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,13 +20,6 @@ use crate::walk;
 /// Threads a scan hashes on.
 const SCAN_THREADS: usize = 2;
 
-/// One file as a scan found it.
-pub(crate) struct Found {
-    pub key: Key,
-    pub stat: Stat,
-    pub digests: Digests,
-}
-
 /// Where a found item's digest comes from when the cache cannot give it.
 pub(crate) enum Source {
     /// The file at the key's path.
@@ -44,9 +37,13 @@ pub(crate) struct Seen {
     pub source: Source,
 }
 
-/// What a scan produced besides the files.
+/// What a scan produced: the files the walk found, in key order, each with its digests
+/// (`None` for a file gone before it was read, or one in `failures`).
 pub(crate) struct ScanOutput {
-    pub files: Vec<Found>,
+    pub seen: Vec<Seen>,
+    pub digests: Vec<Option<Digests>>,
+    /// How many of `digests` are known.
+    pub files: usize,
     pub hashed: usize,
     pub warnings: Vec<String>,
     /// Files found but not readable or parsable, each failing alone.
@@ -80,33 +77,26 @@ pub(crate) struct ScanJob<'a> {
 pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let walked = walk::run(job)?;
     let warnings = walked.warnings;
-    let mut seen = walked.files;
-    seen.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let cached: Vec<Option<Digests>> = job
+    let seen = walked.files;
+    debug_assert!(seen.is_sorted_by(|a, b| a.key < b.key), "the walk returns its files in key order");
+    let mut digests: Vec<Option<Digests>> = job
         .cache
         .matches(&seen, |s| &s.key)
         .zip(&seen)
         .map(|(e, s)| e.and_then(|e| job.cache.reuse(e, &s.stat)))
         .collect();
-    let misses: Vec<usize> = (0..seen.len()).filter(|&i| cached[i].is_none()).collect();
+    let misses: Vec<usize> = (0..seen.len()).filter(|&i| digests[i].is_none()).collect();
     let hashed = misses.len();
     // A warm scan hashes nothing: the files go straight from what the walk found.
-    let mut fresh = hash_misses(job, &seen, &misses).into_iter();
-    let mut files = Vec::with_capacity(seen.len());
     let mut failures = Vec::new();
-    for (s, d) in seen.into_iter().zip(cached) {
-        let d = match d {
-            Some(d) => Ok(Some(d)),
-            None => fresh.next().unwrap_or(Ok(None)),
-        };
+    for (&i, d) in misses.iter().zip(hash_misses(job, &seen, &misses)) {
         match d {
-            Ok(Some(digests)) => files.push(Found { key: s.key, stat: s.stat, digests }),
-            // Deleted between the walk and the read.
-            Ok(None) => {}
-            Err(e) => failures.push(ScanFailure { key: s.key.as_str().to_string(), error: e.to_string() }),
+            Ok(d) => digests[i] = d,
+            Err(e) => failures.push(ScanFailure { key: seen[i].key.as_str().to_string(), error: e.to_string() }),
         }
     }
-    Ok(ScanOutput { files, hashed, warnings, failures })
+    let files = digests.iter().filter(|d| d.is_some()).count();
+    Ok(ScanOutput { seen, digests, files, hashed, warnings, failures })
 }
 
 /// The digests of the files `misses` (indices into `seen`) that the cache could not
