@@ -177,12 +177,21 @@ impl StatCache {
         self.at.binary_search_by(|&a| self.name_at(a).cmp(rel.as_bytes())).ok().map(|i| self.at[i])
     }
 
-    /// The cached digests when the entry `at` (as [`matches`](Self::matches) gave it)
-    /// still describes a file with `stat`: the stat is unchanged and the entry is not
-    /// racy.
-    pub(crate) fn reuse(&self, at: Entry, stat: &Stat) -> Option<Digests> {
+    /// True when the entry `at` (as [`matches`](Self::matches) gave it) still describes
+    /// a file with `stat`: the stat is unchanged and the entry is not racy.
+    pub(crate) fn still(&self, at: Entry, stat: &Stat) -> bool {
         let cached = self.stat_at(at.0);
-        (cached == *stat && !self.is_racy(&cached)).then(|| self.digests_at(at.0))
+        cached == *stat && !self.is_racy(&cached)
+    }
+
+    /// The digests the entry `at` records.
+    pub(crate) fn digests(&self, at: Entry) -> Digests {
+        self.digests_at(at.0)
+    }
+
+    /// The cached digests when the entry `at` still describes a file with `stat`.
+    pub(crate) fn reuse(&self, at: Entry, stat: &Stat) -> Option<Digests> {
+        self.still(at, stat).then(|| self.digests_at(at.0))
     }
 
     /// The cached digests of `rel` when its stat is unchanged and the entry is not racy.

@@ -22,7 +22,7 @@ use crate::paths::{
     Stat, TMP_MARKER,
 };
 use crate::progress::{Observer, Reporter, ScanObserver};
-use crate::scan::{self, ScanJob};
+use crate::scan::{self, Got, ScanJob};
 
 /// What the last scan did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -642,8 +642,12 @@ impl Replica for FsReplica {
         // from a list of exactly the right size (a filtering iterator would make the
         // collect grow it by doubling, copying 12 MB at 100k files).
         let mut entries = Vec::with_capacity(out.files);
-        for (f, digests) in out.seen.into_iter().zip(out.digests) {
-            let Some(digests) = digests else { continue };
+        for (f, got) in out.seen.into_iter().zip(out.got) {
+            let digests = match got {
+                Got::Cached(e) => self.cache.digests(e),
+                Got::Fresh(i) => out.fresh[i as usize],
+                Got::Gone => continue,
+            };
             if !unchanged {
                 cache.push(f.key.as_str(), CacheEntry { stat: f.stat, digests });
             }

@@ -11,7 +11,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use twinsync_core::replica::{ReplicaError, ScanFailure};
 use twinsync_core::{Digests, HashRules, Key};
 
-use crate::cache::StatCache;
+use crate::cache::{Entry, StatCache};
 use crate::options::SymlinkMode;
 use crate::paths::{digests_path, io_err, Stat};
 use crate::progress::Reporter;
@@ -37,12 +37,27 @@ pub(crate) struct Seen {
     pub source: Source,
 }
 
-/// What a scan produced: the files the walk found, in key order, each with its digests
-/// (`None` for a file gone before it was read, or one in `failures`).
+/// Where a found file's digests are: 8 bytes a file rather than the 72 of the digests
+/// themselves, since a warm scan takes nearly all from the cache, which already holds
+/// them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Got {
+    /// In the stat cache the scan ran with.
+    Cached(Entry),
+    /// In [`ScanOutput::fresh`], at this index.
+    Fresh(u32),
+    /// Nowhere: the file was gone before it was read, or it is in `failures`.
+    Gone,
+}
+
+/// What a scan produced: the files the walk found, in key order, and where each one's
+/// digests are.
 pub(crate) struct ScanOutput {
     pub seen: Vec<Seen>,
-    pub digests: Vec<Option<Digests>>,
-    /// How many of `digests` are known.
+    pub got: Vec<Got>,
+    /// The digests of the files hashed.
+    pub fresh: Vec<Digests>,
+    /// How many of `got` are not [`Got::Gone`].
     pub files: usize,
     pub hashed: usize,
     pub warnings: Vec<String>,
@@ -79,24 +94,32 @@ pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let warnings = walked.warnings;
     let seen = walked.files;
     debug_assert!(seen.is_sorted_by(|a, b| a.key < b.key), "the walk returns its files in key order");
-    let mut digests: Vec<Option<Digests>> = job
+    let mut got: Vec<Got> = job
         .cache
         .matches(&seen, |s| &s.key)
         .zip(&seen)
-        .map(|(e, s)| e.and_then(|e| job.cache.reuse(e, &s.stat)))
+        .map(|(e, s)| match e {
+            Some(e) if job.cache.still(e, &s.stat) => Got::Cached(e),
+            _ => Got::Gone,
+        })
         .collect();
-    let misses: Vec<usize> = (0..seen.len()).filter(|&i| digests[i].is_none()).collect();
+    let misses: Vec<usize> = (0..seen.len()).filter(|&i| matches!(got[i], Got::Gone)).collect();
     let hashed = misses.len();
     // A warm scan hashes nothing: the files go straight from what the walk found.
     let mut failures = Vec::new();
+    let mut fresh = Vec::new();
     for (&i, d) in misses.iter().zip(hash_misses(job, &seen, &misses)) {
         match d {
-            Ok(d) => digests[i] = d,
+            Ok(Some(d)) => {
+                got[i] = Got::Fresh(fresh.len() as u32);
+                fresh.push(d);
+            }
+            Ok(None) => {}
             Err(e) => failures.push(ScanFailure { key: seen[i].key.as_str().to_string(), error: e.to_string() }),
         }
     }
-    let files = digests.iter().filter(|d| d.is_some()).count();
-    Ok(ScanOutput { seen, digests, files, hashed, warnings, failures })
+    let files = got.iter().filter(|g| !matches!(g, Got::Gone)).count();
+    Ok(ScanOutput { seen, got, fresh, files, hashed, warnings, failures })
 }
 
 /// The digests of the files `misses` (indices into `seen`) that the cache could not
