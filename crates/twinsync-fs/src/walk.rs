@@ -219,7 +219,8 @@ impl Walk<'_> {
         let mut order = Vec::with_capacity(listing.len());
         for i in 0..listing.len() {
             let Some(name) = listing.name(i).to_str() else {
-                warnings.push(format!("{}: skipped, the name is not valid UTF-8", here().join(listing.name(i)).display()));
+                warnings
+                    .push(format!("{}: skipped, the name is not valid UTF-8", here().join(listing.name(i)).display()));
                 continue;
             };
             if listing.kind(i) == Kind::Unknown {
@@ -686,8 +687,26 @@ mod tests {
     fn files_come_out_in_key_order() {
         let dir = tempfile::tempdir().unwrap();
         let mut files = vec![
-            "a/x", "a/b/c", "a/a-", "a/a/z", "a/a.", "a/a0", "a-b/x", "a.b", "a0", "a0d/x", "ab/x", "z", "B", "ü/x",
-            "ü-", "a/b-/c", "a/b.c", "a/b/cd/e", "a/b/c-", "a/b/c.d/e",
+            "a/x",
+            "a/b/c",
+            "a/a-",
+            "a/a/z",
+            "a/a.",
+            "a/a0",
+            "a-b/x",
+            "a.b",
+            "a0",
+            "a0d/x",
+            "ab/x",
+            "z",
+            "B",
+            "ü/x",
+            "ü-",
+            "a/b-/c",
+            "a/b.c",
+            "a/b/cd/e",
+            "a/b/c-",
+            "a/b/c.d/e",
         ]
         .into_iter()
         .map(String::from)
