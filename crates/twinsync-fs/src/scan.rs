@@ -1,7 +1,7 @@
 //! The scan: walk the root honouring ignore files and globs and stat every file (see
-//! [`crate::walk`]), sort what was found, reuse the stat cache's digest where the stat is
-//! unchanged (one merge against the sorted cache), and hash the rest (read once,
-//! classify, hash) on two threads.
+//! [`crate::walk`], which returns them in key order), reuse the stat cache's digest
+//! where the stat is unchanged (one merge against the sorted cache), and hash the rest
+//! (read once, classify, hash) on two threads.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +11,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use twinsync_core::replica::{ReplicaError, ScanFailure};
 use twinsync_core::{Digests, HashRules, Key};
 
-use crate::cache::StatCache;
+use crate::cache::{Entry, StatCache};
 use crate::options::SymlinkMode;
 use crate::paths::{digests_path, io_err, Stat};
 use crate::progress::Reporter;
@@ -19,13 +19,6 @@ use crate::walk;
 
 /// Threads a scan hashes on.
 const SCAN_THREADS: usize = 2;
-
-/// One file as a scan found it.
-pub(crate) struct Found {
-    pub key: Key,
-    pub stat: Stat,
-    pub digests: Digests,
-}
 
 /// Where a found item's digest comes from when the cache cannot give it.
 pub(crate) enum Source {
@@ -44,9 +37,28 @@ pub(crate) struct Seen {
     pub source: Source,
 }
 
-/// What a scan produced besides the files.
+/// Where a found file's digests are: 8 bytes a file rather than the 72 of the digests
+/// themselves, since a warm scan takes nearly all from the cache, which already holds
+/// them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Got {
+    /// In the stat cache the scan ran with.
+    Cached(Entry),
+    /// In [`ScanOutput::fresh`], at this index.
+    Fresh(u32),
+    /// Nowhere: the file was gone before it was read, or it is in `failures`.
+    Gone,
+}
+
+/// What a scan produced: the files the walk found, in key order, and where each one's
+/// digests are.
 pub(crate) struct ScanOutput {
-    pub files: Vec<Found>,
+    pub seen: Vec<Seen>,
+    pub got: Vec<Got>,
+    /// The digests of the files hashed.
+    pub fresh: Vec<Digests>,
+    /// How many of `got` are not [`Got::Gone`].
+    pub files: usize,
     pub hashed: usize,
     pub warnings: Vec<String>,
     /// Files found but not readable or parsable, each failing alone.
@@ -80,33 +92,34 @@ pub(crate) struct ScanJob<'a> {
 pub(crate) fn run(job: &ScanJob<'_>) -> Result<ScanOutput, ReplicaError> {
     let walked = walk::run(job)?;
     let warnings = walked.warnings;
-    let mut seen = walked.files;
-    seen.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let cached: Vec<Option<Digests>> = job
+    let seen = walked.files;
+    debug_assert!(seen.is_sorted_by(|a, b| a.key < b.key), "the walk returns its files in key order");
+    let mut got: Vec<Got> = job
         .cache
         .matches(&seen, |s| &s.key)
         .zip(&seen)
-        .map(|(e, s)| e.and_then(|e| job.cache.reuse(e, &s.stat)))
+        .map(|(e, s)| match e {
+            Some(e) if job.cache.still(e, &s.stat) => Got::Cached(e),
+            _ => Got::Gone,
+        })
         .collect();
-    let misses: Vec<usize> = (0..seen.len()).filter(|&i| cached[i].is_none()).collect();
+    let misses: Vec<usize> = (0..seen.len()).filter(|&i| matches!(got[i], Got::Gone)).collect();
     let hashed = misses.len();
     // A warm scan hashes nothing: the files go straight from what the walk found.
-    let mut fresh = hash_misses(job, &seen, &misses).into_iter();
-    let mut files = Vec::with_capacity(seen.len());
     let mut failures = Vec::new();
-    for (s, d) in seen.into_iter().zip(cached) {
-        let d = match d {
-            Some(d) => Ok(Some(d)),
-            None => fresh.next().unwrap_or(Ok(None)),
-        };
+    let mut fresh = Vec::new();
+    for (&i, d) in misses.iter().zip(hash_misses(job, &seen, &misses)) {
         match d {
-            Ok(Some(digests)) => files.push(Found { key: s.key, stat: s.stat, digests }),
-            // Deleted between the walk and the read.
+            Ok(Some(d)) => {
+                got[i] = Got::Fresh(fresh.len() as u32);
+                fresh.push(d);
+            }
             Ok(None) => {}
-            Err(e) => failures.push(ScanFailure { key: s.key.as_str().to_string(), error: e.to_string() }),
+            Err(e) => failures.push(ScanFailure { key: seen[i].key.as_str().to_string(), error: e.to_string() }),
         }
     }
-    Ok(ScanOutput { files, hashed, warnings, failures })
+    let files = got.iter().filter(|g| !matches!(g, Got::Gone)).count();
+    Ok(ScanOutput { seen, got, fresh, files, hashed, warnings, failures })
 }
 
 /// The digests of the files `misses` (indices into `seen`) that the cache could not
