@@ -250,17 +250,20 @@ impl FsReplica {
         }
     }
 
-    /// A fresh temporary name in the folder of `path`: the folder and the name. The pid
-    /// in it lets a later scan clear what a killed writer left.
-    fn temp_beside(&self, path: &Path) -> (PathBuf, PathBuf) {
-        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+    /// The folder an item at `path` goes in.
+    fn folder_of(&self, path: &Path) -> PathBuf {
+        path.parent().unwrap_or(&self.root).to_path_buf()
+    }
+
+    /// A fresh temporary name in `dir` for the item at `path`. The pid in it lets a later
+    /// scan clear what a killed writer left.
+    fn temp_in(dir: &Path, path: &Path) -> PathBuf {
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("item");
-        let tmp = dir.join(format!(
+        dir.join(format!(
             ".{file_name}{TMP_MARKER}{}-{}",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        (dir, tmp)
+        ))
     }
 
     /// Creates the temporary file `tmp` in `dir`, creating the folders it needs. Most
@@ -390,7 +393,8 @@ impl FsReplica {
         check_link_target(key, target)?;
         let digest = self.link_digest(key, target.to_string())?;
         self.check(key, path, expected)?;
-        let (dir, tmp) = self.temp_beside(path);
+        let dir = self.folder_of(path);
+        let tmp = Self::temp_in(&dir, path);
         self.make_dirs(key, &dir)?;
         let result = (|| -> Result<(), ReplicaError> {
             make_symlink(Path::new(target), &tmp)
@@ -427,8 +431,8 @@ impl FsReplica {
     /// Replaces the item at `path` atomically: `fill` writes the new bytes into a fresh
     /// temporary file beside it, which is renamed over the item only if the item still
     /// has digest `expected` (checked before and right before the rename), after the old
-    /// file is backed up. A new item (`expected` is `None`) is renamed in only where
-    /// nothing is, which the rename itself checks where the system can. The flush of the
+    /// file is backed up. A new item (`expected` is `None`) is written unnamed where the
+    /// system can and linked in, else renamed in, only where nothing is. The flush of the
     /// file and its folder waits for [`Replica::flush`].
     fn replace_with(
         &mut self,
@@ -448,24 +452,45 @@ impl FsReplica {
                 self.check(key, path, expected)?.unwrap_or_else(|| path.to_path_buf())
             }
         };
-        let (dir, tmp) = self.temp_beside(&target);
-        if expected.is_none() {
-            if let Some(mut f) = self.create_unnamed(key, &dir)? {
+        let dir = self.folder_of(&target);
+        let unnamed = match expected {
+            None => self.create_unnamed(key, &dir)?,
+            Some(_) => None,
+        };
+        match unnamed {
+            Some(mut f) => {
                 fill(&mut f, &target)?;
                 self.link_new(key, &f, &target)?;
-                self.unflushed_files.push(target);
-                self.unflushed_dirs.insert(dir);
-                self.cache.forget(key.as_str());
-                self.cache_dirty = true;
-                return Ok(());
             }
+            None => self.replace_through_temp(key, path, &target, &dir, expected, ctx, fill)?,
         }
+        self.unflushed_files.push(target);
+        self.unflushed_dirs.insert(dir);
+        self.cache.forget(key.as_str());
+        self.cache_dirty = true;
+        Ok(())
+    }
+
+    /// [`Self::replace_with`] through a named temporary file in `dir`, renamed over
+    /// `target` once the item still holds `expected`.
+    #[allow(clippy::too_many_arguments)]
+    fn replace_through_temp(
+        &mut self,
+        key: &Key,
+        path: &Path,
+        target: &Path,
+        dir: &Path,
+        expected: Option<&Digest>,
+        ctx: &WriteContext,
+        fill: impl FnOnce(&mut File, &Path) -> Result<(), ReplicaError>,
+    ) -> Result<(), ReplicaError> {
+        let tmp = Self::temp_in(dir, target);
         let result = (|| -> Result<(), ReplicaError> {
-            let mut f = self.create_temp(key, &dir, &tmp)?;
+            let mut f = self.create_temp(key, dir, &tmp)?;
             fill(&mut f, &tmp)?;
             // A new item has no permissions to keep (and no file to ask).
             if expected.is_some() {
-                if let Ok(m) = fs::metadata(&target) {
+                if let Ok(m) = fs::metadata(target) {
                     f.set_permissions(m.permissions())
                         .map_err(|e| io_err(key, format!("cannot copy permissions to {}: {e}", tmp.display())))?;
                 }
@@ -474,7 +499,7 @@ impl FsReplica {
             // (the rename is atomic and the page cache survives the process).
             drop(f);
             if expected.is_none() {
-                if self.rename_new(key, &tmp, &target)? {
+                if self.rename_new(key, &tmp, target)? {
                     return Ok(());
                 }
                 self.refuse_skipped_link(key, path)?;
@@ -483,19 +508,14 @@ impl FsReplica {
             if let Some(old) = &current {
                 self.backup(key, old, ctx)?;
             }
-            fs::rename(&tmp, &target)
+            fs::rename(&tmp, target)
                 .map_err(|e| io_err(key, format!("cannot rename into {}: {e}", target.display())))?;
             Ok(())
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        result?;
-        self.unflushed_files.push(target);
-        self.unflushed_dirs.insert(dir);
-        self.cache.forget(key.as_str());
-        self.cache_dirty = true;
-        Ok(())
+        result
     }
 
     /// Refuses to replace a link that is not an item here (`symlinks: skip`).
@@ -869,7 +889,7 @@ impl Replica for FsReplica {
         };
         self.check(to, &dst, None)?;
         let is_link = fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
-        let (dir, _) = self.temp_beside(&dst);
+        let dir = self.folder_of(&dst);
         self.make_dirs(to, &dir)?;
         let linked = match is_link {
             true => Err(std::io::Error::other("a link is written, not linked")),
