@@ -1123,13 +1123,9 @@ impl Applier<'_> {
                 }
             }
         }
-        if !batch.is_empty() {
-            let next = self.record(batch, ctx, trigger, store);
-            if let Some(ready) = recorded.replace(next) {
-                commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
-            }
-        }
-        if let Some(ready) = recorded {
+        // The last batch is recorded before the one before it is written, as above.
+        let last = (!batch.is_empty()).then(|| self.record(batch, ctx, trigger, store));
+        for ready in [recorded, last].into_iter().flatten() {
             commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
         }
         for c in commits {
@@ -1244,11 +1240,11 @@ impl Applier<'_> {
 
     /// Sends a batch's intents, with the contents it keeps, to the store: written
     /// items first need them on record. A batch of base-only commits records none.
-    fn record(&self, batch: Vec<Pending>, ctx: &WriteContext, trigger: Trigger, store: &StoreThread) -> Recorded {
+    fn record(&self, mut batch: Vec<Pending>, ctx: &WriteContext, trigger: Trigger, store: &StoreThread) -> Recorded {
         let now = self.clock.now();
         let mut intents = Vec::new();
         let mut blobs = Vec::new();
-        for p in batch.iter().filter(|p| !p.step.writes.is_empty()) {
+        for p in batch.iter_mut().filter(|p| !p.step.writes.is_empty()) {
             let a = &p.action;
             for w in &p.step.writes {
                 intents.push(Intent {
@@ -1265,7 +1261,8 @@ impl Applier<'_> {
                     created_at: now,
                 });
             }
-            blobs.extend(p.step.blobs.iter().cloned());
+            // The contents go to the store with the intents; the item needs them no more.
+            blobs.append(&mut p.step.blobs);
         }
         let intents = (!intents.is_empty()).then(|| store.call(move |s| s.record_intents(&intents, &blobs)));
         Recorded { batch, intents }
@@ -1389,7 +1386,7 @@ impl Applier<'_> {
             }
         }
         let mut applied = Vec::with_capacity(written.len());
-        for (p, posts) in written {
+        for (mut p, posts) in written {
             if let Some(e) = p.step.writes.iter().find_map(|w| unflushed[idx(w.side)].as_ref()) {
                 let mut result = p.result;
                 result.outcome = Outcome::Failed;
@@ -1397,7 +1394,7 @@ impl Applier<'_> {
                 outcomes[p.index] = Some(Applied { result, conflict: None, undoable: false });
                 continue;
             }
-            commits.push(self.item_commit(&p, &posts, ctx, trigger));
+            commits.push(self.item_commit(&mut p, &posts, ctx, trigger));
             // The contents go here: what waits for the commit is the outcome alone.
             let wrote = !p.step.writes.is_empty();
             let undoable = p.step.undoable;
@@ -1412,7 +1409,13 @@ impl Applier<'_> {
 
     /// What an applied item commits: its new base, undo entries (one per side written),
     /// history row and `doc:updated` events. Its contents went in with the intents.
-    fn item_commit(&self, p: &Pending, posts: &[Option<Digest>], ctx: &WriteContext, trigger: Trigger) -> ItemCommit {
+    fn item_commit(
+        &self,
+        p: &mut Pending,
+        posts: &[Option<Digest>],
+        ctx: &WriteContext,
+        trigger: Trigger,
+    ) -> ItemCommit {
         let a = &p.action;
         let (mut l, mut r) = (a.left, a.right);
         let mut undo = Vec::with_capacity(posts.len());
@@ -1431,8 +1434,9 @@ impl Applier<'_> {
             scope: self.config.scope.clone(),
             key: a.key.clone(),
             base_after,
-            // A written item's contents went in with its intents; a base-only one has none.
-            blobs: if p.step.writes.is_empty() { p.step.blobs.clone() } else { vec![] },
+            // A written item's contents went in with its intents (`record` took them); a
+            // base-only one has no intent and keeps its own here.
+            blobs: std::mem::take(&mut p.step.blobs),
             undo,
             history: self.history_row(&ctx.operation_id, a, trigger, true, None, l, r),
             events,
@@ -1777,7 +1781,7 @@ struct Step {
     /// Writes to make on the sides, in order; empty for a step that writes nothing.
     writes: Vec<SideWrite>,
     /// Contents to keep (the pre content of each write for undo, the new base for
-    /// merges), stored with the intents.
+    /// merges), stored with the intents (with the commit for an item that writes nothing).
     blobs: Vec<(Digest, Content)>,
     /// The base once every write is made.
     base_after: Option<Digest>,
