@@ -5,7 +5,8 @@
     benches/status_ab.py /var/tmp/t/p 21 before=/tmp/old after=target/release/twinsync git=git
 
 PAIR is a synced pair as `benches/status.sh` builds it (its `left` folder a git
-repository). `NAME=VAR=value,VAR2=value@BINARY` runs the binary with those environment
+repository). `NAME=BINARY:DIR` runs that build in another copy of the pair (`cp -a PAIR
+DIR`), for builds whose stat caches differ in format and would rehash each other's. `NAME=VAR=value,VAR2=value@BINARY` runs the binary with those environment
 variables (glibc tunables, an LD_PRELOAD allocator). Each round runs every build once, in
 the order given, so all see the same machine; the report gives the medians of CPU
 (user + system, getrusage) and wall, minor page faults, and for each build both the ratio
@@ -33,7 +34,8 @@ def main():
         if spec == "git":
             builds.append((name, ["git", "status", "--porcelain"], os.path.join(pair, "left"), env))
         else:
-            builds.append((name, [spec, "status"], pair, env))
+            spec, _, cwd = spec.partition(":")
+            builds.append((name, [spec, "status"], cwd or pair, env))
 
     def once(cmd, cwd, env):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -1,7 +1,7 @@
 //! The stat cache as a file of its own, beside the host's state rather than in its store.
 //!
 //! A stat cache describes this host's copy of a folder (inodes, times), so it has no
-//! place in a store other hosts share, and loading it is one `read` of a file rather than
+//! place in a store other hosts share, and loading it is one mapping of a file rather than
 //! a walk of a database's overflow pages. The file is replaced whole, through a temporary
 //! file that is flushed and renamed over it, so a reader sees the old cache or the new
 //! one; whatever else it may find (a torn write after a power cut, another version, a
@@ -13,12 +13,26 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::cache::Bytes;
+
 /// Saves made by this process so far, for unique temporary names.
 static SAVES: AtomicU64 = AtomicU64::new(0);
 
-/// The bytes of the cache file at `path`; `None` when there is none or it cannot be read.
-pub(crate) fn read(path: &Path) -> Option<Vec<u8>> {
-    fs::read(path).ok()
+/// The bytes of the cache file at `path`, mapped; `None` when there is none or it cannot
+/// be read.
+pub(crate) fn read(path: &Path) -> Option<Bytes> {
+    let file = File::open(path).ok()?;
+    if file.metadata().ok()?.len() == 0 {
+        return Some(Bytes::default());
+    }
+    // A private, pre-faulted mapping: no copy into a zeroed buffer, and the cache's own
+    // marks (`forget`) stay in this process.
+    // SAFETY: the mapping outlives no change to the file by this program, which only
+    // ever replaces a cache by renaming a new file over it (the mapped inode stays as it
+    // was). Another program truncating the file in place while it is mapped would fault
+    // the reader, as it would `git status` reading a mapped index.
+    let map = unsafe { memmap2::MmapOptions::new().populate().map_copy(&file) }.ok()?;
+    Some(Bytes::Mapped(map))
 }
 
 /// Replaces the file at `path` with `bytes`, creating its folder if needed.
@@ -62,7 +76,7 @@ mod tests {
                 });
             }
         });
-        let got = read(&path).unwrap();
+        let got = read(&path).unwrap().to_vec();
         assert_eq!(got.len(), 4096);
         assert!(got.iter().all(|b| *b == got[0]), "one saver's bytes, whole");
         let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
