@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Digest;
 use crate::key::Key;
 use crate::replica::Entry;
+use crate::snapshot::Snapshot;
 
 /// How one key differs between the base and the two replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -489,15 +490,41 @@ impl HasDigest for Entry {
     }
 }
 
+/// Items in key order, each with a digest: a base map, or a replica's [`Snapshot`].
+pub trait Sorted {
+    /// What each key holds.
+    type Item: HasDigest;
+    /// Number of keys.
+    fn count(&self) -> usize;
+    /// Each key with what it holds, in key order, keys unique.
+    fn sorted(&self) -> impl Iterator<Item = (&Key, &Self::Item)>;
+}
+
+impl<T: HasDigest> Sorted for BTreeMap<Key, T> {
+    type Item = T;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn sorted(&self) -> impl Iterator<Item = (&Key, &T)> {
+        self.iter()
+    }
+}
+
+impl Sorted for Snapshot {
+    type Item = Entry;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn sorted(&self) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.iter()
+    }
+}
+
 /// Three-way classification of every key in `base`, `left` and `right`, borrowing from them.
 ///
-/// One merge walk over the three sorted maps: O(n) in items, deterministic key order.
-pub fn detect<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
-    base: &'a BTreeMap<Key, B>,
-    left: &'a BTreeMap<Key, L>,
-    right: &'a BTreeMap<Key, R>,
-) -> DriftView<'a> {
-    let (n, digests) = capacity(base.len(), left.len(), right.len());
+/// One merge walk over the three sorted sets: O(n) in items, deterministic key order.
+pub fn detect<'a, B: Sorted, L: Sorted, R: Sorted>(base: &'a B, left: &'a L, right: &'a R) -> DriftView<'a> {
+    let (n, digests) = capacity(base.count(), left.count(), right.count());
     let mut view = DriftView {
         keys: Vec::with_capacity(n),
         classes: Vec::with_capacity(n),
@@ -510,12 +537,8 @@ pub fn detect<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
 }
 
 /// [`detect`], owned: for a result that outlives the maps, built in the same single walk.
-pub fn detect_owned<B: HasDigest, L: HasDigest, R: HasDigest>(
-    base: &BTreeMap<Key, B>,
-    left: &BTreeMap<Key, L>,
-    right: &BTreeMap<Key, R>,
-) -> Drift {
-    let mut items = Vec::with_capacity(capacity(base.len(), left.len(), right.len()).0);
+pub fn detect_owned<B: Sorted, L: Sorted, R: Sorted>(base: &B, left: &L, right: &R) -> Drift {
+    let mut items = Vec::with_capacity(capacity(base.count(), left.count(), right.count()).0);
     let tally = walk(base, left, right, |item| items.push(item.to_owned_item()));
     Drift { items, counts: DriftCounts::from_tally(tally), failed: Vec::new() }
 }
@@ -534,14 +557,14 @@ fn capacity(b: usize, l: usize, r: usize) -> (usize, usize) {
 
 /// The merge walk: calls `emit` once per key in key order; returns the tally per class.
 #[inline]
-fn walk<'a, B: HasDigest, L: HasDigest, R: HasDigest>(
-    base: &'a BTreeMap<Key, B>,
-    left: &'a BTreeMap<Key, L>,
-    right: &'a BTreeMap<Key, R>,
+fn walk<'a, B: Sorted, L: Sorted, R: Sorted>(
+    base: &'a B,
+    left: &'a L,
+    right: &'a R,
     mut emit: impl FnMut(DriftRef<'a>),
 ) -> [usize; DriftClass::ALL.len()] {
     let mut tally = [0usize; DriftClass::ALL.len()];
-    let (mut bi, mut li, mut ri) = (base.iter().peekable(), left.iter().peekable(), right.iter().peekable());
+    let (mut bi, mut li, mut ri) = (base.sorted().peekable(), left.sorted().peekable(), right.sorted().peekable());
     loop {
         let (bh, lh, rh) = (bi.peek().copied(), li.peek().copied(), ri.peek().copied());
         // Most keys are in all three places: one equality check per side decides that,
@@ -714,9 +737,7 @@ mod tests {
     fn scanned_entries_classify_by_their_digest() {
         let [b, l, _] = fixture();
         let entries = |m: &BTreeMap<Key, Digest>| -> crate::replica::Snapshot {
-            m.iter()
-                .map(|(k, d)| (k.clone(), Entry { key: k.clone(), digest: *d, size: 1, modified: None, bytes: None }))
-                .collect()
+            m.iter().map(|(k, d)| Entry { key: k.clone(), digest: *d, size: 1, modified: None, bytes: None }).collect()
         };
         let (le, re) = (entries(&l), entries(&b));
         let drift = detect(&b, &le, &re);
@@ -728,9 +749,12 @@ mod tests {
     #[test]
     fn sides_equal_in_content_and_not_in_bytes_differ_in_formatting_only() {
         let base = map(&[("crlf", "1"), ("same", "1"), ("unknown", "1"), ("changed", "1")]);
-        let entry = |k: &str, d: &str, bytes: Option<&str>| {
-            let key = Key::new(k).unwrap();
-            (key.clone(), Entry { key, digest: self::d(d), size: 1, modified: None, bytes: bytes.map(self::d) })
+        let entry = |k: &str, d: &str, bytes: Option<&str>| Entry {
+            key: Key::new(k).unwrap(),
+            digest: self::d(d),
+            size: 1,
+            modified: None,
+            bytes: bytes.map(self::d),
         };
         let left: crate::replica::Snapshot = [
             entry("crlf", "1", Some("1")),

@@ -233,11 +233,11 @@ impl<'a> Engine<'a> {
             detect_owned(&base, &l, &r)
         } else {
             let mut visible = base.clone();
-            for key in failed.iter().filter_map(|f| Key::new(&f.key).ok()) {
-                visible.remove(&key);
-                l.remove(&key);
-                r.remove(&key);
-            }
+            let out: std::collections::BTreeSet<&str> = failed.iter().map(|f| f.key.as_str()).collect();
+            visible.retain(|k, _| !out.contains(k.as_str()));
+            // One pass each: a tree of many unreadable files must not cost a shift per file.
+            l.retain(|e| !out.contains(e.key.as_str()));
+            r.retain(|e| !out.contains(e.key.as_str()));
             detect_owned(&visible, &l, &r)
         };
         drift.failed = failed;

@@ -65,6 +65,7 @@ pub mod report;
 #[cfg(feature = "schema")]
 mod schema;
 pub mod secret;
+pub mod snapshot;
 pub mod sql;
 pub mod store;
 /// The `Store` contract as tests, run by every implementation (feature `conformance`).

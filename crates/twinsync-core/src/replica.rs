@@ -29,8 +29,7 @@ pub struct Entry {
     pub bytes: Option<Digest>,
 }
 
-/// A whole replica as scanned: entries by key.
-pub type Snapshot = BTreeMap<Key, Entry>;
+pub use crate::snapshot::Snapshot;
 
 /// An item a scan found but could not read or digest (invalid JSON, permission denied,
 /// invalid UTF-8). It is left out of the snapshot, and the engine keeps it out of the
@@ -363,7 +362,7 @@ impl Replica for MemoryReplica {
                     modified: *m,
                     bytes: Some(d.bytes),
                 };
-                Ok((k.clone(), entry))
+                Ok(entry)
             })
             .collect()
     }

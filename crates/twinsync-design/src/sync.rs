@@ -174,7 +174,7 @@ impl Replica for ManifestReplica {
     }
 
     fn scan(&mut self) -> std::result::Result<Snapshot, ReplicaError> {
-        let mut snap = Snapshot::new();
+        let mut entries = Vec::with_capacity(self.components.len());
         for c in &self.components {
             let key =
                 component_key(&c.name).map_err(|e| ReplicaError::Io { key: c.name.clone(), message: e.to_string() })?;
@@ -187,9 +187,9 @@ impl Replica for ManifestReplica {
                 Content::Json(s) => s.len() as u64,
                 _ => 0,
             };
-            snap.insert(key.clone(), Entry { key, digest, size, modified: None, bytes: None });
+            entries.push(Entry { key, digest, size, modified: None, bytes: None });
         }
-        Ok(snap)
+        Ok(Snapshot::from_entries(entries))
     }
 
     fn scan_failures(&self) -> Vec<twinsync_core::ScanFailure> {

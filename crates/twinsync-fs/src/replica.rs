@@ -729,9 +729,9 @@ impl Replica for FsReplica {
             cache.captured_at_ns = started;
             cache.reserve(out.files, out.seen.iter().map(|f| f.key.as_str().len()).sum());
         }
-        // The scan's files come sorted: collecting checks that and bulk-builds the map
-        // from a list of exactly the right size (a filtering iterator would make the
-        // collect grow it by doubling, copying 12 MB at 100k files).
+        // The scan's files come sorted, so this list is the snapshot as it is. Sized
+        // exactly: a filtering iterator would make a collect grow it by doubling, copying
+        // 12 MB at 100k files.
         let mut entries = Vec::with_capacity(out.files);
         for (f, got) in out.seen.into_iter().zip(out.got) {
             let digests = match got {
@@ -744,9 +744,9 @@ impl Replica for FsReplica {
             }
             let modified = Some(Timestamp::from_millis(f.stat.mtime_ns.div_euclid(1_000_000)));
             let (digest, bytes) = (digests.canonical, Some(digests.bytes));
-            entries.push((f.key.clone(), Entry { key: f.key, digest, size: f.stat.size, modified, bytes }));
+            entries.push(Entry { key: f.key, digest, size: f.stat.size, modified, bytes });
         }
-        let snap: Snapshot = entries.into_iter().collect();
+        let snap = Snapshot::from_entries(entries);
         if !unchanged {
             self.cache = cache;
             self.cache_dirty = true;

@@ -604,8 +604,7 @@ impl Replica for GitReplica {
         }
         self.scanned = true;
         self.failures.clear();
-        let mut snapshot = Snapshot::new();
-        let Some(head) = self.head else { return Ok(snapshot) };
+        let Some(head) = self.head else { return Ok(Snapshot::new()) };
         let root = self.repo.find_commit(head).and_then(|c| c.tree()).map_err(|e| self.git_err(&e))?;
         let tree = if self.spec.path.is_empty() {
             root
@@ -615,7 +614,7 @@ impl Replica for GitReplica {
                     self.repo.find_tree(e.id()).map_err(|e| self.git_err(&e))?
                 }
                 // The folder does not exist on the branch yet: no items, the first write creates it.
-                Ok(_) | Err(_) => return Ok(snapshot),
+                Ok(_) | Err(_) => return Ok(Snapshot::new()),
             }
         };
         let mut files: Vec<(String, Oid)> = Vec::new();
@@ -636,6 +635,8 @@ impl Replica for GitReplica {
             TreeWalkResult::Ok
         })
         .map_err(|e| self.git_err(&e))?;
+        // A tree walk visits paths in byte order, so the snapshot is this list as it is.
+        let mut entries = Vec::with_capacity(files.len());
         for (rel, oid) in files {
             let key = match Key::new(&rel) {
                 Ok(k) => k,
@@ -646,12 +647,11 @@ impl Replica for GitReplica {
             };
             let read = self.content(&key, oid).and_then(|c| Ok((self.digest_of(&key, &c)?, c.len() as u64)));
             match read {
-                Ok((digest, size)) => {
-                    snapshot.insert(key.clone(), Entry { key, digest, size, modified: None, bytes: None });
-                }
+                Ok((digest, size)) => entries.push(Entry { key, digest, size, modified: None, bytes: None }),
                 Err(e) => self.failures.push(ScanFailure { key: rel, error: e.to_string() }),
             }
         }
+        let mut snapshot = Snapshot::from_entries(entries);
         // What was written since the last flush is part of what this replica holds.
         for (key, change) in &self.staged {
             match change {
@@ -661,10 +661,13 @@ impl Replica for GitReplica {
                 Change::Put(oid, _) => {
                     let c = self.content(key, *oid)?;
                     let digest = self.digest_of(key, &c)?;
-                    snapshot.insert(
-                        key.clone(),
-                        Entry { key: key.clone(), digest, size: c.len() as u64, modified: None, bytes: None },
-                    );
+                    snapshot.insert(Entry {
+                        key: key.clone(),
+                        digest,
+                        size: c.len() as u64,
+                        modified: None,
+                        bytes: None,
+                    });
                 }
             }
         }

@@ -282,11 +282,11 @@ impl Replica for SqliteReplica {
             };
             let size = u64::try_from(row.size).unwrap_or(0);
             let modified = row.modified.map(Timestamp::from_millis);
-            entries.push((key.clone(), Entry { key, digest, size, modified, bytes: None }));
+            entries.push(Entry { key, digest, size, modified, bytes: None });
         }
         drop(stmt);
         self.failures = failures;
-        Ok(entries.into_iter().collect())
+        Ok(Snapshot::from_entries(entries))
     }
 
     fn scan_failures(&self) -> Vec<ScanFailure> {

@@ -122,7 +122,7 @@ impl Project {
         let (snapshot, _) = self.on_docs_side(pair, |r| Ok(r.scan()?))?;
         let versions = self.doc_versions(pair)?;
         Ok(snapshot
-            .into_values()
+            .into_iter()
             .map(|e| DocEntry {
                 version: versions.get(e.key.as_str()).copied().unwrap_or(0),
                 path: e.key.as_str().to_string(),

@@ -278,9 +278,9 @@ impl Replica for OpenSpecDb {
     fn scan(&mut self) -> Result<Snapshot, ReplicaError> {
         let unavailable = |e: SqlError| ReplicaError::Unavailable { name: self.name.clone(), reason: e.to_string() };
         let rows = self.db.live_rows(&self.project).map_err(unavailable)?;
-        let mut snap = Snapshot::new();
+        let mut entries = Vec::new();
         let mut put = |k: Key, text: &str, d: Digest| {
-            snap.insert(k.clone(), Entry { key: k, digest: d, size: text.len() as u64, modified: None, bytes: None });
+            entries.push(Entry { key: k, digest: d, size: text.len() as u64, modified: None, bytes: None });
         };
         for (kind, id, path, contents) in &rows {
             if contents.is_empty() {
@@ -300,7 +300,7 @@ impl Replica for OpenSpecDb {
                 put(ItemKey::key(*kind, id, &Part::Location), path, self.digest_text(path));
             }
         }
-        Ok(snap)
+        Ok(Snapshot::from_entries(entries))
     }
 
     fn scan_failures(&self) -> Vec<ScanFailure> {

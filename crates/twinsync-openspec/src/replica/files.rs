@@ -154,7 +154,7 @@ impl Replica for OpenSpecFiles {
             folders.insert(id.clone(), f.to_string());
             ids.insert(f, id);
         }
-        let mut snap = Snapshot::new();
+        let mut entries = Vec::with_capacity(disk.len() + folders.len());
         for (key, entry) in &disk {
             let logical = match change_folder(key.as_str()) {
                 Some((folder, tail)) => format!("changes/{}/{tail}", ids[folder]),
@@ -162,12 +162,12 @@ impl Replica for OpenSpecFiles {
                 None => continue,
             };
             let k = Key::new(logical)?;
-            snap.insert(k.clone(), Entry { key: k, ..entry.clone() });
+            entries.push(Entry { key: k, ..entry.clone() });
         }
         for (id, folder) in &folders {
             let k = ItemKey::key(Kind::Change, id, &Part::Location);
             let digest = self.digest_text(folder);
-            snap.insert(k.clone(), Entry { key: k, digest, size: folder.len() as u64, modified: None, bytes: None });
+            entries.push(Entry { key: k, digest, size: folder.len() as u64, modified: None, bytes: None });
         }
         self.failures = self
             .fs
@@ -182,7 +182,7 @@ impl Replica for OpenSpecFiles {
             })
             .collect();
         self.folders = folders;
-        Ok(snap)
+        Ok(Snapshot::from_entries(entries))
     }
 
     fn scan_failures(&self) -> Vec<ScanFailure> {
