@@ -518,9 +518,14 @@ fn configure(conn: &mut Connection, label: &str, file: bool, durability: Durabil
     // checkpoint: two more fsyncs, and the pages every batch touches (indexes, intents)
     // copied again each time. At 16,384 pages (64 MiB) a first sync of 20,000 files
     // checkpoints twice; the WAL file is cut back to that size after each.
+    // Reads of the database file go through a mapping of up to 1 GiB: a warm status
+    // reads every base row, and a mapped page is the kernel's own cached page, where a
+    // read copies it into a fresh buffer of SQLite's cache (1.5% of a status of 100,000
+    // files). Writes still go through the WAL; a memory database ignores this.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;
-         PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;"
+         PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;
+         PRAGMA mmap_size = 1073741824;"
     ))
     .map_err(err)?;
     migrate(conn, label)
