@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(target_os = "linux")]
+mod allocator;
 mod cmd_credentials;
 mod cmd_demo;
 mod cmd_design;
@@ -22,6 +24,10 @@ mod cmd_serve;
 mod cmd_test_session;
 mod cmd_watch;
 mod guard_server;
+
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: allocator::HugePages = allocator::HugePages;
 
 /// Keep two replicas of your artifacts in sync.
 #[derive(Parser)]
@@ -89,6 +95,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
+    allocator::tune();
     let cli = Cli::parse();
     let common = cli.common;
     if let Err(e) = twinsync::init_logging(cli.log_format) {

@@ -4,7 +4,7 @@
 //! snapshot once, in order, beside the base and the other side. A sorted vector is what
 //! both want: built from the scan's list without a copy, walked without chasing nodes,
 //! and half the memory of a map that would also repeat each key beside its entry. At
-//! 100,000 files the map's build, its nodes and its drop were a tenth of a warm status.
+//! 100,000 files a side, the maps' build, nodes and drop were 7% of a warm status.
 
 use std::borrow::Borrow;
 
