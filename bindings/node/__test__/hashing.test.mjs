@@ -88,6 +88,25 @@ test('JSON text and Buffers hash like the values they hold', () => {
   assert.equal(ts.canonicalizeJson('12345678901234567890', { bigIntegers: 'string' }), '"12345678901234567890"')
 })
 
+test('canonicalHashJson reads its options only when given, and as every export does', () => {
+  // The export JS calls is a plain Node-API callback (src/lib.rs): no options, an
+  // explicit undefined or null are the defaults; options are applied; options of
+  // the wrong shape are napi's own argument errors, as from any other export.
+  const text = '{"b":[1,"x"],"a":2,"c":{"id":1}}'
+  const want = sha('{"a":2,"b":[1,"x"],"c":{"id":1}}')
+  assert.equal(ts.canonicalHashJson(text), want)
+  assert.equal(ts.canonicalHashJson(text, undefined), want)
+  assert.equal(ts.canonicalHashJson(text, null), want)
+  assert.equal(ts.canonicalHashJson(text, {}), want)
+  assert.equal(ts.canonicalHashJson(text, { ignore: ['/**/id', '/b'] }), sha('{"a":2,"c":{}}'))
+  assert.equal(ts.canonicalHashJson(Buffer.from(text), { ignore: ['/b'] }), sha('{"a":2,"c":{"id":1}}'))
+  assert.equal(ts.canonicalHashJson('[1e2]', { maxDepth: 1 }), sha('[100]'))
+  assert.throws(() => ts.canonicalHashJson(text, { ignore: 5 }), (e) => e.code === 'ArrayExpected' && !(e instanceof ts.TwinsyncError))
+  assert.throws(() => ts.canonicalHashJson('[[1]]', { maxDepth: 1 }), { code: 'INVALID_INPUT', message: /deeper than 1/ })
+  assert.throws(() => ts.canonicalHashJson(), { code: 'InvalidArg' })
+  assert.equal(ts.canonicalHashJson.name, 'canonicalHashJson')
+})
+
 test('bad JSON is an InvalidInputError naming the place and the problem', () => {
   assert.throws(() => ts.canonicalHashJson('{"a":1,"a":2}'), (e) => {
     assert.ok(e instanceof ts.InvalidInputError)
