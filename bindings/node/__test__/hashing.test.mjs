@@ -169,3 +169,21 @@ test('the ES module and CommonJS entries export the same API', async () => {
   assert.equal(esm.canonicalHash, cjs.canonicalHash)
   assert.equal(esm.default, cjs)
 })
+
+test('canonicalHashJson in a worker thread, where the addon registers its exports again', async () => {
+  // The fast export is put in place when each JS environment loads the addon.
+  const { Worker } = await import('node:worker_threads')
+  const entry = new URL('../index.js', import.meta.url).pathname
+  const code = `
+    const { parentPort } = require('node:worker_threads')
+    const ts = require(${JSON.stringify(entry)})
+    let err
+    try { ts.canonicalHashJson('{"a":1,"a":2}') } catch (e) { err = e instanceof ts.InvalidInputError && e.code }
+    parentPort.postMessage([ts.canonicalHashJson('{"b":1,"a":"é"}'), ts.canonicalHash({ b: 1, a: 'é' }), err])`
+  const got = await new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true })
+    w.once('message', resolve)
+    w.once('error', reject)
+  })
+  assert.deepEqual(got, [sha('{"a":"é","b":1}'), sha('{"a":"é","b":1}'), 'INVALID_INPUT'])
+})
