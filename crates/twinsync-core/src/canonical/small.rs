@@ -166,6 +166,7 @@ impl Pass<'_> {
             if input.get(pos) != Some(&b'"') {
                 return None;
             }
+            let key_at = pos;
             let (after, key, key_len, key_in_scratch) =
                 parse_key(input, pos, self.check_utf8, &mut self.s.keys).ok()?;
             let start = self.out.len();
@@ -175,15 +176,22 @@ impl Pass<'_> {
                 self.out.push(b'"');
                 key_prefix(&self.s.keys, key, key_len)
             } else {
-                // Without escapes the key is already canonical, quotes and all.
-                append(&mut self.out, input, pos, after);
                 key_prefix(input, key, key_len)
             };
             pos = skip_ws(input, after);
             if input.get(pos) != Some(&b':') {
                 return None;
             }
-            self.out.push(b':');
+            // Without escapes the key is already canonical, quotes and all, and a
+            // colon right after it is copied with it.
+            if key_in_scratch {
+                self.out.push(b':');
+            } else if pos == after {
+                append(&mut self.out, input, key_at, after + 1);
+            } else {
+                append(&mut self.out, input, key_at, after);
+                self.out.push(b':');
+            }
             pos = skip_ws(input, self.value(skip_ws(input, pos + 1))?);
             self.s.members.push(Member {
                 prefix,
