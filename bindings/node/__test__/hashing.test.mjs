@@ -88,6 +88,24 @@ test('JSON text and Buffers hash like the values they hold', () => {
   assert.equal(ts.canonicalizeJson('12345678901234567890', { bigIntegers: 'string' }), '"12345678901234567890"')
 })
 
+test('canonicalHashJson reads its options only when given, and as every export does', () => {
+  // The export JS calls is a plain Node-API callback (src/lib.rs): no options, an
+  // explicit undefined or null are the defaults; options are applied; options of
+  // the wrong shape are napi's own argument errors, as from any other export.
+  const text = '{"b":[1,"x"],"a":2,"c":{"id":1}}'
+  const want = sha('{"a":2,"b":[1,"x"],"c":{"id":1}}')
+  assert.equal(ts.canonicalHashJson(text), want)
+  assert.equal(ts.canonicalHashJson(text, undefined), want)
+  assert.equal(ts.canonicalHashJson(text, null), want)
+  assert.equal(ts.canonicalHashJson(text, {}), want)
+  assert.equal(ts.canonicalHashJson(text, { ignore: ['/**/id', '/b'] }), sha('{"a":2,"c":{}}'))
+  assert.equal(ts.canonicalHashJson(Buffer.from(text), { ignore: ['/b'] }), sha('{"a":2,"c":{"id":1}}'))
+  assert.equal(ts.canonicalHashJson('[1e2]', { maxDepth: 1 }), sha('[100]'))
+  assert.throws(() => ts.canonicalHashJson(text, { ignore: 5 }), (e) => e.code === 'ArrayExpected' && !(e instanceof ts.TwinsyncError))
+  assert.throws(() => ts.canonicalHashJson('[[1]]', { maxDepth: 1 }), { code: 'INVALID_INPUT', message: /deeper than 1/ })
+  assert.throws(() => ts.canonicalHashJson(), { code: 'InvalidArg' })
+})
+
 test('bad JSON is an InvalidInputError naming the place and the problem', () => {
   assert.throws(() => ts.canonicalHashJson('{"a":1,"a":2}'), (e) => {
     assert.ok(e instanceof ts.InvalidInputError)
@@ -150,4 +168,22 @@ test('the ES module and CommonJS entries export the same API', async () => {
   assert.deepEqual(names, Object.keys(cjs).filter((k) => k !== '__napiBindingTarget').sort())
   assert.equal(esm.canonicalHash, cjs.canonicalHash)
   assert.equal(esm.default, cjs)
+})
+
+test('canonicalHashJson in a worker thread, where the addon registers its exports again', async () => {
+  // The fast export is put in place when each JS environment loads the addon.
+  const { Worker } = await import('node:worker_threads')
+  const entry = new URL('../index.js', import.meta.url).pathname
+  const code = `
+    const { parentPort } = require('node:worker_threads')
+    const ts = require(${JSON.stringify(entry)})
+    let err
+    try { ts.canonicalHashJson('{"a":1,"a":2}') } catch (e) { err = e instanceof ts.InvalidInputError && e.code }
+    parentPort.postMessage([ts.canonicalHashJson('{"b":1,"a":"é"}'), ts.canonicalHash({ b: 1, a: 'é' }), err])`
+  const got = await new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true })
+    w.once('message', resolve)
+    w.once('error', reject)
+  })
+  assert.deepEqual(got, [sha('{"a":"é","b":1}'), sha('{"a":"é","b":1}'), 'INVALID_INPUT'])
 })

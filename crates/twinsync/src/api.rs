@@ -116,10 +116,26 @@ pub fn canonical_hash_json(json: &[u8], opts: &HashOptions) -> Result<String> {
     Ok(canonical::hash_json(json, &opts.canonical()?).map_err(twinsync_core::Error::from)?.to_string())
 }
 
-/// [`canonical_hash_json`] of a document held in a `str`, whose UTF-8 is then not
-/// checked again (a binding's text, transcoded from its host's strings).
-pub fn canonical_hash_json_str(json: &str, opts: &HashOptions) -> Result<String> {
-    Ok(canonical::hash_json_str(json, &opts.canonical()?).map_err(twinsync_core::Error::from)?.to_string())
+/// The digest behind [`canonical_hash_json`] of a document held in a `str`, whose
+/// UTF-8 is then not checked again (a binding's text, transcoded from its host's
+/// strings), with the default options when `opts` is None. For a binding that
+/// hashes many small documents, where building the options and a `String` per call
+/// shows, and that writes `sha256:<hex>` into its host's string itself.
+pub fn canonical_digest_json_str(json: &str, opts: Option<&HashOptions>) -> Result<Digest> {
+    let r = match opts {
+        None => canonical::hash_json_str(json, &CanonicalOptions::default()),
+        Some(o) => canonical::hash_json_str(json, &o.canonical()?),
+    };
+    Ok(r.map_err(twinsync_core::Error::from)?)
+}
+
+/// [`canonical_digest_json_str`] of bytes, whose UTF-8 is checked.
+pub fn canonical_digest_json(json: &[u8], opts: Option<&HashOptions>) -> Result<Digest> {
+    let r = match opts {
+        None => canonical::hash_json(json, &CanonicalOptions::default()),
+        Some(o) => canonical::hash_json(json, &o.canonical()?),
+    };
+    Ok(r.map_err(twinsync_core::Error::from)?)
 }
 
 /// `sha256:<hex>` of normalised text: no BOM, LF line ends (`twinsync hash --as text`).

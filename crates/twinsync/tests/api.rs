@@ -26,6 +26,24 @@ fn canonical_hash_matches_the_cli_form_and_ignores_formatting() {
 }
 
 #[test]
+fn unformatted_digests_are_the_hash_functions_digests() {
+    let d = HashOptions::default();
+    let ignoring = HashOptions::ignoring(["/b"]);
+    for doc in [r#"{ "b": [1, "é"], "a": 1.00 }"#, "\"x\"", r#"{"a":1,"a":2}"#, "[1,"] {
+        for opts in [None, Some(&d), Some(&ignoring)] {
+            let want = api::canonical_hash_json(doc.as_bytes(), opts.unwrap_or(&d)).map_err(|e| e.to_string());
+            let str_form = api::canonical_digest_json_str(doc, opts).map(|g| g.to_string()).map_err(|e| e.to_string());
+            let bytes_form =
+                api::canonical_digest_json(doc.as_bytes(), opts).map(|g| g.to_string()).map_err(|e| e.to_string());
+            assert_eq!(str_form, want, "{doc}");
+            assert_eq!(bytes_form, want, "{doc}");
+        }
+    }
+    let bad = HashOptions::ignoring(["nope"]);
+    assert_eq!(code(api::canonical_digest_json_str("1", Some(&bad))), "INVALID_INPUT");
+}
+
+#[test]
 fn bad_json_and_options_are_invalid_input_naming_the_problem() {
     let d = HashOptions::default();
     let e = api::canonical_hash_json(br#"{"a":1,"a":2}"#, &d).unwrap_err();
