@@ -793,6 +793,23 @@ mod tests {
         assert_eq!(walk_keys(dir.path()), files);
     }
 
+    /// A folder whose listing does not fit one read of the listing buffer (3,000 names
+    /// of about 60 bytes: some 240 KB of entries against 32 KiB) is listed whole, over
+    /// several calls, and in order.
+    #[test]
+    fn a_folder_larger_than_one_read_is_listed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files: Vec<String> = (0..3000)
+            .map(|i| format!("big/{}-{i:05}.md", "a-rather-long-name-for-a-file-in-one-folder".repeat(1 + i % 2)))
+            .collect();
+        std::fs::create_dir(dir.path().join("big")).unwrap();
+        for f in &files {
+            std::fs::write(dir.path().join(f), "x").unwrap();
+        }
+        files.sort();
+        assert_eq!(walk_keys(dir.path()), files);
+    }
+
     /// Comparing the packed prefixes first, then the names, orders every pair of names
     /// of lengths 6 to 10 built on one stem exactly as the names alone do.
     #[test]
