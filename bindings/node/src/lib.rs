@@ -411,7 +411,13 @@ unsafe extern "C" fn canonical_hash_json_fast(
         check(unsafe { sys::napi_create_string_latin1(raw_env, text.as_ptr().cast(), text.len() as isize, &mut out) })?;
         Ok(out)
     };
-    match call() {
+    // A panic must not unwind into Node (it would abort the process): it becomes a JS
+    // error, as napi-rs's generated wrappers make it.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|p| {
+        let what = p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(String::as_str));
+        Err(napi::Error::from_reason(format!("canonicalHashJson panicked: {}", what.unwrap_or("(no message)"))))
+    });
+    match result {
         Ok(v) => v,
         Err(e) => {
             // SAFETY: `raw_env` is the env of the call being handled.
