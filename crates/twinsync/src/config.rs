@@ -538,11 +538,11 @@ impl PairConfig {
             [("left", &self.left, &self.left_credential), ("right", &self.right, &self.right_credential)]
         {
             let at = |m: String| format!("pair {name}: {side}: {m}");
+            if Config::git_side(spec) && self.kind != PairKind::Folders {
+                return Err(at(format!("a git side belongs to a folders pair, not {}", self.kind)));
+            }
+            #[cfg(feature = "git")]
             if Config::git_side(spec) {
-                if self.kind != PairKind::Folders {
-                    return Err(at(format!("a git side belongs to a folders pair, not {}", self.kind)));
-                }
-                #[cfg(feature = "git")]
                 twinsync_git::GitSpec::parse(spec).map_err(|e| at(e.to_string()))?;
             }
             if let Some(c) = credential {
