@@ -6,11 +6,16 @@
 
 PAIR is a synced pair as `benches/status.sh` builds it (its `left` folder a git
 repository). `NAME=BINARY:DIR` runs that build in another copy of the pair (`cp -a PAIR
-DIR`), for builds whose stat caches differ in format and would rehash each other's. `NAME=VAR=value,VAR2=value@BINARY` runs the binary with those environment
-variables (glibc tunables, an LD_PRELOAD allocator). Each round runs every build once, in
-the order given, so all see the same machine; the report gives the medians of CPU
-(user + system, getrusage) and wall, minor page faults, and for each build both the ratio
-of its medians to git's and the median of its per-round ratios.
+DIR`), for builds whose stat caches differ in format and would rehash each other's;
+compare each such build with git in its own copy (`DIR git=git`), not across copies.
+`NAME=VAR=value,VAR2=value@BINARY` runs the binary with those environment variables
+(glibc tunables, an LD_PRELOAD allocator). `--drop-caches` (root) empties the kernel's
+caches first (`echo 3 > /proc/sys/vm/drop_caches`): on a machine whose dentry hash table
+is small, the tree whose dentries were made last looks its files up fastest, which moved
+one binary 15% between two copies of the tree. Each round runs every build once, in the
+order given, so all see the same machine; the report gives the medians of CPU (user +
+system, getrusage) and wall, minor page faults, and for each build both the ratio of its
+medians to git's and the median of its per-round ratios.
 """
 import os
 import resource
@@ -21,9 +26,11 @@ import time
 
 
 def main():
-    pair, rounds = sys.argv[1], int(sys.argv[2])
+    drop = "--drop-caches" in sys.argv
+    argv = [a for a in sys.argv if a != "--drop-caches"]
+    pair, rounds = argv[1], int(argv[2])
     builds = []
-    for arg in sys.argv[3:]:
+    for arg in argv[3:]:
         name, spec = arg.split("=", 1)
         env = dict(os.environ)
         if "@" in spec:
@@ -48,6 +55,10 @@ def main():
 
     results = {b[0]: [] for b in builds}
     loads = []
+    if drop:
+        subprocess.run(["sync"], check=True)
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
     for _, cmd, cwd, env in builds:
         once(cmd, cwd, env)  # warm
     for _ in range(rounds):
