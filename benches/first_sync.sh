@@ -25,19 +25,10 @@ fi
 work="$(mktemp -d "${BENCH_DIR:-/var/tmp}/twinsync-first-sync.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# A tree of N files of 4 KB each, every one different, in 100 folders.
+# A tree of N files of 4 KB each, every one different, in 100 folders (made by
+# first_sync_ab.py, so both benches sync the same tree).
 tree() {
-    python3 - "$1" "$2" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    d = os.path.join(root, f"d{i % 100:02d}")
-    os.makedirs(d, exist_ok=True)
-    line = f"file {i}: the quick brown fox jumps over the lazy dog\n"
-    body = (line * (4096 // len(line) + 1))[:4095] + "\n"
-    with open(os.path.join(d, f"f{i:05d}.md"), "w") as f:
-        f.write(body)
-PY
+    python3 "$root/benches/first_sync_ab.py" --tree "$1" "$2"
 }
 
 # Wall seconds of one run of the command, output discarded.

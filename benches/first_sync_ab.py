@@ -3,6 +3,7 @@
 
     sudo benches/first_sync_ab.py ROUNDS NAME=BINARY... [--files N]
     sudo benches/first_sync_ab.py 5 before=/tmp/old after=target/bindings/twinsync
+    benches/first_sync_ab.py --tree DIR N     # only write the tree (first_sync.sh uses it)
 
 ext4 searches past recently deleted inodes when it creates files, which slowed every
 tool by half after earlier runs on one filesystem (see first_sync.sh), so every run here
@@ -28,6 +29,7 @@ MNT = os.environ.get("MNT", "/mnt/twinsync-bench")
 
 
 def make_tree(root, n):
+    """N files of 4 KB each, every one different, in 100 folders."""
     for i in range(n):
         d = os.path.join(root, f"d{i % 100:02d}")
         os.makedirs(d, exist_ok=True)
@@ -67,6 +69,9 @@ def timed(cmd, cwd):
 
 
 def main():
+    if sys.argv[1:2] == ["--tree"]:
+        make_tree(sys.argv[2], int(sys.argv[3]))
+        return
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     files = 20000
     if "--files" in sys.argv:
