@@ -341,7 +341,7 @@ pub fn canonicalize_json(env: Env, text: Unknown, options: Option<HashOptions>) 
 pub fn canonical_hash_json(env: Env, text: Unknown, options: Option<HashOptions>) -> Result<String> {
     let options = options.map(HashOptions::api);
     let digest = hash_json_text(&env, text.raw(), options.as_ref())?;
-    Ok(String::from_utf8(digest_text(&digest).to_vec()).expect("ASCII"))
+    Ok(digest.to_string())
 }
 
 /// The digest of a JSON text argument (string or Buffer), with JS errors.
@@ -357,18 +357,6 @@ fn hash_json_text(
         JsonText::Bytes(b) => api::canonical_digest_json(b, opts),
     })?
     .map_err(|e| to_js(env, e))
-}
-
-/// `sha256:<hex>`, as `Digest`'s `Display` writes it.
-fn digest_text(d: &twinsync::core::Digest) -> [u8; 71] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = [0u8; 71];
-    s[..7].copy_from_slice(b"sha256:");
-    for (i, b) in d.as_bytes().iter().enumerate() {
-        s[7 + 2 * i] = HEX[usize::from(b >> 4)];
-        s[8 + 2 * i] = HEX[usize::from(b & 15)];
-    }
-    s
 }
 
 /// `canonicalHashJson` as JS calls it: a plain Node-API callback. For a document of
@@ -405,7 +393,7 @@ unsafe extern "C" fn canonical_hash_json_fast(
             unsafe { <Option<HashOptions> as FromNapiValue>::from_napi_value(raw_env, argv[1]) }?.map(HashOptions::api)
         };
         let digest = hash_json_text(&env, argv[0], options.as_ref())?;
-        let text = digest_text(&digest);
+        let text = digest.text();
         let mut out = std::ptr::null_mut();
         // SAFETY: `text` holds `text.len()` bytes, all ASCII.
         check(unsafe { sys::napi_create_string_latin1(raw_env, text.as_ptr().cast(), text.len() as isize, &mut out) })?;

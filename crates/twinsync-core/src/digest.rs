@@ -98,17 +98,24 @@ pub(crate) const fn hex_values(uppercase_too: bool) -> [u8; 256] {
     t
 }
 
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Written whole from the stack, without a temporary hex `String`: the
-        // bindings format one digest per document they hash.
+impl Digest {
+    /// `sha256:<hex>` as ASCII bytes on the stack, as [`Display`](fmt::Display) writes
+    /// it: the bindings format one digest per document they hash, and a binding can
+    /// hand these bytes to its host without a temporary `String`.
+    pub fn text(&self) -> [u8; 71] {
         let mut s = [0u8; 71];
         s[..7].copy_from_slice(b"sha256:");
         for (pair, b) in s[7..].chunks_exact_mut(2).zip(self.0) {
             pair[0] = HEX[(b >> 4) as usize];
             pair[1] = HEX[(b & 15) as usize];
         }
-        f.write_str(std::str::from_utf8(&s).expect("ASCII"))
+        s
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).expect("ASCII"))
     }
 }
 
