@@ -508,12 +508,16 @@ fn print_diff(diff: &str, color: bool) {
 }
 
 fn print_report(r: &OperationReport) {
+    // One buffered writer, as status has: stdout alone flushes every line, a syscall per
+    // item (20,000 of them in a first sync of 20,000 files).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for item in &r.items {
         let what = match &item.error {
             Some(e) => format!("FAILED: {e}"),
             None => item.note.clone().unwrap_or_default(),
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:<14} {:<10} {}  ({what})",
             kind(item.action),
             format!("{:?}", item.outcome).to_lowercase(),
@@ -521,13 +525,14 @@ fn print_report(r: &OperationReport) {
         );
     }
     for e in &r.item_errors {
-        println!("{:<14} {:<10} {}  ({})", "unreadable", "failed", e.key, e.error);
+        let _ = writeln!(out, "{:<14} {:<10} {}  ({})", "unreadable", "failed", e.key, e.error);
     }
     let status = match r.status {
         OperationStatus::Completed if r.replayed => "completed (already applied; nothing changed)",
         s => s.as_str(),
     };
-    println!(
+    let _ = writeln!(
+        out,
         "operation {}: {status}; {} applied, {} skipped, {} conflicts, {} failed in {} ms",
         &r.operation_id[..12],
         r.counts.applied,
@@ -537,7 +542,10 @@ fn print_report(r: &OperationReport) {
         r.duration_ms
     );
     if r.counts.conflicts > 0 {
-        println!("conflicts are left as they are; resolve them, or rerun with --policy prefer-left|prefer-right|merge");
+        let _ = writeln!(
+            out,
+            "conflicts are left as they are; resolve them, or rerun with --policy prefer-left|prefer-right|merge"
+        );
     }
 }
 
