@@ -58,6 +58,7 @@ pub mod lock;
 mod memory_store;
 pub mod merge;
 pub mod moves;
+pub mod packing;
 pub mod plan;
 pub mod policy;
 pub mod replica;

@@ -340,6 +340,11 @@ DROP TABLE operations_v7;
 DROP TABLE history_v7;
 DROP TABLE intents_v7;
 "#,
+    // 9: how a blob's content is encoded (`twinsync_core::packing`): NULL as it is, `lz4`
+    // compressed. Rows written before keep NULL.
+    r#"
+ALTER TABLE blobs ADD COLUMN encoding TEXT CHECK (encoding IN ('lz4'));
+"#,
 ];
 
 /// The schema version this build writes and understands.

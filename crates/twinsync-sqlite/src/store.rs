@@ -12,6 +12,7 @@ use twinsync_core::credential::CredentialRecord;
 use twinsync_core::delivery::{Delivery, DeliveryStatus};
 use twinsync_core::event::Event;
 use twinsync_core::lock::{Lock, LockError};
+use twinsync_core::packing;
 use twinsync_core::store::{HistoryEntry, Intent, ItemCommit, LockChange, PruneStats, UndoCommit, UndoEntry};
 use twinsync_core::test_session::TestSession;
 use twinsync_core::{
@@ -265,10 +266,18 @@ fn intent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow> {
 /// Stores blobs; content-addressed: the first copy of a digest stays.
 fn put_blobs(tx: &rusqlite::Transaction<'_>, blobs: &[(Digest, Content)]) -> rusqlite::Result<()> {
     let mut put_blob = tx.prepare_cached(
-        "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (digest) DO NOTHING",
+        "INSERT INTO blobs (digest, kind, size, content, encoding) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (digest) DO NOTHING",
     )?;
     for (d, content) in blobs {
-        put_blob.execute(params![d.to_hex(), content.kind().as_str(), content.len() as i64, content.as_bytes()])?;
+        let packed = packing::pack(content.as_bytes());
+        put_blob.execute(params![
+            d.to_hex(),
+            content.kind().as_str(),
+            content.len() as i64,
+            packed.bytes,
+            packed.encoding
+        ])?;
     }
     Ok(())
 }
@@ -324,15 +333,28 @@ impl Store for SqliteStore {
     }
 
     fn blob(&self, digest: &Digest) -> Result<Option<Content>, StoreError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT kind, content FROM blobs WHERE digest = ?1").map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT kind, content, encoding, size FROM blobs WHERE digest = ?1")
+            .map_err(|e| self.err(e))?;
         let row = stmt
-            .query_row([digest.to_hex()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .query_row([digest.to_hex()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((kind, bytes)) = row else { return Ok(None) };
+        let Some((kind, bytes, encoding, size)) = row else { return Ok(None) };
         let kind =
             ContentKind::parse(&kind).ok_or_else(|| self.corrupt(format!("blob {digest}: unknown kind {kind:?}")))?;
+        let bytes = u64::try_from(size)
+            .map_err(|_| format!("negative size {size}"))
+            .and_then(|size| packing::unpack(encoding.as_deref(), bytes, size))
+            .map_err(|e| self.corrupt(format!("blob {digest}: {e}")))?;
         Content::from_bytes(kind, bytes).map(Some).map_err(|e| self.corrupt(format!("blob {digest}: {e}")))
     }
 

@@ -201,6 +201,7 @@ fn a_version_1_file_gains_the_scan_index_and_keeps_its_documents() {
     raw.execute_batch(
         "DROP INDEX documents_scan; DROP TABLE outbox; DROP TABLE deliveries; DROP TABLE intents; CREATE TABLE events (seq INTEGER);
          DROP TABLE credentials; DROP TABLE browser_test_sessions; DROP TABLE coverage_reports; DROP TABLE api_keys;
+         ALTER TABLE blobs DROP COLUMN encoding;
          CREATE TABLE coverage_reports (scope TEXT NOT NULL, component TEXT NOT NULL, report TEXT NOT NULL,
              computed_at INTEGER NOT NULL, PRIMARY KEY (scope, component)) WITHOUT ROWID;
          PRAGMA user_version = 1;",

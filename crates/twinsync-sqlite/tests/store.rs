@@ -366,3 +366,66 @@ fn a_version_7_store_keeps_its_history_and_counters_and_takes_the_schedule_trigg
     let names = tables(&path);
     assert!(!names.iter().any(|n| n.ends_with("_v7")), "the old tables are gone: {names:?}");
 }
+
+#[test]
+fn kept_texts_are_stored_compressed_and_read_back_whole() {
+    let path = fresh_db("packed");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let text = "# A heading\n\nA paragraph that a merge may need again later.\n".repeat(60);
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: String = (0..3000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'!' + (x % 64) as u8)
+        })
+        .collect();
+    let kept: Vec<(Digest, Content)> = [text.clone(), noise.clone()]
+        .into_iter()
+        .map(|t| (Digest::of_bytes(t.as_bytes()), Content::Text(t)))
+        .collect();
+    store.record_intents(&[], &kept).unwrap();
+    let raw = Connection::open(&path).unwrap();
+    let (encoding, stored, size): (Option<String>, i64, i64) = raw
+        .query_row("SELECT encoding, length(content), size FROM blobs WHERE digest = ?1", [kept[0].0.to_hex()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(encoding.as_deref(), Some("lz4"));
+    assert!(stored * 4 < size, "a repetitive text takes a fraction of its size: {stored} of {size}");
+    let encoding: Option<String> = raw
+        .query_row("SELECT encoding FROM blobs WHERE digest = ?1", [kept[1].0.to_hex()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(encoding, None, "what does not shrink is kept as it is");
+    for (d, c) in &kept {
+        assert_eq!(store.blob(d).unwrap().as_ref(), Some(c));
+    }
+
+    // Damage inside the compressed bytes is an error naming the blob, never another text.
+    raw.execute("UPDATE blobs SET content = substr(content, 1, 20) WHERE digest = ?1", [kept[0].0.to_hex()]).unwrap();
+    let err = store.blob(&kept[0].0).unwrap_err();
+    assert_corrupt(err.clone(), &path, &kept[0].0.to_string());
+    assert!(err.to_string().contains("LZ4"), "{err}");
+}
+
+#[test]
+fn a_version_8_store_reads_its_uncompressed_blobs() {
+    let path = fresh_db("v8");
+    let conn = Connection::open(&path).unwrap();
+    for sql in &twinsync_sqlite::MIGRATIONS[..8] {
+        conn.execute_batch(sql).unwrap();
+    }
+    let text = "an old text, kept as it was written\n".repeat(20);
+    let digest = Digest::of_bytes(text.as_bytes());
+    conn.execute_batch("PRAGMA user_version = 8;").unwrap();
+    conn.execute(
+        "INSERT INTO blobs (digest, kind, size, content) VALUES (?1, 'text', ?2, ?3)",
+        rusqlite::params![digest.to_hex(), text.len() as i64, text.as_bytes()],
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.blob(&digest).unwrap(), Some(Content::Text(text)));
+}
