@@ -84,8 +84,8 @@ mod tests {
         }
         // Data that does not shrink is kept as it is, so reading it costs nothing.
         assert_eq!(pack(&noise).encoding, None);
-        assert_eq!(pack(&vec![b'a'; MIN_PACKED]).encoding, Some(LZ4));
-        assert_eq!(pack(&vec![b'a'; MIN_PACKED - 1]).encoding, None);
+        assert_eq!(pack(&[b'a'; MIN_PACKED]).encoding, Some(LZ4));
+        assert_eq!(pack(&[b'a'; MIN_PACKED - 1]).encoding, None);
     }
 
     #[test]
