@@ -25,10 +25,8 @@ function jsonText(value) {
   return text
 }
 
-// The addon reads plain objects, arrays and scalars itself, and hands anything else
-// to jsonText (see bindings/node/src/value.rs).
 function canonicalHash(value, options) {
-  return native.__canonicalHashValue(value, options, jsonText)
+  return native.canonicalHashJson(jsonText(value), options)
 }
 
 function canonicalize(value, options) {

@@ -105,12 +105,6 @@ export declare class Watch {
   stop(): Promise<WatchSummary>
 }
 
-/**
- * `sha256:<hex>` of the canonical form of a JS value read as `JSON.stringify` reads
- * it; `jsonText(value)` writes the values not read here (see `value.rs`).
- */
-export declare function __canonicalHashValue(value: unknown, options: HashOptions | undefined | null, jsonText: (value: unknown) => string): string
-
 /** Registers the JS error classes by code (`{CONFLICT: ConflictError, ...}`); called once by the package entry. */
 export declare function __setErrorClasses(classes: object): void
 

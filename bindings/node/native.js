@@ -838,7 +838,6 @@ module.exports = nativeBinding
 module.exports.Project = nativeBinding.Project
 module.exports.ProjectLock = nativeBinding.ProjectLock
 module.exports.Watch = nativeBinding.Watch
-module.exports.__canonicalHashValue = nativeBinding.__canonicalHashValue
 module.exports.__setErrorClasses = nativeBinding.__setErrorClasses
 module.exports.canonicalHashJson = nativeBinding.canonicalHashJson
 module.exports.canonicalizeJson = nativeBinding.canonicalizeJson

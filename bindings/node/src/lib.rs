@@ -13,8 +13,6 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 use twinsync::api;
 
-mod value;
-
 thread_local! {
     /// The error classes `errors.js` registers (code -> constructor), one set per JS
     /// thread: each worker thread loads its own copy of the addon.
@@ -223,19 +221,7 @@ fn utf16_to_utf8(src: &[u16], dst: &mut Vec<u8>) -> usize {
     if dst.len() < src.len() * 3 {
         dst.resize(src.len() * 3, 0);
     }
-    utf16_to_utf8_into(src, &mut dst[..src.len() * 3])
-}
-
-/// Appends the UTF-8 of `src` to `dst`, as [`utf16_to_utf8`] writes it.
-pub(crate) fn utf16_to_utf8_append(src: &[u16], dst: &mut Vec<u8>) {
-    let at = dst.len();
-    dst.resize(at + src.len() * 3, 0);
-    let n = utf16_to_utf8_into(src, &mut dst[at..]);
-    dst.truncate(at + n);
-}
-
-/// [`utf16_to_utf8`] into `out`, at least three bytes per unit of `src`.
-fn utf16_to_utf8_into(src: &[u16], out: &mut [u8]) -> usize {
+    let out = &mut dst[..src.len() * 3];
     let (mut i, mut o) = (0, 0);
     while i < src.len() {
         // ASCII runs, 16 units at a time.
@@ -383,165 +369,11 @@ unsafe extern "C" fn canonical_hash_json_fast(
     raw_env: napi::sys::napi_env,
     info: napi::sys::napi_callback_info,
 ) -> napi::sys::napi_value {
-    plain_callback(raw_env, info, "canonicalHashJson", |env, argc, argv| {
-        let options = if argc < 2 {
-            None
-        } else {
-            // SAFETY: a value of this env; the conversion napi-rs's wrapper makes.
-            unsafe { <Option<HashOptions> as FromNapiValue>::from_napi_value(env.raw(), argv[1]) }?.map(HashOptions::api)
-        };
-        hash_json_text(env, argv[0], options.as_ref()).map(Some)
-    })
-}
-
-// As for `canonicalHashJson`, this declares the export; JS calls
-// `canonical_hash_value_fast`. `index.js`'s `canonicalHash` calls it with its own
-// `jsonText` as the third argument.
-/// `sha256:<hex>` of the canonical form of a JS value read as `JSON.stringify` reads
-/// it; `jsonText(value)` writes the values not read here (see `value.rs`).
-#[napi(
-    js_name = "__canonicalHashValue",
-    ts_args_type = "value: unknown, options: HashOptions | undefined | null, jsonText: (value: unknown) => string"
-)]
-pub fn canonical_hash_value(env: Env, value: Unknown, options: Option<HashOptions>, json_text: Unknown) -> Result<String> {
-    let options = options.map(HashOptions::api);
-    match hash_js_value(&env, value.raw(), options.as_ref(), json_text.raw())? {
-        Some(d) => Ok(d.to_string()),
-        // The exception `jsonText` threw is pending; napi-rs throws only when none is.
-        None => Err(Error::new(Status::PendingException, "jsonText threw")),
-    }
-}
-
-thread_local! {
-    /// `Object.prototype` and `Array.prototype` of the env that made them, for
-    /// [`hash_js_value`]'s test of plain objects.
-    static PROTOS: RefCell<Option<(usize, napi::sys::napi_ref, napi::sys::napi_ref)>> = const { RefCell::new(None) };
-}
-
-/// `Object.prototype` and `Array.prototype`, as the prototypes of a new object and
-/// a new array (not looked up by name, which JS code could change).
-fn protos(env: napi::sys::napi_env) -> Result<(napi::sys::napi_value, napi::sys::napi_value)> {
-    use napi::sys;
-    let refs = PROTOS.with(|p| *p.borrow());
-    let (o, a) = match refs {
-        Some((e, o, a)) if e == env as usize => (o, a),
-        _ => {
-            let (mut obj, mut arr, mut o, mut a) =
-                (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
-            let (mut po, mut pa) = (std::ptr::null_mut(), std::ptr::null_mut());
-            // SAFETY: values and references of this env; the references are kept for
-            // the life of the thread's env (one env per JS thread).
-            unsafe {
-                check(sys::napi_create_object(env, &mut obj))?;
-                check(sys::napi_create_array(env, &mut arr))?;
-                check(sys::napi_get_prototype(env, obj, &mut po))?;
-                check(sys::napi_get_prototype(env, arr, &mut pa))?;
-                check(sys::napi_create_reference(env, po, 1, &mut o))?;
-                check(sys::napi_create_reference(env, pa, 1, &mut a))?;
-            }
-            PROTOS.with(|p| *p.borrow_mut() = Some((env as usize, o, a)));
-            (o, a)
-        }
-    };
-    let (mut po, mut pa) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: strong references of this env.
-    unsafe {
-        check(sys::napi_get_reference_value(env, o, &mut po))?;
-        check(sys::napi_get_reference_value(env, a, &mut pa))?;
-    }
-    Ok((po, pa))
-}
-
-/// The digest of a JS value, or `None` when `jsonText` threw (the exception is pending).
-fn hash_js_value(
-    env: &Env,
-    value: napi::sys::napi_value,
-    opts: Option<&api::HashOptions>,
-    json_text: napi::sys::napi_value,
-) -> Result<Option<twinsync::core::Digest>> {
-    use napi::sys;
-    use value::{Stop, Walk};
-    let raw = env.raw();
-    let (object_proto, array_proto) = protos(raw)?;
-    let (mut to_json, mut undefined) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: plain value creation in this env.
-    unsafe {
-        check(sys::napi_create_string_latin1(raw, c"toJSON".as_ptr(), 6, &mut to_json))?;
-        check(sys::napi_get_undefined(raw, &mut undefined))?;
-    }
-    let (mut wide, mut utf8) = TEXT.with(RefCell::take);
-    utf8.clear();
-    let walked = Walk::new(raw, &mut utf8, &mut wide, to_json, object_proto, array_proto, json_text, undefined)
-        .root(value);
-    let out = match walked {
-        Ok(true) => {
-            // SAFETY: the walk writes ASCII and the output of `utf16_to_utf8`, which
-            // is well-formed UTF-8.
-            let text = unsafe { std::str::from_utf8_unchecked(&utf8) };
-            Ok(Some(api::canonical_digest_json_str(text, opts).map_err(|e| to_js(env, e))?))
-        }
-        Ok(false) => Err(invalid(env, "value has no JSON form (undefined, a function or a symbol)")),
-        Err(Stop::Thrown) => Ok(None),
-        Err(Stop::Failed(s)) => Err(Error::new(Status::from(s), "reading a value failed")),
-        Err(Stop::Whole) => Err(Error::new(Status::Cancelled, "")),
-    };
-    if wide.len() * 2 + utf8.capacity() <= TEXT_KEEP {
-        // The text path reads the UTF-8 buffer's length as its room.
-        utf8.resize(utf8.capacity(), 0);
-        TEXT.with(|cell| cell.replace((wide, utf8)));
-    }
-    match out {
-        Err(e) if e.status == Status::Cancelled => {}
-        out => return out,
-    }
-    // Start over with `jsonText` of the whole value: the exception the walk met (if
-    // any) is dropped, and `JSON.stringify` meets it again and reports it.
-    let mut thrown = std::ptr::null_mut();
-    let mut text = std::ptr::null_mut();
-    // SAFETY: values of this env; `json_text` is called with one argument.
-    unsafe {
-        check(sys::napi_get_and_clear_last_exception(raw, &mut thrown))?;
-        let status = sys::napi_call_function(raw, undefined, json_text, 1, &value, &mut text);
-        if status != sys::Status::napi_ok {
-            let mut pending = false;
-            check(sys::napi_is_exception_pending(raw, &mut pending))?;
-            return if pending { Ok(None) } else { Err(Error::new(Status::from(status), "calling jsonText failed")) };
-        }
-    }
-    hash_json_text(env, text, opts).map(Some)
-}
-
-/// `canonicalHash`'s addon call as JS makes it: a plain Node-API callback, as
-/// [`canonical_hash_json_fast`] is.
-unsafe extern "C" fn canonical_hash_value_fast(
-    raw_env: napi::sys::napi_env,
-    info: napi::sys::napi_callback_info,
-) -> napi::sys::napi_value {
-    plain_callback(raw_env, info, "canonicalHash", |env, argc, argv| {
-        let options = if argc < 2 {
-            None
-        } else {
-            // SAFETY: a value of this env; the conversion napi-rs's wrapper makes.
-            unsafe { <Option<HashOptions> as FromNapiValue>::from_napi_value(env.raw(), argv[1]) }?.map(HashOptions::api)
-        };
-        hash_js_value(env, argv[0], options.as_ref(), argv[2])
-    })
-}
-
-/// Runs `f` with the call's first three arguments (missing ones `undefined`) and
-/// returns its digest as a one-byte JS string; `None` from `f` leaves its pending
-/// exception to be thrown.
-fn plain_callback(
-    raw_env: napi::sys::napi_env,
-    info: napi::sys::napi_callback_info,
-    name: &str,
-    f: impl FnOnce(&Env, usize, &[napi::sys::napi_value; 3]) -> Result<Option<twinsync::core::Digest>>,
-) -> napi::sys::napi_value {
     use napi::sys;
     let env = Env::from_raw(raw_env);
     let call = || -> Result<sys::napi_value> {
-        let mut argc = 3usize;
-        let mut argv = [std::ptr::null_mut(); 3];
+        let mut argc = 2usize;
+        let mut argv = [std::ptr::null_mut(); 2];
         // SAFETY: `info` is this call's; `argv` has room for `argc` values, and napi
         // fills the ones not passed with `undefined`.
         check(unsafe {
@@ -554,9 +386,13 @@ fn plain_callback(
                 std::ptr::null_mut(),
             )
         })?;
-        let Some(digest) = f(&env, argc, &argv)? else {
-            return Ok(std::ptr::null_mut());
+        let options = if argc < 2 {
+            None
+        } else {
+            // SAFETY: a value of this env; the conversion napi-rs's wrapper makes.
+            unsafe { <Option<HashOptions> as FromNapiValue>::from_napi_value(raw_env, argv[1]) }?.map(HashOptions::api)
         };
+        let digest = hash_json_text(&env, argv[0], options.as_ref())?;
         let text = digest.text();
         let mut out = std::ptr::null_mut();
         // SAFETY: `text` holds `text.len()` bytes, all ASCII.
@@ -567,7 +403,7 @@ fn plain_callback(
     // error, as napi-rs's generated wrappers make it.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|p| {
         let what = p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(String::as_str));
-        Err(napi::Error::from_reason(format!("{name} panicked: {}", what.unwrap_or("(no message)"))))
+        Err(napi::Error::from_reason(format!("canonicalHashJson panicked: {}", what.unwrap_or("(no message)"))))
     });
     match result {
         Ok(v) => v,
@@ -579,26 +415,26 @@ fn plain_callback(
     }
 }
 
-/// Puts the plain callbacks ([`canonical_hash_json_fast`], [`canonical_hash_value_fast`])
-/// in the place of the generated exports, after napi-rs has defined every export.
+/// Puts [`canonical_hash_json_fast`] in the place of the generated
+/// `canonicalHashJson`, after napi-rs has defined every export.
 #[napi(module_exports)]
 pub fn install_fast_exports(exports: Object, env: Env) -> Result<()> {
     use napi::sys;
-    type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
-    let fast: [(&std::ffi::CStr, Callback); 2] = [
-        (c"canonicalHashJson", canonical_hash_json_fast),
-        (c"__canonicalHashValue", canonical_hash_value_fast),
-    ];
-    for (name, callback) in fast {
-        let mut f = std::ptr::null_mut();
-        // SAFETY: `name` is a NUL-terminated string; the callback has napi's signature.
-        check(unsafe {
-            sys::napi_create_function(env.raw(), name.as_ptr(), name.to_bytes().len() as isize, Some(callback), std::ptr::null_mut(), &mut f)
-        })?;
-        // SAFETY: `exports` and `f` are values of this env.
-        check(unsafe { sys::napi_set_named_property(env.raw(), exports.raw(), name.as_ptr(), f) })?;
-    }
-    Ok(())
+    let mut f = std::ptr::null_mut();
+    let name = "canonicalHashJson";
+    // SAFETY: `name` is `name.len()` bytes; the callback has napi's signature.
+    check(unsafe {
+        sys::napi_create_function(
+            env.raw(),
+            name.as_ptr().cast(),
+            name.len() as isize,
+            Some(canonical_hash_json_fast),
+            std::ptr::null_mut(),
+            &mut f,
+        )
+    })?;
+    // SAFETY: `exports` and `f` are values of this env.
+    check(unsafe { sys::napi_set_named_property(env.raw(), exports.raw(), c"canonicalHashJson".as_ptr(), f) })
 }
 
 /// `sha256:<hex>` of normalised text (no BOM, LF line ends).
