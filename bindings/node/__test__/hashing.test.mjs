@@ -132,6 +132,56 @@ test('values JSON cannot hold are rejected, not silently changed', () => {
   assert.equal(ts.canonicalize({ ok: 1 }), '{"ok":1}')
 })
 
+test('canonicalHash reads a value exactly as JSON.stringify does', () => {
+  // The contract any faster reader of JS values must keep (session 13 tried one
+  // through Node-API): toJSON with its key, dropped members, own enumerable string
+  // keys only, wrapper objects unwrapped, everything else an object of its own members.
+  const Klass = class {
+    constructor() {
+      this.b = 2
+      this.a = 1
+    }
+    get c() {
+      return 3
+    }
+  }
+  const hidden = Object.defineProperty({ a: 1 }, 'hidden', { value: 2, enumerable: false })
+  const bare = Object.create(null)
+  bare.x = 1
+  const cases = [
+    [{ b: { toJSON: (k) => `key:${k}` }, a: [{ toJSON: (k) => `index:${k}` }] }, '{"a":["index:0"],"b":"key:b"}'],
+    // What toJSON returns is not given to its own toJSON again.
+    [{ x: { toJSON: () => ({ toJSON: () => 'no', y: 1 }) } }, '{"x":{"y":1}}'],
+    [{ u: undefined, f() {}, s: Symbol('s'), arr: [undefined, () => 1, Symbol('t')] }, '{"arr":[null,null,null]}'],
+    [[1, , 3], '[1,null,3]'], // a hole
+    [[-0, 1e21, 1.5e-7, NaN, Infinity, 0.1 + 0.2], '[0,1e+21,1.5e-7,null,null,0.30000000000000004]'],
+    [{ '😀': 1, '\ue000': 2, é: 3, a: 4 }, '{"a":4,"é":3,"😀":1,"\ue000":2}'],
+    [{ 10: 'a', 2: 'b', x: 'c' }, '{"10":"a","2":"b","x":"c"}'],
+    [{ get g() { return 5 } }, '{"g":5}'],
+    [{ [Symbol('k')]: 1, a: 1 }, '{"a":1}'],
+    [new Klass(), '{"a":1,"b":2}'],
+    [{ m: new Map([[1, 2]]), s: new Set([1]) }, '{"m":{},"s":{}}'],
+    [[new Number(3), new String('ab'), new Boolean(false)], '[3,"ab",false]'],
+    [hidden, '{"a":1}'],
+    [bare, '{"x":1}'],
+    [{ d: new Date(0) }, '{"d":"1970-01-01T00:00:00.000Z"}'],
+  ]
+  for (const [value, canonical] of cases) {
+    assert.equal(ts.canonicalize(value), canonical)
+    assert.equal(ts.canonicalHash(value), sha(canonical))
+    assert.equal(ts.canonicalHash(value), ts.canonicalHashJson(JSON.stringify(value)))
+  }
+  // A lone surrogate (escaped by JSON.stringify) is not I-JSON; a throwing getter is
+  // the package's error with the thrown message.
+  assert.throws(() => ts.canonicalHash({ k: 'a\ud800' }), { code: 'INVALID_INPUT', message: /lone UTF-16 surrogate/ })
+  const throwing = {
+    get x() {
+      throw new Error('boom')
+    },
+  }
+  assert.throws(() => ts.canonicalHash(throwing), (e) => e instanceof ts.InvalidInputError && /boom/.test(e.message))
+})
+
 test('hashText normalises BOM and line ends; hashBytes does not', () => {
   assert.equal(ts.hashText('a\r\nb\n'), ts.hashText('\ufeffa\nb\n'))
   assert.equal(ts.hashText('a\nb\n'), sha('a\nb\n'))
