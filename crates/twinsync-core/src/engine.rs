@@ -17,7 +17,7 @@ use crate::merge::{json3, text3, JsonMergeOptions, TextMergeOptions};
 use crate::moves::Move;
 use crate::plan::{plan, Action, ActionKind, Plan, PlanContext, DEFAULT_BUCKET_MS};
 use crate::policy::{Directions, Policy, Side, Strategy};
-use crate::replica::{Replica, ReplicaError, Snapshot, WriteContext};
+use crate::replica::{Flush, Replica, ReplicaError, Snapshot, WriteContext};
 use crate::report::{
     ConflictReport, ItemResult, OperationReport, OperationStatus, Outcome, RefusedItem, ReportCounts, Trigger,
     UndoReport,
@@ -1376,12 +1376,18 @@ impl Applier<'_> {
             }
         }
         // One flush per side written; a side that cannot flush fails its items, whose
-        // intents stay open for the next writer to settle from what the side holds.
+        // intents stay open for the next writer to settle from what the side holds. A
+        // side may hand its flush over: it then runs on the store's thread right before
+        // the commit, while this thread writes the next batch (a folder's flush waits on
+        // the disk, 60-110 ms a batch of 2,048 files here).
         let mut unflushed: [Option<String>; 2] = [None, None];
+        let mut later: Vec<Flush> = Vec::new();
         for s in [Side::Left, Side::Right] {
             if touched[idx(s)] {
-                if let Err(e) = side(left, right, s).flush() {
-                    unflushed[idx(s)] = Some(e.to_string());
+                match side(left, right, s).flush_later() {
+                    Ok(Some(f)) => later.push(f),
+                    Ok(None) => {}
+                    Err(e) => unflushed[idx(s)] = Some(e.to_string()),
                 }
             }
         }
@@ -1403,7 +1409,12 @@ impl Applier<'_> {
         if commits.is_empty() {
             return None;
         }
-        let ticket = store.call(move |s| s.commit_items(&commits));
+        let ticket = store.call(move |s| {
+            for flush in later {
+                flush().map_err(|e| Unsettled::NotFlushed(e.to_string()))?;
+            }
+            s.commit_items(&commits).map_err(Unsettled::NotRecorded)
+        });
         Some(Committing { applied, ticket })
     }
 
@@ -1942,7 +1953,15 @@ struct Recorded {
 struct Committing {
     /// Each item's place in the plan, whether it wrote anything, and its outcome.
     applied: Vec<(usize, bool, Applied)>,
-    ticket: Ticket<std::result::Result<(), StoreError>>,
+    ticket: Ticket<std::result::Result<(), Unsettled>>,
+}
+
+/// Why a batch's commit did not happen. Either way nothing of it is recorded, and the
+/// intents of what it wrote stay open for the next writer to settle.
+enum Unsettled {
+    /// A side's handed-over flush failed, so the commit was not made.
+    NotFlushed(String),
+    NotRecorded(StoreError),
 }
 
 impl Committing {
@@ -1952,9 +1971,13 @@ impl Committing {
             if let Some(e) = &failed {
                 let key = &applied.result.key;
                 applied.result.outcome = Outcome::Failed;
-                applied.result.error = Some(match wrote {
-                    true => format!("{key}: written but not recorded (the next sync recovers it): {e}"),
-                    false => format!("{key}: not recorded: {e}"),
+                applied.result.error = Some(match (e, wrote) {
+                    (Unsettled::NotFlushed(e), true) => format!("{key}: written but not flushed: {e}"),
+                    (Unsettled::NotFlushed(e), false) => format!("{key}: not recorded, a side could not flush: {e}"),
+                    (Unsettled::NotRecorded(e), true) => {
+                        format!("{key}: written but not recorded (the next sync recovers it): {e}")
+                    }
+                    (Unsettled::NotRecorded(e), false) => format!("{key}: not recorded: {e}"),
                 });
                 applied.conflict = None;
                 applied.undoable = false;

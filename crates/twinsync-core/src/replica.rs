@@ -31,6 +31,9 @@ pub struct Entry {
 
 pub use crate::snapshot::Snapshot;
 
+/// A flush handed over by [`Replica::flush_later`], to run once on any thread.
+pub type Flush = Box<dyn FnOnce() -> Result<(), ReplicaError> + Send>;
+
 /// An item a scan found but could not read or digest (invalid JSON, permission denied,
 /// invalid UTF-8). It is left out of the snapshot, and the engine keeps it out of the
 /// sync on both sides, so a bad file fails alone and nothing about it changes.
@@ -204,6 +207,15 @@ pub trait Replica: Send {
     /// Required, not defaulted: a wrapper that forgot to pass it on would lose writes on
     /// a power cut after the store recorded them.
     fn flush(&mut self) -> Result<(), ReplicaError>;
+
+    /// [`Replica::flush`], handed over: the work that makes the writes since the last
+    /// flush durable, made of owned data so the engine can run it on another thread
+    /// (before the batch's commit) while this side goes on writing the next batch. The
+    /// writes are durable once it returns `Ok`. By default the side flushes now and
+    /// hands over nothing; a side whose flush waits on a disk overrides it.
+    fn flush_later(&mut self) -> Result<Option<Flush>, ReplicaError> {
+        self.flush().map(|()| None)
+    }
 
     /// The item as a stream when it is large (over [`HashRules::bytes_above`], so opaque
     /// bytes): the engine copies it without ever holding it. `None` when absent or small

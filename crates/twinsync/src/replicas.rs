@@ -2,7 +2,7 @@
 //! (the documents table of the SQLite or the PostgreSQL store), the two sides of an
 //! `openspec` pair, a components file of a design pair, or a folder of a git branch.
 
-use twinsync_core::replica::{ItemReader, ReplicaError, ScanFailure, Snapshot, WriteContext};
+use twinsync_core::replica::{Flush, ItemReader, ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, HashRules, Key, Replica};
 use twinsync_design::sync::ManifestReplica;
 use twinsync_fs::FsReplica;
@@ -106,6 +106,9 @@ impl Replica for AnyReplica {
     }
     fn flush(&mut self) -> Result<(), ReplicaError> {
         self.inner_mut().flush()
+    }
+    fn flush_later(&mut self) -> Result<Option<Flush>, ReplicaError> {
+        self.inner_mut().flush_later()
     }
     fn open(&self, key: &Key) -> Result<Option<ItemReader>, ReplicaError> {
         self.inner().open(key)

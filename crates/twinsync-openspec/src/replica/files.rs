@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use twinsync_core::replica::{ReplicaError, ScanFailure, Snapshot, WriteContext};
+use twinsync_core::replica::{Flush, ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, Digest, Entry, HashRules, Key, Replica};
 use twinsync_fs::{FsOptions, FsReplica};
 
@@ -251,5 +251,9 @@ impl Replica for OpenSpecFiles {
 
     fn flush(&mut self) -> Result<(), ReplicaError> {
         self.fs.flush()
+    }
+
+    fn flush_later(&mut self) -> Result<Option<Flush>, ReplicaError> {
+        self.fs.flush_later()
     }
 }
