@@ -3,6 +3,7 @@
 
     sudo benches/first_sync_ab.py ROUNDS NAME=BINARY... [--files N]
     sudo benches/first_sync_ab.py 5 before=/tmp/old after=target/bindings/twinsync
+    sudo benches/first_sync_ab.py 5 after=target/bindings/twinsync --varied   # words, not one line
     benches/first_sync_ab.py --tree DIR N     # only write the tree (first_sync.sh uses it)
 
 ext4 searches past recently deleted inodes when it creates files, which slowed every
@@ -12,10 +13,13 @@ put it on /dev/shm to measure in RAM) made anew with mkfs.ext4 and mounted at MN
 (default /mnt/twinsync-bench). The tree is first_sync.sh's: N files of 4 KB (default
 20,000) in 100 folders. Each round runs rsync, then every build, in the order given;
 `twinsync init` is not timed, `twinsync sync` is, and the two sides must then be equal.
-The report gives medians of wall and CPU (user + system, getrusage) and each build's
-median wall against rsync's. Needs root, python3, rsync and mkfs.ext4.
+The report gives medians of wall and CPU (user + system, getrusage), each build's
+median wall against rsync's, and the size of its `.twinsync/` after the last run.
+`--varied` writes words drawn at random instead of one line repeated: the store keeps
+texts compressed, and one repeated line compresses far more than prose. Needs root, python3, rsync and mkfs.ext4.
 """
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -28,13 +32,32 @@ IMG = os.environ.get("IMG", "/var/tmp/twinsync-bench.img")
 MNT = os.environ.get("MNT", "/mnt/twinsync-bench")
 
 
-def make_tree(root, n):
-    """N files of 4 KB each, every one different, in 100 folders."""
+WORDS = (
+    "the of and to in is that for it as with was on be by this are or at from his an which have not "
+    "but had they you were their one all we can her has there been if more when will would who so no "
+    "sync side pair store base merge digest folder file text change batch commit flush intent undo "
+    "history event status drift conflict policy left right key value order number system time work "
+    "people data state record write read scan hash tree level point group world place case fact week"
+).split()
+
+
+def make_tree(root, n, varied=False):
+    """N files of 4 KB each, every one different, in 100 folders: one line repeated, or
+    (varied) words drawn at random, which compress about as much as prose does."""
+    rng = random.Random(42)
     for i in range(n):
         d = os.path.join(root, f"d{i % 100:02d}")
         os.makedirs(d, exist_ok=True)
-        line = f"file {i}: the quick brown fox jumps over the lazy dog\n"
-        body = (line * (4096 // len(line) + 1))[:4095] + "\n"
+        if varied:
+            words, size = [f"file {i}:"], 9
+            while size < 4095:
+                w = rng.choice(WORDS)
+                words.append(w)
+                size += len(w) + 1
+            body = " ".join(words)[:4095] + "\n"
+        else:
+            line = f"file {i}: the quick brown fox jumps over the lazy dog\n"
+            body = (line * (4096 // len(line) + 1))[:4095] + "\n"
         with open(os.path.join(d, f"f{i:05d}.md"), "w") as f:
             f.write(body)
 
@@ -72,6 +95,7 @@ def main():
     if sys.argv[1:2] == ["--tree"]:
         make_tree(sys.argv[2], int(sys.argv[3]))
         return
+    varied = "--varied" in sys.argv
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     files = 20000
     if "--files" in sys.argv:
@@ -83,8 +107,9 @@ def main():
     work = tempfile.mkdtemp(prefix="twinsync-first-sync-ab.", dir="/var/tmp")
     try:
         tree = os.path.join(work, "left")
-        make_tree(tree, files)
+        make_tree(tree, files, varied)
         results = {"rsync": []}
+        state = {}
         results.update({name: [] for name, _ in builds})
         for _ in range(rounds):
             pair = fresh_fs(tree)
@@ -94,6 +119,9 @@ def main():
                 run(binary, "init", "left", "right", cwd=pair)
                 results[name].append(timed([binary, "sync"], pair))
                 run("diff", "-r", "left", "right", cwd=pair)
+                state[name] = sum(
+                    os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(os.path.join(pair, ".twinsync")) for f in fs
+                )
         run("umount", MNT)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -101,10 +129,12 @@ def main():
             os.remove(IMG)
     med = lambda xs, i: statistics.median(x[i] for x in xs)
     rsync_wall = med(results["rsync"], 0)
-    print(f"{files} files, {rounds} rounds, a fresh ext4 at {MNT} ({IMG}) for every run")
+    kind = "varied words" if varied else "one line repeated"
+    print(f"{files} files ({kind}), {rounds} rounds, a fresh ext4 at {MNT} ({IMG}) for every run")
     for name, xs in results.items():
+        size = f"  .twinsync/ {state[name] / 1e6:.1f} MB" if name in state else ""
         print(f"{name:10s} wall {med(xs, 0):.2f} s (min {min(x[0] for x in xs):.2f})  "
-              f"cpu {med(xs, 1):.2f} s  wall vs rsync {med(xs, 0) / rsync_wall:.2f}x")
+              f"cpu {med(xs, 1):.2f} s  wall vs rsync {med(xs, 0) / rsync_wall:.2f}x{size}")
 
 
 if __name__ == "__main__":
