@@ -1377,9 +1377,9 @@ impl Applier<'_> {
         }
         // One flush per side written; a side that cannot flush fails its items, whose
         // intents stay open for the next writer to settle from what the side holds. A
-        // side may hand its flush over: it then runs on the store's thread right before
-        // the commit, while this thread writes the next batch (a folder's flush waits on
-        // the disk, 60-110 ms a batch of 2,048 files here).
+        // side may hand its flush over: it then runs while this thread writes the next
+        // batch, and the commit waits for it (a folder's flush waits on the disk, 60-110
+        // ms a batch of 2,048 files here).
         let mut unflushed: [Option<String>; 2] = [None, None];
         let mut later: Vec<Flush> = Vec::new();
         for s in [Side::Left, Side::Right] {
@@ -1409,9 +1409,12 @@ impl Applier<'_> {
         if commits.is_empty() {
             return None;
         }
+        // The flush starts now on a thread of its own, so its wait on the disk overlaps
+        // the store recording the next batch's intents; the commit waits for it.
+        let flushing = (!later.is_empty()).then(|| Flushing::start(later));
         let ticket = store.call(move |s| {
-            for flush in later {
-                flush().map_err(|e| Unsettled::NotFlushed(e.to_string()))?;
+            if let Some(f) = flushing {
+                f.wait().map_err(Unsettled::NotFlushed)?;
             }
             s.commit_items(&commits).map_err(Unsettled::NotRecorded)
         });
@@ -1954,6 +1957,31 @@ struct Committing {
     /// Each item's place in the plan, whether it wrote anything, and its outcome.
     applied: Vec<(usize, bool, Applied)>,
     ticket: Ticket<std::result::Result<(), Unsettled>>,
+}
+
+/// A batch's handed-over flushes, running on a thread of their own.
+enum Flushing {
+    Running(std::thread::JoinHandle<std::result::Result<(), String>>),
+    /// No thread could be started: nothing was flushed, so the batch fails and its
+    /// intents stay open for the next writer.
+    NotStarted(String),
+}
+
+impl Flushing {
+    fn start(later: Vec<Flush>) -> Flushing {
+        let run = move || later.into_iter().try_for_each(|f| f()).map_err(|e| e.to_string());
+        match std::thread::Builder::new().name("twinsync-flush".into()).spawn(run) {
+            Ok(h) => Flushing::Running(h),
+            Err(e) => Flushing::NotStarted(format!("no thread to flush on: {e}")),
+        }
+    }
+
+    fn wait(self) -> std::result::Result<(), String> {
+        match self {
+            Flushing::Running(h) => h.join().unwrap_or_else(|_| Err("the flush panicked".into())),
+            Flushing::NotStarted(e) => Err(e),
+        }
+    }
 }
 
 /// Why a batch's commit did not happen. Either way nothing of it is recorded, and the

@@ -226,7 +226,9 @@ impl Walk<'_> {
         // folders need none of them, so it is built when asked for.
         let here = || job.root.join(&task.rel);
         let Scratch { listing, order, rel } = scratch;
-        task.dir.list_into(listing).map_err(|e| io_err(here().display(), format!("scan failed: cannot list it: {e}")))?;
+        task.dir
+            .list_into(listing)
+            .map_err(|e| io_err(here().display(), format!("scan failed: cannot list it: {e}")))?;
         order.clear();
         for i in 0..listing.len() {
             let Some(name) = listing.name(i).to_str() else {

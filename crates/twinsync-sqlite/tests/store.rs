@@ -371,9 +371,9 @@ fn a_version_7_store_keeps_its_history_and_counters_and_takes_the_schedule_trigg
 fn kept_texts_are_stored_compressed_and_read_back_whole() {
     let path = fresh_db("packed");
     let mut store = SqliteStore::open(&path).unwrap();
-    let text = "# A heading\n\nA paragraph that a merge may need again later.\n".repeat(60);
+    let text = "# A heading\n\nA paragraph that a merge may need again later.\n".repeat(300);
     let mut x = 0x2545_f491_4f6c_dd1du64;
-    let noise: String = (0..3000)
+    let noise: String = (0..20_000)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
@@ -381,10 +381,8 @@ fn kept_texts_are_stored_compressed_and_read_back_whole() {
             char::from(b'!' + (x % 64) as u8)
         })
         .collect();
-    let kept: Vec<(Digest, Content)> = [text.clone(), noise.clone()]
-        .into_iter()
-        .map(|t| (Digest::of_bytes(t.as_bytes()), Content::Text(t)))
-        .collect();
+    let kept: Vec<(Digest, Content)> =
+        [text.clone(), noise.clone()].into_iter().map(|t| (Digest::of_bytes(t.as_bytes()), Content::Text(t))).collect();
     store.record_intents(&[], &kept).unwrap();
     let raw = Connection::open(&path).unwrap();
     let (encoding, stored, size): (Option<String>, i64, i64) = raw
@@ -394,9 +392,8 @@ fn kept_texts_are_stored_compressed_and_read_back_whole() {
         .unwrap();
     assert_eq!(encoding.as_deref(), Some("lz4"));
     assert!(stored * 4 < size, "a repetitive text takes a fraction of its size: {stored} of {size}");
-    let encoding: Option<String> = raw
-        .query_row("SELECT encoding FROM blobs WHERE digest = ?1", [kept[1].0.to_hex()], |r| r.get(0))
-        .unwrap();
+    let encoding: Option<String> =
+        raw.query_row("SELECT encoding FROM blobs WHERE digest = ?1", [kept[1].0.to_hex()], |r| r.get(0)).unwrap();
     assert_eq!(encoding, None, "what does not shrink is kept as it is");
     for (d, c) in &kept {
         assert_eq!(store.blob(d).unwrap().as_ref(), Some(c));
