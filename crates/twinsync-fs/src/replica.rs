@@ -688,29 +688,17 @@ fn flush_written(files: Vec<PathBuf>, dirs: BTreeSet<PathBuf>) -> Result<(), Rep
     if files.len() + dirs.len() > SYNCFS_ABOVE && syncfs_all(&dirs) {
         return Ok(());
     }
-    for file in files {
-        match File::open(&file).and_then(|f| f.sync_all()) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(ReplicaError::Io {
-                    key: file.display().to_string(),
-                    message: format!("written, but flushing it failed: {e}"),
-                })
-            }
+    let kept = |path: &Path, flushed: std::io::Result<()>, what: &str| match flushed {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(ReplicaError::Io { key: path.display().to_string(), message: format!("{what}: {e}") })
         }
+        _ => Ok(()),
+    };
+    for file in files {
+        kept(&file, File::open(&file).and_then(|f| f.sync_all()), "written, but flushing it failed")?;
     }
     for dir in dirs {
-        match sync_dir(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(ReplicaError::Io {
-                    key: dir.display().to_string(),
-                    message: format!("changed, but flushing the folder failed: {e}"),
-                })
-            }
-        }
+        kept(&dir, sync_dir(&dir), "changed, but flushing the folder failed")?;
     }
     Ok(())
 }
