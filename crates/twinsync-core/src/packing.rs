@@ -1,12 +1,11 @@
 //! How a store keeps a content it holds for later (a base a merge may need, an undo's
 //! pre-image): LZ4-compressed when that makes it clearly smaller, as it is otherwise.
 //!
-//! A first sync keeps the base of every text item, so without this the state file grew
-//! by the size of the tree's texts, written twice more (the write-ahead log, then the
-//! checkpoint). LZ4 compresses text at several hundred MB/s on one core, less than the
-//! writes it saves cost; contents that do not shrink by an eighth are kept as they are,
-//! so binary-like data costs one failed attempt and nothing on reading. Small contents
-//! are kept as they are (see `MIN_PACKED`).
+//! A first sync keeps the base of every text item, so without this the state file grows
+//! by the size of the tree's texts. Small contents are kept as they are (see
+//! `MIN_PACKED`): compressing them cost more CPU than the pages it saved. Contents that
+//! do not shrink by an eighth are kept as they are too, so binary-like data costs one
+//! failed attempt and nothing on reading.
 //!
 //! ```
 //! use twinsync_core::packing::{pack, unpack};

@@ -575,6 +575,21 @@ mod sys {
     #[cfg(target_os = "linux")]
     const LISTING_BUFFER: usize = 32 << 10;
 
+    /// Adds the entries of the directory `fd` to `out`, `getdents` writing into `raw`.
+    #[cfg(target_os = "linux")]
+    fn read_raw(fd: &OwnedFd, raw: &mut Vec<u8>, out: &mut Listing) -> std::io::Result<()> {
+        let mut dir = rustix::fs::RawDir::new(fd, raw.spare_capacity_mut());
+        loop {
+            match dir.next() {
+                None => return Ok(()),
+                Some(Ok(e)) => out.push(e.file_name().to_bytes(), e.file_type())?,
+                // Deleted while listed: nothing more is in it, as rustix's `Dir` says.
+                Some(Err(rustix::io::Errno::NOENT)) => return Ok(()),
+                Some(Err(e)) => return Err(e.into()),
+            }
+        }
+    }
+
     fn dir(fd: OwnedFd) -> std::io::Result<Dir> {
         Ok(Dir(fd))
     }
@@ -604,20 +619,10 @@ mod sys {
         #[cfg(target_os = "linux")]
         pub(crate) fn list_into(&mut self, out: &mut Listing) -> std::io::Result<()> {
             out.clear();
+            // The buffer leaves the listing while `getdents` fills it and the names go in.
             let mut raw = std::mem::take(&mut out.raw);
             raw.reserve(LISTING_BUFFER);
-            let listed = (|| {
-                let mut dir = rustix::fs::RawDir::new(&self.0, raw.spare_capacity_mut());
-                loop {
-                    match dir.next() {
-                        None => return Ok(()),
-                        Some(Ok(e)) => out.push(e.file_name().to_bytes(), e.file_type())?,
-                        // Deleted while listed: nothing more is in it, as rustix's `Dir` says.
-                        Some(Err(rustix::io::Errno::NOENT)) => return Ok(()),
-                        Some(Err(e)) => return Err(e.into()),
-                    }
-                }
-            })();
+            let listed = read_raw(&self.0, &mut raw, out);
             out.raw = raw;
             listed
         }
