@@ -1222,10 +1222,32 @@ impl Applier<'_> {
     ) -> Applied {
         match failure {
             ItemFailure::Conflict(reason) => {
-                let conflict = self.conflict_report(a, left, right, None, reason.clone());
-                result.outcome = Outcome::Conflict;
-                result.note = Some(reason);
-                Applied { result, conflict: Some(conflict), undoable: false }
+                // A side changed while this sync ran. That is a conflict only when both
+                // sides now differ from the base: an editor still saving the source, or
+                // an edit equal on both, is no one's conflict, and the next sync sees it
+                // whole. Either way nothing was overwritten.
+                let now = match (left.digest(&a.key), right.digest(&a.key)) {
+                    (Ok(l), Ok(r)) => Some((DriftClass::classify(a.base.as_ref(), l.as_ref(), r.as_ref()), l, r)),
+                    _ => None,
+                };
+                match now {
+                    Some((class, l, r)) if !class.is_conflict() => {
+                        result.outcome = Outcome::Skipped;
+                        (result.left, result.right) = (l, r);
+                        result.note = Some(format!("{reason}; the next sync takes it"));
+                        Applied { result, conflict: None, undoable: false }
+                    }
+                    now => {
+                        let seen = now.map_or_else(
+                            || a.clone(),
+                            |(class, left, right)| Action { class, left, right, ..a.clone() },
+                        );
+                        let conflict = self.conflict_report(&seen, left, right, None, reason.clone());
+                        result.outcome = Outcome::Conflict;
+                        result.note = Some(reason);
+                        Applied { result, conflict: Some(conflict), undoable: false }
+                    }
+                }
             }
             ItemFailure::Error(e) => {
                 // If even the history row cannot be written, the report still carries the error.

@@ -59,6 +59,10 @@ pub const CASES: &[Case] = &[
         "an_edit_between_scan_and_write_is_a_conflict_and_survives",
         an_edit_between_scan_and_write_is_a_conflict_and_survives,
     ),
+    (
+        "an_edit_of_the_source_between_scan_and_write_is_no_conflict_and_the_next_sync_takes_it",
+        an_edit_of_the_source_between_scan_and_write_is_no_conflict_and_the_next_sync_takes_it,
+    ),
     ("undo_refuses_items_changed_since_and_restores_the_rest", undo_refuses_items_changed_since_and_restores_the_rest),
     (
         "undo_accepts_a_unique_prefix_and_defaults_to_the_newest",
@@ -106,7 +110,7 @@ pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
 macro_rules! engine_conformance_tests {
     ($make:expr) => {
         $crate::engine_conformance_tests!(@cases $make;
-first_sync_copies_both_ways_and_then_everything_is_in_sync, repeating_a_request_returns_the_first_report_and_changes_nothing, a_new_edit_is_a_new_operation_even_within_the_minute, manual_conflicts_are_reported_with_both_versions_and_nothing_written, a_side_wins_and_the_losing_version_stays_recoverable_by_undo, newest_wins_uses_modification_times, a_deletion_never_silently_destroys_an_edit, merge_policy_merges_json_and_falls_back_on_conflict, one_way_sync_leaves_the_other_sides_changes_alone, a_side_that_cannot_flush_fails_its_items_and_no_base_is_recorded, an_undo_whose_side_cannot_flush_fails_whole_and_stays_undoable, one_failing_item_never_stops_the_others, an_edit_between_scan_and_write_is_a_conflict_and_survives, undo_refuses_items_changed_since_and_restores_the_rest, undo_accepts_a_unique_prefix_and_defaults_to_the_newest, undo_window_is_24_hours, undo_stack_holds_50_operations, mass_deletion_from_an_empty_scan_halts_the_sync, dry_run_changes_nothing_and_shows_diffs, history_and_audit_record_every_applied_item, base_only_items_are_recorded_under_their_operation, an_unreadable_item_is_neither_deleted_nor_overwritten_and_the_rest_syncs, the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more, formatting_only_items_sync_only_when_asked_and_undo_restores_their_bytes);
+first_sync_copies_both_ways_and_then_everything_is_in_sync, repeating_a_request_returns_the_first_report_and_changes_nothing, a_new_edit_is_a_new_operation_even_within_the_minute, manual_conflicts_are_reported_with_both_versions_and_nothing_written, a_side_wins_and_the_losing_version_stays_recoverable_by_undo, newest_wins_uses_modification_times, a_deletion_never_silently_destroys_an_edit, merge_policy_merges_json_and_falls_back_on_conflict, one_way_sync_leaves_the_other_sides_changes_alone, a_side_that_cannot_flush_fails_its_items_and_no_base_is_recorded, an_undo_whose_side_cannot_flush_fails_whole_and_stays_undoable, one_failing_item_never_stops_the_others, an_edit_between_scan_and_write_is_a_conflict_and_survives, an_edit_of_the_source_between_scan_and_write_is_no_conflict_and_the_next_sync_takes_it, undo_refuses_items_changed_since_and_restores_the_rest, undo_accepts_a_unique_prefix_and_defaults_to_the_newest, undo_window_is_24_hours, undo_stack_holds_50_operations, mass_deletion_from_an_empty_scan_halts_the_sync, dry_run_changes_nothing_and_shows_diffs, history_and_audit_record_every_applied_item, base_only_items_are_recorded_under_their_operation, an_unreadable_item_is_neither_deleted_nor_overwritten_and_the_rest_syncs, the_store_keeps_bases_a_merge_may_read_and_what_undo_needs_nothing_more, formatting_only_items_sync_only_when_asked_and_undo_restores_their_bytes);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -485,6 +489,30 @@ pub fn an_edit_between_scan_and_write_is_a_conflict_and_survives(store: &mut dyn
         .unwrap();
     assert_eq!(r.counts.conflicts, 1, "{r:#?}");
     assert_eq!(right.inner.get(&k("a.md")), Some(&text("typed meanwhile\n")));
+}
+
+/// Case: An edit of the source between scan and write is no conflict and the next sync takes it.
+pub fn an_edit_of_the_source_between_scan_and_write_is_no_conflict_and_the_next_sync_takes_it(store: &mut dyn Store) {
+    let clock = ManualClock::new(Timestamp(T0));
+    // An editor that creates the file, then fills it: the scan sees it empty.
+    let mut left = Faulty::new("left");
+    left.inner.put(&k("a.md"), text(""));
+    left.edit_after_scan = Some((k("a.md"), text("saved in full\n")));
+    let mut right = MemoryReplica::new("right");
+    let r = Engine::new(store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!((r.counts.conflicts, r.counts.skipped, r.counts.failed), (0, 1, 0), "{r:#?}");
+    assert!(r.conflicts.is_empty(), "{r:#?}");
+    let note = r.items[0].note.as_deref().unwrap();
+    assert!(note.contains("a.md") && note.contains("left") && note.contains("next sync"), "{note}");
+    assert_eq!(right.get(&k("a.md")), None, "nothing written from a source that moved on");
+    clock.advance(61_000);
+    let r = Engine::new(store, &clock, EngineConfig::default())
+        .sync(&mut left, &mut right, &SyncOptions::default())
+        .unwrap();
+    assert_eq!((r.status, r.counts.applied, r.counts.conflicts), (OperationStatus::Completed, 1, 0), "{r:#?}");
+    assert_eq!(right.get(&k("a.md")), Some(&text("saved in full\n")));
 }
 
 /// Case: Undo refuses items changed since and restores the rest.
