@@ -28,6 +28,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod checkpoint;
 mod replica;
 mod schema;
 mod store;

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use twinsync_core::replica::{Entry, ReplicaError, ScanFailure, Snapshot, WriteContext};
 use twinsync_core::{Content, ContentKind, Digest, HashRules, Key, Replica, Timestamp};
 
+use crate::checkpoint::Checkpointer;
 use crate::schema::{self, Durability, OpenError};
 
 /// A replica stored as rows of the `documents` table, one replica per `name`, in the
@@ -18,6 +19,8 @@ use crate::schema::{self, Durability, OpenError};
 /// is never overwritten.
 pub struct SqliteReplica {
     conn: Connection,
+    /// Dropped after `conn`, so its thread closes the file last (`checkpoint`).
+    _checkpoints: Option<Checkpointer>,
     meta: Meta,
     /// Rows the last scan could not digest.
     failures: Vec<ScanFailure>,
@@ -162,12 +165,12 @@ impl SqliteReplica {
                 reason: "a database replica needs a non-empty name".into(),
             });
         }
-        let conn = schema::open_file(path, Durability::Full).map_err(|e| match e {
+        let (conn, checkpoints) = schema::open_file(path, Durability::Full).map_err(|e| match e {
             OpenError::Corrupt(m) | OpenError::Busy(m) | OpenError::Backend(m) => {
                 ReplicaError::Unavailable { name: name.to_string(), reason: m }
             }
         })?;
-        Self::with_connection(conn, path.display().to_string(), name, rules)
+        Self::with_connection(conn, Some(checkpoints), path.display().to_string(), name, rules)
     }
 
     /// A replica in an in-memory database of its own (for tests and scratch work).
@@ -177,11 +180,12 @@ impl SqliteReplica {
                 ReplicaError::Unavailable { name: name.to_string(), reason: m }
             }
         })?;
-        Self::with_connection(conn, ":memory:".into(), name, rules)
+        Self::with_connection(conn, None, ":memory:".into(), name, rules)
     }
 
     fn with_connection(
         conn: Connection,
+        checkpoints: Option<Checkpointer>,
         label: String,
         name: &str,
         rules: HashRules,
@@ -192,6 +196,7 @@ impl SqliteReplica {
         })?;
         Ok(SqliteReplica {
             conn,
+            _checkpoints: checkpoints,
             meta: Meta { name: name.to_string(), rules, fingerprint, label },
             failures: Vec::new(),
         })

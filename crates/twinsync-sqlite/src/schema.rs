@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+use crate::checkpoint::Checkpointer;
+
 /// Migrations in order; migration `i` takes the schema from version `i` to `i + 1`
 /// (stored in `PRAGMA user_version`). Never edit a released entry: append a new one.
 pub const MIGRATIONS: &[&str] = &[
@@ -365,6 +367,19 @@ pub enum Durability {
     Normal,
 }
 
+impl Durability {
+    /// The `synchronous` setting it stands for.
+    pub(crate) fn synchronous(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
+/// The size a WAL file is cut back to once a checkpoint has emptied it (64 MiB).
+pub(crate) const JOURNAL_SIZE_LIMIT: u64 = 64 << 20;
+
 /// Why a state database could not be opened; converted to the store's or replica's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OpenError {
@@ -474,8 +489,9 @@ pub fn retry_while_busy<T, E>(mut open: impl FnMut() -> Result<T, E>, busy: impl
 }
 
 /// Opens (creating if missing) the database at `path` with the settings every
-/// connection uses, and brings its schema up to [`SCHEMA_VERSION`].
-pub(crate) fn open_file(path: &Path, durability: Durability) -> Result<Connection, OpenError> {
+/// connection uses, and brings its schema up to [`SCHEMA_VERSION`]. Its checkpoints run
+/// on a thread of their own: drop the [`Checkpointer`] after the connection.
+pub(crate) fn open_file(path: &Path, durability: Durability) -> Result<(Connection, Checkpointer), OpenError> {
     check_file(path)?;
     let label = path.display().to_string();
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -483,7 +499,9 @@ pub(crate) fn open_file(path: &Path, durability: Durability) -> Result<Connectio
         || {
             let mut conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&label, &e))?;
             configure(&mut conn, &label, true, durability)?;
-            Ok(conn)
+            let checkpoints =
+                Checkpointer::attach(&mut conn, path, durability.synchronous()).map_err(|e| classify(&label, &e))?;
+            Ok((conn, checkpoints))
         },
         |e| matches!(e, OpenError::Busy(_)),
     )
@@ -512,25 +530,19 @@ fn configure(conn: &mut Connection, label: &str, file: bool, durability: Durabil
     // engine writes a replica first and records the undo entry (the overwritten version)
     // right after; losing that record would lose the only copy of the old version, so
     // every commit is made durable before the engine moves on.
-    let sync = match durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
+    let sync = durability.synchronous();
     // A batch of a first sync dirties a few thousand pages (its contents as bases); with
     // SQLite's 2 MiB default they spill and are read back before the commit. The cache
     // only grows to 16 MiB on such a batch.
-    // Each such commit also passed the default checkpoint mark (1,000 pages) and paid a
-    // checkpoint: two more fsyncs, and the pages every batch touches (indexes, intents)
-    // copied again each time. At 16,384 pages (64 MiB) a first sync of 20,000 files
-    // checkpoints twice; the WAL file is cut back to that size after each.
+    // A file's checkpoints are not made by its commits but on a thread of their own
+    // (`checkpoint`); the WAL file is cut back to 64 MiB once emptied.
     // Reads of the database file go through a mapping of up to 1 GiB: a warm status
     // reads every base row, and a mapped page is the kernel's own cached page, where a
     // read copies it into a fresh buffer of SQLite's cache (1.5% of a status of 100,000
     // files). Writes still go through the WAL; a memory database ignores this.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;
-         PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;
-         PRAGMA mmap_size = 1073741824;"
+         PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}; PRAGMA mmap_size = 1073741824;"
     ))
     .map_err(err)?;
     migrate(conn, label)

@@ -19,6 +19,7 @@ use twinsync_core::{
     Content, ContentKind, Digest, Key, OperationReport, Side, Store, StoreError, Timestamp, Trigger, UndoLimits,
 };
 
+use crate::checkpoint::Checkpointer;
 use crate::schema::{self, Durability, OpenError};
 
 /// The embedded default store: every table of the engine's memory in one SQLite file,
@@ -28,6 +29,8 @@ use crate::schema::{self, Durability, OpenError};
 /// none, and two processes on the same file take turns (waiting up to 5 s).
 pub struct SqliteStore {
     conn: Connection,
+    /// Dropped after `conn`, so its thread closes the file last (`checkpoint`).
+    _checkpoints: Option<Checkpointer>,
     label: String,
 }
 
@@ -81,8 +84,8 @@ impl SqliteStore {
 
     /// Opens the store at `path` with the given durability (see [`Durability`]).
     pub fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
-        let conn = schema::open_file(path, durability)?;
-        Ok(SqliteStore { conn, label: path.display().to_string() })
+        let (conn, checkpoints) = schema::open_file(path, durability)?;
+        Ok(SqliteStore { conn, _checkpoints: Some(checkpoints), label: path.display().to_string() })
     }
 
     /// The file (or `:memory:`) this store was opened on, as shown in its errors.
@@ -93,7 +96,7 @@ impl SqliteStore {
     /// A store in memory, with the same schema; lost when dropped.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let conn = schema::open_memory()?;
-        Ok(SqliteStore { conn, label: ":memory:".into() })
+        Ok(SqliteStore { conn, _checkpoints: None, label: ":memory:".into() })
     }
 
     /// The schema version of the open database.
