@@ -1096,6 +1096,10 @@ impl Applier<'_> {
         let mut batch_started = self.clock.now();
         let mut held = 0u64;
         let mut recorded: Option<Recorded> = None;
+        // A written batch is committed once the next one is written: its flush has run
+        // meanwhile, so the store never waits on the disk with the next batch's intents
+        // queued behind it.
+        let mut written: Option<Written> = None;
         let mut commits: Vec<Committing> = Vec::new();
         for (index, action) in plan.actions.iter().enumerate() {
             if let Some(p) = progress {
@@ -1119,15 +1123,18 @@ impl Applier<'_> {
             if !pair_open && (full || (!batch.is_empty() && waited >= self.config.batch_ms)) {
                 let next = self.record(std::mem::take(&mut batch), ctx, trigger, store);
                 if let Some(ready) = recorded.replace(next) {
-                    commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
+                    let now = self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes);
+                    commits.extend(std::mem::replace(&mut written, now).map(|w| w.commit(store)));
                 }
             }
         }
         // The last batch is recorded before the one before it is written, as above.
         let last = (!batch.is_empty()).then(|| self.record(batch, ctx, trigger, store));
         for ready in [recorded, last].into_iter().flatten() {
-            commits.extend(self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes));
+            let now = self.write_batch(ready, left, right, ctx, trigger, store, &mut outcomes);
+            commits.extend(std::mem::replace(&mut written, now).map(|w| w.commit(store)));
         }
+        commits.extend(written.map(|w| w.commit(store)));
         for c in commits {
             c.settle(&mut outcomes);
         }
@@ -1304,7 +1311,7 @@ impl Applier<'_> {
         trigger: Trigger,
         store: &StoreThread,
         outcomes: &mut [Option<Applied>],
-    ) -> Option<Committing> {
+    ) -> Option<Written> {
         if let Some(Err(e)) = intents.map(Ticket::wait) {
             for mut p in batch {
                 p.result.outcome = Outcome::Failed;
@@ -1432,15 +1439,9 @@ impl Applier<'_> {
             return None;
         }
         // The flush starts now on a thread of its own, so its wait on the disk overlaps
-        // the store recording the next batch's intents; the commit waits for it.
+        // the writing of the next batch; the commit waits for it.
         let flushing = (!later.is_empty()).then(|| Flushing::start(later));
-        let ticket = store.call(move |s| {
-            if let Some(f) = flushing {
-                f.wait().map_err(Unsettled::NotFlushed)?;
-            }
-            s.commit_items(&commits).map_err(Unsettled::NotRecorded)
-        });
-        Some(Committing { applied, ticket })
+        Some(Written { applied, commits, flushing })
     }
 
     /// What an applied item commits: its new base, undo entries (one per side written),
@@ -1972,6 +1973,29 @@ fn stream_copy(
 struct Recorded {
     batch: Vec<Pending>,
     intents: Option<Ticket<std::result::Result<(), StoreError>>>,
+}
+
+/// A written batch, its flush under way, its commit not sent yet.
+struct Written {
+    /// Each item's place in the plan, whether it wrote anything, and its outcome.
+    applied: Vec<(usize, bool, Applied)>,
+    commits: Vec<ItemCommit>,
+    flushing: Option<Flushing>,
+}
+
+impl Written {
+    /// Sends the commit, which the store makes once the flush is done: nothing is on
+    /// record before it is durable.
+    fn commit(self, store: &StoreThread) -> Committing {
+        let Written { applied, commits, flushing } = self;
+        let ticket = store.call(move |s| {
+            if let Some(f) = flushing {
+                f.wait().map_err(Unsettled::NotFlushed)?;
+            }
+            s.commit_items(&commits).map_err(Unsettled::NotRecorded)
+        });
+        Committing { applied, ticket }
+    }
 }
 
 /// A written batch whose commit was sent to the store: its items applied once it is in.
