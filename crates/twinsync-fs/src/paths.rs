@@ -140,11 +140,31 @@ fn hash_path<D: From<Digest>>(
 }
 
 /// The whole of `file`, whose size was just found to be `len` (it may have changed
-/// since). Read through `take`, which asks nothing of the file: `File`'s own
-/// `read_to_end` stats it and seeks again for the size the caller already has.
+/// since). `read_to_end` would stat it again, and then read once more to find the end;
+/// here the buffer has room for a byte more than `len`, and a read that leaves room
+/// unfilled once `len` bytes are in has met the end: one read for a small file.
 pub(crate) fn read_sized(file: &mut File, len: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    let len = usize::try_from(len).unwrap_or(usize::MAX - 1);
+    let mut bytes = vec![0u8; len.saturating_add(1)];
+    let mut filled = 0;
+    loop {
+        let asked = bytes.len() - filled;
+        let n = match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+        if n < asked && filled >= len {
+            break;
+        }
+        if filled == bytes.len() {
+            // It grew since its size was taken.
+            bytes.resize(bytes.len() * 2, 0);
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -216,9 +236,9 @@ pub(crate) fn system_time_ns(t: Option<std::time::SystemTime>) -> i64 {
     }
 }
 
-/// Where `key` lives under `root`, after checking that no existing ancestor of it is a
-/// symbolic link (or a file), so a write can never land outside the root.
-pub(crate) fn checked_path(root: &Path, canon_root: &Path, key: &Key, follow: bool) -> Result<PathBuf, ReplicaError> {
+/// Refuses a key a folder never holds as an item: one in `.git/` or `.twinsync/`, or
+/// with the name of a twinsync temporary file.
+pub(crate) fn check_key(key: &Key) -> Result<(), ReplicaError> {
     let first = key.as_str().split('/').next().unwrap_or_default();
     if RESERVED_DIRS.contains(&first) {
         return Err(ReplicaError::InvalidKey(twinsync_core::key::KeyError {
@@ -226,13 +246,20 @@ pub(crate) fn checked_path(root: &Path, canon_root: &Path, key: &Key, follow: bo
             reason: "lies in .git/ or .twinsync/, which a filesystem replica never touches",
         }));
     }
-    let segs: Vec<&str> = key.as_str().split('/').collect();
-    if segs.last().is_some_and(|n| is_temp_name(n)) {
+    if key.as_str().rsplit('/').next().is_some_and(is_temp_name) {
         return Err(ReplicaError::InvalidKey(twinsync_core::key::KeyError {
             key: key.to_string(),
             reason: "has the name of a twinsync temporary file",
         }));
     }
+    Ok(())
+}
+
+/// Where `key` lives under `root`, after checking that no existing ancestor of it is a
+/// symbolic link (or a file), so a write can never land outside the root.
+pub(crate) fn checked_path(root: &Path, canon_root: &Path, key: &Key, follow: bool) -> Result<PathBuf, ReplicaError> {
+    check_key(key)?;
+    let segs: Vec<&str> = key.as_str().split('/').collect();
     let mut path = root.to_path_buf();
     let last = segs.len() - 1;
     for (i, seg) in segs[..last].iter().enumerate() {
@@ -279,6 +306,21 @@ pub(crate) fn checked_path(root: &Path, canon_root: &Path, key: &Key, follow: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_read_whole_whatever_its_size_was_said_to_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let body: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &body).unwrap();
+        // The size as taken, one that grew since (0, short) and one that shrank since.
+        for len in [20_000, 0, 1, 4096, 19_999, 20_001, 1 << 20] {
+            let mut f = File::open(&path).unwrap();
+            assert_eq!(read_sized(&mut f, len).unwrap(), body, "said to be {len} bytes");
+        }
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(read_sized(&mut File::open(&path).unwrap(), 0).unwrap(), b"");
+    }
 
     #[test]
     fn a_path_is_reserved_when_one_of_its_entries_is() {

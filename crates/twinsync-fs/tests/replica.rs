@@ -395,6 +395,38 @@ fn symlinked_directories_never_lead_out_of_the_root() {
     assert!(fs::symlink_metadata(root.join("alias.md")).unwrap().file_type().is_symlink());
 }
 
+/// A copy's read of its source (`read_expected`) takes a shorter way for plain files;
+/// through links it answers exactly as a plain `read` does, in each link mode: a link
+/// within the root is followed or skipped as the mode says, one out of it never is.
+#[cfg(unix)]
+#[test]
+fn a_copy_reads_through_links_as_a_plain_read_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+    put(&outside, "secret.md", b"outside");
+    put(&root, "real/x.md", b"inside");
+    put(&root, "plain.md", b"plain");
+    std::os::unix::fs::symlink(&outside, root.join("escape")).unwrap();
+    std::os::unix::fs::symlink(root.join("real"), root.join("inner")).unwrap();
+    std::os::unix::fs::symlink(root.join("real/x.md"), root.join("alias.md")).unwrap();
+    std::fs::create_dir_all(root.join("folder.md")).unwrap();
+    let keys = ["plain.md", "real/x.md", "inner/x.md", "alias.md", "escape/secret.md", "folder.md", "none/x.md"];
+    let rules = HashRules::default();
+    for mode in [SymlinkMode::Skip, SymlinkMode::FollowWithinRoot, SymlinkMode::Links] {
+        let r = FsReplica::open(&root, FsOptions { symlinks: mode, ..Default::default() }).unwrap();
+        for k in keys.map(key) {
+            let got = r.read_expected(&k, r.read(&k).ok().flatten().map(|c| rules.digest(&c).unwrap()).as_ref());
+            match (r.read(&k), got) {
+                (Ok(plain), Ok(got)) => assert_eq!(plain, got, "{mode:?} {k}"),
+                (Err(_), Err(e)) => assert!(e.to_string().contains(k.as_str()), "{mode:?} {k}: {e}"),
+                (plain, got) => panic!("{mode:?} {k}: a plain read gives {plain:?}, the copy's read {got:?}"),
+            }
+        }
+        let outside_read = r.read_expected(&key("escape/secret.md"), None);
+        assert!(!matches!(outside_read, Ok(Some(_))), "{mode:?}: never a file out of the root");
+    }
+}
+
 #[test]
 fn keys_in_reserved_folders_are_refused() {
     let dir = tempfile::tempdir().unwrap();
