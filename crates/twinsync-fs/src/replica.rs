@@ -65,6 +65,9 @@ pub struct FsReplica {
     root_fd: Option<std::os::fd::OwnedFd>,
 }
 
+/// A file's bytes and their digest as read for a copy; `None` when absent.
+type Scanned = Option<(Vec<u8>, Digest)>;
+
 /// Distinguishes the temporary files of concurrent writes within one process.
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -613,7 +616,7 @@ impl FsReplica {
     /// The bytes of the file at `path` (for `key`) and their digest, `None` when absent.
     /// The file the scan hashed, by the scan's own rule (same stat, not racy), still has
     /// the digest it recorded; only a file whose stat moved is hashed again.
-    fn read_scanned(&self, key: &Key, path: &Path) -> Result<Option<(Vec<u8>, Digest)>, ReplicaError> {
+    fn read_scanned(&self, key: &Key, path: &Path) -> Result<Scanned, ReplicaError> {
         let Some(file) = self.resolve_file(key, path)? else { return Ok(None) };
         let fail = |e: std::io::Error| io_err(key, format!("cannot read {}: {e}", file.display()));
         let f = match File::open(&file) {
@@ -648,7 +651,7 @@ impl FsReplica {
     /// `None` when that does not settle it (a link, a folder, an older kernel, links
     /// as items): the checked path then tells those cases apart, as it always did.
     #[cfg(target_os = "linux")]
-    fn read_beneath(&self, key: &Key) -> Result<Option<Option<(Vec<u8>, Digest)>>, ReplicaError> {
+    fn read_beneath(&self, key: &Key) -> Result<Option<Scanned>, ReplicaError> {
         use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
         use rustix::io::Errno;
         static UNSUPPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -679,7 +682,7 @@ impl FsReplica {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn read_beneath(&self, _key: &Key) -> Result<Option<Option<(Vec<u8>, Digest)>>, ReplicaError> {
+    fn read_beneath(&self, _key: &Key) -> Result<Option<Scanned>, ReplicaError> {
         Ok(None)
     }
 
