@@ -124,7 +124,7 @@ fn hash_path<D: From<Digest>>(
     path: &Path,
     hash: fn(&HashRules, &Key, &[u8]) -> Result<D, ReplicaError>,
 ) -> Result<Option<D>, ReplicaError> {
-    let mut file = match File::open(path) {
+    let mut file = match open_to_read(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         r => r.map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?,
     };
@@ -137,6 +137,22 @@ fn hash_path<D: From<Digest>>(
     let bytes = read_sized(&mut file, len).map_err(|e| io_err(key, format!("cannot read {}: {e}", path.display())))?;
     // A file that grew past the limit since the stat is bytes: `classify` goes by length.
     hash(rules, key, &bytes).map(Some)
+}
+
+/// Opens `path` to read it, leaving its access time alone where the system allows it
+/// (Linux's `O_NOATIME`, for the owner's files): a sync's reads are no one's use of the
+/// file, and each access-time update dirties the inode.
+pub(crate) fn open_to_read(path: &Path) -> std::io::Result<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
+        match std::fs::OpenOptions::new().read(true).custom_flags(noatime).open(path) {
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {}
+            r => return r,
+        }
+    }
+    File::open(path)
 }
 
 /// The whole of `file`, whose size was just found to be `len` (it may have changed

@@ -18,7 +18,7 @@ use crate::cache_file;
 use crate::error::FsError;
 use crate::options::{FsOptions, SymlinkMode};
 use crate::paths::{
-    check_key, checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, read_sized,
+    check_key, checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, open_to_read, read_sized,
     system_time_ns, Stat, TMP_MARKER,
 };
 use crate::progress::{Observer, Reporter, ScanObserver};
@@ -360,15 +360,20 @@ impl FsReplica {
 
     /// Names the written file `f` as `target`, only where nothing is: the link fails
     /// when something is there, which is a conflict (or the skipped link's error).
+    /// With `beneath`, the new name is walked from the root's descriptor, not from `/`.
     #[cfg(target_os = "linux")]
-    fn link_new(&self, key: &Key, f: &File, target: &Path) -> Result<(), ReplicaError> {
+    fn link_new(&self, key: &Key, f: &File, target: &Path, beneath: bool) -> Result<(), ReplicaError> {
         use rustix::fs::{linkat, AtFlags, CWD};
-        use std::os::fd::AsRawFd;
+        use std::os::fd::{AsFd, AsRawFd};
         let name = format!("/proc/self/fd/{}", f.as_raw_fd());
+        let (dir, new) = match (&self.root_fd, beneath) {
+            (Some(root), true) => (root.as_fd(), Path::new(key.as_str())),
+            _ => (CWD, target),
+        };
         // Something there is a conflict; gone again by the time it is checked, the link
         // is tried again, a few times.
         for _ in 0..3 {
-            match linkat(CWD, name.as_str(), CWD, target, AtFlags::SYMLINK_FOLLOW) {
+            match linkat(CWD, name.as_str(), dir, new, AtFlags::SYMLINK_FOLLOW) {
                 Ok(()) => return Ok(()),
                 Err(rustix::io::Errno::EXIST) => {
                     self.refuse_skipped_link(key, target)?;
@@ -381,7 +386,7 @@ impl FsReplica {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn link_new(&self, _key: &Key, _f: &File, _target: &Path) -> Result<(), ReplicaError> {
+    fn link_new(&self, _key: &Key, _f: &File, _target: &Path, _beneath: bool) -> Result<(), ReplicaError> {
         unreachable!("no unnamed files to link without Linux's O_TMPFILE")
     }
 
@@ -474,7 +479,7 @@ impl FsReplica {
             if let Some(mut f) = self.create_beneath(key)? {
                 let target = self.root.join(key.as_str());
                 fill(&mut f, &target)?;
-                self.link_new(key, &f, &target)?;
+                self.link_new(key, &f, &target, true)?;
                 self.wrote(key, target);
                 return Ok(());
             }
@@ -525,7 +530,7 @@ impl FsReplica {
         match unnamed {
             Some(mut f) => {
                 fill(&mut f, &target)?;
-                self.link_new(key, &f, &target)?;
+                self.link_new(key, &f, &target, false)?;
             }
             None => self.replace_through_temp(key, path, &target, &dir, expected, ctx, fill)?,
         }
@@ -619,7 +624,7 @@ impl FsReplica {
     fn read_scanned(&self, key: &Key, path: &Path) -> Result<Scanned, ReplicaError> {
         let Some(file) = self.resolve_file(key, path)? else { return Ok(None) };
         let fail = |e: std::io::Error| io_err(key, format!("cannot read {}: {e}", file.display()));
-        let f = match File::open(&file) {
+        let f = match open_to_read(&file) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             r => r.map_err(fail)?,
         };
@@ -662,7 +667,12 @@ impl FsReplica {
         check_key(key)?;
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
-        let f = match openat2(root, key.as_str(), flags, Mode::empty(), how) {
+        // Access time as `open_to_read` leaves it: untouched for the owner's files.
+        let opened = match openat2(root, key.as_str(), flags | OFlags::NOATIME, Mode::empty(), how) {
+            Err(Errno::PERM) => openat2(root, key.as_str(), flags, Mode::empty(), how),
+            r => r,
+        };
+        let f = match opened {
             Ok(fd) => File::from(fd),
             // Absent, and no link on the way could have hidden it: absent for the
             // checked path too.

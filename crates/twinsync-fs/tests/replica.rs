@@ -427,6 +427,33 @@ fn a_copy_reads_through_links_as_a_plain_read_does() {
     }
 }
 
+/// A scan and a copy read a file without moving its access time: a sync's reads are
+/// no one's use of the file. (A plain read first shows this filesystem does move it.)
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sync_reads_files_without_touching_their_access_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "d/a.md", b"a\n");
+    let path = root.join("d/a.md");
+    // An access time days before the last change: `relatime` moves it on the next read.
+    let set_old = || {
+        let old = SystemTime::now() - Duration::from_secs(3 * 86_400);
+        let f = fs::File::options().write(true).open(&path).unwrap();
+        f.set_times(fs::FileTimes::new().set_accessed(old)).unwrap();
+        fs::metadata(&path).unwrap().accessed().unwrap()
+    };
+    let old = set_old();
+    fs::read(&path).unwrap();
+    assert_ne!(fs::metadata(&path).unwrap().accessed().unwrap(), old, "this filesystem keeps no access times");
+    let old = set_old();
+    let mut r = FsReplica::open(root, FsOptions::default()).unwrap();
+    let snap = r.scan().unwrap();
+    let k = key("d/a.md");
+    assert_eq!(r.read_expected(&k, Some(&snap[&k].digest)).unwrap(), Some(Content::Text("a\n".into())));
+    assert_eq!(fs::metadata(&path).unwrap().accessed().unwrap(), old);
+}
+
 #[test]
 fn keys_in_reserved_folders_are_refused() {
     let dir = tempfile::tempdir().unwrap();
