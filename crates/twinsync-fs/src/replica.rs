@@ -18,8 +18,8 @@ use crate::cache_file;
 use crate::error::FsError;
 use crate::options::{FsOptions, SymlinkMode};
 use crate::paths::{
-    check_key, checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, open_to_read, read_sized,
-    system_time_ns, Stat, TMP_MARKER,
+    check_key, checked_path, classify, content_of, copy_hashing, digest_file, digest_path, io_err, open_to_read,
+    read_sized, system_time_ns, Stat, TMP_MARKER,
 };
 use crate::progress::{Observer, Reporter, ScanObserver};
 use crate::scan::{self, Got, ScanJob};
@@ -332,25 +332,16 @@ impl FsReplica {
     /// between this check and the file's naming is not seen.
     #[cfg(target_os = "linux")]
     fn create_beneath(&self, key: &Key) -> Result<Option<File>, ReplicaError> {
-        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
-        static UNSUPPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        use rustix::fs::{Mode, OFlags};
         let Some(root) = &self.root_fd else { return Ok(None) };
-        if !unnamed_files() || UNSUPPORTED.load(Ordering::Relaxed) {
+        if !unnamed_files() {
             return Ok(None);
         }
         check_key(key)?;
         let dir = key.as_str().rsplit_once('/').map_or(".", |(dir, _)| dir);
-        let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
-        let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         // The mode is what `File::create` asks for; the umask applies to both.
-        match openat2(root, dir, flags, Mode::from(0o666), how) {
-            Ok(fd) => Ok(Some(File::from(fd))),
-            Err(rustix::io::Errno::NOSYS) => {
-                UNSUPPORTED.store(true, Ordering::Relaxed);
-                Ok(None)
-            }
-            Err(_) => Ok(None),
-        }
+        let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+        Ok(open_beneath(root, dir, flags, Mode::from(0o666)).ok().map(File::from))
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -657,19 +648,17 @@ impl FsReplica {
     /// as items): the checked path then tells those cases apart, as it always did.
     #[cfg(target_os = "linux")]
     fn read_beneath(&self, key: &Key) -> Result<Option<Scanned>, ReplicaError> {
-        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
+        use rustix::fs::{Mode, OFlags};
         use rustix::io::Errno;
-        static UNSUPPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         let Some(root) = &self.root_fd else { return Ok(None) };
-        if self.symlinks == SymlinkMode::Links || UNSUPPORTED.load(Ordering::Relaxed) {
+        if self.symlinks == SymlinkMode::Links {
             return Ok(None);
         }
         check_key(key)?;
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         // Access time as `open_to_read` leaves it: untouched for the owner's files.
-        let opened = match openat2(root, key.as_str(), flags | OFlags::NOATIME, Mode::empty(), how) {
-            Err(Errno::PERM) => openat2(root, key.as_str(), flags, Mode::empty(), how),
+        let opened = match open_beneath(root, key.as_str(), flags | OFlags::NOATIME, Mode::empty()) {
+            Err(Errno::PERM) => open_beneath(root, key.as_str(), flags, Mode::empty()),
             r => r,
         };
         let f = match opened {
@@ -677,10 +666,6 @@ impl FsReplica {
             // Absent, and no link on the way could have hidden it: absent for the
             // checked path too.
             Err(Errno::NOENT) => return Ok(Some(None)),
-            Err(Errno::NOSYS) => {
-                UNSUPPORTED.store(true, Ordering::Relaxed);
-                return Ok(None);
-            }
             Err(_) => return Ok(None),
         };
         let file = self.root.join(key.as_str());
@@ -1152,6 +1137,29 @@ pub fn prune_backups(dir: &Path, older_than: SystemTime) -> Result<usize, FsErro
         }
     }
     Ok(removed)
+}
+
+/// Opens `rel` beneath the folder `root` in one `openat2` that refuses any link on the
+/// way and any path out of `root`. A kernel without `openat2` answers `NOSYS`, and is
+/// not asked again.
+#[cfg(target_os = "linux")]
+fn open_beneath(
+    root: &std::os::fd::OwnedFd,
+    rel: &str,
+    flags: rustix::fs::OFlags,
+    mode: rustix::fs::Mode,
+) -> rustix::io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::ResolveFlags;
+    static UNSUPPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if UNSUPPORTED.load(Ordering::Relaxed) {
+        return Err(rustix::io::Errno::NOSYS);
+    }
+    let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    let opened = rustix::fs::openat2(root, rel, flags, mode, how);
+    if matches!(opened, Err(rustix::io::Errno::NOSYS)) {
+        UNSUPPORTED.store(true, Ordering::Relaxed);
+    }
+    opened
 }
 
 /// Whether new files can be created unnamed and named once written: Linux's
