@@ -14,14 +14,14 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// WAL size, in pages, from which each commit asks for a checkpoint (16 MiB of 4 KiB
-/// pages): fewer copies of the pages every batch touches than SQLite's 1,000, and a
-/// WAL a reader searches quickly.
-const ASK_AT: c_int = 4096;
+/// WAL size, in bytes, from which each commit asks for a checkpoint: fewer copies of
+/// the pages every batch touches than SQLite's 1,000 pages, and a WAL a reader searches
+/// quickly.
+const ASK_AT: i64 = 16 << 20;
 
 /// WAL size from which a commit checkpoints in place, as SQLite would: the background
 /// checkpoint is not keeping up (or could not start), and the WAL must stay bounded.
-const IN_PLACE_AT: c_int = 65536;
+const IN_PLACE_AT: i64 = 256 << 20;
 
 /// The background checkpoint of one database file. Drop it after its connection: it
 /// then waits for its thread, whose connection, the last one open, checkpoints what is
@@ -59,10 +59,13 @@ impl Checkpointer {
             wake: Condvar::new(),
         });
         let asker = Arc::clone(&shared);
+        // The hook counts pages, whose size depends on when the file was made.
+        let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let (ask_at, in_place_at) = ((ASK_AT / page.max(512)) as c_int, (IN_PLACE_AT / page.max(512)) as c_int);
         // This replaces SQLite's auto-checkpoint, which is a WAL hook too. As there,
         // a failed checkpoint is no error of the commit that asked for it.
         conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: c_int| {
-            if pages >= IN_PLACE_AT || (pages >= ASK_AT && !asker.ask()) {
+            if pages >= in_place_at || (pages >= ask_at && !asker.ask()) {
                 let _ = wal.checkpoint();
             }
             Ok(())
@@ -168,8 +171,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let (mut conn, ckpt) = open(&path);
-        // About three times the mark, 100 rows of 3 KB (a page each) per commit.
-        let rows = 3 * ASK_AT as i64;
+        // About three times the mark, 100 rows of 3 KB (a 4 KiB page each) per commit.
+        let rows = 3 * ASK_AT / 4096;
         for chunk in 0..rows / 100 {
             let tx = conn.transaction().unwrap();
             for k in chunk * 100..(chunk + 1) * 100 {
@@ -180,7 +183,7 @@ mod tests {
         // Only a checkpoint writes pages into the database file itself; this one runs on
         // its own, so it is waited for (a liveness wait, not a measure of speed).
         let started = std::time::Instant::now();
-        while std::fs::metadata(&path).unwrap().len() < 4096 * ASK_AT as u64 {
+        while std::fs::metadata(&path).unwrap().len() < ASK_AT as u64 {
             assert!(started.elapsed().as_secs() < 60, "no checkpoint reached the file");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }

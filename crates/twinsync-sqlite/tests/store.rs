@@ -426,3 +426,36 @@ fn a_version_8_store_reads_its_uncompressed_blobs() {
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.blob(&digest).unwrap(), Some(Content::Text(text)));
 }
+
+fn page_size(path: &Path) -> i64 {
+    Connection::open(path).unwrap().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_new_store_has_16_kib_pages_and_an_older_file_keeps_its_own() {
+    let path = fresh_db("pages-new");
+    let mut store = SqliteStore::open(&path).unwrap();
+    store.commit_items(&[sample_commit(1)]).unwrap();
+    drop(store);
+    assert_eq!(page_size(&path), 16 << 10, "texts of a few KiB fit in their leaves");
+
+    // A file made with SQLite's default pages (as every store before this one) keeps
+    // them: the size of a file in WAL mode cannot change, and its data must stay.
+    let path = fresh_db("pages-old");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;").unwrap();
+    for sql in &twinsync_sqlite::MIGRATIONS[..] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};")).unwrap();
+    drop(conn);
+    let mut store = SqliteStore::open(&path).unwrap();
+    let commits: Vec<ItemCommit> = (0..50).map(sample_commit).collect();
+    store.commit_items(&commits).unwrap();
+    drop(store);
+    assert_eq!(page_size(&path), 4096);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load_base("docs").unwrap().len(), 50);
+    let content = Content::Text("# item 7\n".into());
+    assert_eq!(store.blob(&Digest::of_bytes(content.as_bytes())).unwrap(), Some(content));
+}
