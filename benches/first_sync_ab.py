@@ -14,7 +14,9 @@ put it on /dev/shm to measure in RAM) made anew with mkfs.ext4 and mounted at MN
 20,000) in 100 folders. Each round runs rsync, then every build, in the order given;
 `twinsync init` is not timed, `twinsync sync` is, and the two sides must then be equal.
 The report gives medians of wall and CPU (user + system, getrusage), each build's
-median wall against rsync's, and the size of its `.twinsync/` after the last run.
+median wall against rsync's, and the size of its `.twinsync/` after the last run; then,
+from the same runs, each build's idle sync of the synced pair against its status, both
+after a first status (timed too) has read again the files the sync wrote.
 `--varied` writes words drawn at random instead of one line repeated: the store keeps
 texts compressed, and one repeated line compresses far more than prose. Needs root, python3, rsync and mkfs.ext4.
 """
@@ -111,6 +113,7 @@ def main():
         results = {"rsync": []}
         state = {}
         results.update({name: [] for name, _ in builds})
+        idle = {name: [] for name, _ in builds}
         for _ in range(rounds):
             pair = fresh_fs(tree)
             results["rsync"].append(timed(["rsync", "-a", "left/", "right/"], pair))
@@ -119,6 +122,13 @@ def main():
                 run(binary, "init", "left", "right", cwd=pair)
                 results[name].append(timed([binary, "sync"], pair))
                 run("diff", "-r", "left", "right", cwd=pair)
+                # Issue 17's second ratio, from the same run: an idle sync of the pair
+                # just synced against a status of it. The first scan after a sync reads
+                # again every file the sync wrote, as git does its racily clean entries
+                # (their stat cannot vouch for them until the timestamps' granularity
+                # has passed); it is timed apart, then both commands run warm.
+                first = timed([binary, "status"], pair)[0]
+                idle[name].append((timed([binary, "sync"], pair)[0], timed([binary, "status"], pair)[0], first))
                 state[name] = sum(
                     os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(os.path.join(pair, ".twinsync")) for f in fs
                 )
@@ -135,6 +145,9 @@ def main():
         size = f"  .twinsync/ {state[name] / 1e6:.1f} MB" if name in state else ""
         print(f"{name:10s} wall {med(xs, 0):.2f} s (min {min(x[0] for x in xs):.2f})  "
               f"cpu {med(xs, 1):.2f} s  wall vs rsync {med(xs, 0) / rsync_wall:.2f}x{size}")
+    for name, xs in idle.items():
+        print(f"{name:10s} idle sync {med(xs, 0):.3f} s, status {med(xs, 1):.3f} s: "
+              f"{med(xs, 0) / med(xs, 1):.2f}x (medians, wall); the first status after the sync {med(xs, 2):.3f} s")
 
 
 if __name__ == "__main__":
