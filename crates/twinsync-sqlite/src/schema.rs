@@ -380,11 +380,12 @@ impl Durability {
 /// The page size of a new database file. A first sync keeps each text of a few KiB as a
 /// base; on 4 KiB pages every such row spills into an overflow page of its own, and each
 /// page is two writes to the WAL and one more to the file. On 16 KiB pages the rows sit
-/// in their leaves, three or so to a page. Measured with `benches/first_sync_ab.py 5
-/// --varied` (20,000 texts of 4 KB): 1.71x of `rsync -a` on 4 KiB pages, 1.40-1.50x on
-/// 16 KiB, 1.35x on 32 KiB, 1.64x on 8 KiB (a row no longer fits twice). Larger pages
-/// cost every small sync more WAL: 30 one-file syncs of a 2,000-file pair took 62, 65,
-/// 70 and 79 ms each on 4, 16, 32 and 64 KiB pages. A file made earlier keeps its size.
+/// in their leaves, three or so to a page. Measured with `benches/first_sync_ab.py
+/// --varied` (20,000 texts of 4 KB): 1.56-1.71x of `rsync -a` on 4 KiB pages, 1.27-1.50x
+/// on 16 KiB; in one run of five rounds, 1.64x on 8 KiB (a row no longer fits twice),
+/// 1.40x on 16 KiB and 1.35x on 32 KiB. Larger pages cost every small sync more WAL:
+/// 30 one-file syncs of a 2,000-file pair took 62, 65, 70 and 79 ms each on 4, 16, 32
+/// and 64 KiB pages. A file made earlier keeps its size.
 pub(crate) const PAGE_SIZE: u32 = 16 << 10;
 
 /// The size a WAL file is cut back to once a checkpoint has emptied it (64 MiB).
